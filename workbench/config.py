@@ -1,0 +1,223 @@
+"""Project configuration: what users write in ``workbench.yaml``, validated with pydantic.
+
+A project is a folder holding ``workbench.yaml``. It names the warehouse file, the
+sources (one export each, or a glob of them), how each is read, and how its columns map
+onto the canonical fields of the data dictionary. :func:`load_project` reads and checks
+all of it and returns a :class:`Project` that the pipeline stages use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import available_timezones
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from workbench.dictionary import Dictionary, FieldType, load_dictionary
+from workbench.errors import ConfigError
+from workbench.yamlconf import StrictModel, parse_model, read_yaml
+
+CONFIG_FILE = "workbench.yaml"
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "xlsx")
+Format = Literal["csv", "tsv", "json", "ndjson", "parquet", "xlsx"]
+DEFAULT_NULLS = ["", "NULL", "null", "None", "N/A", "n/a", "#N/A", "-"]
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and value not in available_timezones() and value != "UTC":
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'")
+    return value
+
+
+class ReaderOptions(StrictModel):
+    """How to read a source's files. Every option has a default that suits a plain UTF-8 CSV."""
+
+    delimiter: str | None = Field(None, description="Field separator; sniffed when not set")
+    quote: str = '"'
+    escape: str | None = None
+    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16"] = "utf-8"
+    header: bool = True
+    skip_rows: int = Field(0, ge=0)
+    decimal: Literal[".", ","] = "."
+    null_values: list[str] = Field(default_factory=lambda: list(DEFAULT_NULLS))
+    timestamp_format: str | list[str] | None = None
+    date_format: str | list[str] | None = None
+    timezone: str = "UTC"
+    sheet: str | int | None = None
+    compression: Literal["auto", "none", "gzip"] = "auto"
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @field_validator("delimiter", "quote", "escape")
+    @classmethod
+    def _one_char(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) != 1 and value != "\\t":
+            raise ValueError("must be a single character (use '\\t' for a tab)")
+        return "\t" if value == "\\t" else value
+
+
+class FieldMap(StrictModel):
+    """How one canonical field is filled from a source column.
+
+    In YAML, ``email: Email`` is short for ``email: {from: Email}``.
+    """
+
+    from_: str | None = Field(None, alias="from", description="Source column name")
+    value: str | None = Field(None, description="Constant value for every row instead of a column")
+    trim: bool = True
+    case: Literal["lower", "upper", "title"] | None = None
+    name_part: Literal["first", "last"] | None = Field(
+        None, description="Take this part of a full name held in `from`"
+    )
+    name_order: Literal["auto", "first_last", "last_first"] = "auto"
+    format: str | list[str] | None = Field(None, description="strptime format(s) of dates")
+    timezone: str | None = None
+    decimal: Literal[".", ","] | None = None
+    map: dict[str, str] | None = Field(None, description="Replace source values by canonical")
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        return {"from": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> FieldMap:
+        if (self.from_ is None) == (self.value is None):
+            raise ValueError("give exactly one of 'from' (a source column) or 'value' (a constant)")
+        return self
+
+
+class Source(StrictModel):
+    """One export (or a glob of exports) of one system, holding one canonical object."""
+
+    system: str = Field(description="System the export comes from: crm, billing, support, ...")
+    object: str = Field(description="Canonical object the rows are (contacts, deals, ...)")
+    path: str = Field(description="File or glob, relative to the project folder")
+    format: Format | None = Field(None, description="Read as; inferred from the extension")
+    mode: Literal["snapshot", "append"] = Field(
+        "snapshot",
+        description="snapshot: the newest file is the whole data; append: every file adds rows",
+    )
+    options: ReaderOptions = Field(default_factory=ReaderOptions)
+    columns: dict[str, FieldMap] = Field(min_length=1)
+
+    @field_validator("object")
+    @classmethod
+    def _known_object(cls, value: str, info: ValidationInfo) -> str:
+        dictionary: Dictionary | None = (info.context or {}).get("dictionary")
+        if dictionary is not None and value not in dictionary.objects:
+            raise ValueError(
+                f"unknown object {value!r}; known: {', '.join(dictionary.object_names)}"
+            )
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _fits_dictionary(cls, value: dict[str, FieldMap], info: ValidationInfo) -> dict:
+        dictionary: Dictionary | None = (info.context or {}).get("dictionary")
+        obj = info.data.get("object")
+        if dictionary is None or obj not in dictionary.objects:
+            return value
+        spec = dictionary.object(obj)
+        unknown = [c for c in value if c not in spec.fields]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} is not a field of {obj}; "
+                f"its fields are: {', '.join(spec.fields)}"
+            )
+        missing = [n for n, f in spec.fields.items() if f.required and n not in value]
+        if missing:
+            raise ValueError(
+                f"required field(s) of {obj} not mapped: {', '.join(missing)}; "
+                "map a source column to each"
+            )
+        for name, fmap in value.items():
+            if fmap.name_part and spec.fields[name].type is not FieldType.TEXT:
+                raise ValueError(f"{name!r}: name_part only applies to text fields")
+        return value
+
+
+class DuckDBSettings(StrictModel):
+    """Resources the warehouse may use."""
+
+    memory_limit: str | None = Field(None, description="e.g. '2GB'; DuckDB's default if unset")
+    threads: int | None = Field(None, ge=1)
+
+
+class ProjectConfig(StrictModel):
+    """The whole of ``workbench.yaml``."""
+
+    name: str = "workbench project"
+    warehouse: str = "data/warehouse.duckdb"
+    dictionary: str | None = Field(None, description="Project data dictionary; default shipped")
+    base_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
+    sources: dict[str, Source] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, value: dict[str, Source]) -> dict[str, Source]:
+        for name in value:
+            if not SOURCE_NAME.match(name):
+                raise ValueError(
+                    f"source name {name!r} must be lower-case letters, digits and _ "
+                    "(it names warehouse tables)"
+                )
+        return value
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its folder, its validated config and its dictionary."""
+
+    root: Path
+    config: ProjectConfig
+    dictionary: Dictionary
+    config_sha256: str
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.config.warehouse)
+
+    def resolve(self, relative: str | Path) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    def source(self, name: str) -> Source:
+        try:
+            return self.config.sources[name]
+        except KeyError:
+            known = ", ".join(self.config.sources) or "(none configured)"
+            raise ConfigError(
+                f"There is no source named {name!r}.",
+                where=f"{self.root / CONFIG_FILE}, key sources",
+                fix=f"Use one of: {known}; or add it under 'sources:'.",
+            ) from None
+
+
+def load_project(root: Path | str = ".") -> Project:
+    """Read ``workbench.yaml`` (and the dictionary it names) from the project folder ``root``."""
+    root = Path(root).resolve()
+    path = root / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(
+            f"No {CONFIG_FILE} in {root}.",
+            where=str(path),
+            fix="Run the command inside a project folder, pass --project DIR, "
+            "or create a project with `workbench init DIR` (or `workbench demo`).",
+        )
+    doc = read_yaml(path, what="project configuration")
+    dict_key = doc.data.get("dictionary") if isinstance(doc.data, dict) else None
+    dictionary = load_dictionary(root / dict_key if isinstance(dict_key, str) else None)
+    config = parse_model(
+        ProjectConfig, doc, what="project configuration", context={"dictionary": dictionary}
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Project(root=root, config=config, dictionary=dictionary, config_sha256=digest)

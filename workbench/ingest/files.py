@@ -1,0 +1,101 @@
+"""Finding a source's files and telling what they are (format, compression, checksum)."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.config import FORMATS, Project, Source
+from workbench.errors import IngestError
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "xlsx",
+}
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One file about to be loaded."""
+
+    path: Path
+    format: str
+    gzip: bool
+    sha256: str
+    size: int
+
+
+def source_files(project: Project, name: str) -> list[Path]:
+    """The files a configured source's path or glob matches, sorted by name."""
+    source = project.source(name)
+    pattern = str(project.resolve(source.path))
+    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not matches:
+        raise IngestError(
+            f"Source '{name}' matches no file: {pattern}",
+            where=f"{project.root / 'workbench.yaml'}, key sources.{name}.path",
+            fix="Put the export there, or correct the path (relative to the project folder).",
+        )
+    return matches
+
+
+def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
+    """Check that ``path`` is a readable file and work out its format and checksum."""
+    if not path.exists():
+        raise IngestError(
+            f"The file {path} does not exist.", where=str(path), fix="Check the path."
+        )
+    if not path.is_file():
+        raise IngestError(
+            f"{path} is not a file (it is a folder or a device).",
+            where=str(path),
+            fix="Give the path of one export file; use a glob in the source's path for many.",
+        )
+    size = path.stat().st_size
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        head = handle.read(2)
+        digest.update(head)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    if size == 0:
+        raise IngestError(
+            f"The file {path.name} is empty (0 bytes).",
+            where=str(path),
+            fix="Export it again from the source system; nothing was loaded.",
+        )
+    return ExportFile(
+        path=path,
+        format=file_format(path, source, source_name),
+        gzip=head == GZIP_MAGIC
+        if source.options.compression == "auto"
+        else source.options.compression == "gzip",
+        sha256=digest.hexdigest(),
+        size=size,
+    )
+
+
+def file_format(path: Path, source: Source, source_name: str) -> str:
+    """The configured format, else the one the extension (under any .gz) says."""
+    if source.format:
+        return source.format
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    fmt = _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise IngestError(
+            f"Cannot tell the format of {path.name} from its extension.",
+            where=f"sources.{source_name}.format",
+            fix=f"Set 'format:' on the source to one of: {', '.join(FORMATS)}.",
+        )
+    return fmt

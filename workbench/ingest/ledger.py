@@ -1,0 +1,145 @@
+"""The load ledger: one row per file load, and which loads are each source's current data.
+
+``meta.loads`` records every load attempt that changed something (loaded or failed) with its
+checksum and row counts; ``rows_read = rows_loaded + rows_rejected + rows_suppressed``.
+``is_current`` marks the snapshot later stages read: in ``snapshot`` mode the newest load of
+the source, in ``append`` mode the newest load of each file name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from workbench.store import Store
+
+DDL = (
+    "CREATE SEQUENCE IF NOT EXISTS meta.load_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS meta.loads (
+        load_id BIGINT PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        object VARCHAR NOT NULL,
+        system VARCHAR NOT NULL,
+        mode VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR,
+        bytes BIGINT,
+        rows_read BIGINT,
+        rows_loaded BIGINT,
+        rows_rejected BIGINT,
+        rows_suppressed BIGINT,
+        started_at TIMESTAMPTZ NOT NULL,
+        ended_at TIMESTAMPTZ,
+        status VARCHAR NOT NULL,
+        error VARCHAR,
+        is_current BOOLEAN NOT NULL DEFAULT false
+    )""",
+    """CREATE TABLE IF NOT EXISTS meta.staging_state (
+        source VARCHAR PRIMARY KEY,
+        fingerprint VARCHAR NOT NULL,
+        rows_staged BIGINT NOT NULL,
+        staged_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS quar.ingest_rejects (
+        load_id BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        row_number BIGINT,
+        line BIGINT,
+        column_name VARCHAR,
+        error_type VARCHAR,
+        raw_record VARCHAR,
+        message VARCHAR
+    )""",
+)
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """One row of the ledger."""
+
+    load_id: int
+    source: str
+    file: str
+    sha256: str | None
+    rows_read: int | None
+    rows_loaded: int | None
+    rows_rejected: int | None
+    status: str
+    is_current: bool
+    error: str | None
+
+
+def ensure_ledger(store: Store) -> None:
+    for statement in DDL:
+        store.execute(statement)
+
+
+def next_load_id(store: Store) -> int:
+    return int(store.scalar("SELECT nextval('meta.load_id_seq')"))
+
+
+def find_unchanged(store: Store, source: str, sha256: str) -> int | None:
+    """The current load of ``source`` with this exact content, if there is one."""
+    value = store.scalar(
+        "SELECT max(load_id) FROM meta.loads "
+        "WHERE source = $s AND sha256 = $h AND is_current AND status = 'loaded'",
+        {"s": source, "h": sha256},
+    )
+    return None if value is None else int(value)
+
+
+def record_load(store: Store, **row: Any) -> None:
+    """Insert a ledger row (columns named as in ``meta.loads``)."""
+    cols = ", ".join(row)
+    marks = ", ".join(f"${k}" for k in row)
+    store.execute(f"INSERT INTO meta.loads ({cols}) VALUES ({marks})", row)
+
+
+def make_current(store: Store, load_id: int, source: str, mode: str, file_name: str) -> None:
+    """Mark ``load_id`` as current, retiring the load(s) it supersedes."""
+    if mode == "snapshot":
+        store.execute(
+            "UPDATE meta.loads SET is_current = (load_id = $id) WHERE source = $s",
+            {"id": load_id, "s": source},
+        )
+    else:
+        store.execute(
+            "UPDATE meta.loads SET is_current = (load_id = $id) "
+            "WHERE source = $s AND file_name = $f",
+            {"id": load_id, "s": source, "f": file_name},
+        )
+
+
+def current_load_ids(store: Store, source: str) -> list[int]:
+    rows = store.rows(
+        "SELECT load_id FROM meta.loads WHERE source = $s AND is_current ORDER BY load_id",
+        {"s": source},
+    )
+    return [int(r[0]) for r in rows]
+
+
+def staging_fingerprint(store: Store, source: str) -> str | None:
+    return store.scalar(
+        "SELECT fingerprint FROM meta.staging_state WHERE source = $s", {"s": source}
+    )
+
+
+def save_staging_state(store: Store, source: str, fingerprint: str, rows: int) -> None:
+    store.execute(
+        "INSERT OR REPLACE INTO meta.staging_state VALUES ($s, $f, $r, $t)",
+        {"s": source, "f": fingerprint, "r": rows, "t": datetime.now().astimezone()},
+    )
+
+
+def list_loads(store: Store, source: str | None = None) -> list[LoadRecord]:
+    """Ledger rows, newest first."""
+    rows = store.rows(
+        "SELECT load_id, source, file, sha256, rows_read, rows_loaded, rows_rejected, status, "
+        "is_current, error FROM meta.loads WHERE $s IS NULL OR source = $s "
+        "ORDER BY load_id DESC",
+        {"s": source},
+    )
+    return [LoadRecord(*r) for r in rows]

@@ -1,0 +1,317 @@
+"""Load export files into the warehouse: raw table, ledger, rejects, then staging.
+
+Each file loads in one transaction: its rows go to ``raw.<source>`` with lineage
+(``_load_id``, ``_source_file``, ``_row_number``), rows the parser could not read go to
+``quar.ingest_rejects`` with line and reason, and the ledger gets a row whose counts add up.
+If anything fails, the transaction rolls back, the warehouse is as it was, and the ledger
+records the failure. An unchanged file is a no-op.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from workbench.config import CONFIG_FILE, Project, Source
+from workbench.errors import IngestError, WorkbenchError
+from workbench.ingest import ledger
+from workbench.ingest.files import ExportFile, describe_file, source_files
+from workbench.ingest.readers import LINEAGE, REJECTS_TABLE, Incoming, read_error, read_export
+from workbench.ingest.staging import mapping_fingerprint, restage_source
+from workbench.store import Store, quote_ident, table
+
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What happened to one file."""
+
+    source: str
+    file: Path
+    status: str  # loaded | unchanged | failed
+    load_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    error: WorkbenchError | None = None
+
+    @property
+    def message(self) -> str:
+        if self.status == "unchanged":
+            return f"unchanged, already loaded as load {self.load_id}"
+        if self.status == "failed":
+            return "refused: " + (self.error.what if self.error else "unknown error")
+        rejected = f", {self.rows_rejected} rejected" if self.rows_rejected else ""
+        return f"loaded {self.rows_loaded} of {self.rows_read} rows{rejected} (load {self.load_id})"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The result of an ingest run: one entry per file, and the rows staged per source."""
+
+    loads: list[LoadResult]
+    staged: dict[str, int]
+
+    @property
+    def failures(self) -> list[LoadResult]:
+        return [r for r in self.loads if r.status == "failed"]
+
+
+def ingest(
+    project: Project,
+    store: Store,
+    *,
+    sources: list[str] | None = None,
+    file: Path | None = None,
+    on_file: Step | None = None,
+) -> IngestReport:
+    """Load every configured source (or ``sources``), or one ``file`` as ``sources[0]``.
+
+    Failed files are reported in the result (and the ledger); the others still load.
+    """
+    ledger.ensure_ledger(store)
+    names = sources or list(project.config.sources)
+    plan: list[tuple[str, Path]] = []
+    if file is not None:
+        if len(names) != 1:
+            raise IngestError("Loading one file needs exactly one --source.", fix="Add --source.")
+        project.source(names[0])
+        plan.append((names[0], file))
+    else:
+        for name in names:
+            plan.extend((name, path) for path in source_files(project, name))
+    results = []
+    for name, path in plan:
+        if on_file:
+            on_file(f"{name}: {path.name}")
+        results.append(load_file(project, store, name, path))
+    staged = {name: refresh_staging(project, store, name) for name in dict.fromkeys(names)}
+    return IngestReport(loads=results, staged=staged)
+
+
+def load_file(project: Project, store: Store, source_name: str, path: Path) -> LoadResult:
+    """Load one file as ``source_name``; never raises for bad input, returns 'failed'."""
+    source = project.source(source_name)
+    started = datetime.now().astimezone()
+    try:
+        export = describe_file(path, source, source_name)
+    except IngestError as exc:
+        _record_failure(store, source_name, source, path, None, started, exc)
+        return LoadResult(source_name, path, "failed", error=exc)
+    previous = ledger.find_unchanged(store, source_name, export.sha256)
+    if previous is not None:
+        return LoadResult(source_name, path, "unchanged", load_id=previous)
+    load_id = ledger.next_load_id(store)
+    try:
+        with store.transaction():
+            counts = _load(store, project, source_name, source, export, load_id)
+            ledger.record_load(
+                store,
+                load_id=load_id,
+                source=source_name,
+                object=source.object,
+                system=source.system,
+                mode=source.mode,
+                file=str(path.resolve()),
+                file_name=path.name,
+                sha256=export.sha256,
+                bytes=export.size,
+                rows_read=counts[0] + counts[1],
+                rows_loaded=counts[0],
+                rows_rejected=counts[1],
+                rows_suppressed=0,
+                started_at=started,
+                ended_at=datetime.now().astimezone(),
+                status="loaded",
+                error=None,
+                is_current=False,
+            )
+            ledger.make_current(store, load_id, source_name, source.mode, path.name)
+    except (WorkbenchError, duckdb.Error) as exc:
+        error = exc if isinstance(exc, WorkbenchError) else read_error(export, exc)
+        _record_failure(store, source_name, source, path, export, started, error, load_id)
+        return LoadResult(source_name, path, "failed", load_id=load_id, error=error)
+    return LoadResult(
+        source_name,
+        path,
+        "loaded",
+        load_id=load_id,
+        rows_read=counts[0] + counts[1],
+        rows_loaded=counts[0],
+        rows_rejected=counts[1],
+    )
+
+
+def _load(
+    store: Store, project: Project, name: str, source: Source, export: ExportFile, load_id: int
+) -> tuple[int, int]:
+    """Insert the file's rows and rejects; returns (rows loaded, rows rejected)."""
+    incoming = read_export(store, export, source.options)
+    try:
+        check_mapping(project, name, source, incoming.columns, export.path)
+        raw = table("raw", name)
+        _ensure_raw_table(store, name, incoming.columns)
+        params = dict(incoming.params, load_id=load_id, file=str(export.path))
+        cols = ", ".join(quote_ident(c) for c in incoming.columns)
+        store.execute(
+            f"INSERT INTO {raw} BY NAME SELECT $load_id AS _load_id, $file AS _source_file, "
+            f"_row_number, {cols} FROM ({incoming.select_sql})",
+            params,
+        )
+        loaded = int(
+            store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id})
+        )
+        rejected = (
+            _store_rejects(store, incoming, name, export, load_id)
+            if (incoming.has_rejects_table)
+            else 0
+        )
+    finally:
+        incoming.close()
+    return loaded, rejected
+
+
+def _ensure_raw_table(store: Store, name: str, columns: list[str]) -> None:
+    """Create ``raw.<source>`` or add the columns a newer export brings (all text)."""
+    raw = table("raw", name)
+    if not store.table_exists("raw", name):
+        cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
+        store.execute(
+            f"CREATE TABLE {raw} (_load_id BIGINT NOT NULL, _source_file VARCHAR NOT NULL, "
+            f"_row_number BIGINT NOT NULL, {cols})"
+        )
+        return
+    existing = set(store.columns("raw", name))
+    for column in columns:
+        if column not in existing:
+            store.execute(f"ALTER TABLE {raw} ADD COLUMN {quote_ident(column)} VARCHAR")
+
+
+def _store_rejects(
+    store: Store, incoming: Incoming, name: str, export: ExportFile, load_id: int
+) -> int:
+    """Move the CSV parser's rejected rows to quarantine and fix up loaded row numbers.
+
+    DuckDB reports a rejected record by its line (header counted); loaded rows were numbered
+    without the rejected ones, so they are renumbered to their true record position.
+    """
+    rejects = f"temp.{quote_ident(REJECTS_TABLE)}"
+    if not store.table_exists("temp", REJECTS_TABLE):
+        return 0
+    store.execute(
+        f"""INSERT INTO quar.ingest_rejects
+            SELECT $id, $s, $f, min(line) - $h, min(line), any_value(column_name),
+                   string_agg(DISTINCT error_type, '; '), any_value(csv_line),
+                   string_agg(DISTINCT error_message, '; ')
+            FROM {rejects} GROUP BY line""",
+        {"id": load_id, "s": name, "f": str(export.path), "h": incoming.header_lines},
+    )
+    count = int(
+        store.scalar(
+            "SELECT count(*) FROM quar.ingest_rejects WHERE load_id = $id", {"id": load_id}
+        )
+    )
+    if count:
+        raw = table("raw", name)
+        store.execute(
+            f"""UPDATE {raw} SET _row_number = m.position FROM (
+                    SELECT row_number() OVER (ORDER BY position) AS loaded_position, position
+                    FROM range(1, $n + 1) r(position)
+                    WHERE position NOT IN (
+                        SELECT row_number FROM quar.ingest_rejects WHERE load_id = $id)
+                ) m
+                WHERE {raw}._load_id = $id AND {raw}._row_number = m.loaded_position""",
+            {
+                "id": load_id,
+                "n": count
+                + int(
+                    store.scalar(
+                        f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}
+                    )
+                ),
+            },
+        )
+    return count
+
+
+def check_mapping(
+    project: Project, name: str, source: Source, columns: list[str], path: Path
+) -> None:
+    """Every column the mapping names must exist in the file."""
+    available = set(columns)
+    for fname, fmap in source.columns.items():
+        if fmap.from_ is not None and fmap.from_ not in available:
+            close = difflib.get_close_matches(fmap.from_, columns, n=1)
+            hint = f"Did you mean '{close[0]}'? " if close else ""
+            shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
+            raise IngestError(
+                f"Column '{fmap.from_}' (mapped to {source.object}.{fname}) is not in {path.name}.",
+                where=f"{project.root / CONFIG_FILE}, key sources.{name}.columns.{fname}",
+                fix=f"{hint}Map it to one of the file's columns: {shown}.",
+            )
+
+
+def refresh_staging(project: Project, store: Store, name: str) -> int:
+    """Rebuild the source's staging rows if its current loads or mapping changed."""
+    source = project.source(name)
+    spec = project.dictionary.object(source.object)
+    current = ledger.current_load_ids(store, name)
+    fingerprint = hashlib.sha256(
+        (mapping_fingerprint(source, spec) + repr(current)).encode()
+    ).hexdigest()
+    if ledger.staging_fingerprint(store, name) == fingerprint and store.table_exists(
+        "stg", source.object
+    ):
+        return int(
+            store.scalar(
+                f"SELECT count(*) FROM {table('stg', source.object)} WHERE _source = $s",
+                {"s": name},
+            )
+        )
+    if current:
+        raw_columns = [c for c in store.columns("raw", name) if c not in LINEAGE]
+        check_mapping(project, name, source, raw_columns, Path(f"the loaded data of {name}"))
+    with store.transaction():
+        rows = restage_source(store, project, name)
+        ledger.save_staging_state(store, name, fingerprint, rows)
+    return rows
+
+
+def _record_failure(
+    store: Store,
+    name: str,
+    source: Source,
+    path: Path,
+    export: ExportFile | None,
+    started: datetime,
+    exc: WorkbenchError,
+    load_id: int | None = None,
+) -> None:
+    ledger.record_load(
+        store,
+        load_id=load_id if load_id is not None else ledger.next_load_id(store),
+        source=name,
+        object=source.object,
+        system=source.system,
+        mode=source.mode,
+        file=str(path),
+        file_name=path.name,
+        sha256=export.sha256 if export else None,
+        bytes=export.size if export else None,
+        rows_read=None,
+        rows_loaded=0,
+        rows_rejected=None,
+        rows_suppressed=None,
+        started_at=started,
+        ended_at=datetime.now().astimezone(),
+        status="failed",
+        error=exc.message,
+        is_current=False,
+    )

@@ -1,0 +1,247 @@
+"""Staging: map a source's raw text columns onto the canonical fields, with transforms.
+
+For each canonical field the source maps, :func:`field_sql` builds a DuckDB expression from
+the source column: trim, null tokens, name splitting, value maps, case, then parsing into the
+field's type (dates with formats and time zones, decimal commas, currency codes). A value
+that is present but cannot be parsed is never turned into a silent NULL: the row keeps it
+in ``_problems`` (``field: cannot read 'x' as date``) for validation to quarantine.
+
+All values from the config (null tokens, formats, zones, maps) are bound as parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.config import FieldMap, Project, Source
+from workbench.dictionary import FieldType, ObjectSpec
+from workbench.store import Store, quote_ident, table
+
+LINEAGE_COLUMNS = {
+    "_source": "VARCHAR",
+    "_system": "VARCHAR",
+    "_load_id": "BIGINT",
+    "_row_number": "BIGINT",
+}
+CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
+TRUE_WORDS = ["true", "t", "yes", "y", "1", "ja", "oui", "si", "x"]
+FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non"]
+_OFFSET_AT_END = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
+
+
+@dataclass
+class SqlBuilder:
+    """Collects named parameters while SQL text is assembled."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+
+def staging_table_sql(object_name: str, spec: ObjectSpec) -> str:
+    """DDL of the staging table of one canonical object."""
+    cols = [f"{quote_ident(n)} {t}" for n, t in LINEAGE_COLUMNS.items()]
+    cols += [f"{quote_ident(n)} {f.type.sql_type}" for n, f in spec.fields.items()]
+    cols.append('"_problems" VARCHAR[]')
+    return f"CREATE TABLE IF NOT EXISTS {table('stg', object_name)} ({', '.join(cols)})"
+
+
+def mapping_fingerprint(source: Source, spec: ObjectSpec) -> str:
+    """Changes whenever the way a source is staged changes (mapping, options, field types)."""
+    payload = {
+        "columns": {k: v.model_dump(by_alias=True) for k, v in source.columns.items()},
+        "options": source.options.model_dump(),
+        "types": {k: v.type.value for k, v in spec.fields.items()},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def text_sql(fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
+    """The field's value as cleaned text: column or constant, trim, null tokens, split, map."""
+    expr = quote_ident(fmap.from_) if fmap.from_ is not None else b.bind(fmap.value)
+    if fmap.trim:
+        expr = f"trim({expr}, ' \t\r\n' || chr(160))"
+    nulls = [t for t in source.options.null_values]
+    if nulls:
+        expr = (
+            f"CASE WHEN list_contains({b.bind(nulls)}::VARCHAR[], {expr}) THEN NULL ELSE {expr} END"
+        )
+    if fmap.name_part:
+        expr = _name_part_sql(expr, fmap.name_part, fmap.name_order)
+    if fmap.map:
+        keys, values = list(fmap.map), list(fmap.map.values())
+        expr = (
+            f"coalesce(map_from_entries(list_zip({b.bind(keys)}::VARCHAR[], "
+            f"{b.bind(values)}::VARCHAR[]))[{expr}], {expr})"
+        )
+    if fmap.case == "lower":
+        expr = f"lower({expr})"
+    elif fmap.case == "upper":
+        expr = f"upper({expr})"
+    elif fmap.case == "title":
+        expr = (
+            f"array_to_string(list_transform(string_split(lower({expr}), ' '), "
+            f"lambda w: upper(w[1]) || w[2:]), ' ')"
+        )
+    return expr
+
+
+def _name_part_sql(expr: str, part: str, order: str) -> str:
+    """Split a full name: ``Last, First`` (comma) or ``First Middle Last`` (last word)."""
+    last_first = f"CASE WHEN strpos({expr}, ',') > 0 THEN " + (
+        f"nullif(trim(substr({expr}, strpos({expr}, ',') + 1)), '')"
+        if part == "first"
+        else f"nullif(trim(split_part({expr}, ',', 1)), '')"
+    )
+    spaced = f"regexp_extract(trim({expr}), '^(.*\\S)\\s+(\\S+)$', {1 if part == 'first' else 2})"
+    first_last = (
+        f"CASE WHEN NOT regexp_matches(trim({expr}), '\\s') THEN "
+        + (f"trim({expr})" if part == "first" else "NULL")
+        + f" ELSE {spaced} END"
+    )
+    if order == "first_last":
+        return first_last
+    return (
+        f"{last_first} ELSE {first_last} END"
+        if order == "auto"
+        else (f"{last_first} ELSE " + (f"trim({expr})" if part == "last" else "NULL") + " END")
+    )
+
+
+def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
+    """Parse cleaned text into the field's type; NULL where it cannot be parsed."""
+    opts = source.options
+    decimal = fmap.decimal or opts.decimal
+    if kind is FieldType.TIMESTAMP:
+        fmt = fmap.format or opts.timestamp_format or opts.date_format
+        tz = fmap.timezone or opts.timezone
+        if fmt:
+            fmts = fmt if isinstance(fmt, list) else [fmt]
+            parsed = f"try_strptime({text}, {b.bind(fmts)}::VARCHAR[])"
+            if any("%z" in f or "%Z" in f for f in fmts):
+                return f"CAST({parsed} AS TIMESTAMPTZ)"
+            return f"timezone({b.bind(tz)}, CAST({parsed} AS TIMESTAMP))"
+        return (
+            f"CASE WHEN regexp_matches({text}, '{_OFFSET_AT_END}') "
+            f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
+            f"ELSE timezone({b.bind(tz)}, TRY_CAST({text} AS TIMESTAMP)) END"
+        )
+    if kind is FieldType.DATE:
+        fmt = fmap.format or opts.date_format
+        if fmt:
+            fmts = fmt if isinstance(fmt, list) else [fmt]
+            return f"CAST(try_strptime({text}, {b.bind(fmts)}::VARCHAR[]) AS DATE)"
+        return f"coalesce(TRY_CAST({text} AS DATE), CAST(TRY_CAST({text} AS TIMESTAMP) AS DATE))"
+    if kind in (FieldType.DECIMAL, FieldType.INTEGER):
+        number = _number_text_sql(text, decimal)
+        target = kind.sql_type
+        if kind is FieldType.INTEGER:
+            return (
+                f"CASE WHEN regexp_matches({number}, '^[+-]?\\d+(\\.0*)?$') "
+                f"THEN TRY_CAST(TRY_CAST({number} AS DECIMAL(38,6)) AS BIGINT) END"
+            )
+        return f"TRY_CAST({number} AS {target})"
+    if kind is FieldType.BOOLEAN:
+        return (
+            f"CASE WHEN list_contains({b.bind(TRUE_WORDS)}::VARCHAR[], lower({text})) "
+            f"THEN true WHEN list_contains({b.bind(FALSE_WORDS)}::VARCHAR[], lower({text})) "
+            "THEN false END"
+        )
+    if kind is FieldType.CURRENCY:
+        keys, values = list(CURRENCY_SYMBOLS), list(CURRENCY_SYMBOLS.values())
+        return (
+            f"coalesce(map_from_entries(list_zip({b.bind(keys)}::VARCHAR[], "
+            f"{b.bind(values)}::VARCHAR[]))[upper({text})], upper({text}))"
+        )
+    return text
+
+
+def _number_text_sql(text: str, decimal: str) -> str:
+    """Drop currency marks and thousands separators; make '.' the decimal point."""
+    bare = f"regexp_replace({text}, '^(€|\\$|£|[A-Z]{{3}})\\s*|\\s*(€|\\$|£|[A-Z]{{3}})$', '', 'g')"
+    bare = f"regexp_replace({bare}, '[\\s''' || chr(160) || ']', '', 'g')"
+    if decimal == ",":
+        return f"replace(replace({bare}, '.', ''), ',', '.')"
+    return (
+        f"CASE WHEN regexp_matches({bare}, '^[+-]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$') "
+        f"THEN replace({bare}, ',', '') ELSE {bare} END"
+    )
+
+
+def _problem_sql(name: str, kind: FieldType, fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
+    fmt = fmap.format or (
+        (source.options.timestamp_format or source.options.date_format)
+        if kind is FieldType.TIMESTAMP
+        else source.options.date_format
+        if kind is FieldType.DATE
+        else None
+    )
+    how = f" with format {fmt}" if fmt else ""
+    t, v = quote_ident(f"_t_{name}"), quote_ident(name)
+    label = b.bind(f"{name}: cannot read ")
+    suffix = b.bind(f" as {kind.value}{how}")
+    quoted = f"{label} || '''' || {t} || '''' || {suffix}"
+    return f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN {quoted} END"
+
+
+def select_staged_sql(
+    source_name: str, source: Source, spec: ObjectSpec, raw_table: str, load_filter: str
+) -> tuple[str, dict[str, Any]]:
+    """SELECT producing the staged rows of ``source`` from its raw table."""
+    b = SqlBuilder()
+    texts, typed, problems = [], [], []
+    for name, fmap in source.columns.items():
+        kind = spec.fields[name].type
+        texts.append(f"{text_sql(fmap, source, b)} AS {quote_ident(f'_t_{name}')}")
+        t = quote_ident(f"_t_{name}")
+        typed.append(f"{typed_sql(t, kind, fmap, source, b)} AS {quote_ident(name)}")
+        if kind not in (FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE):
+            problems.append(_problem_sql(name, kind, fmap, source, b))
+    lineage = (
+        f"{b.bind(source_name)} AS _source, {b.bind(source.system)} AS _system, "
+        "_load_id, _row_number"
+    )
+    problem_list = (
+        f"list_filter([{', '.join(problems)}]::VARCHAR[], lambda x: x IS NOT NULL)"
+        if problems
+        else "[]::VARCHAR[]"
+    )
+    names = ", ".join(quote_ident(n) for n in source.columns)
+    sql = (
+        f"SELECT _source, _system, _load_id, _row_number, {names}, "
+        f"{problem_list} AS _problems FROM ("
+        f"SELECT *, {', '.join(typed)} FROM ("
+        f"SELECT {lineage}, {', '.join(texts)} FROM {raw_table} WHERE {load_filter}))"
+    )
+    return sql, b.params
+
+
+def restage_source(store: Store, project: Project, source_name: str) -> int:
+    """Replace the source's rows in its object's staging table with its current snapshot.
+
+    Returns the number of rows staged.
+    """
+    source = project.source(source_name)
+    spec = project.dictionary.object(source.object)
+    store.execute(staging_table_sql(source.object, spec))
+    stg = table("stg", source.object)
+    store.execute(f"DELETE FROM {stg} WHERE _source = $s", {"s": source_name})
+    raw = table("raw", source_name)
+    if not store.table_exists("raw", source_name):
+        return 0
+    select, params = select_staged_sql(
+        source_name,
+        source,
+        spec,
+        raw,
+        "_load_id IN (SELECT load_id FROM meta.loads WHERE source = $src AND is_current)",
+    )
+    params["src"] = source_name
+    store.execute(f"INSERT INTO {stg} BY NAME {select}", params)
+    return int(store.scalar(f"SELECT count(*) FROM {stg} WHERE _source = $s", {"s": source_name}))

@@ -1,0 +1,185 @@
+"""The warehouse: one DuckDB file, its schemas, transactions and identifier quoting.
+
+A :class:`Store` owns the connection. Pipeline stages receive it as an argument and keep
+their tables in a DuckDB schema named after the stage:
+
+``raw``   the exports as read, all text, with lineage (one table per source)
+``stg``   the mapped, typed canonical records of the current snapshots (one table per object)
+``quar``  rows set aside with the reason
+``meta``  the load ledger and other bookkeeping
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from workbench.errors import WarehouseError
+
+SCHEMAS = ("raw", "stg", "core", "quar", "meta")
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier (table, column) for DuckDB SQL; the only place this is done."""
+    if "\x00" in name:
+        raise ValueError("identifiers cannot contain NUL bytes")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table(schema: str, name: str) -> str:
+    """A quoted, schema-qualified table name."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+class Store:
+    """An open warehouse.
+
+    Args:
+        path: the DuckDB file; created (with its folder) when missing. ``":memory:"`` for
+            a throw-away warehouse.
+        read_only: open without taking the writer lock.
+        memory_limit: DuckDB memory limit such as ``"2GB"``.
+        threads: DuckDB worker threads.
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        if self.path is not None and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path is not None and read_only and not self.path.exists():
+            raise WarehouseError(
+                f"The warehouse {self.path} does not exist yet.",
+                where=str(self.path),
+                fix="Load data first with `workbench ingest` (or `workbench demo`).",
+            )
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise _open_error(Path(str(path)), exc) from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        if memory_limit:
+            self.con.execute("SET memory_limit = $v", {"v": memory_limit})
+        if threads:
+            self.con.execute("SET threads = $v", {"v": threads})
+        if not read_only:
+            for schema in SCHEMAS:
+                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        self._depth = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- SQL -------------------------------------------------------------------------------
+    def execute(
+        self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        """Run one statement with bound parameters (never format values into SQL)."""
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    def rows(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list:
+        return self.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All statements inside commit together or not at all (nesting joins the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.con.execute("COMMIT")
+
+    # -- catalog ---------------------------------------------------------------------------
+    def table_exists(self, schema: str, name: str) -> bool:
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = $s AND table_name = $n",
+                {"s": schema, "n": name},
+            )
+        )
+
+    def columns(self, schema: str, name: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.rows(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = $s AND table_name = $n ORDER BY ordinal_position",
+                {"s": schema, "n": name},
+            )
+        ]
+
+    def tables(self, schema: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.rows(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $s "
+                "ORDER BY table_name",
+                {"s": schema},
+            )
+        ]
+
+
+def _open_error(path: Path, exc: Exception) -> WarehouseError:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = _LOCK_PID.search(text)
+        who = f"by PID {pid.group(1)}" if pid else "by another process"
+        return WarehouseError(
+            f"The warehouse is in use {who}.",
+            where=str(path),
+            fix="Wait for the other workbench command to finish, then run this one again.",
+        )
+    return WarehouseError(
+        f"The warehouse cannot be opened: {text.splitlines()[0]}",
+        where=str(path),
+        fix="Check the path in workbench.yaml (key 'warehouse'); restore a backup if corrupt.",
+    )
+
+
+def open_store(project: Any, *, read_only: bool = False) -> Store:
+    """Open the warehouse of a loaded project with its DuckDB settings."""
+    settings = project.config.duckdb
+    return Store(
+        project.warehouse_path,
+        read_only=read_only,
+        memory_limit=settings.memory_limit,
+        threads=settings.threads,
+    )

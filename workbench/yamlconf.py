@@ -1,0 +1,166 @@
+"""Read YAML files into pydantic models, with errors that name the key and line.
+
+Used for every file a user writes (``workbench.yaml``, ``dictionary.yaml``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from workbench.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every model users write: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class YamlDoc:
+    """A parsed YAML document that remembers the line of every key and value."""
+
+    def __init__(self, path: Path, data: Any, root: yaml.Node | None) -> None:
+        self.path = path
+        self.data = data
+        self.root = root
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        """1-based line of the deepest node on ``loc`` that exists in the file."""
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                nxt = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+                if nxt is None:
+                    continue  # pydantic-internal segment (e.g. a union member): skip it
+                line = nxt[0].start_mark.line + 1
+                node = nxt[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    break
+                node = node.value[part]
+                line = node.start_mark.line + 1
+        return line
+
+
+def read_yaml(path: Path, *, what: str) -> YamlDoc:
+    """Parse a YAML file; a missing file or a syntax error is a :class:`ConfigError`."""
+    if not path.exists():
+        raise ConfigError(
+            f"The {what} file {path} does not exist.",
+            where=str(path),
+            fix="Create it (`workbench init DIR` writes a starter project) or pass --project DIR.",
+        )
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a {what} file.", where=str(path))
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"The {what} file is not valid YAML: {problem}.",
+            where=f"{path}{line}",
+            fix="Check the indentation and quoting near that line.",
+        ) from exc
+    return YamlDoc(path, {} if data is None else data, root)
+
+
+def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = [p for p in err["loc"] if not _is_internal(p)]
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(model, loc[:-1])
+        hint = ""
+        if allowed:
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint += f" Allowed keys here: {', '.join(sorted(allowed))}."
+        return f"{key}: unknown key.{hint}"
+    if err["type"] == "missing":
+        return f"{key}: this key is required but missing."
+    value = err.get("input")
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    plain = value is not None and not isinstance(value, dict | list) and repr(value) not in msg
+    return f"{key}: {msg}" + (f" (got {value!r})" if plain else "")
+
+
+_TYPE_NAMES = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
+def _is_internal(part: str | int) -> bool:
+    """Segments pydantic adds to a location for union members and validators."""
+    return isinstance(part, str) and (
+        "[" in part or part.lower() in _TYPE_NAMES or part.startswith("function-")
+    )
+
+
+def _allowed_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """Field names (by alias) of the model found at ``loc``, for 'did you mean' hints."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                # a dict key (e.g. a source name): stay on the dict's value type
+                return []
+            current = _model_of(field.annotation)
+        else:
+            current = _model_of(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _model_of(annotation: Any) -> Any:
+    args = getattr(annotation, "__args__", None)
+    if args:
+        for arg in reversed(args):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    return annotation
+
+
+def _refine_loc(doc: YamlDoc, loc: tuple[str | int, ...], msg: str) -> tuple[str | int, ...]:
+    """Point at a child key the message quotes (e.g. a misspelt field under ``columns``)."""
+    node: Any = doc.data
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            node = node[part]
+    if isinstance(node, dict):
+        for key in node:
+            if f"'{key}'" in msg:
+                return (*loc, key)
+    return loc
+
+
+def parse_model(model: type[M], doc: YamlDoc, *, what: str, context: Any = None) -> M:
+    """Validate ``doc`` against ``model``; every problem is listed with its key and line."""
+    try:
+        return model.model_validate(doc.data, context=context)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors()[:12]:
+            line = doc.line_of(_refine_loc(doc, tuple(err["loc"]), str(err.get("msg", ""))))
+            at = f"line {line}: " if line else ""
+            problems.append(f"  - {at}{_describe(dict(err), model)}")
+        more = exc.error_count() - len(problems)
+        if more > 0:
+            problems.append(f"  - ... and {more} more")
+        raise ConfigError(
+            f"The {what} file has {exc.error_count()} problem(s):\n" + "\n".join(problems),
+            where=str(doc.path),
+            fix=f"Edit {doc.path.name} at the lines above and run the command again.",
+        ) from exc
