@@ -14,6 +14,7 @@ from typing import Annotated
 
 import click
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from workbench import __version__
@@ -33,7 +34,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-out = console.__class__()  # stdout console for results; progress and errors go to stderr
+# Results go to stdout (wide when piped, so tables keep whole file names); progress and errors
+# go to stderr.
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 ProjectOpt = Annotated[
     Path,
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="workbench", standalone_mode=False)
+        code = app(args=args, prog_name="workbench", standalone_mode=False)
     except WorkbenchError as err:
         if debug:
             raise
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         console.print("Aborted.")
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from workbench.errors import WarehouseError
 
 SCHEMAS = ("raw", "stg", "core", "quar", "meta")
 _LOCK_PID = re.compile(r"PID (\d+)")
+Params = Mapping[str, Any] | Sequence[Any] | None
 
 
 def quote_ident(name: str) -> str:
@@ -71,15 +72,15 @@ class Store:
             self.con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             raise _open_error(Path(str(path)), exc) from exc
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._depth = 0
+        self.execute("SET TimeZone = 'UTC'")
         if memory_limit:
-            self.con.execute("SET memory_limit = $v", {"v": memory_limit})
+            self.execute("SET memory_limit = $v", {"v": memory_limit})
         if threads:
-            self.con.execute("SET threads = $v", {"v": threads})
+            self.execute("SET threads = $v", {"v": threads})
         if not read_only:
             for schema in SCHEMAS:
-                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
-        self._depth = 0
+                self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -92,18 +93,21 @@ class Store:
         self.close()
 
     # -- SQL -------------------------------------------------------------------------------
-    def execute(
-        self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None
-    ) -> duckdb.DuckDBPyConnection:
+    def execute(self, sql: str, params: Params = None) -> None:
         """Run one statement with bound parameters (never format values into SQL)."""
+        self._run(sql, params).fetchall()
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run a query and return all its rows."""
+        return self._run(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """Run a query and return the first column of its first row (None if no row)."""
+        rows = self._run(sql, params).fetchall()
+        return rows[0][0] if rows else None
+
+    def _run(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
-
-    def rows(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list:
-        return self.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Any:
-        row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -115,16 +119,16 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.con.execute("BEGIN TRANSACTION")
+        self.execute("BEGIN TRANSACTION")
         self._depth = 1
         try:
             yield self
         except BaseException:
             self._depth = 0
-            self.con.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.con.execute("COMMIT")
+        self.execute("COMMIT")
 
     # -- catalog ---------------------------------------------------------------------------
     def table_exists(self, schema: str, name: str) -> bool:

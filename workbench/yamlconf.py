@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -112,23 +112,18 @@ def _allowed_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             if field is None:
-                # a dict key (e.g. a source name): stay on the dict's value type
                 return []
-            current = _model_of(field.annotation)
+            current = field.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]  # ``part`` is a key of the mapping
         else:
-            current = _model_of(current)
+            current = next(
+                (a for a in get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)),
+                None,
+            )
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or n for n, f in current.model_fields.items()]
     return []
-
-
-def _model_of(annotation: Any) -> Any:
-    args = getattr(annotation, "__args__", None)
-    if args:
-        for arg in reversed(args):
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                return arg
-    return annotation
 
 
 def _refine_loc(doc: YamlDoc, loc: tuple[str | int, ...], msg: str) -> tuple[str | int, ...]:

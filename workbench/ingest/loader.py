@@ -203,7 +203,11 @@ def _store_rejects(
     without the rejected ones, so they are renumbered to their true record position.
     """
     rejects = f"temp.{quote_ident(REJECTS_TABLE)}"
-    if not store.table_exists("temp", REJECTS_TABLE):
+    exists = store.scalar(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = $n",
+        {"n": REJECTS_TABLE},
+    )
+    if not exists:
         return 0
     store.execute(
         f"""INSERT INTO quar.ingest_rejects

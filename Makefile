@@ -1,0 +1,51 @@
+# Workbench: `make demo` runs the whole pipeline on generated demo data; `make test` tests it.
+# Needs only Python 3.11+ and make: everything else is installed into .venv by these targets.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   ?= data/demo
+CONTACTS ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test lint format bench lab clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "Workbench needs Python 3.11 or newer as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the package with its dependencies
+
+demo: $(STAMP)  ## generate the demo data set and run the whole pipeline on it
+	$(BIN)/workbench demo --project $(DEMO) --contacts $(CONTACTS)
+
+test: $(STAMP)  ## run the test suite
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff lint and format check, mypy
+	$(BIN)/ruff check workbench tests benchmarks
+	$(BIN)/ruff format --check workbench tests benchmarks
+	$(BIN)/mypy workbench
+
+format: $(STAMP)  ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix workbench tests benchmarks
+	$(BIN)/ruff format workbench tests benchmarks
+
+bench: $(STAMP)  ## benchmarks against the plain libraries, printed as ratios
+	$(BIN)/python -m benchmarks
+
+lab: $(STAMP)  ## JupyterLab with the project's own kernel
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Workbench"
+	$(BIN)/jupyter lab notebooks/
+
+clean:  ## remove generated data, reports and the virtualenv
+	rm -rf $(VENV) data/demo data/bench reports/*/ .pytest_cache

@@ -1,0 +1,158 @@
+"""The load ledger: idempotent re-loads, snapshots, append mode, failures that change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.config import load_project
+from workbench.ingest import ingest, list_loads, load_file
+
+CONFIG = """
+sources:
+  people:
+    system: crm
+    object: contacts
+    path: {path}
+    mode: {mode}
+    columns:
+      record_id: id
+      email: email
+"""
+
+
+def people_csv(*ids: int) -> str:
+    return "id,email\n" + "".join(f"{i},p{i}@x.com\n" for i in ids)
+
+
+def table_snapshot(store) -> dict[str, list]:
+    """Every row of every table in the warehouse, for before/after comparisons."""
+    out = {}
+    for schema, name in store.rows(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name <> 'temp'"
+    ):
+        out[f"{schema}.{name}"] = sorted(
+            map(repr, store.rows(f'SELECT * FROM "{schema}"."{name}"'))
+        )
+    return out
+
+
+def test_loading_the_same_file_twice_changes_nothing(make_project, store_of):
+    project = make_project(
+        CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1, 2)}
+    )
+    store = store_of(project)
+    first = ingest(project, store)
+    assert [r.status for r in first.loads] == ["loaded"]
+    before = table_snapshot(store)
+    second = ingest(project, store)
+    assert [r.status for r in second.loads] == ["unchanged"]
+    assert second.loads[0].load_id == first.loads[0].load_id
+    assert "unchanged" in second.loads[0].message
+    assert table_snapshot(store) == before
+    assert len(list_loads(store)) == 1
+
+
+def test_changed_file_is_a_new_snapshot_that_replaces_the_old(make_project, store_of, tmp_path):
+    project = make_project(
+        CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1, 2)}
+    )
+    store = store_of(project)
+    ingest(project, store)
+    (tmp_path / "p.csv").write_text(people_csv(2, 3, 4))
+    report = ingest(project, store)
+    assert report.loads[0].status == "loaded"
+    loads = list_loads(store)
+    assert [(r.load_id, r.is_current) for r in loads] == [(2, True), (1, False)]
+    # raw keeps both snapshots; staging holds only the current one
+    assert store.scalar('SELECT count(*) FROM raw."people"') == 5
+    assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("2",), ("3",), ("4",)]
+    assert store.rows("SELECT DISTINCT _load_id FROM stg.contacts") == [(2,)]
+
+
+def test_reverting_to_an_older_export_makes_it_current_again(make_project, store_of, tmp_path):
+    project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
+    store = store_of(project)
+    ingest(project, store)
+    (tmp_path / "p.csv").write_text(people_csv(9))
+    ingest(project, store)
+    (tmp_path / "p.csv").write_text(people_csv(1))
+    assert ingest(project, store).loads[0].status == "loaded"
+    assert store.rows("SELECT record_id FROM stg.contacts") == [("1",)]
+
+
+def test_append_mode_keeps_every_file_current(make_project, store_of, tmp_path):
+    project = make_project(
+        CONFIG.format(path="logs/*.csv", mode="append"),
+        {"logs/day1.csv": people_csv(1, 2), "logs/day2.csv": people_csv(3)},
+    )
+    store = store_of(project)
+    ingest(project, store)
+    (tmp_path / "logs/day2.csv").write_text(people_csv(3, 4))
+    report = ingest(project, store)
+    assert sorted(r.status for r in report.loads) == ["loaded", "unchanged"]
+    assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [
+        ("1",),
+        ("2",),
+        ("3",),
+        ("4",),
+    ]
+
+
+def test_counts_add_up_for_every_load(make_project, store_of):
+    body = "id,email\n1,a@x\n2,b@x,extra\n3,c@x\n"
+    project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": body})
+    store = store_of(project)
+    ingest(project, store)
+    row = store.rows(
+        "SELECT rows_read, rows_loaded, rows_rejected, rows_suppressed FROM meta.loads"
+    )[0]
+    assert row == (3, 2, 1, 0)
+    raw = store.scalar('SELECT count(*) FROM raw."people"')
+    quarantined = store.scalar("SELECT count(*) FROM quar.ingest_rejects")
+    assert raw + quarantined == row[0]
+
+
+def test_a_refused_file_leaves_the_warehouse_as_it_was(make_project, store_of, tmp_path):
+    project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
+    store = store_of(project)
+    ingest(project, store)
+    before = table_snapshot(store)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,mail\n5,x@y\n")  # mapping names 'email': not in this file
+    result = load_file(project, store, "people", bad)
+    assert result.status == "failed"
+    assert result.error is not None
+    assert "Column 'email'" in result.error.what
+    assert "sources.people.columns.email" in (result.error.where or "")
+    after = table_snapshot(store)
+    failed = [r for r in list_loads(store) if r.status == "failed"]
+    assert len(failed) == 1 and "email" in (failed[0].error or "")
+    # only the ledger gained the failure row; data tables are untouched
+    after.pop("meta.loads")
+    before.pop("meta.loads")
+    assert after == before
+
+
+def test_changing_the_mapping_restages_without_reloading(make_project, store_of, tmp_path):
+    project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
+    store = store_of(project)
+    ingest(project, store)
+    config = (tmp_path / "workbench.yaml").read_text()
+    (tmp_path / "workbench.yaml").write_text(
+        config.replace("email: email", "email: {from: email, case: upper}")
+    )
+    project = load_project(tmp_path)
+    report = ingest(project, store)
+    assert report.loads[0].status == "unchanged"
+    assert store.rows("SELECT email FROM stg.contacts") == [("P1@X.COM",)]
+
+
+def test_ingest_one_file_as_a_named_source(make_project, store_of, tmp_path: Path):
+    project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
+    store = store_of(project)
+    other = tmp_path / "elsewhere" / "new export.csv"
+    other.parent.mkdir()
+    other.write_text(people_csv(7, 8))
+    report = ingest(project, store, sources=["people"], file=other)
+    assert [r.status for r in report.loads] == ["loaded"]
+    assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("7",), ("8",)]

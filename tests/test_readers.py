@@ -1,0 +1,197 @@
+"""Each export format and reader option lands the file's rows, as text, with lineage."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.ingest import ingest
+
+ROWS = [("1", "Anna", "Müller"), ("2", "Bob", "Smith"), ("3", "Zoë", "Ångström")]
+
+
+def config(path: str, fmt: str | None = None, options: str = "") -> str:
+    fmt_line = f"\n    format: {fmt}" if fmt else ""
+    opts = f"\n    options: {options}" if options else ""
+    return f"""
+sources:
+  people:
+    system: crm
+    object: contacts
+    path: {path}{fmt_line}{opts}
+    columns:
+      record_id: id
+      first_name: first
+      last_name: last
+"""
+
+
+def raw_rows(store, source: str = "people") -> list[tuple]:
+    return store.rows(
+        f'SELECT _row_number, id, "first", "last" FROM raw."{source}" ORDER BY _row_number'
+    )
+
+
+def expected() -> list[tuple]:
+    return [(i + 1, *row) for i, row in enumerate(ROWS)]
+
+
+def csv_text(delim: str = ",") -> str:
+    lines = [delim.join(("id", "first", "last"))]
+    lines += [delim.join(r) for r in ROWS]
+    return "\n".join(lines) + "\n"
+
+
+def test_csv_utf8_with_sniffed_delimiter(make_project, store_of):
+    project = make_project(config("people.csv"), {"people.csv": csv_text(";")})
+    store = store_of(project)
+    report = ingest(project, store)
+    assert [r.status for r in report.loads] == ["loaded"]
+    assert raw_rows(store) == expected()
+    assert report.staged == {"people": 3}
+
+
+def test_tsv_by_extension(make_project, store_of):
+    project = make_project(config("people.tsv"), {"people.tsv": csv_text("\t")})
+    store = store_of(project)
+    ingest(project, store)
+    assert raw_rows(store) == expected()
+
+
+def test_utf8_bom_is_not_part_of_the_first_column(make_project, store_of):
+    data = b"\xef\xbb\xbf" + csv_text().encode("utf-8")
+    project = make_project(
+        config("people.csv", options="{encoding: utf-8-sig}"), {"people.csv": data}
+    )
+    store = store_of(project)
+    ingest(project, store)
+    assert raw_rows(store) == expected()
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_declared_single_byte_encodings(make_project, store_of, encoding):
+    text = csv_text(";").replace("Zoë", "Zoë €" if encoding == "cp1252" else "Zoë")
+    project = make_project(
+        config("people.csv", options=f'{{encoding: {encoding}, delimiter: ";"}}'),
+        {"people.csv": text.encode(encoding)},
+    )
+    store = store_of(project)
+    ingest(project, store)
+    rows = raw_rows(store)
+    assert rows[0] == (1, "1", "Anna", "Müller")
+    assert rows[2][2] == ("Zoë €" if encoding == "cp1252" else "Zoë")
+
+
+def test_gzip_csv_and_gzip_behind_a_plain_csv_name(make_project, store_of):
+    packed = gzip.compress(csv_text().encode())
+    project = make_project(config("exports/*.csv*"), {"exports/a.csv.gz": packed})
+    store = store_of(project)
+    ingest(project, store)
+    assert raw_rows(store) == expected()
+
+    project = make_project(config("disguised.csv"), {"disguised.csv": packed})
+    store2 = store_of(project)
+    ingest(project, store2)
+    assert raw_rows(store2) == expected()
+
+
+def test_headerless_csv_uses_positional_names(make_project, store_of):
+    body = "\n".join(",".join(r) for r in ROWS) + "\n"
+    cfg = config("p.csv", options="{header: false}").replace("record_id: id", "record_id: column0")
+    cfg = cfg.replace("first_name: first", "first_name: column1")
+    cfg = cfg.replace("last_name: last", "last_name: column2")
+    project = make_project(cfg, {"p.csv": body})
+    store = store_of(project)
+    ingest(project, store)
+    assert store.rows("SELECT record_id, last_name FROM stg.contacts ORDER BY 1") == [
+        ("1", "Müller"),
+        ("2", "Smith"),
+        ("3", "Ångström"),
+    ]
+
+
+def test_json_array_with_nested_object_flattened(make_project, store_of):
+    records = [
+        {"id": 1, "first": "Anna", "last": "Müller", "org": {"name": "Acme", "size": 3}},
+        {"id": 2, "first": "Bob", "last": "Smith", "org": None},
+        {"id": "3", "first": "Zoë", "last": "Ångström", "org": {"name": "Ötzi AG"}},
+    ]
+    cfg = config("p.json") + "      company_name: org.name\n"
+    project = make_project(cfg, {"p.json": json.dumps(records)})
+    store = store_of(project)
+    ingest(project, store)
+    assert raw_rows(store) == expected()
+    assert store.rows("SELECT company_name FROM stg.contacts ORDER BY record_id") == [
+        ("Acme",),
+        (None,),
+        ("Ötzi AG",),
+    ]
+
+
+def test_ndjson_gzip(make_project, store_of):
+    lines = "\n".join(
+        json.dumps({"id": r[0], "first": r[1], "last": r[2]}, ensure_ascii=False) for r in ROWS
+    )
+    project = make_project(config("p.ndjson.gz"), {"p.ndjson.gz": gzip.compress(lines.encode())})
+    store = store_of(project)
+    ingest(project, store)
+    assert raw_rows(store) == expected()
+
+
+def test_parquet_typed_columns_arrive_as_text(make_project, store_of, tmp_path: Path):
+    frame = pl.DataFrame(
+        {"id": [1, 2, 3], "first": [r[1] for r in ROWS], "last": [r[2] for r in ROWS]}
+    )
+    project = make_project(config("p.parquet"))
+    frame.write_parquet(tmp_path / "p.parquet")
+    store = store_of(project)
+    ingest(project, store)
+    assert raw_rows(store) == expected()
+
+
+def test_xlsx_first_sheet(make_project, store_of, tmp_path: Path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "first", "last"])
+    for r in ROWS:
+        sheet.append([int(r[0]), r[1], r[2]])
+    project = make_project(config("p.xlsx"))
+    book.save(tmp_path / "p.xlsx")
+    store = store_of(project)
+    ingest(project, store)
+    assert [r[1:] for r in raw_rows(store)] == [(str(int(r[0])), r[1], r[2]) for r in ROWS]
+    assert [r[0] for r in raw_rows(store)] == [1, 2, 3]
+
+
+def test_ragged_rows_are_quarantined_with_line_and_rest_keep_their_position(make_project, store_of):
+    body = "id,first,last\n1,Anna,Müller\n2,Bob,Smith,EXTRA\n3,Zoë,Ångström\n4,Only\n5,Eve,Ng\n"
+    project = make_project(config("p.csv"), {"p.csv": body})
+    store = store_of(project)
+    report = ingest(project, store)
+    load = report.loads[0]
+    assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (5, 3, 2)
+    assert store.rows('SELECT _row_number, id FROM raw."people" ORDER BY 1') == [
+        (1, "1"),
+        (3, "3"),
+        (5, "5"),
+    ]
+    rejects = store.rows(
+        "SELECT row_number, error_type, raw_record FROM quar.ingest_rejects ORDER BY 1"
+    )
+    assert [(r[0], r[2]) for r in rejects] == [(2, "2,Bob,Smith,EXTRA"), (4, "4,Only")]
+    assert all(r[1] for r in rejects)
+
+
+def test_utf8_declared_file_with_latin1_bytes_quarantines_the_bad_row(make_project, store_of):
+    body = "id,first,last\n1,Anna,Smith\n2,J\xe9r\xf4me,Bad\n3,Eve,Ng\n".encode("latin-1")
+    project = make_project(config("p.csv"), {"p.csv": body})
+    store = store_of(project)
+    load = ingest(project, store).loads[0]
+    assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (3, 2, 1)
+    reason = store.scalar("SELECT error_type FROM quar.ingest_rejects")
+    assert "ENCODING" in reason.upper()
