@@ -49,7 +49,8 @@ def test_full_name_split_in_both_orders(make_project, store_of):
         "      record_id: id\n"
         "      first_name: {from: name, name_part: first}\n"
         "      last_name: {from: name, name_part: last}\n",
-        "id;name\n1;Anna Müller\n2;Müller, Anna\n3;Mary Ann van Dyke\n4;Madonna\n5; Smith ,  John \n",
+        "id;name\n1;Anna Müller\n2;Müller, Anna\n3;Mary Ann van Dyke\n4;Madonna\n"
+        "5; Smith ,  John \n",
     )
     rows = store.rows("SELECT record_id, first_name, last_name FROM stg.contacts ORDER BY 1")
     assert rows == [
