@@ -31,16 +31,16 @@ test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check, mypy
-	$(BIN)/ruff check workbench tests benchmarks
-	$(BIN)/ruff format --check workbench tests benchmarks
+	$(BIN)/ruff check workbench tests
+	$(BIN)/ruff format --check workbench tests
 	$(BIN)/mypy workbench
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
-	$(BIN)/ruff check --fix workbench tests benchmarks
-	$(BIN)/ruff format workbench tests benchmarks
+	$(BIN)/ruff check --fix workbench tests
+	$(BIN)/ruff format workbench tests
 
 bench: $(STAMP)  ## benchmarks against the plain libraries, printed as ratios
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m workbench.bench
 
 lab: $(STAMP)  ## JupyterLab with the project's own kernel
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"

@@ -74,6 +74,7 @@ class Store:
             raise _open_error(Path(str(path)), exc) from exc
         self._depth = 0
         self.execute("SET TimeZone = 'UTC'")
+        self.execute("SET enable_progress_bar = false")
         if memory_limit:
             self.execute("SET memory_limit = $v", {"v": memory_limit})
         if threads:

@@ -109,9 +109,10 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
     if previous is not None:
         return LoadResult(source_name, path, "unchanged", load_id=previous)
     load_id = ledger.next_load_id(store)
-    try:
+
+    def attempt(collect_rejects: bool) -> tuple[int, int]:
         with store.transaction():
-            counts = _load(store, project, source_name, source, export, load_id)
+            counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
             ledger.record_load(
                 store,
                 load_id=load_id,
@@ -134,6 +135,15 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
                 is_current=False,
             )
             ledger.make_current(store, load_id, source_name, source.mode, path.name)
+        return counts
+
+    try:
+        try:
+            counts = attempt(collect_rejects=False)
+        except duckdb.Error:
+            if export.format not in ("csv", "tsv"):
+                raise
+            counts = attempt(collect_rejects=True)  # set unreadable rows aside, load the rest
     except (WorkbenchError, duckdb.Error) as exc:
         error = exc if isinstance(exc, WorkbenchError) else read_error(export, exc)
         _record_failure(store, source_name, source, path, export, started, error, load_id)
@@ -150,10 +160,16 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
 
 
 def _load(
-    store: Store, project: Project, name: str, source: Source, export: ExportFile, load_id: int
+    store: Store,
+    project: Project,
+    name: str,
+    source: Source,
+    export: ExportFile,
+    load_id: int,
+    collect_rejects: bool,
 ) -> tuple[int, int]:
     """Insert the file's rows and rejects; returns (rows loaded, rows rejected)."""
-    incoming = read_export(store, export, source.options)
+    incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
     try:
         check_mapping(project, name, source, incoming.columns, export.path)
         raw = table("raw", name)

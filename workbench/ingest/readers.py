@@ -46,8 +46,14 @@ class Incoming:
             step()
 
 
-def read_export(store: Store, export: ExportFile, options: ReaderOptions) -> Incoming:
-    """Dispatch on the file's format."""
+def read_export(
+    store: Store, export: ExportFile, options: ReaderOptions, *, collect_rejects: bool = False
+) -> Incoming:
+    """Dispatch on the file's format.
+
+    With ``collect_rejects`` a CSV's unreadable rows are collected instead of failing the
+    read; it costs time, so the loader first tries without and retries with it on error.
+    """
     reader = {
         "csv": _read_csv,
         "tsv": _read_csv,
@@ -56,10 +62,7 @@ def read_export(store: Store, export: ExportFile, options: ReaderOptions) -> Inc
         "parquet": _read_parquet,
         "xlsx": _read_xlsx,
     }[export.format]
-    try:
-        incoming = reader(store, export, options)
-    except duckdb.Error as exc:
-        raise read_error(export, exc) from exc
+    incoming = reader(store, export, options, collect_rejects)  # duckdb.Error: see read_error
     _check_columns(export, incoming.columns)
     return incoming
 
@@ -72,7 +75,9 @@ def _text_select(
 
 
 # -- CSV / TSV ---------------------------------------------------------------------------
-def _read_csv(store: Store, export: ExportFile, options: ReaderOptions) -> Incoming:
+def _read_csv(
+    store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
+) -> Incoming:
     path = export.path
     cleanup: list[Callable[[], None]] = []
     encoding = options.encoding
@@ -103,11 +108,21 @@ def _read_csv(store: Store, export: ExportFile, options: ReaderOptions) -> Incom
         "compression = $compression",
         "null_padding = false",
         "strict_mode = true",
-        f"store_rejects = true, rejects_table = '{REJECTS_TABLE}', rejects_scan = '{REJECTS_SCAN}'",
     ]
-    if delimiter:
-        params["delim"] = delimiter
-        args.append("delim = $delim")
+    if collect_rejects:
+        args.append(
+            f"store_rejects = true, rejects_table = '{REJECTS_TABLE}', "
+            f"rejects_scan = '{REJECTS_SCAN}'"
+        )
+    if not delimiter:
+        # Sniff tolerantly (a few bad rows must not change the dialect), then read strictly.
+        delimiter = store.scalar(
+            "SELECT Delimiter FROM sniff_csv($path, all_varchar = true, ignore_errors = true, "
+            "header = $header, skip = $skip, encoding = $encoding, compression = $compression)",
+            {k: params[k] for k in ("path", "header", "skip", "encoding", "compression")},
+        )
+    params["delim"] = delimiter
+    args.append("delim = $delim")
     source_sql = f"read_csv({', '.join(args)})"
     for name in (REJECTS_TABLE, REJECTS_SCAN):
         store.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(name)}")
@@ -118,7 +133,7 @@ def _read_csv(store: Store, export: ExportFile, options: ReaderOptions) -> Incom
         columns=columns,
         select_sql=select,
         params=params,
-        has_rejects_table=True,
+        has_rejects_table=collect_rejects,
         header_lines=(1 if options.header else 0) + options.skip_rows,
         cleanup=cleanup,
     )
@@ -148,7 +163,9 @@ def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
 
 
 # -- JSON / NDJSON -----------------------------------------------------------------------
-def _read_json(store: Store, export: ExportFile, options: ReaderOptions) -> Incoming:
+def _read_json(
+    store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
+) -> Incoming:
     fmt = "array" if export.format == "json" else "newline_delimited"
     params: dict[str, Any] = {
         "path": str(export.path),
@@ -220,7 +237,9 @@ def _struct_fields(type_text: str) -> list[tuple[str, str]]:
 
 
 # -- Parquet -----------------------------------------------------------------------------
-def _read_parquet(store: Store, export: ExportFile, options: ReaderOptions) -> Incoming:
+def _read_parquet(
+    store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
+) -> Incoming:
     params: dict[str, Any] = {"path": str(export.path)}
     source_sql = "read_parquet($path, file_row_number = true)"
     described = store.rows(f"DESCRIBE SELECT * FROM {source_sql}", params)
@@ -230,7 +249,9 @@ def _read_parquet(store: Store, export: ExportFile, options: ReaderOptions) -> I
 
 
 # -- Excel -------------------------------------------------------------------------------
-def _read_xlsx(store: Store, export: ExportFile, options: ReaderOptions) -> Incoming:
+def _read_xlsx(
+    store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
+) -> Incoming:
     import polars as pl
 
     sheet = options.sheet

@@ -62,16 +62,25 @@ def mapping_fingerprint(source: Source, spec: ObjectSpec) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def text_sql(fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
-    """The field's value as cleaned text: column or constant, trim, null tokens, split, map."""
+def raw_text_sql(fmap: FieldMap, b: SqlBuilder) -> str:
+    """The field's source column (or constant), trimmed of spaces, tabs, line ends, NBSP."""
     expr = quote_ident(fmap.from_) if fmap.from_ is not None else b.bind(fmap.value)
-    if fmap.trim:
-        expr = f"trim({expr}, ' \t\r\n' || chr(160))"
-    nulls = [t for t in source.options.null_values]
-    if nulls:
-        expr = (
-            f"CASE WHEN list_contains({b.bind(nulls)}::VARCHAR[], {expr}) THEN NULL ELSE {expr} END"
-        )
+    return f"trim({expr}, ' \t\r\n' || chr(160))" if fmap.trim else expr
+
+
+def null_token_sql(expr: str, nulls: list[str], b: SqlBuilder) -> str:
+    """NULL where the value is one of the source's null tokens (N/A, #N/A, -, ...)."""
+    if not nulls:
+        return expr
+    longest = max(len(t) for t in nulls)
+    return (
+        f"CASE WHEN length({expr}) <= {longest} AND list_contains({b.bind(nulls)}::VARCHAR[], "
+        f"{expr}) THEN NULL ELSE {expr} END"
+    )
+
+
+def text_sql(expr: str, fmap: FieldMap, b: SqlBuilder) -> str:
+    """Text transforms on a cleaned value: name split, value map, case."""
     if fmap.name_part:
         expr = _name_part_sql(expr, fmap.name_part, fmap.name_order)
     if fmap.map:
@@ -193,31 +202,39 @@ def _problem_sql(name: str, kind: FieldType, fmap: FieldMap, source: Source, b: 
 def select_staged_sql(
     source_name: str, source: Source, spec: ObjectSpec, raw_table: str, load_filter: str
 ) -> tuple[str, dict[str, Any]]:
-    """SELECT producing the staged rows of ``source`` from its raw table."""
+    """SELECT producing the staged rows of ``source`` from its raw table.
+
+    Built in layers, each naming its columns for the next: trimmed (``_r_``), null tokens
+    removed (``_c_``), text transforms (``_t_``), typed (the field name), then ``_problems``.
+    """
     b = SqlBuilder()
-    texts, typed, problems = [], [], []
+    nulls = list(source.options.null_values)
+    trimmed, cleaned, texts, typed, problems, checks = [], [], [], [], [], []
     for name, fmap in source.columns.items():
         kind = spec.fields[name].type
-        texts.append(f"{text_sql(fmap, source, b)} AS {quote_ident(f'_t_{name}')}")
-        t = quote_ident(f"_t_{name}")
+        r, c, t = (quote_ident(f"_{p}_{name}") for p in "rct")
+        trimmed.append(f"{raw_text_sql(fmap, b)} AS {r}")
+        cleaned.append(f"{null_token_sql(r, nulls, b)} AS {c}")
+        texts.append(f"{text_sql(c, fmap, b)} AS {t}")
         typed.append(f"{typed_sql(t, kind, fmap, source, b)} AS {quote_ident(name)}")
         if kind not in (FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE):
             problems.append(_problem_sql(name, kind, fmap, source, b))
-    lineage = (
-        f"{b.bind(source_name)} AS _source, {b.bind(source.system)} AS _system, "
-        "_load_id, _row_number"
-    )
+            checks.append(f"({t} IS NOT NULL AND {quote_ident(name)} IS NULL)")
     problem_list = (
-        f"list_filter([{', '.join(problems)}]::VARCHAR[], lambda x: x IS NOT NULL)"
+        f"CASE WHEN {' OR '.join(checks)} THEN list_filter([{', '.join(problems)}]::VARCHAR[], "
+        "lambda x: x IS NOT NULL) ELSE []::VARCHAR[] END"
         if problems
         else "[]::VARCHAR[]"
     )
+    keep = "_source, _system, _load_id, _row_number"
     names = ", ".join(quote_ident(n) for n in source.columns)
     sql = (
-        f"SELECT _source, _system, _load_id, _row_number, {names}, "
-        f"{problem_list} AS _problems FROM ("
+        f"SELECT {keep}, {names}, {problem_list} AS _problems FROM ("
         f"SELECT *, {', '.join(typed)} FROM ("
-        f"SELECT {lineage}, {', '.join(texts)} FROM {raw_table} WHERE {load_filter}))"
+        f"SELECT *, {', '.join(texts)} FROM ("
+        f"SELECT *, {', '.join(cleaned)} FROM ("
+        f"SELECT {b.bind(source_name)} AS _source, {b.bind(source.system)} AS _system, "
+        f"_load_id, _row_number, {', '.join(trimmed)} FROM {raw_table} WHERE {load_filter}))))"
     )
     return sql, b.params
 

@@ -1,0 +1,91 @@
+"""``python -m workbench.bench``: print benchmark ratios and write them to reports/bench/."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from workbench.bench.data import contacts_csv
+from workbench.bench.runner import Measure, run_case
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m workbench.bench", description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the ingest CSV")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case (best is kept)")
+    parser.add_argument("--data", type=Path, default=Path("data/bench"))
+    parser.add_argument("--out", type=Path, default=Path("reports/bench"))
+    args = parser.parse_args()
+    console = Console(width=150)
+
+    source = contacts_csv(args.data, args.rows)
+    size_mb = source.stat().st_size / 1e6
+    console.print(f"Ingest: {args.rows:,} rows, {size_mb:.0f} MB CSV ({source})")
+    work = args.data / "work"
+    plain = run_case("duckdb_read_csv", source, work, repeat=args.repeat)
+    ours = run_case("workbench_ingest", source, work, repeat=args.repeat)
+    rows = [
+        ("ingest", plain, ours, ours.rows_per_s / plain.rows_per_s, ">= 0.8x"),
+    ]
+    table = Table(title="Workbench vs the plain library (same data, same run)")
+    for col in (
+        "stage",
+        "baseline",
+        "rows/s",
+        "s",
+        "peak MiB",
+        "workbench rows/s",
+        "s",
+        "peak MiB",
+        "ratio",
+        "goal",
+    ):
+        table.add_column(
+            col, justify="right" if col not in ("stage", "baseline", "goal") else "left"
+        )
+    records = []
+    for stage, base, wb, ratio, goal in rows:
+        table.add_row(
+            stage,
+            base.case,
+            f"{base.rows_per_s:,.0f}",
+            f"{base.seconds:.2f}",
+            f"{base.peak_mib:.0f}",
+            f"{wb.rows_per_s:,.0f}",
+            f"{wb.seconds:.2f}",
+            f"{wb.peak_mib:.0f}",
+            f"{ratio:.2f}x",
+            goal,
+        )
+        records.append(_record(stage, base, wb, ratio, goal))
+    console.print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (args.out / "bench.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    console.print(f"Written: {args.out / 'bench.csv'}")
+
+
+def _record(stage: str, base: Measure, wb: Measure, ratio: float, goal: str) -> dict:
+    return {
+        "stage": stage,
+        "baseline": base.case,
+        "baseline_seconds": round(base.seconds, 3),
+        "baseline_rows_per_s": round(base.rows_per_s),
+        "baseline_peak_mib": round(base.peak_mib),
+        "workbench_seconds": round(wb.seconds, 3),
+        "workbench_rows_per_s": round(wb.rows_per_s),
+        "workbench_peak_mib": round(wb.peak_mib),
+        "ratio": round(ratio, 3),
+        "goal": goal,
+        "rows": wb.rows,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Run a case in a subprocess; collect its time, rows and peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Measure:
+    case: str
+    seconds: float
+    rows: int
+    peak_mib: float
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def run_case(case: str, *args: Path, repeat: int = 3) -> Measure:
+    """Best time of ``repeat`` runs of ``case``; peak memory is the largest seen."""
+    best: float | None = None
+    rows = 0
+    peak = 0.0
+    for _ in range(repeat):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.bench.cases", case, *map(str, args)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        output = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"benchmark case {case} failed with exit {proc.returncode}")
+        result = json.loads(output.strip().splitlines()[-1])
+        rows = int(result["rows"])
+        best = result["seconds"] if best is None else min(best, result["seconds"])
+        peak = max(peak, usage.ru_maxrss / 1024)
+    return Measure(case, float(best or 0.0), rows, peak)
