@@ -105,7 +105,7 @@ class Source(StrictModel):
         "snapshot",
         description="snapshot: the newest file is the whole data; append: every file adds rows",
     )
-    options: ReaderOptions = Field(default_factory=ReaderOptions)
+    options: ReaderOptions = Field(default_factory=lambda: ReaderOptions())
     columns: dict[str, FieldMap] = Field(min_length=1)
 
     @field_validator("object")
@@ -158,7 +158,7 @@ class ProjectConfig(StrictModel):
     warehouse: str = "data/warehouse.duckdb"
     dictionary: str | None = Field(None, description="Project data dictionary; default shipped")
     base_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
-    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
+    duckdb: DuckDBSettings = Field(default_factory=lambda: DuckDBSettings())
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @field_validator("sources")

@@ -280,8 +280,12 @@ def _read_xlsx(
         columns=columns,
         select_sql=select,
         params={},
-        cleanup=[lambda: store.con.unregister(name)],
+        cleanup=[lambda: _unregister(store, name)],
     )
+
+
+def _unregister(store: Store, name: str) -> None:
+    store.con.unregister(name)
 
 
 # -- errors ------------------------------------------------------------------------------
