@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -193,25 +192,19 @@ def _print_error(err: WorkbenchError) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``workbench`` console script."""
+    """Entry point of the ``workbench`` console script; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        code = app(args=args, prog_name="workbench", standalone_mode=False)
+        app(args=args, prog_name="workbench")  # handles usage errors itself (exit 2)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except WorkbenchError as err:
         if debug:
             raise
         _print_error(err)
         return err.exit_code
-    except click.exceptions.Exit as done:
-        return int(done.exit_code or 0)
-    except click.ClickException as usage:
-        usage.show()
-        return usage.exit_code
-    except click.exceptions.Abort:
-        console.print("Aborted.")
-        return 130
-    return code if isinstance(code, int) else 0
+    return 0
 
 
 if __name__ == "__main__":
