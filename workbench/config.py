@@ -48,6 +48,9 @@ class ReaderOptions(StrictModel):
     timestamp_format: str | list[str] | None = None
     date_format: str | list[str] | None = None
     timezone: str = "UTC"
+    default_region: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="Country for national phone numbers"
+    )
     sheet: str | int | None = None
     compression: Literal["auto", "none", "gzip"] = "auto"
 

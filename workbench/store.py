@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from workbench.errors import WarehouseError
 
-SCHEMAS = ("raw", "stg", "core", "quar", "meta")
+SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq")
 _LOCK_PID = re.compile(r"PID (\d+)")
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -106,6 +107,10 @@ class Store:
         """Run a query and return the first column of its first row (None if no row)."""
         rows = self._run(sql, params).fetchall()
         return rows[0][0] if rows else None
+
+    def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
+        """Run a query and return its result as a polars DataFrame."""
+        return self.con.sql(sql, params=params).pl()
 
     def _run(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)

@@ -1,0 +1,81 @@
+"""Standardization rules, one small function each (polars expressions or series in, out)."""
+
+from __future__ import annotations
+
+import phonenumbers
+import polars as pl
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def email(value: pl.Expr) -> pl.Expr:
+    """Trim and lower-case an email address."""
+    return value.str.strip_chars().str.to_lowercase()
+
+
+def email_without_alias(value: pl.Expr) -> pl.Expr:
+    """``anna+news@x.com`` -> ``anna@x.com`` (on an already lower-cased address)."""
+    return value.str.replace(r"^([^@+]+)\+[^@]*@", "${1}@")
+
+
+def person_name(value: pl.Expr) -> pl.Expr:
+    """Unicode NFC, single spaces, and Title Case where the source shouted or whispered.
+
+    Mixed-case names (``McDonald``, ``van der Berg``) are kept as the source wrote them.
+    """
+    clean = value.str.normalize("NFC").str.replace_all(r"\s+", " ").str.strip_chars()
+    flat = (clean == clean.str.to_uppercase()) | (clean == clean.str.to_lowercase())
+    return pl.when(flat).then(clean.str.to_titlecase()).otherwise(clean)
+
+
+def phone_e164(raw: pl.Series, region: pl.Series) -> pl.Series:
+    """Parse phone numbers with ``phonenumbers`` into E.164; None where it is not a number.
+
+    ``region`` is the ISO country to read national numbers in (the record's country or the
+    source's default); numbers written with ``+`` or ``00`` need none. Each distinct
+    (number, region) pair is parsed once.
+    """
+    pairs = pl.DataFrame({"raw": raw, "region": region})
+    distinct = pairs.unique().drop_nulls("raw")
+    parsed = [_e164(r, g) for r, g in distinct.iter_rows()]
+    lookup = distinct.with_columns(pl.Series("e164", parsed, dtype=pl.String))
+    return pairs.join(lookup, on=["raw", "region"], how="left", nulls_equal=True)["e164"]
+
+
+def _e164(raw: str, region: str | None) -> str | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def to_base_currency(
+    frame: pl.DataFrame,
+    amount: str,
+    currency: str,
+    month_of: pl.Expr,
+    rates: pl.DataFrame,
+    base: str,
+) -> pl.Series:
+    """``amount`` in the base currency at the rate of the month ``month_of`` gives.
+
+    ``rates`` has columns month (first day, Date), currency, rate (base per unit). The base
+    currency itself converts at 1. Missing rates give None (the caller reports them).
+    """
+    keyed = frame.select(
+        pl.col(amount).alias("_amount"),
+        pl.col(currency).alias("_currency"),
+        month_of.dt.truncate("1mo").cast(pl.Date).alias("_month"),
+    ).with_row_index("_i")
+    joined = keyed.join(
+        rates.rename({"month": "_month", "currency": "_currency", "rate": "_rate"}),
+        on=["_month", "_currency"],
+        how="left",
+    ).sort("_i")
+    rate = pl.when(pl.col("_currency") == base).then(pl.lit(1.0)).otherwise(pl.col("_rate"))
+    return joined.select(
+        (pl.col("_amount").cast(pl.Float64) * rate.cast(pl.Float64)).round(4).alias("base")
+    )["base"]

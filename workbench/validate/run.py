@@ -1,0 +1,290 @@
+"""Validate: standardize each source's staged rows, check them with pandera, split them.
+
+Rows that pass every check go to ``core.<object>``; rows that fail go to ``quar.rows``
+(one row per record, with the reasons) and ``quar.failures`` (one row per failed check,
+with the column and the failing value), both with their load lineage. Invariant, asserted
+here for every object, source and load: rows staged = rows in core + rows quarantined.
+
+The first occurrence of a duplicated unique key is kept; later ones are quarantined.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from workbench.config import Project
+from workbench.errors import WorkbenchError
+from workbench.standardize import standardize
+from workbench.store import Store, table
+from workbench.validate.schemas import PROBLEMS_CHECK, object_schema
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import pandera.polars as pa
+
+DDL = (
+    "CREATE SEQUENCE IF NOT EXISTS meta.run_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS meta.validation_runs (
+        run_id BIGINT PRIMARY KEY, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
+        config_sha256 VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS quar.rows (
+        run_id BIGINT, object VARCHAR, source VARCHAR, system VARCHAR, load_id BIGINT,
+        row_number BIGINT, record_id VARCHAR, reasons VARCHAR, record VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS quar.failures (
+        run_id BIGINT, object VARCHAR, source VARCHAR, load_id BIGINT, row_number BIGINT,
+        record_id VARCHAR, "column" VARCHAR, "check" VARCHAR, value VARCHAR)""",
+)
+FAILURE_COLUMNS = ["column", "check", "value", "_i"]
+
+
+class InvariantBroken(WorkbenchError):
+    """Rows were lost between staging and core + quarantine: a bug, never user error."""
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    """Rows of one source of one object through validation."""
+
+    object: str
+    source: str
+    rows_staged: int
+    rows_valid: int
+    rows_quarantined: int
+
+
+@dataclass
+class ValidationReport:
+    """What a validation run did."""
+
+    run_id: int
+    counts: list[SourceCounts] = field(default_factory=list)
+    failures: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={
+                "object": pl.String,
+                "source": pl.String,
+                "column": pl.String,
+                "check": pl.String,
+                "rows": pl.UInt32,
+            }
+        )
+    )
+
+
+def validate(
+    project: Project, store: Store, *, on_step: Callable[[str], None] | None = None
+) -> ValidationReport:
+    """Standardize, validate and split every staged object; one transaction for the run."""
+    for statement in DDL:
+        store.execute(statement)
+    run_id = int(store.scalar("SELECT nextval('meta.run_id_seq')"))
+    started = datetime.now(UTC)
+    report = ValidationReport(run_id=run_id)
+    rates = _fx_rates(store)
+    failure_parts: list[pl.DataFrame] = []
+    with store.transaction():
+        for name, spec in project.dictionary.objects.items():
+            if not store.table_exists("stg", name):
+                continue
+            if on_step:
+                on_step(f"validate {name}")
+            staged = store.frame(f"SELECT * FROM {table('stg', name)}")
+            valid_parts, quarantine_parts, failures = [], [], []
+            for source_name in sorted(staged["_source"].unique().to_list()):
+                rows = staged.filter(pl.col("_source") == source_name)
+                source = project.source(source_name)
+                std = standardize(
+                    rows, spec, source, rates=rates, base_currency=project.config.base_currency
+                )
+                keys = _reference_keys(store, project, name, source.system)
+                std = std.with_row_index("_i")
+                schema = object_schema(spec, std.columns, reference_keys=keys)
+                found = _failures(schema, std)
+                bad = found["_i"].unique()
+                valid = std.filter(~pl.col("_i").is_in(bad.implode())).drop("_i")
+                quarantined = std.filter(pl.col("_i").is_in(bad.implode()))
+                valid_parts.append(valid)
+                quarantine_parts.append(_quarantine_rows(run_id, name, quarantined, found))
+                failures.append(_failure_rows(run_id, name, std, found))
+                report.counts.append(
+                    SourceCounts(name, source_name, rows.height, valid.height, quarantined.height)
+                )
+            _write_object(store, name, valid_parts, quarantine_parts, failures)
+            _check_invariant(store, name)
+            failure_parts.extend(failures)
+        store.execute(
+            "INSERT INTO meta.validation_runs VALUES ($r, $s, $e, $c)",
+            {"r": run_id, "s": started, "e": datetime.now(UTC), "c": project.config_sha256},
+        )
+    if failure_parts:
+        report.failures = (
+            pl.concat(failure_parts)
+            .group_by("object", "source", "column", "check")
+            .agg(pl.len().alias("rows"))
+            .sort("rows", descending=True)
+        )
+    return report
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    """Every failed check as (column, check, value, _i); duplicates keep their first row."""
+    empty = pl.DataFrame(
+        schema={"column": pl.String, "check": pl.String, "value": pl.String, "_i": pl.UInt32}
+    )
+    try:
+        schema.validate(frame, lazy=True)
+        return empty
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases.filter(pl.col("index").is_not_null()).select(
+        pl.col("column").cast(pl.String),
+        pl.col("check").cast(pl.String),
+        pl.col("failure_case").cast(pl.String).alias("value"),
+        pl.col("index").cast(pl.UInt32).alias("_i"),
+    )
+    dup = pl.col("check") == "field_uniqueness"
+    firsts = cases.filter(dup).group_by("column", "value").agg(pl.col("_i").min().alias("_first"))
+    cases = (
+        cases.join(firsts, on=["column", "value"], how="left", nulls_equal=True)
+        .filter(~(dup & (pl.col("_i") == pl.col("_first"))))
+        .drop("_first")
+        .with_columns(
+            pl.when(dup)
+            .then(pl.lit("unique (a later duplicate)"))
+            .otherwise(pl.col("check"))
+            .alias("check")
+        )
+    )
+    problems = cases.filter(pl.col("check") == PROBLEMS_CHECK).select("_i")
+    if problems.height:
+        detail = (
+            frame.select("_i", "_problems")
+            .join(problems.unique(), on="_i")
+            .explode("_problems")
+            .select(
+                pl.col("_problems").str.extract(r"^([^:]+):", 1).alias("column"),
+                pl.lit("readable").alias("check"),
+                pl.col("_problems").alias("value"),
+                pl.col("_i"),
+            )
+        )
+        cases = pl.concat([cases.filter(pl.col("check") != PROBLEMS_CHECK), detail])
+    return cases.select(FAILURE_COLUMNS)
+
+
+def _quarantine_rows(
+    run_id: int, obj: str, rows: pl.DataFrame, found: pl.DataFrame
+) -> pl.DataFrame:
+    reasons = (
+        found.with_columns(
+            pl.format("{}: {} ({})", "column", "check", pl.col("value").str.slice(0, 80)).alias(
+                "reason"
+            )
+        )
+        .group_by("_i")
+        .agg(pl.col("reason").str.join("; ").alias("reasons"))
+    )
+    fields = [c for c in rows.columns if not c.startswith("_")]
+    return rows.join(reasons, on="_i", how="left").select(
+        pl.lit(run_id).cast(pl.Int64).alias("run_id"),
+        pl.lit(obj).alias("object"),
+        pl.col("_source").alias("source"),
+        pl.col("_system").alias("system"),
+        pl.col("_load_id").alias("load_id"),
+        pl.col("_row_number").alias("row_number"),
+        pl.col("record_id").cast(pl.String),
+        pl.col("reasons"),
+        pl.struct([pl.col(c).cast(pl.String) for c in fields]).struct.json_encode().alias("record"),
+    )
+
+
+def _failure_rows(run_id: int, obj: str, std: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    return found.join(
+        std.select("_i", "_source", "_load_id", "_row_number", "record_id"), on="_i"
+    ).select(
+        pl.lit(run_id).cast(pl.Int64).alias("run_id"),
+        pl.lit(obj).alias("object"),
+        pl.col("_source").alias("source"),
+        pl.col("_load_id").alias("load_id"),
+        pl.col("_row_number").alias("row_number"),
+        pl.col("record_id").cast(pl.String),
+        "column",
+        "check",
+        "value",
+    )
+
+
+def _write_object(
+    store: Store,
+    name: str,
+    valid: list[pl.DataFrame],
+    quarantined: list[pl.DataFrame],
+    failures: list[pl.DataFrame],
+) -> None:
+    core = pl.concat(valid, how="diagonal_relaxed").drop("_problems")
+    store.con.register("_wb_core", core)
+    store.execute(f"CREATE OR REPLACE TABLE {table('core', name)} AS SELECT * FROM _wb_core")
+    store.con.unregister("_wb_core")
+    store.execute("DELETE FROM quar.rows WHERE object = $o", {"o": name})
+    store.execute("DELETE FROM quar.failures WHERE object = $o", {"o": name})
+    for frame, target in ((pl.concat(quarantined), "rows"), (pl.concat(failures), "failures")):
+        if frame.height:
+            store.con.register("_wb_quar", frame)
+            store.execute(f"INSERT INTO quar.{target} BY NAME SELECT * FROM _wb_quar")
+            store.con.unregister("_wb_quar")
+
+
+def _check_invariant(store: Store, name: str) -> None:
+    """Staged = core + quarantined, per source and load; anything else is a bug."""
+    broken = store.rows(
+        f"""SELECT s._source, s._load_id, s.n, coalesce(c.n, 0), coalesce(q.n, 0)
+            FROM (SELECT _source, _load_id, count(*) n FROM {table("stg", name)} GROUP BY ALL) s
+            LEFT JOIN (SELECT _source, _load_id, count(*) n FROM {table("core", name)}
+                       GROUP BY ALL) c USING (_source, _load_id)
+            LEFT JOIN (SELECT source AS _source, load_id AS _load_id, count(*) n
+                       FROM quar.rows WHERE object = $o GROUP BY ALL) q
+                   USING (_source, _load_id)
+            WHERE s.n <> coalesce(c.n, 0) + coalesce(q.n, 0)""",
+        {"o": name},
+    )
+    if broken:
+        src, load, staged, core, quar = broken[0]
+        raise InvariantBroken(
+            f"Validation lost rows of {name}: source {src}, load {load}: {staged} staged, "
+            f"{core} valid + {quar} quarantined.",
+            fix="This is a bug in Workbench; please report it with the export that caused it.",
+        )
+
+
+def _fx_rates(store: Store) -> pl.DataFrame | None:
+    if not store.table_exists("stg", "fx_rates"):
+        return None
+    return store.frame(
+        "SELECT month, currency, CAST(rate AS DOUBLE) AS rate FROM stg.fx_rates "
+        "WHERE month IS NOT NULL AND currency IS NOT NULL AND rate IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY month, currency ORDER BY _load_id DESC) = 1"
+    )
+
+
+def _reference_keys(store: Store, project: Project, obj: str, system: str) -> dict[str, pl.Series]:
+    """Keys each reference field may take: the target's ids staged by the same system."""
+    keys: dict[str, pl.Series] = {}
+    for fname, fspec in project.dictionary.object(obj).fields.items():
+        ref = fspec.rules.references
+        if not ref:
+            continue
+        target, tfield = ref.split(".")
+        if not store.table_exists("stg", target):
+            keys[fname] = pl.Series(fname, [], dtype=pl.String)
+            continue
+        keys[fname] = store.frame(
+            f'SELECT DISTINCT CAST("{tfield}" AS VARCHAR) AS k FROM {table("stg", target)} '
+            "WHERE _system = $s",
+            {"s": system},
+        )["k"]
+    return keys
