@@ -154,6 +154,29 @@ class DuckDBSettings(StrictModel):
     threads: int | None = Field(None, ge=1)
 
 
+class QualityConfig(StrictModel):
+    """Data-quality gates: a breached blocking limit makes `workbench validate` exit non-zero.
+
+    ``blocking`` maps a metric name to its limit: the most a lower-is-better metric may
+    reach (``quarantine_rate: 0.05``), the least a higher-is-better one may fall to
+    (``completeness: 0.9``). Every source and field is held to it.
+    """
+
+    blocking: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("blocking")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+        from workbench.quality.metrics import METRICS
+
+        unknown = [k for k in value if k.split(":", 1)[0] not in METRICS]
+        if unknown:
+            raise ValueError(
+                f"unknown metric(s) {', '.join(map(repr, unknown))}; known: {', '.join(METRICS)}"
+            )
+        return value
+
+
 class ProjectConfig(StrictModel):
     """The whole of ``workbench.yaml``."""
 
@@ -162,6 +185,7 @@ class ProjectConfig(StrictModel):
     dictionary: str | None = Field(None, description="Project data dictionary; default shipped")
     base_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     duckdb: DuckDBSettings = Field(default_factory=lambda: DuckDBSettings())
+    quality: QualityConfig = Field(default_factory=lambda: QualityConfig())
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @field_validator("sources")

@@ -50,6 +50,12 @@ class IngestError(WorkbenchError):
     exit_code = 3
 
 
+class ValidationFailed(WorkbenchError):
+    """A blocking data-quality limit (quality.blocking in workbench.yaml) was breached."""
+
+    exit_code = 5
+
+
 class WarehouseError(WorkbenchError):
     """The DuckDB warehouse cannot be opened or used (missing, locked, corrupt)."""
 

@@ -1,7 +1,8 @@
 """The whole pipeline, stage by stage, in the order data flows: export to report.
 
-Each stage reads the tables of the stage before it and writes its own. Today the pipeline
-is ingest (raw, ledger, staging); later stages append themselves here.
+Each stage reads the tables of the stage before it and writes its own:
+ingest (raw, ledger, staging) -> validate (standardize, core, quarantine) -> data-quality
+metrics, reconciliation and gates.
 """
 
 from __future__ import annotations
@@ -11,7 +12,20 @@ from dataclasses import dataclass
 
 from workbench.config import Project
 from workbench.ingest import IngestReport, ingest
+from workbench.quality import reconcile, record_metrics
+from workbench.quality.gates import Breach, breaches
 from workbench.store import Store
+from workbench.validate import ValidationReport, validate
+
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """A validation run with its metrics recorded and its gates checked."""
+
+    validation: ValidationReport
+    breaches: list[Breach]
 
 
 @dataclass(frozen=True)
@@ -19,11 +33,21 @@ class PipelineResult:
     """What each stage of a pipeline run produced."""
 
     ingest: IngestReport
+    quality: QualityResult
 
 
-def run_pipeline(
-    project: Project, store: Store, *, on_step: Callable[[str], None] | None = None
-) -> PipelineResult:
+def run_quality(project: Project, store: Store, *, on_step: Step | None = None) -> QualityResult:
+    """Validate every staged object, record the data-quality metrics, check the gates."""
+    report = validate(project, store, on_step=on_step)
+    if on_step:
+        on_step("data-quality metrics")
+    record_metrics(project, store, report.run_id)
+    reconcile(store, report.run_id)
+    return QualityResult(validation=report, breaches=breaches(project, store, report.run_id))
+
+
+def run_pipeline(project: Project, store: Store, *, on_step: Step | None = None) -> PipelineResult:
     """Run every stage of the pipeline on the project's configured sources."""
-    report = ingest(project, store, on_file=on_step)
-    return PipelineResult(ingest=report)
+    loaded = ingest(project, store, on_file=on_step)
+    quality = run_quality(project, store, on_step=on_step)
+    return PipelineResult(ingest=loaded, quality=quality)

@@ -27,6 +27,7 @@ from workbench.store import Store, quote_ident
 REJECTS_TABLE = "_wb_rejects"
 REJECTS_SCAN = "_wb_reject_scans"
 LINEAGE = ("_load_id", "_source_file", "_row_number")
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a record may hold a cell of many megabytes
 _LINE = re.compile(r"\b[Ll]ine:?\s*(\d+)")
 
 
@@ -107,6 +108,7 @@ def _read_csv(
         "encoding = $encoding",
         "compression = $compression",
         "null_padding = false",
+        f"max_line_size = {MAX_LINE_BYTES}",
         "strict_mode = true",
     ]
     if collect_rejects:
@@ -118,6 +120,7 @@ def _read_csv(
         # Sniff tolerantly (a few bad rows must not change the dialect), then read strictly.
         delimiter = store.scalar(
             "SELECT Delimiter FROM sniff_csv($path, all_varchar = true, ignore_errors = true, "
+            f"max_line_size = {MAX_LINE_BYTES}, "
             "header = $header, skip = $skip, encoding = $encoding, compression = $compression)",
             {k: params[k] for k in ("path", "header", "skip", "encoding", "compression")},
         )

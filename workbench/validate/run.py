@@ -20,7 +20,7 @@ import polars as pl
 from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.standardize import standardize
-from workbench.store import Store, table
+from workbench.store import Store, quote_ident, table
 from workbench.validate.schemas import PROBLEMS_CHECK, object_schema
 
 with warnings.catch_warnings():
@@ -182,9 +182,12 @@ def _quarantine_rows(
 ) -> pl.DataFrame:
     reasons = (
         found.with_columns(
-            pl.format("{}: {} ({})", "column", "check", pl.col("value").str.slice(0, 80)).alias(
-                "reason"
-            )
+            pl.format(
+                "{}: {} ({})",
+                pl.col("column").fill_null("row"),
+                "check",
+                pl.col("value").fill_null("empty").str.slice(0, 80),
+            ).alias("reason")
         )
         .group_by("_i")
         .agg(pl.col("reason").str.join("; ").alias("reasons"))
@@ -272,7 +275,10 @@ def _fx_rates(store: Store) -> pl.DataFrame | None:
 
 
 def _reference_keys(store: Store, project: Project, obj: str, system: str) -> dict[str, pl.Series]:
-    """Keys each reference field may take: the target's ids staged by the same system."""
+    """Keys each reference field may take: the target's ids staged by the same system.
+
+    A reference is only checked when that system stages the target object at all.
+    """
     keys: dict[str, pl.Series] = {}
     for fname, fspec in project.dictionary.object(obj).fields.items():
         ref = fspec.rules.references
@@ -280,11 +286,12 @@ def _reference_keys(store: Store, project: Project, obj: str, system: str) -> di
             continue
         target, tfield = ref.split(".")
         if not store.table_exists("stg", target):
-            keys[fname] = pl.Series(fname, [], dtype=pl.String)
             continue
-        keys[fname] = store.frame(
-            f'SELECT DISTINCT CAST("{tfield}" AS VARCHAR) AS k FROM {table("stg", target)} '
-            "WHERE _system = $s",
+        found = store.frame(
+            f"SELECT DISTINCT CAST({quote_ident(tfield)} AS VARCHAR) AS k "
+            f"FROM {table('stg', target)} WHERE _system = $s",
             {"s": system},
         )["k"]
+        if found.len():
+            keys[fname] = found
     return keys

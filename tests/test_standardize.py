@@ -1,0 +1,95 @@
+"""Each standardization rule on its own, with expected values written out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+
+from workbench.standardize import rules
+
+
+def apply(expr_fn, values: list) -> list:
+    return pl.DataFrame({"v": values}).select(expr_fn(pl.col("v")))["v"].to_list()
+
+
+def test_email_trimmed_and_lower_cased():
+    assert apply(rules.email, ["  Anna.Mueller@ACME.com ", None]) == ["anna.mueller@acme.com", None]
+
+
+def test_email_alias_removed_only_in_the_local_part():
+    values = ["anna+news@x.com", "bob@x.com", "c+a+b@sub+x.com", None]
+    assert apply(rules.email_without_alias, values) == [
+        "anna@x.com",
+        "bob@x.com",
+        "c@sub+x.com",
+        None,
+    ]
+
+
+def test_person_names_normalized_and_case_fixed():
+    decomposed = "Mu\u0308ller"  # u + combining diaeresis
+    values = ["ANNA-LENA MÜLLER", "o'brien", "McDonald", decomposed, "  jean   pierre ", None]
+    assert apply(rules.person_name, values) == [
+        "Anna-Lena Müller",
+        "O'Brien",
+        "McDonald",
+        "Müller",
+        "Jean Pierre",
+        None,
+    ]
+    assert apply(rules.person_name, [decomposed])[0] == "M\u00fcller"
+
+
+def test_phone_numbers_to_e164_with_record_or_default_region():
+    raw = pl.Series(
+        [
+            "+49 30 1234567",
+            "030 1234567",
+            "(415) 555-0132",
+            "0049 30 1234567",
+            "415.555.0132",
+            "12",
+            "call me",
+            None,
+            "020 7946 0958",
+        ]
+    )
+    region = pl.Series(["DE", "DE", "US", "DE", None, "DE", "DE", "DE", "GB"])
+    assert rules.phone_e164(raw, region).to_list() == [
+        "+49301234567",
+        "+49301234567",
+        "+14155550132",
+        "+49301234567",
+        None,  # a national number without a country cannot be read
+        None,
+        None,
+        None,
+        "+442079460958",
+    ]
+
+
+def test_money_converted_at_the_rate_of_its_month():
+    rates = pl.DataFrame(
+        {
+            "month": [date(2026, 1, 1), date(2026, 2, 1), date(2026, 1, 1)],
+            "currency": ["USD", "USD", "GBP"],
+            "rate": [0.9, 0.8, 1.2],
+        }
+    )
+    frame = pl.DataFrame(
+        {
+            "amount": [Decimal("100"), Decimal("100"), Decimal("50"), Decimal("10"), Decimal("7")],
+            "currency": ["USD", "USD", "GBP", "EUR", "JPY"],
+            "day": [
+                date(2026, 1, 31),
+                date(2026, 2, 1),
+                date(2026, 1, 15),
+                date(2026, 3, 3),
+                date(2026, 1, 2),
+            ],
+        }
+    ).with_columns(pl.col("amount").cast(pl.Decimal(18, 4)))
+    base = rules.to_base_currency(frame, "amount", "currency", pl.col("day"), rates, "EUR")
+    assert base.to_list() == [90.0, 80.0, 60.0, 10.0, None]

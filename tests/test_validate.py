@@ -1,0 +1,222 @@
+"""Validation: dictionary-driven pandera checks, the quarantine split and its invariant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.config import load_project
+from workbench.ingest import ingest
+from workbench.pipeline import run_quality
+from workbench.store import open_store
+
+HERE = Path(__file__).parent
+
+DICTIONARY = """
+objects:
+  tickets:
+    fields:
+      record_id: {type: text, required: true, unique: true}
+      requester_email: {type: email}
+      priority: {type: text, rules: {allowed: [low, normal, high]}}
+      created_at: {type: timestamp, required: true, rules: {min: "2000-01-01", max: now}}
+      score: {type: integer, rules: {min: 0, max: 10}}
+"""
+CONFIG = """
+dictionary: dictionary.yaml
+sources:
+  desk:
+    system: support
+    object: tickets
+    path: tickets.csv
+    columns:
+      record_id: id
+      requester_email: email
+      priority: prio
+      created_at: created
+      score: score
+"""
+
+
+def project_with(tmp_path: Path, rows: str, dictionary: str = DICTIONARY):
+    (tmp_path / "dictionary.yaml").write_text(dictionary)
+    (tmp_path / "workbench.yaml").write_text(CONFIG)
+    (tmp_path / "tickets.csv").write_text("id,email,prio,created,score\n" + rows)
+    return load_project(tmp_path)
+
+
+def run(project):
+    with open_store(project) as store:
+        assert ingest(project, store).failures == []
+        result = run_quality(project, store)
+        core = store.rows("SELECT record_id FROM core.tickets ORDER BY record_id")
+        quarantine = store.rows(
+            "SELECT record_id, row_number, reasons FROM quar.rows ORDER BY row_number"
+        )
+        failures = store.rows(
+            'SELECT row_number, "column", "check", value FROM quar.failures ORDER BY 1, 2'
+        )
+    return result, [r[0] for r in core], quarantine, failures
+
+
+GOOD = "1,a@x.com,low,2026-01-01 10:00:00,3\n"
+
+
+def test_changing_a_rule_in_the_dictionary_changes_validation(tmp_path):
+    rows = GOOD + "2,b@x.com,urgent,2026-01-02 10:00:00,4\n"
+    _, core, quarantine, failures = run(project_with(tmp_path, rows))
+    assert core == ["1"]
+    assert [(q[0], q[1]) for q in quarantine] == [("2", 2)]
+    assert failures == [(2, "priority", "one of low, normal, high", "urgent")]
+
+    widened = DICTIONARY.replace("[low, normal, high]", "[low, normal, high, urgent]")
+    (tmp_path / "data" / "warehouse.duckdb").unlink()
+    _, core, quarantine, _ = run(project_with(tmp_path, rows, widened))
+    assert core == ["1", "2"] and quarantine == []
+
+
+def test_hostile_export_is_quarantined_with_reasons_and_nothing_is_lost(tmp_path):
+    huge = "x" * 5_000_000
+    rows = (
+        GOOD
+        + "2,not-an-email,low,2026-01-01 10:00:00,3\n"  # bad email
+        + "3,c@x.com,low,2026-02-30 10:00:00,3\n"  # impossible date
+        + "4,N/A,#N/A,-,3\n"  # null tokens: created_at is required
+        + "1,dup@x.com,high,2026-01-03 10:00:00,5\n"  # duplicate id: the later one goes
+        + f"5,d@x.com,{huge},2026-01-01 10:00:00,3\n"  # huge cell, not an allowed value
+        + "6,e@x.com,normal,1899-12-31 00:00:00,11\n"  # too old, score too high
+        + '7,=HYPERLINK("x"),low,2026-01-01 10:00:00,2\n'  # formula-looking text
+    )
+    result, core, quarantine, failures = run(project_with(tmp_path, rows))
+    assert core == ["1"]
+    by_row = {q[1]: q for q in quarantine}
+    assert sorted(by_row) == [2, 3, 4, 5, 6, 7, 8]
+    assert "requester_email: email address format (not-an-email)" in by_row[2][2]
+    assert "created_at: readable (created_at: cannot read '2026-02-30 10:00:00'" in by_row[3][2]
+    assert "created_at: not_nullable" in by_row[4][2]
+    assert "record_id: unique (a later duplicate)" in by_row[5][2]
+    assert "priority: one of low, normal, high" in by_row[6][2]
+    assert {f[1] for f in failures if f[0] == 7} == {"created_at", "score"}
+    counts = result.validation.counts[0]
+    assert (counts.rows_staged, counts.rows_valid, counts.rows_quarantined) == (8, 1, 7)
+    # a 5 MB cell is kept whole in the quarantined record, not truncated or lost
+    with open_store(load_project(tmp_path)) as store:
+        record = store.scalar("SELECT record FROM quar.rows WHERE row_number = 6")
+    assert len(json.loads(record)["priority"]) == 5_000_000
+
+
+def test_references_must_exist_in_the_same_system(make_project, store_of):
+    project = make_project(
+        """
+sources:
+  crm_accounts:
+    system: crm
+    object: companies
+    path: accounts.csv
+    columns: {record_id: id, name: name}
+  crm_deals:
+    system: crm
+    object: deals
+    path: deals.csv
+    columns: {record_id: id, company_id: account, status: status, created_at: created}
+""",
+        {
+            "accounts.csv": "id,name\nA1,Acme\nA2,Foo\n",
+            "deals.csv": "id,account,status,created\nD1,A1,won,2026-01-01\nD2,A9,lost,2026-01-02\n"
+            "D3,,open,2026-01-03\n",
+        },
+    )
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    assert store.rows("SELECT record_id FROM core.deals ORDER BY 1") == [("D1",), ("D3",)]
+    assert store.rows('SELECT record_id, "check", value FROM quar.failures') == [
+        ("D2", "exists in companies.record_id", "A9")
+    ]
+
+
+def test_missing_fx_rate_is_a_reason_not_a_silent_null(make_project, store_of):
+    project = make_project(
+        """
+base_currency: EUR
+sources:
+  fx:
+    system: billing
+    object: fx_rates
+    path: fx.csv
+    columns: {month: month, currency: cur, rate: rate}
+  inv:
+    system: billing
+    object: invoices
+    path: inv.csv
+    columns: {record_id: id, customer_id: c, invoice_date: d, amount: a, currency: cur}
+""",
+        {
+            "fx.csv": "month,cur,rate\n2026-01-01,USD,0.5\n",
+            "inv.csv": "id,c,d,a,cur\nI1,K,2026-01-20,10,USD\nI2,K,2026-02-01,10,USD\n"
+            "I3,K,2026-02-01,7,EUR\n",
+        },
+    )
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    assert store.rows(
+        "SELECT record_id, CAST(amount_base AS DOUBLE) FROM core.invoices ORDER BY 1"
+    ) == [("I1", 5.0), ("I3", 7.0)]
+    assert store.rows("SELECT record_id, reasons FROM quar.rows WHERE object = 'invoices'") == [
+        ("I2", "amount: readable (amount: no fx rate for USD in 2026-02)")
+    ]
+
+
+cell = st.one_of(
+    st.sampled_from(["", "N/A", "-", "low", "urgent", "a@x.com", "bad", "2026-01-01", "x"]),
+    st.text(alphabet="abc@.=-, ", max_size=6),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["1", "2", "3", "", "4"]), cell, cell, cell, cell),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_rows_staged_always_equal_core_plus_quarantine(tmp_path_factory, rows):
+    folder = tmp_path_factory.mktemp("prop")
+    body = "".join(",".join(f'"{v}"' for v in r) + "\n" for r in rows)
+    project = project_with(folder, body)
+    with open_store(project) as store:
+        report = ingest(project, store)
+        assert report.failures == []
+        loaded = report.loads[0]
+        result = run_quality(project, store)
+        counts = result.validation.counts[0]
+        core = store.scalar("SELECT count(*) FROM core.tickets")
+        quarantined = store.scalar("SELECT count(*) FROM quar.rows")
+        rejected = store.scalar("SELECT count(*) FROM quar.ingest_rejects")
+    assert loaded.rows_read == len(rows) == loaded.rows_loaded + rejected
+    assert counts.rows_staged == loaded.rows_loaded == core + quarantined
+    assert (counts.rows_valid, counts.rows_quarantined) == (core, quarantined)
+
+
+@pytest.mark.slow
+def test_demo_objects_are_all_validated(tmp_path):
+    from workbench.cli import main
+
+    assert main(["demo", "--project", str(tmp_path), "--contacts", "600"]) == 0
+    project = load_project(tmp_path)
+    with open_store(project, read_only=True) as store:
+        staged = dict(store.rows("SELECT 'x', 1"))  # keep the store usable below
+        del staged
+        for name in project.dictionary.objects:
+            s = store.scalar(f"SELECT count(*) FROM stg.{name}")
+            c = store.scalar(f"SELECT count(*) FROM core.{name}")
+            q = store.scalar("SELECT count(*) FROM quar.rows WHERE object = $o", {"o": name})
+            assert s == c + q and s > 0, name

@@ -1,0 +1,62 @@
+"""The ``workbench`` command line: thin commands over the package.
+
+Every command takes ``--project DIR`` (default: the current folder). Errors a user can fix
+are printed as one message (what, where, how to fix) with a non-zero exit code; ``--debug``
+shows the traceback too. Commands live by stage: :mod:`.ingest`, :mod:`.quality`,
+:mod:`.dictionary`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from workbench import __version__
+from workbench.cli import dictionary, ingest, quality
+from workbench.cli.common import out, print_error
+from workbench.errors import WorkbenchError
+
+app = typer.Typer(
+    name="workbench",
+    help="Data-quality and ROI workbench for CRM integration projects.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        out.print(f"workbench {__version__}")
+        raise typer.Exit()
+
+
+for module in (ingest, quality):
+    module.register(app)
+app.add_typer(dictionary.app, name="dictionary")
+app.add_typer(quality.dq_app, name="dq")
+app.add_typer(quality.quarantine_app, name="quarantine")
+app.add_typer(quality.export_app, name="export")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``workbench`` console script; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="workbench")  # handles usage errors itself (exit 2)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except WorkbenchError as err:
+        if debug:
+            raise
+        print_error(err)
+        return err.exit_code
+    return 0

@@ -1,0 +1,62 @@
+"""What every CLI command shares: the --project option, consoles, tables and errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from workbench.config import Project, load_project
+from workbench.errors import WorkbenchError
+from workbench.progress import console
+from workbench.store import Store, open_store
+
+# Results go to stdout (wide when piped, so tables keep whole names); progress and errors
+# go to stderr (workbench.progress.console).
+out = Console(width=None if sys.stdout.isatty() else 160)
+
+ProjectOpt = Annotated[
+    Path,
+    typer.Option(
+        "--project",
+        "-P",
+        help="Project folder (holding workbench.yaml).",
+        file_okay=False,
+        show_default="current folder",
+    ),
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.", dir_okay=False)]
+
+
+def project_and_store(project: Path, *, read_only: bool = False) -> tuple[Project, Store]:
+    """Load the project at ``project`` and open its warehouse."""
+    loaded = load_project(project)
+    return loaded, open_store(loaded, read_only=read_only)
+
+
+def print_frame(frame: pl.DataFrame, title: str | None = None, *, digits: int = 4) -> None:
+    """Print a polars frame as a rich table (floats rounded)."""
+    table = Table(*frame.columns, title=title)
+    for row in frame.iter_rows():
+        table.add_row(*(_cell(v, digits) for v in row))
+    out.print(table)
+
+
+def _cell(value: object, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.{digits}g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_error(err: WorkbenchError) -> None:
+    console.print("[bold red]Error:[/] ", end="")
+    console.print(err.message, highlight=False, markup=False, soft_wrap=True)

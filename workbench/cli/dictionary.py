@@ -1,0 +1,52 @@
+"""Commands about the data dictionary: export it as a document, draft one from an export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from workbench.cli.common import ProjectOpt, out
+from workbench.config import load_project
+from workbench.dictionary_doc import render
+from workbench.dictionary_infer import infer_section
+
+app = typer.Typer(help="The Canonical Data Dictionary: export it, or draft one from a file.")
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[
+        Literal["md", "csv", "html"], typer.Option("--format", "-f", help="Document format.")
+    ] = "md",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: print).")
+    ] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Write the project's data dictionary as Markdown, CSV or HTML."""
+    loaded = load_project(project)
+    text = render(loaded.dictionary, fmt, title=loaded.config.name)
+    if out_file is None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+        out.print(f"Wrote {out_file}")
+
+
+@app.command("infer")
+def infer(
+    file: Annotated[Path, typer.Argument(help="An export file (CSV, JSON, Parquet, XLSX).")],
+    object: Annotated[str, typer.Option("--object", help="Name for the object section.")],
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (sniffed if unset).")] = None,
+    encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
+) -> None:
+    """Propose a dictionary section (types, required, allowed values, identity) to edit."""
+    out.print(
+        infer_section(file, object, delimiter=delimiter, encoding=encoding),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,161 @@
+"""Commands about data quality: validate, dq, quarantine, export dq."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_and_store
+from workbench.errors import ValidationFailed
+from workbench.export import write_csv
+from workbench.pipeline import QualityResult, run_quality
+from workbench.progress import steps
+from workbench.quality import diff, latest_summary
+from workbench.validate.quarantine import quarantined, reasons_summary, record_failures
+
+dq_app = typer.Typer(help="Data-quality history: metrics per run and what regressed.")
+quarantine_app = typer.Typer(help="Rows set aside by validation, and why.")
+export_app = typer.Typer(help="Write results as CSV files (formula-safe for spreadsheets).")
+
+
+def validate(project: ProjectOpt = Path(".")) -> None:
+    """Standardize and validate the staged data; valid rows to core, the rest to quarantine.
+
+    Exits non-zero (5) only when a blocking limit of `quality.blocking` is breached.
+    """
+    loaded, store = project_and_store(project)
+    with store, steps("Validating", None) as step:
+        result = run_quality(loaded, store, on_step=step)
+    print_quality(result)
+
+
+def print_quality(result: QualityResult) -> None:
+    """The compact summary of a validation run; raises on breached blocking limits."""
+    counts = pl.DataFrame(
+        [
+            {
+                "object": c.object,
+                "source": c.source,
+                "staged": c.rows_staged,
+                "valid": c.rows_valid,
+                "quarantined": c.rows_quarantined,
+            }
+            for c in result.validation.counts
+        ]
+    )
+    top = (
+        result.validation.failures.sort("rows", descending=True)
+        .group_by("object", "source", maintain_order=True)
+        .agg(pl.format("{} {} ({})", "column", "check", "rows").head(2).str.join("; "))
+        .rename({"column": "top reasons"})
+    )
+    if counts.height:
+        summary = counts.join(top, on=["object", "source"], how="left")
+        print_frame(summary, title=f"Validation run {result.validation.run_id}")
+    if result.breaches:
+        raise ValidationFailed(
+            "Blocking data-quality limits were breached:\n"
+            + "\n".join(f"  - {b.describe()}" for b in result.breaches),
+            where="workbench.yaml, key quality.blocking",
+            fix="Fix the exports (see `workbench quarantine list`), or relax the limits.",
+        )
+
+
+@dq_app.command("show")
+def dq_show(project: ProjectOpt = Path(".")) -> None:
+    """The latest run's metrics per source and object."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        print_frame(latest_summary(store), title="Data quality (latest run)")
+
+
+@dq_app.command("diff")
+def dq_diff(
+    project: ProjectOpt = Path("."),
+    all_changes: Annotated[
+        bool, typer.Option("--all", help="List every change, not only regressions.")
+    ] = False,
+) -> None:
+    """Compare the last validation run with the one before and list regressions."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        changes = diff(store)
+    shown = [c for c in changes if all_changes or c.regression]
+    frame = pl.DataFrame(
+        [
+            {
+                "object": c.object,
+                "source": c.source,
+                "field": c.field,
+                "metric": c.metric,
+                "before": c.before,
+                "after": c.after,
+                "regression": "yes" if c.regression else "",
+            }
+            for c in shown
+        ]
+    )
+    regressions = sum(c.regression for c in changes)
+    if frame.height:
+        print_frame(frame, title="Data-quality changes")
+    out.print(f"{regressions} regression(s), {len(changes) - regressions} other change(s).")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    project: ProjectOpt = Path("."),
+    object: Annotated[str | None, typer.Option("--object", help="Only this object.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+) -> None:
+    """Quarantined rows with the reasons, and a count per check."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        print_frame(reasons_summary(store), title="Quarantine by check")
+        rows = quarantined(store, object=object, source=source, limit=limit)
+    print_frame(rows.drop("record"), title=f"Quarantined rows (first {limit})")
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    record: Annotated[str, typer.Argument(help="SOURCE:RECORD_ID of a quarantined row.")],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """One quarantined row in full, and every check it failed."""
+    source, _, record_id = record.partition(":")
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        row, failures = record_failures(store, source, record_id)
+    out.print(
+        f"[bold]{row['object']}[/] {source}:{record_id} (load {row['load_id']}, "
+        f"row {row['row_number']})"
+    )
+    for key, value in json.loads(row["record"]).items():
+        out.print(f"  {key}: {value}", markup=False)
+    print_frame(failures, title="Failed checks")
+
+
+@quarantine_app.command("export")
+def quarantine_export(out_file: OutOpt, project: ProjectOpt = Path(".")) -> None:
+    """Write every quarantined row with its reasons to a CSV file."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        rows = quarantined(store)
+    out.print(f"Wrote {rows.height} rows to {write_csv(rows, out_file)}")
+
+
+@export_app.command("dq")
+def export_dq(out_file: OutOpt, project: ProjectOpt = Path(".")) -> None:
+    """The latest data-quality run as CSV: one row per source and object with its metrics."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        summary = latest_summary(store)
+    out.print(f"Wrote {summary.height} rows to {write_csv(summary, out_file)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)

@@ -1,0 +1,103 @@
+"""Reading the data-quality history: runs, the latest summary, and what regressed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from workbench.errors import WorkbenchError
+from workbench.quality.metrics import metric_info
+from workbench.store import Store
+
+RATE_TOLERANCE = 0.001  # a share must move by more than 0.1 percentage point to count
+HOURS_TOLERANCE = 24.0  # freshness: a day older is a regression, time passing is not
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric that moved between two runs."""
+
+    object: str
+    source: str
+    field: str
+    metric: str
+    before: float | None
+    after: float | None
+
+    @property
+    def regression(self) -> bool:
+        info = metric_info(self.metric)
+        before = self.before if self.before is not None else _perfect(self.metric)
+        after = self.after if self.after is not None else _perfect(self.metric)
+        if before is None or after is None:
+            return False
+        tolerance = {"share": RATE_TOLERANCE, "hours": HOURS_TOLERANCE}.get(info.unit, 0.0)
+        worse = after < before if info.higher_is_better else after > before
+        return worse and abs(after - before) > tolerance
+
+
+def _perfect(metric: str) -> float | None:
+    """Value a check-level metric has when it was not recorded (nothing failed)."""
+    return 1.0 if metric.startswith("validity:") else None
+
+
+def run_ids(store: Store) -> list[int]:
+    """Validation runs that recorded metrics, oldest first."""
+    if not store.table_exists("dq", "metrics"):
+        return []
+    return [int(r[0]) for r in store.rows("SELECT DISTINCT run_id FROM dq.metrics ORDER BY 1")]
+
+
+def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
+    """One row per source and object of a run (the latest by default) with its metrics.
+
+    Columns: ``source``, ``object``, ``rows_read``, ``rows_valid``, ``rows_quarantined``,
+    then one column per source-level metric.
+    """
+    runs = run_ids(store)
+    if not runs:
+        raise WorkbenchError(
+            "No data-quality run is recorded yet.", fix="Run `workbench validate` first."
+        )
+    run = run_id if run_id is not None else runs[-1]
+    long = store.frame(
+        """SELECT source, object, metric, value FROM dq.metrics
+           WHERE run_id = $r AND metric IN ('rows_staged', 'rows_valid', 'rows_quarantined',
+               'quarantine_rate', 'key_duplicate_rate', 'exact_duplicate_rate',
+               'missing_mandatory_rate', 'freshness_hours', 'sync_failure_rate')
+           UNION ALL
+           SELECT source, object, 'completeness_avg', avg(value) FROM dq.metrics
+           WHERE run_id = $r AND metric = 'completeness' GROUP BY ALL""",
+        {"r": run},
+    )
+    wide = long.pivot(on="metric", index=["source", "object"], values="value")
+    if "rows_staged" in wide.columns:
+        wide = wide.rename({"rows_staged": "rows_read"})
+    first = ["source", "object", "rows_read", "rows_valid", "rows_quarantined"]
+    ordered = [c for c in first if c in wide.columns]
+    rest = sorted(c for c in wide.columns if c not in ordered)
+    return wide.select(ordered + rest).sort("object", "source")
+
+
+def diff(store: Store, before: int | None = None, after: int | None = None) -> list[Change]:
+    """Every metric that changed between two runs (the last two by default)."""
+    runs = run_ids(store)
+    if len(runs) < 2 and (before is None or after is None):
+        raise WorkbenchError(
+            "There are fewer than two data-quality runs to compare.",
+            fix="Run `workbench validate` again after loading new exports.",
+        )
+    after = after if after is not None else runs[-1]
+    before = before if before is not None else runs[runs.index(after) - 1]
+    rows = store.rows(
+        """SELECT coalesce(b.object, a.object), coalesce(b.source, a.source),
+                  coalesce(b.field, a.field), coalesce(b.metric, a.metric), b.value, a.value
+           FROM (SELECT * FROM dq.metrics WHERE run_id = $b) b
+           FULL JOIN (SELECT * FROM dq.metrics WHERE run_id = $a) a
+             USING (object, source, field, metric)
+           WHERE b.value IS DISTINCT FROM a.value
+           ORDER BY 1, 2, 4, 3""",
+        {"b": before, "a": after},
+    )
+    return [Change(*r) for r in rows]

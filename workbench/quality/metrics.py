@@ -1,0 +1,220 @@
+"""Data-quality metrics of a validation run, kept as history in ``dq.metrics``.
+
+One row per (run, object, source, field, metric). Each metric has a direction (is higher
+better?) so that :mod:`workbench.quality.history` can tell a regression from an
+improvement. Computed in SQL over the staged, core and quarantine tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from workbench.config import Project
+from workbench.dictionary import FieldType
+from workbench.store import Store, quote_ident, table
+
+DDL = """CREATE TABLE IF NOT EXISTS dq.metrics (
+    run_id BIGINT NOT NULL, object VARCHAR NOT NULL, source VARCHAR NOT NULL,
+    field VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE,
+    numerator DOUBLE, denominator DOUBLE)"""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a metric means and which way is better."""
+
+    title: str
+    higher_is_better: bool
+    unit: str = "share"
+
+
+METRICS: dict[str, Metric] = {
+    "rows_staged": Metric("Rows staged", True, "rows"),
+    "rows_valid": Metric("Rows valid", True, "rows"),
+    "rows_quarantined": Metric("Rows quarantined", False, "rows"),
+    "quarantine_rate": Metric("Share of rows quarantined", False),
+    "completeness": Metric("Share of rows with a value", True),
+    "validity": Metric("Share of rows passing the check", True),
+    "key_duplicate_rate": Metric("Share of rows whose id occurs more than once", False),
+    "exact_duplicate_rate": Metric("Share of rows repeating another row exactly", False),
+    "missing_mandatory": Metric("Rows missing a required field", False, "rows"),
+    "missing_mandatory_rate": Metric("Share of rows missing a required field", False),
+    "freshness_hours": Metric("Age of the newest record", False, "hours"),
+    "referential_integrity": Metric("Share of references that resolve", True),
+    "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
+    "sync_failure_rate": Metric("Share of sync events that failed", False),
+}
+
+
+def record_metrics(project: Project, store: Store, run_id: int) -> int:
+    """Compute every metric for the run and store it; returns the number of rows written."""
+    store.execute(DDL)
+    now = datetime.now(UTC)
+    before = int(store.scalar("SELECT count(*) FROM dq.metrics WHERE run_id = $r", {"r": run_id}))
+    for name, spec in project.dictionary.objects.items():
+        if not store.table_exists("stg", name):
+            continue
+        stg = table("stg", name)
+        core = table("core", name)
+        _insert(store, run_id, name, _counts_sql(stg, core), {"o": name})
+        for source_name, source in project.config.sources.items():
+            if source.object != name:
+                continue
+            mapped = [f for f in source.columns if f in spec.fields]
+            params = {"o": name, "s": source_name}
+            for fname in mapped:
+                _insert(store, run_id, name, _completeness_sql(stg, fname), dict(params, f=fname))
+            _insert(store, run_id, name, _duplicates_sql(stg, mapped), params)
+            required = [f for f in mapped if spec.fields[f].required]
+            if required:
+                _insert(store, run_id, name, _missing_sql(stg, required), params)
+            dated = [
+                f for f in mapped if spec.fields[f].type in (FieldType.DATE, FieldType.TIMESTAMP)
+            ]
+            if dated:
+                _insert(store, run_id, name, _freshness_sql(stg, dated), dict(params, now=now))
+            for fname in mapped:
+                ref = spec.fields[fname].rules.references
+                if ref and _system_stages(store, ref.split(".")[0], source.system):
+                    _insert(
+                        store, run_id, name, _reference_sql(stg, fname, ref), dict(params, f=fname)
+                    )
+                if spec.fields[fname].type is FieldType.PHONE and store.table_exists("core", name):
+                    _insert(store, run_id, name, _phone_sql(core, fname), dict(params, f=fname))
+        _insert(store, run_id, name, _validity_sql(stg), {"o": name, "r": run_id})
+        if name == "sync_events" and store.table_exists("core", name):
+            _insert(store, run_id, name, _sync_failure_sql(core), {})
+    after = int(store.scalar("SELECT count(*) FROM dq.metrics WHERE run_id = $r", {"r": run_id}))
+    return after - before
+
+
+def _system_stages(store: Store, obj: str, system: str) -> bool:
+    """Whether ``system`` stages any ``obj`` rows (else its references cannot be checked)."""
+    return store.table_exists("stg", obj) and bool(
+        store.scalar(f"SELECT count(*) FROM {table('stg', obj)} WHERE _system = $s", {"s": system})
+    )
+
+
+def _insert(store: Store, run_id: int, obj: str, select: str, params: dict) -> None:
+    """Insert rows (source, field, metric, value, numerator, denominator) of a metric query."""
+    sql = (
+        "INSERT INTO dq.metrics SELECT $run, $obj, source, field, metric, value, numerator, "
+        f"denominator FROM ({select})"
+    )
+    given = dict(params, run=run_id, obj=obj)
+    used = set(re.findall(r"\$([a-z_]+)", sql))
+    store.execute(sql, {k: v for k, v in given.items() if k in used})
+
+
+def _counts_sql(stg: str, core: str) -> str:
+    return f"""
+        WITH s AS (SELECT _source AS source, count(*) AS n FROM {stg} GROUP BY ALL),
+             c AS (SELECT _source AS source, count(*) AS n FROM {core} GROUP BY ALL),
+             q AS (SELECT source, count(*) AS n FROM quar.rows WHERE object = $o GROUP BY ALL),
+             j AS (SELECT s.source, s.n AS staged, coalesce(c.n, 0) AS valid,
+                          coalesce(q.n, 0) AS quarantined
+                   FROM s LEFT JOIN c USING (source) LEFT JOIN q USING (source))
+        SELECT source, '' AS field, 'rows_staged' AS metric, staged AS value,
+               staged AS numerator, NULL AS denominator FROM j
+        UNION ALL SELECT source, '', 'rows_valid', valid, valid, NULL FROM j
+        UNION ALL SELECT source, '', 'rows_quarantined', quarantined, quarantined, NULL FROM j
+        UNION ALL SELECT source, '', 'quarantine_rate', quarantined / staged, quarantined,
+                         staged FROM j"""
+
+
+def _completeness_sql(stg: str, field: str) -> str:
+    col = quote_ident(field)
+    return f"""
+        SELECT $s AS source, $f AS field, 'completeness' AS metric,
+               count({col}) / count(*) AS value, count({col}) AS numerator,
+               count(*) AS denominator
+        FROM {stg} WHERE _source = $s HAVING count(*) > 0"""
+
+
+def _duplicates_sql(stg: str, mapped: list[str]) -> str:
+    others = [quote_ident(f) for f in mapped if f != "record_id"] or ["record_id"]
+    return f"""
+        WITH rows AS (SELECT * FROM {stg} WHERE _source = $s),
+        keys AS (SELECT count(*) FILTER (WHERE n > 1) AS dup, count(*) AS total
+                 FROM (SELECT count(*) OVER (PARTITION BY record_id) AS n FROM rows
+                       WHERE record_id IS NOT NULL)),
+        exact AS (SELECT coalesce(sum(n - 1), 0) AS dup, sum(n) AS total FROM
+                  (SELECT count(*) AS n FROM rows GROUP BY {", ".join(others)}))
+        SELECT $s AS source, 'record_id' AS field, 'key_duplicate_rate' AS metric,
+               dup / total AS value, dup AS numerator, total AS denominator
+        FROM keys WHERE total > 0
+        UNION ALL
+        SELECT $s, '', 'exact_duplicate_rate', dup / total, dup, total
+        FROM exact WHERE total > 0"""
+
+
+def _missing_sql(stg: str, required: list[str]) -> str:
+    any_null = " OR ".join(f"{quote_ident(f)} IS NULL" for f in required)
+    return f"""
+        WITH m AS (SELECT count(*) FILTER (WHERE {any_null}) AS miss, count(*) AS total
+                   FROM {stg} WHERE _source = $s)
+        SELECT $s AS source, '' AS field, 'missing_mandatory' AS metric, miss AS value,
+               miss AS numerator, total AS denominator FROM m WHERE total > 0
+        UNION ALL SELECT $s, '', 'missing_mandatory_rate', miss / total, miss, total
+        FROM m WHERE total > 0"""
+
+
+def _freshness_sql(stg: str, dated: list[str]) -> str:
+    newest = ", ".join(f"max(CAST({quote_ident(f)} AS TIMESTAMPTZ))" for f in dated)
+    expr = f"greatest({newest})" if len(dated) > 1 else newest
+    return f"""
+        SELECT $s AS source, '' AS field, 'freshness_hours' AS metric,
+               date_diff('second', {expr}, $now) / 3600.0 AS value,
+               NULL AS numerator, NULL AS denominator
+        FROM {stg} WHERE _source = $s HAVING {expr} IS NOT NULL"""
+
+
+def _reference_sql(stg: str, field: str, ref: str) -> str:
+    target, key = ref.split(".")
+    col = quote_ident(field)
+    return f"""
+        WITH r AS (
+            SELECT count({col}) AS total,
+                   count({col}) FILTER (WHERE {col} IN (
+                       SELECT CAST(t.{quote_ident(key)} AS VARCHAR) FROM {table("stg", target)} t
+                       WHERE t._system = (SELECT any_value(_system) FROM {stg}
+                                          WHERE _source = $s))) AS found
+            FROM {stg} WHERE _source = $s)
+        SELECT $s AS source, $f AS field, 'referential_integrity' AS metric,
+               found / total AS value, found AS numerator, total AS denominator
+        FROM r WHERE total > 0"""
+
+
+def _phone_sql(core: str, field: str) -> str:
+    raw, e164 = quote_ident(f"{field}_raw"), quote_ident(field)
+    return f"""
+        SELECT $s AS source, $f AS field, 'phone_parse_rate' AS metric,
+               count({e164}) / count({raw}) AS value, count({e164}) AS numerator,
+               count({raw}) AS denominator
+        FROM {core} WHERE _source = $s HAVING count({raw}) > 0"""
+
+
+def _validity_sql(stg: str) -> str:
+    return f"""
+        WITH f AS (SELECT source, "column" AS field, "check", count(DISTINCT row_number) AS bad
+                   FROM quar.failures WHERE object = $o AND run_id = $r GROUP BY ALL),
+             n AS (SELECT _source AS source, count(*) AS total FROM {stg} GROUP BY ALL)
+        SELECT f.source, f.field, 'validity:' || f."check" AS metric,
+               1 - bad / total AS value, total - bad AS numerator, total AS denominator
+        FROM f JOIN n USING (source)"""
+
+
+def _sync_failure_sql(core: str) -> str:
+    return f"""
+        SELECT _source AS source, 'status' AS field, 'sync_failure_rate' AS metric,
+               count(*) FILTER (WHERE status = 'failed') / count(*) AS value,
+               count(*) FILTER (WHERE status = 'failed') AS numerator,
+               count(*) AS denominator
+        FROM {core} GROUP BY _source"""
+
+
+def metric_info(metric: str) -> Metric:
+    """The description of a metric name (``validity:<check>`` shares ``validity``)."""
+    return METRICS[metric.split(":", 1)[0]]

@@ -1,0 +1,74 @@
+"""Cross-system reconciliation: does the CRM's revenue agree with what billing invoiced?
+
+Per month, won deals in the CRM (by close month) against non-void invoices in billing (by
+invoice month): counts and money in the base currency. Per account, the same totals by
+company, matched on the company name with legal suffixes and punctuation removed (the
+identity layer will replace this with resolved entities). Stored in ``dq.reconciliation``
+per validation run; rows whose totals differ are the differences to look at.
+"""
+
+from __future__ import annotations
+
+from workbench.store import Store
+
+DDL = """CREATE TABLE IF NOT EXISTS dq.reconciliation (
+    run_id BIGINT NOT NULL, level VARCHAR NOT NULL, key VARCHAR,
+    crm_count BIGINT, crm_amount DECIMAL(18,2), billing_count BIGINT,
+    billing_amount DECIMAL(18,2), count_diff BIGINT, amount_diff DECIMAL(18,2))"""
+
+# Lower-case, strip punctuation and legal-form words: "ACME Inc." and "Acme" compare equal.
+COMPANY_KEY = (
+    "trim(regexp_replace(regexp_replace(lower({x}), '[^a-z0-9 ]', ' ', 'g'), "
+    "'\\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|"
+    "corporation|company|srl|spa|oy|ab|as|kg|se)\\b|\\s+', ' ', 'g'))"
+)
+
+_MONTH_SQL = """
+WITH crm AS (
+    SELECT strftime(closed_at, '%Y-%m') AS key, count(*) AS n, sum(amount_base) AS amount
+    FROM core.deals WHERE status = 'won' AND closed_at IS NOT NULL GROUP BY ALL),
+bill AS (
+    SELECT strftime(invoice_date, '%Y-%m') AS key, count(*) AS n, sum(amount_base) AS amount
+    FROM core.invoices WHERE coalesce(status, '') <> 'void' GROUP BY ALL)
+SELECT $run, 'month', key, coalesce(crm.n, 0), coalesce(crm.amount, 0),
+       coalesce(bill.n, 0), coalesce(bill.amount, 0),
+       coalesce(bill.n, 0) - coalesce(crm.n, 0),
+       coalesce(bill.amount, 0) - coalesce(crm.amount, 0)
+FROM crm FULL JOIN bill USING (key)
+"""
+
+_ACCOUNT_SQL = f"""
+WITH crm AS (
+    SELECT {COMPANY_KEY.format(x="c.name")} AS key, count(*) AS n, sum(d.amount_base) AS amount
+    FROM core.deals d JOIN core.companies c ON c.record_id = d.company_id
+    WHERE d.status = 'won' GROUP BY ALL),
+bill AS (
+    SELECT {COMPANY_KEY.format(x="p.company_name")} AS key, count(*) AS n,
+           sum(i.amount_base) AS amount
+    FROM core.invoices i JOIN core.contacts p
+      ON p.record_id = i.customer_id AND p._system = i._system
+    WHERE coalesce(i.status, '') <> 'void' AND p.company_name IS NOT NULL GROUP BY ALL)
+SELECT $run, 'account', key, coalesce(crm.n, 0), coalesce(crm.amount, 0),
+       coalesce(bill.n, 0), coalesce(bill.amount, 0),
+       coalesce(bill.n, 0) - coalesce(crm.n, 0),
+       coalesce(bill.amount, 0) - coalesce(crm.amount, 0)
+FROM crm FULL JOIN bill USING (key)
+"""
+
+
+def reconcile(store: Store, run_id: int) -> int:
+    """Store the month and account reconciliation of a run; returns the rows written.
+
+    Needs core deals and invoices (and companies and contacts for the account level);
+    missing objects mean nothing to reconcile, not an error.
+    """
+    store.execute(DDL)
+    written = 0
+    if store.table_exists("core", "deals") and store.table_exists("core", "invoices"):
+        store.execute(f"INSERT INTO dq.reconciliation {_MONTH_SQL}", {"run": run_id})
+        if store.table_exists("core", "companies") and store.table_exists("core", "contacts"):
+            store.execute(f"INSERT INTO dq.reconciliation {_ACCOUNT_SQL}", {"run": run_id})
+        written = int(
+            store.scalar("SELECT count(*) FROM dq.reconciliation WHERE run_id = $r", {"r": run_id})
+        )
+    return written
