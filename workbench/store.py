@@ -109,8 +109,10 @@ class Store:
         return rows[0][0] if rows else None
 
     def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
-        """Run a query and return its result as a polars DataFrame."""
-        return self.con.sql(sql, params=params).pl()
+        """Run a query and return its result as a polars DataFrame (timestamps in "UTC")."""
+        frame = self.con.sql(sql, params=params).pl()
+        zoned = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime) and t.time_zone]
+        return frame.with_columns(pl.col(c).dt.convert_time_zone("UTC") for c in zoned)
 
     def _run(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)

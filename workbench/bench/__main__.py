@@ -28,8 +28,14 @@ def main() -> None:
     work = args.data / "work"
     plain = run_case("duckdb_read_csv", source, work, repeat=args.repeat)
     ours = run_case("workbench_ingest", source, work, repeat=args.repeat)
+    staged = args.data / "staged"
+    console.print(f"Validate: the same rows, staged once into {staged}")
+    run_case("prepare_staged", source, staged, repeat=1)
+    checks = run_case("polars_checks", source, staged, repeat=args.repeat)
+    pandera = run_case("workbench_validate", source, staged, repeat=args.repeat)
     rows = [
-        ("ingest", plain, ours, ours.rows_per_s / plain.rows_per_s, ">= 0.8x"),
+        ("ingest", plain, ours, ours.rows_per_s / plain.rows_per_s, "speed >= 0.8x"),
+        ("validate", checks, pandera, pandera.seconds / checks.seconds, "time <= 1.5x"),
     ]
     table = Table(title="Workbench vs the plain library (same data, same run)")
     for col in (
@@ -43,9 +49,10 @@ def main() -> None:
         "peak MiB",
         "ratio",
         "goal",
+        "met",
     ):
         table.add_column(
-            col, justify="right" if col not in ("stage", "baseline", "goal") else "left"
+            col, justify="right" if col not in ("stage", "baseline", "goal", "met") else "left"
         )
     records = []
     for stage, base, wb, ratio, goal in rows:
@@ -60,6 +67,7 @@ def main() -> None:
             f"{wb.peak_mib:.0f}",
             f"{ratio:.2f}x",
             goal,
+            "yes" if _met(ratio, goal) else "no",
         )
         records.append(_record(stage, base, wb, ratio, goal))
     console.print(table)
@@ -69,6 +77,12 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(records)
     console.print(f"Written: {args.out / 'bench.csv'}")
+
+
+def _met(ratio: float, goal: str) -> bool:
+    """Whether a ratio meets a goal written as 'speed >= 0.8x' or 'time <= 1.5x'."""
+    limit = float(goal.rsplit(" ", 1)[1].rstrip("x"))
+    return ratio >= limit if ">=" in goal else ratio <= limit
 
 
 def _record(stage: str, base: Measure, wb: Measure, ratio: float, goal: str) -> dict:
@@ -83,6 +97,7 @@ def _record(stage: str, base: Measure, wb: Measure, ratio: float, goal: str) -> 
         "workbench_peak_mib": round(wb.peak_mib),
         "ratio": round(ratio, 3),
         "goal": goal,
+        "met": _met(ratio, goal),
         "rows": wb.rows,
     }
 

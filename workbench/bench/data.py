@@ -25,7 +25,8 @@ COPY (
         [1 + (hash(i, $seed, 1) % 10)::BIGINT] AS "FirstName",
     (['Müller','Smith','García','Rossi','Dubois','Jansen','Novak','Kowalski','Silva','Brown'])
         [1 + (hash(i, $seed, 2) % 10)::BIGINT] AS "LastName",
-    'user' || i || '@example' || (hash(i, $seed, 3) % 1000) || '.com' AS "Email",
+    CASE WHEN i % 200 = 7 THEN 'user' || i || ' at example.com'
+         ELSE 'user' || i || '@example' || (hash(i, $seed, 3) % 1000) || '.com' END AS "Email",
     '+49 30 ' || (1000000 + hash(i, $seed, 4) % 8999999) AS "Phone",
     'Company ' || (hash(i, $seed, 5) % 50000) || ' GmbH' AS "Account.Name",
     (['Berlin','Hamburg','London','Paris','Madrid'])[1 + (hash(i, $seed, 6) % 5)::BIGINT]
@@ -59,9 +60,12 @@ sources:
 
 
 def contacts_csv(folder: Path, rows: int, seed: int = 7) -> Path:
-    """A Salesforce-style contact CSV of ``rows`` rows (about 130 bytes a row)."""
+    """A Salesforce-style contact CSV of ``rows`` rows (about 130 bytes a row).
+
+    One row in 200 has a malformed email, so that validation has something to quarantine.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"contacts_{rows}_{seed}.csv"
+    path = folder / f"contacts_v2_{rows}_{seed}.csv"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         con = duckdb.connect()

@@ -104,10 +104,7 @@ def validate(
                 keys = _reference_keys(store, project, name, source.system)
                 std = std.with_row_index("_i")
                 schema = object_schema(spec, std.columns, reference_keys=keys)
-                found = _failures(schema, std)
-                bad = found["_i"].unique()
-                valid = std.filter(~pl.col("_i").is_in(bad.implode())).drop("_i")
-                quarantined = std.filter(pl.col("_i").is_in(bad.implode()))
+                valid, quarantined, found = split_rows(schema, std)
                 valid_parts.append(valid)
                 quarantine_parts.append(_quarantine_rows(run_id, name, quarantined, found))
                 failures.append(_failure_rows(run_id, name, std, found))
@@ -131,8 +128,22 @@ def validate(
     return report
 
 
+def split_rows(
+    schema: pa.DataFrameSchema, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Check ``frame`` (with a ``_i`` row index) and split it.
+
+    Returns the valid rows (without ``_i``), the quarantined rows (with ``_i``) and every
+    failed check as (column, check, value, _i).
+    """
+    found = _failures(schema, frame)
+    bad = found["_i"].unique().implode()
+    valid = frame.filter(~pl.col("_i").is_in(bad)).drop("_i")
+    return valid, frame.filter(pl.col("_i").is_in(bad)), found
+
+
 def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
-    """Every failed check as (column, check, value, _i); duplicates keep their first row."""
+    """Every failed check as (column, check, value, _i)."""
     empty = pl.DataFrame(
         schema={"column": pl.String, "check": pl.String, "value": pl.String, "_i": pl.UInt32}
     )
@@ -141,24 +152,19 @@ def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
         return empty
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    cases = cases.filter(pl.col("index").is_not_null()).select(
+    whole = cases.filter(pl.col("index").is_null())
+    if whole.height:  # a column-level failure (missing column, wrong dtype) is our bug
+        first = whole.row(0, named=True)
+        raise InvariantBroken(
+            f"Validation could not check column {first['column']}: {first['check']} "
+            f"({first['failure_case']}).",
+            fix="This is a bug in Workbench; please report it with the dictionary used.",
+        )
+    cases = cases.select(
         pl.col("column").cast(pl.String),
         pl.col("check").cast(pl.String),
         pl.col("failure_case").cast(pl.String).alias("value"),
         pl.col("index").cast(pl.UInt32).alias("_i"),
-    )
-    dup = pl.col("check") == "field_uniqueness"
-    firsts = cases.filter(dup).group_by("column", "value").agg(pl.col("_i").min().alias("_first"))
-    cases = (
-        cases.join(firsts, on=["column", "value"], how="left", nulls_equal=True)
-        .filter(~(dup & (pl.col("_i") == pl.col("_first"))))
-        .drop("_first")
-        .with_columns(
-            pl.when(dup)
-            .then(pl.lit("unique (a later duplicate)"))
-            .otherwise(pl.col("check"))
-            .alias("check")
-        )
     )
     problems = cases.filter(pl.col("check") == PROBLEMS_CHECK).select("_i")
     if problems.height:

@@ -34,6 +34,16 @@ POLARS_TYPES: dict[FieldType, Any] = {
     FieldType.BOOLEAN: pl.Boolean,
 }
 PROBLEMS_CHECK = "readable (staging and standardization could read every value)"
+UNIQUE = "unique (a later duplicate)"
+# The first occurrence of a key is kept; later ones fail. (pandera's own `unique=True`
+# fails every occurrence and costs more than the rest of the checks together.)
+UNIQUE_CHECK = pa.Check(
+    lambda data: data.lazyframe.select(
+        pl.col(data.key).is_first_distinct() | pl.col(data.key).is_null()
+    ),
+    name=UNIQUE,
+    error=UNIQUE,
+)
 
 
 def object_schema(
@@ -55,11 +65,10 @@ def object_schema(
         checks = field_checks(name, field, now=now)
         if field.rules.references and reference_keys and name in reference_keys:
             checks.append(_reference_check(field.rules.references, reference_keys[name]))
+        if field.unique:
+            checks.append(UNIQUE_CHECK)
         schema_columns[name] = pa.Column(
-            POLARS_TYPES[field.type],
-            checks=checks,
-            nullable=not field.required,
-            unique=field.unique,
+            POLARS_TYPES[field.type], checks=checks, nullable=not field.required
         )
     schema_columns["_problems"] = pa.Column(
         pl.List(pl.String),
