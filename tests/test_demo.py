@@ -7,13 +7,15 @@ import gzip
 import io
 import json
 import re
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from workbench.config import load_project
-from workbench.demo import STEPS, DemoSummary, billing, crm, data, generate_demo
+from workbench.demo import STEPS, DemoSummary, billing, crm, data, generate_demo, invalid
 from workbench.demo.sizes import sizes_for
 from workbench.demo.world import build_world
 
@@ -50,6 +52,22 @@ def _read_csv(path: Path) -> pl.DataFrame:
 
 def _read_billing(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, infer_schema_length=0, separator=";", encoding="latin-1")
+
+
+def _injected(demo: DemoSummary) -> pl.DataFrame:
+    return pl.read_csv(demo.truth["injected_errors"], infer_schema_length=0).with_columns(
+        pl.col("row_number").cast(pl.Int64)
+    )
+
+
+def _clean(frame: pl.DataFrame, demo: DemoSummary, source: str) -> pl.DataFrame:
+    """``frame`` (a whole export) without its rows listed in injected_errors.csv."""
+    bad = _injected(demo).filter(pl.col("source") == source)["row_number"] - 1
+    return (
+        frame.with_row_index("_row")
+        .filter(~pl.col("_row").cast(pl.Int64).is_in(bad.implode()))
+        .drop("_row")
+    )
 
 
 # -- reproducibility -----------------------------------------------------------------
@@ -129,7 +147,11 @@ def test_counts_add_up(demo: DemoSummary) -> None:
         ("support_requesters", requester_ids),
     ):
         assert sorted(truth.filter(pl.col("source") == source)["record_id"]) == sorted(ids)
-        assert len(set(ids)) == len(ids) == demo.rows[source]
+        assert len(ids) == demo.rows[source]
+        reused = (
+            truth.filter(pl.col("source") == source)["injected_error"] == "duplicate_id"
+        ).sum()
+        assert len(set(ids)) == len(ids) - reused
     assert demo.rows["crm_contacts"] == CONTACTS // 2
     assert demo.rows["billing_customers"] == demo.rows["support_requesters"] == CONTACTS // 4
     assert demo.people == truth["person_id"].n_unique()
@@ -143,6 +165,7 @@ def test_other_exports_scale_with_contacts(demo: DemoSummary) -> None:
     invoices = _read_billing(demo.paths["billing_invoices"])
     assert invoices.height == rows["billing_invoices"] > rows["billing_customers"]
     assert 0 < (invoices["Status"] == "storniert").mean() < 0.05  # type: ignore[operator]
+    invoices = _clean(invoices, demo, "billing_invoices")
     last_month = invoices.with_columns(m=pl.col("Datum").str.slice(3)).group_by("m").len()
     assert last_month.height == 14  # 2025-09 .. 2026-10
 
@@ -162,7 +185,7 @@ def test_trap_pairs_are_different_people(demo: DemoSummary) -> None:
     assert list(pairs.columns) == ["source_l", "record_id_l", "source_r", "record_id_r", "trap"]
     assert set(pairs["trap"]) == {"namesake", "shared_mailbox", "household"}
     assert all(demo.trap_pairs[kind] > 0 for kind in ("namesake", "shared_mailbox", "household"))
-    truth = _truth(demo)
+    truth = _truth(demo).select("source", "record_id", "person_id")
     for side in ("l", "r"):
         pairs = pairs.join(
             truth.rename({"source": f"source_{side}", "record_id": f"record_id_{side}",
@@ -216,14 +239,15 @@ def test_crm_exports_look_like_salesforce(demo: DemoSummary) -> None:
     ]  # fmt: skip
     for name, prefix in (("crm_contacts", "003"), ("crm_accounts", "001"), ("crm_leads", "00Q"),
                          ("crm_deals", "006")):  # fmt: skip
-        ids = _read_csv(demo.paths[name])["Id"].to_list()
+        ids = _clean(_read_csv(demo.paths[name]), demo, name)["Id"].to_list()
         assert all(len(i) == 18 and i.startswith(prefix) for i in ids)
         assert all(i[15:] == _salesforce_checksum(i[:15]) for i in ids)
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
     created = contacts["CreatedDate"].str.to_datetime(SF_TIMESTAMP)
     assert created.null_count() == 0
     assert contacts["CreatedDate"].str.ends_with("+0000").all()
-    assert (contacts["MailingCountry"].drop_nulls().str.len_chars() == 2).all()
+    countries = _clean(contacts, demo, "crm_contacts")["MailingCountry"].drop_nulls()
+    assert countries.str.contains("^[A-Z]{2}$").all()
     assert contacts["MailingPostalCode"].str.starts_with("0").any()  # leading zeros kept
     leads = _read_csv(demo.paths["crm_leads"])
     offsets = leads["CreatedDate"].str.slice(-5)
@@ -264,7 +288,8 @@ def test_billing_is_latin1_semicolon_and_decimal_comma(demo: DemoSummary) -> Non
     assert customers["Umsatz"].str.contains(r"\.").any()  # thousands separator in use
     assert customers["Angelegt"].str.contains(r"^\d{2}\.\d{2}\.\d{4}$").all()
     invoices = _read_billing(demo.paths["billing_invoices"])
-    assert invoices["Betrag"].str.contains(GERMAN_AMOUNT.pattern).all()
+    amounts = _clean(invoices, demo, "billing_invoices")["Betrag"]
+    assert amounts.null_count() == 0 and amounts.str.contains(GERMAN_AMOUNT.pattern).all()
     assert set(invoices["Status"]) == {"bezahlt", "offen", "storniert"}
     assert set(invoices["KundenNr"]) <= set(customers["KundenNr"])
     fx = _read_csv(demo.paths["fx_rates"])
@@ -283,13 +308,15 @@ def test_support_exports_are_json(demo: DemoSummary) -> None:
     assert len(tickets) == demo.rows["support_tickets"]
     assert any(t["solved_at"] is None for t in tickets)
     assert {t["requester_id"] for t in tickets} <= {r["id"] for r in requesters}
-    assert all(t["created_at"].endswith("Z") or t["created_at"][-6] in "+-" for t in tickets)
+    bad = set(_injected(demo).filter(pl.col("source") == "support_tickets")["row_number"])
+    clean = [t for line, t in enumerate(tickets, 1) if line not in bad]
+    assert all(t["created_at"].endswith("Z") or t["created_at"][-6] in "+-" for t in clean)
 
 
 def test_sync_log_is_reproducible_gzip_ndjson(demo: DemoSummary) -> None:
     raw = demo.paths["sync_events"].read_bytes()
     assert raw[:2] == b"\x1f\x8b" and raw[4:8] == b"\0\0\0\0"  # gzip, no timestamp
-    events = pl.read_ndjson(io.BytesIO(gzip.decompress(raw)))
+    events = _clean(pl.read_ndjson(io.BytesIO(gzip.decompress(raw))), demo, "sync_events")
     assert set(events["status"]) == {"success", "failed"}
     failed = events.filter(pl.col("status") == "failed")
     assert failed["error_code"].null_count() == 0
@@ -315,6 +342,135 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, tuple | list):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+# -- the injected invalid rows -------------------------------------------------------
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+ALLOWED = {"priority": {"low", "normal", "high", "urgent"}, "status": {"success", "failed"}}
+AFFECTED = ("crm_contacts", "crm_deals", "billing_customers", "billing_invoices",
+            "support_tickets", "sync_events")  # fmt: skip
+
+
+def _fails(parse: Callable[[str], object], value: str | None) -> bool:
+    if value is None:
+        return True
+    try:
+        parse(value)
+    except ValueError:
+        return True
+    return False
+
+
+# kind -> is this value (as written) invalid that way?
+BAD: dict[str, Callable[[str, str | None], bool]] = {
+    "bad_email": lambda f, v: v is not None and not EMAIL.fullmatch(v.strip().lower()),
+    "bad_country": lambda f, v: v is not None and not re.fullmatch("[A-Z]{2}", v),
+    "impossible_date": lambda f, v: _fails(lambda x: datetime.strptime(x, "%d.%m.%Y"), v),
+    "missing_required": lambda f, v: v is None or v == "",
+    "bad_currency": lambda f, v: v is None or not re.fullmatch("[A-Z]{3}", v),
+    "not_allowed": lambda f, v: v not in ALLOWED[f],
+    "not_a_timestamp": lambda f, v: _fails(datetime.fromisoformat, v),
+    "negative": lambda f, v: v is not None and float(v) < 0,
+}
+
+
+def _export(demo: DemoSummary, source: str) -> pl.DataFrame:
+    """A whole export as text, in file order (one row per data row or NDJSON line)."""
+    path = demo.paths[source]
+    if source.startswith("billing"):
+        return _read_billing(path)
+    if ".ndjson" in path.suffixes:
+        raw = path.read_bytes()
+        frame = pl.read_ndjson(io.BytesIO(gzip.decompress(raw) if path.suffix == ".gz" else raw))
+        return frame.with_columns(pl.all().cast(pl.String))
+    return _read_csv(path)
+
+
+def _column(demo: DemoSummary, source: str, field: str) -> str:
+    column = load_project(demo.project_dir).config.sources[source].columns[field].from_
+    assert column is not None
+    return column
+
+
+def test_injected_errors_are_listed(demo: DemoSummary) -> None:
+    injected = _injected(demo)
+    assert tuple(injected.columns) == invalid.COLUMNS
+    assert set(injected["kind"]) == set(invalid.KINDS)
+    assert set(injected["source"]) == set(AFFECTED)
+    assert not injected.select("source", "row_number").is_duplicated().any()
+    counts = injected.group_by("kind").len()
+    assert dict(counts.iter_rows()) == demo.injected_errors
+    kinds = {(s, k) for s, k in injected.select("source", "kind").unique().iter_rows()}
+    assert kinds == {
+        ("crm_contacts", "bad_email"), ("crm_contacts", "duplicate_id"),
+        ("crm_contacts", "bad_country"), ("crm_deals", "negative"),
+        ("billing_customers", "impossible_date"), ("billing_customers", "bad_email"),
+        ("billing_invoices", "missing_required"), ("billing_invoices", "bad_currency"),
+        ("billing_invoices", "impossible_date"), ("support_tickets", "not_allowed"),
+        ("support_tickets", "not_a_timestamp"), ("sync_events", "negative"),
+        ("sync_events", "not_allowed"),
+    }  # fmt: skip
+
+
+def test_each_listed_row_holds_its_bad_value(demo: DemoSummary) -> None:
+    injected = _injected(demo)
+    for source in AFFECTED:
+        export = _export(demo, source)
+        ids = export[_column(demo, source, "record_id")]
+        for row in injected.filter(pl.col("source") == source).iter_rows(named=True):
+            at = row["row_number"] - 1
+            written = export[_column(demo, source, row["field"])][at]
+            assert ids[at] == row["record_id"], row
+            assert written == row["value"] or (written in ("", None) and row["value"] is None), row
+            if row["kind"] == "duplicate_id":
+                assert row["record_id"] in ids.head(at).to_list(), row
+            else:
+                assert BAD[row["kind"]](row["field"], written), row
+
+
+def test_rows_not_listed_are_valid(demo: DemoSummary) -> None:
+    """Every row not listed passes the checks the listed ones fail: nothing else is broken."""
+    injected = _injected(demo)
+    for source in AFFECTED:
+        export = _clean(_export(demo, source), demo, source)
+        kinds = injected.filter(pl.col("source") == source).select("field", "kind").unique()
+        for field, kind in kinds.iter_rows():
+            values = export[_column(demo, source, field)]
+            if kind == "duplicate_id":
+                assert values.is_unique().all(), source
+            else:
+                bad = [v for v in values.to_list() if BAD[kind](field, v)]
+                assert not bad, (source, field, kind, bad[:3])
+
+
+def test_injected_share_is_small(demo: DemoSummary) -> None:
+    per_source = dict(_injected(demo).group_by("source").len().iter_rows())
+    for source in AFFECTED:
+        assert 0.002 <= per_source[source] / demo.rows[source] <= 0.01, source
+
+
+def test_contacts_truth_marks_injected_records(demo: DemoSummary) -> None:
+    truth = _truth(demo)
+    assert truth.columns == ["source", "record_id", "person_id", "injected_error"]
+    injected = _injected(demo).filter(pl.col("source").is_in(list(truth["source"].unique())))
+    marked = truth.filter(pl.col("injected_error").is_not_null())
+    assert sorted(marked.select("source", "record_id", "injected_error").rows()) == sorted(
+        injected.select("source", "record_id", "kind").rows()
+    )
+    pairs = _read_csv(demo.truth["trap_pairs"])
+    trap_ids = set(pairs["record_id_l"]) | set(pairs["record_id_r"])
+    assert not trap_ids & set(injected["record_id"])
+    # A reused Id belongs to two people: first the record that owns it, then the invalid one.
+    for record_id in marked.filter(pl.col("injected_error") == "duplicate_id")["record_id"]:
+        owners = truth.filter(pl.col("record_id") == record_id)
+        assert owners["injected_error"].to_list() == [None, "duplicate_id"]
+        assert owners["person_id"].n_unique() == 2
+
+
+def test_every_kind_appears_even_in_a_small_demo(tmp_path: Path) -> None:
+    summary = generate_demo(tmp_path, contacts=400, seed=5)
+    assert set(summary.injected_errors) == set(invalid.KINDS)
+    assert min(summary.injected_errors.values()) >= 1
 
 
 # -- the injected effects ------------------------------------------------------------

@@ -58,3 +58,19 @@ def test_demo_refuses_to_overwrite_a_real_project(capsys, tmp_path: Path):
     assert main(["demo", "--project", str(tmp_path)]) == 2
     assert "not a demo project" in capsys.readouterr().err
     assert (tmp_path / "workbench.yaml").read_text() == "sources: {}\n"
+
+
+def test_every_injected_error_is_quarantined_and_nothing_else(tmp_path: Path):
+    project = tmp_path / "demo"
+    assert main(["demo", "--project", str(project), "--contacts", "3000", "--seed", "42"]) == 0
+    with (project / "truth" / "injected_errors.csv").open() as handle:
+        injected = {(r["source"], int(r["row_number"])) for r in csv.DictReader(handle)}
+    con = duckdb.connect(str(project / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        quarantined = set(con.execute("SELECT source, row_number FROM quar.rows").fetchall())
+        runs = con.execute("SELECT count(DISTINCT run_id) FROM dq.metrics").fetchone()
+    finally:
+        con.close()
+    assert len(injected) > 30
+    assert quarantined == injected
+    assert runs is not None and runs[0] == 1

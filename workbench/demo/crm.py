@@ -220,7 +220,8 @@ def deals(world: World, crm: CrmContacts, n: int, seed: int) -> pl.DataFrame:
         pl.DataFrame(
             {"person_idx": crm.person_idx, "created": crm.created, "ContactId": crm.export["Id"]}
         )
-        .filter(crm.export["AccountId"].is_not_null())
+        # not the second (invalid) use of an Id
+        .filter(crm.export["AccountId"].is_not_null() & crm.export["Id"].is_first_distinct())
         .sort("created", "ContactId")
     )
     created = business_times(s, n)

@@ -66,6 +66,14 @@ COUNTRIES: tuple[Country, ...] = (
 # Other spellings the billing system uses for some countries (all mapped in workbench.yaml).
 COUNTRY_ALIASES_DE: dict[str, str] = {"DE": "D", "GB": "UK", "US": "Vereinigte Staaten"}
 
+# Country names in English: what a clerk types where an ISO code belongs (an injected error).
+COUNTRY_NAMES_EN: dict[str, str] = {
+    "DE": "Germany", "AT": "Austria", "CH": "Switzerland", "GB": "United Kingdom",
+    "IE": "Ireland", "FR": "France", "NL": "Netherlands", "ES": "Spain", "IT": "Italy",
+    "SE": "Sweden", "US": "United States", "CA": "Canada", "AU": "Australia", "JP": "Japan",
+    "SG": "Singapore",
+}  # fmt: skip
+
 
 class City(NamedTuple):
     """A city, how its postcodes look and its landline area code.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
-from workbench.demo import billing, crm, integration, support
+from workbench.demo import billing, crm, integration, invalid, support
 from workbench.demo.effects import EFFECTS, effects_document, observed_effects
 from workbench.demo.sizes import Sizes, assign_records, sizes_for
 from workbench.demo.timeline import window_dates
@@ -43,6 +43,7 @@ TRUTH_PATHS = {
     "contacts": "truth/contacts_truth.csv",
     "trap_pairs": "truth/trap_pairs.csv",
     "effects": "truth/effects.json",
+    "injected_errors": "truth/injected_errors.csv",
 }
 
 
@@ -60,8 +61,11 @@ class DemoSummary:
             (first and last day).
         rows: rows (records) per source name, e.g. ``rows["crm_contacts"]``.
         paths: export file per source name.
-        truth: ``contacts``, ``trap_pairs`` and ``effects`` files of the ground truth.
+        truth: ``contacts``, ``trap_pairs``, ``effects`` and ``injected_errors`` files of
+            the ground truth.
         trap_pairs: trap record pairs per kind (namesake, household, shared_mailbox).
+        injected_errors: rows made invalid on purpose, per kind (see
+            ``truth/injected_errors.csv``).
     """
 
     project_dir: Path
@@ -77,6 +81,7 @@ class DemoSummary:
     paths: dict[str, Path]
     truth: dict[str, Path]
     trap_pairs: dict[str, int]
+    injected_errors: dict[str, int] = field(default_factory=dict)
 
 
 def generate_demo(
@@ -93,7 +98,10 @@ def generate_demo(
     spellings, duplicates within and across systems) and traps that must not be merged
     (namesakes, shared role mailboxes, family members at one address). Activity runs from
     2025-09-01 to 2026-10-31; on 2026-05-01 the ``canary`` segment (about 30%) gets the
-    integration, with the effects described in ``truth/effects.json``.
+    integration, with the effects described in ``truth/effects.json``. About 0.4% of the
+    rows of six exports hold one invalid value each (a malformed email, an impossible date,
+    an Id used twice, ...) for validation to quarantine; ``truth/injected_errors.csv`` lists
+    them.
 
     Files written (previous demo files are replaced):
 
@@ -101,7 +109,8 @@ def generate_demo(
     - ``exports/billing/{customers,invoices}.csv`` (Latin-1, ``;``) and ``fx_rates.csv``
     - ``exports/support/requesters.json`` and ``tickets.ndjson``
     - ``exports/integration/sync_events.ndjson.gz``
-    - ``truth/contacts_truth.csv``, ``truth/trap_pairs.csv``, ``truth/effects.json``
+    - ``truth/contacts_truth.csv``, ``truth/trap_pairs.csv``, ``truth/effects.json``,
+      ``truth/injected_errors.csv``
     - ``workbench.yaml``, the project configuration mapping every export
 
     The output depends only on ``contacts`` and ``seed``: the same arguments give the same
@@ -139,7 +148,7 @@ def generate_demo(
     support_owners, tickets = _support(out, world, records["support"], sizes, seed)
     report(STEPS[4])
     events, sync = integration.sync_events(sizes.sync_events, EFFECTS, seed)
-    out.ndjson("sync_events", events, compress=True)
+    out.ndjson("sync_events", invalid.sync_events(events, seed), compress=True)
     del events
 
     report(STEPS[5])
@@ -155,6 +164,8 @@ def generate_demo(
     observed = observed_effects(leads, tickets, sync)
     document = effects_document(EFFECTS, seed=seed, contacts=contacts, observed=observed)
     write_json(document, out.root / TRUTH_PATHS["effects"])
+    errors = pl.concat(out.errors)
+    write_csv(errors, out.root / TRUTH_PATHS["injected_errors"])
 
     report(STEPS[6])
     config_path = out.root / "workbench.yaml"
@@ -176,18 +187,28 @@ def generate_demo(
         paths={name: out.root / path for name, path in EXPORT_PATHS.items()},
         truth={name: out.root / path for name, path in TRUTH_PATHS.items()},
         trap_pairs={kind: int((pairs["trap"] == kind).sum()) for kind in TRAP_KINDS},
+        injected_errors={
+            kind: int((errors["kind"] == kind).sum())
+            for kind in invalid.KINDS
+            if (errors["kind"] == kind).any()
+        },
     )
 
 
 @dataclass
 class _Output:
-    """Writes each source's export to its path and counts its rows."""
+    """Writes each source's export to its path, counts its rows and collects the injected
+    errors of those written as :class:`invalid.Injected`."""
 
     root: Path
     rows: dict[str, int] = field(default_factory=dict)
+    errors: list[pl.DataFrame] = field(default_factory=list)
 
-    def csv(self, name: str, frame: pl.DataFrame, *, german: bool = False) -> None:
+    def csv(
+        self, name: str, frame: pl.DataFrame | invalid.Injected, *, german: bool = False
+    ) -> None:
         """UTF-8 and ``,``; or, for ``german`` (billing) exports, Latin-1, ``;`` and CRLF."""
+        frame = self._export(frame)
         path = self.root / EXPORT_PATHS[name]
         if german:
             write_csv(frame, path, delimiter=";", encoding="latin-1", line_end="\r\n")
@@ -199,9 +220,18 @@ class _Output:
         write_json_array(frame, self.root / EXPORT_PATHS[name])
         self.rows[name] = frame.height
 
-    def ndjson(self, name: str, frame: pl.DataFrame, *, compress: bool = False) -> None:
+    def ndjson(
+        self, name: str, frame: pl.DataFrame | invalid.Injected, *, compress: bool = False
+    ) -> None:
+        frame = self._export(frame)
         write_ndjson(frame, self.root / EXPORT_PATHS[name], compress=compress)
         self.rows[name] = frame.height
+
+    def _export(self, frame: pl.DataFrame | invalid.Injected) -> pl.DataFrame:
+        if isinstance(frame, invalid.Injected):
+            self.errors.append(frame.errors)
+            return frame.export
+        return frame
 
 
 def _crm(
@@ -209,25 +239,29 @@ def _crm(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Write the CRM exports; return the contacts' owners and the leads' truth."""
     contacts = crm.contacts(world, records, seed)
+    injected = invalid.crm_contacts(contacts.export, _in_trap(world, contacts.person_idx), seed)
+    contacts = replace(contacts, export=injected.export)  # deals see the ids as written
     crm_people = pl.int_range(sizes.crm_people, eager=True)
     lead_only = pl.int_range(sizes.contact_people, sizes.people, eager=True)
     leads = crm.leads(world, crm_people, lead_only, sizes.leads, EFFECTS, seed)
-    out.csv("crm_contacts", contacts.export)
+    out.csv("crm_contacts", injected)
     out.csv("crm_accounts", crm.accounts(world, seed))
     out.csv("crm_leads", leads.export)
-    out.csv("crm_deals", crm.deals(world, contacts, sizes.deals, seed))
-    owners = pl.DataFrame({"record_id": contacts.export["Id"], "person_idx": contacts.person_idx})
-    return owners, leads.truth
+    out.csv("crm_deals", invalid.crm_deals(crm.deals(world, contacts, sizes.deals, seed), seed))
+    return _owners(contacts.export["Id"], contacts.person_idx, injected), leads.truth
 
 
 def _billing(out: _Output, world: World, records: pl.DataFrame, seed: int) -> pl.DataFrame:
     """Write the billing exports; return the customers' owners."""
     customers, facts = billing.customers(world, records, seed)
     invoices = billing.invoices(facts, seed)
-    out.csv("billing_customers", billing.with_revenue(customers, invoices), german=True)
-    out.csv("billing_invoices", invoices.drop("cents"), german=True)
+    injected = invalid.billing_customers(
+        billing.with_revenue(customers, invoices), _in_trap(world, facts["person_idx"]), seed
+    )
+    out.csv("billing_customers", injected, german=True)
+    out.csv("billing_invoices", invalid.billing_invoices(invoices.drop("cents"), seed), german=True)
     out.csv("fx_rates", billing.fx_rates(seed))
-    return facts.select(pl.col("KundenNr").alias("record_id"), "person_idx")
+    return _owners(facts["KundenNr"], facts["person_idx"], injected)
 
 
 def _support(
@@ -239,9 +273,29 @@ def _support(
     out.json_array(
         "support_requesters", support.requesters_export(requesters, tickets.first_ticket)
     )
-    out.ndjson("support_tickets", tickets.export)
-    owners = requesters.frame.select(pl.col("id").cast(pl.String).alias("record_id"), "person_idx")
-    return owners, tickets.truth
+    out.ndjson("support_tickets", invalid.support_tickets(tickets.export, seed))
+    frame = requesters.frame
+    return _owners(frame["id"].cast(pl.String), frame["person_idx"], None), tickets.truth
+
+
+def _in_trap(world: World, person_idx: pl.Series) -> pl.Series:
+    """Per record: is its person part of a trap pair (never given an injected error)."""
+    return world.people["in_trap"].gather(person_idx)
+
+
+def _owners(
+    record_id: pl.Series, person_idx: pl.Series, injected: invalid.Injected | None
+) -> pl.DataFrame:
+    """``record_id, person_idx, injected_error`` per contact record, in export order."""
+    n = len(record_id)
+    kind = injected.kind if injected is not None else pl.Series([None] * n, dtype=pl.String)
+    return pl.DataFrame(
+        {
+            "record_id": record_id.cast(pl.String),
+            "person_idx": person_idx.cast(pl.Int64),
+            "injected_error": kind,
+        }
+    )
 
 
 def _config_text(seed: int, contacts: int) -> str:

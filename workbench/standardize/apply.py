@@ -94,10 +94,13 @@ def _money(
     table = rates if rates is not None else _empty_rates()
     converted = rules.to_base_currency(frame, name, currency, month, table, base)
     out = frame.with_columns(converted.cast(pl.Decimal(18, 4)).alias(f"{name}_base"))
+    # Only a missing rate is this rule's problem: an unreadable date or a malformed
+    # currency code is already reported by staging or validation.
     missing = (
         pl.col(name).is_not_null()
         & pl.col(f"{name}_base").is_null()
-        & pl.col(currency).is_not_null()
+        & pl.col(currency).str.contains(r"^[A-Z]{3}$")
+        & month.is_not_null()
     )
     problem = pl.format(
         "{}: no fx rate for {} in {}",

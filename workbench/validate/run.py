@@ -180,6 +180,13 @@ def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
             )
         )
         cases = pl.concat([cases.filter(pl.col("check") != PROBLEMS_CHECK), detail])
+        # an unreadable required value is one fault, reported as unreadable only
+        unreadable = detail.select("_i", "column")
+        cases = cases.join(
+            unreadable.with_columns(pl.lit(True).alias("_dup")),
+            on=["_i", "column"],
+            how="left",
+        ).filter(~(pl.col("_dup").fill_null(False) & (pl.col("check") == "not_nullable")))
     return cases.select(FAILURE_COLUMNS)
 
 
