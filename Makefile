@@ -45,7 +45,7 @@ bench: $(STAMP)  ## benchmarks against the plain libraries, printed as ratios
 lab: $(STAMP)  ## JupyterLab with the project's own kernel
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Workbench"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:  ## remove generated data, reports and the virtualenv
 	rm -rf $(VENV) data/demo data/bench reports/*/ .pytest_cache

@@ -169,3 +169,78 @@ def test_quarantine_export_neutralizes_formulas(tmp_path):
         for row in csv.DictReader(handle):
             for value in row.values():
                 assert not value.startswith(("=", "+", "-", "@")), value
+
+
+def test_reconciliation_matches_hand_totals(make_project, store_of, capsys):
+    project = make_project(
+        """
+base_currency: EUR
+sources:
+  fx:
+    system: billing
+    object: fx_rates
+    path: fx.csv
+    columns: {month: month, currency: cur, rate: rate}
+  crm_accounts:
+    system: crm
+    object: companies
+    path: accounts.csv
+    columns: {record_id: id, name: name}
+  crm_deals:
+    system: crm
+    object: deals
+    path: deals.csv
+    columns: {record_id: id, company_id: acc, status: st, amount: amt, currency: cur,
+              created_at: created, closed_at: closed}
+  billing_customers:
+    system: billing
+    object: contacts
+    path: customers.csv
+    columns: {record_id: id, company_name: firm}
+  billing_invoices:
+    system: billing
+    object: invoices
+    path: invoices.csv
+    columns: {record_id: id, customer_id: cust, invoice_date: d, amount: amt, currency: cur,
+              status: st}
+""",
+        {
+            "fx.csv": "month,cur,rate\n2026-01-01,USD,0.5\n2026-02-01,USD,0.5\n",
+            "accounts.csv": "id,name\nA1,ACME Inc.\nA2,Foo GmbH\n",
+            "deals.csv": "id,acc,st,amt,cur,created,closed\n"
+            "D1,A1,won,100,EUR,2026-01-01,2026-01-10\n"
+            "D2,A1,won,200,USD,2026-01-01,2026-02-10\n"
+            "D3,A2,lost,999,EUR,2026-01-01,2026-01-11\n",
+            "customers.csv": "id,firm\nK1,Acme\nK2,Foo\n",
+            "invoices.csv": "id,cust,d,amt,cur,st\n"
+            "I1,K1,2026-01-15,100,EUR,paid\n"
+            "I2,K1,2026-02-15,50,EUR,paid\n"
+            "I3,K2,2026-02-20,40,USD,open\n"
+            "I4,K2,2026-02-21,500,EUR,void\n",
+        },
+    )
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    months = {
+        r[0]: r[1:]
+        for r in store.rows(
+            "SELECT key, crm_count, CAST(crm_amount AS DOUBLE), billing_count, "
+            "CAST(billing_amount AS DOUBLE), CAST(amount_diff AS DOUBLE) "
+            "FROM dq.reconciliation WHERE level = 'month'"
+        )
+    }
+    # January: D1 100 EUR vs I1 100 EUR; February: D2 200 USD = 100 EUR vs I2 50 + I3 20
+    assert months == {"2026-01": (1, 100.0, 1, 100.0, 0.0), "2026-02": (1, 100.0, 2, 70.0, -30.0)}
+    accounts = {
+        r[0]: r[1:]
+        for r in store.rows(
+            "SELECT key, CAST(crm_amount AS DOUBLE), CAST(billing_amount AS DOUBLE) "
+            "FROM dq.reconciliation WHERE level = 'account'"
+        )
+    }
+    assert accounts == {"acme": (200.0, 150.0), "foo": (0.0, 20.0)}
+    store.close()
+    assert main(["dq", "reconcile", "--project", str(project.root)]) == 0
+    out = capsys.readouterr().out
+    assert "2026-02" in out and "2026-01" not in out  # only months that differ

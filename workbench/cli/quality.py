@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import polars as pl
 import typer
@@ -15,6 +15,7 @@ from workbench.export import write_csv
 from workbench.pipeline import QualityResult, run_quality
 from workbench.progress import steps
 from workbench.quality import diff, latest_summary
+from workbench.quality.reconcile import differences
 from workbench.validate.quarantine import quarantined, reasons_summary, record_failures
 
 dq_app = typer.Typer(help="Data-quality history: metrics per run and what regressed.")
@@ -103,6 +104,21 @@ def dq_diff(
     if frame.height:
         print_frame(frame, title="Data-quality changes")
     out.print(f"{regressions} regression(s), {len(changes) - regressions} other change(s).")
+
+
+@dq_app.command("reconcile")
+def dq_reconcile(
+    project: ProjectOpt = Path("."),
+    level: Annotated[
+        Literal["month", "account"], typer.Option(help="Compare per month or per account.")
+    ] = "month",
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 30,
+) -> None:
+    """Where CRM won deals and billing invoices disagree (counts and base-currency money)."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        frame = differences(store, level, limit=limit)
+    print_frame(frame, title=f"CRM vs billing per {level}: differences (billing - CRM)")
 
 
 @quarantine_app.command("list")

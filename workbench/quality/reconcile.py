@@ -9,6 +9,9 @@ per validation run; rows whose totals differ are the differences to look at.
 
 from __future__ import annotations
 
+import polars as pl
+
+from workbench.errors import WorkbenchError
 from workbench.store import Store
 
 DDL = """CREATE TABLE IF NOT EXISTS dq.reconciliation (
@@ -72,3 +75,22 @@ def reconcile(store: Store, run_id: int) -> int:
             store.scalar("SELECT count(*) FROM dq.reconciliation WHERE run_id = $r", {"r": run_id})
         )
     return written
+
+
+def differences(store: Store, level: str, *, limit: int = 50) -> pl.DataFrame:
+    """The latest run's reconciliation rows (``month`` or ``account``) that differ, largest
+    money difference first."""
+    if not store.table_exists("dq", "reconciliation"):
+        raise WorkbenchError(
+            "Nothing has been reconciled yet.", fix="Run `workbench validate` first."
+        )
+    frame = store.frame(
+        """SELECT key, crm_count, crm_amount, billing_count, billing_amount, count_diff,
+                  amount_diff
+           FROM dq.reconciliation
+           WHERE run_id = (SELECT max(run_id) FROM dq.reconciliation) AND level = $l
+             AND (count_diff <> 0 OR amount_diff <> 0)
+           ORDER BY abs(amount_diff) DESC, key LIMIT $n""",
+        {"l": level, "n": limit},
+    )
+    return frame.rename({"key": level})
