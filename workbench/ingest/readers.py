@@ -96,7 +96,7 @@ def _read_csv(
         "header": options.header,
         "skip": options.skip_rows,
         "encoding": encoding,
-        "compression": "gzip" if export.gzip else "none",
+        "compression": "gzip" if export.gzip else "uncompressed",
     }
     args = [
         "$path",
@@ -173,7 +173,7 @@ def _read_json(
     params: dict[str, Any] = {
         "path": str(export.path),
         "fmt": fmt,
-        "compression": "gzip" if export.gzip else "none",
+        "compression": "gzip" if export.gzip else "uncompressed",
     }
     base = "$path, format = $fmt, compression = $compression, maximum_object_size = 268435456"
     described = store.rows(f"DESCRIBE SELECT * FROM read_json({base}, sample_size = -1)", params)
