@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +39,16 @@ class ExportFile:
 
 
 def source_files(project: Project, name: str) -> list[Path]:
-    """The files a configured source's path or glob matches, sorted by name."""
+    """The files a configured source's path or glob matches, oldest first by name.
+
+    Names sort naturally: ``export_9`` comes before ``export_10``.
+    """
     source = project.source(name)
     pattern = str(project.resolve(source.path))
-    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    matches = sorted(
+        (Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()),
+        key=_natural_key,
+    )
     if not matches:
         raise IngestError(
             f"Source '{name}' matches no file: {pattern}",
@@ -48,6 +56,10 @@ def source_files(project: Project, name: str) -> list[Path]:
             fix="Put the export there, or correct the path (relative to the project folder).",
         )
     return matches
+
+
+def _natural_key(path: Path) -> list[object]:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
 
 
 def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
@@ -67,8 +79,18 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
     with path.open("rb") as handle:
         head = handle.read(2)
         digest.update(head)
+        gzipped = head == GZIP_MAGIC
+        checker = _GzipCheck(head) if gzipped else None
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
+            if checker:
+                checker.feed(chunk)
+    if checker and not checker.complete():
+        raise IngestError(
+            f"{path.name} is a truncated or damaged gzip file: {checker.problem}.",
+            where=str(path),
+            fix="Copy or export the file again; a partial file is not loaded.",
+        )
     if size == 0:
         raise IngestError(
             f"The file {path.name} is empty (0 bytes).",
@@ -84,6 +106,32 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
         sha256=digest.hexdigest(),
         size=size,
     )
+
+
+class _GzipCheck:
+    """Decompresses a gzip stream (discarding the output) to prove it is complete."""
+
+    def __init__(self, head: bytes) -> None:
+        self._inflate = zlib.decompressobj(wbits=31)
+        self.problem = "it ends before its end-of-stream marker"
+        self._broken = False
+        self.feed(head)
+
+    def feed(self, data: bytes) -> None:
+        while data and not self._broken:
+            try:
+                self._inflate.decompress(data, 1 << 16)
+                data = self._inflate.unconsumed_tail
+                if self._inflate.eof:  # a gzip file may hold several members
+                    data = self._inflate.unused_data + data
+                    if data:
+                        self._inflate = zlib.decompressobj(wbits=31)
+            except zlib.error as exc:
+                self._broken = True
+                self.problem = f"it cannot be decompressed ({exc})"
+
+    def complete(self) -> bool:
+        return not self._broken and self._inflate.eof
 
 
 def file_format(path: Path, source: Source, source_name: str) -> str:

@@ -23,7 +23,7 @@ from workbench.errors import IngestError, WorkbenchError
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, REJECTS_TABLE, Incoming, read_error, read_export
-from workbench.ingest.staging import mapping_fingerprint, restage_source
+from workbench.ingest.staging import mapping_fingerprint, prune_staging, restage_source
 from workbench.store import Store, quote_ident, table
 
 Step = Callable[[str], None]
@@ -86,13 +86,17 @@ def ingest(
         plan.append((names[0], file))
     else:
         for name in names:
-            plan.extend((name, path) for path in source_files(project, name))
+            files = source_files(project, name)
+            if project.source(name).mode == "snapshot":
+                files = files[-1:]  # the newest export is the whole data
+            plan.extend((name, path) for path in files)
     results = []
     for name, path in plan:
         if on_file:
             on_file(f"{name}: {path.name}")
         results.append(load_file(project, store, name, path))
     staged = {name: refresh_staging(project, store, name) for name in dict.fromkeys(names)}
+    prune_staging(project, store)
     return IngestReport(loads=results, staged=staged)
 
 
@@ -204,9 +208,9 @@ def _ensure_raw_table(store: Store, name: str, columns: list[str]) -> None:
             f"_row_number BIGINT NOT NULL, {cols})"
         )
         return
-    existing = set(store.columns("raw", name))
+    existing = {c.lower() for c in store.columns("raw", name)}
     for column in columns:
-        if column not in existing:
+        if column.lower() not in existing:  # DuckDB names are case-insensitive
             store.execute(f"ALTER TABLE {raw} ADD COLUMN {quote_ident(column)} VARCHAR")
 
 
@@ -264,10 +268,10 @@ def _store_rejects(
 def check_mapping(
     project: Project, name: str, source: Source, columns: list[str], path: Path
 ) -> None:
-    """Every column the mapping names must exist in the file."""
-    available = set(columns)
+    """Every column the mapping names must exist in the file (case-insensitively, as in SQL)."""
+    available = {c.lower() for c in columns}
     for fname, fmap in source.columns.items():
-        if fmap.from_ is not None and fmap.from_ not in available:
+        if fmap.from_ is not None and fmap.from_.lower() not in available:
             close = difflib.get_close_matches(fmap.from_, columns, n=1)
             hint = f"Did you mean '{close[0]}'? " if close else ""
             shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")

@@ -299,7 +299,7 @@ def _check_columns(export: ExportFile, columns: list[str]) -> None:
             where=str(export.path),
             fix="Check the delimiter and header options of the source.",
         )
-    clash = [c for c in columns if c in LINEAGE]
+    clash = [c for c in columns if c.lower() in LINEAGE]
     if clash:
         raise IngestError(
             f"{export.path.name} has column(s) {', '.join(clash)} whose names Workbench uses "

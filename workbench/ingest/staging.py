@@ -132,10 +132,19 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
         tz = fmap.timezone or opts.timezone
         if fmt:
             fmts = fmt if isinstance(fmt, list) else [fmt]
-            parsed = f"try_strptime({text}, {b.bind(fmts)}::VARCHAR[])"
-            if any("%z" in f or "%Z" in f for f in fmts):
-                return f"CAST({parsed} AS TIMESTAMPTZ)"
-            return f"timezone({b.bind(tz)}, CAST({parsed} AS TIMESTAMP))"
+            aware = [f for f in fmts if "%z" in f or "%Z" in f]
+            naive = [f for f in fmts if f not in aware]
+            parts = []
+            if aware:  # the offset in the value says where it is
+                parts.append(
+                    f"CAST(try_strptime({text}, {b.bind(aware)}::VARCHAR[]) AS TIMESTAMPTZ)"
+                )
+            if naive:  # no offset: the source's time zone
+                parts.append(
+                    f"timezone({b.bind(tz)}, CAST(try_strptime({text}, "
+                    f"{b.bind(naive)}::VARCHAR[]) AS TIMESTAMP))"
+                )
+            return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         return (
             f"CASE WHEN regexp_matches({text}, '{_OFFSET_AT_END}') "
             f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
@@ -262,3 +271,21 @@ def restage_source(store: Store, project: Project, source_name: str) -> int:
     params["src"] = source_name
     store.execute(f"INSERT INTO {stg} BY NAME {select}", params)
     return int(store.scalar(f"SELECT count(*) FROM {stg} WHERE _source = $s", {"s": source_name}))
+
+
+def prune_staging(project: Project, store: Store) -> int:
+    """Drop staged rows of sources no longer configured for that object; returns rows removed.
+
+    Renaming or removing a source (or moving it to another object) must not leave its old
+    rows behind to be validated, counted or matched.
+    """
+    removed = 0
+    for obj in store.tables("stg"):
+        keep = [n for n, s in project.config.sources.items() if s.object == obj]
+        stg = table("stg", obj)
+        before = int(store.scalar(f"SELECT count(*) FROM {stg}"))
+        store.execute(
+            f"DELETE FROM {stg} WHERE NOT list_contains($keep::VARCHAR[], _source)", {"keep": keep}
+        )
+        removed += before - int(store.scalar(f"SELECT count(*) FROM {stg}"))
+    return removed

@@ -199,7 +199,7 @@ def _phone_sql(core: str, field: str) -> str:
 def _validity_sql(stg: str) -> str:
     return f"""
         WITH f AS (SELECT source, coalesce("column", '') AS field, "check",
-                          count(DISTINCT row_number) AS bad
+                          count(DISTINCT (load_id, row_number)) AS bad
                    FROM quar.failures WHERE object = $o AND run_id = $r GROUP BY ALL),
              n AS (SELECT _source AS source, count(*) AS total FROM {stg} GROUP BY ALL)
         SELECT f.source, f.field, 'validity:' || f."check" AS metric,

@@ -27,7 +27,7 @@ def reasons_summary(store: Store) -> pl.DataFrame:
     """How many rows failed each check, per object, source and column."""
     _require(store)
     return store.frame(
-        """SELECT object, source, "column", "check", count(DISTINCT row_number) AS rows,
+        """SELECT object, source, "column", "check", count(DISTINCT (load_id, row_number)) AS rows,
                   any_value(value) AS example
            FROM quar.failures GROUP BY ALL ORDER BY rows DESC, object, source"""
     )

@@ -19,6 +19,7 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import WorkbenchError
+from workbench.ingest.staging import prune_staging
 from workbench.standardize import standardize
 from workbench.store import Store, quote_ident, table
 from workbench.validate.schemas import PROBLEMS_CHECK, object_schema
@@ -85,15 +86,21 @@ def validate(
     run_id = int(store.scalar("SELECT nextval('meta.run_id_seq')"))
     started = datetime.now(UTC)
     report = ValidationReport(run_id=run_id)
-    rates = _fx_rates(store)
     failure_parts: list[pl.DataFrame] = []
+    prune_staging(project, store)
+    # fx rates first: money in other objects converts only at validated rates
+    order = sorted(project.dictionary.objects, key=lambda n: n != "fx_rates")
     with store.transaction():
-        for name, spec in project.dictionary.objects.items():
+        for name in order:
+            spec = project.dictionary.object(name)
             if not store.table_exists("stg", name):
                 continue
             if on_step:
                 on_step(f"validate {name}")
-            staged = store.frame(f"SELECT * FROM {table('stg', name)}")
+            rates = _fx_rates(store)
+            staged = store.frame(
+                f"SELECT * FROM {table('stg', name)} ORDER BY _source, _load_id, _row_number"
+            )
             valid_parts, quarantine_parts, failures = [], [], []
             for source_name in sorted(staged["_source"].unique().to_list()):
                 rows = staged.filter(pl.col("_source") == source_name)
@@ -242,13 +249,20 @@ def _write_object(
     quarantined: list[pl.DataFrame],
     failures: list[pl.DataFrame],
 ) -> None:
-    core = pl.concat(valid, how="diagonal_relaxed").drop("_problems")
-    store.con.register("_wb_core", core)
-    store.execute(f"CREATE OR REPLACE TABLE {table('core', name)} AS SELECT * FROM _wb_core")
-    store.con.unregister("_wb_core")
+    if not valid:  # nothing staged: core is empty, with staging's columns
+        store.execute(
+            f"CREATE OR REPLACE TABLE {table('core', name)} AS "
+            f"SELECT * EXCLUDE (_problems) FROM {table('stg', name)} WHERE false"
+        )
+    else:
+        core = pl.concat(valid, how="diagonal_relaxed").drop("_problems")
+        store.con.register("_wb_core", core)
+        store.execute(f"CREATE OR REPLACE TABLE {table('core', name)} AS SELECT * FROM _wb_core")
+        store.con.unregister("_wb_core")
     store.execute("DELETE FROM quar.rows WHERE object = $o", {"o": name})
     store.execute("DELETE FROM quar.failures WHERE object = $o", {"o": name})
-    for frame, target in ((pl.concat(quarantined), "rows"), (pl.concat(failures), "failures")):
+    for parts, target in ((quarantined, "rows"), (failures, "failures")):
+        frame = pl.concat(parts) if parts else pl.DataFrame()
         if frame.height:
             store.con.register("_wb_quar", frame)
             store.execute(f"INSERT INTO quar.{target} BY NAME SELECT * FROM _wb_quar")
@@ -278,12 +292,14 @@ def _check_invariant(store: Store, name: str) -> None:
 
 
 def _fx_rates(store: Store) -> pl.DataFrame | None:
-    if not store.table_exists("stg", "fx_rates"):
+    """Validated monthly rates (any day of a month stands for the month; newest load wins)."""
+    if not store.table_exists("core", "fx_rates"):
         return None
     return store.frame(
-        "SELECT month, currency, CAST(rate AS DOUBLE) AS rate FROM stg.fx_rates "
-        "WHERE month IS NOT NULL AND currency IS NOT NULL AND rate IS NOT NULL "
-        "QUALIFY row_number() OVER (PARTITION BY month, currency ORDER BY _load_id DESC) = 1"
+        "SELECT CAST(date_trunc('month', month) AS DATE) AS month, currency, "
+        "CAST(rate AS DOUBLE) AS rate FROM core.fx_rates "
+        "QUALIFY row_number() OVER (PARTITION BY date_trunc('month', month), currency "
+        "ORDER BY _load_id DESC, month DESC, _row_number DESC) = 1"
     )
 
 
