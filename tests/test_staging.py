@@ -163,3 +163,19 @@ def test_unparseable_values_are_kept_as_problems_not_silent_nulls(make_project, 
     assert by_id["2"][2] == 12
     assert by_id["3"][3] == ["latency_ms: cannot read 'fast' as integer"]
     assert by_id["4"][2] is None and by_id["4"][3] == []  # a null token is missing, not bad
+
+
+def test_decimal_comma_refuses_a_point_that_is_not_a_thousands_separator(make_project, store_of):
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n      customer_id: c\n      invoice_date: d\n"
+        "      amount: a\n      currency: {value: EUR}\n",
+        "id;c;d;a\n1;k;2026-01-01;12.50\n2;k;2026-01-01;1.234.567,8\n3;k;2026-01-01;-7\n",
+        options=', decimal: ","',
+        obj="invoices",
+    )
+    rows = store.rows("SELECT record_id, amount, _problems FROM stg.invoices ORDER BY 1")
+    assert rows[0] == ("1", None, ["amount: cannot read '12.50' as decimal"])
+    assert rows[1] == ("2", Decimal("1234567.8000"), [])
+    assert rows[2] == ("3", Decimal("-7.0000"), [])

@@ -185,7 +185,11 @@ def _number_text_sql(text: str, decimal: str) -> str:
     bare = f"regexp_replace({text}, '^(€|\\$|£|[A-Z]{{3}})\\s*|\\s*(€|\\$|£|[A-Z]{{3}})$', '', 'g')"
     bare = f"regexp_replace({bare}, '[\\s''' || chr(160) || ']', '', 'g')"
     if decimal == ",":
-        return f"replace(replace({bare}, '.', ''), ',', '.')"
+        # '.' may only group thousands (1.234,56); '12.50' is not read as 1250
+        return (
+            f"CASE WHEN regexp_matches({bare}, '^[+-]?(\\d{{1,3}}(\\.\\d{{3}})+|\\d+)(,\\d+)?$') "
+            f"THEN replace(replace({bare}, '.', ''), ',', '.') END"
+        )
     return (
         f"CASE WHEN regexp_matches({bare}, '^[+-]?\\d{{1,3}}(,\\d{{3}})+(\\.\\d+)?$') "
         f"THEN replace({bare}, ',', '') ELSE {bare} END"
