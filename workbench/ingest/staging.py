@@ -134,16 +134,12 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
             fmts = fmt if isinstance(fmt, list) else [fmt]
             aware = [f for f in fmts if "%z" in f or "%Z" in f]
             naive = [f for f in fmts if f not in aware]
-            parts = []
-            if aware:  # the offset in the value says where it is
-                parts.append(
-                    f"CAST(try_strptime({text}, {b.bind(aware)}::VARCHAR[]) AS TIMESTAMPTZ)"
-                )
-            if naive:  # no offset: the source's time zone
-                parts.append(
-                    f"timezone({b.bind(tz)}, CAST(try_strptime({text}, "
-                    f"{b.bind(naive)}::VARCHAR[]) AS TIMESTAMP))"
-                )
+            # the offset in the value says where it is; without one, the source's zone
+            parts = [f"CAST({_strptime(text, f, b)} AS TIMESTAMPTZ)" for f in aware]
+            zone = b.bind(tz) if naive else ""
+            parts += [
+                f"timezone({zone}, CAST({_strptime(text, f, b)} AS TIMESTAMP))" for f in naive
+            ]
             return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         return (
             f"CASE WHEN regexp_matches({text}, '{_OFFSET_AT_END}') "
@@ -154,7 +150,8 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
         fmt = fmap.format or opts.date_format
         if fmt:
             fmts = fmt if isinstance(fmt, list) else [fmt]
-            return f"CAST(try_strptime({text}, {b.bind(fmts)}::VARCHAR[]) AS DATE)"
+            parts = [f"CAST({_strptime(text, f, b)} AS DATE)" for f in fmts]
+            return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
         return f"coalesce(TRY_CAST({text} AS DATE), CAST(TRY_CAST({text} AS TIMESTAMP) AS DATE))"
     if kind in (FieldType.DECIMAL, FieldType.INTEGER):
         number = _number_text_sql(text, decimal)
@@ -178,6 +175,11 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
             f"{b.bind(values)}::VARCHAR[]))[upper({text})], upper({text}))"
         )
     return text
+
+
+def _strptime(text: str, fmt: str, b: SqlBuilder) -> str:
+    # One format per call: DuckDB's list-of-formats form is about ten times slower.
+    return f"try_strptime({text}, {b.bind(fmt)})"
 
 
 def _number_text_sql(text: str, decimal: str) -> str:
