@@ -177,6 +177,24 @@ class QualityConfig(StrictModel):
         return value
 
 
+class ResolveConfig(StrictModel):
+    """Identity resolution settings (the model itself comes from the dictionary)."""
+
+    threshold: float = Field(0.9, gt=0, lt=1, description="Match probability to link records")
+    review_band: tuple[float, float] = Field(
+        (0.5, 0.9), description="Pairs with a probability in [low, high) go to human review"
+    )
+    u_max_pairs: float = Field(1e6, gt=0, description="Random pairs sampled to estimate u")
+    prior_recall: float = Field(
+        0.5, gt=0, le=1, description="Share of true matches the exact-email rule finds"
+    )
+    seed: int = 42
+    blocking_rules: list[str] | None = Field(
+        None, description="SQL blocking rules replacing the generated ones, e.g. l.email = r.email"
+    )
+    backend: Literal["duckdb"] = "duckdb"
+
+
 class ProjectConfig(StrictModel):
     """The whole of ``workbench.yaml``."""
 
@@ -186,6 +204,7 @@ class ProjectConfig(StrictModel):
     base_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     duckdb: DuckDBSettings = Field(default_factory=lambda: DuckDBSettings())
     quality: QualityConfig = Field(default_factory=lambda: QualityConfig())
+    resolve: ResolveConfig = Field(default_factory=lambda: ResolveConfig())
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @field_validator("sources")

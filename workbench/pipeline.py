@@ -2,7 +2,7 @@
 
 Each stage reads the tables of the stage before it and writes its own:
 ingest (raw, ledger, staging) -> validate (standardize, core, quarantine) -> data-quality
-metrics, reconciliation and gates.
+metrics, reconciliation and gates -> identity resolution of contacts.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from workbench.config import Project
 from workbench.ingest import IngestReport, ingest
 from workbench.quality import reconcile, record_metrics
 from workbench.quality.gates import Breach, breaches
+from workbench.resolve import ResolveReport, resolve
 from workbench.store import Store
 from workbench.validate import ValidationReport, validate
 
@@ -34,6 +35,7 @@ class PipelineResult:
 
     ingest: IngestReport
     quality: QualityResult
+    resolution: ResolveReport | None
 
 
 def run_quality(project: Project, store: Store, *, on_step: Step | None = None) -> QualityResult:
@@ -50,4 +52,7 @@ def run_pipeline(project: Project, store: Store, *, on_step: Step | None = None)
     """Run every stage of the pipeline on the project's configured sources."""
     loaded = ingest(project, store, on_file=on_step)
     quality = run_quality(project, store, on_step=on_step)
-    return PipelineResult(ingest=loaded, quality=quality)
+    resolution = None
+    if "contacts" in project.dictionary.objects and store.table_exists("core", "contacts"):
+        resolution = resolve(project, store, object_name="contacts", on_step=on_step)
+    return PipelineResult(ingest=loaded, quality=quality, resolution=resolution)

@@ -22,7 +22,7 @@ import polars as pl
 
 from workbench.errors import WarehouseError
 
-SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq")
+SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq", "id")
 _LOCK_PID = re.compile(r"PID (\d+)")
 Params = Mapping[str, Any] | Sequence[Any] | None
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from workbench.cli.common import ProjectOpt, out, print_error
 from workbench.cli.quality import print_quality
+from workbench.cli.resolve import print_resolution
 from workbench.config import CONFIG_FILE, Project, load_project
 from workbench.errors import ConfigError
 from workbench.ingest import IngestReport, list_loads
@@ -120,6 +121,8 @@ def run_and_report(project: Project) -> None:
         result = run_pipeline(project, store, on_step=step)
     print_loads(result.ingest)
     print_quality(result.quality)
+    if result.resolution is not None:
+        print_resolution(result.resolution)
     out.print(f"Warehouse: {project.warehouse_path}")
     if result.ingest.failures:
         fail_loads(result.ingest)

@@ -1,0 +1,123 @@
+"""Identity resolution: pairwise scoring, entities for every record, determinism, exports.
+
+The accuracy assertion is a regression floor for the current model, well below the issue's
+goal (pairwise F1 >= 0.97 at 10k contacts), which is still being worked on.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.cli import main
+from workbench.config import load_project
+from workbench.resolve import pairwise_scores, resolve
+from workbench.resolve.evaluate import merged_pairs
+from workbench.store import open_store
+
+
+def test_pairwise_scores_count_pairs_by_hand():
+    clusters = pl.DataFrame({"unique_id": ["a", "b", "c", "d"], "cluster_id": [1, 1, 1, 2]})
+    truth = pl.DataFrame({"unique_id": ["a", "b", "c", "d"], "person_id": ["P", "P", "Q", "Q"]})
+    scores = pairwise_scores(clusters, truth)
+    # predicted: ab ac bc; true: ab cd; both: ab
+    assert (scores.predicted_pairs, scores.true_pairs, scores.true_positives) == (3, 2, 1)
+    assert scores.precision == pytest.approx(1 / 3)
+    assert scores.recall == pytest.approx(1 / 2)
+    assert scores.f1 == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
+
+
+def test_merged_pairs_lists_pairs_in_one_cluster():
+    clusters = pl.DataFrame({"unique_id": ["a", "b", "c"], "cluster_id": [1, 1, 2]})
+    pairs = pl.DataFrame({"unique_id_l": ["a", "a"], "unique_id_r": ["b", "c"], "trap": ["x", "y"]})
+    assert merged_pairs(clusters, pairs)["trap"].to_list() == ["x"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("resolve") / "demo"
+    assert main(["demo", "--project", str(folder), "--contacts", "2000", "--seed", "5"]) == 0
+    return folder
+
+
+def truth_of(folder: Path) -> pl.DataFrame:
+    truth = pl.read_csv(
+        folder / "truth" / "contacts_truth.csv", schema_overrides={"record_id": pl.String}
+    )
+    return truth.filter(pl.col("injected_error").fill_null("") != "duplicate_id").with_columns(
+        (pl.col("source") + ":" + pl.col("record_id")).alias("unique_id")
+    )
+
+
+def test_every_core_record_belongs_to_exactly_one_entity(demo):
+    project = load_project(demo)
+    with open_store(project, read_only=True) as store:
+        core = store.scalar("SELECT count(*) FROM core.contacts")
+        members = store.frame("SELECT unique_id, entity_id FROM id.members")
+        runs = store.scalar("SELECT count(*) FROM id.runs")
+    assert members.height == core == members["unique_id"].n_unique()
+    assert members["entity_id"].n_unique() < core
+    assert runs == 1
+
+
+def test_accuracy_floor_and_traps_on_the_demo(demo):
+    project = load_project(demo)
+    with open_store(project, read_only=True) as store:
+        members = store.frame("SELECT unique_id, entity_id AS cluster_id FROM id.members")
+    truth = truth_of(demo)
+    scores = pairwise_scores(members, truth)
+    assert scores.records == members.height
+    assert scores.precision >= 0.97
+    assert scores.f1 >= 0.85
+    traps = pl.read_csv(
+        demo / "truth" / "trap_pairs.csv",
+        schema_overrides={"record_id_l": pl.String, "record_id_r": pl.String},
+    ).with_columns(
+        (pl.col("source_l") + ":" + pl.col("record_id_l")).alias("unique_id_l"),
+        (pl.col("source_r") + ":" + pl.col("record_id_r")).alias("unique_id_r"),
+    )
+    assert merged_pairs(members, traps).height <= 0.05 * traps.height
+
+
+def test_same_data_same_entities(demo, tmp_path):
+    project = load_project(demo)
+    with open_store(project) as store:
+        before = store.frame("SELECT unique_id, entity_id FROM id.members ORDER BY 1")
+        report = resolve(project, store)
+        after = store.frame("SELECT unique_id, entity_id FROM id.members ORDER BY 1")
+    assert report.records == before.height
+    assert before.equals(after)
+
+
+def test_export_entities_contract(demo, tmp_path):
+    out = tmp_path / "entities.csv"
+    assert main(["export", "entities", "--object", "contacts", "--out", str(out),
+                 "--project", str(demo)]) == 0  # fmt: skip
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["source", "record_id", "entity_id"]
+    assert {r["source"] for r in rows} == {
+        "crm_contacts",
+        "billing_customers",
+        "support_requesters",
+    }
+
+
+def test_blocking_rules_can_be_overridden_in_config(demo, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo, copy)
+    text = (copy / "workbench.yaml").read_text()
+    (copy / "workbench.yaml").write_text(
+        text + '\nresolve:\n  blocking_rules: ["l.email = r.email"]\n'
+    )
+    project = load_project(copy)
+    with open_store(project) as store:
+        report = resolve(project, store)
+        pairs = store.scalar("SELECT pairs_scored FROM id.runs ORDER BY run_id DESC LIMIT 1")
+    assert report.pairs_scored == pairs
+    assert 0 < report.entities < report.records

@@ -1,0 +1,6 @@
+"""Resolve: probabilistic identity resolution with Splink, configured from the dictionary."""
+
+from workbench.resolve.evaluate import PairwiseScores, pairwise_scores
+from workbench.resolve.run import ResolveReport, members_of, resolve
+
+__all__ = ["PairwiseScores", "ResolveReport", "members_of", "pairwise_scores", "resolve"]

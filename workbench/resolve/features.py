@@ -1,0 +1,85 @@
+"""The matching input: one row per core record, identity fields prepared by comparison kind.
+
+Which columns take part, and how they are prepared, comes from the dictionary's ``identity``
+kinds: names lower-cased without accents, emails from their normalized column, phones in
+E.164, postcodes without spaces, company names without legal suffixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.dictionary import ObjectSpec
+from workbench.store import quote_ident, table
+
+# Lower-case, drop dots, punctuation and legal-form words: "ACME Inc." == "Acme" == "acme, inc"
+COMPANY_KEY = (
+    "nullif(trim(regexp_replace(regexp_replace(replace(lower({x}), '.', ''), "
+    "'[^a-z0-9 ]', ' ', 'g'), "
+    "'\\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|"
+    "corporation|company|srl|spa|oy|ab|as|kg|se|kk|pte|pty)\\b|\\s+', ' ', 'g')), '')"
+)
+
+
+@dataclass(frozen=True)
+class IdentityField:
+    """One column of the matching input."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Features:
+    """The matching input of an object: its SQL and its identity columns."""
+
+    object: str
+    sql: str
+    fields: list[IdentityField]
+
+    def of_kind(self, kind: str) -> list[str]:
+        return [f.name for f in self.fields if f.kind == kind]
+
+
+def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Features:
+    """SELECT of the matching input from ``core.<object>``.
+
+    ``unique_id`` is ``source:record_id``; only identity fields present in core take part.
+    """
+    selected = [
+        "_source || ':' || CAST(record_id AS VARCHAR) AS unique_id",
+        "_source AS source",
+        "CAST(record_id AS VARCHAR) AS record_id",
+    ]
+    fields: list[IdentityField] = []
+    for name, field in spec.fields.items():
+        if field.identity is None or name not in core_columns:
+            continue
+        col = quote_ident(name)
+        kind = field.identity
+        if kind == "name":
+            expr = f"nullif(strip_accents(lower(trim({col}))), '')"
+        elif kind == "email":
+            norm = f"{name}_norm"
+            expr = quote_ident(norm) if norm in core_columns else f"lower({col})"
+        elif kind == "postcode":
+            expr = f"nullif(upper(replace({col}, ' ', '')), '')"
+        elif kind == "company":
+            expr = COMPANY_KEY.format(x=col)
+        elif kind == "date":
+            expr = f"CAST({col} AS VARCHAR)"
+        elif kind == "text":
+            expr = f"nullif(lower(trim({col})), '')"
+        else:  # phone (already E.164), exact
+            expr = f"CAST({col} AS VARCHAR)"
+        selected.append(f"{expr} AS {quote_ident(name)}")
+        fields.append(IdentityField(name, kind))
+    names = [f.name for f in fields if f.kind == "name"]
+    if len(names) >= 2:
+        full = " || ' ' || ".join(f"coalesce({quote_ident(n)}, '')" for n in names[:2])
+        selected.append(f"nullif(trim({full}), '') AS full_name")
+    sql = (
+        f"SELECT * FROM (SELECT {', '.join(selected)} FROM {table('core', object_name)}) "
+        "ORDER BY unique_id"
+    )
+    return Features(object=object_name, sql=sql, fields=fields)

@@ -1,0 +1,180 @@
+"""The Splink model generated from the dictionary's identity fields.
+
+Comparisons follow each field's ``identity`` kind. Two choices keep look-alikes apart:
+
+* the first two ``name`` fields are compared together (forename and surname as one
+  comparison), so "same surname, other forename" is its own, weak level instead of a
+  surname match that adds up with everything else;
+* ``phone`` and ``postcode`` form one "contact point" comparison, because family members
+  share both: counted separately they would outvote a different forename.
+
+Email addresses compare on the normalized address only (exact, or a typo away): a matching
+local part at another domain is what namesakes have, not evidence of one person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
+
+from workbench.resolve.features import Features
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """Everything Splink needs: settings, and the rules to train with."""
+
+    settings: SettingsCreator
+    deterministic_rules: list[Any]
+    training_rules: list[Any]
+    blocking_rules: list[Any] = field(default_factory=list)
+
+
+def comparisons(features: Features) -> list[Any]:
+    """One Splink comparison per identity kind (names and contact points grouped)."""
+    out: list[Any] = []
+    names = features.of_kind("name")
+    if len(names) >= 2:
+        out.append(_person_name(names[0], names[1]))
+        names = names[2:]
+    out += [cl.NameComparison(n).configure(term_frequency_adjustments=True) for n in names]
+    for email in features.of_kind("email"):
+        out.append(
+            cl.CustomComparison(
+                comparison_levels=[
+                    cll.NullLevel(email),
+                    cll.ExactMatchLevel(email).configure(tf_adjustment_column=email),
+                    cll.ElseLevel(),
+                ],
+                output_column_name=email,
+            )
+        )
+    phones, postcodes = features.of_kind("phone"), features.of_kind("postcode")
+    if phones and postcodes:
+        out.append(_contact_point(phones[0], postcodes[0]))
+        phones, postcodes = phones[1:], postcodes[1:]
+    out += [_phone(p) for p in phones]
+    out += [cl.ExactMatch(p) for p in postcodes]
+    for company in features.of_kind("company"):
+        out.append(
+            cl.CustomComparison(
+                comparison_levels=[
+                    cll.NullLevel(company),
+                    cll.ExactMatchLevel(company),
+                    cll.CustomLevel(
+                        f"starts_with({company}_l, {company}_r) OR "
+                        f"starts_with({company}_r, {company}_l)",
+                        label_for_charts="one name starts the other",
+                    ),
+                    cll.JaroWinklerLevel(company, 0.9),
+                    cll.ElseLevel(),
+                ],
+                output_column_name=company,
+            )
+        )
+    out += [cl.LevenshteinAtThresholds(d, [1, 2]) for d in features.of_kind("date")]
+    out += [cl.ExactMatch(e) for e in features.of_kind("exact")]
+    out += [cl.JaroWinklerAtThresholds(t, [0.9, 0.8]) for t in features.of_kind("text")]
+    return out
+
+
+def _person_name(first: str, last: str) -> Any:
+    """Forename and surname together; a full name split differently still matches."""
+    both = cll.And(cll.ExactMatchLevel(first), cll.ExactMatchLevel(last))
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.And(cll.NullLevel(first), cll.NullLevel(last)),
+            both.configure(tf_adjustment_column="full_name"),
+            cll.CustomLevel(
+                "full_name_l = full_name_r", label_for_charts="same full name, split differently"
+            ).configure(tf_adjustment_column="full_name"),
+            cll.ColumnsReversedLevel(first, last),
+            cll.And(cll.JaroWinklerLevel(first, 0.92), cll.JaroWinklerLevel(last, 0.92)),
+            cll.And(cll.JaroWinklerLevel(first, 0.88), cll.JaroWinklerLevel(last, 0.88)),
+            cll.ExactMatchLevel(last).configure(tf_adjustment_column=last),
+            cll.ExactMatchLevel(first).configure(tf_adjustment_column=first),
+            cll.ElseLevel(),
+        ],
+        output_column_name=f"{first}_{last}",
+    )
+
+
+def _contact_point(phone: str, postcode: str) -> Any:
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.CustomLevel(
+                f"({phone}_l IS NULL OR {phone}_r IS NULL) AND "
+                f"({postcode}_l IS NULL OR {postcode}_r IS NULL)"
+            ).configure(is_null_level=True),
+            cll.CustomLevel(
+                f"{phone}_l = {phone}_r AND {postcode}_l = {postcode}_r",
+                label_for_charts=f"{phone} and {postcode}",
+            ),
+            cll.CustomLevel(f"{phone}_l = {phone}_r", label_for_charts=phone),
+            cll.CustomLevel(f"{postcode}_l = {postcode}_r", label_for_charts=postcode),
+            cll.ElseLevel(),
+        ],
+        output_column_name=f"{phone}_{postcode}",
+    )
+
+
+def _phone(phone: str) -> Any:
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.NullLevel(phone),
+            cll.ExactMatchLevel(phone),
+            cll.CustomLevel(
+                f"right({phone}_l, 7) = right({phone}_r, 7)", label_for_charts="last 7 digits"
+            ),
+            cll.ElseLevel(),
+        ],
+        output_column_name=phone,
+    )
+
+
+def blocking_rules(features: Features) -> list[Any]:
+    """Pairs worth scoring: a shared email, phone, exact id or date, or a shared full name,
+    or surname plus company or postcode."""
+    rules: list[Any] = []
+    for kind in ("email", "phone", "exact", "date"):
+        rules += [block_on(col) for col in features.of_kind(kind)]
+    names = features.of_kind("name")
+    if names:
+        rules.append(block_on(*names[:2]))
+        last = names[1] if len(names) > 1 else names[0]
+        for kind in ("company", "postcode"):
+            rules += [block_on(last, col) for col in features.of_kind(kind)]
+    return rules
+
+
+def plan(features: Features, *, overrides: list[str] | None = None) -> ModelPlan:
+    """The model for an object: comparisons, blocking and training rules.
+
+    EM is trained on rules that never let it see households as matches: a shared email
+    (which trains names and contact points) and a shared full name (which trains email,
+    contact points and company). The prior comes from exact email matches.
+    """
+    rules: list[Any] = [CustomRule(sql) for sql in (overrides or [])] or blocking_rules(features)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(features),
+        blocking_rules_to_generate_predictions=rules,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=["source", "record_id"],
+    )
+    names = features.of_kind("name")
+    emails = features.of_kind("email")
+    training = [block_on(e) for e in emails[:1]]
+    if len(names) >= 2:
+        training.append(block_on(*names[:2]))
+    if len(training) < 2:
+        training += [r for r in rules if r not in training][: 2 - len(training)]
+    deterministic = [block_on(e) for e in emails[:1]] or rules[:1]
+    return ModelPlan(settings, deterministic, training, rules)
