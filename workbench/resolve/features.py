@@ -1,8 +1,8 @@
 """The matching input: one row per core record, identity fields prepared by comparison kind.
 
 Which columns take part, and how they are prepared, comes from the dictionary's ``identity``
-kinds: names lower-cased without accents, emails from their normalized column, phones in
-E.164, postcodes without spaces, company names without legal suffixes.
+kinds: names lower-cased without accents, emails from their normalized column, phones as
+their last eight digits, postcodes without spaces, company names without legal suffixes.
 """
 
 from __future__ import annotations
@@ -70,7 +70,13 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
             expr = f"CAST({col} AS VARCHAR)"
         elif kind == "text":
             expr = f"nullif(lower(trim({col})), '')"
-        else:  # phone (already E.164), exact
+        elif kind == "phone":
+            # The last 8 digits: the same number whether or not it could be read as E.164
+            # (a national number without a known country keeps only its raw spelling).
+            raw = quote_ident(f"{name}_raw") if f"{name}_raw" in core_columns else col
+            digits = f"regexp_replace(coalesce({col}, {raw}), '[^0-9]', '', 'g')"
+            expr = f"CASE WHEN length({digits}) >= 8 THEN right({digits}, 8) END"
+        else:  # exact
             expr = f"CAST({col} AS VARCHAR)"
         selected.append(f"{expr} AS {quote_ident(name)}")
         fields.append(IdentityField(name, kind))
