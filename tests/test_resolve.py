@@ -1,7 +1,8 @@
 """Identity resolution: pairwise scoring, entities for every record, determinism, exports.
 
-The accuracy assertion is a regression floor for the current model, well below the issue's
-goal (pairwise F1 >= 0.97 at 10k contacts), which is still being worked on.
+The accuracy assertion is a regression floor for the current model on a 2,000-record demo
+(it scores F1 0.969 there); the issue's goal (F1 >= 0.97 at 10k, 0.95 at 1M) is checked by
+the resolution benchmark, still to come.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def test_accuracy_floor_and_traps_on_the_demo(demo):
     truth = truth_of(demo)
     scores = pairwise_scores(members, truth)
     assert scores.records == members.height
-    assert scores.precision >= 0.97
-    assert scores.f1 >= 0.85
+    assert scores.precision >= 0.98
+    assert scores.f1 >= 0.95
     traps = pl.read_csv(
         demo / "truth" / "trap_pairs.csv",
         schema_overrides={"record_id_l": pl.String, "record_id_r": pl.String},
@@ -79,7 +80,8 @@ def test_accuracy_floor_and_traps_on_the_demo(demo):
         (pl.col("source_l") + ":" + pl.col("record_id_l")).alias("unique_id_l"),
         (pl.col("source_r") + ":" + pl.col("record_id_r")).alias("unique_id_r"),
     )
-    assert merged_pairs(members, traps).height <= 0.05 * traps.height
+    assert traps.height > 30
+    assert merged_pairs(members, traps).height == 0  # namesakes, shared mailboxes, households
 
 
 def test_same_data_same_entities(demo, tmp_path):

@@ -12,19 +12,13 @@ from __future__ import annotations
 import polars as pl
 
 from workbench.errors import WorkbenchError
+from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import Store
 
 DDL = """CREATE TABLE IF NOT EXISTS dq.reconciliation (
     run_id BIGINT NOT NULL, level VARCHAR NOT NULL, key VARCHAR,
     crm_count BIGINT, crm_amount DECIMAL(18,2), billing_count BIGINT,
     billing_amount DECIMAL(18,2), count_diff BIGINT, amount_diff DECIMAL(18,2))"""
-
-# Lower-case, strip punctuation and legal-form words: "ACME Inc." and "Acme" compare equal.
-COMPANY_KEY = (
-    "trim(regexp_replace(regexp_replace(lower({x}), '[^a-z0-9 ]', ' ', 'g'), "
-    "'\\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|"
-    "corporation|company|srl|spa|oy|ab|as|kg|se)\\b|\\s+', ' ', 'g'))"
-)
 
 _MONTH_SQL = """
 WITH crm AS (

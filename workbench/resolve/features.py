@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbench.dictionary import ObjectSpec
+from workbench.resolve.nicknames import TABLE as NAME_FORMS
+from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import quote_ident, table
 
-# Lower-case, drop dots, punctuation and legal-form words: "ACME Inc." == "Acme" == "acme, inc"
-COMPANY_KEY = (
-    "nullif(trim(regexp_replace(regexp_replace(replace(lower({x}), '.', ''), "
-    "'[^a-z0-9 ]', ' ', 'g'), "
-    "'\\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|"
-    "corporation|company|srl|spa|oy|ab|as|kg|se|kk|pte|pty)\\b|\\s+', ' ', 'g')), '')"
+ROLE_MAILBOXES = (
+    "info|sales|team|support|office|admin|contact|hello|mail|service|billing|accounts|"
+    "finance|hr|jobs|marketing|noreply|no-reply|enquiries|inquiries|kontakt|buero|empfang"
 )
 
 
@@ -61,7 +60,12 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
             expr = f"nullif(strip_accents(lower(trim({col}))), '')"
         elif kind == "email":
             norm = f"{name}_norm"
-            expr = quote_ident(norm) if norm in core_columns else f"lower({col})"
+            email = quote_ident(norm) if norm in core_columns else f"lower({col})"
+            # a role mailbox (info@, sales@, team@) is shared by many people: no evidence
+            expr = (
+                f"CASE WHEN regexp_matches({email}, '^({ROLE_MAILBOXES})@') "
+                f"THEN NULL ELSE {email} END"
+            )
         elif kind == "postcode":
             expr = f"nullif(upper(replace({col}, ' ', '')), '')"
         elif kind == "company":
@@ -81,11 +85,17 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         selected.append(f"{expr} AS {quote_ident(name)}")
         fields.append(IdentityField(name, kind))
     names = [f.name for f in fields if f.kind == "name"]
+    outer = "f.*"
+    joins = ""
     if len(names) >= 2:
         full = " || ' ' || ".join(f"coalesce({quote_ident(n)}, '')" for n in names[:2])
         selected.append(f"nullif(trim({full}), '') AS full_name")
+        # forename variants: Bob and Robert share the form 'robert'
+        first = quote_ident(names[0])
+        outer += f", coalesce(v.forms, [f.{first}]) AS first_forms"
+        joins = f" LEFT JOIN {NAME_FORMS} v ON v.name = f.{first}"
     sql = (
-        f"SELECT * FROM (SELECT {', '.join(selected)} FROM {table('core', object_name)}) "
-        "ORDER BY unique_id"
+        f"SELECT {outer} FROM (SELECT {', '.join(selected)} "
+        f"FROM {table('core', object_name)}) f{joins} ORDER BY unique_id"
     )
     return Features(object=object_name, sql=sql, fields=fields)

@@ -89,13 +89,17 @@ def _person_name(first: str, last: str) -> Any:
     return cl.CustomComparison(
         comparison_levels=[
             cll.And(cll.NullLevel(first), cll.NullLevel(last)),
-            both.configure(tf_adjustment_column="full_name"),
+            both,
             cll.CustomLevel(
                 "full_name_l = full_name_r", label_for_charts="same full name, split differently"
             ).configure(tf_adjustment_column="full_name"),
             cll.ColumnsReversedLevel(first, last),
             cll.And(cll.JaroWinklerLevel(first, 0.92), cll.JaroWinklerLevel(last, 0.92)),
             cll.And(cll.JaroWinklerLevel(first, 0.88), cll.JaroWinklerLevel(last, 0.88)),
+            cll.CustomLevel(
+                f"list_has_any(first_forms_l, first_forms_r) AND {last}_l = {last}_r",
+                label_for_charts="forename variant (Bob/Robert), same surname",
+            ),
             cll.ExactMatchLevel(last).configure(tf_adjustment_column=last),
             cll.ExactMatchLevel(first).configure(tf_adjustment_column=first),
             cll.ElseLevel(),

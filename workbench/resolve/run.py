@@ -23,6 +23,8 @@ from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.resolve.features import features
 from workbench.resolve.model import ModelPlan, plan
+from workbench.resolve.nicknames import TABLE as NAME_FORMS
+from workbench.resolve.nicknames import name_forms
 from workbench.store import Store
 
 DDL = (
@@ -77,7 +79,11 @@ def resolve(
             where="dictionary.yaml, key objects." + object_name,
             fix="Give the fields used for matching an `identity:` kind (name, email, ...).",
         )
-    frame = store.frame(feats.sql)
+    store.con.register(NAME_FORMS, name_forms())
+    try:
+        frame = store.frame(feats.sql)
+    finally:
+        store.con.unregister(NAME_FORMS)
     model = plan(feats, overrides=settings.blocking_rules)
     con = duckdb.connect()
     try:

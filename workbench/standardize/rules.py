@@ -7,6 +7,14 @@ import polars as pl
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
+# Lower-case, drop dots, punctuation and legal-form words: "ACME Inc." == "Acme" == "acme, inc"
+COMPANY_KEY = (
+    "nullif(trim(regexp_replace(regexp_replace(replace(strip_accents(lower({x})), '.', ''), "
+    "'[^a-z0-9 ]', ' ', 'g'), "
+    "'\\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|sarl|bv|nv|plc|co|corp|"
+    "corporation|company|srl|spa|oy|ab|as|kg|se|kk|pte|pty)\\b|\\s+', ' ', 'g')), '')"
+)  # DuckDB SQL; {x} is the column
+
 
 def email(value: pl.Expr) -> pl.Expr:
     """Trim and lower-case an email address."""
