@@ -123,3 +123,40 @@ def test_blocking_rules_can_be_overridden_in_config(demo, tmp_path):
         pairs = store.scalar("SELECT pairs_scored FROM id.runs ORDER BY run_id DESC LIMIT 1")
     assert report.pairs_scored == pairs
     assert 0 < report.entities < report.records
+
+
+def test_review_decisions_change_the_next_run(demo, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "reviewed"
+    shutil.copytree(demo, copy)
+    project = load_project(copy)
+    with open_store(project) as store:
+        members = store.frame("SELECT unique_id, entity_id FROM id.members")
+    sizes = members.group_by("entity_id").agg(pl.col("unique_id").sort())
+    pair = sizes.filter(pl.col("unique_id").list.len() == 2)["unique_id"][0].to_list()
+    singles = sizes.filter(pl.col("unique_id").list.len() == 1)["unique_id"][:2]
+    apart = [singles[0][0], singles[1][0]]
+    root = str(copy)
+    assert main(["review", "decide", *pair, "--no-match", "--note", "t", "--project", root]) == 0
+    assert main(["review", "decide", *apart, "--match", "--project", root]) == 0
+    assert main(["resolve", "--project", root]) == 0
+    with open_store(project, read_only=True) as store:
+        after = dict(store.rows("SELECT unique_id, entity_id FROM id.members"))
+        decided = store.rows("SELECT decision, note FROM id.review_decisions ORDER BY decision")
+        events = store.rows("SELECT event FROM id.entity_events WHERE run_id = "
+                            "(SELECT max(run_id) FROM id.runs)")  # fmt: skip
+    assert after[pair[0]] != after[pair[1]]  # split apart by the reviewer
+    assert after[apart[0]] == after[apart[1]]  # joined by the reviewer
+    assert decided == [("match", None), ("no_match", "t")]
+    assert {e[0] for e in events} >= {"split", "merge"}
+    # unchanged entities keep their ids
+    before = dict(members.iter_rows())
+    untouched = [u for u in before if u not in pair + apart]
+    assert all(after[u] == before[u] for u in untouched)
+
+
+def test_review_lists_pairs_side_by_side(demo, capsys):
+    assert main(["review", "--limit", "1", "--project", str(demo)]) == 0
+    out = capsys.readouterr().out
+    assert (" vs " in out and "probability" in out) or "No pairs are waiting" in out

@@ -44,6 +44,7 @@ app.add_typer(dictionary.app, name="dictionary")
 app.add_typer(quality.dq_app, name="dq")
 app.add_typer(quality.quarantine_app, name="quarantine")
 app.add_typer(quality.export_app, name="export")
+app.add_typer(resolve.review_app, name="review")
 
 
 def main(argv: list[str] | None = None) -> int:

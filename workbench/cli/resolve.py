@@ -13,6 +13,7 @@ from workbench.export import write_csv
 from workbench.progress import steps
 from workbench.resolve import ResolveReport, members_of
 from workbench.resolve import resolve as run_resolve
+from workbench.resolve.review import pending, record_decision, side_by_side
 
 ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
 
@@ -26,11 +27,78 @@ def resolve(project: ProjectOpt = Path("."), object: ObjectOpt = "contacts") -> 
 
 
 def print_resolution(report: ResolveReport) -> None:
+    changes = ", ".join(f"{n} {e}" for e, n in sorted(report.events.items())) or "no changes"
     out.print(
         f"Resolved {report.records:,} {report.object} records into {report.entities:,} "
         f"entities (duplicate rate {report.duplicate_rate:.1%}; {report.pairs_scored:,} "
-        f"candidate pairs scored; run {report.run_id}, {report.seconds:.1f} s)"
+        f"candidate pairs scored; run {report.run_id}, {report.seconds:.1f} s). "
+        f"Entities: {changes}. Pairs waiting for review: {report.review_queue:,} "
+        "(`workbench review`)."
     )
+
+
+review_app = typer.Typer(
+    help="Uncertain pairs for a person to decide; decisions win over the model on every run.",
+    invoke_without_command=True,
+)
+
+
+@review_app.callback()
+def review(
+    ctx: typer.Context,
+    project: ProjectOpt = Path("."),
+    object: ObjectOpt = "contacts",
+    limit: Annotated[int, typer.Option(help="Pairs to show.")] = 20,
+) -> None:
+    """List pairs waiting for review, most uncertain first, with both records side by side."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        queue = pending(store, object, limit)
+        records = side_by_side(store, object, queue)
+    if queue.height == 0:
+        out.print("No pairs are waiting for review.")
+        return
+    for pair in records:
+        out.print(
+            f"[bold]{pair['left']}[/] vs [bold]{pair['right']}[/]  "
+            f"probability {pair['probability']:.3f}"
+        )
+        for field, (a, b) in pair["fields"].items():
+            mark = "  <- differs" if a is not None and b is not None and a != b else ""
+            out.print(f"    {field:>14}: {a or '':<36} {b or '':<36}{mark}", markup=False)
+    out.print("Decide with: workbench review decide LEFT RIGHT --match | --no-match [--note TEXT]")
+
+
+@review_app.command("decide")
+def decide(
+    left: Annotated[str, typer.Argument(help="One record, as source:record_id.")],
+    right: Annotated[str, typer.Argument(help="The other record.")],
+    is_match: Annotated[bool, typer.Option("--match/--no-match", help="Same person, or not.")],
+    note: Annotated[str | None, typer.Option(help="Why (kept with the decision).")] = None,
+    reviewer: Annotated[
+        str | None, typer.Option(help="Who decides (default: your user name).")
+    ] = None,
+    project: ProjectOpt = Path("."),
+    object: ObjectOpt = "contacts",
+) -> None:
+    """Record a decision on a pair; the next `workbench resolve` follows it."""
+    import getpass
+
+    _, store = project_and_store(project)
+    with store:
+        record_decision(
+            store,
+            object,
+            left,
+            right,
+            "match" if is_match else "no_match",
+            reviewer=reviewer or getpass.getuser(),
+            note=note,
+        )
+    verdict = "the same" if is_match else "different"
+    out.print(f"Recorded: {left} and {right} are {verdict}. Run `workbench resolve` to apply.")
 
 
 @export_app.command("entities")

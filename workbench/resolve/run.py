@@ -1,30 +1,38 @@
 """Resolve: train the Splink model, score candidate pairs, cluster records into entities.
 
-Reads ``core.<object>``, runs Splink on its own in-memory DuckDB (the warehouse holds only
-results), and writes ``id.members`` (one row per record with its ``entity_id``) and
-``id.runs`` (the trained model as JSON and the counts of each run).
+Reads ``core.<object>`` and runs Splink on its own in-memory DuckDB (the warehouse keeps
+only results). Reviewers' decisions are applied to the scored pairs before clustering;
+entity ids are kept stable against the previous run. Writes ``id.members`` (each record's
+``entity_id``), ``id.runs`` (the trained model as JSON, its blocking analysis and counts),
+``id.entity_events`` (merges, splits, new and retired entities), ``id.pairs`` (the scored
+pairs, for explanations) and ``id.review_queue``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import polars as pl
 from splink import DuckDBAPI, Linker
+from splink.blocking_analysis import count_comparisons_from_blocking_rules
+from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-from workbench.config import Project
+from workbench.config import Project, ResolveConfig
 from workbench.errors import WorkbenchError
-from workbench.resolve.features import features
+from workbench.resolve.entities import assign_ids
+from workbench.resolve.features import Features, features
 from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
+from workbench.resolve.review import apply_decisions, decisions, ensure_review_tables
 from workbench.store import Store
 
 DDL = (
@@ -32,11 +40,18 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS id.runs (
         run_id BIGINT PRIMARY KEY, object VARCHAR, started_at TIMESTAMPTZ,
         ended_at TIMESTAMPTZ, records BIGINT, entities BIGINT, pairs_scored BIGINT,
-        threshold DOUBLE, model_json VARCHAR)""",
+        threshold DOUBLE, model_json VARCHAR, blocking_json VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS id.members (
         object VARCHAR, unique_id VARCHAR, source VARCHAR, record_id VARCHAR,
         entity_id VARCHAR, run_id BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS id.entity_events (
+        run_id BIGINT, object VARCHAR, event VARCHAR, entity_id VARCHAR,
+        other_entity_id VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS id.pairs (
+        object VARCHAR, unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE,
+        match_weight DOUBLE, run_id BIGINT)""",
 )
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
 
 @dataclass(frozen=True)
@@ -48,11 +63,23 @@ class ResolveReport:
     records: int
     entities: int
     pairs_scored: int
+    review_queue: int
+    events: dict[str, int]
     seconds: float
 
     @property
     def duplicate_rate(self) -> float:
         return (self.records - self.entities) / self.records if self.records else 0.0
+
+
+@dataclass(frozen=True)
+class Matching:
+    """The outcome of scoring and clustering, before it is stored."""
+
+    clusters: pl.DataFrame  # unique_id, cluster_id
+    pairs: pl.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight
+    model_json: str
+    blocking: list[dict[str, Any]]
 
 
 def resolve(
@@ -66,117 +93,157 @@ def resolve(
     settings = project.config.resolve
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    spec = project.dictionary.object(object_name)
-    if not store.table_exists("core", object_name):
-        raise WorkbenchError(
-            f"There are no validated {object_name} to resolve.",
-            fix="Run `workbench ingest` and `workbench validate` first.",
-        )
-    feats = features(object_name, spec, store.columns("core", object_name))
-    if not feats.fields:
-        raise WorkbenchError(
-            f"No field of {object_name} is marked as an identity field.",
-            where="dictionary.yaml, key objects." + object_name,
-            fix="Give the fields used for matching an `identity:` kind (name, email, ...).",
-        )
-    store.con.register(NAME_FORMS, name_forms())
-    try:
-        frame = store.frame(feats.sql)
-    finally:
-        store.con.unregister(NAME_FORMS)
-    model = plan(feats, overrides=settings.blocking_rules)
-    con = duckdb.connect()
-    try:
-        db = DuckDBAPI(con)
-        linker = Linker(db.register(frame.to_arrow()), model.settings, log_level=logging.ERROR)
-        if on_step:
-            on_step(f"train {object_name}")
-        train(linker, model, settings.prior_recall, settings.u_max_pairs, settings.seed)
-        if on_step:
-            on_step(f"match {object_name}")
-        scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            scored, threshold_match_probability=settings.threshold
-        )
-        members = clusters.as_duckdbpyrelation().pl().select("unique_id", "cluster_id")
-        pairs_scored = int(scored.as_duckdbpyrelation().count("*").fetchone()[0])  # type: ignore[index]
-        model_json = json.dumps(linker.misc.save_model_to_json())
-    finally:
-        con.close()
-    entities = _entity_ids(members)
-    result = frame.select("unique_id", "source", "record_id").join(entities, on="unique_id")
-    run_id = _save(
-        store, object_name, result, started, pairs_scored, settings.threshold, model_json
+    for statement in DDL:
+        store.execute(statement)
+    ensure_review_tables(store)
+    feats, frame = matching_input(project, store, object_name)
+    if on_step:
+        on_step(f"match {object_name}")
+    matching = match(frame, feats, settings, decisions(store, object_name))
+    previous = store.frame(
+        "SELECT unique_id, entity_id FROM id.members WHERE object = $o", {"o": object_name}
     )
+    members, events = assign_ids(matching.clusters, previous)
+    result = frame.select("unique_id", "source", "record_id").join(members, on="unique_id")
+    low, high = settings.review_band
+    queue = matching.pairs.filter(pl.col("match_probability").is_between(low, high, "left"))
+    run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
+    with store.transaction():
+        _replace(store, "id.members", object_name, run_id, result)
+        _replace(store, "id.pairs", object_name, run_id, matching.pairs.select(PAIR_COLUMNS))
+        _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
+        _append_events(store, object_name, run_id, events)
+        store.execute(
+            "INSERT INTO id.runs VALUES ($r, $o, $s, $e, $n, $k, $p, $t, $m, $b)",
+            {
+                "r": run_id,
+                "o": object_name,
+                "s": started,
+                "e": datetime.now(UTC),
+                "n": result.height,
+                "k": result["entity_id"].n_unique(),
+                "p": matching.pairs.height,
+                "t": settings.threshold,
+                "m": matching.model_json,
+                "b": json.dumps(matching.blocking),
+            },
+        )
+    counts = events.group_by("event").len()
     return ResolveReport(
         object=object_name,
         run_id=run_id,
         records=result.height,
         entities=result["entity_id"].n_unique(),
-        pairs_scored=pairs_scored,
+        pairs_scored=matching.pairs.height,
+        review_queue=queue.height,
+        events=dict(zip(counts["event"].to_list(), counts["len"].to_list(), strict=True)),
         seconds=time.perf_counter() - clock,
     )
 
 
-def train(
-    linker: Linker, model: ModelPlan, prior_recall: float, u_max_pairs: float, seed: int
-) -> None:
+def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, pl.DataFrame]:
+    """The object's identity features, one row per core record."""
+    if not store.table_exists("core", obj):
+        raise WorkbenchError(
+            f"There are no validated {obj} to resolve.",
+            fix="Run `workbench ingest` and `workbench validate` first.",
+        )
+    feats = features(obj, project.dictionary.object(obj), store.columns("core", obj))
+    if not feats.fields:
+        raise WorkbenchError(
+            f"No field of {obj} is marked as an identity field.",
+            where=f"dictionary.yaml, key objects.{obj}",
+            fix="Give the fields used for matching an `identity:` kind (name, email, ...).",
+        )
+    store.con.register(NAME_FORMS, name_forms())
+    try:
+        return feats, store.frame(feats.sql)
+    finally:
+        store.con.unregister(NAME_FORMS)
+
+
+def match(
+    frame: pl.DataFrame, feats: Features, settings: ResolveConfig, decided: pl.DataFrame
+) -> Matching:
+    """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB."""
+    model = plan(feats, overrides=settings.blocking_rules)
+    con = duckdb.connect()
+    try:
+        db = DuckDBAPI(con)
+        table = db.register(frame.to_arrow())
+        linker = Linker(table, model.settings, log_level=logging.ERROR)
+        train(linker, model, settings)
+        scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
+        pairs = scored.as_duckdbpyrelation().pl().select(PAIR_COLUMNS)
+        edges = apply_decisions(pairs.filter(pl.col("match_probability") >= settings.threshold),
+                                decided)  # fmt: skip
+        clusters = cluster_pairwise_predictions_at_threshold(
+            frame.select("unique_id").to_arrow(), edges.to_arrow(), db, "unique_id"
+        )
+        members = clusters.as_duckdbpyrelation().pl().select("unique_id", "cluster_id")
+        model_json = json.dumps(linker.misc.save_model_to_json())
+        blocking = blocking_analysis(db, table, model)
+    finally:
+        con.close()
+    return Matching(members, pairs, model_json, blocking)
+
+
+def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
     """Prior from deterministic rules, u by random sampling, m by EM over the training rules."""
     linker.training.estimate_probability_two_random_records_match(
-        model.deterministic_rules, recall=prior_recall
+        model.deterministic_rules, recall=settings.prior_recall
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=settings.seed
+    )
     for rule in model.training_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
 
 
-def _entity_ids(members: pl.DataFrame) -> pl.DataFrame:
-    """Entity ids derived from each cluster's smallest member: the same for the same cluster."""
-    first = members.group_by("cluster_id").agg(pl.col("unique_id").min().alias("_first"))
-    ids = first.with_columns(
-        pl.col("_first")
-        .map_elements(lambda u: "E" + hashlib.sha1(u.encode()).hexdigest()[:12], pl.String)
-        .alias("entity_id")
+def blocking_analysis(db: DuckDBAPI, table: Any, model: ModelPlan) -> list[dict[str, Any]]:
+    """Comparisons each blocking rule generates (on a 20% sample of records, scaled up)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        records = count_comparisons_from_blocking_rules(
+            table,
+            blocking_rules=model.blocking_rules,
+            link_type="dedupe_only",
+            record_sample_proportion=0.2,
+        )
+    return [
+        {
+            "rule": r["blocking_rule"],
+            "comparisons": int(r["marginal_comparison_count"]),
+            "cumulative": int(r["cumulative_comparison_count"]),
+            "estimate": bool(r.get("is_estimate", False)),
+        }
+        for r in records
+    ]
+
+
+def _replace(store: Store, target: str, obj: str, run_id: int, frame: pl.DataFrame) -> None:
+    store.execute(f"DELETE FROM {target} WHERE object = $o", {"o": obj})
+    if frame.height == 0:
+        return
+    store.con.register("_wb_frame", frame)
+    cols = ", ".join(frame.columns)
+    store.execute(
+        f"INSERT INTO {target} BY NAME SELECT $o AS object, {cols}, $r AS run_id FROM _wb_frame",
+        {"o": obj, "r": run_id},
     )
-    return members.join(ids, on="cluster_id").select("unique_id", "entity_id")
+    store.con.unregister("_wb_frame")
 
 
-def _save(
-    store: Store,
-    obj: str,
-    members: pl.DataFrame,
-    started: datetime,
-    pairs: int,
-    threshold: float,
-    model_json: str,
-) -> int:
-    for statement in DDL:
-        store.execute(statement)
-    run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
-    with store.transaction():
-        store.execute("DELETE FROM id.members WHERE object = $o", {"o": obj})
-        store.con.register("_wb_members", members)
-        store.execute(
-            "INSERT INTO id.members SELECT $o, unique_id, source, record_id, entity_id, $r "
-            "FROM _wb_members",
-            {"o": obj, "r": run_id},
-        )
-        store.con.unregister("_wb_members")
-        store.execute(
-            "INSERT INTO id.runs VALUES ($r, $o, $s, $e, $n, $k, $p, $t, $m)",
-            {
-                "r": run_id,
-                "o": obj,
-                "s": started,
-                "e": datetime.now(UTC),
-                "n": members.height,
-                "k": members["entity_id"].n_unique(),
-                "p": pairs,
-                "t": threshold,
-                "m": model_json,
-            },
-        )
-    return run_id
+def _append_events(store: Store, obj: str, run_id: int, events: pl.DataFrame) -> None:
+    if events.height == 0:
+        return
+    store.con.register("_wb_events", events)
+    store.execute(
+        "INSERT INTO id.entity_events SELECT $r, $o, event, entity_id, other_entity_id "
+        "FROM _wb_events",
+        {"o": obj, "r": run_id},
+    )
+    store.con.unregister("_wb_events")
 
 
 def members_of(store: Store, obj: str) -> pl.DataFrame:

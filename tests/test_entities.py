@@ -1,0 +1,79 @@
+"""Stable entity ids and the events between runs, worked out by hand."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.resolve.entities import assign_ids, new_entity_id
+from workbench.resolve.review import apply_decisions
+
+
+def clusters(mapping: dict[str, int]) -> pl.DataFrame:
+    return pl.DataFrame({"unique_id": list(mapping), "cluster_id": list(mapping.values())})
+
+
+def previous(mapping: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame({"unique_id": list(mapping), "entity_id": list(mapping.values())})
+
+
+def as_dict(members: pl.DataFrame) -> dict[str, str]:
+    return dict(members.iter_rows())
+
+
+def events(frame: pl.DataFrame) -> set[tuple]:
+    return set(frame.iter_rows())
+
+
+def test_first_run_ids_come_from_the_smallest_member():
+    members, ev = assign_ids(clusters({"a": 1, "b": 1, "c": 2}), None)
+    assert as_dict(members) == {
+        "a": new_entity_id("a"),
+        "b": new_entity_id("a"),
+        "c": new_entity_id("c"),
+    }
+    assert events(ev) == {("new", new_entity_id("a"), None), ("new", new_entity_id("c"), None)}
+
+
+def test_unchanged_entities_keep_their_ids_even_when_cluster_numbers_change():
+    before = previous({"a": "E1", "b": "E1", "c": "E2"})
+    members, ev = assign_ids(clusters({"a": 7, "b": 7, "c": 3}), before)
+    assert as_dict(members) == {"a": "E1", "b": "E1", "c": "E2"}
+    assert ev.height == 0
+
+
+def test_merge_keeps_the_larger_entity_and_records_the_other():
+    before = previous({"a": "E1", "b": "E1", "c": "E2"})
+    members, ev = assign_ids(clusters({"a": 1, "b": 1, "c": 1}), before)
+    assert set(as_dict(members).values()) == {"E1"}
+    assert events(ev) == {("merge", "E1", "E2")}
+
+
+def test_split_keeps_the_id_with_the_larger_part():
+    before = previous({"a": "E1", "b": "E1", "c": "E1"})
+    members, ev = assign_ids(clusters({"a": 1, "b": 1, "c": 2}), before)
+    ids = as_dict(members)
+    assert ids["a"] == ids["b"] == "E1"
+    assert ids["c"] == new_entity_id("c")
+    assert events(ev) == {("split", new_entity_id("c"), "E1")}
+
+
+def test_new_records_and_vanished_entities():
+    before = previous({"a": "E1", "x": "E9"})
+    members, ev = assign_ids(clusters({"a": 1, "d": 2}), before)
+    assert as_dict(members) == {"a": "E1", "d": new_entity_id("d")}
+    assert events(ev) == {("new", new_entity_id("d"), None), ("retired", "E9", None)}
+
+
+def test_decisions_remove_and_add_edges_whatever_the_order_of_ids():
+    edges = pl.DataFrame(
+        {"unique_id_l": ["b", "c"], "unique_id_r": ["a", "d"], "match_probability": [0.95, 0.99]}
+    )
+    decided = pl.DataFrame(
+        {
+            "unique_id_l": ["a", "e"],
+            "unique_id_r": ["b", "f"],
+            "decision": ["no_match", "match"],
+        }
+    )
+    out = apply_decisions(edges, decided)
+    assert out.rows() == [("c", "d", 0.99), ("e", "f", 1.0)]

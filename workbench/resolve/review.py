@@ -1,0 +1,159 @@
+"""Human review: uncertain pairs form a queue; decisions persist and win over the model.
+
+A pair whose match probability falls in ``resolve.review_band`` is queued for review.
+A decision (``match`` or ``no_match``, who, when, why) is kept in ``id.review_decisions``
+for good; every later run links ``match`` pairs and never links ``no_match`` pairs
+directly, whatever the model says.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import polars as pl
+
+from workbench.errors import WorkbenchError
+from workbench.store import Store
+
+Decision = Literal["match", "no_match"]
+DDL = (
+    """CREATE TABLE IF NOT EXISTS id.review_decisions (
+        object VARCHAR NOT NULL, unique_id_l VARCHAR NOT NULL, unique_id_r VARCHAR NOT NULL,
+        decision VARCHAR NOT NULL, reviewer VARCHAR, decided_at TIMESTAMPTZ NOT NULL,
+        note VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS id.review_queue (
+        object VARCHAR NOT NULL, unique_id_l VARCHAR NOT NULL, unique_id_r VARCHAR NOT NULL,
+        match_probability DOUBLE, match_weight DOUBLE, run_id BIGINT)""",
+)
+
+
+def ensure_review_tables(store: Store) -> None:
+    for statement in DDL:
+        store.execute(statement)
+
+
+def ordered(a: str, b: str) -> tuple[str, str]:
+    """A pair's two ids in a fixed order, so (a, b) and (b, a) are one pair."""
+    return (a, b) if a <= b else (b, a)
+
+
+def record_decision(
+    store: Store,
+    obj: str,
+    left: str,
+    right: str,
+    decision: Decision,
+    *,
+    reviewer: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Keep a reviewer's decision on a pair; the newest decision on a pair counts."""
+    if left == right:
+        raise WorkbenchError("A record cannot be reviewed against itself.", fix="Give two ids.")
+    ensure_review_tables(store)
+    known = (
+        store.scalar(
+            "SELECT count(*) FROM id.members WHERE object = $o AND unique_id IN ($l, $r)",
+            {"o": obj, "l": left, "r": right},
+        )
+        if store.table_exists("id", "members")
+        else 0
+    )
+    if known != 2:
+        raise WorkbenchError(
+            f"{left} and {right} are not both resolved {obj} records.",
+            fix="Use ids as `workbench review` lists them (source:record_id).",
+        )
+    lo, hi = ordered(left, right)
+    store.execute(
+        "INSERT INTO id.review_decisions VALUES ($o, $l, $r, $d, $who, $at, $note)",
+        {
+            "o": obj,
+            "l": lo,
+            "r": hi,
+            "d": decision,
+            "who": reviewer,
+            "at": datetime.now(UTC),
+            "note": note,
+        },
+    )
+
+
+def decisions(store: Store, obj: str) -> pl.DataFrame:
+    """The newest decision per pair: unique_id_l, unique_id_r, decision."""
+    ensure_review_tables(store)
+    return store.frame(
+        """SELECT unique_id_l, unique_id_r, decision FROM id.review_decisions
+           WHERE object = $o
+           QUALIFY row_number() OVER (PARTITION BY unique_id_l, unique_id_r
+                                      ORDER BY decided_at DESC) = 1""",
+        {"o": obj},
+    )
+
+
+def apply_decisions(edges: pl.DataFrame, decided: pl.DataFrame) -> pl.DataFrame:
+    """Edges (unique_id_l, unique_id_r, match_probability) after the reviewers' decisions:
+    ``no_match`` pairs removed, ``match`` pairs added with probability 1."""
+    norm = edges.with_columns(
+        pl.min_horizontal("unique_id_l", "unique_id_r").alias("unique_id_l"),
+        pl.max_horizontal("unique_id_l", "unique_id_r").alias("unique_id_r"),
+    )
+    rejected = decided.filter(pl.col("decision") == "no_match").select("unique_id_l", "unique_id_r")
+    kept = norm.join(rejected, on=["unique_id_l", "unique_id_r"], how="anti")
+    accepted = decided.filter(pl.col("decision") == "match").select(
+        "unique_id_l", "unique_id_r", pl.lit(1.0).alias("match_probability")
+    )
+    return (
+        pl.concat([kept.select(accepted.columns), accepted])
+        .unique(["unique_id_l", "unique_id_r"], keep="last")
+        .sort("unique_id_l", "unique_id_r")
+    )
+
+
+def pending(store: Store, obj: str, limit: int = 50) -> pl.DataFrame:
+    """Queued pairs without a decision, most uncertain (closest to 0.5) first."""
+    if not store.table_exists("id", "review_queue"):
+        raise WorkbenchError("Nothing has been resolved yet.", fix="Run `workbench resolve`.")
+    return store.frame(
+        """SELECT q.unique_id_l, q.unique_id_r, q.match_probability, q.match_weight
+           FROM id.review_queue q
+           ANTI JOIN id.review_decisions d
+             ON d.object = q.object AND d.unique_id_l = q.unique_id_l
+            AND d.unique_id_r = q.unique_id_r
+           WHERE q.object = $o
+           ORDER BY abs(q.match_probability - 0.5), q.unique_id_l, q.unique_id_r
+           LIMIT $n""",
+        {"o": obj, "n": limit},
+    )
+
+
+def side_by_side(store: Store, obj: str, queue: pl.DataFrame) -> list[dict]:
+    """For each queued pair, both core records' identity fields next to each other."""
+    from workbench.store import table
+
+    if queue.height == 0:
+        return []
+    ids = sorted(set(queue["unique_id_l"].to_list()) | set(queue["unique_id_r"].to_list()))
+    columns = [c for c in store.columns("core", obj) if not c.startswith("_")]
+    rows = store.frame(
+        f"SELECT _source || ':' || CAST(record_id AS VARCHAR) AS unique_id, * "
+        f"FROM {table('core', obj)} "
+        "WHERE list_contains($ids::VARCHAR[], _source || ':' || CAST(record_id AS VARCHAR))",
+        {"ids": ids},
+    )
+    by_id = {r["unique_id"]: r for r in rows.iter_rows(named=True)}
+    out = []
+    for left, right, probability, _ in queue.iter_rows():
+        a, b = by_id.get(left, {}), by_id.get(right, {})
+        fields = {
+            c: (_text(a.get(c)), _text(b.get(c)))
+            for c in columns
+            if a.get(c) is not None or b.get(c) is not None
+        }
+        out.append({"left": left, "right": right, "probability": probability, "fields": fields})
+    return out
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
