@@ -14,6 +14,7 @@ from workbench.progress import steps
 from workbench.resolve import ResolveReport, members_of
 from workbench.resolve import resolve as run_resolve
 from workbench.resolve.review import pending, record_decision, side_by_side
+from workbench.resolve.run import golden_of
 
 ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
 
@@ -109,6 +110,17 @@ def export_entities(
     _, store = project_and_store(project, read_only=True)
     with store:
         frame = members_of(store, object)
+    out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
+
+
+@export_app.command("golden")
+def export_golden(
+    out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = "contacts"
+) -> None:
+    """One row per entity: its golden record, and where each value came from (`*__from`)."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        frame = golden_of(store, object)
     out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
 
 

@@ -5,7 +5,7 @@ only results). Reviewers' decisions are applied to the scored pairs before clust
 entity ids are kept stable against the previous run. Writes ``id.members`` (each record's
 ``entity_id``), ``id.runs`` (the trained model as JSON, its blocking analysis and counts),
 ``id.entity_events`` (merges, splits, new and retired entities), ``id.pairs`` (the scored
-pairs, for explanations) and ``id.review_queue``.
+pairs, for explanations), ``id.review_queue`` and the golden records (``id.golden_<object>``).
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ import polars as pl
 from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.clustering import cluster_pairwise_predictions_at_threshold
+from splink.internals.exceptions import EMTrainingException
 
 from workbench.config import Project, ResolveConfig
 from workbench.errors import WorkbenchError
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
+from workbench.resolve.golden import build_golden
 from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
@@ -113,6 +115,7 @@ def resolve(
         _replace(store, "id.pairs", object_name, run_id, matching.pairs.select(PAIR_COLUMNS))
         _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
         _append_events(store, object_name, run_id, events)
+        build_golden(store, object_name, project.dictionary.object(object_name))
         store.execute(
             "INSERT INTO id.runs VALUES ($r, $o, $s, $e, $n, $k, $p, $t, $m, $b)",
             {
@@ -189,7 +192,11 @@ def match(
 
 
 def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
-    """Prior from deterministic rules, u by random sampling, m by EM over the training rules."""
+    """Prior from deterministic rules, u by random sampling, m by EM over the training rules.
+
+    A training rule that finds no pairs (small data) is skipped; levels it would have
+    trained keep Splink's default m values.
+    """
     linker.training.estimate_probability_two_random_records_match(
         model.deterministic_rules, recall=settings.prior_recall
     )
@@ -197,7 +204,10 @@ def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
         max_pairs=settings.u_max_pairs, seed=settings.seed
     )
     for rule in model.training_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except EMTrainingException:
+            continue
 
 
 def blocking_analysis(db: DuckDBAPI, table: Any, model: ModelPlan) -> list[dict[str, Any]]:
@@ -255,3 +265,10 @@ def members_of(store: Store, obj: str) -> pl.DataFrame:
         "ORDER BY source, record_id",
         {"o": obj},
     )
+
+
+def golden_of(store: Store, obj: str) -> pl.DataFrame:
+    """The golden records of an object, with each field's provenance (``<field>__from``)."""
+    if not store.table_exists("id", f"golden_{obj}"):
+        raise WorkbenchError(f"No golden {obj} yet.", fix="Run `workbench resolve`.")
+    return store.frame(f'SELECT * FROM id."golden_{obj}" ORDER BY entity_id')

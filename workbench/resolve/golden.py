@@ -1,0 +1,52 @@
+"""Golden records: one row per entity, each field taken by survivorship rules.
+
+For every field, among the entity's records that have a value: first the record from the
+field's authoritative system (the dictionary's ``owner``), then the most recent
+(``updated_at``, then ``created_at``), then the most complete record, then the smallest id.
+Each golden field keeps its provenance: ``<field>__from`` is the ``source:record_id`` it
+came from. Stored as ``id.golden_<object>``.
+"""
+
+from __future__ import annotations
+
+from workbench.dictionary import ObjectSpec
+from workbench.store import Store, quote_ident, table
+
+
+def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str, dict]:
+    """SELECT of the golden records of ``obj`` (one row per entity) and its parameters."""
+    fields = [f for f in spec.fields if f != "record_id" and f in core_columns]
+    recency = [quote_ident(c) for c in ("updated_at", "created_at") if c in core_columns]
+    complete = " + ".join(f"({quote_ident(f)} IS NOT NULL)::INT" for f in fields) or "0"
+    params: dict[str, object] = {"o": obj}
+    parts = ["m.entity_id", "count(*) AS records"]
+    for i, name in enumerate(fields):
+        owner = spec.fields[name].owner
+        params[f"owner{i}"] = owner
+        order = [f"(r._system = $owner{i}) DESC NULLS LAST"]
+        order += [f"r.{c} DESC NULLS LAST" for c in recency]
+        order += ["r._complete DESC", "r._uid"]
+        by = ", ".join(order)
+        col = quote_ident(name)
+        parts.append(f"first(r.{col} ORDER BY {by}) FILTER (WHERE r.{col} IS NOT NULL) AS {col}")
+        parts.append(
+            f"first(r._uid ORDER BY {by}) FILTER (WHERE r.{col} IS NOT NULL) "
+            f"AS {quote_ident(name + '__from')}"
+        )
+    sql = f"""
+        SELECT {", ".join(parts)}
+        FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid,
+                     {complete} AS _complete
+              FROM {table("core", obj)}) r
+        JOIN id.members m ON m.object = $o AND m.unique_id = r._uid
+        GROUP BY m.entity_id
+        ORDER BY m.entity_id"""
+    return sql, params
+
+
+def build_golden(store: Store, obj: str, spec: ObjectSpec) -> int:
+    """(Re)build ``id.golden_<object>``; returns the number of entities."""
+    sql, params = golden_sql(obj, spec, store.columns("core", obj))
+    target = table("id", f"golden_{obj}")
+    store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
+    return int(store.scalar(f"SELECT count(*) FROM {target}"))
