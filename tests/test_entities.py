@@ -77,3 +77,34 @@ def test_decisions_remove_and_add_edges_whatever_the_order_of_ids():
     )
     out = apply_decisions(edges, decided)
     assert out.rows() == [("c", "d", 0.99), ("e", "f", 1.0)]
+
+
+def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
+    from workbench.resolve.evaluate import coverage, duplicate_rates, threshold_sensitivity
+
+    members = pl.DataFrame(
+        {
+            "unique_id": ["c:1", "c:2", "b:1", "b:2", "s:1"],
+            "source": ["crm", "crm", "bill", "bill", "desk"],
+            "entity_id": ["E1", "E1", "E1", "E2", "E3"],
+        }
+    )
+    rates = {r[0]: r[1:] for r in duplicate_rates(members).iter_rows()}
+    assert rates["crm"] == (2, 1, 0.5)
+    assert rates["bill"] == (2, 2, 0.0)
+    assert rates["all"] == (5, 3, 0.4)
+    cov = {r[0]: r[1:] for r in coverage(members, ["crm"]).iter_rows()}
+    assert cov == {"bill": (2, 0.5), "desk": (1, 0.0)}
+    pairs = pl.DataFrame(
+        {
+            "unique_id_l": ["c:1", "c:2", "b:2"],
+            "unique_id_r": ["c:2", "b:1", "s:1"],
+            "match_probability": [0.99, 0.8, 0.6],
+        }
+    )
+    grid = threshold_sensitivity(members["unique_id"].to_list(), pairs, [0.5, 0.7, 0.9])
+    assert grid.select("threshold", "linked_pairs", "entities").rows() == [
+        (0.5, 3, 2),
+        (0.7, 2, 3),
+        (0.9, 1, 4),
+    ]

@@ -160,3 +160,26 @@ def test_review_lists_pairs_side_by_side(demo, capsys):
     assert main(["review", "--limit", "1", "--project", str(demo)]) == 0
     out = capsys.readouterr().out
     assert (" vs " in out and "probability" in out) or "No pairs are waiting" in out
+
+
+def test_explanation_adds_up_to_the_scored_match_weight(demo):
+    from workbench.resolve.explain import explain
+
+    project = load_project(demo)
+    with open_store(project, read_only=True) as store:
+        left, right, weight = store.rows(
+            "SELECT unique_id_l, unique_id_r, match_weight FROM id.pairs "
+            "ORDER BY abs(match_weight) LIMIT 1"
+        )[0]
+        result = explain(project, store, "contacts", left, right)
+    assert result.steps[0].comparison == "prior"
+    assert len(result.steps) >= 4
+    assert result.match_weight == pytest.approx(weight, abs=1e-6)
+
+
+def test_evaluate_cli_scores_against_the_truth(demo, capsys):
+    truth = demo / "truth" / "contacts_truth.csv"
+    assert main(["evaluate", "--truth", str(truth), "--project", str(demo)]) == 0
+    out = capsys.readouterr().out
+    assert "Duplicate rate of contacts" in out and "If the match threshold were" in out
+    assert "pairwise precision" in out and "F1 0.9" in out

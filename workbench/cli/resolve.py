@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from workbench.cli.common import OutOpt, ProjectOpt, out, project_and_store
+from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_and_store
 from workbench.cli.quality import export_app
 from workbench.export import write_csv
 from workbench.progress import steps
@@ -124,5 +125,83 @@ def export_golden(
     out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
 
 
+def explain_pair(
+    left: Annotated[str, typer.Argument(help="One record, as source:record_id.")],
+    right: Annotated[str, typer.Argument(help="The other record.")],
+    project: ProjectOpt = Path("."),
+    object: ObjectOpt = "contacts",
+) -> None:
+    """Why two records match or not: the match-weight waterfall under the latest model."""
+    from workbench.resolve.explain import explain
+
+    loaded, store = project_and_store(project, read_only=True)
+    with store:
+        result = explain(loaded, store, object, left, right)
+    table = Table("comparison", "level", "match weight", "running total",
+                  title=f"{left} vs {right}")  # fmt: skip
+    total = 0.0
+    for step in result.steps:
+        total += step.weight
+        table.add_row(step.comparison, step.level, f"{step.weight:+.2f}", f"{total:+.2f}")
+    out.print(table)
+    out.print(
+        f"Match weight {result.match_weight:+.2f}: probability {result.match_probability:.4f}"
+    )
+
+
+def evaluate(
+    project: ProjectOpt = Path("."),
+    object: ObjectOpt = "contacts",
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="CSV with source, record_id, person_id: score against it."),
+    ] = None,
+    anchor: Annotated[
+        str, typer.Option(help="System whose records others should link to.")
+    ] = "crm",
+) -> None:
+    """Duplicate rates, cross-system coverage, threshold sensitivity, and accuracy vs a truth."""
+    import polars as pl
+
+    from workbench.resolve.evaluate import (
+        coverage,
+        duplicate_rates,
+        pairwise_scores,
+        threshold_sensitivity,
+    )
+
+    loaded, store = project_and_store(project, read_only=True)
+    with store:
+        members = store.frame(
+            "SELECT unique_id, source, record_id, entity_id FROM id.members WHERE object = $o",
+            {"o": object},
+        )
+        pairs = store.frame(
+            "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $o",
+            {"o": object},
+        )
+    print_frame(duplicate_rates(members), title=f"Duplicate rate of {object}")
+    anchors = [n for n, s in loaded.config.sources.items() if s.system == anchor]
+    if anchors:
+        print_frame(coverage(members, anchors), title=f"Linked to a {anchor} record")
+    grid = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
+    sensitivity = threshold_sensitivity(members["unique_id"].to_list(), pairs, grid)
+    print_frame(sensitivity, title="If the match threshold were ...")
+    if truth is not None:
+        known = pl.read_csv(truth, schema_overrides={"record_id": pl.String})
+        known = known.with_columns(
+            (pl.col("source") + ":" + pl.col("record_id")).alias("unique_id")
+        ).unique("unique_id", keep="first")
+        scores = pairwise_scores(
+            members.select("unique_id", pl.col("entity_id").alias("cluster_id")), known
+        )
+        out.print(
+            f"Against {truth.name}: pairwise precision {scores.precision:.4f}, recall "
+            f"{scores.recall:.4f}, F1 {scores.f1:.4f} ({scores.records:,} records)"
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(resolve)
+    app.command("explain")(explain_pair)
+    app.command()(evaluate)

@@ -64,3 +64,80 @@ def merged_pairs(clusters: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_cl") == pl.col("_cr"))
         .drop("_cl", "_cr")
     )
+
+
+def duplicate_rates(members: pl.DataFrame) -> pl.DataFrame:
+    """Per source and overall (``all``): records, entities, (records - entities) / records.
+
+    ``members`` has source and entity_id, one row per record.
+    """
+    per_source = members.group_by("source").agg(
+        pl.len().alias("records"), pl.col("entity_id").n_unique().alias("entities")
+    )
+    overall = members.select(
+        pl.lit("all").alias("source"),
+        pl.len().alias("records"),
+        pl.col("entity_id").n_unique().alias("entities"),
+    )
+    both = pl.concat([per_source.sort("source"), overall], how="vertical_relaxed")
+    return both.with_columns(
+        ((pl.col("records") - pl.col("entities")) / pl.col("records")).alias("duplicate_rate")
+    )
+
+
+def coverage(members: pl.DataFrame, anchor_sources: list[str]) -> pl.DataFrame:
+    """Share of each other source's records linked to an entity holding an anchor record
+    (e.g. billing customers and support requesters linked to a CRM contact)."""
+    anchored = members.filter(pl.col("source").is_in(anchor_sources)).select("entity_id").unique()
+    linked = members.join(anchored.with_columns(pl.lit(True).alias("_a")), on="entity_id",
+                          how="left")  # fmt: skip
+    return (
+        linked.filter(~pl.col("source").is_in(anchor_sources))
+        .group_by("source")
+        .agg(pl.len().alias("records"), pl.col("_a").fill_null(False).mean().alias("linked_share"))
+        .sort("source")
+    )
+
+
+def threshold_sensitivity(
+    unique_ids: list[str], pairs: pl.DataFrame, thresholds: list[float]
+) -> pl.DataFrame:
+    """Entities and duplicate rate if records were linked at each threshold instead.
+
+    ``pairs`` are the scored pairs (unique_id_l, unique_id_r, match_probability); reviewers'
+    decisions are not applied here.
+    """
+    rows = []
+    for threshold in thresholds:
+        kept = pairs.filter(pl.col("match_probability") >= threshold)
+        entities = _components(unique_ids, kept["unique_id_l"], kept["unique_id_r"])
+        rows.append(
+            {
+                "threshold": threshold,
+                "linked_pairs": kept.height,
+                "entities": entities,
+                "duplicate_rate": (len(unique_ids) - entities) / len(unique_ids)
+                if unique_ids
+                else 0.0,
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def _components(nodes: list[str], left: pl.Series, right: pl.Series) -> int:
+    """Number of connected components (union-find)."""
+    parent = {n: n for n in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    components = len(parent)
+    for a, b in zip(left.to_list(), right.to_list(), strict=True):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+            components -= 1
+    return components

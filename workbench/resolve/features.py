@@ -88,8 +88,9 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
     outer = "f.*"
     joins = ""
     if len(names) >= 2:
-        full = " || ' ' || ".join(f"coalesce({quote_ident(n)}, '')" for n in names[:2])
-        selected.append(f"nullif(trim({full}), '') AS full_name")
+        # built from the prepared names (lower case, no accents), in the outer query
+        full = " || ' ' || ".join(f"coalesce(f.{quote_ident(n)}, '')" for n in names[:2])
+        outer += f", nullif(trim({full}), '') AS full_name"
         # forename variants: Bob and Robert share the form 'robert'
         first = quote_ident(names[0])
         outer += f", coalesce(v.forms, [f.{first}]) AS first_forms"
