@@ -17,12 +17,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
 
 from workbench.resolve.features import Features
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A pair whose forenames are unrelated links only if it shares an identifier.
+
+    People keep their forename; twins, siblings and colleagues share everything else
+    (surname, birth date, address, employer), which a model that adds up independent
+    evidence would otherwise take for one person.
+    """
+
+    name_gamma: str  # the gamma column of the person-name comparison
+    unrelated_levels: tuple[int, ...]  # its levels meaning "forenames unrelated"
+    identifier_gammas: tuple[str, ...]  # gamma columns whose level >= 1 is an exact match
+
+    def keep(self, pairs: pl.DataFrame) -> pl.Series:
+        """Which scored pairs (with their gamma columns) may be linked."""
+        if self.name_gamma not in pairs.columns:
+            return pl.Series([True] * pairs.height)
+        unrelated = pl.col(self.name_gamma).is_in(list(self.unrelated_levels))
+        shared = [pl.col(g) >= 1 for g in self.identifier_gammas if g in pairs.columns]
+        identified = pl.any_horizontal(shared) if shared else pl.lit(False)
+        return pairs.select((~unrelated | identified.fill_null(False)).alias("keep"))["keep"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +57,7 @@ class ModelPlan:
     deterministic_rules: list[Any]
     training_rules: list[Any]
     blocking_rules: list[Any] = field(default_factory=list)
+    guard: Guard | None = None
 
 
 def comparisons(features: Features) -> list[Any]:
@@ -96,6 +121,7 @@ def _person_name(first: str, last: str) -> Any:
             cll.ColumnsReversedLevel(first, last),
             cll.And(cll.JaroWinklerLevel(first, 0.92), cll.JaroWinklerLevel(last, 0.92)),
             cll.And(cll.JaroWinklerLevel(first, 0.88), cll.JaroWinklerLevel(last, 0.88)),
+            cll.And(cll.DamerauLevenshteinLevel(first, 1), cll.DamerauLevenshteinLevel(last, 1)),
             cll.CustomLevel(
                 f"list_has_any(first_forms_l, first_forms_r) AND {last}_l = {last}_r",
                 label_for_charts="forename variant (Bob/Robert), same surname",
@@ -106,6 +132,11 @@ def _person_name(first: str, last: str) -> Any:
         ],
         output_column_name=f"{first}_{last}",
     )
+
+
+# In _person_name's order, counted from the bottom: 0 = nothing alike, 1 = forename only,
+# 2 = surname only.
+UNRELATED_NAME_LEVELS = (0, 2)
 
 
 def _contact_point(phone: str, postcode: str) -> Any:
@@ -159,9 +190,9 @@ def blocking_rules(features: Features) -> list[Any]:
 def plan(features: Features, *, overrides: list[str] | None = None) -> ModelPlan:
     """The model for an object: comparisons, blocking and training rules.
 
-    EM is trained on rules that never let it see households as matches: a shared email
-    (which trains names and contact points) and a shared full name (which trains email,
-    contact points and company). The prior comes from exact email matches.
+    EM is trained on rules that never let it see households as matches: a shared
+    identifier (an exact id field, else the email; it trains names and contact points) and
+    a shared full name (which trains the rest). The prior comes from identifier matches.
     """
     rules: list[Any] = [CustomRule(sql) for sql in (overrides or [])] or blocking_rules(features)
     settings = SettingsCreator(
@@ -174,11 +205,25 @@ def plan(features: Features, *, overrides: list[str] | None = None) -> ModelPlan
         additional_columns_to_retain=["source", "record_id"],
     )
     names = features.of_kind("name")
-    emails = features.of_kind("email")
-    training = [block_on(e) for e in emails[:1]]
+    # identifiers people do not share: an exact id field, else the email address
+    keys = features.of_kind("exact")[:1] or features.of_kind("email")[:1]
+    training = [block_on(k) for k in keys]
     if len(names) >= 2:
         training.append(block_on(*names[:2]))
     if len(training) < 2:
         training += [r for r in rules if r not in training][: 2 - len(training)]
-    deterministic = [block_on(e) for e in emails[:1]] or rules[:1]
-    return ModelPlan(settings, deterministic, training, rules)
+    if keys:
+        deterministic = [block_on(k) for k in keys]
+    elif names:  # no identifier at all: full name and date together
+        deterministic = [block_on(*names[:2], *features.of_kind("date")[:1])]
+    else:
+        deterministic = rules[:1]
+    guard = None
+    if len(names) >= 2:
+        identifiers = [*features.of_kind("exact"), *features.of_kind("email")]
+        guard = Guard(
+            name_gamma=f"gamma_{names[0]}_{names[1]}",
+            unrelated_levels=UNRELATED_NAME_LEVELS,
+            identifier_gammas=tuple(f"gamma_{i}" for i in identifiers),
+        )
+    return ModelPlan(settings, deterministic, training, rules, guard)

@@ -79,7 +79,7 @@ class Matching:
     """The outcome of scoring and clustering, before it is stored."""
 
     clusters: pl.DataFrame  # unique_id, cluster_id
-    pairs: pl.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight
+    pairs: pl.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, held
     model_json: str
     blocking: list[dict[str, Any]]
 
@@ -108,7 +108,10 @@ def resolve(
     members, events = assign_ids(matching.clusters, previous)
     result = frame.select("unique_id", "source", "record_id").join(members, on="unique_id")
     low, high = settings.review_band
-    queue = matching.pairs.filter(pl.col("match_probability").is_between(low, high, "left"))
+    queue = matching.pairs.filter(
+        pl.col("match_probability").is_between(low, high, "left")
+        | (pl.col("held") & (pl.col("match_probability") >= high))
+    )
     run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
     with store.transaction():
         _replace(store, "id.members", object_name, run_id, result)
@@ -177,9 +180,18 @@ def match(
         linker = Linker(table, model.settings, log_level=logging.ERROR)
         train(linker, model, settings)
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-        pairs = scored.as_duckdbpyrelation().pl().select(PAIR_COLUMNS)
-        edges = apply_decisions(pairs.filter(pl.col("match_probability") >= settings.threshold),
-                                decided)  # fmt: skip
+        scored_frame = scored.as_duckdbpyrelation().pl()
+        linkable = (
+            model.guard.keep(scored_frame)
+            if model.guard
+            else pl.Series([True] * scored_frame.height, dtype=pl.Boolean)
+        )
+        # held: confident, but the guard keeps it for a person to decide
+        pairs = scored_frame.select(PAIR_COLUMNS).with_columns((~linkable).alias("held"))
+        confident = pairs.filter(
+            (pl.col("match_probability") >= settings.threshold) & ~pl.col("held")
+        )
+        edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
         clusters = cluster_pairwise_predictions_at_threshold(
             frame.select("unique_id").to_arrow(), edges.to_arrow(), db, "unique_id"
         )
