@@ -105,9 +105,7 @@ def write_data(folder: Path, seed: int = 11) -> pl.DataFrame:
     (folder / "north.csv").write_text("\n".join(lines) + "\n")
     (folder / "south.ndjson").write_text(
         "\n".join(
-            json.dumps(
-                {"id": r, "first": g, "last": f, "dob": b, "insurance": i, "postal_code": z}
-            )
+            json.dumps({"id": r, "first": g, "last": f, "dob": b, "insurance": i, "postal_code": z})
             for r, g, f, b, i, z in south
         )
         + "\n"
