@@ -20,11 +20,20 @@ from workbench.resolve.run import golden_of
 ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
 
 
-def resolve(project: ProjectOpt = Path("."), object: ObjectOpt = "contacts") -> None:
+def resolve(
+    project: ProjectOpt = Path("."),
+    object: ObjectOpt = "contacts",
+    incremental: Annotated[
+        bool,
+        typer.Option(help="Score only new or changed records with the saved model."),
+    ] = False,
+) -> None:
     """Match records across and within systems into entities (Splink, from the dictionary)."""
     loaded, store = project_and_store(project)
     with store, steps("Resolving identities", None) as step:
-        report = run_resolve(loaded, store, object_name=object, on_step=step)
+        report = run_resolve(
+            loaded, store, object_name=object, incremental=incremental, on_step=step
+        )
     print_resolution(report)
 
 

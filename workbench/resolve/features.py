@@ -95,6 +95,12 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         first = quote_ident(names[0])
         outer += f", coalesce(v.forms, [f.{first}]) AS first_forms"
         joins = f" LEFT JOIN {NAME_FORMS} v ON v.name = f.{first}"
+    # A fingerprint of everything matching looks at: a record whose fingerprint changed is
+    # matched again by an incremental run.
+    hashed = ", ".join(
+        f"coalesce(CAST(f.{quote_ident(x.name)} AS VARCHAR), chr(0))" for x in fields
+    )
+    outer += f", md5(concat_ws(chr(31), {hashed})) AS feature_hash" if fields else ""
     sql = (
         f"SELECT {outer} FROM (SELECT {', '.join(selected)} "
         f"FROM {table('core', object_name)}) f{joins} ORDER BY unique_id"

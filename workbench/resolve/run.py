@@ -52,6 +52,9 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS id.pairs (
         object VARCHAR, unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE,
         match_weight DOUBLE, run_id BIGINT)""",
+    # added after the first release of these tables
+    "ALTER TABLE id.members ADD COLUMN IF NOT EXISTS feature_hash VARCHAR",
+    "ALTER TABLE id.pairs ADD COLUMN IF NOT EXISTS held BOOLEAN",
 )
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
@@ -89,9 +92,15 @@ def resolve(
     store: Store,
     *,
     object_name: str = "contacts",
+    incremental: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> ResolveReport:
-    """Match the object's core records and store who is who (``id.members``)."""
+    """Match the object's core records and store who is who (``id.members``).
+
+    With ``incremental``, the saved model of the last run scores only new and changed
+    records (against the rest and among themselves) and the stored pairs of unchanged
+    records are reused; without a previous run it falls back to a full run.
+    """
     settings = project.config.resolve
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -101,12 +110,42 @@ def resolve(
     feats, frame = matching_input(project, store, object_name)
     if on_step:
         on_step(f"match {object_name}")
-    matching = match(frame, feats, settings, decisions(store, object_name))
     previous = store.frame(
-        "SELECT unique_id, entity_id FROM id.members WHERE object = $o", {"o": object_name}
+        "SELECT unique_id, entity_id, feature_hash FROM id.members WHERE object = $o",
+        {"o": object_name},
     )
+    decided = decisions(store, object_name)
+    model_json = store.scalar(
+        "SELECT model_json FROM id.runs WHERE object = $o ORDER BY run_id DESC LIMIT 1",
+        {"o": object_name},
+    )
+    if incremental and model_json and previous.height:
+        before = dict(previous.select("unique_id", "feature_hash").iter_rows())
+        changed = {
+            u
+            for u, h in frame.select("unique_id", "feature_hash").iter_rows()
+            if before.get(u) != h
+        }
+        matching = match_incremental(
+            frame,
+            feats,
+            settings,
+            decided,
+            model_json=model_json,
+            previous_pairs=store.frame(
+                f"SELECT {', '.join(PAIR_COLUMNS)}, coalesce(held, false) AS held "
+                "FROM id.pairs WHERE object = $o",
+                {"o": object_name},
+            ),
+            changed=changed,
+        )
+    else:
+        matching = match(frame, feats, settings, decided)
+    previous = previous.select("unique_id", "entity_id")
     members, events = assign_ids(matching.clusters, previous)
-    result = frame.select("unique_id", "source", "record_id").join(members, on="unique_id")
+    result = frame.select("unique_id", "source", "record_id", "feature_hash").join(
+        members, on="unique_id"
+    )
     low, high = settings.review_band
     queue = matching.pairs.filter(
         pl.col("match_probability").is_between(low, high, "left")
@@ -115,7 +154,7 @@ def resolve(
     run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
     with store.transaction():
         _replace(store, "id.members", object_name, run_id, result)
-        _replace(store, "id.pairs", object_name, run_id, matching.pairs.select(PAIR_COLUMNS))
+        _replace(store, "id.pairs", object_name, run_id, matching.pairs)
         _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
         _append_events(store, object_name, run_id, events)
         build_golden(store, object_name, project.dictionary.object(object_name))
@@ -131,7 +170,7 @@ def resolve(
                 "p": matching.pairs.height,
                 "t": settings.threshold,
                 "m": matching.model_json,
-                "b": json.dumps(matching.blocking),
+                "b": json.dumps(matching.blocking) if matching.blocking else None,
             },
         )
     counts = events.group_by("event").len()
@@ -180,27 +219,97 @@ def match(
         linker = Linker(table, model.settings, log_level=logging.ERROR)
         train(linker, model, settings)
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-        scored_frame = scored.as_duckdbpyrelation().pl()
-        linkable = (
-            model.guard.keep(scored_frame)
-            if model.guard
-            else pl.Series([True] * scored_frame.height, dtype=pl.Boolean)
-        )
-        # held: confident, but the guard keeps it for a person to decide
-        pairs = scored_frame.select(PAIR_COLUMNS).with_columns((~linkable).alias("held"))
-        confident = pairs.filter(
-            (pl.col("match_probability") >= settings.threshold) & ~pl.col("held")
-        )
-        edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
-        clusters = cluster_pairwise_predictions_at_threshold(
-            frame.select("unique_id").to_arrow(), edges.to_arrow(), db, "unique_id"
-        )
-        members = clusters.as_duckdbpyrelation().pl().select("unique_id", "cluster_id")
+        pairs = _held(scored.as_duckdbpyrelation().pl(), model)
+        members = _cluster(db, frame, pairs, settings, decided)
         model_json = json.dumps(linker.misc.save_model_to_json())
         blocking = blocking_analysis(db, table, model)
     finally:
         con.close()
     return Matching(members, pairs, model_json, blocking)
+
+
+def match_incremental(
+    frame: pl.DataFrame,
+    feats: Features,
+    settings: ResolveConfig,
+    decided: pl.DataFrame,
+    *,
+    model_json: str,
+    previous_pairs: pl.DataFrame,
+    changed: set[str],
+) -> Matching:
+    """Score only ``changed`` records (new or edited) with the saved model, against the
+    unchanged ones and among themselves; keep the stored pairs of unchanged records."""
+    model = plan(feats, overrides=settings.blocking_rules)
+    saved = json.loads(model_json)
+    con = duckdb.connect()
+    try:
+        db = DuckDBAPI(con)
+        linker = Linker(db.register(frame.to_arrow()), saved, log_level=logging.ERROR)
+        for column in _tf_columns(saved):
+            linker.table_management.compute_tf_table(column)
+        is_new = pl.col("unique_id").is_in(sorted(changed))
+        new, old = frame.filter(is_new), frame.filter(~is_new)
+        fresh = []
+        if new.height:
+            low = settings.review_band[0]
+            new_table = db.register(new.to_arrow())
+            if old.height:
+                between = linker.inference.predict_between(
+                    new_table, db.register(old.to_arrow()), threshold_match_probability=low
+                )
+                fresh.append(_held(between.as_duckdbpyrelation().pl(), model))
+            within = linker.inference.predict_within(new_table, threshold_match_probability=low)
+            fresh.append(_held(within.as_duckdbpyrelation().pl(), model))
+        present = frame["unique_id"].implode()
+        kept = previous_pairs.filter(
+            ~pl.col("unique_id_l").is_in(sorted(changed))
+            & ~pl.col("unique_id_r").is_in(sorted(changed))
+            & pl.col("unique_id_l").is_in(present)
+            & pl.col("unique_id_r").is_in(present)
+        )
+        pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
+        members = _cluster(db, frame, pairs, settings, decided)
+    finally:
+        con.close()
+    return Matching(members, pairs, model_json, [])
+
+
+def _held(scored: pl.DataFrame, model: ModelPlan) -> pl.DataFrame:
+    """Scored pairs with ``held``: confident, but kept by the guard for a person to decide."""
+    linkable = (
+        model.guard.keep(scored)
+        if model.guard
+        else pl.Series([True] * scored.height, dtype=pl.Boolean)
+    )
+    return scored.select(PAIR_COLUMNS).with_columns((~linkable).alias("held"))
+
+
+def _cluster(
+    db: DuckDBAPI,
+    frame: pl.DataFrame,
+    pairs: pl.DataFrame,
+    settings: ResolveConfig,
+    decided: pl.DataFrame,
+) -> pl.DataFrame:
+    """Connected components over confident, unheld pairs after reviewers' decisions."""
+    confident = pairs.filter((pl.col("match_probability") >= settings.threshold) & ~pl.col("held"))
+    edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
+    clusters = cluster_pairwise_predictions_at_threshold(
+        frame.select("unique_id").to_arrow(), edges.to_arrow(), db, "unique_id"
+    )
+    return clusters.as_duckdbpyrelation().pl().select("unique_id", "cluster_id")
+
+
+def _tf_columns(model: dict[str, Any]) -> list[str]:
+    """Columns the saved model adjusts for term frequency."""
+    found = {
+        level["tf_adjustment_column"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }
+    return sorted(found)
 
 
 def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
