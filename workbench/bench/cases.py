@@ -111,19 +111,90 @@ def workbench_validate(csv: Path, work: Path) -> tuple[float, int]:
     return seconds, valid.height + quarantined.height
 
 
+def prepare_demo(size: Path, work: Path) -> tuple[float, int]:
+    """Not measured: a demo project of ``size`` contacts, ingested and validated."""
+    from workbench.config import load_project
+    from workbench.demo import generate_demo
+    from workbench.ingest import ingest
+    from workbench.pipeline import run_quality
+    from workbench.store import open_store
+
+    start = time.perf_counter()
+    generate_demo(work, contacts=int(str(size)), seed=42)
+    project = load_project(work)
+    with open_store(project) as store:
+        ingest(project, store)
+        run_quality(project, store)
+        rows = int(store.scalar("SELECT count(*) FROM core.contacts"))
+    return time.perf_counter() - start, rows
+
+
+def splink_plain(size: Path, work: Path) -> tuple[float, int]:
+    """Plain Splink with the same settings: train, predict, cluster (input already built)."""
+    import logging
+
+    from splink import DuckDBAPI, Linker
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    from workbench.config import load_project
+    from workbench.resolve.model import plan
+    from workbench.resolve.run import matching_input, train
+    from workbench.store import open_store
+
+    project = load_project(work)
+    with open_store(project, read_only=True) as store:
+        feats, frame = matching_input(project, store, "contacts")
+    settings = project.config.resolve
+    start = time.perf_counter()
+    model = plan(feats)
+    con = duckdb.connect()
+    db = DuckDBAPI(con)
+    linker = Linker(db.register(frame.to_arrow()), model.settings, log_level=logging.ERROR)
+    train(linker, model, settings)
+    scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
+    clusters = cluster_pairwise_predictions_at_threshold(
+        frame.select("unique_id").to_arrow(),
+        scored,
+        db,
+        "unique_id",
+        threshold_match_probability=settings.threshold,
+    )
+    rows = int(clusters.as_duckdbpyrelation().count("*").fetchone()[0])  # type: ignore[index]
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds, rows
+
+
+def workbench_resolve(size: Path, work: Path) -> tuple[float, int]:
+    """Workbench: `resolve` end to end (features, train, predict, cluster, ids, golden)."""
+    from workbench.config import load_project
+    from workbench.resolve import resolve
+    from workbench.store import open_store
+
+    project = load_project(work)
+    start = time.perf_counter()
+    with open_store(project) as store:
+        report = resolve(project, store)
+    return time.perf_counter() - start, report.records
+
+
 CASES = {
     "duckdb_read_csv": duckdb_read_csv,
     "workbench_ingest": workbench_ingest,
     "prepare_staged": prepare_staged,
     "polars_checks": polars_checks,
     "workbench_validate": workbench_validate,
+    "prepare_demo": prepare_demo,
+    "splink_plain": splink_plain,
+    "workbench_resolve": workbench_resolve,
 }
-KEEP_WORK = {"prepare_staged"}
+KEEP_WORK = {"prepare_staged", "prepare_demo"}
+READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve"}
 
 
 def main() -> None:
     name, csv, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    reads_work = name in ("polars_checks", "workbench_validate")
+    reads_work = name in READS_WORK
     if not reads_work:
         if work.exists():
             shutil.rmtree(work)
