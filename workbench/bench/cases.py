@@ -148,6 +148,7 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
     start = time.perf_counter()
     model = plan(feats)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     db = DuckDBAPI(con)
     linker = Linker(db.register(frame.to_arrow()), model.settings, log_level=logging.ERROR)
     train(linker, model, settings)

@@ -68,6 +68,7 @@ def explain(project: Project, store: Store, obj: str, left: str, right: str) -> 
             fix="Give records as source:record_id, e.g. from `workbench review`.",
         )
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         db = DuckDBAPI(con)
         linker = Linker(db.register(frame.to_arrow()), model, log_level=logging.ERROR)

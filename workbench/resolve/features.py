@@ -14,6 +14,7 @@ from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import quote_ident, table
 
+RARE_NAME_MAX = 25  # records sharing a full name for it to be a blocking key on its own
 ROLE_MAILBOXES = (
     "info|sales|team|support|office|admin|contact|hello|mail|service|billing|accounts|"
     "finance|hr|jobs|marketing|noreply|no-reply|enquiries|inquiries|kontakt|buero|empfang"
@@ -103,6 +104,14 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
     outer += f", md5(concat_ws(chr(31), {hashed})) AS feature_hash" if fields else ""
     sql = (
         f"SELECT {outer} FROM (SELECT {', '.join(selected)} "
-        f"FROM {table('core', object_name)}) f{joins} ORDER BY unique_id"
+        f"FROM {table('core', object_name)}) f{joins}"
     )
+    if len(names) >= 2:
+        # A full name shared by few records is worth comparing on its own; a common one
+        # (thousands of John Smiths) needs more in common, or the pairs explode.
+        sql = (
+            "SELECT *, CASE WHEN count(*) OVER (PARTITION BY full_name) <= "
+            f"{RARE_NAME_MAX} THEN full_name END AS rare_full_name FROM ({sql})"
+        )
+    sql = f"SELECT * FROM ({sql}) ORDER BY unique_id"
     return Features(object=object_name, sql=sql, fields=fields)

@@ -173,14 +173,14 @@ def _phone(phone: str) -> Any:
 
 
 def blocking_rules(features: Features) -> list[Any]:
-    """Pairs worth scoring: a shared email, phone, exact id or date, or a shared full name,
-    or surname plus company or postcode."""
+    """Pairs worth scoring: a shared email, phone, exact id or date, or a shared full name
+    that few records have, or surname plus company or postcode."""
     rules: list[Any] = []
     for kind in ("email", "phone", "exact", "date"):
         rules += [block_on(col) for col in features.of_kind(kind)]
     names = features.of_kind("name")
     if names:
-        rules.append(block_on(*names[:2]))
+        rules.append(block_on("rare_full_name") if len(names) >= 2 else block_on(names[0]))
         last = names[1] if len(names) > 1 else names[0]
         for kind in ("company", "postcode"):
             rules += [block_on(last, col) for col in features.of_kind(kind)]

@@ -213,6 +213,7 @@ def match(
     """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB."""
     model = plan(feats, overrides=settings.blocking_rules)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         db = DuckDBAPI(con)
         table = db.register(frame.to_arrow())
@@ -243,6 +244,7 @@ def match_incremental(
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         db = DuckDBAPI(con)
         linker = Linker(db.register(frame.to_arrow()), saved, log_level=logging.ERROR)
