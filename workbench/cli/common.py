@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,16 @@ def project_and_store(project: Path, *, read_only: bool = False) -> tuple[Projec
     """Load the project at ``project`` and open its warehouse."""
     loaded = load_project(project)
     return loaded, open_store(loaded, read_only=read_only)
+
+
+def export_frame(project: Path, read: Callable[[Store], pl.DataFrame], out_file: Path) -> None:
+    """Read a frame from the project's warehouse and write it as formula-safe CSV."""
+    from workbench.export import write_csv
+
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        frame = read(store)
+    out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
 
 
 def print_frame(frame: pl.DataFrame, title: str | None = None, *, digits: int = 4) -> None:

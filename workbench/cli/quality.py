@@ -9,9 +9,15 @@ from typing import Annotated, Literal
 import polars as pl
 import typer
 
-from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_and_store
+from workbench.cli.common import (
+    OutOpt,
+    ProjectOpt,
+    export_frame,
+    out,
+    print_frame,
+    project_and_store,
+)
 from workbench.errors import ValidationFailed
-from workbench.export import write_csv
 from workbench.pipeline import QualityResult, run_quality
 from workbench.progress import steps
 from workbench.quality import diff, latest_summary
@@ -158,19 +164,13 @@ def quarantine_show(
 @quarantine_app.command("export")
 def quarantine_export(out_file: OutOpt, project: ProjectOpt = Path(".")) -> None:
     """Write every quarantined row with its reasons to a CSV file."""
-    _, store = project_and_store(project, read_only=True)
-    with store:
-        rows = quarantined(store)
-    out.print(f"Wrote {rows.height} rows to {write_csv(rows, out_file)}")
+    export_frame(project, quarantined, out_file)
 
 
 @export_app.command("dq")
 def export_dq(out_file: OutOpt, project: ProjectOpt = Path(".")) -> None:
     """The latest data-quality run as CSV: one row per source and object with its metrics."""
-    _, store = project_and_store(project, read_only=True)
-    with store:
-        summary = latest_summary(store)
-    out.print(f"Wrote {summary.height} rows to {write_csv(summary, out_file)}")
+    export_frame(project, latest_summary, out_file)
 
 
 def register(app: typer.Typer) -> None:

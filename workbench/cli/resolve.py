@@ -8,9 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_and_store
+from workbench.cli.common import (
+    OutOpt,
+    ProjectOpt,
+    export_frame,
+    out,
+    print_frame,
+    project_and_store,
+)
 from workbench.cli.quality import export_app
-from workbench.export import write_csv
 from workbench.progress import steps
 from workbench.resolve import ResolveReport, members_of
 from workbench.resolve import resolve as run_resolve
@@ -117,10 +123,7 @@ def export_entities(
     out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = "contacts"
 ) -> None:
     """One row per record: source, record_id (the source's own id) and entity_id."""
-    _, store = project_and_store(project, read_only=True)
-    with store:
-        frame = members_of(store, object)
-    out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
+    export_frame(project, lambda store: members_of(store, object), out_file)
 
 
 @export_app.command("golden")
@@ -128,10 +131,7 @@ def export_golden(
     out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = "contacts"
 ) -> None:
     """One row per entity: its golden record, and where each value came from (`*__from`)."""
-    _, store = project_and_store(project, read_only=True)
-    with store:
-        frame = golden_of(store, object)
-    out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
+    export_frame(project, lambda store: golden_of(store, object), out_file)
 
 
 def explain_pair(
