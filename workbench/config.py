@@ -185,6 +185,9 @@ class ResolveConfig(StrictModel):
         (0.5, 0.9), description="Pairs with a probability in [low, high) go to human review"
     )
     u_max_pairs: float = Field(1e6, gt=0, description="Random pairs sampled to estimate u")
+    em_max_pairs: float = Field(
+        2e6, gt=0, description="Most blocked pairs each EM training rule samples"
+    )
     prior_recall: float = Field(
         0.5, gt=0, le=1, description="Share of true matches the exact-email rule finds"
     )

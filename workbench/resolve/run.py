@@ -328,7 +328,9 @@ def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
     )
     for rule in model.training_rules:
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=settings.em_max_pairs
+            )
         except EMTrainingException:
             continue
 
