@@ -25,9 +25,8 @@ def assign_ids(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Entity ids for ``clusters`` (unique_id, cluster_id), stable against ``previous``
     (unique_id, entity_id). Returns (unique_id, entity_id) and the events."""
-    firsts = clusters.group_by("cluster_id").agg(pl.col("unique_id").min().alias("first"))
-    taken: dict[object, str] = {}
-    used: set[str] = set()
+    id_type = clusters.schema["cluster_id"]
+    taken = pl.DataFrame(schema={"cluster_id": id_type, "entity_id": pl.String})
     if previous is not None and previous.height:
         overlap = (
             clusters.join(previous.rename({"entity_id": "old"}), on="unique_id")
@@ -35,52 +34,85 @@ def assign_ids(
             .len()
             .sort(["len", "old", "cluster_id"], descending=[True, False, False])
         )
-        for cluster_id, old, _ in overlap.iter_rows():
-            if cluster_id not in taken and old not in used:
-                taken[cluster_id] = old
-                used.add(old)
-    known = set(previous["entity_id"].unique().to_list()) if previous is not None else set()
-    ids: dict[object, str] = {}
-    for cluster_id, first in firsts.sort("first").iter_rows():
-        if cluster_id in taken:
-            ids[cluster_id] = taken[cluster_id]
-            continue
+        # Each cluster's best old id, where that cluster is also the old id's best home:
+        # nearly every pair when little changed. The rest is settled greedily.
+        best = overlap.unique("cluster_id", keep="first", maintain_order=True).join(
+            overlap.unique("old", keep="first", maintain_order=True),
+            on=["cluster_id", "old"],
+            how="semi",
+        )
+        rest = overlap.join(best, on="cluster_id", how="anti").join(
+            best.select("old"), on="old", how="anti"
+        )
+        done_c, done_o = set(), set()
+        extra = []
+        for cluster_id, old, _ in rest.iter_rows():
+            if cluster_id not in done_c and old not in done_o:
+                extra.append((cluster_id, old))
+                done_c.add(cluster_id)
+                done_o.add(old)
+        taken = pl.concat(
+            [
+                best.select("cluster_id", pl.col("old").alias("entity_id")),
+                pl.DataFrame(extra, schema=taken.schema, orient="row"),
+            ]
+        )
+    known = set(previous["entity_id"].to_list()) if previous is not None else set()
+    fresh = (
+        clusters.join(taken, on="cluster_id", how="anti")
+        .group_by("cluster_id")
+        .agg(pl.col("unique_id").min().alias("first"))
+        .sort("first")
+    )
+    used = known | set(taken["entity_id"].to_list())
+    new_ids = []
+    for first in fresh["first"].to_list():
         candidate, n = new_entity_id(first), 1
-        while candidate in known or candidate in used:
+        while candidate in used:
             n += 1
             candidate = f"{new_entity_id(first)}-{n}"
-        ids[cluster_id] = candidate
         used.add(candidate)
-    mapping = pl.DataFrame(
-        {"cluster_id": list(ids), "entity_id": list(ids.values())},
-        schema={"cluster_id": clusters.schema["cluster_id"], "entity_id": pl.String},
+        new_ids.append(candidate)
+    mapping = pl.concat(
+        [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
     )
     members = clusters.join(mapping, on="cluster_id").select("unique_id", "entity_id")
     return members, _events(members, previous)
 
 
 def _events(members: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
+    current = members.select("entity_id").unique()
     if previous is None or previous.height == 0:
-        return pl.DataFrame(
-            [("new", e, None) for e in sorted(members["entity_id"].unique().to_list())],
-            schema=EVENT_SCHEMA,
-            orient="row",
+        return current.sort("entity_id").select(
+            pl.lit("new").alias("event"),
+            "entity_id",
+            pl.lit(None, pl.String).alias("other_entity_id"),
         )
-    pairs = (
-        members.join(previous.rename({"entity_id": "old"}), on="unique_id", how="full")
+    moved = (
+        members.join(previous.rename({"entity_id": "old"}), on="unique_id")
         .select("entity_id", "old")
         .unique()
     )
-    current = set(members["entity_id"].to_list())
-    before = set(previous["entity_id"].to_list())
-    rows: list[tuple[str, str | None, str | None]] = []
-    for new, old in pairs.drop_nulls().sort("entity_id", "old").iter_rows():
-        if new != old and old in current:
-            rows.append(("split", new, old))  # old id lives on elsewhere
-        elif new != old:
-            rows.append(("merge", new, old))  # old entity's records now belong to new
-    inherited = set(pairs.drop_nulls()["entity_id"].to_list())
-    rows += [("new", e, None) for e in sorted(current - before - inherited)]
-    survivors = current | {r[2] for r in rows if r[0] == "merge"}
-    rows += [("retired", e, None) for e in sorted(before - survivors)]
-    return pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row")
+    changed = moved.filter(pl.col("entity_id") != pl.col("old")).with_columns(
+        pl.when(pl.col("old").is_in(current["entity_id"].implode()))
+        .then(pl.lit("split"))  # the old id lives on elsewhere
+        .otherwise(pl.lit("merge"))  # the old entity's records now belong to another
+        .alias("event")
+    )
+    before = previous.select("entity_id").unique()
+    inherited = moved.select("entity_id").unique()
+    new = current.join(before, on="entity_id", how="anti").join(
+        inherited, on="entity_id", how="anti"
+    )
+    merged = changed.filter(pl.col("event") == "merge").select(pl.col("old").alias("entity_id"))
+    retired = before.join(current, on="entity_id", how="anti").join(
+        merged, on="entity_id", how="anti"
+    )
+    none = pl.lit(None, pl.String).alias("other_entity_id")
+    return pl.concat(
+        [
+            changed.select("event", "entity_id", pl.col("old").alias("other_entity_id")),
+            new.select(pl.lit("new").alias("event"), "entity_id", none),
+            retired.select(pl.lit("retired").alias("event"), "entity_id", none),
+        ]
+    ).sort("event", "entity_id", "other_entity_id")

@@ -14,33 +14,45 @@ from workbench.store import Store, quote_ident, table
 
 
 def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str, dict]:
-    """SELECT of the golden records of ``obj`` (one row per entity) and its parameters."""
+    """SELECT of the golden records of ``obj`` (one row per entity) and its parameters.
+
+    Records are ranked within their entity once per distinct owner (owner first, newest,
+    most complete, smallest id); each field then takes the best-ranked record that has a
+    value (``arg_min`` over the rank, a cheap hash aggregate).
+    """
     fields = [f for f in spec.fields if f != "record_id" and f in core_columns]
-    recency = [quote_ident(c) for c in ("updated_at", "created_at") if c in core_columns]
+    recency = [
+        f"{quote_ident(c)} DESC NULLS LAST"
+        for c in ("updated_at", "created_at")
+        if c in core_columns
+    ]
     complete = " + ".join(f"({quote_ident(f)} IS NOT NULL)::INT" for f in fields) or "0"
     params: dict[str, object] = {"o": obj}
-    parts = ["m.entity_id", "count(*) AS records"]
-    for i, name in enumerate(fields):
-        owner = spec.fields[name].owner
+    owners = sorted({spec.fields[f].owner or "" for f in fields})
+    ranks = []
+    for i, owner in enumerate(owners):
         params[f"owner{i}"] = owner
-        order = [f"(r._system = $owner{i}) DESC NULLS LAST"]
-        order += [f"r.{c} DESC NULLS LAST" for c in recency]
-        order += ["r._complete DESC", "r._uid"]
-        by = ", ".join(order)
+        order = ", ".join(
+            [f"coalesce(_system = $owner{i}, false) DESC", *recency, "_complete DESC", "_uid"]
+        )
+        ranks.append(f"row_number() OVER (PARTITION BY entity_id ORDER BY {order}) AS _rank{i}")
+    parts = ["entity_id", "count(*) AS records"]
+    for name in fields:
         col = quote_ident(name)
-        parts.append(f"first(r.{col} ORDER BY {by}) FILTER (WHERE r.{col} IS NOT NULL) AS {col}")
+        rank = f"_rank{owners.index(spec.fields[name].owner or '')}"
+        parts.append(f"arg_min({col}, {rank}) FILTER (WHERE {col} IS NOT NULL) AS {col}")
         parts.append(
-            f"first(r._uid ORDER BY {by}) FILTER (WHERE r.{col} IS NOT NULL) "
+            f"arg_min(_uid, {rank}) FILTER (WHERE {col} IS NOT NULL) "
             f"AS {quote_ident(name + '__from')}"
         )
     sql = f"""
         SELECT {", ".join(parts)}
-        FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid,
-                     {complete} AS _complete
-              FROM {table("core", obj)}) r
-        JOIN id.members m ON m.object = $o AND m.unique_id = r._uid
-        GROUP BY m.entity_id
-        ORDER BY m.entity_id"""
+        FROM (SELECT *, {", ".join(ranks)}
+              FROM (SELECT r.*, m.entity_id, {complete} AS _complete
+                    FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
+                          FROM {table("core", obj)}) r
+                    JOIN id.members m ON m.object = $o AND m.unique_id = r._uid))
+        GROUP BY entity_id"""
     return sql, params
 
 
