@@ -198,6 +198,14 @@ class ResolveConfig(StrictModel):
     backend: Literal["duckdb"] = "duckdb"
 
 
+class PrivacyConfig(StrictModel):
+    """Who may see personal data unmasked."""
+
+    allow_unmask: bool = Field(
+        False, description="Allow --unmask on listings and exports of this project"
+    )
+
+
 class ProjectConfig(StrictModel):
     """The whole of ``workbench.yaml``."""
 
@@ -208,6 +216,7 @@ class ProjectConfig(StrictModel):
     duckdb: DuckDBSettings = Field(default_factory=lambda: DuckDBSettings())
     quality: QualityConfig = Field(default_factory=lambda: QualityConfig())
     resolve: ResolveConfig = Field(default_factory=lambda: ResolveConfig())
+    privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @field_validator("sources")

@@ -31,6 +31,12 @@ ProjectOpt = Annotated[
         show_default="current folder",
     ),
 ]
+UnmaskOpt = Annotated[
+    bool,
+    typer.Option(
+        "--unmask", help="Show personal data unmasked (needs privacy.allow_unmask: true)."
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.", dir_okay=False)]
 
 
@@ -71,3 +77,16 @@ def _cell(value: object, digits: int) -> str:
 def print_error(err: WorkbenchError) -> None:
     console.print("[bold red]Error:[/] ", end="")
     console.print(err.message, highlight=False, markup=False, soft_wrap=True)
+
+
+def check_unmask(project: Project, unmask: bool) -> bool:
+    """Whether to mask PII; ``--unmask`` is refused unless the project allows it."""
+    if unmask and not project.config.privacy.allow_unmask:
+        from workbench.errors import ConfigError
+
+        raise ConfigError(
+            "Showing personal data unmasked is not allowed in this project.",
+            where="workbench.yaml, key privacy.allow_unmask",
+            fix="Leave out --unmask, or set privacy.allow_unmask: true if you may see it.",
+        )
+    return not unmask

@@ -12,17 +12,28 @@ import typer
 from workbench.cli.common import (
     OutOpt,
     ProjectOpt,
+    UnmaskOpt,
+    check_unmask,
     export_frame,
     out,
     print_frame,
     project_and_store,
 )
+from workbench.config import load_project
 from workbench.errors import ValidationFailed
 from workbench.pipeline import QualityResult, run_quality
+from workbench.privacy import mask_value, masker
 from workbench.progress import steps
 from workbench.quality import diff, latest_summary
 from workbench.quality.reconcile import differences
-from workbench.validate.quarantine import quarantined, reasons_summary, record_failures
+from workbench.store import Store
+from workbench.validate.quarantine import (
+    mask_examples,
+    mask_quarantine,
+    quarantined,
+    reasons_summary,
+    record_failures,
+)
 
 dq_app = typer.Typer(help="Data-quality history: metrics per run and what regressed.")
 quarantine_app = typer.Typer(help="Rows set aside by validation, and why.")
@@ -133,12 +144,18 @@ def quarantine_list(
     object: Annotated[str | None, typer.Option("--object", help="Only this object.")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+    unmask: UnmaskOpt = False,
 ) -> None:
-    """Quarantined rows with the reasons, and a count per check."""
-    _, store = project_and_store(project, read_only=True)
+    """Quarantined rows with the reasons, and a count per check (personal data masked)."""
+    loaded, store = project_and_store(project, read_only=True)
+    mask = check_unmask(loaded, unmask)
     with store:
-        print_frame(reasons_summary(store), title="Quarantine by check")
+        summary = reasons_summary(store)
         rows = quarantined(store, object=object, source=source, limit=limit)
+        if mask:
+            summary = mask_examples(summary, loaded.dictionary)
+            rows = mask_quarantine(rows, store, loaded.dictionary)
+    print_frame(summary, title="Quarantine by check")
     print_frame(rows.drop("record"), title=f"Quarantined rows (first {limit})")
 
 
@@ -146,12 +163,29 @@ def quarantine_list(
 def quarantine_show(
     record: Annotated[str, typer.Argument(help="SOURCE:RECORD_ID of a quarantined row.")],
     project: ProjectOpt = Path("."),
+    unmask: UnmaskOpt = False,
 ) -> None:
-    """One quarantined row in full, and every check it failed."""
+    """One quarantined row in full, and every check it failed (personal data masked)."""
     source, _, record_id = record.partition(":")
-    _, store = project_and_store(project, read_only=True)
+    loaded, store = project_and_store(project, read_only=True)
+    mask = check_unmask(loaded, unmask)
     with store:
         row, failures = record_failures(store, source, record_id)
+        if mask:
+            masked = mask_quarantine(pl.DataFrame([row]), store, loaded.dictionary)
+            row = masked.row(0, named=True)
+            spec = loaded.dictionary.objects.get(row["object"])
+            rules = masker(spec) if spec else {}
+            failures = failures.with_columns(
+                pl.Series(
+                    "value",
+                    [
+                        mask_value(v, *rules[c]) if c in rules else v
+                        for c, v in failures.select("column", "value").iter_rows()
+                    ],
+                    dtype=pl.String,
+                )
+            )
     out.print(
         f"[bold]{row['object']}[/] {source}:{record_id} (load {row['load_id']}, "
         f"row {row['row_number']})"
@@ -162,9 +196,18 @@ def quarantine_show(
 
 
 @quarantine_app.command("export")
-def quarantine_export(out_file: OutOpt, project: ProjectOpt = Path(".")) -> None:
-    """Write every quarantined row with its reasons to a CSV file."""
-    export_frame(project, quarantined, out_file)
+def quarantine_export(
+    out_file: OutOpt, project: ProjectOpt = Path("."), unmask: UnmaskOpt = False
+) -> None:
+    """Write every quarantined row with its reasons to a CSV file (personal data masked)."""
+    loaded = load_project(project)
+    mask = check_unmask(loaded, unmask)
+
+    def read(store: Store) -> pl.DataFrame:
+        rows = quarantined(store)
+        return mask_quarantine(rows, store, loaded.dictionary) if mask else rows
+
+    export_frame(project, read, out_file)
 
 
 @export_app.command("dq")

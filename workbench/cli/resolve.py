@@ -11,12 +11,15 @@ from rich.table import Table
 from workbench.cli.common import (
     OutOpt,
     ProjectOpt,
+    UnmaskOpt,
+    check_unmask,
     export_frame,
     out,
     print_frame,
     project_and_store,
 )
 from workbench.cli.quality import export_app
+from workbench.privacy import mask_value, masker
 from workbench.progress import steps
 from workbench.resolve import ResolveReport, members_of
 from workbench.resolve import resolve as run_resolve
@@ -66,14 +69,18 @@ def review(
     project: ProjectOpt = Path("."),
     object: ObjectOpt = "contacts",
     limit: Annotated[int, typer.Option(help="Pairs to show.")] = 20,
+    unmask: UnmaskOpt = False,
 ) -> None:
-    """List pairs waiting for review, most uncertain first, with both records side by side."""
+    """List pairs waiting for review, most uncertain first, both records side by side
+    (personal data masked)."""
     if ctx.invoked_subcommand is not None:
         return
-    _, store = project_and_store(project, read_only=True)
+    loaded, store = project_and_store(project, read_only=True)
+    mask = check_unmask(loaded, unmask)
     with store:
         queue = pending(store, object, limit)
         records = side_by_side(store, object, queue)
+    rules = masker(loaded.dictionary.object(object)) if mask else {}
     if queue.height == 0:
         out.print("No pairs are waiting for review.")
         return
@@ -83,7 +90,10 @@ def review(
             f"probability {pair['probability']:.3f}"
         )
         for field, (a, b) in pair["fields"].items():
+            # compared unmasked, shown masked
             mark = "  <- differs" if a is not None and b is not None and a != b else ""
+            if field in rules:
+                a, b = (mask_value(v, *rules[field]) for v in (a, b))
             out.print(f"    {field:>14}: {a or '':<36} {b or '':<36}{mark}", markup=False)
     out.print("Decide with: workbench review decide LEFT RIGHT --match | --no-match [--note TEXT]")
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 
+from workbench.dictionary import Dictionary
 from workbench.errors import WorkbenchError
+from workbench.privacy import mask_record, mask_value, masker
 from workbench.store import Store
 
 
@@ -58,3 +62,51 @@ def _require(store: Store) -> None:
         raise WorkbenchError(
             "Nothing has been validated yet.", fix="Run `workbench validate` first."
         )
+
+
+def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) -> pl.DataFrame:
+    """``rows`` from :func:`quarantined` with PII masked in ``record`` and ``reasons``."""
+    if rows.height == 0:
+        return rows
+    failures = store.frame(
+        """SELECT f.object, f.source, f.load_id, f.row_number, f."column", f."check", f.value
+           FROM quar.failures f SEMI JOIN (SELECT unnest($o) AS object, unnest($s) AS source,
+                unnest($l) AS load_id, unnest($r) AS row_number) k
+             USING (object, source, load_id, row_number)
+           ORDER BY f."column\"""",
+        {
+            "o": rows["object"].to_list(),
+            "s": rows["source"].to_list(),
+            "l": rows["load_id"].to_list(),
+            "r": rows["row_number"].to_list(),
+        },
+    )
+    reasons: dict[tuple, list[str]] = {}
+    for obj, src, load, row, column, check, value in failures.iter_rows():
+        spec = dictionary.objects.get(obj)
+        rules = masker(spec) if spec else {}
+        shown = mask_value(value, *rules[column]) if column in rules else value
+        reasons.setdefault((obj, src, load, row), []).append(
+            f"{column}: {check} ({str(shown or 'empty')[:80]})"
+        )
+    masked_reasons, masked_records = [], []
+    for row in rows.iter_rows(named=True):
+        key = (row["object"], row["source"], row["load_id"], row["row_number"])
+        masked_reasons.append("; ".join(reasons.get(key, [])))
+        spec = dictionary.objects.get(row["object"])
+        record = json.loads(row["record"]) if row["record"] else {}
+        masked_records.append(json.dumps(mask_record(record, spec) if spec else record))
+    return rows.with_columns(
+        pl.Series("reasons", masked_reasons, dtype=pl.String),
+        pl.Series("record", masked_records, dtype=pl.String),
+    )
+
+
+def mask_examples(summary: pl.DataFrame, dictionary: Dictionary) -> pl.DataFrame:
+    """:func:`reasons_summary` with PII examples masked."""
+    examples = []
+    for obj, column, value in summary.select("object", "column", "example").iter_rows():
+        spec = dictionary.objects.get(obj)
+        rules = masker(spec) if spec else {}
+        examples.append(mask_value(value, *rules[column]) if column in rules else value)
+    return summary.with_columns(pl.Series("example", examples, dtype=pl.String))

@@ -1,0 +1,48 @@
+"""PII masking: what a person sees of personal data unless a run is explicitly unmasked.
+
+The dictionary's ``pii`` class of a field decides: ``contact`` values are partly shown
+(``j***@acme.com``, a phone's last two digits, a name's first letter), ``sensitive`` values
+not at all. Fields with ``pii: none`` are shown as they are.
+"""
+
+from __future__ import annotations
+
+from workbench.dictionary import FieldType, ObjectSpec
+
+HIDDEN = "***"
+
+
+def mask_value(value: object, pii: str, kind: FieldType = FieldType.TEXT) -> object:
+    """The masked form of one value of a field with PII class ``pii``."""
+    if value is None or pii == "none":
+        return value
+    text = str(value)
+    if pii == "sensitive" or not text:
+        return HIDDEN
+    if kind is FieldType.EMAIL and "@" in text:
+        local, _, domain = text.partition("@")
+        return f"{local[:1]}{HIDDEN}@{domain}"
+    if kind is FieldType.PHONE:
+        digits = [c for c in text if c.isdigit()]
+        return f"{HIDDEN}{''.join(digits[-2:])}" if len(digits) > 2 else HIDDEN
+    return f"{text[:1]}{HIDDEN}"
+
+
+def masker(spec: ObjectSpec) -> dict[str, tuple[str, FieldType]]:
+    """PII class and type of every field that needs masking, derived columns included."""
+    out: dict[str, tuple[str, FieldType]] = {}
+    for name, field in spec.fields.items():
+        if field.pii == "none":
+            continue
+        out[name] = (field.pii, field.type)
+        if field.type is FieldType.EMAIL:
+            out[f"{name}_norm"] = (field.pii, field.type)
+        if field.type is FieldType.PHONE:
+            out[f"{name}_raw"] = (field.pii, field.type)
+    return out
+
+
+def mask_record(record: dict, spec: ObjectSpec) -> dict:
+    """A record (field -> value) with its PII fields masked."""
+    rules = masker(spec)
+    return {k: mask_value(v, *rules[k]) if k in rules else v for k, v in record.items()}
