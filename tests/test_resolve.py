@@ -221,3 +221,14 @@ def test_incremental_run_agrees_with_a_full_run(demo, tmp_path):
     kept = [u for u in ids_before if u in ids_after]
     same_id = sum(ids_before[u] == ids_after[u] for u in kept)
     assert same_id / len(kept) > 0.95  # entities keep their ids
+
+
+def test_export_golden_masks_personal_data(demo, tmp_path):
+    out = tmp_path / "golden.csv"
+    assert main(["export", "golden", "--out", str(out), "--project", str(demo)]) == 0
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    emails = [r["email"] for r in rows if r["email"]]
+    assert emails and all("***@" in e for e in emails)
+    assert all(r["first_name"].endswith("***") for r in rows if r["first_name"])
+    assert all(r["email__from"].count(":") == 1 for r in rows if r["email"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.table import Table
 
@@ -19,12 +20,14 @@ from workbench.cli.common import (
     project_and_store,
 )
 from workbench.cli.quality import export_app
+from workbench.config import load_project
 from workbench.privacy import mask_value, masker
 from workbench.progress import steps
 from workbench.resolve import ResolveReport, members_of
 from workbench.resolve import resolve as run_resolve
 from workbench.resolve.review import pending, record_decision, side_by_side
 from workbench.resolve.run import golden_of
+from workbench.store import Store
 
 ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
 
@@ -138,10 +141,25 @@ def export_entities(
 
 @export_app.command("golden")
 def export_golden(
-    out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = "contacts"
+    out_file: OutOpt,
+    project: ProjectOpt = Path("."),
+    object: ObjectOpt = "contacts",
+    unmask: UnmaskOpt = False,
 ) -> None:
-    """One row per entity: its golden record, and where each value came from (`*__from`)."""
-    export_frame(project, lambda store: golden_of(store, object), out_file)
+    """One row per entity: its golden record (personal data masked), and where each value
+    came from (`*__from`)."""
+    loaded = load_project(project)
+    rules = masker(loaded.dictionary.object(object)) if check_unmask(loaded, unmask) else {}
+
+    def read(store: Store) -> pl.DataFrame:
+        frame = golden_of(store, object)
+        return frame.with_columns(
+            pl.Series(c, [mask_value(v, *rules[c]) for v in frame[c].to_list()], dtype=pl.String)
+            for c in frame.columns
+            if c in rules
+        )
+
+    export_frame(project, read, out_file)
 
 
 def explain_pair(
