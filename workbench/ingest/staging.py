@@ -128,7 +128,7 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
     opts = source.options
     decimal = fmap.decimal or opts.decimal
     if kind is FieldType.TIMESTAMP:
-        fmt = fmap.format or opts.timestamp_format or opts.date_format
+        fmt = formats_of(kind, fmap, source)
         tz = fmap.timezone or opts.timezone
         if fmt:
             fmts = fmt if isinstance(fmt, list) else [fmt]
@@ -147,7 +147,7 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
             f"ELSE timezone({b.bind(tz)}, TRY_CAST({text} AS TIMESTAMP)) END"
         )
     if kind is FieldType.DATE:
-        fmt = fmap.format or opts.date_format
+        fmt = formats_of(kind, fmap, source)
         if fmt:
             fmts = fmt if isinstance(fmt, list) else [fmt]
             parts = [f"CAST({_strptime(text, f, b)} AS DATE)" for f in fmts]
@@ -198,14 +198,21 @@ def _number_text_sql(text: str, decimal: str) -> str:
     )
 
 
+def formats_of(kind: FieldType, fmap: FieldMap, source: Source) -> str | list[str] | None:
+    """The strptime format(s) a date or timestamp field is read with (None: ISO 8601).
+
+    A timestamp field without a format of its own may hold plain dates (date_format).
+    """
+    opts = source.options
+    if kind is FieldType.TIMESTAMP:
+        return fmap.format or opts.timestamp_format or opts.date_format
+    if kind is FieldType.DATE:
+        return fmap.format or opts.date_format
+    return None
+
+
 def _problem_sql(name: str, kind: FieldType, fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
-    fmt = fmap.format or (
-        (source.options.timestamp_format or source.options.date_format)
-        if kind is FieldType.TIMESTAMP
-        else source.options.date_format
-        if kind is FieldType.DATE
-        else None
-    )
+    fmt = formats_of(kind, fmap, source)
     how = f" with format {fmt}" if fmt else ""
     t, v = quote_ident(f"_t_{name}"), quote_ident(name)
     label = b.bind(f"{name}: cannot read ")

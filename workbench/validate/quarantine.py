@@ -10,6 +10,7 @@ from workbench.dictionary import Dictionary
 from workbench.errors import WorkbenchError
 from workbench.privacy import mask_record, mask_value, masker
 from workbench.store import Store
+from workbench.validate.run import REASON, REASON_VALUE_CHARS
 
 
 def quarantined(
@@ -87,7 +88,7 @@ def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) ->
         rules = masker(spec) if spec else {}
         shown = mask_value(value, *rules[column]) if column in rules else value
         reasons.setdefault((obj, src, load, row), []).append(
-            f"{column}: {check} ({str(shown or 'empty')[:80]})"
+            REASON.format(column, check, str(shown or "empty")[:REASON_VALUE_CHARS])
         )
     masked_reasons, masked_records = [], []
     for row in rows.iter_rows(named=True):

@@ -41,6 +41,8 @@ DDL = (
         record_id VARCHAR, "column" VARCHAR, "check" VARCHAR, value VARCHAR)""",
 )
 FAILURE_COLUMNS = ["column", "check", "value", "_i"]
+REASON = "{}: {} ({})"  # column: check (failing value); for pl.format and str.format
+REASON_VALUE_CHARS = 80
 
 
 class InvariantBroken(WorkbenchError):
@@ -90,6 +92,7 @@ def validate(
     prune_staging(project, store)
     # fx rates first: money in other objects converts only at validated rates
     order = sorted(project.dictionary.objects, key=lambda n: n != "fx_rates")
+    rates: pl.DataFrame | None = None
     with store.transaction():
         for name in order:
             spec = project.dictionary.object(name)
@@ -97,7 +100,8 @@ def validate(
                 continue
             if on_step:
                 on_step(f"validate {name}")
-            rates = _fx_rates(store)
+            if name != "fx_rates" and rates is None:  # once, after fx_rates is validated
+                rates = _fx_rates(store)
             staged = store.frame(
                 f"SELECT * FROM {table('stg', name)} ORDER BY _source, _load_id, _row_number"
             )
@@ -203,10 +207,10 @@ def _quarantine_rows(
     reasons = (
         found.with_columns(
             pl.format(
-                "{}: {} ({})",
+                REASON,
                 pl.col("column").fill_null("row"),
                 "check",
-                pl.col("value").fill_null("empty").str.slice(0, 80),
+                pl.col("value").fill_null("empty").str.slice(0, REASON_VALUE_CHARS),
             ).alias("reason")
         )
         .group_by("_i")
