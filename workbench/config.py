@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import available_timezones
@@ -19,10 +20,12 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from workbench.dictionary import Dictionary, FieldType, load_dictionary
 from workbench.errors import ConfigError
+from workbench.kpi.definitions import KpiDef, Target, builtin_kpis, registry
 from workbench.yamlconf import StrictModel, parse_model, read_yaml
 
 CONFIG_FILE = "workbench.yaml"
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+KPI_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "xlsx")
 Format = Literal["csv", "tsv", "json", "ndjson", "parquet", "xlsx"]
 DEFAULT_NULLS = ["", "NULL", "null", "None", "N/A", "n/a", "#N/A", "-"]
@@ -198,6 +201,64 @@ class ResolveConfig(StrictModel):
     backend: Literal["duckdb"] = "duckdb"
 
 
+class TreatmentConfig(StrictModel):
+    """Which records the integration reached first (canary) and which it did not (control)."""
+
+    column: str = Field("segment", description="Field holding the rollout group")
+    treated: str = "canary"
+    control: str = "control"
+
+
+class KpiConfig(StrictModel):
+    """KPIs, baselines, targets and the canary-vs-control comparison (``kpi:``)."""
+
+    launch_date: date | None = Field(None, description="When the integration went live")
+    baseline_months: int = Field(6, ge=1, le=60, description="Baseline: months before launch")
+    treatment: TreatmentConfig = Field(default_factory=lambda: TreatmentConfig())
+    gross_margin: float = Field(0.7, gt=0, le=1, description="For ltv = arpa x margin / churn")
+    bootstrap_samples: int = Field(2000, ge=100, le=100_000)
+    seed: int = 42
+    definitions: dict[str, KpiDef] = Field(
+        default_factory=dict, description="Project KPIs (or overrides of built-in ones)"
+    )
+    targets: dict[str, Target] = Field(
+        default_factory=dict, description="Targets replacing a KPI's default target"
+    )
+
+    @field_validator("definitions")
+    @classmethod
+    def _kpi_ids(cls, value: dict[str, KpiDef], info: ValidationInfo) -> dict[str, KpiDef]:
+        dictionary: Dictionary | None = (info.context or {}).get("dictionary")
+        for kpi_id, kpi in value.items():
+            if not KPI_ID.match(kpi_id):
+                raise ValueError(f"KPI id {kpi_id!r} must be lower-case letters, digits and _")
+            known = dictionary is None or kpi.object in dictionary.objects or kpi.object == "all"
+            if not known:
+                raise ValueError(
+                    f"KPI {kpi_id!r} reads unknown object {kpi.object!r}; known: "
+                    f"{', '.join(dictionary.object_names if dictionary else [])}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _targets_known(self) -> KpiConfig:
+        known = {**builtin_kpis(), **self.definitions}
+        unknown = [k for k in self.targets if k not in known]
+        if unknown:
+            raise ValueError(
+                f"targets for unknown KPI(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(known)}"
+            )
+        return self
+
+    def kpis(self) -> dict[str, KpiDef]:
+        """The registry of this project: built-ins, its own definitions, its targets."""
+        merged = registry(self.definitions)
+        for kpi_id, target in self.targets.items():
+            merged[kpi_id] = merged[kpi_id].model_copy(update={"target": target})
+        return merged
+
+
 class PrivacyConfig(StrictModel):
     """Who may see personal data unmasked."""
 
@@ -217,6 +278,7 @@ class ProjectConfig(StrictModel):
     quality: QualityConfig = Field(default_factory=lambda: QualityConfig())
     resolve: ResolveConfig = Field(default_factory=lambda: ResolveConfig())
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
+    kpi: KpiConfig = Field(default_factory=lambda: KpiConfig())
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @field_validator("sources")

@@ -22,7 +22,7 @@ import polars as pl
 
 from workbench.errors import WarehouseError
 
-SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq", "id")
+SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq", "id", "kpi", "roi")
 _LOCK_PID = re.compile(r"PID (\d+)")
 Params = Mapping[str, Any] | Sequence[Any] | None
 

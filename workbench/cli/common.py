@@ -67,6 +67,8 @@ def print_frame(frame: pl.DataFrame, title: str | None = None, *, digits: int = 
 def _cell(value: object, digits: int) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.{digits}g}"
     if isinstance(value, int):

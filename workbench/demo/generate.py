@@ -25,6 +25,7 @@ from workbench.demo.writers import (
 )
 
 CONFIG_TEMPLATE = "project.yaml"
+ROI_TEMPLATE = "roi.yaml"
 STEPS = ("people", "crm exports", "billing exports", "support exports", "sync events", "truth",
          "config")  # fmt: skip
 EXPORT_PATHS = {
@@ -170,6 +171,8 @@ def generate_demo(
     report(STEPS[6])
     config_path = out.root / "workbench.yaml"
     write_bytes(config_path, _config_text(seed, contacts).encode())
+    roi_text = resources.files("workbench.demo").joinpath(ROI_TEMPLATE).read_bytes()
+    write_bytes(out.root / ROI_TEMPLATE, roi_text)
 
     start, end, launch = window_dates()
     systems = truth.group_by("person_idx").agg(pl.col("source").n_unique())["source"]

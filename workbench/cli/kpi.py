@@ -1,0 +1,251 @@
+"""Commands about KPIs and ROI: kpi, kpi list, baseline, roi, export kpis."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_and_store
+from workbench.cli.quality import export_app
+from workbench.config import load_project
+from workbench.kpi import periods
+from workbench.kpi.periods import Grain
+from workbench.progress import steps
+
+kpi_app = typer.Typer(
+    help="KPI values per period and segment (`workbench kpi --period 2026-09`), and the "
+    "registry (`workbench kpi list`).",
+    invoke_without_command=True,
+)
+
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option("--period", help="One period: 2026-09, 2026-Q3, 2026-W39 or 2026-09-30."),
+]
+GrainOpt = Annotated[
+    str | None,
+    typer.Option("--grain", help="day, week, month or quarter.", show_default="month"),
+]
+SegmentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--segment",
+        help="Break down by a field: region, segment (canary/control), source, "
+        "system, object (missing_mandatory_rate).",
+    ),
+]
+
+
+def _grain(grain: str | None, period: str | None) -> Grain:
+    if grain is not None and grain not in periods.GRAINS:
+        from workbench.errors import ConfigError
+
+        raise ConfigError(
+            f"Unknown grain {grain!r}.",
+            where="--grain",
+            fix=f"Use one of: {', '.join(periods.GRAINS)}.",
+        )
+    if period is not None:
+        return periods.parse(period, grain)[0]  # type: ignore[arg-type]
+    return grain or "month"  # type: ignore[return-value]
+
+
+@kpi_app.callback()
+def kpi(
+    ctx: typer.Context,
+    period: PeriodOpt = None,
+    grain: GrainOpt = None,
+    segment: SegmentOpt = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Compute every KPI per period; values are stored as a run in kpi.values."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workbench.kpi.run import measure
+
+    kind = _grain(grain, period)
+    loaded, store = project_and_store(project)
+    with store, steps("Computing KPIs", len(loaded.config.kpi.kpis())) as step:
+        run_id, values = measure(loaded, store, grain=kind, segment=segment, on_kpi=step)
+    frame = values.frame
+    if period is not None:
+        frame = frame.filter(pl.col("period") == periods.label(periods.parse(period)[1], kind))
+    else:
+        last = frame.filter(pl.col("kpi") != "duplicate_rate")["period_start"].max()
+        frame = frame.filter(pl.col("period_start") == last) if last is not None else frame
+    wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
+    print_frame(wide, f"KPIs (run {run_id}; `workbench export kpis` writes every period)")
+    for note in values.notes:
+        out.print(f"[dim]{note}[/]")
+
+
+@kpi_app.command("list")
+def kpi_list(project: ProjectOpt = Path(".")) -> None:
+    """The KPI registry: built-in KPIs and the project's own (kpi.definitions)."""
+    loaded = load_project(project)
+    rows = [
+        {
+            "kpi": kpi_id,
+            "title": k.title,
+            "unit": k.unit,
+            "good": k.direction,
+            "object": k.object,
+            "stat": k.stat.value + (f" {k.q}" if k.q else ""),
+            "target": _target(k.target),
+        }
+        for kpi_id, k in loaded.config.kpi.kpis().items()
+    ]
+    print_frame(pl.DataFrame(rows), "KPIs")
+
+
+def _target(target: object) -> str:
+    if target is None:
+        return ""
+    value, change, days = (getattr(target, a) for a in ("value", "change", "within_days"))
+    text = f"{value:g}" if value is not None else f"{change:+.0%} vs baseline"
+    return text + (f" within {days} days of launch" if days else "")
+
+
+def baseline(
+    segment: SegmentOpt = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="First month of the window, e.g. 2025-11.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last month of the window, e.g. 2026-04.")
+    ] = None,
+    period: PeriodOpt = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Baseline of every KPI with a 95% bootstrap interval and XmR limits; later periods
+    that signal a real shift; target status.
+
+    The window is the kpi.baseline_months before kpi.launch_date unless --start/--end say.
+    """
+    from workbench.kpi.run import baseline as run_baseline
+
+    window = None
+    if start or end:
+        window = _window(start, end)
+    loaded, store = project_and_store(project)
+    with store, steps("Baselines", None):
+        result = run_baseline(
+            loaded,
+            store,
+            segment=segment,
+            period=period,
+            start=window[0] if window else None,
+            end=window[1] if window else None,
+        )
+    last = result.end - periods.step("month")
+    span = f"{periods.label(result.start, 'month')}..{periods.label(last, 'month')}"
+    print_frame(
+        result.levels.select(
+            "kpi", "segment", "level", "ci_low", "ci_high", "basis", "size", "lcl", "ucl"
+        ),
+        f"Baseline {span} (run {result.run_id}; 95% bootstrap interval, XmR limits)",
+    )
+    shifts = result.signals.filter(pl.col("shift"))
+    if shifts.height:
+        print_frame(
+            shifts.select("kpi", "segment", "period", "value", "lcl", "ucl", "rules"),
+            "Periods after the baseline that signal a real shift",
+        )
+    if result.targets.height:
+        print_frame(result.targets, "Targets")
+
+
+def _window(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    from workbench.errors import ConfigError
+
+    if not (start and end):
+        raise ConfigError(
+            "Give both --start and --end (months, e.g. 2025-11 and 2026-04).", where="--start/--end"
+        )
+    _, first, _ = periods.bounds(start, "month")
+    _, _, last = periods.bounds(end, "month")
+    if last <= first:
+        raise ConfigError(
+            "--end is before --start.",
+            where="--start/--end",
+            fix="Give the first and the last month of the window, in order.",
+        )
+    return first, last
+
+
+def roi(project: ProjectOpt = Path(".")) -> None:
+    """Canary vs control for every KPI, and the ROI of the integration from roi.yaml:
+    benefits, costs, ROI, payback and NPV with 95% intervals."""
+    from workbench.roi.run import roi as run_roi
+
+    loaded, store = project_and_store(project)
+    with store, steps("ROI", None):
+        result = run_roi(loaded, store)
+    did = result.comparison.table
+    print_frame(
+        did.select(
+            "kpi",
+            "treated_pre",
+            "treated_post",
+            "control_pre",
+            "control_post",
+            "did",
+            "ci_low",
+            "ci_high",
+            "parallel",
+        ),
+        "Canary vs control: difference-in-differences (95% bootstrap interval)",
+    )
+    bad = did.filter(pl.col("parallel").not_())["kpi"].to_list()
+    if bad:
+        out.print(
+            f"[yellow]Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased.[/]"
+        )
+    print_frame(
+        result.drivers.select(
+            "driver", "formula", "inputs", "monthly_value", "monthly_low", "monthly_high"
+        ),
+        "Value drivers per month",
+    )
+    s = result.summary
+    out.print(
+        f"ROI over {s['horizon_months']:.0f} months: {s['roi']:.2f} "
+        f"(95% interval {_num(s['roi_low'])} to {_num(s['roi_high'])}; P(ROI > 0) = "
+        f"{s['p_roi_positive']:.0%}). Benefits {s['benefits']:,.0f}, costs {s['costs']:,.0f}, "
+        f"NPV {s['npv']:,.0f} ({_num(s['npv_low'], ',.0f')} to {_num(s['npv_high'], ',.0f')}), "
+        f"payback month {_num(s['payback_month'], '.0f')} "
+        f"({_num(s['payback_low'], '.0f')} to {_num(s['payback_high'], '.0f')}). "
+        f"Run {result.run_id}."
+    )
+
+
+def _num(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+@export_app.command("kpis")
+def export_kpis(
+    out_file: OutOpt,
+    grain: GrainOpt = None,
+    segment: SegmentOpt = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """KPI values as CSV: columns kpi, period, segment (all, or the segment's value), value."""
+    from workbench.export import write_csv
+    from workbench.kpi.run import measure
+
+    loaded, store = project_and_store(project)
+    with store:
+        _, values = measure(loaded, store, grain=_grain(grain, None), segment=segment)
+    frame = values.frame.select("kpi", "period", "segment", "value")
+    out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(kpi_app, name="kpi")
+    app.command()(baseline)
+    app.command()(roi)

@@ -1,0 +1,160 @@
+"""Baselines: each KPI's level over a window with a 95% bootstrap interval, XmR limits, and
+the later periods whose values signal a real shift.
+
+The level of a window is defined per kind (:mod:`workbench.kpi.samples`): the pooled
+statistic for medians and shares, the mean period value for per-period quantities.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from workbench.kpi import bootstrap, control
+from workbench.kpi.definitions import KpiDef
+from workbench.kpi.periods import step
+from workbench.kpi.samples import samples
+from workbench.store import Store
+
+COLUMNS: dict[str, Any] = {
+    "kpi": pl.String,
+    "segment_by": pl.String,
+    "segment": pl.String,
+    "window_start": pl.Datetime("us"),
+    "window_end": pl.Datetime("us"),
+    "level": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "basis": pl.String,
+    "size": pl.Int64,
+    "periods": pl.Int64,
+    "centre": pl.Float64,
+    "lcl": pl.Float64,
+    "ucl": pl.Float64,
+}
+
+
+def window(launch: date, months: int) -> tuple[datetime, datetime]:
+    """The ``months`` whole months before the month of ``launch`` (UTC, ``[start, end)``)."""
+    end = datetime(launch.year, launch.month, 1)
+    return end - step("month", months), end
+
+
+def default_window(
+    values: pl.DataFrame, launch: date | None, months: int
+) -> tuple[datetime, datetime]:
+    """The configured baseline window, or the last ``months`` periods with data."""
+    if launch is not None:
+        return window(launch, months)
+    last = values["period_start"].max() if values.height else datetime(2000, 1, 1)
+    assert isinstance(last, datetime)
+    end = datetime(last.year, last.month, 1) + step("month")
+    return end - step("month", months), end
+
+
+def baselines(
+    store: Store,
+    kpis: dict[str, KpiDef],
+    values: pl.DataFrame,
+    start: datetime,
+    end: datetime,
+    *,
+    segment: str | None = None,
+    n_samples: int = 2000,
+    seed: int = 42,
+) -> pl.DataFrame:
+    """Every KPI's baseline over ``[start, end)``, for ``all`` and each segment value.
+
+    Args:
+        values: KPI values per period (:func:`workbench.kpi.compute.compute`) broken down
+            by ``segment`` (or not).
+    Returns:
+        one row per KPI and segment: level, 95% bootstrap interval (``ci_low``,
+        ``ci_high``), what the level rests on (``basis``, ``size``), the number of baseline
+        periods and the XmR centre and limits of the period values.
+    """
+    rows = []
+    segment_by = segment or "all"
+    for kpi_id, kpi in kpis.items():
+        mine = values.filter(pl.col("kpi") == kpi_id)
+        for seg, sample in sorted(samples(store, kpi, mine, start, end, segment).items()):
+            rng = bootstrap.rng_for(seed, "baseline", kpi_id, seg)
+            low, high = bootstrap.interval(sample.replicates(n_samples, rng))
+            series = _series(mine, seg, start, end)
+            lim = control.limits(series)
+            rows.append(
+                {
+                    "kpi": kpi_id,
+                    "segment_by": segment_by,
+                    "segment": seg,
+                    "window_start": start,
+                    "window_end": end,
+                    "level": sample.level(),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "basis": sample.kind,
+                    "size": sample.size,
+                    "periods": len(series),
+                    "centre": lim.centre if lim else None,
+                    "lcl": lim.lower if lim else None,
+                    "ucl": lim.upper if lim else None,
+                }
+            )
+    frame = pl.DataFrame(rows, schema=COLUMNS)
+    return frame.filter(pl.col("level").is_not_nan())
+
+
+def _series(values: pl.DataFrame, segment: str, start: datetime, end: datetime) -> list[float]:
+    part = values.filter(
+        (pl.col("segment") == segment)
+        & (pl.col("period_start") >= start)
+        & (pl.col("period_start") < end)
+    ).sort("period_start")
+    return part["value"].to_list()
+
+
+def signals(values: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
+    """Periods after each baseline whose value breaks a run rule (:mod:`.control`).
+
+    Returns one row per KPI, segment and later period: its value, the limits and the rules
+    it triggers (empty list when none: ordinary variation).
+    """
+    out = []
+    for b in base.filter(pl.col("centre").is_not_null()).iter_rows(named=True):
+        lim = control.Limits(b["centre"], (b["ucl"] - b["centre"]) / control.E2, b["lcl"], b["ucl"])
+        series = values.filter(
+            (pl.col("kpi") == b["kpi"])
+            & (pl.col("segment") == b["segment"])
+            & (pl.col("period_start") >= b["window_start"])
+        ).sort("period_start")
+        flags = control.signals(series["value"].to_list(), lim)
+        for row, rules in zip(series.iter_rows(named=True), flags, strict=True):
+            if row["period_start"] < b["window_end"]:
+                continue
+            out.append(
+                {
+                    "kpi": b["kpi"],
+                    "segment": b["segment"],
+                    "period": row["period"],
+                    "period_start": row["period_start"],
+                    "value": row["value"],
+                    "lcl": b["lcl"],
+                    "ucl": b["ucl"],
+                    "rules": ", ".join(rules),
+                    "shift": bool(rules),
+                }
+            )
+    schema: dict[str, Any] = {
+        "kpi": pl.String,
+        "segment": pl.String,
+        "period": pl.String,
+        "period_start": pl.Datetime("us"),
+        "value": pl.Float64,
+        "lcl": pl.Float64,
+        "ucl": pl.Float64,
+        "rules": pl.String,
+        "shift": pl.Boolean,
+    }
+    return pl.DataFrame(out, schema=schema)

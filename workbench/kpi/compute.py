@@ -1,0 +1,190 @@
+"""Compute KPI values per period and segment from the core tables.
+
+:func:`compute` runs one query per KPI (see :mod:`workbench.kpi.sql`) and returns a tidy
+frame; :mod:`workbench.kpi.history` stores it with the run that made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from workbench.dictionary import Dictionary, FieldType
+from workbench.errors import ConfigError
+from workbench.kpi import sql
+from workbench.kpi.definitions import KpiDef, Stat
+from workbench.kpi.periods import Grain, label
+from workbench.store import Store
+
+SCHEMA: dict[str, Any] = {
+    "kpi": pl.String,
+    "grain": pl.String,
+    "period": pl.String,
+    "period_start": pl.Datetime("us"),
+    "segment_by": pl.String,
+    "segment": pl.String,
+    "value": pl.Float64,
+    "n": pl.Int64,
+}
+
+
+@dataclass
+class KpiValues:
+    """KPI values (one row per KPI, period and segment) and notes on KPIs left out."""
+
+    frame: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def compute(
+    store: Store,
+    kpis: dict[str, KpiDef],
+    dictionary: Dictionary,
+    *,
+    grain: Grain = "month",
+    segment: str | None = None,
+    gross_margin: float = 1.0,
+    on_kpi: Callable[[str], None] | None = None,
+) -> KpiValues:
+    """Every KPI's value per period of ``grain``, for the whole population and per segment.
+
+    Args:
+        store: the warehouse (reads ``core``, ``stg`` and ``id.members``).
+        kpis: the registry (:func:`workbench.kpi.definitions.registry`).
+        dictionary: the data dictionary (required fields for ``missing_mandatory``).
+        grain: ``day``, ``week``, ``month`` or ``quarter``.
+        segment: a field to break every KPI down by (``region``, ``segment``, ``source``,
+            ``system``); rows with segment ``all`` are always there.
+        gross_margin: for ``ltv`` (arpa x margin / churn).
+        on_kpi: called with each KPI id before it is computed (progress).
+
+    Returns:
+        values with columns kpi, grain, period (label), period_start, segment_by, segment,
+        value and n (rows behind the value), and notes on KPIs that could not be computed.
+    """
+    frames: list[pl.DataFrame] = []
+    notes: list[str] = []
+    by_id: dict[str, pl.DataFrame] = {}
+    for kpi_id, kpi in kpis.items():
+        if on_kpi:
+            on_kpi(kpi_id)
+        frame, note = _one(store, kpi_id, kpi, dictionary, grain, segment, by_id, gross_margin)
+        if note:
+            notes.append(f"{kpi_id}: {note}")
+        if frame is None:
+            continue
+        by_id[kpi_id] = frame
+        frames.append(_tidy(frame, kpi_id, grain, segment))
+    values = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
+    return KpiValues(values.sort("kpi", "period_start", "segment"), notes)
+
+
+def _one(
+    store: Store,
+    kpi_id: str,
+    kpi: KpiDef,
+    dictionary: Dictionary,
+    grain: Grain,
+    segment: str | None,
+    done: dict[str, pl.DataFrame],
+    gross_margin: float,
+) -> tuple[pl.DataFrame | None, str | None]:
+    if kpi.stat is Stat.LTV:
+        return _ltv(done, gross_margin)
+    if kpi.stat is Stat.MISSING_MANDATORY:
+        return _missing_mandatory(store, kpi, dictionary, grain, segment)
+    if not store.table_exists("core", kpi.object):
+        return None, f"no {kpi.object} validated yet (core.{kpi.object} is missing)"
+    column = sql.segment_column(segment)
+    note = None
+    if column is not None and column not in store.columns("core", kpi.object):
+        note = f"{kpi.object} have no field {segment!r}; shown for the whole population only"
+        column = None
+    params: dict[str, object] = {"grain": grain}
+    if kpi.stat is Stat.CHURN:
+        query = sql.churn_sql(kpi, column, grain)
+    elif kpi.stat is Stat.DUPLICATE_RATE:
+        if not store.table_exists("id", "members"):
+            return None, "identities not resolved yet (run `workbench resolve`)"
+        query = sql.duplicate_rate_sql(kpi, column)
+        params["object"] = kpi.object
+    else:
+        query = sql.values_sql(kpi, column)
+    try:
+        return store.frame(query, params), note
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"KPI {kpi_id!r} cannot be computed: {str(exc).splitlines()[0]}",
+            where=f"workbench.yaml, key kpi.definitions.{kpi_id} (or the built-in definition)",
+            fix=f"Check its 'where', 'measure', 'time' and 'per' against the fields of "
+            f"{kpi.object} (`workbench dictionary export`).",
+        ) from exc
+
+
+def _ltv(done: dict[str, pl.DataFrame], margin: float) -> tuple[pl.DataFrame | None, str | None]:
+    if "arpa" not in done or "churn_rate" not in done:
+        return None, "needs the arpa and churn_rate KPIs"
+    joined = (
+        done["arpa"]
+        .join(done["churn_rate"], on=["period", "segment"], suffix="_churn")
+        .filter(pl.col("value_churn") > 0)
+    )
+    return joined.select(
+        "period",
+        "segment",
+        (pl.col("value") * margin / pl.col("value_churn")).alias("value"),
+        pl.col("n_churn").alias("n"),
+    ), None
+
+
+def time_field(dictionary: Dictionary, obj: str) -> str | None:
+    """The field that places an object's records in time: its first required timestamp or
+    date field, else ``created_at`` when it has one."""
+    fields = dictionary.object(obj).fields
+    dated = [n for n, f in fields.items() if f.type in (FieldType.TIMESTAMP, FieldType.DATE)]
+    required = [n for n in dated if fields[n].required]
+    if required:
+        return required[0]
+    return "created_at" if "created_at" in fields else None
+
+
+def _missing_mandatory(
+    store: Store, kpi: KpiDef, dictionary: Dictionary, grain: Grain, segment: str | None
+) -> tuple[pl.DataFrame | None, str | None]:
+    names = dictionary.object_names if kpi.object == "all" else [kpi.object]
+    objects: dict[str, tuple[str | None, list[str]]] = {}
+    column = sql.segment_column(segment)
+    for name in names:
+        if not store.table_exists("stg", name):
+            continue
+        if column not in (None, "object") and column not in store.columns("stg", name):
+            continue
+        spec = dictionary.object(name)
+        time = kpi.time or time_field(dictionary, name)
+        objects[name] = (time, [n for n, f in spec.fields.items() if f.required])
+    if not objects:
+        return None, "nothing staged yet"
+    query, params = sql.missing_mandatory_sql(objects, column)
+    return store.frame(query, {"grain": grain, **params}), None
+
+
+def _tidy(frame: pl.DataFrame, kpi_id: str, grain: Grain, segment: str | None) -> pl.DataFrame:
+    frame = frame.filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
+    starts = frame["period"].cast(pl.Datetime("us"))
+    return pl.DataFrame(
+        {
+            "kpi": [kpi_id] * frame.height,
+            "grain": [grain] * frame.height,
+            "period": [label(p, grain) for p in starts.to_list()],
+            "period_start": starts,
+            "segment_by": [segment or sql.ALL] * frame.height,
+            "segment": frame["segment"].cast(pl.String),
+            "value": frame["value"].cast(pl.Float64),
+            "n": frame["n"].cast(pl.Int64),
+        },
+        schema=SCHEMA,
+    )

@@ -1,0 +1,106 @@
+"""The KPI registry: every KPI defined once, built-ins from ``kpis.yaml`` plus the project's.
+
+A :class:`KpiDef` says which core object a KPI reads, which rows qualify, which time field
+puts a row into a period and how the rows of a period aggregate into one value. Users add
+their own in ``workbench.yaml`` under ``kpi.definitions`` with the same keys.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from workbench.yamlconf import StrictModel, parse_model, read_yaml
+
+
+class Stat(StrEnum):
+    """How the qualifying rows of a period become one value."""
+
+    MEDIAN = "median"
+    QUANTILE = "quantile"
+    MEAN = "mean"
+    RATE = "rate"
+    COUNT = "count"
+    SUM = "sum"
+    PER = "per"
+    CHURN = "churn"
+    LTV = "ltv"
+    DUPLICATE_RATE = "duplicate_rate"
+    MISSING_MANDATORY = "missing_mandatory"
+
+
+# Stats whose value over a pooled window is the value of the window (row-level); the others
+# are per-period quantities whose level over a window is the mean of its period values.
+ROW_LEVEL = frozenset({Stat.MEDIAN, Stat.QUANTILE, Stat.MEAN, Stat.RATE, Stat.CHURN})
+NEEDS_MEASURE = frozenset({Stat.MEDIAN, Stat.QUANTILE, Stat.MEAN, Stat.RATE, Stat.SUM, Stat.PER})
+NEEDS_TIME = NEEDS_MEASURE | {Stat.COUNT, Stat.CHURN, Stat.DUPLICATE_RATE}
+
+
+class Target(StrictModel):
+    """A KPI's target: an absolute ``value`` or a ``change`` relative to the baseline."""
+
+    value: float | None = Field(None, description="Absolute target value")
+    change: float | None = Field(
+        None, gt=-1, description="Relative to the baseline level: -0.3 = 30% lower"
+    )
+    within_days: int | None = Field(None, gt=0, description="Deadline: days after launch")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        if (self.value is None) == (self.change is None):
+            raise ValueError("give exactly one of 'value' (absolute) or 'change' (relative)")
+        return self
+
+
+class KpiDef(StrictModel):
+    """One KPI: what it reads, how it aggregates, which way is good, its default target."""
+
+    title: str
+    unit: str = ""
+    direction: Literal["up", "down"] = Field(description="Which way is good")
+    object: str = Field(description="Core object the KPI reads (leads, tickets, ...)")
+    time: str | None = Field(None, description="Field whose UTC period a row belongs to")
+    where: str | None = Field(None, description="SQL condition a row must meet")
+    measure: str | None = Field(None, description="SQL expression aggregated per period")
+    stat: Stat
+    q: float | None = Field(None, gt=0, lt=1, description="Quantile for stat: quantile")
+    per: str | None = Field(None, description="Field counted distinct (stat: per, churn)")
+    target: Target | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> KpiDef:
+        if self.stat in NEEDS_MEASURE and not self.measure:
+            raise ValueError(f"stat {self.stat.value!r} needs a 'measure' (an SQL expression)")
+        if self.stat in NEEDS_TIME and not self.time:
+            raise ValueError(f"stat {self.stat.value!r} needs a 'time' field")
+        if self.stat is Stat.QUANTILE and self.q is None:
+            raise ValueError("stat 'quantile' needs 'q', e.g. q: 0.95")
+        if self.stat in (Stat.PER, Stat.CHURN) and not self.per:
+            raise ValueError(f"stat {self.stat.value!r} needs 'per', e.g. per: customer_id")
+        return self
+
+    @property
+    def row_level(self) -> bool:
+        return self.stat in ROW_LEVEL
+
+
+class _Builtins(StrictModel):
+    kpis: dict[str, KpiDef]
+
+
+def builtin_kpis() -> dict[str, KpiDef]:
+    """The KPIs shipped with Workbench (``workbench/kpi/kpis.yaml``)."""
+    path = Path(str(resources.files("workbench.kpi") / "kpis.yaml"))
+    doc = read_yaml(path, what="KPI definitions")
+    doc.data = {"kpis": doc.data}
+    return dict(parse_model(_Builtins, doc, what="KPI definitions").kpis)
+
+
+def registry(custom: dict[str, KpiDef] | None = None) -> dict[str, KpiDef]:
+    """Built-in KPIs, then the project's (which may override a built-in of the same id)."""
+    return {**builtin_kpis(), **(custom or {})}

@@ -1,0 +1,101 @@
+"""Reporting periods: grains, labels such as ``2026-09``, and parsing them back.
+
+A period is half-open, ``[start, end)`` in UTC. Labels: day ``2026-09-30``, week
+``2026-W40`` (ISO weeks, starting Monday), month ``2026-09``, quarter ``2026-Q3``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from dateutil.relativedelta import relativedelta
+
+from workbench.errors import ConfigError
+
+Grain = Literal["day", "week", "month", "quarter"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter")
+
+_PATTERNS: list[tuple[Grain, re.Pattern[str]]] = [
+    ("day", re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
+    ("week", re.compile(r"^(\d{4})-W(\d{2})$")),
+    ("month", re.compile(r"^(\d{4})-(\d{2})$")),
+    ("quarter", re.compile(r"^(\d{4})-Q([1-4])$")),
+]
+
+
+def step(grain: Grain, n: int = 1) -> relativedelta:
+    """The length of ``n`` periods of ``grain``."""
+    return {
+        "day": relativedelta(days=n),
+        "week": relativedelta(weeks=n),
+        "month": relativedelta(months=n),
+        "quarter": relativedelta(months=3 * n),
+    }[grain]
+
+
+def label(start: date | datetime, grain: Grain) -> str:
+    """The label of the period starting at ``start``."""
+    d = start.date() if isinstance(start, datetime) else start
+    if grain == "day":
+        return d.isoformat()
+    if grain == "week":
+        year, week, _ = d.isocalendar()
+        return f"{year}-W{week:02d}"
+    if grain == "month":
+        return f"{d.year}-{d.month:02d}"
+    return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+
+
+def parse(text: str, grain: Grain | None = None) -> tuple[Grain, date]:
+    """Read a period label; returns its grain and first day.
+
+    Raises:
+        ConfigError: the label is not one of the four forms, or not of ``grain``.
+    """
+    for kind, pattern in _PATTERNS:
+        match = pattern.match(text.strip())
+        if not match:
+            continue
+        if grain is not None and kind != grain:
+            break
+        try:
+            return kind, _first_day(kind, [int(g) for g in match.groups()])
+        except ValueError:
+            break
+    raise ConfigError(
+        f"{text!r} is not a {grain or 'period'} label.",
+        where="--period",
+        fix="Write a month as 2026-09, a quarter as 2026-Q3, an ISO week as 2026-W39, "
+        "a day as 2026-09-30 (matching --grain when given).",
+    )
+
+
+def _first_day(grain: Grain, parts: list[int]) -> date:
+    if grain == "day":
+        return date(parts[0], parts[1], parts[2])
+    if grain == "week":
+        return date.fromisocalendar(parts[0], parts[1], 1)
+    if grain == "month":
+        return date(parts[0], parts[1], 1)
+    return date(parts[0], 3 * parts[1] - 2, 1)
+
+
+def bounds(text: str, grain: Grain | None = None) -> tuple[Grain, datetime, datetime]:
+    """The grain and UTC ``[start, end)`` of a period label (naive datetimes, meaning UTC)."""
+    kind, first = parse(text, grain)
+    start = datetime(first.year, first.month, first.day)
+    return kind, start, start + step(kind)
+
+
+def previous(text: str, grain: Grain | None = None) -> str:
+    """The label of the period before ``text`` (e.g. ``2026-08`` for ``2026-09``)."""
+    kind, first = parse(text, grain)
+    return label(first - step(kind), kind)
+
+
+def last_complete(today: date, grain: Grain = "month") -> str:
+    """The last period of ``grain`` that ended before ``today`` (for scheduled reports)."""
+    _, current = parse(label(today, grain), grain)
+    return label(current - timedelta(days=1), grain)

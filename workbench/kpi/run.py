@@ -1,0 +1,173 @@
+"""The KPI stage as the CLI, notebooks and pipeline call it: compute, baseline, compare.
+
+Each function reads the project's KPI settings (``kpi:`` in workbench.yaml), does its work
+through the modules of this package, stores the result in ``kpi.*`` with a run id, and
+returns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import polars as pl
+
+from workbench.config import Project
+from workbench.errors import ConfigError
+from workbench.kpi import history
+from workbench.kpi.baseline import baselines, default_window, signals
+from workbench.kpi.compute import KpiValues, compute
+from workbench.kpi.did import Windows, did
+from workbench.kpi.periods import Grain, step
+from workbench.kpi.targets import statuses
+from workbench.store import Store
+
+
+def measure(
+    project: Project,
+    store: Store,
+    *,
+    grain: Grain = "month",
+    segment: str | None = None,
+    on_kpi: Callable[[str], None] | None = None,
+) -> tuple[int, KpiValues]:
+    """Compute every KPI per period (and segment) and store the values as a new run."""
+    cfg = project.config.kpi
+    values = compute(
+        store,
+        cfg.kpis(),
+        project.dictionary,
+        grain=grain,
+        segment=segment,
+        gross_margin=cfg.gross_margin,
+        on_kpi=on_kpi,
+    )
+    run_id = history.record(store, values, config_sha256=project.config_sha256)
+    return run_id, values
+
+
+@dataclass
+class BaselineResult:
+    """Baseline levels, later signals and target status, stored under ``run_id``."""
+
+    run_id: int
+    start: datetime
+    end: datetime
+    levels: pl.DataFrame
+    signals: pl.DataFrame
+    targets: pl.DataFrame
+    notes: list[str]
+
+
+_BASELINE_DDL = (
+    "CREATE TABLE IF NOT EXISTS kpi.baselines (run_id BIGINT, kpi VARCHAR, segment_by VARCHAR, "
+    "segment VARCHAR, window_start TIMESTAMP, window_end TIMESTAMP, level DOUBLE, "
+    "ci_low DOUBLE, ci_high DOUBLE, basis VARCHAR, size BIGINT, periods BIGINT, "
+    "centre DOUBLE, lcl DOUBLE, ucl DOUBLE)",
+    "CREATE TABLE IF NOT EXISTS kpi.signals (run_id BIGINT, kpi VARCHAR, segment VARCHAR, "
+    "period VARCHAR, period_start TIMESTAMP, value DOUBLE, lcl DOUBLE, ucl DOUBLE, "
+    "rules VARCHAR, shift BOOLEAN)",
+    "CREATE TABLE IF NOT EXISTS kpi.targets (run_id BIGINT, kpi VARCHAR, period VARCHAR, "
+    "baseline DOUBLE, value DOUBLE, target DOUBLE, deadline VARCHAR, status VARCHAR)",
+)
+
+
+def baseline(
+    project: Project,
+    store: Store,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    segment: str | None = None,
+    period: str | None = None,
+) -> BaselineResult:
+    """Baselines over the window before launch (or ``[start, end)``), XmR signals of the
+    periods after it, and target status for ``period`` (default: the latest)."""
+    cfg = project.config.kpi
+    run_id, values = measure(project, store, segment=segment)
+    if start is None or end is None:
+        start, end = default_window(values.frame, cfg.launch_date, cfg.baseline_months)
+    levels = baselines(
+        store,
+        cfg.kpis(),
+        values.frame,
+        start,
+        end,
+        segment=segment,
+        n_samples=cfg.bootstrap_samples,
+        seed=cfg.seed,
+    )
+    shifts = signals(values.frame, levels)
+    targets = statuses(cfg.kpis(), levels, values.frame, period, cfg.launch_date)
+    with store.transaction():
+        for ddl in _BASELINE_DDL:
+            store.execute(ddl)
+        for name, frame in (("baselines", levels), ("signals", shifts), ("targets", targets)):
+            _append(store, name, frame.with_columns(pl.lit(run_id).alias("run_id")))
+    return BaselineResult(run_id, start, end, levels, shifts, targets, values.notes)
+
+
+@dataclass
+class Comparison:
+    """Canary vs control for every KPI, and the DiD replicates behind the intervals."""
+
+    run_id: int
+    windows: Windows
+    table: pl.DataFrame
+    draws: dict[str, np.ndarray]
+    notes: list[str]
+
+
+def compare(project: Project, store: Store, *, until: datetime | None = None) -> Comparison:
+    """Difference-in-differences of every KPI around the launch (``kpi.did``)."""
+    cfg = project.config.kpi
+    if cfg.launch_date is None:
+        raise ConfigError(
+            "Canary vs control needs the launch date.",
+            where="workbench.yaml, key kpi.launch_date",
+            fix="Set kpi.launch_date (e.g. 2026-05-01) and, if the rollout field is not "
+            "'segment' with values canary/control, kpi.treatment.",
+        )
+    column = cfg.treatment.column
+    run_id, values = measure(project, store, segment=column)
+    launch = datetime(cfg.launch_date.year, cfg.launch_date.month, cfg.launch_date.day)
+    if until is None:
+        last = values.frame["period_start"].max()
+        until = (last + step("month")) if isinstance(last, datetime) else launch
+    windows = Windows(launch - step("month", cfg.baseline_months), launch, until)
+    table, draws = did(
+        store,
+        cfg.kpis(),
+        values.frame,
+        windows,
+        treated=cfg.treatment.treated,
+        control=cfg.treatment.control,
+        column=column,
+        n_samples=cfg.bootstrap_samples,
+        seed=cfg.seed,
+    )
+    with store.transaction():
+        store.execute(
+            "CREATE TABLE IF NOT EXISTS kpi.did (run_id BIGINT, kpi VARCHAR, "
+            "treated_pre DOUBLE, treated_post DOUBLE, control_pre DOUBLE, control_post DOUBLE, "
+            "did DOUBLE, ci_low DOUBLE, ci_high DOUBLE, relative DOUBLE, p_opposite DOUBLE, "
+            "pre_slope DOUBLE, pre_t DOUBLE, parallel BOOLEAN)"
+        )
+        _append(store, "did", table.with_columns(pl.lit(run_id).alias("run_id")))
+    notes = list(values.notes)
+    if table.is_empty():
+        notes.append(
+            f"no KPI has data for both {cfg.treatment.treated!r} and {cfg.treatment.control!r} "
+            f"in {column!r} before and after the launch"
+        )
+    return Comparison(run_id, windows, table, draws, notes)
+
+
+def _append(store: Store, name: str, frame: pl.DataFrame) -> None:
+    store.con.register("kpi_frame", frame)
+    try:
+        store.execute(f"INSERT INTO kpi.{name} BY NAME SELECT * FROM kpi_frame")
+    finally:
+        store.con.unregister("kpi_frame")

@@ -1,0 +1,124 @@
+"""What a KPI's level over a window rests on, and its bootstrap replicates.
+
+A :class:`Sample` is one KPI over a set of periods for one segment. Three kinds:
+
+``rows``     medians, quantiles and means: the level is the statistic of every qualifying
+             row of the window pooled, resampled by rows;
+``rate``     shares (rate, churn, missing mandatory): successes / rows over the window,
+             resampled binomially;
+``periods``  per-period quantities (counts, sums, per-account values, ltv, duplicate rate):
+             the level is the mean of the window's period values, resampled by periods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from workbench.kpi import bootstrap, sql
+from workbench.kpi.definitions import KpiDef, Stat
+from workbench.store import Store
+
+RATES = frozenset({Stat.RATE, Stat.CHURN, Stat.MISSING_MANDATORY})
+ROWS = frozenset({Stat.MEDIAN, Stat.QUANTILE, Stat.MEAN})
+Kind = Literal["rows", "rate", "periods"]
+
+
+def kind_of(kpi: KpiDef) -> Kind:
+    """How a KPI's window level is formed (see the module docstring)."""
+    if kpi.stat in ROWS:
+        return "rows"
+    return "rate" if kpi.stat in RATES else "periods"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The data behind one KPI level: rows, a share, or period values."""
+
+    kind: Kind
+    stat: Stat
+    values: np.ndarray
+    successes: int = 0
+    n: int = 0
+    q: float = 0.5
+
+    @property
+    def size(self) -> int:
+        """Rows (rows, rate) or periods (periods) behind the level."""
+        return self.n if self.kind == "rate" else int(self.values.size)
+
+    def level(self) -> float:
+        """The KPI's value over the whole sample."""
+        if self.size == 0:
+            return float("nan")
+        if self.kind == "rate":
+            return self.successes / self.n
+        if self.kind == "periods" or self.stat is Stat.MEAN:
+            return float(self.values.mean())
+        return bootstrap.quantile_cont(self.values, self.q)
+
+    def replicates(self, samples: int, rng: np.random.Generator) -> np.ndarray:
+        """Bootstrap replicates of :meth:`level`."""
+        if self.kind == "rate":
+            return bootstrap.rate_replicates(self.successes, self.n, samples, rng)
+        if self.kind == "periods" or self.stat is Stat.MEAN:
+            return bootstrap.mean_replicates(self.values, samples, rng)
+        return bootstrap.quantile_replicates(self.values, self.q, samples, rng)
+
+
+def samples(
+    store: Store,
+    kpi: KpiDef,
+    values: pl.DataFrame,
+    start: datetime,
+    end: datetime,
+    segment: str | None = None,
+) -> dict[str, Sample]:
+    """One sample per segment value (and ``all``) of a KPI over periods in ``[start, end)``.
+
+    Args:
+        values: the KPI's values from :func:`workbench.kpi.compute.compute` (any segment
+            breakdown that includes ``segment``).
+        segment: the field the values are broken down by, or None for ``all`` only.
+    """
+    kind = kind_of(kpi)
+    window = values.filter((pl.col("period_start") >= start) & (pl.col("period_start") < end))
+    if kind == "rows":
+        return _row_samples(store, kpi, start, end, segment)
+    out = {}
+    for (seg,), part in window.group_by("segment"):
+        if kind == "rate":
+            n = int(part["n"].sum())
+            successes = round(float((part["value"] * part["n"]).sum()))
+            out[str(seg)] = Sample(kind, kpi.stat, np.empty(0), successes, n)
+        else:
+            ordered = part.sort("period_start")["value"].to_numpy()
+            out[str(seg)] = Sample(kind, kpi.stat, ordered)
+    return out
+
+
+def _row_samples(
+    store: Store, kpi: KpiDef, start: datetime, end: datetime, segment: str | None
+) -> dict[str, Sample]:
+    if not store.table_exists("core", kpi.object):
+        return {}
+    column = sql.segment_column(segment)
+    if column is not None and column not in store.columns("core", kpi.object):
+        column = None
+    rows = store.frame(
+        f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
+            FROM ({sql.rows_sql(kpi, column)})
+            WHERE period >= $start AND period < $end AND m IS NOT NULL""",
+        {"grain": "day", "start": start, "end": end},
+    )
+    q = 0.5 if kpi.stat is Stat.MEDIAN else float(kpi.q or 0.5)
+    out = {sql.ALL: Sample("rows", kpi.stat, rows["m"].to_numpy(), q=q)}
+    if column is not None:
+        for (seg,), part in rows.group_by("seg"):
+            name = sql.NO_VALUE if seg is None else str(seg)
+            out[name] = Sample("rows", kpi.stat, part["m"].to_numpy(), q=q)
+    return out

@@ -1,0 +1,1 @@
+"""ROI: what the integration cost and returned, from KPI changes priced by ``roi.yaml``."""

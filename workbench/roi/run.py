@@ -1,0 +1,262 @@
+"""The ROI stage: KPI changes from canary vs control, priced by ``roi.yaml``, over time.
+
+:func:`roi` runs the comparison (:func:`workbench.kpi.run.compare`), turns each value
+driver into money per month with its simulation draws, computes ROI, payback and NPV with
+intervals, and stores drivers, cash flows and the summary in ``roi.*`` under one run id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import polars as pl
+
+from workbench.config import Project
+from workbench.errors import ConfigError
+from workbench.kpi import bootstrap
+from workbench.kpi.definitions import KpiDef
+from workbench.kpi.run import Comparison, compare
+from workbench.roi import inputs
+from workbench.roi.config import (
+    ROI_FILE,
+    ChurnReduction,
+    ConversionUplift,
+    FailureReduction,
+    HoursSaved,
+    RoiConfig,
+    load_roi,
+)
+from workbench.roi.model import (
+    DriverValue,
+    benefit_matrix,
+    cash_flows,
+    outcome,
+    point_benefits,
+)
+from workbench.store import Store
+
+
+@dataclass
+class RoiResult:
+    """What the integration returned: summary, drivers, cash flows, the comparison used."""
+
+    run_id: int
+    summary: dict[str, float | None]
+    drivers: pl.DataFrame
+    flows: pl.DataFrame
+    comparison: Comparison
+
+
+def roi(project: Project, store: Store, config: RoiConfig | None = None) -> RoiResult:
+    """Compute and store the ROI of the integration (see :mod:`workbench.roi.model`)."""
+    cfg = config or load_roi(project.root)
+    kcfg = project.config.kpi
+    comparison = compare(project, store)
+    n = kcfg.bootstrap_samples
+    start, end = comparison.windows.pre_start, comparison.windows.launch
+    drivers = [
+        _driver(d, comparison, kcfg.kpis(), store, start, end, n, kcfg.seed, kcfg.gross_margin)
+        for d in cfg.value_drivers
+    ]
+    one_time = sum(c.amount for c in cfg.costs.one_time)
+    recurring = sum(c.amount_per_month for c in cfg.costs.recurring)
+    h, r = cfg.horizon_months, cfg.discount_rate
+    point = outcome(point_benefits(drivers, h), one_time, recurring, r)
+    sims = outcome(benefit_matrix(drivers, h, n), one_time, recurring, r)
+    flows = cash_flows(drivers, one_time, recurring, h, r)
+    summary = _summary(point, sims, one_time, recurring, h, r)
+    table = pl.DataFrame(
+        [
+            {
+                "driver": d.name,
+                "type": d.type,
+                "kpi": d.kpi,
+                "formula": d.formula,
+                "inputs": ", ".join(f"{k}={_fmt(v)}" for k, v in d.inputs.items()),
+                "monthly_value": d.monthly,
+                "monthly_low": float(np.percentile(d.draws, 2.5)),
+                "monthly_high": float(np.percentile(d.draws, 97.5)),
+                "ramp_months": d.ramp_months,
+            }
+            for d in drivers
+        ],
+        schema={
+            "driver": pl.String,
+            "type": pl.String,
+            "kpi": pl.String,
+            "formula": pl.String,
+            "inputs": pl.String,
+            "monthly_value": pl.Float64,
+            "monthly_low": pl.Float64,
+            "monthly_high": pl.Float64,
+            "ramp_months": pl.Int64,
+        },
+    )
+    run_id = _store(store, comparison.run_id, summary, table, flows)
+    return RoiResult(run_id, summary, table, flows, comparison)
+
+
+def _fmt(value: float | str) -> str:
+    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+
+
+def _summary(point, sims, one_time, recurring, horizon, rate) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
+    def pct(a: np.ndarray, q: float) -> float | None:
+        clean = a[np.isfinite(a)]
+        return float(np.percentile(clean, q)) if clean.size else None
+
+    paid = np.isfinite(sims.payback)
+    return {
+        "horizon_months": float(horizon),
+        "discount_rate": rate,
+        "one_time_costs": one_time,
+        "recurring_costs_per_month": recurring,
+        "costs": point.costs,
+        "benefits": float(point.benefits[0]),
+        "roi": float(point.roi[0]),
+        "roi_low": pct(sims.roi, 2.5),
+        "roi_high": pct(sims.roi, 97.5),
+        "p_roi_positive": float(np.mean(sims.roi > 0)),
+        "npv": float(point.npv[0]),
+        "npv_low": pct(sims.npv, 2.5),
+        "npv_high": pct(sims.npv, 97.5),
+        "payback_month": None if np.isnan(point.payback[0]) else float(point.payback[0]),
+        "payback_low": pct(sims.payback[paid], 2.5) if paid.any() else None,
+        "payback_high": pct(sims.payback[paid], 97.5) if paid.any() else None,
+        "p_payback": float(np.mean(paid)),
+    }
+
+
+def _improvement(
+    comparison: Comparison, kpis: dict[str, KpiDef], kpi: str, n: int
+) -> tuple[float, np.ndarray]:
+    """The KPI's DiD turned so that positive = better, with its replicates."""
+    row = comparison.table.filter(pl.col("kpi") == kpi)
+    if row.is_empty():
+        raise ConfigError(
+            f"The ROI driver needs the canary-vs-control change of {kpi!r}, which has no data "
+            "in both groups before and after the launch.",
+            where=f"{ROI_FILE}, value_drivers (kpi: {kpi})",
+            fix="Check kpi.launch_date and kpi.treatment in workbench.yaml, or drop the driver.",
+        )
+    sign = -1.0 if kpis[kpi].direction == "down" else 1.0
+    return sign * float(row["did"][0]), sign * comparison.draws[kpi][:n]
+
+
+def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverValue:  # type: ignore[no-untyped-def]
+    rng = bootstrap.rng_for(seed, "roi", d.name)
+    if isinstance(d, HoursSaved):
+        draws = (
+            rng.uniform(d.hours_range[0], d.hours_range[1], n)
+            if d.hours_range
+            else np.full(n, d.hours_per_month)
+        ) * d.hourly_rate
+        return DriverValue(
+            d.name,
+            d.type,
+            d.hours_per_month * d.hourly_rate,
+            draws,
+            d.ramp_months,
+            None,
+            {"hours_per_month": d.hours_per_month, "hourly_rate": d.hourly_rate},
+            "hours_per_month x hourly_rate",
+        )
+    if d.kpi not in kpis:
+        raise ConfigError(
+            f"Unknown KPI {d.kpi!r} in the ROI driver {d.name!r}.",
+            where=f"{ROI_FILE}, value_drivers",
+            fix="Use an id of `workbench kpi list`.",
+        )
+    delta, deltas = _improvement(comparison, kpis, d.kpi, n)
+    if isinstance(d, ConversionUplift):
+        leads = (
+            d.leads_per_month
+            if d.leads_per_month != "auto"
+            else inputs.monthly_count(store, "leads", "created_at", start, end)
+        )
+        value = (
+            d.won_deal_value
+            if d.won_deal_value != "auto"
+            else inputs.won_deal_value(store, start, end)
+        )
+        factor = float(leads) * float(value) * d.win_rate
+        ins = {
+            "uplift": delta,
+            "leads_per_month": float(leads),
+            "won_deal_value": float(value),
+            "win_rate": d.win_rate,
+        }
+        formula = "uplift x leads_per_month x won_deal_value x win_rate"
+    elif isinstance(d, ChurnReduction):
+        customers = (
+            d.customers if d.customers != "auto" else inputs.active_customers(store, start, end)
+        )
+        arpa = d.arpa if d.arpa != "auto" else _baseline_level(comparison, "arpa")
+        m = d.margin or margin
+        factor = float(customers) * float(arpa) * m
+        ins = {
+            "churn_reduction": delta,
+            "customers": float(customers),
+            "arpa": float(arpa),
+            "margin": m,
+        }
+        formula = "churn_reduction x customers x arpa x margin"
+    else:
+        assert isinstance(d, FailureReduction)
+        events = (
+            d.events_per_month
+            if d.events_per_month != "auto"
+            else inputs.monthly_count(store, "sync_events", "occurred_at", start, end)
+        )
+        factor = float(events) * d.cost_per_failure
+        ins = {
+            "failure_rate_reduction": delta,
+            "events_per_month": float(events),
+            "cost_per_failure": d.cost_per_failure,
+        }
+        formula = "failure_rate_reduction x events_per_month x cost_per_failure"
+    return DriverValue(
+        d.name, d.type, delta * factor, deltas * factor, d.ramp_months, d.kpi, ins, formula
+    )
+
+
+def _baseline_level(comparison: Comparison, kpi: str) -> float:
+    row = comparison.table.filter(pl.col("kpi") == kpi)
+    if row.is_empty():
+        return 0.0
+    return float((row["treated_pre"][0] + row["control_pre"][0]) / 2)
+
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS roi.runs (run_id BIGINT, computed_at TIMESTAMPTZ, "
+    "kpi_run_id BIGINT, metric VARCHAR, value DOUBLE)",
+    "CREATE TABLE IF NOT EXISTS roi.drivers (run_id BIGINT, driver VARCHAR, type VARCHAR, "
+    "kpi VARCHAR, formula VARCHAR, inputs VARCHAR, monthly_value DOUBLE, monthly_low DOUBLE, "
+    "monthly_high DOUBLE, ramp_months BIGINT)",
+    "CREATE TABLE IF NOT EXISTS roi.cash_flows (run_id BIGINT, month BIGINT, benefit DOUBLE, "
+    "cost DOUBLE, net DOUBLE, cumulative DOUBLE, discounted DOUBLE)",
+)
+
+
+def _store(
+    store: Store, kpi_run: int, summary: dict, drivers: pl.DataFrame, flows: pl.DataFrame
+) -> int:
+    with store.transaction():
+        for ddl in _DDL:
+            store.execute(ddl)
+        run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM roi.runs"))
+        now = datetime.now(UTC)
+        for metric, value in summary.items():
+            store.execute(
+                "INSERT INTO roi.runs VALUES ($r, $t, $k, $m, $v)",
+                {"r": run_id, "t": now, "k": kpi_run, "m": metric, "v": value},
+            )
+        for name, frame in (("drivers", drivers), ("cash_flows", flows)):
+            store.con.register("roi_frame", frame.with_columns(pl.lit(run_id).alias("run_id")))
+            try:
+                store.execute(f"INSERT INTO roi.{name} BY NAME SELECT * FROM roi_frame")
+            finally:
+                store.con.unregister("roi_frame")
+    return run_id
