@@ -1,0 +1,129 @@
+"""The statistics under baselines and DiD, checked against direct computations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pytest
+
+from workbench.errors import ConfigError
+from workbench.kpi import bootstrap, control, periods
+from workbench.kpi.definitions import KpiDef, Target
+from workbench.kpi.did import trend_check
+from workbench.kpi.targets import status
+
+
+def naive_replicates(x: np.ndarray, stat, samples: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.array([stat(x[rng.integers(0, x.size, x.size)]) for _ in range(samples)])
+
+
+@pytest.mark.parametrize("q", [0.5, 0.95, 0.3])
+def test_quantile_shortcut_has_the_distribution_of_resampling(q):
+    x = np.random.default_rng(1).lognormal(3, 0.9, 301)
+    fast = bootstrap.quantile_replicates(x, q, 6000, np.random.default_rng(2))
+    slow = naive_replicates(x, lambda s: np.quantile(s, q), 6000, 3)
+    spread = np.percentile(slow, 97.5) - np.percentile(slow, 2.5)
+    for p in (2.5, 25, 50, 75, 97.5):
+        assert abs(np.percentile(fast, p) - np.percentile(slow, p)) < 0.08 * spread, p
+
+
+def test_rate_and_mean_replicates_match_resampling():
+    flags = (np.random.default_rng(4).random(500) < 0.07).astype(float)
+    fast = bootstrap.rate_replicates(int(flags.sum()), flags.size, 6000, np.random.default_rng(5))
+    slow = naive_replicates(flags, np.mean, 6000, 6)
+    assert abs(fast.std() - slow.std()) < 0.1 * slow.std()
+    assert abs(fast.mean() - flags.mean()) < 0.1 * slow.std()
+    values = np.random.default_rng(7).gamma(2.0, 10.0, 200)
+    direct = bootstrap.mean_replicates(values, 3000, np.random.default_rng(8))
+    assert abs(direct.std() - values.std() / np.sqrt(values.size)) < 0.1 * direct.std()
+
+
+def test_replicates_are_reproducible_and_order_independent():
+    a = bootstrap.rng_for(42, "baseline", "arpa", "all").random(3)
+    bootstrap.rng_for(42, "baseline", "other").random(10)
+    b = bootstrap.rng_for(42, "baseline", "arpa", "all").random(3)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, bootstrap.rng_for(43, "baseline", "arpa", "all").random(3))
+
+
+def test_quantile_cont_is_the_interpolated_kind():
+    # positions (n-1)q: for [1, 2, 3, 10] and q=0.5 that is 1.5 -> 2.5; q=0.95 -> 2.85 -> 3+0.85*7
+    x = np.array([10.0, 1.0, 3.0, 2.0])
+    assert bootstrap.quantile_cont(x, 0.5) == pytest.approx(2.5)
+    assert bootstrap.quantile_cont(x, 0.95) == pytest.approx(3 + 0.85 * 7)
+
+
+def test_xmr_limits_and_rules():
+    base = [10.0, 12.0, 11.0, 13.0, 12.0, 14.0]
+    lim = control.limits(base)
+    assert lim is not None
+    mr = np.mean([2, 1, 2, 1, 2])
+    assert lim.centre == pytest.approx(12.0)
+    assert lim.upper == pytest.approx(12.0 + 2.66 * mr)
+    assert lim.lower == pytest.approx(12.0 - 2.66 * mr)
+    # a value outside; then 3 of 4 beyond 1.5 sigma; then a run of 8 above the centre
+    sigma = mr / 1.128
+    high = 12.0 + 1.6 * sigma
+    series = [*base, 30.0, 12.5, high, high, 11.0, high, 12.1, 12.2, 12.3, 12.4, 12.5, 12.6, 12.7]
+    rules = control.signals(series, lim)
+    assert rules[6] == ["outside"]
+    assert "3 of 4" in rules[9]
+    assert rules[5] == []
+    assert "run of 8" not in rules[-3]  # the 11.0 is still among the last 8
+    assert "run of 8" in rules[-1]
+    assert control.limits([5.0]) is None
+
+
+def test_parallel_trend_check():
+    slope, t, parallel = trend_check([1.0, 1.1, 0.9, 1.05, 0.95, 1.0])
+    assert parallel is True and abs(slope) < 0.05
+    slope, t, parallel = trend_check([0.0, 1.0, 2.1, 2.9, 4.0, 5.1])
+    assert parallel is False and slope == pytest.approx(1.0, abs=0.05) and t > 10
+    assert trend_check([1.0, 2.0]) == (None, None, None)
+
+
+def _kpi(direction: str) -> KpiDef:
+    return KpiDef(title="t", direction=direction, object="leads", time="created_at",
+                  measure="1", stat="median")  # fmt: skip
+
+
+def test_target_status():
+    launch = date(2026, 5, 1)
+    down = _kpi("down")
+    rel = Target(change=-0.3, within_days=92)  # 2026-08-01
+    # target 14; halfway (mid-June) the straight path is at 17
+    assert status(down, rel, 20.0, 13.0, datetime(2026, 6, 1), launch)[:2] == ("met", 14.0)
+    assert status(down, rel, 20.0, 16.0, datetime(2026, 6, 16), launch)[0] == "on track"
+    assert status(down, rel, 20.0, 18.5, datetime(2026, 6, 16), launch)[0] == "off track"
+    assert status(down, rel, 20.0, 15.0, datetime(2026, 9, 1), launch)[0] == "off track"
+    up = _kpi("up")
+    absolute = Target(value=0.15)
+    assert status(up, absolute, 0.12, 0.16, datetime(2026, 9, 1), launch)[0] == "met"
+    assert status(up, absolute, 0.12, 0.13, datetime(2026, 9, 1), launch)[0] == "on track"
+    assert status(up, absolute, 0.12, 0.11, datetime(2026, 9, 1), launch)[0] == "off track"
+
+
+def test_period_labels_round_trip():
+    assert periods.parse("2026-09") == ("month", date(2026, 9, 1))
+    assert periods.parse("2026-Q3") == ("quarter", date(2026, 7, 1))
+    assert periods.parse("2026-W01") == ("week", date(2025, 12, 29))
+    assert periods.bounds("2026-12")[1:] == (datetime(2026, 12, 1), datetime(2027, 1, 1))
+    assert periods.label(datetime(2026, 9, 30, 23), "quarter") == "2026-Q3"
+    assert periods.label(date(2026, 1, 1), "week") == "2026-W01"
+    assert periods.previous("2026-01") == "2025-12"
+    assert periods.last_complete(date(2026, 11, 27)) == "2026-10"
+    with pytest.raises(ConfigError, match="not a month label"):
+        periods.parse("2026-9", "month")
+    with pytest.raises(ConfigError):
+        periods.parse("2026-13")
+
+
+def test_kpi_definition_errors_name_what_is_missing():
+    with pytest.raises(ValueError, match="needs 'q'"):
+        KpiDef(title="x", direction="up", object="leads", time="t", measure="m", stat="quantile")
+    with pytest.raises(ValueError, match="needs a 'measure'"):
+        KpiDef(title="x", direction="up", object="leads", time="t", stat="median")
+    with pytest.raises(ValueError, match="exactly one"):
+        Target(value=1.0, change=0.1)

@@ -1,0 +1,63 @@
+"""ROI arithmetic against numbers worked out by hand, and roi.yaml validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.errors import ConfigError
+from workbench.roi.config import load_roi
+from workbench.roi.model import DriverValue, cash_flows, outcome, point_benefits, ramp
+
+
+def test_roi_payback_and_npv_by_hand() -> None:
+    # 1000 up front, 100 a month, 300 a month of benefit, 12 months, 12% a year
+    drivers = [DriverValue("hours", "hours_saved", 300.0, np.full(5, 300.0))]
+    result = outcome(point_benefits(drivers, 12), 1000.0, 100.0, 0.12)
+    assert result.costs == 2200.0
+    assert result.benefits[0] == 3600.0
+    assert result.roi[0] == pytest.approx((3600 - 2200) / 2200)
+    # net 200 a month pays the 1000 back in month 5
+    assert result.payback[0] == 5
+    npv = -1000 + sum(200 / 1.12 ** (m / 12) for m in range(1, 13))
+    assert result.npv[0] == pytest.approx(npv)
+    flows = cash_flows(drivers, 1000.0, 100.0, 12, 0.12)
+    assert flows["cumulative"].to_list()[:6] == [-1000, -800, -600, -400, -200, 0]
+    assert flows["discounted"].sum() == pytest.approx(npv)
+
+
+def test_no_payback_within_the_horizon_and_ramp() -> None:
+    drivers = [DriverValue("small", "hours_saved", 50.0, np.full(3, 50.0), ramp_months=4)]
+    assert ramp(6, 4).tolist() == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    result = outcome(point_benefits(drivers, 6), 5000.0, 10.0, 0.0)
+    assert np.isnan(result.payback[0])
+    assert result.benefits[0] == pytest.approx(50 * (0.25 + 0.5 + 0.75 + 3))
+    assert result.npv[0] == pytest.approx(result.benefits[0] - 5000 - 60)
+
+
+def test_draws_give_one_outcome_each() -> None:
+    draws = np.array([0.0, 100.0, 400.0])
+    drivers = [DriverValue("d", "hours_saved", 100.0, draws)]
+    from workbench.roi.model import benefit_matrix
+
+    result = outcome(benefit_matrix(drivers, 10, 3), 500.0, 0.0, 0.0)
+    assert result.roi.tolist() == pytest.approx([-1.0, 1.0, 7.0])
+    assert np.isnan(result.payback[0]) and result.payback[1] == 5 and result.payback[2] == 2
+
+
+def test_roi_yaml_errors_name_the_line(tmp_path: Path) -> None:
+    (tmp_path / "roi.yaml").write_text(
+        "horizon_months: 24\n"
+        "value_drivers:\n"
+        "  - {name: x, type: hours_saved, hours_per_month: 10}\n"
+        "  - {name: y, type: teleport}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_roi(tmp_path)
+    text = err.value.message
+    assert "roi.yaml" in text and "line 3" in text and "hourly_rate" in text
+    (tmp_path / "roi.yaml").unlink()
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_roi(tmp_path)
