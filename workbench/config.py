@@ -281,6 +281,20 @@ class ProjectConfig(StrictModel):
     kpi: KpiConfig = Field(default_factory=lambda: KpiConfig())
     sources: dict[str, Source] = Field(default_factory=dict)
 
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_name(cls, value: str) -> str:
+        from workbench.store import SCHEMAS
+
+        stem = Path(value).stem
+        if stem.lower() in SCHEMAS:
+            raise ValueError(
+                f"the warehouse file may not be named {stem!r} (DuckDB names the database "
+                f"after the file, which would clash with the schema {stem!r}); "
+                "use e.g. data/warehouse.duckdb"
+            )
+        return value
+
     @field_validator("sources")
     @classmethod
     def _source_names(cls, value: dict[str, Source]) -> dict[str, Source]:

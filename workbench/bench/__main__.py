@@ -21,6 +21,10 @@ def main() -> None:
         "--contacts", type=int, default=1_000_000, help="contact records of the resolution demo"
     )
     parser.add_argument("--skip-resolve", action="store_true", help="leave out resolution")
+    parser.add_argument(
+        "--kpi-rows", type=int, default=1_000_000, help="leads, tickets and sync events (KPIs)"
+    )
+    parser.add_argument("--skip-kpi", action="store_true", help="leave out the KPIs")
     parser.add_argument("--data", type=Path, default=Path("data/bench"))
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     args = parser.parse_args()
@@ -41,6 +45,20 @@ def main() -> None:
         ("ingest", plain, ours, ours.rows_per_s / plain.rows_per_s, "speed >= 0.8x"),
         ("validate", checks, pandera, pandera.seconds / checks.seconds, "time <= 1.5x"),
     ]
+    if not args.skip_kpi:
+        kpi_work = args.data / f"kpi_{args.kpi_rows}"
+        console.print(
+            f"KPIs: all KPIs over 12 months of {args.kpi_rows:,} leads, tickets and sync events "
+            f"({kpi_work}, prepared once)"
+        )
+        size = Path(str(args.kpi_rows))
+        if not (kpi_work / "warehouse.duckdb").exists():
+            run_case("prepare_kpis", size, kpi_work, repeat=1)
+        plain_kpi = run_case("plain_kpis", size, kpi_work, repeat=args.repeat)
+        ours_kpi = run_case("workbench_kpis", size, kpi_work, repeat=args.repeat)
+        rows.append(
+            ("kpis", plain_kpi, ours_kpi, ours_kpi.seconds / plain_kpi.seconds, "time <= 1.5x")
+        )
     if not args.skip_resolve:
         demo = args.data / f"resolve_{args.contacts}"
         console.print(f"Resolve: demo of {args.contacts:,} contacts in {demo} (prepared once)")

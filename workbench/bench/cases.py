@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from workbench.bench.data import CONTACTS_CONFIG
+from workbench.bench.kpi_cases import plain_kpis, prepare_kpis, workbench_kpis
 from workbench.standardize.rules import EMAIL_PATTERN
 
 
@@ -188,9 +189,13 @@ CASES = {
     "prepare_demo": prepare_demo,
     "splink_plain": splink_plain,
     "workbench_resolve": workbench_resolve,
+    "prepare_kpis": prepare_kpis,
+    "plain_kpis": plain_kpis,
+    "workbench_kpis": workbench_kpis,
 }
-KEEP_WORK = {"prepare_staged", "prepare_demo"}
-READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve"}
+KEEP_WORK = {"prepare_staged", "prepare_demo", "prepare_kpis"}
+READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve",
+              "plain_kpis", "workbench_kpis"}  # fmt: skip
 
 
 def main() -> None:

@@ -50,7 +50,12 @@ def _aggregate(kpi: KpiDef) -> str:
 
 
 def _grouped(rows_sql: str, aggregate: str, segmented: bool) -> str:
-    seg = "seg" if segmented else "NULL"
+    if not segmented:
+        return f"""
+WITH kpi_rows AS ({rows_sql})
+SELECT period, '{ALL}' AS segment, CAST({aggregate} AS DOUBLE) AS value, count(*) AS n
+FROM kpi_rows GROUP BY period
+"""
     return f"""
 WITH kpi_rows AS ({rows_sql})
 SELECT period,
@@ -58,9 +63,8 @@ SELECT period,
        END AS segment,
        CAST({aggregate} AS DOUBLE) AS value,
        count(*) AS n
-FROM (SELECT *, {seg} AS seg FROM kpi_rows)
+FROM kpi_rows
 GROUP BY GROUPING SETS ((period), (period, seg))
-HAVING {"TRUE" if segmented else "grouping(seg) = 1"}
 """
 
 
