@@ -779,7 +779,8 @@ def expected_kpis(
             e["duplicate_rate"][(p, s)] = (len(upto) - len(ents)) / len(upto)
 
     # every staged record (quarantined ones too), by its object's first required date or
-    # time stamp, else created_at; per segment only the objects that have the field
+    # time stamp, else created_at; per segment, the records of objects without that field
+    # count under "(none)" (so the segmented export's "all" equals the unsegmented one)
     staged: list[tuple[datetime | date, bool, dict, tuple[str, ...]]] = []
     staged += [(c["created_at"], False, c, ("region",)) for c in w.contacts]
     staged += [(x["created_at"], False, x, ("region", "segment")) for x in w.leads]
@@ -790,8 +791,8 @@ def expected_kpis(
     staged += [(r["month"], False, r, ()) for r in w.fx]
     by_period: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for at, missing, row, fields in staged:
-        if seg is None or seg in fields:
-            by_period[(month_of(at), "all" if seg is None else row[seg])].append(missing)
+        segment_value = "all" if seg is None else row[seg] if seg in fields else "(none)"
+        by_period[(month_of(at), segment_value)].append(missing)
     e["missing_mandatory_rate"] = {k: sum(v) / len(v) for k, v in by_period.items()}
     return e, money_tolerance
 

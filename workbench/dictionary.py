@@ -39,7 +39,7 @@ class FieldType(StrEnum):
             FieldType.DATE: "DATE",
             FieldType.TIMESTAMP: "TIMESTAMPTZ",
             FieldType.INTEGER: "BIGINT",
-            FieldType.DECIMAL: "DECIMAL(18,4)",
+            FieldType.DECIMAL: "DECIMAL(28,10)",
             FieldType.BOOLEAN: "BOOLEAN",
         }.get(self, "VARCHAR")
 

@@ -156,16 +156,15 @@ def _missing_mandatory(
     store: Store, kpi: KpiDef, dictionary: Dictionary, grain: Grain, segment: str | None
 ) -> tuple[pl.DataFrame | None, str | None]:
     names = dictionary.object_names if kpi.object == "all" else [kpi.object]
-    objects: dict[str, tuple[str | None, list[str]]] = {}
+    objects: dict[str, tuple[str | None, list[str], bool]] = {}
     column = sql.segment_column(segment)
     for name in names:
         if not store.table_exists("stg", name):
             continue
-        if column not in (None, "object") and column not in store.columns("stg", name):
-            continue
         spec = dictionary.object(name)
         time = kpi.time or time_field(dictionary, name)
-        objects[name] = (time, [n for n, f in spec.fields.items() if f.required])
+        has_column = column in (None, "object") or column in store.columns("stg", name)
+        objects[name] = (time, [n for n, f in spec.fields.items() if f.required], has_column)
     if not objects:
         return None, "nothing staged yet"
     query, params = sql.missing_mandatory_sql(objects, column)

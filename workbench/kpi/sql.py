@@ -153,17 +153,18 @@ FROM cumulative"""
 
 
 def missing_mandatory_sql(
-    objects: dict[str, tuple[str | None, list[str]]], segment: str | None
+    objects: dict[str, tuple[str | None, list[str], bool]], segment: str | None
 ) -> tuple[str, dict[str, str]]:
     """Share of staged records with at least one required field absent, per period.
 
-    ``objects`` maps each object to its time field and required fields. A required field is
+    ``objects`` maps each object to its time field, required fields and whether it has the
+    segment field (objects without it count in ``all`` and under ``(none)``). A required field is
     absent when it is NULL and the source did not hold an unreadable value for it (those
     are quarantined as unreadable, not missing). Segments: ``object``, ``source``,
     ``system``, or a field every object has. Returns the SQL and its parameters.
     """
     parts, params = [], {}
-    for i, (name, (time, required)) in enumerate(objects.items()):
+    for i, (name, (time, required, has_segment)) in enumerate(objects.items()):
         if time is None or not required:
             continue
         checks = []
@@ -175,7 +176,13 @@ def missing_mandatory_sql(
             )
         if segment == "object":
             params[f"o{i}"] = name
-        seg = f"$o{i}" if segment == "object" else quote_ident(segment) if segment else "NULL"
+        seg = (
+            f"$o{i}"
+            if segment == "object"
+            else quote_ident(segment)
+            if segment and has_segment
+            else "NULL"
+        )
         parts.append(
             f"SELECT date_trunc($grain, CAST({quote_ident(time)} AS TIMESTAMP)) AS period, "
             f"CAST({seg} AS VARCHAR) AS seg, ({' OR '.join(checks)}) AS m, NULL AS g "

@@ -93,7 +93,7 @@ def _money(
     month = pl.coalesce([pl.col(d).cast(pl.Date) for d in rate_date if d in frame.columns])
     table = rates if rates is not None else _empty_rates()
     converted = rules.to_base_currency(frame, name, currency, month, table, base)
-    out = frame.with_columns(converted.cast(pl.Decimal(18, 4)).alias(f"{name}_base"))
+    out = frame.with_columns(converted.cast(pl.Decimal(28, 10)).alias(f"{name}_base"))
     # Only a missing rate is this rule's problem: an unreadable date or a malformed
     # currency code is already reported by staging or validation.
     missing = (

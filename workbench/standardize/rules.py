@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import phonenumbers
 import polars as pl
 
@@ -84,6 +85,17 @@ def to_base_currency(
         how="left",
     ).sort("_i")
     rate = pl.when(pl.col("_currency") == base).then(pl.lit(1.0)).otherwise(pl.col("_rate"))
-    return joined.select(
-        (pl.col("_amount").cast(pl.Float64) * rate.cast(pl.Float64)).round(4).alias("base")
-    )["base"]
+    fx_values = joined.select(
+        "_i", pl.col("_amount").cast(pl.Float64), rate.cast(pl.Float64).alias("_r")
+    )
+    # Exact decimal arithmetic, rounded half away from zero to 4 places (cents and below):
+    # the float inputs hold decimals of at most 10 places, which the casts recover exactly.
+    con = duckdb.connect()
+    try:
+        converted = con.sql(
+            "SELECT CAST(round(CAST(_amount AS DECIMAL(28,10)) * CAST(_r AS DECIMAL(28,12)), 4) "
+            "AS DOUBLE) AS base FROM fx_values ORDER BY _i"
+        ).pl()
+    finally:
+        con.close()
+    return converted["base"]

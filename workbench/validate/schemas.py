@@ -30,7 +30,7 @@ POLARS_TYPES: dict[FieldType, Any] = {
     FieldType.DATE: pl.Date,
     FieldType.TIMESTAMP: pl.Datetime("us", "UTC"),
     FieldType.INTEGER: pl.Int64,
-    FieldType.DECIMAL: pl.Decimal(18, 4),
+    FieldType.DECIMAL: pl.Decimal(28, 10),
     FieldType.BOOLEAN: pl.Boolean,
 }
 PROBLEMS_CHECK = "readable (staging and standardization could read every value)"
