@@ -92,6 +92,7 @@ def to_base_currency(
     # the float inputs hold decimals of at most 10 places, which the casts recover exactly.
     con = duckdb.connect()
     try:
+        con.register("fx_values", fx_values)
         converted = con.sql(
             "SELECT CAST(round(CAST(_amount AS DECIMAL(28,10)) * CAST(_r AS DECIMAL(28,12)), 4) "
             "AS DOUBLE) AS base FROM fx_values ORDER BY _i"
