@@ -9,7 +9,10 @@ DEMO   ?= data/demo
 CONTACTS ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test lint format bench lab clean
+PERIOD ?= 2026-10
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help install browser demo test lint format bench lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,10 +27,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the package with its dependencies
 
-demo: $(STAMP)  ## generate the demo data set and run the whole pipeline on it
-	$(BIN)/workbench demo --project $(DEMO) --contacts $(CONTACTS)
+browser:  ## Debian's chromium for the report tests (apt, as root or with sudo)
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	} || { echo "Install Debian's chromium package (apt-get install chromium) for the report tests"; exit 1; }
 
-test: $(STAMP)  ## run the test suite
+demo: $(STAMP)  ## generate the demo data set, run the whole pipeline, render the five reports
+	$(BIN)/workbench demo --project $(DEMO) --contacts $(CONTACTS)
+	$(BIN)/workbench report all --period $(PERIOD) --project $(DEMO) --out reports
+
+test: $(STAMP) browser  ## run the test suite
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check, mypy

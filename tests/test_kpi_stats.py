@@ -85,8 +85,14 @@ def test_parallel_trend_check():
 
 
 def _kpi(direction: str) -> KpiDef:
-    return KpiDef(title="t", direction=direction, object="leads", time="created_at",
-                  measure="1", stat="median")  # fmt: skip
+    return KpiDef(
+        title="t",
+        direction=direction,
+        object="leads",
+        time="created_at",
+        measure="1",
+        stat="median",
+    )
 
 
 def test_target_status():

@@ -259,6 +259,18 @@ class KpiConfig(StrictModel):
         return merged
 
 
+class GovernanceConfig(StrictModel):
+    """Service levels of the integration, for the governance review's error budgets."""
+
+    sync_success_slo: float = Field(
+        0.98, gt=0, lt=1, description="Share of sync events that must succeed per month"
+    )
+    latency_slo_ms: float = Field(2500, gt=0, description="Latency a sync should stay under")
+    latency_slo_share: float = Field(
+        0.95, gt=0, lt=1, description="Share of successful syncs that must meet latency_slo_ms"
+    )
+
+
 class PrivacyConfig(StrictModel):
     """Who may see personal data unmasked."""
 
@@ -279,6 +291,7 @@ class ProjectConfig(StrictModel):
     resolve: ResolveConfig = Field(default_factory=lambda: ResolveConfig())
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
     kpi: KpiConfig = Field(default_factory=lambda: KpiConfig())
+    governance: GovernanceConfig = Field(default_factory=lambda: GovernanceConfig())
     sources: dict[str, Source] = Field(default_factory=dict)
 
     @field_validator("warehouse")

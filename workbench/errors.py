@@ -56,6 +56,12 @@ class ValidationFailed(WorkbenchError):
     exit_code = 5
 
 
+class ReportError(WorkbenchError):
+    """A report notebook failed; the last good report of that period is kept."""
+
+    exit_code = 6
+
+
 class WarehouseError(WorkbenchError):
     """The DuckDB warehouse cannot be opened or used (missing, locked, corrupt)."""
 

@@ -7,7 +7,13 @@ not at all. Fields with ``pii: none`` are shown as they are.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench.dictionary import FieldType, ObjectSpec
+from workbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from workbench.config import Project
 
 HIDDEN = "***"
 
@@ -46,3 +52,18 @@ def mask_record(record: dict, spec: ObjectSpec) -> dict:
     """A record (field -> value) with its PII fields masked."""
     rules = masker(spec)
     return {k: mask_value(v, *rules[k]) if k in rules else v for k, v in record.items()}
+
+
+def check_unmask(project: Project, unmask: bool) -> bool:
+    """Whether to mask PII; ``unmask`` is refused unless the project allows it.
+
+    Raises:
+        ConfigError: unmasking was asked for and ``privacy.allow_unmask`` is not set.
+    """
+    if unmask and not project.config.privacy.allow_unmask:
+        raise ConfigError(
+            "Showing personal data unmasked is not allowed in this project.",
+            where="workbench.yaml, key privacy.allow_unmask",
+            fix="Leave out --unmask, or set privacy.allow_unmask: true if you may see it.",
+        )
+    return not unmask

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from workbench.config import Project, load_project
 from workbench.errors import WorkbenchError
+from workbench.privacy import check_unmask as check_unmask
 from workbench.progress import console
 from workbench.store import Store, open_store
 
@@ -79,16 +80,3 @@ def _cell(value: object, digits: int) -> str:
 def print_error(err: WorkbenchError) -> None:
     console.print("[bold red]Error:[/] ", end="")
     console.print(err.message, highlight=False, markup=False, soft_wrap=True)
-
-
-def check_unmask(project: Project, unmask: bool) -> bool:
-    """Whether to mask PII; ``--unmask`` is refused unless the project allows it."""
-    if unmask and not project.config.privacy.allow_unmask:
-        from workbench.errors import ConfigError
-
-        raise ConfigError(
-            "Showing personal data unmasked is not allowed in this project.",
-            where="workbench.yaml, key privacy.allow_unmask",
-            fix="Leave out --unmask, or set privacy.allow_unmask: true if you may see it.",
-        )
-    return not unmask

@@ -32,8 +32,12 @@ def measure(
     grain: Grain = "month",
     segment: str | None = None,
     on_kpi: Callable[[str], None] | None = None,
+    record: bool = True,
 ) -> tuple[int, KpiValues]:
-    """Compute every KPI per period (and segment) and store the values as a new run."""
+    """Compute every KPI per period (and segment) and store the values as a new run.
+
+    With ``record=False`` nothing is written (a read-only store will do) and the run id is 0.
+    """
     cfg = project.config.kpi
     values = compute(
         store,
@@ -44,6 +48,8 @@ def measure(
         gross_margin=cfg.gross_margin,
         on_kpi=on_kpi,
     )
+    if not record:
+        return 0, values
     run_id = history.record(store, values, config_sha256=project.config_sha256)
     return run_id, values
 
@@ -59,6 +65,7 @@ class BaselineResult:
     signals: pl.DataFrame
     targets: pl.DataFrame
     notes: list[str]
+    values: KpiValues
 
 
 _BASELINE_DDL = (
@@ -82,11 +89,12 @@ def baseline(
     end: datetime | None = None,
     segment: str | None = None,
     period: str | None = None,
+    record: bool = True,
 ) -> BaselineResult:
     """Baselines over the window before launch (or ``[start, end)``), XmR signals of the
     periods after it, and target status for ``period`` (default: the latest)."""
     cfg = project.config.kpi
-    run_id, values = measure(project, store, segment=segment)
+    run_id, values = measure(project, store, segment=segment, record=record)
     if start is None or end is None:
         start, end = default_window(values.frame, cfg.launch_date, cfg.baseline_months)
     levels = baselines(
@@ -101,12 +109,15 @@ def baseline(
     )
     shifts = signals(values.frame, levels)
     targets = statuses(cfg.kpis(), levels, values.frame, period, cfg.launch_date)
+    result = BaselineResult(run_id, start, end, levels, shifts, targets, values.notes, values)
+    if not record:
+        return result
     with store.transaction():
         for ddl in _BASELINE_DDL:
             store.execute(ddl)
         for name, frame in (("baselines", levels), ("signals", shifts), ("targets", targets)):
             _append(store, name, frame.with_columns(pl.lit(run_id).alias("run_id")))
-    return BaselineResult(run_id, start, end, levels, shifts, targets, values.notes)
+    return result
 
 
 @dataclass
@@ -118,9 +129,12 @@ class Comparison:
     table: pl.DataFrame
     draws: dict[str, np.ndarray]
     notes: list[str]
+    values: KpiValues
 
 
-def compare(project: Project, store: Store, *, until: datetime | None = None) -> Comparison:
+def compare(
+    project: Project, store: Store, *, until: datetime | None = None, record: bool = True
+) -> Comparison:
     """Difference-in-differences of every KPI around the launch (``kpi.did``)."""
     cfg = project.config.kpi
     if cfg.launch_date is None:
@@ -131,7 +145,7 @@ def compare(project: Project, store: Store, *, until: datetime | None = None) ->
             "'segment' with values canary/control, kpi.treatment.",
         )
     column = cfg.treatment.column
-    run_id, values = measure(project, store, segment=column)
+    run_id, values = measure(project, store, segment=column, record=record)
     launch = datetime(cfg.launch_date.year, cfg.launch_date.month, cfg.launch_date.day)
     if until is None:
         last = values.frame["period_start"].max()
@@ -148,6 +162,15 @@ def compare(project: Project, store: Store, *, until: datetime | None = None) ->
         n_samples=cfg.bootstrap_samples,
         seed=cfg.seed,
     )
+    notes = list(values.notes)
+    if table.is_empty():
+        notes.append(
+            f"no KPI has data for both {cfg.treatment.treated!r} and {cfg.treatment.control!r} "
+            f"in {column!r} before and after the launch"
+        )
+    result = Comparison(run_id, windows, table, draws, notes, values)
+    if not record:
+        return result
     with store.transaction():
         store.execute(
             "CREATE TABLE IF NOT EXISTS kpi.did (run_id BIGINT, kpi VARCHAR, "
@@ -156,13 +179,7 @@ def compare(project: Project, store: Store, *, until: datetime | None = None) ->
             "pre_slope DOUBLE, pre_t DOUBLE, parallel BOOLEAN)"
         )
         _append(store, "did", table.with_columns(pl.lit(run_id).alias("run_id")))
-    notes = list(values.notes)
-    if table.is_empty():
-        notes.append(
-            f"no KPI has data for both {cfg.treatment.treated!r} and {cfg.treatment.control!r} "
-            f"in {column!r} before and after the launch"
-        )
-    return Comparison(run_id, windows, table, draws, notes)
+    return result
 
 
 def _append(store: Store, name: str, frame: pl.DataFrame) -> None:

@@ -49,11 +49,16 @@ class RoiResult:
     comparison: Comparison
 
 
-def roi(project: Project, store: Store, config: RoiConfig | None = None) -> RoiResult:
-    """Compute and store the ROI of the integration (see :mod:`workbench.roi.model`)."""
+def roi(
+    project: Project, store: Store, config: RoiConfig | None = None, *, record: bool = True
+) -> RoiResult:
+    """Compute and store the ROI of the integration (see :mod:`workbench.roi.model`).
+
+    With ``record=False`` nothing is written (for reports on a read-only warehouse).
+    """
     cfg = config or load_roi(project.root)
     kcfg = project.config.kpi
-    comparison = compare(project, store)
+    comparison = compare(project, store, record=record)
     n = kcfg.bootstrap_samples
     start, end = comparison.windows.pre_start, comparison.windows.launch
     drivers = [
@@ -94,7 +99,7 @@ def roi(project: Project, store: Store, config: RoiConfig | None = None) -> RoiR
             "ramp_months": pl.Int64,
         },
     )
-    run_id = _store(store, comparison.run_id, summary, table, flows)
+    run_id = _store(store, comparison.run_id, summary, table, flows) if record else 0
     return RoiResult(run_id, summary, table, flows, comparison)
 
 

@@ -1,0 +1,158 @@
+"""The duplicates report: how many records are the same customer, where, and how sure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly.graph_objects as go
+import polars as pl
+
+from workbench.report.context import ReportContext
+from workbench.report.display import layout
+from workbench.resolve.evaluate import (
+    coverage,
+    duplicate_rates,
+    pairwise_scores,
+    threshold_sensitivity,
+)
+from workbench.resolve.explain import Explanation, explain
+from workbench.resolve.run import members_of
+
+OBJECT = "contacts"
+
+
+def rates(ctx: ReportContext) -> pl.DataFrame:
+    """Records, entities and duplicate rate per source and overall."""
+    return duplicate_rates(members_of(ctx.store, OBJECT))
+
+
+def rates_chart(ctx: ReportContext) -> go.Figure:
+    """Duplicate rate per source: (records - entities) / records."""
+    frame = rates(ctx)
+    fig = go.Figure(
+        go.Bar(
+            x=frame["source"],
+            y=frame["duplicate_rate"] * 100,
+            text=[f"{v:.1%}" for v in frame["duplicate_rate"]],
+        )
+    )
+    return layout(fig, "Duplicate rate by source", "source", "duplicate rate (%)")
+
+
+def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame:
+    """Share of each other system's records linked to a record of the anchor system."""
+    members = members_of(ctx.store, OBJECT)
+    systems = ctx.store.frame(
+        "SELECT DISTINCT _source AS source, _system AS system FROM core.contacts"
+    )
+    anchors = systems.filter(pl.col("system") == anchor)["source"].to_list()
+    return coverage(members, anchors)
+
+
+def cluster_sizes(ctx: ReportContext) -> go.Figure:
+    """How many entities have 1, 2, 3, ... records."""
+    sizes = (
+        members_of(ctx.store, OBJECT)
+        .group_by("entity_id")
+        .len()
+        .group_by("len")
+        .agg(pl.len().alias("entities"))
+        .sort("len")
+    )
+    fig = go.Figure(go.Bar(x=sizes["len"].cast(pl.String), y=sizes["entities"]))
+    fig.update_yaxes(type="log")
+    return layout(fig, "Cluster size distribution", "records per entity", "entities (log scale)")
+
+
+def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
+    """Records of the largest multi-system entities, personal data masked by default."""
+    top = ctx.store.frame(
+        """SELECT entity_id FROM id.members WHERE object = $o GROUP BY entity_id
+           HAVING count(DISTINCT source) > 1 ORDER BY count(*) DESC, entity_id LIMIT $n""",
+        {"o": OBJECT, "n": n},
+    )
+    rows = ctx.store.frame(
+        """SELECT m.entity_id, c._source AS source, c.record_id, c.first_name, c.last_name,
+                  c.email, c.phone, c.company_name, c.city
+           FROM id.members m JOIN core.contacts c
+             ON c._source = m.source AND c.record_id = m.record_id
+           WHERE m.object = $o AND list_contains($ids, m.entity_id)
+           ORDER BY m.entity_id, c._source, c.record_id""",
+        {"o": OBJECT, "ids": top["entity_id"].to_list()},
+    )
+    return ctx.mask(rows, OBJECT)
+
+
+def threshold_chart(ctx: ReportContext) -> go.Figure:
+    """Duplicate rate and entity count if the match threshold were elsewhere."""
+    members = members_of(ctx.store, OBJECT)
+    ids = (members["source"] + ":" + members["record_id"]).to_list()
+    pairs = ctx.store.frame(
+        "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $o",
+        {"o": OBJECT},
+    )
+    grid = threshold_sensitivity(ids, pairs, [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999])
+    fig = go.Figure(
+        go.Scatter(
+            x=grid["threshold"],
+            y=grid["duplicate_rate"] * 100,
+            mode="lines+markers",
+            name="duplicate rate",
+        )
+    )
+    fig.add_vline(
+        x=ctx.project.config.resolve.threshold,
+        line_dash="dash",
+        annotation_text="configured threshold",
+    )
+    return layout(fig, "Threshold sensitivity", "match probability threshold", "duplicate rate (%)")
+
+
+def waterfall(ctx: ReportContext) -> go.Figure | str:
+    """Match-weight waterfall of the most uncertain scored pair."""
+    pair = ctx.store.rows(
+        "SELECT unique_id_l, unique_id_r FROM id.pairs WHERE object = $o "
+        "ORDER BY abs(match_probability - 0.5), unique_id_l LIMIT 1",
+        {"o": OBJECT},
+    )
+    if not pair:
+        return "No scored pairs yet."
+    return waterfall_figure(explain(ctx.project, ctx.store, OBJECT, pair[0][0], pair[0][1]))
+
+
+def waterfall_figure(exp: Explanation) -> go.Figure:
+    """A plotly waterfall of one pair's match weights (record ids only, no personal data)."""
+    fig = go.Figure(
+        go.Waterfall(
+            x=[s.comparison for s in exp.steps] + ["total"],
+            y=[s.weight for s in exp.steps] + [0.0],
+            measure=["relative"] * len(exp.steps) + ["total"],
+            text=[s.level for s in exp.steps] + [f"p = {exp.match_probability:.3f}"],
+            hovertemplate="%{x}: %{y:.2f} bits<br>%{text}<extra></extra>",
+        )
+    )
+    return layout(
+        fig,
+        f"Why {exp.left} and {exp.right} score p = {exp.match_probability:.3f}",
+        "comparison",
+        "match weight (bits)",
+    )
+
+
+def accuracy(ctx: ReportContext) -> pl.DataFrame | str:
+    """Pairwise precision, recall and F1 against truth/contacts_truth.csv, where it exists."""
+    path = Path(ctx.project.root) / "truth" / "contacts_truth.csv"
+    if not path.exists():
+        return "No truth labels in this project: accuracy cannot be measured."
+    truth = pl.read_csv(path, schema_overrides={"record_id": pl.String})
+    if "injected_error" in truth.columns:
+        truth = truth.filter(pl.col("injected_error").fill_null("") != "duplicate_id")
+    truth = truth.with_columns((pl.col("source") + ":" + pl.col("record_id")).alias("unique_id"))
+    members = ctx.store.frame(
+        "SELECT unique_id, entity_id AS cluster_id FROM id.members WHERE object = $o",
+        {"o": OBJECT},
+    )
+    s = pairwise_scores(members, truth)
+    return pl.DataFrame(
+        {"records": [s.records], "precision": [s.precision], "recall": [s.recall], "f1": [s.f1]}
+    )

@@ -1,0 +1,84 @@
+"""``reports/index.html``: every report, its periods, status, run time, parameters, the
+data-quality status of what it read and what changed since its previous run."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from workbench.config import Project
+from workbench.store import open_store
+
+
+def write_index(project: Project, reports_dir: Path) -> Path:
+    """Write ``index.html`` into ``reports_dir`` from ``meta.report_runs``; returns its path."""
+    with open_store(project, read_only=True) as store:
+        rows = (
+            store.rows(
+                """SELECT report, period, status, started_at, seconds, parameters, masked,
+                          dq_status, changes, failed_cell, error, path
+                   FROM meta.report_runs
+                   QUALIFY row_number() OVER (PARTITION BY report, period
+                                              ORDER BY run_id DESC) = 1
+                   ORDER BY period DESC, report"""
+            )
+            if store.table_exists("meta", "report_runs")
+            else []
+        )
+    body = []
+    for (
+        report,
+        period,
+        status,
+        started,
+        seconds,
+        params,
+        masked,
+        dq,
+        changes,
+        cell,
+        err,
+        path,
+    ) in rows:
+        link = html.escape(report)
+        if path and Path(path).exists():
+            rel = os.path.relpath(path, reports_dir)
+            link = f"<a href='{html.escape(rel)}'>{html.escape(report)}</a>"
+        state = "ok" if status == "ok" else f"failed in cell {cell}: {err}"
+        body.append(
+            "<tr>"
+            + "".join(
+                f"<td>{c}</td>"
+                for c in (
+                    link,
+                    html.escape(period),
+                    html.escape(state),
+                    html.escape(f"{started:%Y-%m-%d %H:%M} UTC"),
+                    f"{seconds:.1f} s",
+                    html.escape(params),
+                    "masked" if masked else "<b>unmasked</b>",
+                    html.escape(dq or ""),
+                    html.escape(changes or ""),
+                )
+            )
+            + "</tr>"
+        )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Workbench reports</title>
+<style>
+body {{ font-family: Inter, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #e6e9ef; padding: 4px 8px; }}
+th {{ background: #f4f6f9; text-align: left; }}
+</style></head><body>
+<h1>Reports of {html.escape(project.config.name)}</h1>
+<table><thead><tr><th>report</th><th>period</th><th>status</th><th>run at</th>
+<th>run time</th><th>parameters</th><th>personal data</th><th>data quality of its input</th>
+<th>changed since the previous run</th></tr></thead>
+<tbody>{"".join(body) or "<tr><td colspan='9'>No reports yet.</td></tr>"}</tbody></table>
+</body></html>
+"""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    out = reports_dir / "index.html"
+    out.write_text(page, encoding="utf-8")
+    return out

@@ -1,0 +1,228 @@
+"""Run a report notebook with papermill and render it to offline HTML, all or nothing.
+
+``reports/NAME/PERIOD/NAME.ipynb`` and ``NAME.html`` appear only when the whole run
+succeeded: the run writes into a temporary folder beside them and moves it into place at
+the end. A failed run keeps the last good report, records which cell failed, and raises
+:class:`~workbench.errors.ReportError`. Every run is recorded in ``meta.report_runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+from nbconvert import HTMLExporter
+
+import workbench
+from workbench.config import Project
+from workbench.errors import ConfigError, ReportError
+from workbench.kpi import periods
+from workbench.store import open_store
+
+REPORTS = ("data_quality", "duplicates", "kpi_baseline", "roi", "governance_review")
+TEMPLATES = Path(__file__).parent / "templates"
+RUNS_DDL = """CREATE TABLE IF NOT EXISTS meta.report_runs (
+    run_id BIGINT, report VARCHAR, period VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
+    seconds DOUBLE, parameters VARCHAR, masked BOOLEAN, dq_status VARCHAR,
+    fingerprint VARCHAR, changes VARCHAR, failed_cell INTEGER, error VARCHAR, path VARCHAR)"""
+
+
+def notebooks_dir() -> Path:
+    """The folder of the report notebooks (``notebooks/`` beside the package)."""
+    return Path(workbench.__file__).resolve().parent.parent / "notebooks"
+
+
+@dataclass
+class ReportRun:
+    """One execution of one report for one period."""
+
+    report: str
+    period: str
+    status: str
+    seconds: float
+    html: Path | None
+    parameters: dict[str, Any]
+    dq_status: str = ""
+    changes: list[str] = field(default_factory=list)
+    failed_cell: int | None = None
+    error: str | None = None
+
+
+def check_name(name: str) -> str:
+    if name not in REPORTS:
+        raise ConfigError(
+            f"There is no report named {name!r}.",
+            where="workbench report NAME",
+            fix=f"Use one of: {', '.join(REPORTS)}, or 'all'.",
+        )
+    return name
+
+
+def parse_params(pairs: list[str], notebook: Path) -> dict[str, Any]:
+    """``key=value`` pairs checked against the notebook's parameters cell (values as JSON
+    where they parse, else text)."""
+    known = pm.inspect_notebook(str(notebook))
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in known:
+            raise ConfigError(
+                f"Unknown report parameter {pair!r}.",
+                where="-p KEY=VALUE",
+                fix=f"{notebook.stem} takes: {', '.join(known)} (e.g. -p unmask=true).",
+            )
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def run_report(
+    project: Project,
+    name: str,
+    period: str,
+    *,
+    params: dict[str, Any] | None = None,
+    reports_dir: Path | None = None,
+) -> ReportRun:
+    """Execute and render one report for ``period``; see the module docstring."""
+    check_name(name)
+    periods.parse(period)
+    source = notebooks_dir() / f"{name}.ipynb"
+    if not source.exists():
+        raise ConfigError(
+            f"The report notebook {source} is missing.",
+            where=str(source),
+            fix="Restore notebooks/ from the repository.",
+        )
+    root = reports_dir or project.root / "reports"
+    final = root / name / period
+    tmp = root / f".tmp-{name}-{period}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    parameters = {"project": str(project.root), "period": period, "unmask": False, **(params or {})}
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    run = ReportRun(name, period, "ok", 0.0, final / f"{name}.html", parameters)
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(tmp / f"{name}.ipynb"),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(notebooks_dir()),
+        )
+        (tmp / f"{name}.html").write_text(render_html(tmp / f"{name}.ipynb"), encoding="utf-8")
+        _replace(tmp, final)
+    except pm.PapermillExecutionError as exc:
+        run.status, run.html = "failed", None
+        run.failed_cell, run.error = exc.exec_count, f"{exc.ename}: {exc.evalue}"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        run.seconds = time.perf_counter() - clock
+    _record(project, run, started)
+    if run.status == "failed":
+        kept = "the last good report is kept" if final.exists() else "no earlier report exists"
+        raise ReportError(
+            f"Report {name} for {period} failed in cell {run.failed_cell}: {run.error}",
+            where=str(source),
+            fix=f"Fix the cause and run it again ({kept}); `--debug` is not needed, the "
+            "failing cell is named above.",
+        )
+    return run
+
+
+def render_html(notebook: Path) -> str:
+    """Offline HTML of an executed notebook: code hidden, plotly embedded, no CDN."""
+    exporter = HTMLExporter(
+        template_name="workbench",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_filename(str(notebook))
+    return body
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    """Move the new report into place; the old one is removed only after that worked."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".old-{final.name}-{os.getpid()}")
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _record(project: Project, run: ReportRun, started: datetime) -> None:
+    with open_store(project) as store:
+        store.execute(RUNS_DDL)
+        state = _fingerprint(store)
+        previous = store.rows(
+            "SELECT fingerprint FROM meta.report_runs WHERE report = $r AND status = 'ok' "
+            "ORDER BY run_id DESC LIMIT 1",
+            {"r": run.report},
+        )
+        run.changes = _changes(json.loads(previous[0][0]) if previous else None, state)
+        run.dq_status = _dq_status(project, store)
+        store.execute(
+            "INSERT INTO meta.report_runs VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM "
+            "meta.report_runs), $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path)",
+            {
+                "r": run.report,
+                "p": run.period,
+                "s": run.status,
+                "t": started,
+                "sec": run.seconds,
+                "par": json.dumps(run.parameters, sort_keys=True),
+                "m": not run.parameters.get("unmask", False),
+                "dq": run.dq_status,
+                "fp": json.dumps(state, sort_keys=True),
+                "ch": "; ".join(run.changes),
+                "cell": run.failed_cell,
+                "err": run.error,
+                "path": str(run.html) if run.html else None,
+            },
+        )
+
+
+def _fingerprint(store: Any) -> dict[str, Any]:
+    """What the data a report reads looked like: newest load, validation and resolution."""
+
+    def newest(sql: str, schema: str, table: str) -> Any:
+        return store.scalar(sql) if store.table_exists(schema, table) else None
+
+    return {
+        "load": newest("SELECT max(load_id) FROM meta.loads", "meta", "loads"),
+        "validation": newest("SELECT max(run_id) FROM dq.metrics", "dq", "metrics"),
+        "resolution": newest("SELECT max(run_id) FROM id.runs", "id", "runs"),
+        "decisions": newest("SELECT count(*) FROM id.review_decisions", "id", "review_decisions"),
+    }
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    if before is None:
+        return ["first run of this report"]
+    out = [f"{k}: {before.get(k)} -> {v}" for k, v in after.items() if before.get(k) != v]
+    return out or ["no new data since the previous run"]
+
+
+def _dq_status(project: Project, store: Any) -> str:
+    from workbench.quality.gates import breaches
+    from workbench.quality.history import run_ids
+
+    runs = run_ids(store)
+    if not runs:
+        return "not validated"
+    found = breaches(project, store, runs[-1])
+    return f"validation run {runs[-1]}: " + (f"{len(found)} blocking breach(es)" if found else "ok")
