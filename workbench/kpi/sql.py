@@ -25,6 +25,15 @@ _STEP = {
 }
 
 
+def utc(column: str) -> str:
+    """A TIMESTAMPTZ or DATE column as a naive UTC TIMESTAMP.
+
+    ``make_timestamp(epoch_us(x))`` is exact and avoids the per-row time-zone conversion of
+    ``CAST(x AS TIMESTAMP)`` (ten times faster on a million rows).
+    """
+    return f"make_timestamp(epoch_us({column}))"
+
+
 def segment_column(name: str | None) -> str | None:
     """The column behind a segment name (``source`` is the lineage column ``_source``)."""
     return None if name is None else LINEAGE.get(name, name)
@@ -77,7 +86,7 @@ def rows_sql(kpi: KpiDef, segment: str | None) -> str:
     per = quote_ident(kpi.per) if kpi.per else "NULL"
     where = f"AND ({kpi.where})" if kpi.where else ""
     return f"""
-SELECT date_trunc($grain, CAST({time} AS TIMESTAMP)) AS period, {seg} AS seg,
+SELECT date_trunc($grain, {utc(time)}) AS period, {seg} AS seg,
        {measure} AS m, {per} AS g
 FROM {table("core", kpi.object)}
 WHERE {time} IS NOT NULL {where}"""
@@ -101,9 +110,9 @@ WITH active AS (
   SELECT g, period, max(seg) AS seg FROM ({rows})
   WHERE g IS NOT NULL GROUP BY g, period),
 periods AS (SELECT DISTINCT period FROM active)
-SELECT p.period, a.seg, NOT EXISTS (
-         SELECT 1 FROM active b WHERE b.g = a.g AND b.period = p.period) AS m, a.g
-FROM active a JOIN periods p ON p.period = a.period + {_STEP[grain]}"""
+SELECT p.period, a.seg, b.g IS NULL AS m, a.g
+FROM active a JOIN periods p ON p.period = a.period + {_STEP[grain]}
+LEFT JOIN active b ON b.g = a.g AND b.period = p.period"""
 
 
 def churn_sql(kpi: KpiDef, segment: str | None, grain: Grain) -> str:
@@ -127,7 +136,7 @@ def duplicate_rate_sql(kpi: KpiDef, segment: str | None) -> str:
     )
     return f"""
 WITH recs AS (
-  SELECT date_trunc($grain, CAST(c.{time} AS TIMESTAMP)) AS period, {seg} AS seg,
+  SELECT date_trunc($grain, {utc('c.' + time)}) AS period, {seg} AS seg,
          coalesce(m.entity_id, 'unresolved:' || c._source || ':' || c.record_id) AS entity
   FROM {table("core", kpi.object)} c
   LEFT JOIN id.members m
@@ -184,7 +193,7 @@ def missing_mandatory_sql(
             else "NULL"
         )
         parts.append(
-            f"SELECT date_trunc($grain, CAST({quote_ident(time)} AS TIMESTAMP)) AS period, "
+            f"SELECT date_trunc($grain, {utc(quote_ident(time))}) AS period, "
             f"CAST({seg} AS VARCHAR) AS seg, ({' OR '.join(checks)}) AS m, NULL AS g "
             f"FROM {table('stg', name)} WHERE {quote_ident(time)} IS NOT NULL"
         )

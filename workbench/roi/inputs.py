@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workbench.kpi.periods import step
+from workbench.kpi.sql import utc
 from workbench.store import Store, quote_ident, table
 
 
@@ -24,8 +25,8 @@ def monthly_count(store: Store, obj: str, time: str, start: datetime, end: datet
     if not store.table_exists("core", obj):
         return 0.0
     count = store.scalar(
-        f"SELECT count(*) FROM {table('core', obj)} WHERE CAST({quote_ident(time)} AS "
-        f"TIMESTAMP) >= $s AND CAST({quote_ident(time)} AS TIMESTAMP) < $e",
+        f"SELECT count(*) FROM {table('core', obj)} WHERE {utc(quote_ident(time))} >= $s "
+        f"AND {utc(quote_ident(time))} < $e",
         {"s": start, "e": end},
     )
     return float(count) / months_between(start, end)
@@ -37,7 +38,7 @@ def won_deal_value(store: Store, start: datetime, end: datetime) -> float:
         return 0.0
     value = store.scalar(
         "SELECT avg(amount_base) FROM core.deals WHERE status = 'won' "
-        "AND CAST(closed_at AS TIMESTAMP) >= $s AND CAST(closed_at AS TIMESTAMP) < $e",
+        f"AND {utc('closed_at')} >= $s AND {utc('closed_at')} < $e",
         {"s": start, "e": end},
     )
     return float(value or 0.0)
@@ -49,11 +50,11 @@ def active_customers(store: Store, start: datetime, end: datetime) -> float:
         return 0.0
     value = store.scalar(
         """SELECT avg(c) FROM (
-             SELECT date_trunc('month', CAST(invoice_date AS TIMESTAMP)) AS p,
+             SELECT date_trunc('month', invoice_date) AS p,
                     count(DISTINCT customer_id) AS c
              FROM core.invoices
              WHERE coalesce(status, '') <> 'void'
-               AND CAST(invoice_date AS TIMESTAMP) >= $s AND CAST(invoice_date AS TIMESTAMP) < $e
+               AND invoice_date >= CAST($s AS DATE) AND invoice_date < CAST($e AS DATE)
              GROUP BY p)""",
         {"s": start, "e": end},
     )
