@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +26,13 @@ class ReportContext:
     end: datetime
     masked: bool
     store: Store
+    _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def cached(self, key: str, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """``read()`` once per report run (several sections share e.g. the memberships)."""
+        if key not in self._cache:
+            self._cache[key] = read()
+        return self._cache[key]
 
     def mask(self, frame: pl.DataFrame, obj: str = "contacts") -> pl.DataFrame:
         """The frame with the PII columns of ``obj`` masked (unless the run is unmasked)."""

@@ -16,14 +16,23 @@ from workbench.resolve.evaluate import (
     threshold_sensitivity,
 )
 from workbench.resolve.explain import Explanation, explain
-from workbench.resolve.run import members_of
 
 OBJECT = "contacts"
 
 
+def _members(ctx: ReportContext) -> pl.DataFrame:
+    return ctx.cached(
+        "members",
+        lambda: ctx.store.frame(
+            "SELECT source, record_id, entity_id FROM id.members WHERE object = $o",
+            {"o": OBJECT},
+        ),
+    )
+
+
 def rates(ctx: ReportContext) -> pl.DataFrame:
     """Records, entities and duplicate rate per source and overall."""
-    return duplicate_rates(members_of(ctx.store, OBJECT))
+    return duplicate_rates(_members(ctx))
 
 
 def rates_chart(ctx: ReportContext) -> go.Figure:
@@ -41,7 +50,7 @@ def rates_chart(ctx: ReportContext) -> go.Figure:
 
 def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame:
     """Share of each other system's records linked to a record of the anchor system."""
-    members = members_of(ctx.store, OBJECT)
+    members = _members(ctx)
     systems = ctx.store.frame(
         "SELECT DISTINCT _source AS source, _system AS system FROM core.contacts"
     )
@@ -52,7 +61,7 @@ def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame:
 def cluster_sizes(ctx: ReportContext) -> go.Figure:
     """How many entities have 1, 2, 3, ... records."""
     sizes = (
-        members_of(ctx.store, OBJECT)
+        _members(ctx)
         .group_by("entity_id")
         .len()
         .group_by("len")
@@ -85,7 +94,7 @@ def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
 
 def threshold_chart(ctx: ReportContext) -> go.Figure:
     """Duplicate rate and entity count if the match threshold were elsewhere."""
-    members = members_of(ctx.store, OBJECT)
+    members = _members(ctx)
     ids = (members["source"] + ":" + members["record_id"]).to_list()
     pairs = ctx.store.frame(
         "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $o",
@@ -108,8 +117,34 @@ def threshold_chart(ctx: ReportContext) -> go.Figure:
     return layout(fig, "Threshold sensitivity", "match probability threshold", "duplicate rate (%)")
 
 
+WATERFALL_MAX_RECORDS = 200_000  # above: scoring one pair costs seconds (term frequencies)
+
+
+def match_weight_chart(ctx: ReportContext) -> go.Figure:
+    """Distribution of the match weights of every scored pair, split at the threshold."""
+    frame = ctx.store.frame(
+        "SELECT match_weight, match_probability >= $t AS linked FROM id.pairs "
+        "WHERE object = $o",
+        {"o": OBJECT, "t": ctx.project.config.resolve.threshold},
+    )
+    fig = go.Figure()
+    for linked, name in ((True, "linked (at or above the threshold)"), (False, "not linked")):
+        part = frame.filter(pl.col("linked") == linked)
+        fig.add_histogram(x=part["match_weight"], name=name, nbinsx=60)
+    fig.update_layout(barmode="overlay")
+    fig.update_traces(opacity=0.75)
+    return layout(fig, "Match weights of the scored candidate pairs", "match weight (bits)",
+                  "pairs")
+
+
 def waterfall(ctx: ReportContext) -> go.Figure | str:
     """Match-weight waterfall of the most uncertain scored pair."""
+    records = len(_members(ctx))
+    if records > WATERFALL_MAX_RECORDS:
+        return (
+            f"With {records:,} records the waterfall of a pair is left to "
+            "`workbench explain LEFT RIGHT` (it needs the term frequencies of every record)."
+        )
     pair = ctx.store.rows(
         "SELECT unique_id_l, unique_id_r FROM id.pairs WHERE object = $o "
         "ORDER BY abs(match_probability - 0.5), unique_id_l LIMIT 1",

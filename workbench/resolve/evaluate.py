@@ -105,39 +105,42 @@ def threshold_sensitivity(
     """Entities and duplicate rate if records were linked at each threshold instead.
 
     ``pairs`` are the scored pairs (unique_id_l, unique_id_r, match_probability); reviewers'
-    decisions are not applied here.
+    decisions are not applied here. One pass: pairs are joined from the most to the least
+    probable, and the number of components is read off as each threshold is passed.
     """
-    rows = []
-    for threshold in thresholds:
-        kept = pairs.filter(pl.col("match_probability") >= threshold)
-        entities = _components(unique_ids, kept["unique_id_l"], kept["unique_id_r"])
-        rows.append(
-            {
-                "threshold": threshold,
-                "linked_pairs": kept.height,
-                "entities": entities,
-                "duplicate_rate": (len(unique_ids) - entities) / len(unique_ids)
-                if unique_ids
-                else 0.0,
-            }
-        )
-    return pl.DataFrame(rows)
+    codes = {uid: i for i, uid in enumerate(unique_ids)}
+    ordered = pairs.filter(
+        pl.col("unique_id_l").is_in(unique_ids) & pl.col("unique_id_r").is_in(unique_ids)
+    ).sort("match_probability", descending=True)
+    left = [codes[u] for u in ordered["unique_id_l"].to_list()]
+    right = [codes[u] for u in ordered["unique_id_r"].to_list()]
+    probability = ordered["match_probability"].to_list()
+    parent = list(range(len(unique_ids)))
 
-
-def _components(nodes: list[str], left: pl.Series, right: pl.Series) -> int:
-    """Number of connected components (union-find)."""
-    parent = {n: n for n in nodes}
-
-    def find(x: str) -> str:
+    def find(x: int) -> int:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    components = len(parent)
-    for a, b in zip(left.to_list(), right.to_list(), strict=True):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-            components -= 1
-    return components
+    components, i, results = len(unique_ids), 0, {}
+    for threshold in sorted(set(thresholds), reverse=True):
+        while i < len(left) and probability[i] >= threshold:
+            ra, rb = find(left[i]), find(right[i])
+            if ra != rb:
+                parent[ra] = rb
+                components -= 1
+            i += 1
+        results[threshold] = (i, components)
+    n = len(unique_ids)
+    return pl.DataFrame(
+        [
+            {
+                "threshold": t,
+                "linked_pairs": results[t][0],
+                "entities": results[t][1],
+                "duplicate_rate": (n - results[t][1]) / n if n else 0.0,
+            }
+            for t in thresholds
+        ]
+    )
