@@ -50,7 +50,14 @@ def report(
     from workbench.cli.common import check_unmask
     from workbench.kpi import periods
     from workbench.report.index import write_index
-    from workbench.report.runner import REPORTS, check_name, notebooks_dir, parse_params, run_report
+    from workbench.report.runner import (
+        REPORTS,
+        check_name,
+        notebooks_dir,
+        parse_params,
+        run_report,
+        shared_kernel,
+    )
 
     loaded = load_project(project)
     if period == "previous":
@@ -61,11 +68,13 @@ def report(
     check_unmask(loaded, bool(params.get("unmask")))
     root = (reports_dir or loaded.root / "reports").resolve()
     failures: list[ReportError] = []
-    with steps(f"Reports for {period}", len(names)) as step:
+    with steps(f"Reports for {period}", len(names)) as step, shared_kernel() as kernel:
         for each in names:
             step(each)
             try:
-                run = run_report(loaded, each, period, params=params, reports_dir=root)
+                run = run_report(
+                    loaded, each, period, params=params, reports_dir=root, kernel=kernel
+                )
                 out.print(f"{each}: {run.html} ({run.seconds:.1f} s; {'; '.join(run.changes)})")
             except ReportError as err:
                 failures.append(err)

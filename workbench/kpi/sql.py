@@ -136,7 +136,7 @@ def duplicate_rate_sql(kpi: KpiDef, segment: str | None) -> str:
     )
     return f"""
 WITH recs AS (
-  SELECT date_trunc($grain, {utc('c.' + time)}) AS period, {seg} AS seg,
+  SELECT date_trunc($grain, {utc("c." + time)}) AS period, {seg} AS seg,
          coalesce(m.entity_id, 'unresolved:' || c._source || ':' || c.record_id) AS entity
   FROM {table("core", kpi.object)} c
   LEFT JOIN id.members m

@@ -12,7 +12,8 @@ import polars as pl
 from workbench.config import Project, load_project
 from workbench.dictionary import FieldType
 from workbench.kpi import periods
-from workbench.privacy import mask_value, masker
+from workbench.privacy import check_unmask, mask_value, masker
+from workbench.report.display import reset
 from workbench.store import Store, open_store
 
 
@@ -50,13 +51,23 @@ def _masking(pii: str, kind: FieldType) -> Callable[[object], object]:
     return lambda value: mask_value(value, pii, kind)
 
 
+_OPEN: list[Store] = []
+
+
+def close_all() -> None:
+    """Close the warehouse connections of earlier reports run in this kernel (a read-only
+    connection would stop the runner from recording the run)."""
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def open_context(project: str | Path, period: str, *, unmask: bool = False) -> ReportContext:
     """Load the project and open its warehouse read-only for a report of ``period``."""
+    close_all()
     loaded = load_project(project)
-    if unmask:
-        from workbench.privacy import check_unmask
-
-        check_unmask(loaded, True)
+    check_unmask(loaded, unmask)
+    reset()
     _, start, end = periods.bounds(period)
     store = open_store(loaded, read_only=True)
+    _OPEN.append(store)
     return ReportContext(loaded, period, start, end, not unmask, store)

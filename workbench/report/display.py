@@ -31,6 +31,11 @@ pio.templates.default = "plotly_white+workbench"
 _state = {"plotly_js": False}
 
 
+def reset() -> None:
+    """A new report starts: its first figure embeds plotly.js again."""
+    _state["plotly_js"] = False
+
+
 def figure_html(fig: go.Figure) -> str:
     """The figure as an HTML fragment; the first one carries plotly.js itself."""
     first = not _state["plotly_js"]

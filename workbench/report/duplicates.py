@@ -123,8 +123,7 @@ WATERFALL_MAX_RECORDS = 200_000  # above: scoring one pair costs seconds (term f
 def match_weight_chart(ctx: ReportContext) -> go.Figure:
     """Distribution of the match weights of every scored pair, split at the threshold."""
     frame = ctx.store.frame(
-        "SELECT match_weight, match_probability >= $t AS linked FROM id.pairs "
-        "WHERE object = $o",
+        "SELECT match_weight, match_probability >= $t AS linked FROM id.pairs WHERE object = $o",
         {"o": OBJECT, "t": ctx.project.config.resolve.threshold},
     )
     fig = go.Figure()
@@ -133,8 +132,9 @@ def match_weight_chart(ctx: ReportContext) -> go.Figure:
         fig.add_histogram(x=part["match_weight"], name=name, nbinsx=60)
     fig.update_layout(barmode="overlay")
     fig.update_traces(opacity=0.75)
-    return layout(fig, "Match weights of the scored candidate pairs", "match weight (bits)",
-                  "pairs")
+    return layout(
+        fig, "Match weights of the scored candidate pairs", "match weight (bits)", "pairs"
+    )
 
 
 def waterfall(ctx: ReportContext) -> go.Figure | str:

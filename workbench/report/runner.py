@@ -12,12 +12,15 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import papermill as pm
+from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 
 import workbench
@@ -92,8 +95,13 @@ def run_report(
     *,
     params: dict[str, Any] | None = None,
     reports_dir: Path | None = None,
+    kernel: KernelManager | None = None,
 ) -> ReportRun:
-    """Execute and render one report for ``period``; see the module docstring."""
+    """Execute and render one report for ``period``; see the module docstring.
+
+    ``kernel``: a running kernel to execute in (see :func:`shared_kernel`), which saves the
+    kernel start and the imports when several reports of a period are rendered together.
+    """
     check_name(name)
     periods.parse(period)
     source = notebooks_dir() / f"{name}.ipynb"
@@ -120,14 +128,17 @@ def run_report(
             kernel_name="python3",
             progress_bar=False,
             cwd=str(notebooks_dir()),
+            **({"km": kernel} if kernel is not None else {}),
         )
         (tmp / f"{name}.html").write_text(render_html(tmp / f"{name}.ipynb"), encoding="utf-8")
         _replace(tmp, final)
     except pm.PapermillExecutionError as exc:
         run.status, run.html = "failed", None
-        run.failed_cell, run.error = exc.exec_count, f"{exc.ename}: {exc.evalue}"
+        run.failed_cell, run.error = exc.cell_index + 1, f"{exc.ename}: {exc.evalue}"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if kernel is not None:
+            _release(kernel)
         run.seconds = time.perf_counter() - clock
     _record(project, run, started)
     if run.status == "failed":
@@ -139,6 +150,33 @@ def run_report(
             "failing cell is named above.",
         )
     return run
+
+
+@contextmanager
+def shared_kernel() -> Iterator[KernelManager]:
+    """One Python kernel for several reports (each report's notebook starts from its own
+    parameters and context; the imports stay loaded)."""
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(notebooks_dir()))
+    try:
+        yield km
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def _release(kernel: KernelManager) -> None:
+    """Have a shared kernel close the warehouse the report opened."""
+    client = kernel.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive(
+            "from workbench.report.context import close_all; close_all()",
+            timeout=60,
+            output_hook=lambda msg: None,
+        )
+    finally:
+        client.stop_channels()
 
 
 def render_html(notebook: Path) -> str:
