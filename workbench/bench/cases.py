@@ -17,6 +17,7 @@ import polars as pl
 
 from workbench.bench.data import CONTACTS_CONFIG
 from workbench.bench.kpi_cases import plain_kpis, prepare_kpis, workbench_kpis
+from workbench.bench.report_cases import bare_papermill, workbench_reports
 from workbench.standardize.rules import EMAIL_PATTERN
 
 
@@ -192,10 +193,12 @@ CASES = {
     "prepare_kpis": prepare_kpis,
     "plain_kpis": plain_kpis,
     "workbench_kpis": workbench_kpis,
+    "bare_papermill": bare_papermill,
+    "workbench_reports": workbench_reports,
 }
 KEEP_WORK = {"prepare_staged", "prepare_demo", "prepare_kpis"}
 READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve",
-              "plain_kpis", "workbench_kpis"}  # fmt: skip
+              "plain_kpis", "workbench_kpis", "bare_papermill", "workbench_reports"}  # fmt: skip
 
 
 def main() -> None:

@@ -109,16 +109,22 @@ def _row_samples(
     column = sql.segment_column(segment)
     if column is not None and column not in store.columns("core", kpi.object):
         column = None
-    rows = store.frame(
+    rows = store.arrays(
         f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
             FROM ({sql.rows_sql(kpi, column)})
-            WHERE period >= $start AND period < $end AND m IS NOT NULL""",
+            WHERE period >= $start AND period < $end AND m IS NOT NULL
+            ORDER BY seg""",
         {"grain": "day", "start": start, "end": end},
     )
     q = 0.5 if kpi.stat is Stat.MEDIAN else float(kpi.q or 0.5)
-    out = {sql.ALL: Sample("rows", kpi.stat, rows["m"].to_numpy(), q=q)}
+    m = np.asarray(rows["m"], dtype=float)
+    out = {sql.ALL: Sample("rows", kpi.stat, m, q=q)}
     if column is not None:
-        for (seg,), part in rows.group_by("seg"):
-            name = sql.NO_VALUE if seg is None else str(seg)
-            out[name] = Sample("rows", kpi.stat, part["m"].to_numpy(), q=q)
+        seg = np.asarray(rows["seg"], dtype=object)
+        names, first = np.unique(seg.astype(str), return_index=True)
+        bounds = [*sorted(first), len(seg)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            value = seg[lo]
+            name = sql.NO_VALUE if value is None or value != value else str(value)
+            out[name] = Sample("rows", kpi.stat, m[lo:hi], q=q)
     return out

@@ -1,0 +1,70 @@
+"""Report benchmark: the five reports of a period on the 1M-contact demo, against a bare
+papermill run of a notebook with four DuckDB queries over the same data and two plotly
+charts (the floor any notebook report pays: kernel, imports, queries, charts, HTML)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+
+BARE_CELLS = [
+    'warehouse = "data/warehouse.duckdb"',
+    "import duckdb\nimport plotly.express as px\nfrom IPython.display import HTML, display\n"
+    "con = duckdb.connect(warehouse, read_only=True)",
+    "a = con.sql('SELECT _source, count(*) n FROM core.contacts GROUP BY 1').pl()\n"
+    "b = con.sql('SELECT country, count(*) n FROM core.contacts GROUP BY 1 ORDER BY 2 DESC "
+    "LIMIT 20').pl()\n"
+    "c = con.sql(\"SELECT date_trunc('month', created_at) m, count(*) n FROM core.contacts "
+    'GROUP BY 1 ORDER BY 1").pl()\n'
+    "d = con.sql('SELECT count(DISTINCT email_norm) FROM core.contacts').fetchall()",
+    "display(HTML(px.bar(a, x='_source', y='n').to_html(full_html=False, include_plotlyjs=True)))",
+    "display(HTML(px.line(c, x='m', y='n').to_html(full_html=False, include_plotlyjs=False)))",
+]
+
+
+def bare_papermill(size: Path, work: Path) -> tuple[float, int]:
+    """Plain papermill + nbconvert: four queries over the demo's contacts, two charts."""
+    import papermill as pm
+
+    from workbench.report.runner import render_html
+
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in BARE_CELLS])
+    book.cells[0].metadata["tags"] = ["parameters"]
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    source = work / "bench_bare.ipynb"
+    nbformat.write(book, source)
+    start = time.perf_counter()
+    pm.execute_notebook(
+        str(source),
+        str(work / "bench_bare.out.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(work),
+    )
+    (work / "bench_bare.html").write_text(render_html(work / "bench_bare.out.ipynb"))
+    return time.perf_counter() - start, 1
+
+
+def workbench_reports(size: Path, work: Path) -> tuple[float, int]:
+    """Workbench: `workbench report all` for the last month of the demo (five reports, one
+    kernel); the time per report is the total divided by five."""
+    from workbench.config import load_project
+    from workbench.report.runner import REPORTS, run_report, shared_kernel
+
+    project = load_project(work)
+    start = time.perf_counter()
+    seconds = {}
+    with shared_kernel() as kernel:
+        for name in REPORTS:
+            run = run_report(project, name, "2026-10", reports_dir=work / "reports", kernel=kernel)
+            seconds[name] = round(run.seconds, 2)
+    total = time.perf_counter() - start
+    (work / "reports" / "bench_seconds.json").write_text(json.dumps(seconds))
+    return total / len(REPORTS), len(REPORTS)
