@@ -13,6 +13,7 @@ A :class:`Sample` is one KPI over a set of periods for one segment. Three kinds:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import datetime
 from typing import Literal
 
@@ -121,9 +122,9 @@ def _row_samples(
     out = {sql.ALL: Sample("rows", kpi.stat, m, q=q)}
     if column is not None:
         seg = np.asarray(rows["seg"], dtype=object)
-        names, first = np.unique(seg.astype(str), return_index=True)
+        _, first = np.unique(seg.astype(str), return_index=True)
         bounds = [*sorted(first), len(seg)]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in pairwise(bounds):
             value = seg[lo]
             name = sql.NO_VALUE if value is None or value != value else str(value)
             out[name] = Sample("rows", kpi.stat, m[lo:hi], q=q)
