@@ -81,20 +81,16 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
             where=str(path),
             fix="Give the path of one export file; use a glob in the source's path for many.",
         )
-    size = path.stat().st_size
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        head = handle.read(SAMPLE_BYTES)
-        digest.update(head)
-        gzipped = head[:2] == GZIP_MAGIC
-        checker = _GzipCheck(head) if gzipped else None
-        blank = head.isspace() or not head
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            if checker:
-                checker.feed(chunk)
-            elif blank:
-                blank = chunk.isspace()
+    try:
+        size, digest, head, checker, blank = _read_through(path)
+    except OSError as exc:
+        raise IngestError(
+            f"{path.name} cannot be read: {exc.strerror or exc}.",
+            where=str(path),
+            fix="Check the file's permissions and that it is not being written; nothing was "
+            "loaded.",
+        ) from exc
+    gzipped = checker is not None
     if checker and not checker.complete():
         raise IngestError(
             f"{path.name} is a truncated or damaged gzip file: {checker.problem}.",
@@ -123,10 +119,28 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
         source=source_name,
         format=fmt,
         gzip=use_gzip,
-        sha256=digest.hexdigest(),
+        sha256=digest,
         size=size,
         encoding=check_sample(path, sample, fmt, source_name, source.options.encoding),
     )
+
+
+def _read_through(path: Path) -> tuple[int, str, bytes, _GzipCheck | None, bool]:
+    """Read the whole file once: size, checksum, first block, gzip check, only whitespace."""
+    size = path.stat().st_size
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+        digest.update(head)
+        checker = _GzipCheck(head) if head[:2] == GZIP_MAGIC else None
+        blank = head.isspace() or not head
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            if checker:
+                checker.feed(chunk)
+            elif blank:
+                blank = chunk.isspace()
+    return size, digest.hexdigest(), head, checker, blank
 
 
 class _GzipCheck:
