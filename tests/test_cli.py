@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,19 @@ def test_readme_documents_every_command():
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     for argv, _ in all_commands():
         assert f"workbench {' '.join(argv)}" in readme, f"README lacks `workbench {' '.join(argv)}`"
+
+
+def test_readme_documents_wait_on_every_command_that_writes():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    waiting = [
+        " ".join(argv)
+        for argv, callback in all_commands()
+        if "wait" in inspect.signature(callback).parameters
+    ]
+    assert sorted(waiting) == ["demo", "ingest", "resolve", "review decide", "validate"]
+    assert "--wait SECONDS" in readme
+    for name in waiting:
+        assert f"`{name}`" in readme, f"README does not say that {name} takes --wait"
 
 
 def test_top_level_help_lists_commands(capsys):

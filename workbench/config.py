@@ -88,6 +88,13 @@ class FieldMap(StrictModel):
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
 
+    @field_validator("from_")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
+            raise ValueError("a column name must be non-empty text without control characters")
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, data: Any) -> Any:

@@ -8,6 +8,7 @@ bring its own ``dictionary.yaml``. Everything that needs to know which fields an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -15,8 +16,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from workbench.errors import ConfigError
 from workbench.yamlconf import StrictModel, parse_model, read_yaml
 
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # object and field names name tables and columns
 DEFAULT_DICTIONARY = Path(str(resources.files("workbench") / "dictionary.yaml"))
 
 
@@ -105,6 +108,12 @@ class ObjectSpec(StrictModel):
     description: str = ""
     fields: dict[str, FieldSpec] = Field(min_length=1)
 
+    @field_validator("fields")
+    @classmethod
+    def _field_names(cls, value: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        _check_names(value, "field")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> ObjectSpec:
         if "record_id" not in self.fields:
@@ -137,6 +146,12 @@ class Dictionary(StrictModel):
 
     objects: dict[str, ObjectSpec] = Field(min_length=1)
 
+    @field_validator("objects")
+    @classmethod
+    def _object_names(cls, value: dict[str, ObjectSpec]) -> dict[str, ObjectSpec]:
+        _check_names(value, "object")
+        return value
+
     @model_validator(mode="after")
     def _references_exist(self) -> Dictionary:
         for obj, spec in self.objects.items():
@@ -154,7 +169,23 @@ class Dictionary(StrictModel):
         return list(self.objects)
 
     def object(self, name: str) -> ObjectSpec:
-        return self.objects[name]
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise ConfigError(
+                f"The data dictionary has no object named {name!r}.",
+                where="dictionary.yaml, key objects",
+                fix=f"Use one of: {', '.join(self.objects)}.",
+            ) from None
+
+
+def _check_names(names: Iterable[str], kind: str) -> None:
+    bad = [n for n in names if not NAME.match(n)]
+    if bad:
+        raise ValueError(
+            f"{kind} name(s) {', '.join(map(repr, bad))} must be lower-case letters, digits and "
+            "_, starting with a letter (they name warehouse tables and columns)"
+        )
 
 
 def load_dictionary(path: Path | None = None) -> Dictionary:

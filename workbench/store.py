@@ -12,6 +12,7 @@ their tables in a DuckDB schema named after the stage:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,8 @@ class Store:
         read_only: open without taking the writer lock.
         memory_limit: DuckDB memory limit such as ``"2GB"``.
         threads: DuckDB worker threads.
+        wait: seconds to wait for a warehouse another process holds (0: fail at once with
+            "the warehouse is in use by PID ...").
 
     Use as a context manager, or call :meth:`close`.
     """
@@ -59,6 +62,7 @@ class Store:
         read_only: bool = False,
         memory_limit: str | None = None,
         threads: int | None = None,
+        wait: float = 0,
     ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         if self.path is not None and not read_only:
@@ -69,10 +73,7 @@ class Store:
                 where=str(self.path),
                 fix="Load data first with `workbench ingest` (or `workbench demo`).",
             )
-        try:
-            self.con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise _open_error(Path(str(path)), exc) from exc
+        self.con = _connect(str(path), read_only, wait)
         self._depth = 0
         self.execute("SET TimeZone = 'UTC'")
         self.execute("SET enable_progress_bar = false")
@@ -173,15 +174,35 @@ class Store:
         ]
 
 
-def _open_error(path: Path, exc: Exception) -> WarehouseError:
+def _connect(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, retrying for up to ``wait`` seconds while another process
+    holds its lock (DuckDB allows one writer process, or any number of readers)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            locked = "lock" in str(exc).lower()
+            if not locked or time.monotonic() >= deadline:
+                raise _open_error(Path(path), exc, wait, can_wait=not read_only) from exc
+            time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
+
+
+def _open_error(
+    path: Path, exc: Exception, waited: float = 0, *, can_wait: bool = False
+) -> WarehouseError:
+    """``can_wait``: the command has a --wait option (the ones that write do)."""
     text = str(exc)
     if "lock" in text.lower():
         pid = _LOCK_PID.search(text)
         who = f"by PID {pid.group(1)}" if pid else "by another process"
+        after = f" (waited {waited:g} s)" if waited else ""
         return WarehouseError(
-            f"The warehouse is in use {who}.",
+            f"The warehouse is in use {who}{after}: another workbench command (or a notebook) "
+            "has it open.",
             where=str(path),
-            fix="Wait for the other workbench command to finish, then run this one again.",
+            fix="Wait for the other command to finish and run this one again"
+            + (", or pass --wait SECONDS to wait for it." if can_wait else "."),
         )
     return WarehouseError(
         f"The warehouse cannot be opened: {text.splitlines()[0]}",
@@ -190,12 +211,16 @@ def _open_error(path: Path, exc: Exception) -> WarehouseError:
     )
 
 
-def open_store(project: Any, *, read_only: bool = False) -> Store:
-    """Open the warehouse of a loaded project with its DuckDB settings."""
+def open_store(project: Any, *, read_only: bool = False, wait: float = 0) -> Store:
+    """Open the warehouse of a loaded project with its DuckDB settings.
+
+    ``wait``: seconds to wait for the warehouse while another process holds it.
+    """
     settings = project.config.duckdb
     return Store(
         project.warehouse_path,
         read_only=read_only,
         memory_limit=settings.memory_limit,
         threads=settings.threads,
+        wait=wait,
     )

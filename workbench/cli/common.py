@@ -38,13 +38,26 @@ UnmaskOpt = Annotated[
         "--unmask", help="Show personal data unmasked (needs privacy.allow_unmask: true)."
     ),
 ]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="If another command is using the warehouse, wait up to this long for it "
+        "instead of failing at once.",
+    ),
+]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.", dir_okay=False)]
 
 
-def project_and_store(project: Path, *, read_only: bool = False) -> tuple[Project, Store]:
-    """Load the project at ``project`` and open its warehouse."""
+def project_and_store(
+    project: Path, *, read_only: bool = False, wait: float = 0
+) -> tuple[Project, Store]:
+    """Load the project at ``project`` and open its warehouse (waiting ``wait`` seconds for
+    another process to release it)."""
     loaded = load_project(project)
-    return loaded, open_store(loaded, read_only=read_only)
+    return loaded, open_store(loaded, read_only=read_only, wait=wait)
 
 
 def export_frame(project: Path, read: Callable[[Store], pl.DataFrame], out_file: Path) -> None:

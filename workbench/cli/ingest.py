@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from workbench.cli.common import ProjectOpt, out, print_error
+from workbench.cli.common import ProjectOpt, WaitOpt, out, print_error
 from workbench.cli.quality import print_quality
 from workbench.cli.resolve import print_resolution
 from workbench.config import CONFIG_FILE, Project, load_project
@@ -49,6 +49,7 @@ def demo(
         int, typer.Option(min=200, max=5_000_000, help="Contact records to generate.")
     ] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    wait: WaitOpt = 0,
 ) -> None:
     """Create (or refresh) a demo project with generated exports, then run the pipeline."""
     from workbench.demo import STEPS, generate_demo
@@ -66,7 +67,7 @@ def demo(
         f"Demo exports: {contacts:,} contact records of {summary.people:,} people "
         f"in {project / 'exports'}; ground truth in {project / 'truth'}"
     )
-    run_and_report(load_project(project))
+    run_and_report(load_project(project), wait=wait)
 
 
 def ingest(
@@ -77,6 +78,7 @@ def ingest(
         list[str] | None, typer.Option("--source", "-s", help="Configured source name(s).")
     ] = None,
     project: ProjectOpt = Path("."),
+    wait: WaitOpt = 0,
 ) -> None:
     """Load the configured exports (or one FILE as --source) into the warehouse."""
     loaded = load_project(project)
@@ -85,7 +87,7 @@ def ingest(
             f"Which source is {file.name}?",
             fix=f"Add --source NAME; configured sources: {', '.join(loaded.config.sources)}.",
         )
-    with open_store(loaded) as store, steps("Loading exports", None) as step:
+    with open_store(loaded, wait=wait) as store, steps("Loading exports", None) as step:
         report = run_ingest(loaded, store, sources=source, file=file, on_file=step)
     print_loads(report)
     if report.failures:
@@ -115,9 +117,9 @@ def ledger(
     out.print(table)
 
 
-def run_and_report(project: Project) -> None:
+def run_and_report(project: Project, *, wait: float = 0) -> None:
     """Run the whole pipeline and print what each stage did."""
-    with open_store(project) as store, steps("Running pipeline", None) as step:
+    with open_store(project, wait=wait) as store, steps("Running pipeline", None) as step:
         result = run_pipeline(project, store, on_step=step)
     print_loads(result.ingest)
     print_quality(result.quality)

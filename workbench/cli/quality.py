@@ -13,6 +13,7 @@ from workbench.cli.common import (
     OutOpt,
     ProjectOpt,
     UnmaskOpt,
+    WaitOpt,
     check_unmask,
     export_frame,
     out,
@@ -40,12 +41,12 @@ quarantine_app = typer.Typer(help="Rows set aside by validation, and why.")
 export_app = typer.Typer(help="Write results as CSV files (formula-safe for spreadsheets).")
 
 
-def validate(project: ProjectOpt = Path(".")) -> None:
+def validate(project: ProjectOpt = Path("."), wait: WaitOpt = 0) -> None:
     """Standardize and validate the staged data; valid rows to core, the rest to quarantine.
 
     Exits non-zero (5) only when a blocking limit of `quality.blocking` is breached.
     """
-    loaded, store = project_and_store(project)
+    loaded, store = project_and_store(project, wait=wait)
     with store, steps("Validating", None) as step:
         result = run_quality(loaded, store, on_step=step)
     print_quality(result)

@@ -13,6 +13,7 @@ from workbench.cli.common import (
     OutOpt,
     ProjectOpt,
     UnmaskOpt,
+    WaitOpt,
     check_unmask,
     export_frame,
     out,
@@ -39,9 +40,10 @@ def resolve(
         bool,
         typer.Option(help="Score only new or changed records with the saved model."),
     ] = False,
+    wait: WaitOpt = 0,
 ) -> None:
     """Match records across and within systems into entities (Splink, from the dictionary)."""
-    loaded, store = project_and_store(project)
+    loaded, store = project_and_store(project, wait=wait)
     with store, steps("Resolving identities", None) as step:
         report = run_resolve(
             loaded, store, object_name=object, incremental=incremental, on_step=step
@@ -112,11 +114,12 @@ def decide(
     ] = None,
     project: ProjectOpt = Path("."),
     object: ObjectOpt = "contacts",
+    wait: WaitOpt = 0,
 ) -> None:
     """Record a decision on a pair; the next `workbench resolve` follows it."""
     import getpass
 
-    _, store = project_and_store(project)
+    _, store = project_and_store(project, wait=wait)
     with store:
         record_decision(
             store,

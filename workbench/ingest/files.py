@@ -11,6 +11,7 @@ from pathlib import Path
 
 from workbench.config import FORMATS, Project, Source
 from workbench.errors import IngestError
+from workbench.ingest.content import SAMPLE_BYTES, check_sample
 
 _EXTENSIONS = {
     ".csv": "csv",
@@ -29,13 +30,19 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 @dataclass(frozen=True)
 class ExportFile:
-    """One file about to be loaded."""
+    """One file about to be loaded.
+
+    ``encoding`` is the one its byte order mark declares (UTF-16), if it has one; it wins
+    over the source's configured encoding.
+    """
 
     path: Path
+    source: str
     format: str
     gzip: bool
     sha256: str
     size: int
+    encoding: str | None = None
 
 
 def source_files(project: Project, name: str) -> list[Path]:
@@ -74,38 +81,66 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
             where=str(path),
             fix="Give the path of one export file; use a glob in the source's path for many.",
         )
-    size = path.stat().st_size
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        head = handle.read(2)
-        digest.update(head)
-        gzipped = head == GZIP_MAGIC
-        checker = _GzipCheck(head) if gzipped else None
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-            if checker:
-                checker.feed(chunk)
+    try:
+        size, digest, head, checker, blank = _read_through(path)
+    except OSError as exc:
+        raise IngestError(
+            f"{path.name} cannot be read: {exc.strerror or exc}.",
+            where=str(path),
+            fix="Check the file's permissions and that it is not being written; nothing was "
+            "loaded.",
+        ) from exc
+    gzipped = checker is not None
     if checker and not checker.complete():
         raise IngestError(
             f"{path.name} is a truncated or damaged gzip file: {checker.problem}.",
             where=str(path),
             fix="Copy or export the file again; a partial file is not loaded.",
         )
-    if size == 0:
+    if size == 0 or (checker and not checker.sample):
         raise IngestError(
-            f"The file {path.name} is empty (0 bytes).",
+            f"The file {path.name} is empty ({'0 bytes' if size == 0 else 'no data inside'}).",
             where=str(path),
             fix="Export it again from the source system; nothing was loaded.",
         )
+    if checker.blank if checker else blank:
+        raise IngestError(
+            f"The file {path.name} holds only blank lines and spaces: no header, no rows.",
+            where=str(path),
+            fix="Export it again from the source system; nothing was loaded.",
+        )
+    fmt = file_format(path, source, source_name)
+    use_gzip = (
+        gzipped if source.options.compression == "auto" else source.options.compression == "gzip"
+    )
+    sample = checker.sample if checker and use_gzip else head
     return ExportFile(
         path=path,
-        format=file_format(path, source, source_name),
-        gzip=head == GZIP_MAGIC
-        if source.options.compression == "auto"
-        else source.options.compression == "gzip",
-        sha256=digest.hexdigest(),
+        source=source_name,
+        format=fmt,
+        gzip=use_gzip,
+        sha256=digest,
         size=size,
+        encoding=check_sample(path, sample, fmt, source_name, source.options.encoding),
     )
+
+
+def _read_through(path: Path) -> tuple[int, str, bytes, _GzipCheck | None, bool]:
+    """Read the whole file once: size, checksum, first block, gzip check, only whitespace."""
+    size = path.stat().st_size
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+        digest.update(head)
+        checker = _GzipCheck(head) if head[:2] == GZIP_MAGIC else None
+        blank = head.isspace() or not head
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            if checker:
+                checker.feed(chunk)
+            elif blank:
+                blank = chunk.isspace()
+    return size, digest.hexdigest(), head, checker, blank
 
 
 class _GzipCheck:
@@ -115,12 +150,18 @@ class _GzipCheck:
         self._inflate = zlib.decompressobj(wbits=31)
         self.problem = "it ends before its end-of-stream marker"
         self._broken = False
+        self.sample = b""  # the first decompressed bytes
+        self.blank = True  # nothing but whitespace so far
         self.feed(head)
 
     def feed(self, data: bytes) -> None:
         while data and not self._broken:
             try:
-                self._inflate.decompress(data, 1 << 16)
+                out = self._inflate.decompress(data, 1 << 16)
+                if len(self.sample) < SAMPLE_BYTES:
+                    self.sample += out[: SAMPLE_BYTES - len(self.sample)]
+                if self.blank and out:
+                    self.blank = out.isspace()
                 data = self._inflate.unconsumed_tail
                 if self._inflate.eof:  # a gzip file may hold several members
                     data = self._inflate.unused_data + data

@@ -4,6 +4,11 @@
 checksum and row counts; ``rows_read = rows_loaded + rows_rejected + rows_suppressed``.
 ``is_current`` marks the snapshot later stages read: in ``snapshot`` mode the newest load of
 the source, in ``append`` mode the newest load of each file name.
+
+``status`` is ``running`` while a load is under way (committed before its data, so that a
+killed process leaves a trace), then ``loaded`` or ``failed``; a ``running`` row found by
+the next writer (which holds the warehouse lock, so no load can still be running) becomes
+``interrupted``: none of that load's data was committed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from workbench.store import Store
+from workbench.store import Store, quote_ident
 
 DDL = (
     "CREATE SEQUENCE IF NOT EXISTS meta.load_id_seq START 1",
@@ -93,9 +98,30 @@ def find_unchanged(store: Store, source: str, sha256: str) -> int | None:
 
 def record_load(store: Store, **row: Any) -> None:
     """Insert a ledger row (columns named as in ``meta.loads``)."""
-    cols = ", ".join(row)
+    cols = ", ".join(quote_ident(k) for k in row)
     marks = ", ".join(f"${k}" for k in row)
     store.execute(f"INSERT INTO meta.loads ({cols}) VALUES ({marks})", row)
+
+
+def finish_load(store: Store, load_id: int, **values: Any) -> None:
+    """Complete a 'running' ledger row: its status, counts or error, and its end time."""
+    values["ended_at"] = datetime.now().astimezone()
+    sets = ", ".join(f"{quote_ident(k)} = ${k}" for k in values)
+    store.execute(
+        f"UPDATE meta.loads SET {sets} WHERE load_id = $load_id", {**values, "load_id": load_id}
+    )
+
+
+def mark_interrupted(store: Store) -> int:
+    """Mark loads left 'running' by a process that ended mid-load; returns how many."""
+    count = int(store.scalar("SELECT count(*) FROM meta.loads WHERE status = 'running'"))
+    if count:
+        store.execute(
+            "UPDATE meta.loads SET status = 'interrupted', error = $e WHERE status = 'running'",
+            {"e": "The load was interrupted (the process ended before it finished); none of "
+                  "its rows were kept. The file is loaded again by the next ingest."},
+        )  # fmt: skip
+    return count
 
 
 def make_current(store: Store, load_id: int, source: str, mode: str, file_name: str) -> None:

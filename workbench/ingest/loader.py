@@ -22,7 +22,8 @@ from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, describe_file, source_files
-from workbench.ingest.readers import LINEAGE, REJECTS_TABLE, Incoming, read_error, read_export
+from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
+from workbench.ingest.rejects import store_rejects
 from workbench.ingest.staging import mapping_fingerprint, prune_staging, restage_source
 from workbench.store import Store, quote_ident, table
 
@@ -77,6 +78,7 @@ def ingest(
     Failed files are reported in the result (and the ledger); the others still load.
     """
     ledger.ensure_ledger(store)
+    ledger.mark_interrupted(store)
     names = sources or list(project.config.sources)
     plan: list[tuple[str, Path]] = []
     if file is not None:
@@ -101,7 +103,12 @@ def ingest(
 
 
 def load_file(project: Project, store: Store, source_name: str, path: Path) -> LoadResult:
-    """Load one file as ``source_name``; never raises for bad input, returns 'failed'."""
+    """Load one file as ``source_name``; never raises for bad input, returns 'failed'.
+
+    The ledger row is committed as 'running' first and completed in the load's own
+    transaction, so a process killed mid-load leaves a 'running' row (and none of the
+    file's data); the next ingest marks it 'interrupted' and loads the file again.
+    """
     source = project.source(source_name)
     started = datetime.now().astimezone()
     try:
@@ -113,30 +120,24 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
     if previous is not None:
         return LoadResult(source_name, path, "unchanged", load_id=previous)
     load_id = ledger.next_load_id(store)
+    ledger.record_load(
+        store,
+        **_ledger_row(source_name, source, path, export, started),
+        load_id=load_id,
+        status="running",
+    )
 
     def attempt(collect_rejects: bool) -> tuple[int, int]:
         with store.transaction():
             counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
-            ledger.record_load(
+            ledger.finish_load(
                 store,
-                load_id=load_id,
-                source=source_name,
-                object=source.object,
-                system=source.system,
-                mode=source.mode,
-                file=str(path.resolve()),
-                file_name=path.name,
-                sha256=export.sha256,
-                bytes=export.size,
+                load_id,
+                status="loaded",
                 rows_read=counts[0] + counts[1],
                 rows_loaded=counts[0],
                 rows_rejected=counts[1],
                 rows_suppressed=0,
-                started_at=started,
-                ended_at=datetime.now().astimezone(),
-                status="loaded",
-                error=None,
-                is_current=False,
             )
             ledger.make_current(store, load_id, source_name, source.mode, path.name)
         return counts
@@ -144,13 +145,13 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
     try:
         try:
             counts = attempt(collect_rejects=False)
-        except duckdb.Error:
-            if export.format not in ("csv", "tsv"):
+        except (duckdb.Error, RetryWithRejects):
+            if export.format not in ("csv", "tsv", "ndjson"):
                 raise
             counts = attempt(collect_rejects=True)  # set unreadable rows aside, load the rest
-    except (WorkbenchError, duckdb.Error) as exc:
+    except (WorkbenchError, duckdb.Error, RetryWithRejects) as exc:
         error = exc if isinstance(exc, WorkbenchError) else read_error(export, exc)
-        _record_failure(store, source_name, source, path, export, started, error, load_id)
+        ledger.finish_load(store, load_id, status="failed", error=error.message)
         return LoadResult(source_name, path, "failed", load_id=load_id, error=error)
     return LoadResult(
         source_name,
@@ -161,6 +162,24 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
         rows_loaded=counts[0],
         rows_rejected=counts[1],
     )
+
+
+def _ledger_row(
+    name: str, source: Source, path: Path, export: ExportFile | None, started: datetime
+) -> dict[str, object]:
+    """The columns of a new ledger row that describe the file."""
+    return {
+        "source": name,
+        "object": source.object,
+        "system": source.system,
+        "mode": source.mode,
+        "file": str(path.resolve()),
+        "file_name": path.name,
+        "sha256": export.sha256 if export else None,
+        "bytes": export.size if export else None,
+        "started_at": started,
+        "is_current": False,
+    }
 
 
 def _load(
@@ -175,7 +194,7 @@ def _load(
     """Insert the file's rows and rejects; returns (rows loaded, rows rejected)."""
     incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
     try:
-        check_mapping(project, name, source, incoming.columns, export.path)
+        check_mapping(project, name, source, incoming.columns, export.path, incoming.duplicates)
         raw = table("raw", name)
         _ensure_raw_table(store, name, incoming.columns)
         params = dict(incoming.params, load_id=load_id, file=str(export.path))
@@ -188,98 +207,97 @@ def _load(
         loaded = int(
             store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id})
         )
-        rejected = (
-            _store_rejects(store, incoming, name, export, load_id)
-            if (incoming.has_rejects_table)
-            else 0
+        rejected = store_rejects(
+            store,
+            incoming.rejects() if incoming.rejects else [],
+            load_id=load_id,
+            source=name,
+            file=str(export.path),
+            raw=raw,
         )
     finally:
         incoming.close()
     return loaded, rejected
 
 
+REBUILD_AT = 32  # adding more new columns than this rebuilds the raw table in one go
+
+
 def _ensure_raw_table(store: Store, name: str, columns: list[str]) -> None:
-    """Create ``raw.<source>`` or add the columns a newer export brings (all text)."""
+    """Create ``raw.<source>`` or add the columns a newer export brings (all text).
+
+    One ALTER per column costs a few milliseconds each; an export thousands of columns
+    wide is instead copied into a new table that has them all.
+    """
     raw = table("raw", name)
+    lineage = "_load_id BIGINT NOT NULL, _source_file VARCHAR NOT NULL, _row_number BIGINT NOT NULL"
     if not store.table_exists("raw", name):
         cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
-        store.execute(
-            f"CREATE TABLE {raw} (_load_id BIGINT NOT NULL, _source_file VARCHAR NOT NULL, "
-            f"_row_number BIGINT NOT NULL, {cols})"
-        )
+        store.execute(f"CREATE TABLE {raw} ({lineage}, {cols})")
         return
-    existing = {c.lower() for c in store.columns("raw", name)}
-    for column in columns:
-        if column.lower() not in existing:  # DuckDB names are case-insensitive
+    existing = store.columns("raw", name)
+    known = {c.lower() for c in existing}
+    # DuckDB names are case-insensitive
+    missing = list({c.lower(): c for c in columns if c.lower() not in known}.values())
+    if len(missing) <= REBUILD_AT:
+        for column in missing:
             store.execute(f"ALTER TABLE {raw} ADD COLUMN {quote_ident(column)} VARCHAR")
-
-
-def _store_rejects(
-    store: Store, incoming: Incoming, name: str, export: ExportFile, load_id: int
-) -> int:
-    """Move the CSV parser's rejected rows to quarantine and fix up loaded row numbers.
-
-    DuckDB reports a rejected record by its line (header counted); loaded rows were numbered
-    without the rejected ones, so they are renumbered to their true record position.
-    """
-    rejects = f"temp.{quote_ident(REJECTS_TABLE)}"
-    exists = store.scalar(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = $n",
-        {"n": REJECTS_TABLE},
-    )
-    if not exists:
-        return 0
-    store.execute(
-        f"""INSERT INTO quar.ingest_rejects
-            SELECT $id, $s, $f, min(line) - $h, min(line), any_value(column_name),
-                   string_agg(DISTINCT error_type, '; '), any_value(csv_line),
-                   string_agg(DISTINCT error_message, '; ')
-            FROM {rejects} GROUP BY line""",
-        {"id": load_id, "s": name, "f": str(export.path), "h": incoming.header_lines},
-    )
-    count = int(
-        store.scalar(
-            "SELECT count(*) FROM quar.ingest_rejects WHERE load_id = $id", {"id": load_id}
-        )
-    )
-    if count:
-        raw = table("raw", name)
-        store.execute(
-            f"""UPDATE {raw} SET _row_number = m.position FROM (
-                    SELECT row_number() OVER (ORDER BY position) AS loaded_position, position
-                    FROM range(1, $n + 1) r(position)
-                    WHERE position NOT IN (
-                        SELECT row_number FROM quar.ingest_rejects WHERE load_id = $id)
-                ) m
-                WHERE {raw}._load_id = $id AND {raw}._row_number = m.loaded_position""",
-            {
-                "id": load_id,
-                "n": count
-                + int(
-                    store.scalar(
-                        f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}
-                    )
-                ),
-            },
-        )
-    return count
+        return
+    data = [c for c in existing if c not in LINEAGE] + missing
+    temp = f"_wb_rebuild_{name}"
+    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in data)
+    store.execute(f"CREATE TABLE {table('raw', temp)} ({lineage}, {cols})")
+    store.execute(f"INSERT INTO {table('raw', temp)} BY NAME SELECT * FROM {raw}")
+    store.execute(f"DROP TABLE {raw}")
+    store.execute(f"ALTER TABLE {table('raw', temp)} RENAME TO {quote_ident(name)}")
 
 
 def check_mapping(
-    project: Project, name: str, source: Source, columns: list[str], path: Path
+    project: Project,
+    name: str,
+    source: Source,
+    columns: list[str],
+    path: Path,
+    duplicates: dict[str, list[int]] | None = None,
 ) -> None:
-    """Every column the mapping names must exist in the file (case-insensitively, as in SQL)."""
+    """Every column the mapping names must exist in the file (case-insensitively, as in SQL)
+    and occur in its header only once."""
     available = {c.lower() for c in columns}
     for fname, fmap in source.columns.items():
-        if fmap.from_ is not None and fmap.from_.lower() not in available:
-            close = difflib.get_close_matches(fmap.from_, columns, n=1)
-            hint = f"Did you mean '{close[0]}'? " if close else ""
-            shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
+        if fmap.from_ is None:
+            continue
+        where = f"{project.root / CONFIG_FILE}, key sources.{name}.columns.{fname}"
+        spots = (duplicates or {}).get(fmap.from_.strip().lower())
+        if spots:
+            raise IngestError(
+                f"Column '{fmap.from_}' (mapped to {source.object}.{fname}) occurs "
+                f"{len(spots)} times in the header of {path.name} (columns "
+                f"{', '.join(map(str, spots))}); Workbench cannot tell which one is meant.",
+                where=where,
+                fix="Give the columns distinct names in the export; nothing was loaded.",
+            )
+        if fmap.from_.lower() not in available:
             raise IngestError(
                 f"Column '{fmap.from_}' (mapped to {source.object}.{fname}) is not in {path.name}.",
-                where=f"{project.root / CONFIG_FILE}, key sources.{name}.columns.{fname}",
-                fix=f"{hint}Map it to one of the file's columns: {shown}.",
+                where=where,
+                fix=_mapping_hint(fmap.from_, columns, name),
             )
+
+
+def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
+    if len(columns) == 1:
+        found = [d for d in (",", ";", "\t", "|") if d in columns[0]]
+        if found:
+            shown = "\\t" if found[0] == "\t" else found[0]
+            return (
+                f"The file was read as one column named '{columns[0][:60]}': it seems to use "
+                f"'{shown}' as its delimiter. Set sources.{source_name}.options.delimiter to "
+                "it, or leave the option out to have it detected."
+            )
+    close = difflib.get_close_matches(wanted, columns, n=1)
+    hint = f"Did you mean '{close[0]}'? " if close else ""
+    shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
+    return f"{hint}Map it to one of the file's columns: {shown}."
 
 
 def refresh_staging(project: Project, store: Store, name: str) -> int:
@@ -316,26 +334,13 @@ def _record_failure(
     export: ExportFile | None,
     started: datetime,
     exc: WorkbenchError,
-    load_id: int | None = None,
 ) -> None:
     ledger.record_load(
         store,
-        load_id=load_id if load_id is not None else ledger.next_load_id(store),
-        source=name,
-        object=source.object,
-        system=source.system,
-        mode=source.mode,
-        file=str(path),
-        file_name=path.name,
-        sha256=export.sha256 if export else None,
-        bytes=export.size if export else None,
-        rows_read=None,
+        **_ledger_row(name, source, path, export, started),
+        load_id=ledger.next_load_id(store),
         rows_loaded=0,
-        rows_rejected=None,
-        rows_suppressed=None,
-        started_at=started,
         ended_at=datetime.now().astimezone(),
         status="failed",
         error=exc.message,
-        is_current=False,
     )

@@ -1,50 +1,34 @@
 """Readers: turn one export file into a SELECT that yields its rows as text.
 
-Every reader returns an :class:`Incoming`: the source's column names and a SQL ``SELECT``
-(with bound parameters) that produces each column as VARCHAR plus ``_row_number``, the
-1-based position of the record in the file. Values stay exactly as the file has them;
-typing and mapping happen later, in staging. CSV rows the parser cannot read are collected
-in a rejects table with line and reason instead of failing the whole file.
+Every reader returns an :class:`~workbench.ingest.incoming.Incoming`. Values stay exactly
+as the file has them; typing and mapping happen later, in staging. CSV (in
+:mod:`.csv_reader`) and NDJSON set unreadable rows aside with line and reason instead of
+failing the whole file; JSON, Parquet and XLSX files are read whole or refused.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from workbench.config import ReaderOptions
 from workbench.errors import IngestError, where_file
+from workbench.ingest.csv_reader import read_csv
 from workbench.ingest.files import ExportFile
+from workbench.ingest.incoming import (
+    LINEAGE,
+    Incoming,
+    RetryWithRejects,
+    clean_message,
+    column_names,
+    text_select,
+)
+from workbench.ingest.ndjson import split_lines
+from workbench.ingest.rejects import Reject
 from workbench.store import Store, quote_ident
 
-REJECTS_TABLE = "_wb_rejects"
-REJECTS_SCAN = "_wb_reject_scans"
-LINEAGE = ("_load_id", "_source_file", "_row_number")
-MAX_LINE_BYTES = 64 * 1024 * 1024  # a record may hold a cell of many megabytes
 _LINE = re.compile(r"\b[Ll]ine:?\s*(\d+)")
-
-
-@dataclass
-class Incoming:
-    """The rows of one file, ready to be inserted into a raw table."""
-
-    columns: list[str]
-    select_sql: str
-    params: dict[str, Any]
-    has_rejects_table: bool = False
-    header_lines: int = 0
-    cleanup: list[Callable[[], None]] = field(default_factory=list)
-
-    def close(self) -> None:
-        for step in self.cleanup:
-            step()
 
 
 def read_export(
@@ -52,160 +36,140 @@ def read_export(
 ) -> Incoming:
     """Dispatch on the file's format.
 
-    With ``collect_rejects`` a CSV's unreadable rows are collected instead of failing the
-    read; it costs time, so the loader first tries without and retries with it on error.
+    With ``collect_rejects`` unreadable rows (CSV) and lines (NDJSON) are set aside instead
+    of failing the read; it costs time, so the loader first tries without and retries with
+    it on error.
     """
     reader = {
-        "csv": _read_csv,
-        "tsv": _read_csv,
+        "csv": read_csv,
+        "tsv": read_csv,
         "json": _read_json,
         "ndjson": _read_json,
         "parquet": _read_parquet,
         "xlsx": _read_xlsx,
     }[export.format]
     incoming = reader(store, export, options, collect_rejects)  # duckdb.Error: see read_error
-    _check_columns(export, incoming.columns)
-    return incoming
-
-
-def _text_select(
-    columns: list[str], source_sql: str, params: dict[str, Any], row_number: str
-) -> str:
-    cols = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    return f"SELECT {cols}, {row_number} AS _row_number FROM {source_sql}"
-
-
-# -- CSV / TSV ---------------------------------------------------------------------------
-def _read_csv(
-    store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
-) -> Incoming:
-    path = export.path
-    cleanup: list[Callable[[], None]] = []
-    encoding = options.encoding
-    if encoding == "cp1252":
-        path = _transcode(path, "cp1252", export.gzip)
-        cleanup.append(path.unlink)
-        encoding = "utf-8"
-    elif encoding == "utf-8-sig":
-        encoding = "utf-8"  # DuckDB skips a UTF-8 byte order mark itself
-    delimiter = options.delimiter or ("\t" if export.format == "tsv" else None)
-    params: dict[str, Any] = {
-        "path": str(path),
-        "quote": options.quote,
-        "escape": options.escape or options.quote,
-        "header": options.header,
-        "skip": options.skip_rows,
-        "encoding": encoding,
-        "compression": "gzip" if export.gzip else "uncompressed",
-    }
-    args = [
-        "$path",
-        "all_varchar = true",
-        "quote = $quote",
-        "escape = $escape",
-        "header = $header",
-        "skip = $skip",
-        "encoding = $encoding",
-        "compression = $compression",
-        "null_padding = false",
-        f"max_line_size = {MAX_LINE_BYTES}",
-        "strict_mode = true",
-    ]
-    if collect_rejects:
-        args.append(
-            f"store_rejects = true, rejects_table = '{REJECTS_TABLE}', "
-            f"rejects_scan = '{REJECTS_SCAN}'"
-        )
-    if not delimiter:
-        # Sniff tolerantly (a few bad rows must not change the dialect), then read strictly.
-        delimiter = store.scalar(
-            "SELECT Delimiter FROM sniff_csv($path, all_varchar = true, ignore_errors = true, "
-            f"max_line_size = {MAX_LINE_BYTES}, "
-            "header = $header, skip = $skip, encoding = $encoding, compression = $compression)",
-            {k: params[k] for k in ("path", "header", "skip", "encoding", "compression")},
-        )
-    params["delim"] = delimiter
-    args.append("delim = $delim")
-    source_sql = f"read_csv({', '.join(args)})"
-    for name in (REJECTS_TABLE, REJECTS_SCAN):
-        store.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(name)}")
-    described = store.rows(f"DESCRIBE SELECT * FROM {source_sql}", params)
-    columns = [r[0] for r in described]
-    select = _text_select(columns, source_sql, params, "row_number() OVER ()")
-    return Incoming(
-        columns=columns,
-        select_sql=select,
-        params=params,
-        has_rejects_table=collect_rejects,
-        header_lines=(1 if options.header else 0) + options.skip_rows,
-        cleanup=cleanup,
-    )
-
-
-def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
-    """Re-encode a file DuckDB cannot decode natively into a temporary UTF-8 file."""
-    import gzip as gz
-
-    opener = gz.open if gzip else open
-    out = Path(tempfile.mkstemp(suffix=".csv", prefix="workbench-")[1])
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        with opener(path, "rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
-            for chunk in iter(lambda: src.read(1 << 20), b""):
-                dst.write(decoder.decode(chunk))
-            dst.write(decoder.decode(b"", final=True))
-    except UnicodeDecodeError as exc:
-        out.unlink(missing_ok=True)
-        raise IngestError(
-            f"{path.name} is not valid {encoding}: byte {exc.object[exc.start]:#04x} "
-            f"cannot be decoded.",
-            where=str(path),
-            fix="Set sources.<name>.options.encoding to the file's real encoding.",
-        ) from exc
-    return out
+        _check_columns(export, incoming.columns)
+    except IngestError:
+        incoming.close()
+        raise
+    return incoming
 
 
 # -- JSON / NDJSON -----------------------------------------------------------------------
 def _read_json(
     store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
 ) -> Incoming:
+    path, gzip = export.path, export.gzip
+    cleanup: list[Callable[[], None]] = []
+    rejects: Callable[[], list[Reject]] | None = None
+    if export.format == "ndjson" and collect_rejects:
+        path, found, records = split_lines(export.path, gzip=export.gzip)
+        cleanup.append(path.unlink)
+        gzip = False
+        rejects = lambda: found  # noqa: E731
+        if len(found) == records:
+            for step in cleanup:
+                step()
+            raise _no_objects(export, found)
     fmt = "array" if export.format == "json" else "newline_delimited"
     params: dict[str, Any] = {
-        "path": str(export.path),
+        "path": str(path),
         "fmt": fmt,
-        "compression": "gzip" if export.gzip else "uncompressed",
+        "compression": "gzip" if gzip else "uncompressed",
     }
     base = "$path, format = $fmt, compression = $compression, maximum_object_size = 268435456"
-    described = store.rows(f"DESCRIBE SELECT * FROM read_json({base}, sample_size = -1)", params)
-    top = [r[0] for r in described]
+    try:
+        described = store.rows(
+            f"DESCRIBE SELECT * FROM read_json({base}, sample_size = -1)", params
+        )
+        top = column_names(export, [r[0] for r in described])
+        if top == ["json"] and not collect_rejects:
+            _check_records(store, export, params)
+    except BaseException:
+        for step in cleanup:
+            step()
+        raise
     params["cols"] = {c: "VARCHAR" for c in top}
     source_sql = f"read_json({base}, columns = $cols)"
     exprs: list[tuple[str, str]] = [(c, f"{quote_ident(c)}") for c in top]
     for name, type_text, *_ in described:
-        exprs.extend(_flatten_struct(name, quote_ident(name), "$", type_text))
-    columns = [name for name, _ in exprs]
+        exprs.extend(_flatten_struct(name, quote_ident(name), "$", type_text, params))
+    columns = column_names(export, [name for name, _ in exprs])
     cols = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in exprs)
     select = f"SELECT {cols}, row_number() OVER () AS _row_number FROM {source_sql}"
-    return Incoming(columns=columns, select_sql=select, params=params)
+    return Incoming(
+        columns=columns, select_sql=select, params=params, rejects=rejects, cleanup=cleanup
+    )
+
+
+def _check_records(store: Store, export: ExportFile, params: dict[str, Any]) -> None:
+    """A lone ``json`` column means the records are not all JSON objects (or there are none)."""
+    total, bad, first_bad, kind = store.rows(
+        "SELECT count(*), count(*) FILTER (WHERE json_type(json) <> 'OBJECT'), "
+        "min(n) FILTER (WHERE json_type(json) <> 'OBJECT'), "
+        "arg_min(json_type(json), n) FILTER (WHERE json_type(json) <> 'OBJECT') "
+        "FROM (SELECT json, row_number() OVER () AS n FROM read_json_objects("
+        "$path, format = $fmt, compression = $compression, maximum_object_size = 268435456))",
+        params,
+    )[0]
+    name = export.path.name
+    if total == 0:
+        raise IngestError(
+            f"{name} holds no records: its JSON array is empty.",
+            where=str(export.path),
+            fix="Export it again from the source system; nothing was loaded.",
+        )
+    if not bad:
+        return
+    if export.format == "ndjson":
+        raise RetryWithRejects()
+    raise IngestError(
+        f"{name} is not an array of records: {bad:,} of its {total:,} elements are not JSON "
+        f"objects (element {first_bad} is a {_JSON_TYPES.get(str(kind), str(kind).lower())}).",
+        where=str(export.path),
+        fix="Export the records as a JSON array of objects ([{...}, {...}]); nothing was loaded.",
+    )
+
+
+_JSON_TYPES = {"UBIGINT": "number", "BIGINT": "number", "DOUBLE": "number", "VARCHAR": "string",
+               "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}  # fmt: skip
+
+
+def _no_objects(export: ExportFile, found: list[Reject]) -> IngestError:
+    first = found[0]
+    return IngestError(
+        f"{export.path.name} has no readable record: none of its {len(found):,} lines is a "
+        f"JSON object (line {first.line}: {first.message}).",
+        where=where_file(export.path, first.line),
+        fix="Check that the file is NDJSON (one JSON object per line; "
+        f"sources.{export.source}.format); nothing was loaded.",
+    )
 
 
 def _flatten_struct(
-    prefix: str, json_col: str, json_path: str, type_text: str
+    prefix: str, json_col: str, json_path: str, type_text: str, params: dict[str, Any]
 ) -> list[tuple[str, str]]:
-    """For a nested object, one text column per leaf, named like ``Account.Name``."""
+    """For a nested object, one text column per leaf, named like ``Account.Name``.
+
+    The JSON paths are bound as parameters (``$jp0``, ...), never spliced into the SQL.
+    """
     if not type_text.startswith("STRUCT("):
         return []
     out: list[tuple[str, str]] = []
     for child, child_type in _struct_fields(type_text):
         name = f"{prefix}.{child}"
         path = f"{json_path}.{_json_key(child)}"
-        out.append((name, f"json_extract_string({json_col}, '{path}')"))
-        out.extend(_flatten_struct(name, json_col, path, child_type))
+        mark = f"jp{sum(k.startswith('jp') for k in params)}"
+        params[mark] = path
+        out.append((name, f"json_extract_string({json_col}, ${mark})"))
+        out.extend(_flatten_struct(name, json_col, path, child_type, params))
     return out
 
 
 def _json_key(key: str) -> str:
-    return '"' + key.replace("\\", "\\\\").replace('"', '\\"').replace("'", "''") + '"'
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _struct_fields(type_text: str) -> list[tuple[str, str]]:
@@ -246,8 +210,8 @@ def _read_parquet(
     params: dict[str, Any] = {"path": str(export.path)}
     source_sql = "read_parquet($path, file_row_number = true)"
     described = store.rows(f"DESCRIBE SELECT * FROM {source_sql}", params)
-    columns = [r[0] for r in described if r[0] != "file_row_number"]
-    select = _text_select(columns, source_sql, params, "file_row_number + 1")
+    columns = column_names(export, [r[0] for r in described if r[0] != "file_row_number"])
+    select = text_select(columns, source_sql, params, "file_row_number + 1")
     return Incoming(columns=columns, select_sql=select, params=params)
 
 
@@ -268,15 +232,16 @@ def _read_xlsx(
             read_options={"skip_rows": options.skip_rows} if options.skip_rows else None,
         )
     except Exception as exc:  # fastexcel raises its own, undocumented exception types
+        why = clean_message(str(exc), export)
         raise IngestError(
-            f"{export.path.name} cannot be read as an Excel workbook: {exc}",
+            f"{export.path.name} cannot be read as an Excel workbook: {why}",
             where=str(export.path),
             fix="Check that it is a valid .xlsx file and that options.sheet names a sheet.",
         ) from exc
     name = f"_wb_xlsx_{id(frame)}"
     frame = frame.with_columns(pl.all().cast(pl.String)).with_row_index("_row_number", offset=1)
     store.con.register(name, frame.to_arrow())
-    columns = [c for c in frame.columns if c != "_row_number"]
+    columns = column_names(export, [c for c in frame.columns if c != "_row_number"])
     cols = ", ".join(quote_ident(c) for c in columns)
     select = f"SELECT {cols}, _row_number FROM {quote_ident(name)}"
     return Incoming(
@@ -309,15 +274,45 @@ def _check_columns(export: ExportFile, columns: list[str]) -> None:
         )
 
 
-def read_error(export: ExportFile, exc: duckdb.Error) -> IngestError:
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
-    found = _LINE.search(text)
+_EXPLAIN = (
+    (
+        re.compile(r"Expected top-level JSON array .* first character is '\{'"),
+        "it holds a single JSON object, not an array of records",
+        "Export the records as a JSON array ([{...}, {...}]), or set 'format: ndjson' on the "
+        "source if the file has one object per line; nothing was loaded.",
+    ),
+    (
+        re.compile(r"unexpected end of data"),
+        "it ends in the middle of a JSON value (the file is cut short)",
+        "Copy or export the file again; a partial file is not loaded.",
+    ),
+    (
+        re.compile(r"No magic bytes found at end of file|too small to be a Parquet file"),
+        "it is not a complete Parquet file (its footer is missing: cut short or not Parquet)",
+        "Copy or export the file again; a partial file is not loaded.",
+    ),
+)
+
+
+def read_error(export: ExportFile, exc: Exception) -> IngestError:
+    """The message for a file DuckDB cannot read at all."""
+    text = str(exc)
+    found = _LINE.search(text) if export.format in ("csv", "tsv") else None
     line = int(found.group(1)) if found else None
-    fmt = export.format.upper()
+    for pattern, what, fix in _EXPLAIN:
+        if pattern.search(text):
+            return IngestError(
+                f"{export.path.name} cannot be read as {export.format.upper()}: {what}.",
+                where=str(export.path),
+                fix=fix,
+            )
+    why = clean_message(text, export)
     return IngestError(
-        f"{export.path.name} cannot be read as {fmt}: {first}",
+        f"{export.path.name} cannot be read as {export.format.upper()}: {why}",
         where=where_file(export.path, line),
         fix="Check that the file is a complete export in the configured format and encoding "
-        "(sources.<name>.format / options); nothing was loaded.",
+        f"(sources.{export.source}.format / options); nothing was loaded.",
     )
+
+
+__all__ = ["LINEAGE", "Incoming", "RetryWithRejects", "read_error", "read_export"]

@@ -35,7 +35,7 @@ from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
 from workbench.resolve.review import apply_decisions, decisions, ensure_review_tables
-from workbench.store import Store
+from workbench.store import Store, table
 
 DDL = (
     "CREATE SEQUENCE IF NOT EXISTS id.run_id_seq START 1",
@@ -104,10 +104,10 @@ def resolve(
     settings = project.config.resolve
     started = datetime.now(UTC)
     clock = time.perf_counter()
+    feats, frame = matching_input(project, store, object_name)  # refuses before writing
     for statement in DDL:
         store.execute(statement)
     ensure_review_tables(store)
-    feats, frame = matching_input(project, store, object_name)
     if on_step:
         on_step(f"match {object_name}")
     previous = store.frame(
@@ -188,12 +188,13 @@ def resolve(
 
 def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, pl.DataFrame]:
     """The object's identity features, one row per core record."""
+    spec = project.dictionary.object(obj)  # ConfigError for an unknown object
     if not store.table_exists("core", obj):
         raise WorkbenchError(
             f"There are no validated {obj} to resolve.",
             fix="Run `workbench ingest` and `workbench validate` first.",
         )
-    feats = features(obj, project.dictionary.object(obj), store.columns("core", obj))
+    feats = features(obj, spec, store.columns("core", obj))
     if not feats.fields:
         raise WorkbenchError(
             f"No field of {obj} is marked as an identity field.",
@@ -396,4 +397,4 @@ def golden_of(store: Store, obj: str) -> pl.DataFrame:
     """The golden records of an object, with each field's provenance (``<field>__from``)."""
     if not store.table_exists("id", f"golden_{obj}"):
         raise WorkbenchError(f"No golden {obj} yet.", fix="Run `workbench resolve`.")
-    return store.frame(f'SELECT * FROM id."golden_{obj}" ORDER BY entity_id')
+    return store.frame(f"SELECT * FROM {table('id', f'golden_{obj}')} ORDER BY entity_id")

@@ -1,0 +1,257 @@
+"""The CSV/TSV reader: dialect sniffing, strict reading, rejected rows with true positions.
+
+DuckDB reads the file strictly (every row as wide as the header); when that fails the
+loader reads again collecting DuckDB's rejected rows, which :mod:`.csvscan` translates to
+record positions and physical lines. A quote that is never closed is refused naming its
+line. cp1252 is transcoded to UTF-8 first (DuckDB cannot decode it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from workbench.config import ReaderOptions
+from workbench.errors import IngestError, where_file
+from workbench.ingest.csvscan import Layout, guess_delimiter, read_line, scan_layout
+from workbench.ingest.files import ExportFile
+from workbench.ingest.incoming import Incoming, clean_message, column_names, text_select
+from workbench.ingest.rejects import Reject
+from workbench.store import Store, quote_ident
+
+REJECTS_TABLE = "_wb_rejects"
+REJECTS_SCAN = "_wb_reject_scans"
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a record may hold a cell of many megabytes
+SNIFF_PARAMS = ("path", "header", "skip", "encoding", "compression", "max_line")
+_RENAMED = re.compile(r"_\d+$")  # DuckDB renames a repeated header 'x' to 'x_1'
+
+
+def read_csv(
+    store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
+) -> Incoming:
+    path = export.path
+    cleanup: list[Callable[[], None]] = []
+    encoding = export.encoding or options.encoding
+    if encoding == "cp1252":
+        path = _transcode(path, "cp1252", export.gzip)
+        cleanup.append(path.unlink)
+        encoding = "utf-8"
+    elif encoding == "utf-8-sig":
+        encoding = "utf-8"  # DuckDB skips a UTF-8 byte order mark itself
+    try:
+        return _read_csv_at(store, export, options, collect_rejects, path, encoding, cleanup)
+    except BaseException:
+        for step in cleanup:
+            step()
+        raise
+
+
+def _read_csv_at(
+    store: Store,
+    export: ExportFile,
+    options: ReaderOptions,
+    collect_rejects: bool,
+    path: Path,
+    encoding: str,
+    cleanup: list[Callable[[], None]],
+) -> Incoming:
+    delimiter = options.delimiter or ("\t" if export.format == "tsv" else None)
+    params: dict[str, Any] = {
+        "path": str(path),
+        "quote": options.quote,
+        "escape": options.escape or options.quote,
+        "header": options.header,
+        "skip": options.skip_rows,
+        "encoding": encoding,
+        "compression": "gzip" if export.gzip and path == export.path else "uncompressed",
+        "max_line": MAX_LINE_BYTES,
+    }
+    common = [
+        "$path",
+        "all_varchar = true",
+        "quote = $quote",
+        "escape = $escape",
+        "skip = $skip",
+        "encoding = $encoding",
+        "compression = $compression",
+        "max_line_size = $max_line",
+    ]
+    if not delimiter:
+        # Sniff tolerantly (a few bad rows must not change the dialect), then read strictly.
+        try:
+            delimiter = store.scalar(
+                "SELECT Delimiter FROM sniff_csv($path, all_varchar = true, ignore_errors = true, "
+                "max_line_size = $max_line, header = $header, skip = $skip, "
+                "encoding = $encoding, compression = $compression)",
+                {k: params[k] for k in SNIFF_PARAMS},
+            )
+        except duckdb.Error as exc:
+            quote_error = _unclosed_quote(export, options, path, encoding)
+            raise (quote_error or _layout_error(export, exc)) from exc
+    params["delim"] = delimiter
+    args = [*common, "header = $header", "null_padding = false", "strict_mode = true",
+            "delim = $delim"]  # fmt: skip
+    if collect_rejects:
+        params["rejects"], params["scan"] = REJECTS_TABLE, REJECTS_SCAN
+        args.append("store_rejects = true, rejects_table = $rejects, rejects_scan = $scan")
+    source_sql = f"read_csv({', '.join(args)})"
+    for name in (REJECTS_TABLE, REJECTS_SCAN):
+        store.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(name)}")
+    try:
+        described = store.rows(f"DESCRIBE SELECT * FROM {source_sql}", params)
+    except duckdb.Error as exc:
+        if "sniff" not in str(exc).lower():
+            raise
+        quote_error = _unclosed_quote(export, options, path, encoding)
+        if quote_error:
+            raise quote_error from exc
+        if collect_rejects:  # even a tolerant read cannot make sense of the file
+            raise _layout_error(export, exc) from exc
+        raise  # ragged rows also fail the strict sniffer: retried collecting rejects
+    columns = column_names(export, [r[0] for r in described])
+    duplicates: dict[str, list[int]] = {}
+    if options.header and any(_RENAMED.search(c) for c in columns):
+        duplicates = _repeated_headers(store, common, params)
+    header_lines = (1 if options.header else 0) + options.skip_rows
+
+    def layout() -> Layout:
+        return scan_layout(
+            path,
+            gzip=params["compression"] == "gzip",
+            encoding="utf-16" if encoding == "utf-16" else "utf-8",
+            delimiter=str(delimiter),
+            quote=options.quote,
+            escape=options.escape or options.quote,
+            skip_rows=options.skip_rows,
+            header=options.header,
+        )
+
+    return Incoming(
+        columns=columns,
+        select_sql=text_select(columns, source_sql, params, "row_number() OVER ()"),
+        params=params,
+        rejects=(lambda: _csv_rejects(store, layout, header_lines)) if collect_rejects else None,
+        duplicates=duplicates,
+        cleanup=cleanup,
+    )
+
+
+def _repeated_headers(
+    store: Store, common: list[str], params: dict[str, Any]
+) -> dict[str, list[int]]:
+    """Header names that occur more than once (case-insensitively), with their positions."""
+    args = ", ".join([*common, "delim = $delim", "header = false", "ignore_errors = true",
+                      "null_padding = true"])  # fmt: skip
+    keys = ("path", "quote", "escape", "skip", "encoding", "compression", "max_line", "delim")
+    try:
+        rows = store.rows(f"SELECT * FROM read_csv({args}) LIMIT 1", {k: params[k] for k in keys})
+    except duckdb.Error:
+        return {}
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(rows[0] if rows else (), start=1):
+        if name is not None:
+            seen.setdefault(str(name).strip().lower(), []).append(position)
+    return {name: spots for name, spots in seen.items() if len(spots) > 1}
+
+
+def _csv_rejects(store: Store, layout: Callable[[], Layout], header_lines: int) -> list[Reject]:
+    """DuckDB's rejected rows, one per record, with true record position and line."""
+    exists = store.scalar(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = $n",
+        {"n": REJECTS_TABLE},
+    )
+    if not exists:
+        return []
+    rows = store.rows(
+        "SELECT line, any_value(column_name), string_agg(DISTINCT error_type, '; '), "
+        "any_value(csv_line), string_agg(DISTINCT error_message, '; ') "
+        f"FROM temp.{quote_ident(REJECTS_TABLE)} GROUP BY line ORDER BY line"
+    )
+    if not rows:
+        return []
+    found = layout()
+    rejects = []
+    for line, column, kind, text, message in rows:
+        where = found.locate(int(line)) or (int(line) - header_lines, int(line))
+        rejects.append(
+            Reject(
+                row_number=where[0],
+                line=where[1],
+                column_name=column,
+                error_type=kind,
+                raw_record=(text or "").lstrip("\r\n"),
+                message=message,
+            )
+        )
+    return rejects
+
+
+def _unclosed_quote(
+    export: ExportFile, options: ReaderOptions, path: Path, encoding: str
+) -> IngestError | None:
+    """The error for a quote that is opened and never closed, if the file has one."""
+    scan_encoding = "utf-16" if encoding == "utf-16" else "utf-8"
+    gzip = export.gzip and path == export.path
+    first = read_line(path, gzip=gzip, encoding=scan_encoding, number=options.skip_rows + 1)
+    found = scan_layout(
+        path,
+        gzip=gzip,
+        encoding=scan_encoding,
+        delimiter=options.delimiter or guess_delimiter(first),
+        quote=options.quote,
+        escape=options.escape or options.quote,
+        skip_rows=options.skip_rows,
+        header=options.header,
+    )
+    if found.open_quote_line is None:
+        return None
+    line = found.open_quote_line
+    text = read_line(path, gzip=gzip, encoding=scan_encoding, number=line)
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    return IngestError(
+        f"{export.path.name} has a quoted value that starts on line {line} and is never "
+        f"closed, so the rest of the file would be read as one value: {shown}",
+        where=where_file(export.path, line),
+        fix='Close the quote in the export (a quote inside a value is written twice: ""), '
+        f"or set sources.{export.source}.options.quote if the file uses another quote "
+        "character; nothing was loaded.",
+    )
+
+
+def _layout_error(export: ExportFile, exc: duckdb.Error) -> IngestError:
+    return IngestError(
+        f"{export.path.name}: Workbench cannot work out how the CSV is laid out "
+        f"({clean_message(str(exc), export)})",
+        where=str(export.path),
+        fix=f"Set sources.{export.source}.options.delimiter (and quote, encoding) to the "
+        "file's; nothing was loaded.",
+    )
+
+
+def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
+    """Re-encode a file DuckDB cannot decode natively into a temporary UTF-8 file."""
+    import gzip as gz
+
+    opener = gz.open if gzip else open
+    out = Path(tempfile.mkstemp(suffix=".csv", prefix="workbench-")[1])
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with opener(path, "rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                dst.write(decoder.decode(chunk))
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        out.unlink(missing_ok=True)
+        raise IngestError(
+            f"{path.name} is not valid {encoding}: byte {exc.object[exc.start]:#04x} "
+            f"cannot be decoded.",
+            where=str(path),
+            fix="Set sources.<name>.options.encoding to the file's real encoding.",
+        ) from exc
+    return out

@@ -1,0 +1,81 @@
+"""What a reader hands the loader: a file's columns and a SELECT yielding its rows as text.
+
+Every reader returns an :class:`Incoming`: the source's column names and a SQL ``SELECT``
+(with bound parameters) that produces each column as VARCHAR plus ``_row_number``, the
+1-based position of the record in the file. Also here: the checks and message clean-up all
+readers share.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.errors import IngestError, where_file
+from workbench.ingest.files import ExportFile
+from workbench.ingest.rejects import Reject
+from workbench.store import quote_ident
+
+LINEAGE = ("_load_id", "_source_file", "_row_number")
+
+
+class RetryWithRejects(Exception):
+    """The strict read cannot tell good rows from bad; read again collecting rejects."""
+
+
+@dataclass
+class Incoming:
+    """The rows of one file, ready to be inserted into a raw table.
+
+    ``rejects`` (when set) lists the records the reader set aside, after the rows were
+    inserted; ``duplicates`` maps a lower-cased header name that occurs more than once to
+    its 1-based column positions.
+    """
+
+    columns: list[str]
+    select_sql: str
+    params: dict[str, Any]
+    rejects: Callable[[], list[Reject]] | None = None
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for step in self.cleanup:
+            step()
+
+
+def text_select(
+    columns: list[str], source_sql: str, params: dict[str, Any], row_number: str
+) -> str:
+    cols = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+    return f"SELECT {cols}, {row_number} AS _row_number FROM {source_sql}"
+
+
+def column_names(export: ExportFile, columns: list[str]) -> list[str]:
+    """Refuse column names no table can have (control characters such as NUL bytes)."""
+    for position, name in enumerate(columns, start=1):
+        if any(ord(ch) < 32 and ch not in "\t" for ch in name):
+            raise IngestError(
+                f"{export.path.name}: the name of column {position} ({name!r}) holds control "
+                "characters such as NUL bytes.",
+                where=where_file(export.path, 1),
+                fix="Fix the header of the export (or check options.encoding: UTF-16 read as "
+                "UTF-8 looks like this); nothing was loaded.",
+            )
+    return columns
+
+
+_ERROR_KIND = re.compile(r"^[A-Z][A-Za-z ]*Error: ")
+
+
+def clean_message(text: str, export: ExportFile) -> str:
+    """DuckDB's first line, without its error class and with the file named once."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    first = _ERROR_KIND.sub("", first)
+    for spelled in (f' in file "{export.path}"', f" in file '{export.path}'"):
+        first = first.replace(spelled, "")
+    return first.replace(f'"{export.path}"', export.path.name).replace(
+        str(export.path), export.path.name
+    )
