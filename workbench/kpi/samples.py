@@ -13,8 +13,8 @@ A :class:`Sample` is one KPI over a set of periods for one segment. Three kinds:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from datetime import datetime
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
