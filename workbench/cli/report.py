@@ -68,7 +68,9 @@ def report(
     check_unmask(loaded, bool(params.get("unmask")))
     root = (reports_dir or loaded.root / "reports").resolve()
     failures: list[ReportError] = []
-    with steps(f"Reports for {period}", len(names)) as step, shared_kernel() as kernel:
+    root.mkdir(parents=True, exist_ok=True)
+    kernel_log = root / "kernel.log"
+    with steps(f"Reports for {period}", len(names)) as step, shared_kernel(kernel_log) as kernel:
         for each in names:
             step(each)
             try:

@@ -153,15 +153,17 @@ def run_report(
 
 
 @contextmanager
-def shared_kernel() -> Iterator[KernelManager]:
+def shared_kernel(log: Path | None = None) -> Iterator[KernelManager]:
     """One Python kernel for several reports (each report's notebook starts from its own
-    parameters and context; the imports stay loaded)."""
+    parameters and context; the imports stay loaded). The kernel's own messages go to
+    ``log`` (default: discarded); cell errors reach the runner through papermill."""
     km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(notebooks_dir()))
-    try:
-        yield km
-    finally:
-        km.shutdown_kernel(now=True)
+    with open(log or os.devnull, "ab") as sink:
+        km.start_kernel(cwd=str(notebooks_dir()), stderr=sink, stdout=sink)
+        try:
+            yield km
+        finally:
+            km.shutdown_kernel(now=True)
 
 
 def _release(kernel: KernelManager) -> None:
