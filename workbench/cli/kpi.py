@@ -13,6 +13,7 @@ from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_a
 from workbench.cli.quality import export_app
 from workbench.config import load_project
 from workbench.kpi import periods
+from workbench.kpi.did import SUMMARY_COLUMNS
 from workbench.kpi.periods import Grain
 from workbench.progress import steps
 
@@ -187,17 +188,7 @@ def roi(project: ProjectOpt = Path(".")) -> None:
         result = run_roi(loaded, store)
     did = result.comparison.table
     print_frame(
-        did.select(
-            "kpi",
-            "treated_pre",
-            "treated_post",
-            "control_pre",
-            "control_post",
-            "did",
-            "ci_low",
-            "ci_high",
-            "parallel",
-        ),
+        did.select(SUMMARY_COLUMNS),
         "Canary vs control: difference-in-differences (95% bootstrap interval)",
     )
     bad = did.filter(pl.col("parallel").not_())["kpi"].to_list()

@@ -62,6 +62,12 @@ def t975(df: int) -> float:
     return _T975[df - 1] if df <= len(_T975) else 1.96
 
 
+# The columns a reader needs to follow a DiD: the four cells, the estimate, its interval and
+# whether the pre-launch trends looked parallel.
+SUMMARY_COLUMNS = ("kpi", "treated_pre", "treated_post", "control_pre", "control_post", "did",
+                   "ci_low", "ci_high", "parallel")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Windows:
     """The pre-launch and post-launch periods compared, ``[start, end)`` each."""

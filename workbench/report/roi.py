@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from workbench.kpi.did import SUMMARY_COLUMNS
 from workbench.report.context import ReportContext
 from workbench.report.display import layout
 from workbench.roi.run import RoiResult, roi
@@ -84,17 +85,7 @@ def did_chart(result: RoiResult) -> go.Figure:
 
 
 def did_table(result: RoiResult) -> pl.DataFrame:
-    return result.comparison.table.select(
-        "kpi",
-        "treated_pre",
-        "treated_post",
-        "control_pre",
-        "control_post",
-        "did",
-        "ci_low",
-        "ci_high",
-        "parallel",
-    )
+    return result.comparison.table.select(SUMMARY_COLUMNS)
 
 
 def waterfall(result: RoiResult) -> go.Figure:
