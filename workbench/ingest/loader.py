@@ -20,6 +20,7 @@ import duckdb
 
 from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
+from workbench.governance import audit
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, REJECTS_TABLE, Incoming, read_error, read_export
@@ -139,6 +140,7 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
                 is_current=False,
             )
             ledger.make_current(store, load_id, source_name, source.mode, path.name)
+            audit.record(store, "load", {"load_id": load_id, "file": path.name}, project=project)
         return counts
 
     try:

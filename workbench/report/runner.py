@@ -23,6 +23,7 @@ from nbconvert import HTMLExporter
 import workbench
 from workbench.config import Project
 from workbench.errors import ConfigError, ReportError
+from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.store import open_store
 
@@ -165,7 +166,7 @@ def _replace(tmp: Path, final: Path) -> None:
 
 
 def _record(project: Project, run: ReportRun, started: datetime) -> None:
-    with open_store(project) as store:
+    with open_store(project) as store, store.transaction():
         store.execute(RUNS_DDL)
         state = _fingerprint(store)
         previous = store.rows(
@@ -194,6 +195,9 @@ def _record(project: Project, run: ReportRun, started: datetime) -> None:
                 "path": str(run.html) if run.html else None,
             },
         )
+        masked = not run.parameters.get("unmask", False)
+        details = {"report": run.report, "period": run.period, "status": run.status}
+        audit.record(store, "report", {**details, "masked": masked}, project=project)
 
 
 def _fingerprint(store: Any) -> dict[str, Any]:
