@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from workbench.cli.common import ProjectOpt, out, print_frame, project_and_store
+from workbench.config import load_project
 from workbench.errors import GovernanceError
 from workbench.governance import audit
 
@@ -54,5 +55,46 @@ def audit_log(
     print_frame(frame, title="Audit trail")
 
 
+def backup(
+    project: ProjectOpt = Path("."),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write (new or empty).",
+            file_okay=False,
+            show_default="backups/<UTC time>/ in the project",
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of the warehouse (Parquet per table) with a checksummed manifest."""
+    from workbench.governance.backup import backup as run_backup
+
+    result = run_backup(load_project(project), out_dir)
+    out.print(
+        f"Backed up {result.tables} tables ({result.rows:,} rows, {result.files} files) "
+        f"to {result.folder}"
+    )
+
+
+def restore(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder written by `workbench backup`.", file_okay=False)
+    ],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Replace the warehouse by a backup after checking every file's checksum; the replaced
+    warehouse is kept as <warehouse>.<time>.bak."""
+    from workbench.governance.backup import restore as run_restore
+
+    result = run_restore(load_project(project), folder)
+    kept = f"; the previous one is kept as {result.replaced}" if result.replaced else ""
+    out.print(
+        f"Restored {result.tables} tables ({result.rows:,} rows) into {result.warehouse}{kept}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.command()(backup)
+    app.command()(restore)
