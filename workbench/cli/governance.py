@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 
 from workbench.cli.common import ProjectOpt, out, print_frame, project_and_store
@@ -55,6 +56,63 @@ def audit_log(
     print_frame(frame, title="Audit trail")
 
 
+def erase(
+    project: ProjectOpt = Path("."),
+    email: Annotated[
+        str | None, typer.Option("--email", help="The person's email address.")
+    ] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="The person's phone number (+country code).")
+    ] = None,
+    entity_id: Annotated[
+        str | None, typer.Option("--entity-id", help="The person's entity id (id.members).")
+    ] = None,
+    record: Annotated[
+        str | None, typer.Option("--record", help="One of the person's records, SOURCE:ID.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be removed.")
+    ] = False,
+) -> None:
+    """Erase a person: every record of their entities and the activity that identifies them,
+    from every table, with a tombstone that keeps old exports from bringing them back."""
+    from workbench.governance.erasure import Kind
+    from workbench.governance.erasure import erase as run_erase
+
+    options: list[tuple[Kind, str | None]] = [
+        ("email", email),
+        ("phone", phone),
+        ("entity", entity_id),
+        ("record", record),
+    ]
+    given = [(k, v) for k, v in options if v is not None]
+    if len(given) != 1:
+        raise GovernanceError(
+            "Say whom to erase with exactly one identifier.",
+            where="workbench erase",
+            fix="Give one of --email, --phone, --entity-id or --record SOURCE:ID.",
+        )
+    kind, value = given[0]
+    loaded, store = project_and_store(project)
+    with store:
+        plan = run_erase(loaded, store, kind, value, dry_run=dry_run)
+    print_frame(plan.preview, title=f"The person's records ({len(plan.records)}, masked)")
+    rows = pl.DataFrame(
+        {"table": sorted(plan.rows), "rows": [plan.rows[t] for t in sorted(plan.rows)]},
+        schema={"table": pl.String, "rows": pl.Int64},
+    )
+    print_frame(rows, title="Rows that would be removed" if dry_run else "Rows removed")
+    stale = ", ".join(plan.stale_reports) or "none"
+    if dry_run:
+        out.print(f"Dry run: nothing was removed. Reports that would become stale: {stale}.")
+        return
+    out.print(
+        f"Erased {len(plan.records)} record(s) of {len(plan.entities)} entit(y/ies); tombstone "
+        f"{plan.tombstone_id} keeps {plan.identifiers} hashed identifier(s) so that later loads "
+        f"drop them. Stale reports (render them again): {stale}."
+    )
+
+
 def backup(
     project: ProjectOpt = Path("."),
     out_dir: Annotated[
@@ -96,5 +154,6 @@ def restore(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.command()(erase)
     app.command()(backup)
     app.command()(restore)

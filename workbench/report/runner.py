@@ -33,6 +33,8 @@ RUNS_DDL = """CREATE TABLE IF NOT EXISTS meta.report_runs (
     run_id BIGINT, report VARCHAR, period VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
     seconds DOUBLE, parameters VARCHAR, masked BOOLEAN, dq_status VARCHAR,
     fingerprint VARCHAR, changes VARCHAR, failed_cell INTEGER, error VARCHAR, path VARCHAR)"""
+# why a report may show data that has since been erased (set by workbench.governance.erasure)
+STALE_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS stale VARCHAR"
 
 
 def notebooks_dir() -> Path:
@@ -168,6 +170,7 @@ def _replace(tmp: Path, final: Path) -> None:
 def _record(project: Project, run: ReportRun, started: datetime) -> None:
     with open_store(project) as store, store.transaction():
         store.execute(RUNS_DDL)
+        store.execute(STALE_DDL)
         state = _fingerprint(store)
         previous = store.rows(
             "SELECT fingerprint FROM meta.report_runs WHERE report = $r AND status = 'ok' "
@@ -178,7 +181,8 @@ def _record(project: Project, run: ReportRun, started: datetime) -> None:
         run.dq_status = _dq_status(project, store)
         store.execute(
             "INSERT INTO meta.report_runs VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM "
-            "meta.report_runs), $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path)",
+            "meta.report_runs), $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path, "
+            "NULL)",
             {
                 "r": run.report,
                 "p": run.period,
