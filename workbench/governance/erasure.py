@@ -40,7 +40,7 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.dictionary import FieldType, ObjectSpec
-from workbench.errors import GovernanceError
+from workbench.errors import GovernanceError, WorkbenchError
 from workbench.governance import audit
 from workbench.governance.lineage import canonical_rows, delete_rows
 from workbench.privacy import mask_record
@@ -544,7 +544,8 @@ def _stale(store: Store, earliest: datetime | None, *, mark: str | None) -> list
     ):
         try:
             _, _, end = periods.bounds(period)
-        except Exception:  # a period this version cannot read: stale to be safe
+            end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        except WorkbenchError:  # a period this version cannot read: stale to be safe
             end = None
         if end is None or end > earliest:
             affected.append((run_id, f"{report} {period}"))
