@@ -113,6 +113,34 @@ def erase(
     )
 
 
+retention_app = typer.Typer(help="Delete records older than workbench.yaml's retention allows.")
+
+
+@retention_app.command("apply")
+def retention_apply(
+    project: ProjectOpt = Path("."),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+    ] = False,
+) -> None:
+    """Delete records older than their object's retention (raw, staging, core, quarantine)."""
+    from workbench.governance.retention import apply
+
+    loaded, store = project_and_store(project)
+    with store:
+        result = apply(loaded, store, dry_run=dry_run)
+    for obj, rule in result.cutoffs.items():
+        out.print(f"{obj}: deleting records with {rule}")
+    names = sorted(result.rows)
+    frame = pl.DataFrame(
+        {"table": names, "rows": [result.rows[n] for n in names]},
+        schema={"table": pl.String, "rows": pl.Int64},
+    )
+    print_frame(frame, title="Rows that would be deleted" if dry_run else "Rows deleted")
+    if dry_run:
+        out.print("Dry run: nothing was deleted.")
+
+
 def backup(
     project: ProjectOpt = Path("."),
     out_dir: Annotated[
@@ -154,6 +182,7 @@ def restore(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.add_typer(retention_app, name="retention")
     app.command()(erase)
     app.command()(backup)
     app.command()(restore)
