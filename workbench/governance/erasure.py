@@ -330,6 +330,7 @@ def erase(
     matching = {t for t, k in texts.items() if k in MATCHING}
     # every row, of every source, that identifies the person
     keys: list[pl.DataFrame] = []
+    swept: list[tuple[str, pl.DataFrame]] = []
     earliest: datetime | None = None
     for name in project.config.sources:
         rows = canonical_rows(store, project, name, _needed(project, name, phones=False))
@@ -339,6 +340,8 @@ def erase(
         if hit_rows.height == 0:
             continue
         keys.append(hit_rows.select(pl.lit(name).alias("source"), "_load_id", "_row_number"))
+        if project.source(name).object == PERSON:  # e.g. a record sharing their address
+            swept.append((name, hit_rows))
         earliest = _earliest(
             earliest, hit_rows, project.dictionary.object(project.source(name).object)
         )
@@ -351,7 +354,8 @@ def erase(
             schema={"source": pl.String, "_load_id": pl.Int64, "_row_number": pl.Int64}
         )
     )
-    unique_ids = sorted(set(records) | _person_uids(all_keys, person_rows))
+    unique_ids = sorted(set(records) | _person_uids(person_rows + swept))
+    entities = sorted(set(entities) | set(_entities_of(store, unique_ids)))
     needles = sorted(
         {t.split(":", 1)[1] for t, k in texts.items() if k == "email"} | _raw_phones(person_rows)
     )
@@ -406,7 +410,20 @@ def _earliest(current: datetime | None, rows: pl.DataFrame, spec: ObjectSpec) ->
     return current
 
 
-def _person_uids(keys: pl.DataFrame, person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
+def _entities_of(store: Store, unique_ids: list[str]) -> list[str]:
+    if not unique_ids or not store.table_exists("id", "members"):
+        return []
+    return [
+        r[0]
+        for r in store.rows(
+            "SELECT DISTINCT entity_id FROM id.members WHERE object = $o "
+            "AND list_contains($u::VARCHAR[], unique_id)",
+            {"o": PERSON, "u": unique_ids},
+        )
+    ]
+
+
+def _person_uids(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
     out = set()
     for name, rows in person_rows:
         out |= {f"{name}:{str(r).strip()}" for r in rows["record_id"].to_list() if r is not None}
