@@ -286,6 +286,15 @@ class PrivacyConfig(StrictModel):
     )
 
 
+class RetentionRule(StrictModel):
+    """How long the records of one object are kept (``retention: {tickets: {days: 730}}``)."""
+
+    days: int = Field(ge=1, description="Records older than this many days are deleted")
+    field: str | None = Field(
+        None, description="Date or timestamp field that dates a record; default: its first one"
+    )
+
+
 class ProjectConfig(StrictModel):
     """The whole of ``workbench.yaml``."""
 
@@ -299,7 +308,37 @@ class ProjectConfig(StrictModel):
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
     kpi: KpiConfig = Field(default_factory=lambda: KpiConfig())
     governance: GovernanceConfig = Field(default_factory=lambda: GovernanceConfig())
+    retention: dict[str, RetentionRule] = Field(
+        default_factory=dict, description="Per object: how long records are kept"
+    )
     sources: dict[str, Source] = Field(default_factory=dict)
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_fields(
+        cls, value: dict[str, RetentionRule], info: ValidationInfo
+    ) -> dict[str, RetentionRule]:
+        dictionary: Dictionary | None = (info.context or {}).get("dictionary")
+        if dictionary is None:
+            return value
+        for obj, rule in value.items():
+            if obj not in dictionary.objects:
+                raise ValueError(
+                    f"unknown object {obj!r}; known: {', '.join(dictionary.object_names)}"
+                )
+            dated = [
+                n
+                for n, f in dictionary.object(obj).fields.items()
+                if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
+            ]
+            if not dated:
+                raise ValueError(f"{obj} has no date or timestamp field to date its records by")
+            if rule.field is not None and rule.field not in dated:
+                raise ValueError(
+                    f"{obj}.{rule.field} is not a date or timestamp field; use one of: "
+                    f"{', '.join(dated)}"
+                )
+        return value
 
     @field_validator("warehouse")
     @classmethod

@@ -68,6 +68,12 @@ class WarehouseError(WorkbenchError):
     exit_code = 4
 
 
+class GovernanceError(WorkbenchError):
+    """The audit trail is broken, or an erasure, retention run, backup or restore was refused."""
+
+    exit_code = 7
+
+
 def where_file(path: str | Path, line: int | None = None, column: str | None = None) -> str:
     """Format a file location for error messages: ``file, line N, column 'X'``."""
     text = str(path)

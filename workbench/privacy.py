@@ -54,8 +54,12 @@ def mask_record(record: dict, spec: ObjectSpec) -> dict:
     return {k: mask_value(v, *rules[k]) if k in rules else v for k, v in record.items()}
 
 
-def check_unmask(project: Project, unmask: bool) -> bool:
+def check_unmask(project: Project, unmask: bool, *, what: str | None = None) -> bool:
     """Whether to mask PII; ``unmask`` is refused unless the project allows it.
+
+    An allowed unmasked view named by ``what`` (the command, e.g. ``"quarantine list"``)
+    is written to the audit trail before anything is shown; call it before opening the
+    warehouse read-only.
 
     Raises:
         ConfigError: unmasking was asked for and ``privacy.allow_unmask`` is not set.
@@ -66,4 +70,8 @@ def check_unmask(project: Project, unmask: bool) -> bool:
             where="workbench.yaml, key privacy.allow_unmask",
             fix="Leave out --unmask, or set privacy.allow_unmask: true if you may see it.",
         )
+    if unmask and what is not None:
+        from workbench.governance import audit
+
+        audit.record_now(project, "unmask", {"view": what})
     return not unmask

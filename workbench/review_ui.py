@@ -93,7 +93,7 @@ class ReviewSession:
     ) -> None:
         self.project = load_project(Path(project_dir))
         self.object = object
-        self.mask = check_unmask(self.project, unmask)
+        self.mask = check_unmask(self.project, unmask, what="review_ui")
         self.limit = limit
         self.pairs: list[tuple[str, str, float]] = []
         self.index = 0
@@ -206,6 +206,7 @@ class ReviewSession:
                 left,
                 right,
                 decision,
+                project=self.project,
                 reviewer=who or getpass.getuser(),
                 note=(note or "").strip() or None,
             )

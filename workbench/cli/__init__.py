@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from workbench import __version__
-from workbench.cli import dictionary, ingest, kpi, quality, report, resolve
+from workbench.cli import dictionary, governance, ingest, kpi, quality, report, resolve
 from workbench.cli.common import out, print_error
 from workbench.errors import WorkbenchError
 
@@ -38,7 +38,7 @@ def _root(
         raise typer.Exit()
 
 
-for module in (ingest, quality, resolve, kpi, report):
+for module in (ingest, quality, resolve, kpi, report, governance):
     module.register(app)
 app.add_typer(dictionary.app, name="dictionary")
 app.add_typer(quality.dq_app, name="dq")

@@ -102,7 +102,9 @@ def ledger(
     loaded = load_project(project)
     with open_store(loaded, read_only=True) as store:
         rows = list_loads(store, source)
-    table = Table("load", "source", "file", "status", "read", "loaded", "rejected", "current")
+    table = Table(
+        "load", "source", "file", "status", "read", "loaded", "rejected", "suppressed", "current"
+    )
     for r in rows:
         table.add_row(
             str(r.load_id),
@@ -112,6 +114,7 @@ def ledger(
             _n(r.rows_read),
             _n(r.rows_loaded),
             _n(r.rows_rejected),
+            _n(r.rows_suppressed),
             "yes" if r.is_current else "",
         )
     out.print(table)

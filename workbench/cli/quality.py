@@ -148,8 +148,9 @@ def quarantine_list(
     unmask: UnmaskOpt = False,
 ) -> None:
     """Quarantined rows with the reasons, and a count per check (personal data masked)."""
-    loaded, store = project_and_store(project, read_only=True)
-    mask = check_unmask(loaded, unmask)
+    loaded = load_project(project)
+    mask = check_unmask(loaded, unmask, what="quarantine list")
+    _, store = project_and_store(project, read_only=True)
     with store:
         summary = reasons_summary(store)
         rows = quarantined(store, object=object, source=source, limit=limit)
@@ -168,8 +169,9 @@ def quarantine_show(
 ) -> None:
     """One quarantined row in full, and every check it failed (personal data masked)."""
     source, _, record_id = record.partition(":")
-    loaded, store = project_and_store(project, read_only=True)
-    mask = check_unmask(loaded, unmask)
+    loaded = load_project(project)
+    mask = check_unmask(loaded, unmask, what=f"quarantine show {record}")
+    _, store = project_and_store(project, read_only=True)
     with store:
         row, failures = record_failures(store, source, record_id)
         if mask:
@@ -202,7 +204,7 @@ def quarantine_export(
 ) -> None:
     """Write every quarantined row with its reasons to a CSV file (personal data masked)."""
     loaded = load_project(project)
-    mask = check_unmask(loaded, unmask)
+    mask = check_unmask(loaded, unmask, what=f"quarantine export --out {out_file}")
 
     def read(store: Store) -> pl.DataFrame:
         rows = quarantined(store)

@@ -65,7 +65,7 @@ def report(
     periods.parse(period)
     names = list(REPORTS) if name == "all" else [check_name(name)]
     params = parse_params(param or [], notebooks_dir() / f"{names[0]}.ipynb")
-    check_unmask(loaded, bool(params.get("unmask")))
+    check_unmask(loaded, bool(params.get("unmask")), what=f"report {name} --period {period}")
     root = (reports_dir or loaded.root / "reports").resolve()
     failures: list[ReportError] = []
     root.mkdir(parents=True, exist_ok=True)

@@ -80,8 +80,9 @@ def review(
     (personal data masked)."""
     if ctx.invoked_subcommand is not None:
         return
-    loaded, store = project_and_store(project, read_only=True)
-    mask = check_unmask(loaded, unmask)
+    loaded = load_project(project)
+    mask = check_unmask(loaded, unmask, what="review")
+    _, store = project_and_store(project, read_only=True)
     with store:
         queue = pending(store, object, limit)
         records = side_by_side(store, object, queue)
@@ -119,7 +120,7 @@ def decide(
     """Record a decision on a pair; the next `workbench resolve` follows it."""
     import getpass
 
-    _, store = project_and_store(project, wait=wait)
+    loaded, store = project_and_store(project, wait=wait)
     with store:
         record_decision(
             store,
@@ -127,6 +128,7 @@ def decide(
             left,
             right,
             "match" if is_match else "no_match",
+            project=loaded,
             reviewer=reviewer or getpass.getuser(),
             note=note,
         )
@@ -152,7 +154,8 @@ def export_golden(
     """One row per entity: its golden record (personal data masked), and where each value
     came from (`*__from`)."""
     loaded = load_project(project)
-    rules = masker(loaded.dictionary.object(object)) if check_unmask(loaded, unmask) else {}
+    mask = check_unmask(loaded, unmask, what=f"export golden --out {out_file}")
+    rules = masker(loaded.dictionary.object(object)) if mask else {}
 
     def read(store: Store) -> pl.DataFrame:
         frame = golden_of(store, object)

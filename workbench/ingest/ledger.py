@@ -75,6 +75,7 @@ class LoadRecord:
     status: str
     is_current: bool
     error: str | None
+    rows_suppressed: int | None = None
 
 
 def ensure_ledger(store: Store) -> None:
@@ -164,7 +165,7 @@ def list_loads(store: Store, source: str | None = None) -> list[LoadRecord]:
     """Ledger rows, newest first."""
     rows = store.rows(
         "SELECT load_id, source, file, sha256, rows_read, rows_loaded, rows_rejected, status, "
-        "is_current, error FROM meta.loads WHERE $s IS NULL OR source = $s "
+        "is_current, error, rows_suppressed FROM meta.loads WHERE $s IS NULL OR source = $s "
         "ORDER BY load_id DESC",
         {"s": source},
     )

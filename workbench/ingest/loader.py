@@ -20,6 +20,7 @@ import duckdb
 
 from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
+from workbench.governance import audit, erasure
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
@@ -42,6 +43,7 @@ class LoadResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     error: WorkbenchError | None = None
+    rows_suppressed: int = 0
 
     @property
     def message(self) -> str:
@@ -50,6 +52,8 @@ class LoadResult:
         if self.status == "failed":
             return "refused: " + (self.error.what if self.error else "unknown error")
         rejected = f", {self.rows_rejected} rejected" if self.rows_rejected else ""
+        if self.rows_suppressed:
+            rejected += f", {self.rows_suppressed} of erased people suppressed"
         return f"loaded {self.rows_loaded} of {self.rows_read} rows{rejected} (load {self.load_id})"
 
 
@@ -127,20 +131,22 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
         status="running",
     )
 
-    def attempt(collect_rejects: bool) -> tuple[int, int]:
+    def attempt(collect_rejects: bool) -> tuple[int, int, int]:
         with store.transaction():
             counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
+            suppressed = erasure.suppress(store, project, source_name, load_id)  # erased people
             ledger.finish_load(
                 store,
                 load_id,
                 status="loaded",
                 rows_read=counts[0] + counts[1],
-                rows_loaded=counts[0],
+                rows_loaded=counts[0] - suppressed,
                 rows_rejected=counts[1],
-                rows_suppressed=0,
+                rows_suppressed=suppressed,
             )
             ledger.make_current(store, load_id, source_name, source.mode, path.name)
-        return counts
+            audit.record(store, "load", {"load_id": load_id, "file": path.name}, project=project)
+        return counts[0] - suppressed, counts[1], suppressed
 
     try:
         try:
@@ -158,9 +164,10 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
         path,
         "loaded",
         load_id=load_id,
-        rows_read=counts[0] + counts[1],
+        rows_read=sum(counts),
         rows_loaded=counts[0],
         rows_rejected=counts[1],
+        rows_suppressed=counts[2],
     )
 
 

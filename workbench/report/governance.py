@@ -99,7 +99,13 @@ def review_backlog(ctx: ReportContext) -> pl.DataFrame:
 
 
 def audit_summary(ctx: ReportContext) -> pl.DataFrame:
-    """What changed the warehouse: loads by status, validation and resolution runs."""
+    """What changed or showed the warehouse's data: the audit trail per action (older
+    warehouses without one: loads by status, validation and resolution runs)."""
+    if ctx.store.table_exists("meta", "audit"):
+        return ctx.store.frame(
+            "SELECT action, count(*) AS times, max(recorded_at) AS last FROM meta.audit "
+            "GROUP BY action ORDER BY last DESC"
+        )
     parts = [
         "SELECT 'load ' || status AS action, count(*) AS times, max(ended_at) AS last "
         "FROM meta.loads GROUP BY status"
@@ -110,8 +116,6 @@ def audit_summary(ctx: ReportContext) -> pl.DataFrame:
         parts.append("SELECT 'resolution run', count(*), max(ended_at) FROM id.runs")
     if ctx.store.table_exists("id", "review_decisions"):
         parts.append("SELECT 'review decision', count(*), NULL FROM id.review_decisions")
-    if ctx.store.table_exists("meta", "erasures"):
-        parts.append("SELECT 'erasure', count(*), NULL FROM meta.erasures")
     return ctx.store.frame(" UNION ALL ".join(parts))
 
 

@@ -14,16 +14,19 @@ from workbench.store import open_store
 def write_index(project: Project, reports_dir: Path) -> Path:
     """Write ``index.html`` into ``reports_dir`` from ``meta.report_runs``; returns its path."""
     with open_store(project, read_only=True) as store:
+        exists = store.table_exists("meta", "report_runs")
+        # set by an erasure (workbench.governance.erasure): the report may show erased data
+        stale = "stale" if exists and "stale" in store.columns("meta", "report_runs") else "NULL"
         rows = (
             store.rows(
-                """SELECT report, period, status, started_at, seconds, parameters, masked,
-                          dq_status, changes, failed_cell, error, path
+                f"""SELECT report, period, status, started_at, seconds, parameters, masked,
+                          dq_status, changes, failed_cell, error, path, {stale}
                    FROM meta.report_runs
                    QUALIFY row_number() OVER (PARTITION BY report, period
                                               ORDER BY run_id DESC) = 1
                    ORDER BY period DESC, report"""
             )
-            if store.table_exists("meta", "report_runs")
+            if exists
             else []
         )
     body = []
@@ -40,12 +43,18 @@ def write_index(project: Project, reports_dir: Path) -> Path:
         cell,
         err,
         path,
+        stale_reason,
     ) in rows:
         link = html.escape(report)
         if path and Path(path).exists():
             rel = os.path.relpath(path, reports_dir)
             link = f"<a href='{html.escape(rel)}'>{html.escape(report)}</a>"
         state = "ok" if status == "ok" else f"failed in cell {cell}: {err}"
+        stale_note = (
+            f" <b class='stale'>stale</b>: {html.escape(stale_reason)}; render it again"
+            if stale_reason
+            else ""
+        )
         body.append(
             "<tr>"
             + "".join(
@@ -53,7 +62,7 @@ def write_index(project: Project, reports_dir: Path) -> Path:
                 for c in (
                     link,
                     html.escape(period),
-                    html.escape(state),
+                    html.escape(state) + stale_note,
                     html.escape(f"{started:%Y-%m-%d %H:%M} UTC"),
                     f"{seconds:.1f} s",
                     html.escape(params),

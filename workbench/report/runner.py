@@ -26,6 +26,7 @@ from nbconvert import HTMLExporter
 import workbench
 from workbench.config import Project
 from workbench.errors import ConfigError, ReportError
+from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.store import open_store
 
@@ -35,6 +36,8 @@ RUNS_DDL = """CREATE TABLE IF NOT EXISTS meta.report_runs (
     run_id BIGINT, report VARCHAR, period VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
     seconds DOUBLE, parameters VARCHAR, masked BOOLEAN, dq_status VARCHAR,
     fingerprint VARCHAR, changes VARCHAR, failed_cell INTEGER, error VARCHAR, path VARCHAR)"""
+# why a report may show data that has since been erased (set by workbench.governance.erasure)
+STALE_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS stale VARCHAR"
 
 
 def notebooks_dir() -> Path:
@@ -205,8 +208,9 @@ def _replace(tmp: Path, final: Path) -> None:
 
 
 def _record(project: Project, run: ReportRun, started: datetime) -> None:
-    with open_store(project) as store:
+    with open_store(project) as store, store.transaction():
         store.execute(RUNS_DDL)
+        store.execute(STALE_DDL)
         state = _fingerprint(store)
         previous = store.rows(
             "SELECT fingerprint FROM meta.report_runs WHERE report = $r AND status = 'ok' "
@@ -217,7 +221,8 @@ def _record(project: Project, run: ReportRun, started: datetime) -> None:
         run.dq_status = _dq_status(project, store)
         store.execute(
             "INSERT INTO meta.report_runs VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM "
-            "meta.report_runs), $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path)",
+            "meta.report_runs), $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path, "
+            "NULL)",
             {
                 "r": run.report,
                 "p": run.period,
@@ -234,6 +239,9 @@ def _record(project: Project, run: ReportRun, started: datetime) -> None:
                 "path": str(run.html) if run.html else None,
             },
         )
+        masked = not run.parameters.get("unmask", False)
+        details = {"report": run.report, "period": run.period, "status": run.status}
+        audit.record(store, "report", {**details, "masked": masked}, project=project)
 
 
 def _fingerprint(store: Any) -> dict[str, Any]:

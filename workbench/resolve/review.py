@@ -9,12 +9,16 @@ directly, whatever the model says.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from workbench.errors import WorkbenchError
+from workbench.governance import audit
 from workbench.store import Store
+
+if TYPE_CHECKING:
+    from workbench.config import Project
 
 Decision = Literal["match", "no_match"]
 DDL = (
@@ -45,10 +49,11 @@ def record_decision(
     right: str,
     decision: Decision,
     *,
+    project: Project,
     reviewer: str | None = None,
     note: str | None = None,
 ) -> None:
-    """Keep a reviewer's decision on a pair; the newest decision on a pair counts."""
+    """Keep a reviewer's decision on a pair; the newest decision on a pair counts (audited)."""
     if left == right:
         raise WorkbenchError("A record cannot be reviewed against itself.", fix="Give two ids.")
     ensure_review_tables(store)
@@ -66,18 +71,25 @@ def record_decision(
             fix="Use ids as `workbench review` lists them (source:record_id).",
         )
     lo, hi = ordered(left, right)
-    store.execute(
-        "INSERT INTO id.review_decisions VALUES ($o, $l, $r, $d, $who, $at, $note)",
-        {
-            "o": obj,
-            "l": lo,
-            "r": hi,
-            "d": decision,
-            "who": reviewer,
-            "at": datetime.now(UTC),
-            "note": note,
-        },
-    )
+    with store.transaction():
+        store.execute(
+            "INSERT INTO id.review_decisions VALUES ($o, $l, $r, $d, $who, $at, $note)",
+            {
+                "o": obj,
+                "l": lo,
+                "r": hi,
+                "d": decision,
+                "who": reviewer,
+                "at": datetime.now(UTC),
+                "note": note,
+            },
+        )
+        audit.record(
+            store,
+            "review_decision",
+            {"object": obj, "pair": [lo, hi], "decision": decision},
+            project=project,
+        )
 
 
 def decisions(store: Store, obj: str) -> pl.DataFrame:

@@ -28,6 +28,7 @@ from splink.internals.exceptions import EMTrainingException
 
 from workbench.config import Project, ResolveConfig
 from workbench.errors import WorkbenchError
+from workbench.governance import audit
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
 from workbench.resolve.golden import build_golden
@@ -173,6 +174,7 @@ def resolve(
                 "b": json.dumps(matching.blocking) if matching.blocking else None,
             },
         )
+        audit.record(store, "resolve", {"object": object_name, "run_id": run_id}, project=project)
     counts = events.group_by("event").len()
     return ResolveReport(
         object=object_name,

@@ -19,6 +19,7 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import WorkbenchError
+from workbench.governance import audit
 from workbench.ingest.staging import prune_staging
 from workbench.standardize import standardize
 from workbench.store import Store, quote_ident, table
@@ -129,6 +130,7 @@ def validate(
             "INSERT INTO meta.validation_runs VALUES ($r, $s, $e, $c)",
             {"r": run_id, "s": started, "e": datetime.now(UTC), "c": project.config_sha256},
         )
+        audit.record(store, "validate", {"run_id": run_id}, project=project)
     if failure_parts:
         report.failures = (
             pl.concat(failure_parts)

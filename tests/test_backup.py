@@ -1,0 +1,114 @@
+"""Backup and restore: a restored warehouse is the same, table by table; a damaged backup is
+refused before anything is replaced."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from workbench.cli import main
+from workbench.config import load_project
+from workbench.governance import audit
+from workbench.store import open_store, table
+
+DATA = Path(__file__).parent / "data" / "three_systems"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    shutil.copytree(DATA, root)
+    assert main(["ingest", "--project", str(root)]) == 0
+    assert main(["validate", "--project", str(root)]) == 0
+    return root
+
+
+def _tables(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, list[tuple]]:
+    return {
+        f"{s}.{t}": con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = $d AND schema_name = $s AND table_name = $t "
+            "ORDER BY column_index",
+            {"d": db, "s": s, "t": t},
+        ).fetchall()
+        for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $d",
+            {"d": db},
+        ).fetchall()
+    }
+
+
+def test_a_backup_restores_to_an_identical_warehouse(project: Path, tmp_path: Path, capsys):
+    backup = tmp_path / "backup"
+    assert main(["backup", "--project", str(project), "--out", str(backup)]) == 0
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["tables"]["raw.crm_contacts"]["rows"] > 0
+    assert {"schema.sql", "load.sql", "raw_crm_contacts.parquet"} <= set(manifest["files"])
+    warehouse = load_project(project).warehouse_path
+    original = tmp_path / "original.duckdb"
+    shutil.copy(warehouse, original)
+    # change the warehouse after the backup: the restore must undo it
+    assert main(["validate", "--project", str(project)]) == 0
+    capsys.readouterr()
+    assert main(["restore", str(backup), "--project", str(project)]) == 0
+    assert ".bak" in capsys.readouterr().out
+    assert len(list(warehouse.parent.glob("warehouse.duckdb.*.bak"))) == 1
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{original}' AS a")
+    con.execute(f"ATTACH '{warehouse}' AS b")
+    before, after = _tables(con, "a"), _tables(con, "b")
+    assert before == after  # the same tables with the same columns and types
+    assert len(before) > 15
+    for name in before:
+        schema, tab = name.split(".")
+        a, b = f"a.{table(schema, tab)}", f"b.{table(schema, tab)}"
+        if name == "meta.audit":  # the restore itself is the one new entry
+            b = f"(SELECT * FROM {b} WHERE action <> 'restore')"
+        if name == "meta.settings":  # whose hash is the new audit head
+            a, b = (f"(SELECT * FROM {x} WHERE key <> 'audit_head')" for x in (a, b))
+        for one, other in ((a, b), (b, a)):
+            diff = con.execute(f"SELECT count(*) FROM (FROM {one} EXCEPT ALL FROM {other})")
+            assert diff.fetchone() == (0,), name
+    # sequences continue where they were
+    assert (
+        con.execute("SELECT nextval('b.meta.load_id_seq')").fetchone()
+        == con.execute("SELECT nextval('a.meta.load_id_seq')").fetchone()
+    )
+    con.close()
+    with open_store(load_project(project), read_only=True) as store:
+        assert audit.verify(store)[1] == []
+        actions = [r[0] for r in store.rows("SELECT action FROM meta.audit ORDER BY entry_id")]
+    assert actions[-2:] == ["backup", "restore"]
+
+
+def test_a_damaged_backup_is_refused_and_nothing_is_replaced(project: Path, tmp_path: Path, capsys):
+    backup = tmp_path / "backup"
+    assert main(["backup", "--project", str(project), "--out", str(backup)]) == 0
+    warehouse = load_project(project).warehouse_path
+    before = warehouse.read_bytes()
+    damaged = backup / "raw_crm_contacts.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:-10] + b"0123456789")
+    capsys.readouterr()
+    assert main(["restore", str(backup), "--project", str(project)]) == 7
+    err = capsys.readouterr().err
+    assert "raw_crm_contacts.parquet does not match its checksum" in err
+    assert "Traceback" not in err
+    assert warehouse.read_bytes() == before
+    assert not list(warehouse.parent.glob("*.bak"))
+    damaged.unlink()
+    assert main(["restore", str(backup), "--project", str(project)]) == 7
+    assert "raw_crm_contacts.parquet is missing" in capsys.readouterr().err
+    assert main(["restore", str(tmp_path), "--project", str(project)]) == 7
+    assert "has no manifest.json" in capsys.readouterr().err
+
+
+def test_backup_refuses_a_folder_that_is_not_empty(project: Path, tmp_path: Path, capsys):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    assert main(["backup", "--project", str(project), "--out", str(tmp_path / "full")]) == 7
+    assert "is not empty" in capsys.readouterr().err

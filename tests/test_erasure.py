@@ -1,0 +1,244 @@
+"""Erasure: after `workbench erase`, no table and no newly rendered report holds the person's
+values, and re-loading an old export does not bring them back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from workbench.cli import main
+from workbench.config import load_project
+from workbench.governance import audit
+from workbench.store import open_store
+
+PERIOD = "2026-09"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("erasure") / "demo"
+    assert main(["demo", "--project", str(folder), "--contacts", "1500"]) == 0
+    return folder
+
+
+def _person(warehouse: Path) -> dict:
+    """A person with records in several systems, tickets, a phone and a unique name."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    row = con.execute(
+        """WITH e AS (SELECT entity_id FROM id.members GROUP BY 1
+                      HAVING count(DISTINCT source) >= 2),
+           named AS (SELECT first_name, last_name FROM stg.contacts GROUP BY ALL
+                     HAVING count(*) = count(DISTINCT _source))
+           SELECT m.entity_id, c.email_norm, c.phone, c.first_name, c.last_name
+           FROM e JOIN id.members m USING (entity_id)
+           JOIN core.contacts c ON c._source = m.source AND c.record_id = m.record_id
+           JOIN named n ON n.first_name = c.first_name AND n.last_name = c.last_name
+           WHERE m.source = 'crm_contacts' AND c.phone IS NOT NULL
+             AND (SELECT count(*) FROM core.contacts x WHERE x.phone = c.phone) =
+                 (SELECT count(*) FROM id.members y WHERE y.entity_id = m.entity_id
+                  AND y.source = 'crm_contacts')
+             AND EXISTS (SELECT 1 FROM core.tickets t WHERE t.requester_email_norm = c.email_norm)
+           ORDER BY m.entity_id LIMIT 1"""
+    ).fetchone()
+    assert row is not None
+    entity, email, phone, first, last = row
+    uids = [r[0] for r in con.execute(
+        "SELECT unique_id FROM id.members WHERE entity_id = $e", {"e": entity}
+    ).fetchall()]  # fmt: skip
+    emails = {
+        r[0].lower()
+        for r in con.execute(
+            "SELECT email FROM stg.contacts WHERE list_contains($u, _source || ':' || record_id) "
+            "AND email IS NOT NULL",
+            {"u": uids},
+        ).fetchall()
+    }
+    raw_phones = {
+        r[0].lower()
+        for r in con.execute(
+            "SELECT phone FROM stg.contacts WHERE list_contains($u, _source || ':' || record_id) "
+            "AND phone IS NOT NULL",
+            {"u": uids},
+        ).fetchall()
+    }
+    con.close()
+    return {
+        "entity": entity,
+        "email": email,
+        "strings": sorted(emails | {email, phone.lstrip("+")} | raw_phones),
+        "name": (first.lower(), last.lower()),
+        "records": uids,
+    }
+
+
+def _hits(warehouse: Path, person: dict) -> list[str]:
+    """Every table (every schema, every column) holding one of the person's strings, or a
+    row holding both their first and last name."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    found = []
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database()"
+    ).fetchall()
+    for schema, name in tables:
+        ref = f'"{schema}"."{name}"'
+        for needle in person["strings"]:
+            n = con.execute(
+                f"SELECT count(*) FROM {ref} x WHERE contains(lower(x::VARCHAR), $n)", {"n": needle}
+            ).fetchone()
+            if n and n[0]:
+                found.append(f"{schema}.{name}: {needle}")
+        first, last = person["name"]
+        n = con.execute(
+            f"SELECT count(*) FROM {ref} x WHERE contains(lower(x::VARCHAR), $f) "
+            "AND contains(lower(x::VARCHAR), $l)",
+            {"f": first, "l": last},
+        ).fetchone()
+        if n and n[0]:
+            found.append(f"{schema}.{name}: name")
+    con.close()
+    return found
+
+
+def test_erasure_leaves_nothing_and_old_exports_do_not_bring_the_person_back(demo, capsys):
+    project = load_project(demo)
+    warehouse = project.warehouse_path
+    root = str(demo)
+    person = _person(warehouse)
+    before = _hits(warehouse, person)
+    assert any(h.startswith("raw.") for h in before) and any("tickets" in h for h in before)
+    old_contacts = (demo / "old_contacts.csv").resolve()
+    old_tickets = (demo / "old_tickets.ndjson").resolve()
+    shutil.copy(demo / "exports" / "crm" / "contacts.csv", old_contacts)
+    shutil.copy(demo / "exports" / "support" / "tickets.ndjson", old_tickets)
+    reports = demo / "out"
+    args = ["--period", PERIOD, "--project", root, "--out", str(reports)]
+    assert main(["report", "duplicates", *args]) == 0
+
+    # a dry run shows, masked, and removes nothing
+    capsys.readouterr()
+    assert main(["erase", "--email", person["email"].upper(), "--dry-run", "--project", root]) == 0
+    shown = capsys.readouterr().out
+    assert "Dry run" in shown and "duplicates 2026-09" in shown
+    assert person["email"] not in shown
+    assert _hits(warehouse, person) == before
+
+    assert main(["erase", "--email", person["email"].upper(), "--project", root]) == 0
+    shown = capsys.readouterr().out
+    assert "tombstone 1" in shown and person["email"] not in shown
+    assert _hits(warehouse, person) == []
+    with open_store(project, read_only=True) as store:
+        entry = store.rows("SELECT details FROM meta.audit WHERE action = 'erase'")
+        assert audit.verify(store)[1] == []
+        tombs = store.rows("SELECT kind, hash FROM meta.tombstones")
+        stale = store.scalar("SELECT stale FROM meta.report_runs WHERE report = 'duplicates'")
+    assert len(entry) == 1 and json.loads(entry[0][0])["tombstone_id"] == 1
+    assert {k for k, _ in tombs} >= {"record", "email", "phone", "ref"}
+    assert all(len(h) == 64 for _, h in tombs)
+    assert stale and "erased" in stale
+    index = (reports / "index.html").read_text()
+    assert "stale" not in index  # the index is rewritten by the next report run
+    assert main(["erase", "--entity-id", person["entity"], "--project", root]) == 7
+    assert "nothing to erase" in capsys.readouterr().err
+
+    # re-validating, re-resolving and a fresh unmasked report show nothing of them
+    with (demo / "workbench.yaml").open("a") as config:
+        config.write("\nprivacy: {allow_unmask: true}\n")
+    assert main(["validate", "--project", root]) == 0
+    assert main(["resolve", "--project", root]) == 0
+    assert main(["report", "kpi_baseline", *args]) == 0
+    assert "stale" in (reports / "index.html").read_text()
+    assert main(["report", "duplicates", "-p", "unmask=true", *args]) == 0
+    for page in (reports / "duplicates" / PERIOD).iterdir():
+        text = page.read_text().lower()
+        for needle in person["strings"]:
+            assert needle not in text, (page.name, needle)
+        assert f"{person['name'][0]} {person['name'][1]}" not in text
+    assert _hits(warehouse, person) == []
+
+    # old exports (a changed file: its content is the pre-erasure export) are suppressed
+    old_contacts.write_text(old_contacts.read_text() + "\n")
+    with old_tickets.open("a") as tickets:
+        alias = person["email"].replace("@", "+old@")
+        tickets.write(
+            json.dumps({"id": "T-OLD", "requester_email": alias, "subject": "Invoice question",
+                        "channel": "email", "priority": "low", "status": "open",
+                        "region": "EMEA", "segment": "canary",
+                        "created_at": "2026-01-05T10:00:00Z"}) + "\n"
+        )  # fmt: skip
+    capsys.readouterr()
+    assert main(["ingest", str(old_contacts), "--source", "crm_contacts", "--project", root]) == 0
+    assert "of erased people suppressed" in capsys.readouterr().out
+    assert main(["ingest", str(old_tickets), "--source", "support_tickets", "--project", root]) == 0
+    assert main(["validate", "--project", root]) == 0
+    with open_store(project, read_only=True) as store:
+        ledger = store.rows(
+            "SELECT source, rows_read, rows_loaded, rows_rejected, rows_suppressed "
+            "FROM meta.loads WHERE file LIKE '%old_%' ORDER BY load_id"
+        )
+    assert [r[0] for r in ledger] == ["crm_contacts", "support_tickets"]
+    for _, read, loaded, rejected, suppressed in ledger:
+        assert suppressed >= 1 and read == loaded + rejected + suppressed
+    assert ledger[1][4] >= 2  # the person's tickets, the +alias one included
+    assert _hits(warehouse, person) == []
+    capsys.readouterr()
+    assert main(["ledger", "--project", root]) == 0
+    assert "suppressed" in capsys.readouterr().out
+
+
+CONFIG = """
+sources:
+  crm:
+    system: crm
+    object: contacts
+    path: c.csv
+    columns: {record_id: id, first_name: first, last_name: last, email: email, phone: phone}
+  desk:
+    system: crm
+    object: tickets
+    path: t.csv
+    columns: {record_id: id, contact_id: who, requester_email: email, created_at: at}
+"""
+CONTACTS = (
+    "id,first,last,email,phone\n"
+    "1,Anna,Meyer,anna.meyer@acme.com,+49 30 1234567\n"
+    "2,Hans,Meyer,info@acme.com,+49 30 1234567\n"
+    "3,Bob,Stone,bob@stone.org,\n"
+)
+TICKETS = (
+    "id,who,email,at\n"
+    "t1,1,,2026-01-01\n"
+    "t2,,Anna.Meyer+x@acme.com,2026-01-02\n"
+    "t3,2,info@acme.com,2026-01-03\n"
+)
+
+
+def test_erasure_without_a_resolution_run_and_what_it_spares(make_project, tmp_path, capsys):
+    make_project(CONFIG, {"c.csv": CONTACTS, "t.csv": TICKETS})
+    root = str(tmp_path)
+    assert main(["ingest", "--project", root]) == 0
+    capsys.readouterr()
+    assert main(["erase", "--phone", "+49 30 1234567", "--dry-run", "--project", root]) == 0
+    out = capsys.readouterr().out
+    assert "crm" in out and "A***" in out and "H***" in out  # both records with that number
+    assert main(["erase", "--record", "crm:1", "--project", root]) == 0
+    with open_store(load_project(root), read_only=True) as store:
+        assert store.rows("SELECT id FROM raw.crm ORDER BY id") == [("2",), ("3",)]
+        # its ticket by reference and by (aliased) email go; the shared mailbox stays
+        assert store.rows("SELECT id FROM raw.desk ORDER BY id") == [("t3",)]
+        assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("2",), ("3",)]
+    for args, message in (
+        (["--email", "info@acme.com"], "role mailbox"),
+        (["--phone", "12"], "international form"),
+        (["--record", "nosuch:1"], "SOURCE:ID"),
+        (["--email", "nobody@acme.com"], "nothing to erase"),
+        ([], "exactly one identifier"),
+        (["--email", "bob@stone.org", "--record", "crm:3"], "exactly one identifier"),
+    ):
+        assert main(["erase", *args, "--project", root]) == 7, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err

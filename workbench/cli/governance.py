@@ -1,0 +1,188 @@
+"""Commands of governance: audit verify|log, erase, retention apply, backup, restore."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from workbench.cli.common import ProjectOpt, out, print_frame, project_and_store
+from workbench.config import load_project
+from workbench.errors import GovernanceError
+from workbench.governance import audit
+
+audit_app = typer.Typer(
+    help="The hash-chained audit trail of everything that changed or showed data."
+)
+
+
+@audit_app.command("verify")
+def audit_verify(project: ProjectOpt = Path(".")) -> None:
+    """Check the audit trail's hash chain; names every edited or deleted entry (exit 7)."""
+    _, store = project_and_store(project, read_only=True)
+    with store:
+        entries, problems = audit.verify(store)
+    if problems:
+        raise GovernanceError(
+            f"The audit trail is broken ({len(problems)} problem(s) in {entries} entries):\n"
+            + "\n".join(f"  - entry {p.entry_id}: {p.what}" for p in problems),
+            where="meta.audit",
+            fix="Someone changed meta.audit outside Workbench; restore the warehouse from a "
+            "backup (`workbench restore DIR`) and find out who changed it.",
+        )
+    out.print(f"The audit trail is intact: {entries} entries, hash chain verified.")
+
+
+@audit_app.command("log")
+def audit_log(
+    project: ProjectOpt = Path("."),
+    action: Annotated[
+        str | None, typer.Option("--action", help="Only this action (load, erase, ...).")
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option("--since", help="From this day on (YYYY-MM-DD).", formats=["%Y-%m-%d"]),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Entries to show.")] = 50,
+) -> None:
+    """Audit entries, newest first: when, what, who and the details."""
+    _, store = project_and_store(project, read_only=True)
+    day: date | None = since.date() if since else None
+    with store:
+        frame = audit.log(store, action=action, since=day, limit=limit)
+    print_frame(frame, title="Audit trail")
+
+
+def erase(
+    project: ProjectOpt = Path("."),
+    email: Annotated[
+        str | None, typer.Option("--email", help="The person's email address.")
+    ] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="The person's phone number (+country code).")
+    ] = None,
+    entity_id: Annotated[
+        str | None, typer.Option("--entity-id", help="The person's entity id (id.members).")
+    ] = None,
+    record: Annotated[
+        str | None, typer.Option("--record", help="One of the person's records, SOURCE:ID.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be removed.")
+    ] = False,
+) -> None:
+    """Erase a person: every record of their entities and the activity that identifies them,
+    from every table, with a tombstone that keeps old exports from bringing them back."""
+    from workbench.governance.erasure import Kind
+    from workbench.governance.erasure import erase as run_erase
+
+    options: list[tuple[Kind, str | None]] = [
+        ("email", email),
+        ("phone", phone),
+        ("entity", entity_id),
+        ("record", record),
+    ]
+    given = [(k, v) for k, v in options if v is not None]
+    if len(given) != 1:
+        raise GovernanceError(
+            "Say whom to erase with exactly one identifier.",
+            where="workbench erase",
+            fix="Give one of --email, --phone, --entity-id or --record SOURCE:ID.",
+        )
+    kind, value = given[0]
+    loaded, store = project_and_store(project)
+    with store:
+        plan = run_erase(loaded, store, kind, value, dry_run=dry_run)
+    print_frame(plan.preview, title=f"The person's records ({len(plan.records)}, masked)")
+    rows = pl.DataFrame(
+        {"table": sorted(plan.rows), "rows": [plan.rows[t] for t in sorted(plan.rows)]},
+        schema={"table": pl.String, "rows": pl.Int64},
+    )
+    print_frame(rows, title="Rows that would be removed" if dry_run else "Rows removed")
+    stale = ", ".join(plan.stale_reports) or "none"
+    if dry_run:
+        out.print(f"Dry run: nothing was removed. Reports that would become stale: {stale}.")
+        return
+    out.print(
+        f"Erased {len(plan.records)} record(s) of {len(plan.entities)} entit(y/ies); tombstone "
+        f"{plan.tombstone_id} keeps {plan.identifiers} hashed identifier(s) so that later loads "
+        f"drop them. Stale reports (render them again): {stale}."
+    )
+
+
+retention_app = typer.Typer(help="Delete records older than workbench.yaml's retention allows.")
+
+
+@retention_app.command("apply")
+def retention_apply(
+    project: ProjectOpt = Path("."),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+    ] = False,
+) -> None:
+    """Delete records older than their object's retention (raw, staging, core, quarantine)."""
+    from workbench.governance.retention import apply
+
+    loaded, store = project_and_store(project)
+    with store:
+        result = apply(loaded, store, dry_run=dry_run)
+    for obj, rule in result.cutoffs.items():
+        out.print(f"{obj}: deleting records with {rule}")
+    names = sorted(result.rows)
+    frame = pl.DataFrame(
+        {"table": names, "rows": [result.rows[n] for n in names]},
+        schema={"table": pl.String, "rows": pl.Int64},
+    )
+    print_frame(frame, title="Rows that would be deleted" if dry_run else "Rows deleted")
+    if dry_run:
+        out.print("Dry run: nothing was deleted.")
+
+
+def backup(
+    project: ProjectOpt = Path("."),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write (new or empty).",
+            file_okay=False,
+            show_default="backups/<UTC time>/ in the project",
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of the warehouse (Parquet per table) with a checksummed manifest."""
+    from workbench.governance.backup import backup as run_backup
+
+    result = run_backup(load_project(project), out_dir)
+    out.print(
+        f"Backed up {result.tables} tables ({result.rows:,} rows, {result.files} files) "
+        f"to {result.folder}"
+    )
+
+
+def restore(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder written by `workbench backup`.", file_okay=False)
+    ],
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Replace the warehouse by a backup after checking every file's checksum; the replaced
+    warehouse is kept as <warehouse>.<time>.bak."""
+    from workbench.governance.backup import restore as run_restore
+
+    result = run_restore(load_project(project), folder)
+    kept = f"; the previous one is kept as {result.replaced}" if result.replaced else ""
+    out.print(
+        f"Restored {result.tables} tables ({result.rows:,} rows) into {result.warehouse}{kept}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(retention_app, name="retention")
+    app.command()(erase)
+    app.command()(backup)
+    app.command()(restore)

@@ -1,0 +1,616 @@
+"""Erasure: remove every record of one person, and keep them from coming back.
+
+**Who.** The person is found from one identifier (an email, a phone number, an entity id or
+one ``source:record_id``): the person records (``contacts``) holding it, then, through the
+identity graph (``id.members``), every record of the entities those records belong to.
+
+**What "the person's data" covers.** (1) Every one of those person records, in every load
+kept in ``raw``, in staging, core and quarantine; (2) every activity row that identifies
+the person: an email-type field equal to one of their email addresses (``leads.email``,
+``tickets.requester_email``), or a reference to one of their records in the same system
+(a field that ``references: contacts.record_id``, or is named ``contact_id``: deals,
+tickets, leads and invoices of that person); (3) their rows of ``id`` (members, pairs,
+review queue and decisions, golden record, entity events); (4) rejected export lines
+(``quar.ingest_rejects``) that contain one of their email addresses or phone numbers.
+A role mailbox (``info@``, ``sales@``, ...) is shared by many people and identifies no one:
+it is neither used to find rows nor kept. A phone number alone finds the person to erase
+but does not remove other rows (households share one).
+
+**Tombstone.** ``meta.tombstones`` keeps only salted sha256 hashes of the erased
+identifiers (``record:source:id``, normalized ``email:``, E.164 ``phone:``, ``ref:system:id``);
+the salt is generated once and kept in ``meta.settings``. A later load drops rows that hash
+to a tombstone (:func:`suppress`, counted in the ledger's ``rows_suppressed``).
+
+Reports of periods that may show the person (every period ending after their earliest
+record) are marked stale in ``meta.report_runs``. All of it happens in one transaction,
+with an audit entry that names no erased value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+import phonenumbers
+import polars as pl
+
+from workbench.config import Project
+from workbench.dictionary import FieldType, ObjectSpec
+from workbench.errors import GovernanceError, WorkbenchError
+from workbench.governance import audit
+from workbench.governance.lineage import canonical_rows, delete_rows
+from workbench.privacy import mask_record
+from workbench.standardize import rules
+from workbench.store import Store, quote_ident, table
+
+PERSON = "contacts"
+SALT_KEY = "tombstone_salt"
+MATCHING = ("record", "email", "ref")  # identifier kinds that remove or suppress a row
+Kind = Literal["email", "phone", "entity", "record"]
+DDL = (
+    """CREATE TABLE IF NOT EXISTS meta.tombstones (
+        tombstone_id BIGINT NOT NULL, kind VARCHAR NOT NULL, hash VARCHAR NOT NULL,
+        erased_at TIMESTAMPTZ NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS meta.settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+)
+_ALIAS = re.compile(r"^([^@+]+)\+[^@]*@")
+
+
+@dataclass
+class ErasurePlan:
+    """What an erasure removes (or, with ``dry_run``, would remove)."""
+
+    records: list[str]  # the person records, source:record_id
+    entities: list[str]
+    preview: pl.DataFrame  # the person records, masked
+    rows: dict[str, int] = field(default_factory=dict)  # rows removed per table
+    stale_reports: list[str] = field(default_factory=list)
+    tombstone_id: int | None = None
+    identifiers: int = 0
+
+
+# -- identifiers -------------------------------------------------------------------------------
+def email_texts(value: str | None) -> list[str]:
+    """``email:`` identifiers of an address: as written (trimmed, lower-cased) and without
+    a ``+alias``; none for a role mailbox or an empty value."""
+    if value is None:
+        return []
+    text = value.strip().lower()
+    if not text or "@" not in text or re.match(f"^({_role_mailboxes()})@", text):
+        return []
+    bare = _ALIAS.sub(r"\1@", text)
+    return sorted({f"email:{text}", f"email:{bare}"})
+
+
+def _role_mailboxes() -> str:
+    from workbench.resolve.features import ROLE_MAILBOXES  # the resolver's list, one place
+
+    return ROLE_MAILBOXES
+
+
+def phone_text(value: str, region: str | None = None) -> str | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return "phone:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _fields(spec: ObjectSpec, kind: FieldType) -> list[str]:
+    return [n for n, f in spec.fields.items() if f.type is kind]
+
+
+def _ref_fields(spec: ObjectSpec) -> list[str]:
+    return [
+        n
+        for n, f in spec.fields.items()
+        if f.rules.references == f"{PERSON}.record_id" or n == "contact_id"
+    ]
+
+
+def _time_fields(spec: ObjectSpec) -> list[str]:
+    return [n for n, f in spec.fields.items() if f.type in (FieldType.DATE, FieldType.TIMESTAMP)]
+
+
+def identifiers(
+    project: Project, source_name: str, rows: pl.DataFrame, *, phones: bool = False
+) -> pl.DataFrame:
+    """One row per identifier of each row: ``_load_id``, ``_row_number``, ``kind``, ``text``.
+
+    Person rows give ``record:source:id``, ``ref:system:id``, their emails and (with
+    ``phones``) E.164 numbers; other rows their emails and references to person records.
+    """
+    source = project.source(source_name)
+    spec = project.dictionary.object(source.object)
+    keys = ["_load_id", "_row_number"]
+    parts: list[pl.DataFrame] = []
+
+    def add(kind: str, texts: pl.Expr) -> None:
+        frame = rows.select(*keys, texts.alias("text")).drop_nulls("text")
+        parts.append(frame.with_columns(pl.lit(kind).alias("kind")))
+
+    person = source.object == PERSON
+    rid = pl.col("record_id").cast(pl.String).str.strip_chars()
+    if person:
+        add("record", pl.format("record:{}:{}", pl.lit(source_name), rid))
+        add("ref", pl.format("ref:{}:{}", pl.lit(source.system), rid))
+    for name in _ref_fields(spec) if not person else []:
+        value = pl.col(name).cast(pl.String).str.strip_chars()
+        add("ref", pl.format("ref:{}:{}", pl.lit(source.system), value))
+    for name in _fields(spec, FieldType.EMAIL):
+        plain = rules.email(pl.col(name).cast(pl.String))
+        role = plain.str.contains(f"^({_role_mailboxes()})@") | ~plain.str.contains("@")
+        keep = pl.when(~role & (plain != "")).then(plain)
+        add("email", pl.format("email:{}", keep))
+        add("email", pl.format("email:{}", rules.email_without_alias(keep)))
+    if phones and person:
+        for name in _fields(spec, FieldType.PHONE):
+            region = (
+                pl.when(pl.col("country").str.contains(r"^[A-Z]{2}$"))
+                .then(pl.col("country"))
+                .otherwise(pl.lit(source.options.default_region))
+                if "country" in rows.columns
+                else pl.lit(source.options.default_region, pl.String)
+            )
+            raw = rows.select(pl.col(name).cast(pl.String), region.alias("r"))
+            e164 = rules.phone_e164(raw[name], raw["r"])
+            parts.append(
+                rows.select(keys)
+                .with_columns(("phone:" + e164).alias("text"), pl.lit("phone").alias("kind"))
+                .drop_nulls("text")
+            )
+    schema = {"_load_id": pl.Int64, "_row_number": pl.Int64, "text": pl.String, "kind": pl.String}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat([p.cast(schema) for p in parts]).unique()  # type: ignore[arg-type]
+
+
+def _needed(project: Project, source_name: str, *, phones: bool) -> list[str]:
+    spec = project.dictionary.object(project.source(source_name).object)
+    out = ["record_id", *_fields(spec, FieldType.EMAIL), *_ref_fields(spec), *_time_fields(spec)]
+    if phones:
+        out += [*_fields(spec, FieldType.PHONE), "country", "first_name", "last_name"]
+    return out
+
+
+def digest(salt: str, text: str) -> str:
+    """The salted sha256 a tombstone keeps of one identifier."""
+    return hashlib.sha256(f"{salt}\x1f{text}".encode()).hexdigest()
+
+
+def salt_of(store: Store, *, create: bool) -> str | None:
+    """The warehouse's tombstone salt, generated once."""
+    for statement in DDL:
+        store.execute(statement)
+    salt = store.scalar("SELECT value FROM meta.settings WHERE key = $k", {"k": SALT_KEY})
+    if salt is None and create:
+        salt = secrets.token_hex(32)
+        store.execute("INSERT INTO meta.settings VALUES ($k, $v)", {"k": SALT_KEY, "v": salt})
+    return salt
+
+
+# -- finding the person ------------------------------------------------------------------------
+def _person_sources(project: Project) -> list[str]:
+    return [n for n, s in project.config.sources.items() if s.object == PERSON]
+
+
+def _query(project: Project, kind: Kind, value: str) -> set[str]:
+    """The identifier texts that find the person's records."""
+    if kind == "email":
+        texts = set(email_texts(value))
+        if not texts:
+            raise GovernanceError(
+                f"{value!r} is not a personal email address (empty, malformed or a role "
+                "mailbox such as info@ that many people share).",
+                where="--email",
+                fix="Give the person's own address, or use --record SOURCE:ID.",
+            )
+        return texts
+    if kind == "phone":
+        text = phone_text(value)
+        if text is None:
+            raise GovernanceError(
+                f"{value!r} is not a phone number in international form.",
+                where="--phone",
+                fix="Give it with its country code, e.g. +49 30 1234567.",
+            )
+        return {text}
+    source, sep, record_id = value.partition(":")
+    if not sep or source not in _person_sources(project):
+        raise GovernanceError(
+            f"{value!r} is not a person record as SOURCE:ID.",
+            where="--record",
+            fix=f"Use one of the {PERSON} sources: {', '.join(_person_sources(project))}.",
+        )
+    return {f"record:{source}:{record_id.strip()}"}
+
+
+def _seed_rows(store: Store, project: Project, kind: Kind, value: str) -> dict[str, pl.DataFrame]:
+    """Person rows (every load) holding the identifier, per source."""
+    texts = _query(project, kind, value)
+    found: dict[str, pl.DataFrame] = {}
+    for name in _person_sources(project):
+        where, params = "true", None
+        if kind == "phone":  # parse only numbers ending in the same digits
+            cols = [
+                f.from_ for n, f in project.source(name).columns.items()
+                if n in _fields(project.dictionary.object(PERSON), FieldType.PHONE) and f.from_
+            ]  # fmt: skip
+            if not cols:
+                continue
+            tail = re.sub(r"\D", "", value)[-6:]
+            where = " OR ".join(
+                f"right(regexp_replace({quote_ident(c)}, '\\D', '', 'g'), 6) = $tail" for c in cols
+            )
+            params = {"tail": tail}
+        rows = canonical_rows(
+            store, project, name, _needed(project, name, phones=True), where, params
+        )
+        ids = identifiers(project, name, rows, phones=kind == "phone")
+        hits = ids.filter(pl.col("text").is_in(sorted(texts))).select("_load_id", "_row_number")
+        found[name] = rows.join(hits.unique(), on=["_load_id", "_row_number"])
+    return found
+
+
+def find_person(
+    store: Store, project: Project, kind: Kind, value: str
+) -> tuple[list[str], list[str]]:
+    """The person's records (``source:record_id``) and entities, through the identity graph."""
+    members = store.table_exists("id", "members")
+    if kind == "entity":
+        seeds: set[str] = set()
+        entities = {value}
+    else:
+        seeds = {
+            f"{name}:{str(r).strip()}"
+            for name, rows in _seed_rows(store, project, kind, value).items()
+            for r in rows["record_id"].to_list()
+            if r is not None
+        }
+        entities = set()
+        if members and seeds:
+            entities = {
+                r[0]
+                for r in store.rows(
+                    "SELECT DISTINCT entity_id FROM id.members WHERE object = $o "
+                    "AND list_contains($u::VARCHAR[], unique_id)",
+                    {"o": PERSON, "u": sorted(seeds)},
+                )
+            }
+    records = set(seeds)
+    if members and entities:
+        records |= {
+            r[0]
+            for r in store.rows(
+                "SELECT unique_id FROM id.members WHERE object = $o "
+                "AND list_contains($e::VARCHAR[], entity_id)",
+                {"o": PERSON, "e": sorted(entities)},
+            )
+        }
+    if not records:
+        shown = value if kind in ("entity", "record") else "the given " + kind
+        raise GovernanceError(
+            f"No record of {shown} was found; nothing to erase.",
+            where=f"--{'entity-id' if kind == 'entity' else kind}",
+            fix="Check the value (`workbench export entities` lists records and entities).",
+        )
+    return sorted(records), sorted(entities)
+
+
+# -- erasing -----------------------------------------------------------------------------------
+def erase(
+    project: Project, store: Store, kind: Kind, value: str, *, dry_run: bool = False
+) -> ErasurePlan:
+    """Erase the person found by ``kind``/``value`` (see the module doc); with ``dry_run``
+    only say what would be removed."""
+    records, entities = find_person(store, project, kind, value)
+    # the person's own rows, every load: their identifiers make the tombstone
+    person_rows: list[tuple[str, pl.DataFrame]] = []
+    texts: dict[str, str] = {}
+    for name in _person_sources(project):
+        mine = [r.split(":", 1)[1] for r in records if r.split(":", 1)[0] == name]
+        if not mine:
+            continue
+        rows = canonical_rows(
+            store, project, name, _needed(project, name, phones=True),
+            "list_contains($ids::VARCHAR[], trim(" + _record_column(project, name) + "))",
+            {"ids": mine},
+        )  # fmt: skip
+        person_rows.append((name, rows))
+        for kind_, text in (
+            identifiers(project, name, rows, phones=True).select("kind", "text").iter_rows()
+        ):
+            texts[text] = kind_
+    matching = {t for t, k in texts.items() if k in MATCHING}
+    # every row, of every source, that identifies the person
+    keys: list[pl.DataFrame] = []
+    swept: list[tuple[str, pl.DataFrame]] = []
+    earliest: datetime | None = None
+    for name in project.config.sources:
+        rows = canonical_rows(store, project, name, _needed(project, name, phones=False))
+        ids = identifiers(project, name, rows)
+        hit = ids.filter(pl.col("text").is_in(sorted(matching))).select("_load_id", "_row_number")
+        hit_rows = rows.join(hit.unique(), on=["_load_id", "_row_number"])
+        if hit_rows.height == 0:
+            continue
+        keys.append(hit_rows.select(pl.lit(name).alias("source"), "_load_id", "_row_number"))
+        if project.source(name).object == PERSON:  # e.g. a record sharing their address
+            swept.append((name, hit_rows))
+        earliest = _earliest(
+            earliest, hit_rows, project.dictionary.object(project.source(name).object)
+        )
+    preview = _preview(project, person_rows)
+    plan = ErasurePlan(records, entities, preview, identifiers=len(texts))
+    all_keys = (
+        pl.concat(keys)
+        if keys
+        else pl.DataFrame(
+            schema={"source": pl.String, "_load_id": pl.Int64, "_row_number": pl.Int64}
+        )
+    )
+    unique_ids = sorted(set(records) | _person_uids(person_rows + swept))
+    entities = sorted(set(entities) | set(_entities_of(store, unique_ids)))
+    needles = sorted(
+        {t.split(":", 1)[1] for t, k in texts.items() if k == "email"} | _raw_phones(person_rows)
+    )
+    if dry_run:
+        plan.rows = _dry_counts(store, project, all_keys, unique_ids, entities, needles)
+        plan.stale_reports = _stale(store, earliest, mark=None)
+        return plan
+    with store.transaction():
+        salt = salt_of(store, create=True)
+        assert salt is not None
+        plan.rows = delete_rows(store, project, all_keys)
+        plan.rows.update(_delete_identity(store, unique_ids, entities))
+        plan.rows.update(_delete_rejects(store, needles))
+        tomb = int(store.scalar("SELECT coalesce(max(tombstone_id), 0) + 1 FROM meta.tombstones"))
+        now = datetime.now(UTC)
+        hashes = pl.DataFrame(
+            {"kind": list(texts.values()), "hash": [digest(salt, t) for t in texts]}
+        ).unique()
+        store.con.register("_wb_tomb", hashes)
+        store.execute(
+            "INSERT INTO meta.tombstones SELECT $id, kind, hash, $at FROM _wb_tomb",
+            {"id": tomb, "at": now},
+        )
+        store.con.unregister("_wb_tomb")
+        plan.tombstone_id = tomb
+        reason = f"personal data erased {now:%Y-%m-%d} (tombstone {tomb})"
+        plan.stale_reports = _stale(store, earliest, mark=reason)
+        details = {"by": kind, "tombstone_id": tomb, "records": len(records), "rows": plan.rows}
+        audit.record(
+            store, "erase", {**details, "stale_reports": len(plan.stale_reports)}, project=project
+        )
+    return plan
+
+
+def _record_column(project: Project, source_name: str) -> str:
+    fmap = project.source(source_name).columns["record_id"]
+    return quote_ident(fmap.from_) if fmap.from_ else "NULL"
+
+
+def _earliest(current: datetime | None, rows: pl.DataFrame, spec: ObjectSpec) -> datetime | None:
+    for name in _time_fields(spec):
+        if name not in rows.columns:
+            continue
+        low = rows[name].min()
+        if isinstance(low, datetime):
+            stamp = low if low.tzinfo else low.replace(tzinfo=UTC)
+        elif isinstance(low, date):
+            stamp = datetime(low.year, low.month, low.day, tzinfo=UTC)
+        else:
+            continue
+        current = stamp if current is None or stamp < current else current
+    return current
+
+
+def _entities_of(store: Store, unique_ids: list[str]) -> list[str]:
+    if not unique_ids or not store.table_exists("id", "members"):
+        return []
+    return [
+        r[0]
+        for r in store.rows(
+            "SELECT DISTINCT entity_id FROM id.members WHERE object = $o "
+            "AND list_contains($u::VARCHAR[], unique_id)",
+            {"o": PERSON, "u": unique_ids},
+        )
+    ]
+
+
+def _person_uids(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
+    out = set()
+    for name, rows in person_rows:
+        out |= {f"{name}:{str(r).strip()}" for r in rows["record_id"].to_list() if r is not None}
+    return out
+
+
+def _raw_phones(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
+    out: set[str] = set()
+    for _, rows in person_rows:
+        for column in rows.columns:
+            if column.startswith("phone") and rows[column].dtype == pl.String:
+                out |= {
+                    v.strip().lower()
+                    for v in rows[column].drop_nulls().to_list()
+                    if len(v.strip()) >= 6
+                }
+    return out
+
+
+def _preview(project: Project, person_rows: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+    spec = project.dictionary.object(PERSON)
+    shown = ["record_id", "first_name", "last_name", "email", "phone"]
+    records = []
+    for name, rows in person_rows:
+        for row in rows.unique(["record_id"]).iter_rows(named=True):
+            masked = mask_record({k: row.get(k) for k in shown if k in spec.fields}, spec)
+            records.append(
+                {"source": name, **{k: None if v is None else str(v) for k, v in masked.items()}}
+            )
+    return pl.DataFrame(records) if records else pl.DataFrame(schema={"source": pl.String})
+
+
+def _id_targets(store: Store) -> list[tuple[str, str, str]]:
+    """(table, where, param) of the identity rows of given records (u) or entities (e)."""
+    out = []
+    pair = (
+        "(list_contains($u::VARCHAR[], unique_id_l) OR list_contains($u::VARCHAR[], unique_id_r))"
+    )
+    for name, where in (
+        ("members", "object = $o AND list_contains($u::VARCHAR[], unique_id)"),
+        ("pairs", f"object = $o AND {pair}"),
+        ("review_queue", f"object = $o AND {pair}"),
+        ("review_decisions", f"object = $o AND {pair}"),
+        (
+            "entity_events",
+            "object = $o AND (list_contains($e::VARCHAR[], entity_id) "
+            "OR list_contains($e::VARCHAR[], other_entity_id))",
+        ),
+        (f"golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)"),
+    ):
+        if store.table_exists("id", name):
+            out.append((table("id", name), where, name))
+    return out
+
+
+def _id_params(where: str, unique_ids: list[str], entities: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if "$o" in where:
+        params["o"] = PERSON
+    if "$u" in where:
+        params["u"] = unique_ids
+    if "$e" in where:
+        params["e"] = entities
+    return params
+
+
+def _delete_identity(store: Store, unique_ids: list[str], entities: list[str]) -> dict[str, int]:
+    counts = {}
+    for target, where, name in _id_targets(store):
+        n = int(
+            store.rows(
+                f"DELETE FROM {target} WHERE {where}", _id_params(where, unique_ids, entities)
+            )[0][0]
+        )
+        if n:
+            counts[f"id.{name}"] = n
+    return counts
+
+
+_REJECT_MATCH = "len(list_filter($n::VARCHAR[], lambda x: contains(lower(raw_record), x))) > 0"
+
+
+def _delete_rejects(store: Store, needles: list[str]) -> dict[str, int]:
+    if not needles or not store.table_exists("quar", "ingest_rejects"):
+        return {}
+    n = int(
+        store.rows(f"DELETE FROM quar.ingest_rejects WHERE {_REJECT_MATCH}", {"n": needles})[0][0]
+    )
+    return {"quar.ingest_rejects": n} if n else {}
+
+
+def _dry_counts(
+    store: Store,
+    project: Project,
+    keys: pl.DataFrame,
+    unique_ids: list[str],
+    entities: list[str],
+    needles: list[str],
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (source,), group in sorted(keys.group_by(["source"]), key=lambda g: str(g[0][0])):
+        counts[f"raw.{source}"] = group.height
+    for target, where, name in _id_targets(store):
+        n = int(
+            store.scalar(
+                f"SELECT count(*) FROM {target} WHERE {where}",
+                _id_params(where, unique_ids, entities),
+            )
+        )
+        if n:
+            counts[f"id.{name}"] = n
+    if needles and store.table_exists("quar", "ingest_rejects"):
+        n = int(
+            store.scalar(
+                f"SELECT count(*) FROM quar.ingest_rejects WHERE {_REJECT_MATCH}", {"n": needles}
+            )
+        )
+        if n:
+            counts["quar.ingest_rejects"] = n
+    return counts
+
+
+def _stale(store: Store, earliest: datetime | None, *, mark: str | None) -> list[str]:
+    """Report runs of periods ending after ``earliest``; marked stale when ``mark`` is given."""
+    from workbench.kpi import periods
+    from workbench.report.runner import STALE_DDL
+
+    if earliest is None or not store.table_exists("meta", "report_runs"):
+        return []
+    if mark:
+        store.execute(STALE_DDL)
+    affected = []
+    for run_id, report, period in store.rows(
+        "SELECT run_id, report, period FROM meta.report_runs ORDER BY run_id"
+    ):
+        try:
+            _, _, end = periods.bounds(period)
+            end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        except WorkbenchError:  # a period this version cannot read: stale to be safe
+            end = None
+        if end is None or end > earliest:
+            affected.append((run_id, f"{report} {period}"))
+    if mark and affected:
+        store.execute(
+            "UPDATE meta.report_runs SET stale = $m "
+            "WHERE list_contains($ids::BIGINT[], run_id) AND stale IS NULL",
+            {"m": mark, "ids": [a[0] for a in affected]},
+        )
+    return sorted({a[1] for a in affected})
+
+
+# -- suppression at load -----------------------------------------------------------------------
+def suppress(store: Store, project: Project, source_name: str, load_id: int) -> int:
+    """Drop the rows of a new load that belong to an erased person (their identifiers hash
+    to a tombstone); returns how many. Called by the loader inside the load's transaction."""
+    if not store.table_exists("meta", "tombstones"):
+        return 0
+    if not store.scalar("SELECT count(*) FROM meta.tombstones"):
+        return 0
+    salt = salt_of(store, create=False)
+    if salt is None:
+        return 0
+    rows = canonical_rows(
+        store, project, source_name, _needed(project, source_name, phones=False),
+        "_load_id = $load", {"load": load_id},
+    )  # fmt: skip
+    ids = identifiers(project, source_name, rows).filter(pl.col("kind").is_in(MATCHING))
+    if ids.height == 0:
+        return 0
+    distinct = ids["text"].unique().to_list()
+    hashed = pl.DataFrame({"text": distinct, "hash": [digest(salt, t) for t in distinct]})
+    store.con.register("_wb_hashes", hashed)
+    try:
+        known = {
+            r[0]
+            for r in store.rows(
+                "SELECT h.hash FROM _wb_hashes h JOIN meta.tombstones t ON t.hash = h.hash"
+            )
+        }
+    finally:
+        store.con.unregister("_wb_hashes")
+    if not known:
+        return 0
+    texts = hashed.filter(pl.col("hash").is_in(sorted(known)))["text"]
+    hits = (
+        ids.filter(pl.col("text").is_in(texts.implode())).select("_load_id", "_row_number").unique()
+    )
+    keys = hits.select(pl.lit(source_name).alias("source"), "_load_id", "_row_number")
+    removed = delete_rows(store, project, keys)
+    return removed.get(f"raw.{source_name}", 0)
