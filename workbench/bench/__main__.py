@@ -1,121 +1,133 @@
-"""``python -m workbench.bench``: print benchmark ratios and write them to reports/bench/."""
+"""``python -m workbench.bench``: every stage against the plain library doing the same work, at
+each size, printed as ratios and written to reports/bench/ (CSV and an HTML page)."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from workbench.bench.data import contacts_csv
+from workbench.bench.page import write_page
 from workbench.bench.runner import Measure, run_case
+
+STAGES = ("ingest", "validate", "kpis", "resolve", "report", "pipeline")
+
+
+@dataclass
+class Row:
+    stage: str
+    size: int
+    base: Measure
+    ours: Measure
+    goal: str
+
+    @property
+    def ratio(self) -> float:
+        if self.goal.startswith("speed"):
+            return self.ours.rows_per_s / self.base.rows_per_s if self.base.rows_per_s else 0.0
+        return self.ours.seconds / self.base.seconds if self.base.seconds else 0.0
+
+    @property
+    def met(self) -> bool:
+        return _met(self.ratio, self.goal, self.ours.seconds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m workbench.bench", description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the ingest CSV")
+    parser.add_argument("--sizes", default="100000,1000000",
+                        help="rows / contacts per stage, comma-separated")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="runs per case (best is kept)")
-    parser.add_argument(
-        "--contacts", type=int, default=1_000_000, help="contact records of the resolution demo"
-    )
-    parser.add_argument("--skip-resolve", action="store_true", help="leave out resolution")
-    parser.add_argument(
-        "--kpi-rows", type=int, default=1_000_000, help="leads, tickets and sync events (KPIs)"
-    )
-    parser.add_argument("--skip-kpi", action="store_true", help="leave out the KPIs")
+    parser.add_argument("--stages", default=",".join(STAGES), help="stages to run")
     parser.add_argument("--data", type=Path, default=Path("data/bench"))
     parser.add_argument("--out", type=Path, default=Path("reports/bench"))
     args = parser.parse_args()
-    console = Console(width=150)
-
-    source = contacts_csv(args.data, args.rows)
-    size_mb = source.stat().st_size / 1e6
-    console.print(f"Ingest: {args.rows:,} rows, {size_mb:.0f} MB CSV ({source})")
-    work = args.data / "work"
-    plain = run_case("duckdb_read_csv", source, work, repeat=args.repeat)
-    ours = run_case("workbench_ingest", source, work, repeat=args.repeat)
-    staged = args.data / "staged"
-    console.print(f"Validate: the same rows, staged once into {staged}")
-    run_case("prepare_staged", source, staged, repeat=1)
-    checks = run_case("polars_checks", source, staged, repeat=args.repeat)
-    pandera = run_case("workbench_validate", source, staged, repeat=args.repeat)
-    rows = [
-        ("ingest", plain, ours, ours.rows_per_s / plain.rows_per_s, "speed >= 0.8x"),
-        ("validate", checks, pandera, pandera.seconds / checks.seconds, "time <= 1.5x"),
-    ]
-    if not args.skip_kpi:
-        kpi_work = args.data / f"kpi_{args.kpi_rows}"
-        console.print(
-            f"KPIs: all KPIs over 12 months of {args.kpi_rows:,} leads, tickets and sync events "
-            f"({kpi_work}, prepared once)"
-        )
-        size = Path(str(args.kpi_rows))
-        if not (kpi_work / "warehouse.duckdb").exists():
-            run_case("prepare_kpis", size, kpi_work, repeat=1)
-        plain_kpi = run_case("plain_kpis", size, kpi_work, repeat=args.repeat)
-        ours_kpi = run_case("workbench_kpis", size, kpi_work, repeat=args.repeat)
-        rows.append(
-            ("kpis", plain_kpi, ours_kpi, ours_kpi.seconds / plain_kpi.seconds, "time <= 1.5x")
-        )
-    if not args.skip_resolve:
-        demo = args.data / f"resolve_{args.contacts}"
-        console.print(f"Resolve: demo of {args.contacts:,} contacts in {demo} (prepared once)")
-        if not (demo / "data" / "warehouse.duckdb").exists():
-            run_case("prepare_demo", Path(str(args.contacts)), demo, repeat=1)
-        size = Path(str(args.contacts))
-        splink = run_case("splink_plain", size, demo, repeat=min(args.repeat, 2))
-        resolved = run_case("workbench_resolve", size, demo, repeat=min(args.repeat, 2))
-        rows.append(
-            ("resolve", splink, resolved, resolved.seconds / splink.seconds, "time <= 1.25x")
-        )
-        console.print(_accuracy(demo))
-        bare = run_case("bare_papermill", size, demo, repeat=1)
-        reports = run_case("workbench_reports", size, demo, repeat=1)
-        rows.append(("report", bare, reports, reports.seconds / bare.seconds, "time <= 5 s each"))
-        per_report = (demo / "reports" / "bench_seconds.json").read_text()
-        console.print(f"Reports on {args.contacts:,} contacts, seconds each: {per_report}")
-    table = Table(title="Workbench vs the plain library (same data, same run)")
-    for col in (
-        "stage",
-        "baseline",
-        "rows/s",
-        "s",
-        "peak MiB",
-        "workbench rows/s",
-        "s",
-        "peak MiB",
-        "ratio",
-        "goal",
-        "met",
-    ):
-        table.add_column(
-            col, justify="right" if col not in ("stage", "baseline", "goal", "met") else "left"
-        )
-    records = []
-    for stage, base, wb, ratio, goal in rows:
-        table.add_row(
-            stage,
-            base.case,
-            f"{base.rows_per_s:,.0f}",
-            f"{base.seconds:.2f}",
-            f"{base.peak_mib:.0f}",
-            f"{wb.rows_per_s:,.0f}",
-            f"{wb.seconds:.2f}",
-            f"{wb.peak_mib:.0f}",
-            f"{ratio:.2f}x",
-            goal,
-            "yes" if _met(ratio, goal, wb.seconds) else "no",
-        )
-        records.append(_record(stage, base, wb, ratio, goal))
-    console.print(table)
+    console = Console(width=160)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    stages = args.stages.split(",")
+    rows: list[Row] = []
+    for size in sizes:
+        rows += _one_size(size, stages, args, console)
+    _print(rows, console)
+    records = [_record(r) for r in rows]
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "bench.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(records[0]))
         writer.writeheader()
         writer.writerows(records)
-    console.print(f"Written: {args.out / 'bench.csv'}")
+    page = write_page(records, args.out)
+    console.print(f"Written: {args.out / 'bench.csv'} and {page}")
+
+
+def _one_size(
+    size: int, stages: list[str], args: argparse.Namespace, console: Console
+) -> list[Row]:
+    rows: list[Row] = []
+    repeat = args.repeat
+    n = Path(str(size))
+    if "ingest" in stages or "validate" in stages:
+        source = contacts_csv(args.data, size)
+        console.print(f"[{size:,}] ingest/validate: {source.stat().st_size / 1e6:.0f} MB CSV")
+        if "ingest" in stages:
+            work = args.data / "work"
+            plain = run_case("duckdb_read_csv", source, work, repeat=repeat)
+            ours = run_case("workbench_ingest", source, work, repeat=repeat)
+            rows.append(Row("ingest", size, plain, ours, "speed >= 0.8x"))
+        if "validate" in stages:
+            staged = args.data / f"staged_{size}"
+            run_case("prepare_staged", source, staged, repeat=1)
+            checks = run_case("polars_checks", source, staged, repeat=repeat)
+            pandera = run_case("workbench_validate", source, staged, repeat=repeat)
+            rows.append(Row("validate", size, checks, pandera, "time <= 1.5x"))
+    if "kpis" in stages:
+        kpi_work = args.data / f"kpi_{size}"
+        console.print(f"[{size:,}] KPIs: 12 months of {size:,} leads, tickets and sync events")
+        if not (kpi_work / "warehouse.duckdb").exists():
+            run_case("prepare_kpis", n, kpi_work, repeat=1)
+        plain = run_case("plain_kpis", n, kpi_work, repeat=repeat)
+        ours = run_case("workbench_kpis", n, kpi_work, repeat=repeat)
+        rows.append(Row("kpis", size, plain, ours, "time <= 1.5x"))
+    demo = args.data / f"resolve_{size}"
+    if {"resolve", "report", "pipeline"} & set(stages):
+        console.print(f"[{size:,}] demo of {size:,} contacts in {demo} (prepared once)")
+        if not (demo / "data" / "warehouse.duckdb").exists():
+            run_case("prepare_demo", n, demo, repeat=1)
+    if "resolve" in stages:
+        splink = run_case("splink_plain", n, demo, repeat=min(repeat, 2))
+        resolved = run_case("workbench_resolve", n, demo, repeat=min(repeat, 2))
+        rows.append(Row("resolve", size, splink, resolved, "time <= 1.25x"))
+        console.print(_accuracy(demo))
+    if "report" in stages:
+        bare = run_case("bare_papermill", n, demo, repeat=1)
+        reports = run_case("workbench_reports", n, demo, repeat=1)
+        rows.append(Row("report", size, bare, reports, "time <= 5 s each"))
+        each = (demo / "reports" / "bench_seconds.json").read_text()
+        console.print(f"[{size:,}] seconds per report: {each}")
+    if "pipeline" in stages:
+        work = args.data / f"pipeline_{size}"
+        bare = run_case("bare_pipeline", demo, work, repeat=1)
+        ours = run_case("workbench_pipeline", demo, work, repeat=1)
+        rows.append(Row("pipeline", size, bare, ours, "time <= 2x"))
+    return rows
+
+
+def _print(rows: list[Row], console: Console) -> None:
+    table = Table(title="Workbench vs the plain library (same data, same run)")
+    for col in ("stage", "size", "baseline", "rows/s", "s", "peak MiB", "workbench rows/s", "s",
+                "peak MiB", "ratio", "goal", "met"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("stage", "baseline", "goal") else "right")
+    for r in rows:
+        table.add_row(
+            r.stage, f"{r.size:,}", r.base.case, f"{r.base.rows_per_s:,.0f}",
+            f"{r.base.seconds:.2f}", f"{r.base.peak_mib:.0f}", f"{r.ours.rows_per_s:,.0f}",
+            f"{r.ours.seconds:.2f}", f"{r.ours.peak_mib:.0f}", f"{r.ratio:.2f}x", r.goal,
+            "yes" if r.met else "no",
+        )  # fmt: skip
+    console.print(table)
 
 
 def _accuracy(demo: Path) -> str:
@@ -149,20 +161,21 @@ def _met(ratio: float, goal: str, seconds: float | None = None) -> bool:
     return ratio >= limit if ">=" in goal else ratio <= limit
 
 
-def _record(stage: str, base: Measure, wb: Measure, ratio: float, goal: str) -> dict:
+def _record(r: Row) -> dict:
     return {
-        "stage": stage,
-        "baseline": base.case,
-        "baseline_seconds": round(base.seconds, 3),
-        "baseline_rows_per_s": round(base.rows_per_s),
-        "baseline_peak_mib": round(base.peak_mib),
-        "workbench_seconds": round(wb.seconds, 3),
-        "workbench_rows_per_s": round(wb.rows_per_s),
-        "workbench_peak_mib": round(wb.peak_mib),
-        "ratio": round(ratio, 3),
-        "goal": goal,
-        "met": _met(ratio, goal, wb.seconds),
-        "rows": wb.rows,
+        "stage": r.stage,
+        "size": r.size,
+        "baseline": r.base.case,
+        "baseline_seconds": round(r.base.seconds, 3),
+        "baseline_rows_per_s": round(r.base.rows_per_s),
+        "baseline_peak_mib": round(r.base.peak_mib),
+        "workbench_seconds": round(r.ours.seconds, 3),
+        "workbench_rows_per_s": round(r.ours.rows_per_s),
+        "workbench_peak_mib": round(r.ours.peak_mib),
+        "ratio": round(r.ratio, 3),
+        "goal": r.goal,
+        "met": r.met,
+        "rows": r.ours.rows,
     }
 
 

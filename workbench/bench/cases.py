@@ -17,6 +17,7 @@ import polars as pl
 
 from workbench.bench.data import CONTACTS_CONFIG
 from workbench.bench.kpi_cases import plain_kpis, prepare_kpis, workbench_kpis
+from workbench.bench.pipeline_cases import bare_pipeline, workbench_pipeline
 from workbench.bench.report_cases import bare_papermill, workbench_reports
 from workbench.standardize.rules import EMAIL_PATTERN
 
@@ -195,6 +196,8 @@ CASES = {
     "workbench_kpis": workbench_kpis,
     "bare_papermill": bare_papermill,
     "workbench_reports": workbench_reports,
+    "bare_pipeline": bare_pipeline,
+    "workbench_pipeline": workbench_pipeline,
 }
 KEEP_WORK = {"prepare_staged", "prepare_demo", "prepare_kpis"}
 READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve",
