@@ -47,6 +47,17 @@ class Features:
     def of_kind(self, kind: str) -> list[str]:
         return [f.name for f in self.fields if f.kind == kind]
 
+    @property
+    def model_columns(self) -> list[str]:
+        """The columns Splink needs (comparisons, blocking, term frequencies), no more:
+        lineage and the fingerprint stay out of its database."""
+        names = self.of_kind("name")
+        derived = ["full_name", "first_forms", "rare_full_name"] if len(names) >= 2 else []
+        fields = [f.name for f in self.fields]
+        if self.employer:  # it stands for the first company field
+            fields = [f for f in fields if f != self.of_kind("company")[0]] + [self.employer]
+        return ["unique_id", *fields, *derived]
+
 
 def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Features:
     """SELECT of the matching input from ``core.<object>``.

@@ -225,9 +225,8 @@ def plan(features: Features, *, overrides: list[str] | None = None) -> ModelPlan
         unique_id_column_name="unique_id",
         comparisons=comparisons(features),
         blocking_rules_to_generate_predictions=rules,
-        retain_matching_columns=True,
+        retain_matching_columns=True,  # the guard reads the gamma columns
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=["source", "record_id"],
     )
     names = features.of_kind("name")
     # identifiers people do not share: an exact id field, else the email address
