@@ -202,6 +202,11 @@ class ResolveConfig(StrictModel):
         0.5, gt=0, le=1, description="Share of true matches the exact-email rule finds"
     )
     seed: int = 42
+    reuse_model: bool = Field(
+        True,
+        description="Reuse the last run's trained model while the comparisons, training "
+        "settings and (within 10%) the number of records stay the same",
+    )
     blocking_rules: list[str] | None = Field(
         None, description="SQL blocking rules replacing the generated ones, e.g. l.email = r.email"
     )

@@ -41,12 +41,21 @@ def resolve(
         typer.Option(help="Score only new or changed records with the saved model."),
     ] = False,
     wait: WaitOpt = 0,
+    retrain: Annotated[
+        bool,
+        typer.Option(help="Train a new model even if the last one could be reused."),
+    ] = False,
 ) -> None:
     """Match records across and within systems into entities (Splink, from the dictionary)."""
     loaded, store = project_and_store(project, wait=wait)
     with store, steps("Resolving identities", None) as step:
         report = run_resolve(
-            loaded, store, object_name=object, incremental=incremental, on_step=step
+            loaded,
+            store,
+            object_name=object,
+            incremental=incremental,
+            retrain=retrain,
+            on_step=step,
         )
     print_resolution(report)
 
@@ -56,7 +65,8 @@ def print_resolution(report: ResolveReport) -> None:
     out.print(
         f"Resolved {report.records:,} {report.object} records into {report.entities:,} "
         f"entities (duplicate rate {report.duplicate_rate:.1%}; {report.pairs_scored:,} "
-        f"candidate pairs scored; run {report.run_id}, {report.seconds:.1f} s). "
+        f"candidate pairs scored; run {report.run_id}, {report.seconds:.1f} s"
+        f"{', model of an earlier run reused' if report.model_reused else ''}). "
         f"Entities: {changes}. Pairs waiting for review: {report.review_queue:,} "
         "(`workbench review`)."
     )

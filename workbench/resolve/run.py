@@ -15,26 +15,27 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 import polars as pl
 from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.exceptions import EMTrainingException
 
-from workbench.config import Project, ResolveConfig
+from workbench.config import DuckDBSettings, Project, ResolveConfig
 from workbench.errors import WorkbenchError
 from workbench.governance import audit
+from workbench.resolve.engine import splink_db
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
 from workbench.resolve.golden import build_golden
 from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
+from workbench.resolve.reuse import reusable_model, trained_record, training_key
 from workbench.resolve.review import apply_decisions, decisions, ensure_review_tables
 from workbench.store import Store, table
 
@@ -56,6 +57,7 @@ DDL = (
     # added after the first release of these tables
     "ALTER TABLE id.members ADD COLUMN IF NOT EXISTS feature_hash VARCHAR",
     "ALTER TABLE id.pairs ADD COLUMN IF NOT EXISTS held BOOLEAN",
+    "ALTER TABLE id.runs ADD COLUMN IF NOT EXISTS trained_on VARCHAR",
 )
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
@@ -72,6 +74,7 @@ class ResolveReport:
     review_queue: int
     events: dict[str, int]
     seconds: float
+    model_reused: bool = False
 
     @property
     def duplicate_rate(self) -> float:
@@ -86,6 +89,8 @@ class Matching:
     pairs: pl.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, held
     model_json: str
     blocking: list[dict[str, Any]]
+    trained_on: dict[str, Any] | None = None  # see workbench.resolve.reuse
+    reused: bool = False  # the previous run's model scored the pairs, without training
 
 
 def resolve(
@@ -94,6 +99,7 @@ def resolve(
     *,
     object_name: str = "contacts",
     incremental: bool = False,
+    retrain: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> ResolveReport:
     """Match the object's core records and store who is who (``id.members``).
@@ -101,6 +107,10 @@ def resolve(
     With ``incremental``, the saved model of the last run scores only new and changed
     records (against the rest and among themselves) and the stored pairs of unchanged
     records are reused; without a previous run it falls back to a full run.
+
+    A full run reuses the last run's trained model while the data keeps its shape (see
+    :mod:`workbench.resolve.reuse`; ``resolve.reuse_model`` in the config); ``retrain``
+    trains a new one regardless.
     """
     settings = project.config.resolve
     started = datetime.now(UTC)
@@ -116,10 +126,11 @@ def resolve(
         {"o": object_name},
     )
     decided = decisions(store, object_name)
-    model_json = store.scalar(
-        "SELECT model_json FROM id.runs WHERE object = $o ORDER BY run_id DESC LIMIT 1",
+    last = store.rows(
+        "SELECT model_json, trained_on FROM id.runs WHERE object = $o ORDER BY run_id DESC LIMIT 1",
         {"o": object_name},
     )
+    model_json, trained_on = last[0] if last else (None, None)
     if incremental and model_json and previous.height:
         before = dict(previous.select("unique_id", "feature_hash").iter_rows())
         changed = {
@@ -139,9 +150,18 @@ def resolve(
                 {"o": object_name},
             ),
             changed=changed,
+            limits=project.config.duckdb,
         )
+        matching = replace(matching, trained_on=json.loads(trained_on) if trained_on else None)
     else:
-        matching = match(frame, feats, settings, decided)
+        key = training_key(model_settings(feats, settings), settings)
+        saved = None
+        if settings.reuse_model and not retrain:
+            saved = reusable_model(model_json, trained_on, key, frame.height)
+        matching = match(frame, feats, settings, decided, project.config.duckdb, saved=saved)
+        if saved is None:
+            trained = trained_record(key, frame.height, json.loads(matching.model_json))
+            matching = replace(matching, trained_on=trained)
     previous = previous.select("unique_id", "entity_id")
     members, events = assign_ids(matching.clusters, previous)
     result = frame.select("unique_id", "source", "record_id", "feature_hash").join(
@@ -160,7 +180,9 @@ def resolve(
         _append_events(store, object_name, run_id, events)
         build_golden(store, object_name, project.dictionary.object(object_name))
         store.execute(
-            "INSERT INTO id.runs VALUES ($r, $o, $s, $e, $n, $k, $p, $t, $m, $b)",
+            "INSERT INTO id.runs (run_id, object, started_at, ended_at, records, entities, "
+            "pairs_scored, threshold, model_json, blocking_json, trained_on) "
+            "VALUES ($r, $o, $s, $e, $n, $k, $p, $t, $m, $b, $x)",
             {
                 "r": run_id,
                 "o": object_name,
@@ -172,6 +194,7 @@ def resolve(
                 "t": settings.threshold,
                 "m": matching.model_json,
                 "b": json.dumps(matching.blocking) if matching.blocking else None,
+                "x": json.dumps(matching.trained_on) if matching.trained_on else None,
             },
         )
         audit.record(store, "resolve", {"object": object_name, "run_id": run_id}, project=project)
@@ -185,6 +208,7 @@ def resolve(
         review_queue=queue.height,
         events=dict(zip(counts["event"].to_list(), counts["len"].to_list(), strict=True)),
         seconds=time.perf_counter() - clock,
+        model_reused=matching.reused,
     )
 
 
@@ -211,25 +235,46 @@ def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, 
 
 
 def match(
-    frame: pl.DataFrame, feats: Features, settings: ResolveConfig, decided: pl.DataFrame
+    frame: pl.DataFrame,
+    feats: Features,
+    settings: ResolveConfig,
+    decided: pl.DataFrame,
+    limits: DuckDBSettings | None = None,
+    *,
+    saved: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> Matching:
-    """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB."""
+    """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB
+    (within ``limits``, the project's DuckDB memory limit and threads).
+
+    With ``saved`` (a trained model and what it was trained on) nothing is trained.
+    """
     model = plan(feats, overrides=settings.blocking_rules)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        db = DuckDBAPI(con)
-        table = db.register(frame.to_arrow())
-        linker = Linker(table, model.settings, log_level=logging.ERROR)
-        train(linker, model, settings)
+    with splink_db(limits) as db:
+        table = db.register(model_input(frame, feats, settings).to_arrow())
+        linker = Linker(table, saved[0] if saved else model.settings, log_level=logging.ERROR)
+        if saved is None:
+            train(linker, model, settings)
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
         pairs = _held(scored.as_duckdbpyrelation().pl(), model)
+        scored.drop_table_from_database_and_remove_from_cache()
         members = _cluster(db, frame, pairs, settings, decided)
         model_json = json.dumps(linker.misc.save_model_to_json())
         blocking = blocking_analysis(db, table, model)
-    finally:
-        con.close()
+    if saved:
+        return Matching(members, pairs, model_json, blocking, saved[1], reused=True)
     return Matching(members, pairs, model_json, blocking)
+
+
+def model_settings(feats: Features, settings: ResolveConfig) -> dict[str, Any]:
+    """The Splink settings a full run would train, as a dictionary."""
+    model = plan(feats, overrides=settings.blocking_rules)
+    return model.settings.create_settings_dict(sql_dialect_str="duckdb")
+
+
+def model_input(frame: pl.DataFrame, feats: Features, settings: ResolveConfig) -> pl.DataFrame:
+    """The columns of ``frame`` Splink works on (all of them when blocking rules are
+    configured by hand, as those may use any)."""
+    return frame if settings.blocking_rules else frame.select(feats.model_columns)
 
 
 def match_incremental(
@@ -241,20 +286,19 @@ def match_incremental(
     model_json: str,
     previous_pairs: pl.DataFrame,
     changed: set[str],
+    limits: DuckDBSettings | None = None,
 ) -> Matching:
     """Score only ``changed`` records (new or edited) with the saved model, against the
     unchanged ones and among themselves; keep the stored pairs of unchanged records."""
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        db = DuckDBAPI(con)
-        linker = Linker(db.register(frame.to_arrow()), saved, log_level=logging.ERROR)
+    frame_in = model_input(frame, feats, settings)
+    with splink_db(limits) as db:
+        linker = Linker(db.register(frame_in.to_arrow()), saved, log_level=logging.ERROR)
         for column in _tf_columns(saved):
             linker.table_management.compute_tf_table(column)
         is_new = pl.col("unique_id").is_in(sorted(changed))
-        new, old = frame.filter(is_new), frame.filter(~is_new)
+        new, old = frame_in.filter(is_new), frame_in.filter(~is_new)
         fresh = []
         if new.height:
             low = settings.review_band[0]
@@ -275,8 +319,6 @@ def match_incremental(
         )
         pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
         members = _cluster(db, frame, pairs, settings, decided)
-    finally:
-        con.close()
     return Matching(members, pairs, model_json, [])
 
 
