@@ -27,7 +27,7 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing workbench.yaml.")] = False,
 ) -> None:
-    """Write a commented starter project (workbench.yaml and folders) to edit."""
+    """Write a commented starter project (workbench.yaml, roi.yaml and folders) to edit."""
     target = directory / CONFIG_FILE
     if target.exists() and not force:
         raise ConfigError(
@@ -39,7 +39,11 @@ def init(
         (directory / sub).mkdir(parents=True, exist_ok=True)
     template = resources.files("workbench") / "templates" / CONFIG_FILE
     target.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
-    out.print(f"Created {target}")
+    roi = directory / "roi.yaml"
+    if not roi.exists():
+        starter = resources.files("workbench") / "templates" / "roi.yaml"
+        roi.write_text(starter.read_text(encoding="utf-8"), encoding="utf-8")
+    out.print(f"Created {target} and {roi}")
     out.print("Next: put your exports under exports/, edit the sources, run `workbench ingest`.")
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from workbench.errors import ConfigError
 from workbench.yamlconf import StrictModel, parse_model, read_yaml
 
 Auto = Literal["auto"]
@@ -103,5 +104,12 @@ class RoiConfig(StrictModel):
 
 def load_roi(root: Path, name: str = ROI_FILE) -> RoiConfig:
     """Read and validate ``roi.yaml`` in the project folder."""
+    if not (root / name).exists():
+        raise ConfigError(
+            f"The ROI model file {root / name} does not exist.",
+            where=str(root / name),
+            fix="Write one with the costs and value drivers of your integration: "
+            "`workbench init DIR` writes a commented starter roi.yaml (the demo has one).",
+        )
     doc = read_yaml(root / name, what="ROI model")
     return parse_model(RoiConfig, doc, what="ROI model")
