@@ -51,7 +51,11 @@ def main() -> None:
     stages = args.stages.split(",")
     rows: list[Row] = []
     for size in sizes:
-        rows += _one_size(size, stages, args, console)
+        for stage in stages:
+            try:
+                rows += _one_size(size, [stage], args, console)
+            except RuntimeError as failed:  # one broken case should not cost the others
+                console.print(f"[red][{size:,}] {stage} failed: {failed}[/]")
     _print(rows, console)
     records = [_record(r) for r in rows]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -216,7 +216,7 @@ READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_
 
 
 def main() -> None:
-    name, csv, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    name, csv, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]).resolve()
     reads_work = name in READS_WORK
     if not reads_work:
         if work.exists():

@@ -138,7 +138,7 @@ def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
         blocking_rules_to_generate_predictions=[
             block_on("email"),
             block_on("phone"),
-            block_on("last_name", "substr(first_name, 1, 1)"),
+            block_on("first_name", "last_name"),
         ],
     )
     splink_con = duckdb.connect()
@@ -148,7 +148,9 @@ def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     linker.training.estimate_probability_two_random_records_match([block_on("email")], 0.5)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=42)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("email"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("last_name"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("first_name", "last_name")
+    )
     scored = linker.inference.predict(threshold_match_probability=0.5)
     clusters = cluster_pairwise_predictions_at_threshold(
         valid.select("unique_id").to_arrow(),
