@@ -135,12 +135,13 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
     """Plain Splink with the same settings: read the input, train, predict, cluster."""
     import logging
 
-    from splink import DuckDBAPI, Linker
+    from splink import Linker
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     from workbench.config import load_project
+    from workbench.resolve.engine import splink_db
     from workbench.resolve.model import plan
-    from workbench.resolve.run import matching_input, train
+    from workbench.resolve.run import matching_input, model_input, train
     from workbench.store import open_store
 
     project = load_project(work)
@@ -148,23 +149,22 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
     start = time.perf_counter()  # reading the input from the warehouse counts for both
     with open_store(project, read_only=True) as store:
         feats, frame = matching_input(project, store, "contacts")
-    model = plan(feats)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    db = DuckDBAPI(con)
-    linker = Linker(db.register(frame.to_arrow()), model.settings, log_level=logging.ERROR)
-    train(linker, model, settings)
-    scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-    clusters = cluster_pairwise_predictions_at_threshold(
-        frame.select("unique_id").to_arrow(),
-        scored,
-        db,
-        "unique_id",
-        threshold_match_probability=settings.threshold,
-    )
-    rows = int(clusters.as_duckdbpyrelation().count("*").fetchone()[0])  # type: ignore[index]
+    model = plan(feats, overrides=settings.blocking_rules)
+    # the same DuckDB settings and input columns as workbench's resolve
+    with splink_db(project.config.duckdb) as db:
+        table = db.register(model_input(frame, feats, settings).to_arrow())
+        linker = Linker(table, model.settings, log_level=logging.ERROR)
+        train(linker, model, settings)
+        scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
+        clusters = cluster_pairwise_predictions_at_threshold(
+            frame.select("unique_id").to_arrow(),
+            scored,
+            db,
+            "unique_id",
+            threshold_match_probability=settings.threshold,
+        )
+        rows = int(clusters.as_duckdbpyrelation().count("*").fetchone()[0])  # type: ignore[index]
     seconds = time.perf_counter() - start
-    con.close()
     return seconds, rows
 
 

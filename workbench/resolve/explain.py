@@ -12,12 +12,12 @@ import logging
 import math
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
 from workbench.config import Project
 from workbench.errors import WorkbenchError
+from workbench.resolve.engine import splink_db
 from workbench.resolve.run import matching_input
 from workbench.store import Store
 
@@ -67,16 +67,11 @@ def explain(project: Project, store: Store, obj: str, left: str, right: str) -> 
             f"No resolved {obj} record {', '.join(sorted(missing))}.",
             fix="Give records as source:record_id, e.g. from `workbench review`.",
         )
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        db = DuckDBAPI(con)
+    with splink_db(project.config.duckdb) as db:
         linker = Linker(db.register(frame.to_arrow()), model, log_level=logging.ERROR)
         rows = {r["unique_id"]: r for r in pair.iter_rows(named=True)}
         scored = linker.inference.score_pair(rows[left], rows[right])
         result = scored.as_duckdbpyrelation().pl().row(0, named=True)
-    finally:
-        con.close()
     prior = model["probability_two_random_records_match"]
     steps = [Step("prior", "two random records match", math.log2(prior / (1 - prior)))]
     for comparison in model["comparisons"]:

@@ -14,6 +14,12 @@ from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import quote_ident, table
 
+EMPLOYER = "employer"  # derived column: company key, else the company a work address names
+# the label before the public suffix: acme for x@acme.com, x@mail.acme.co.uk, x@acme.com.sg
+DOMAIN_STEM = (
+    "regexp_extract(split_part({x}, '@', 2), "
+    "'([a-z0-9-]+)(\\.(co|com|net|org|ac|gov|or|ne|edu))?\\.[a-z]+$', 1)"
+)
 RARE_NAME_MAX = 25  # records sharing a full name for it to be a blocking key on its own
 ROLE_MAILBOXES = (
     "info|sales|team|support|office|admin|contact|hello|mail|service|billing|accounts|"
@@ -36,9 +42,21 @@ class Features:
     object: str
     sql: str
     fields: list[IdentityField]
+    employer: str | None = None  # the derived employer column, when there is one
 
     def of_kind(self, kind: str) -> list[str]:
         return [f.name for f in self.fields if f.kind == kind]
+
+    @property
+    def model_columns(self) -> list[str]:
+        """The columns Splink needs (comparisons, blocking, term frequencies), no more:
+        lineage and the fingerprint stay out of its database."""
+        names = self.of_kind("name")
+        derived = ["full_name", "first_forms", "rare_full_name"] if len(names) >= 2 else []
+        fields = [f.name for f in self.fields]
+        if self.employer:  # it stands for the first company field
+            fields = [f for f in fields if f != self.of_kind("company")[0]] + [self.employer]
+        return ["unique_id", *fields, *derived]
 
 
 def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Features:
@@ -52,6 +70,7 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         "CAST(record_id AS VARCHAR) AS record_id",
     ]
     fields: list[IdentityField] = []
+    mail_domain = None  # the stem of the first email field's domain (acme for x@acme.co.uk)
     for name, field in spec.fields.items():
         if field.identity is None or name not in core_columns:
             continue
@@ -67,6 +86,8 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
                 f"CASE WHEN regexp_matches({email}, '^({ROLE_MAILBOXES})@') "
                 f"THEN NULL ELSE {email} END"
             )
+            if mail_domain is None:
+                mail_domain = DOMAIN_STEM.format(x=email)
         elif kind == "postcode":
             expr = f"nullif(upper(replace({col}, ' ', '')), '')"
         elif kind == "company":
@@ -86,8 +107,20 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         selected.append(f"{expr} AS {quote_ident(name)}")
         fields.append(IdentityField(name, kind))
     names = [f.name for f in fields if f.kind == "name"]
+    companies = [f.name for f in fields if f.kind == "company"]
     outer = "f.*"
     joins = ""
+    if companies and mail_domain is not None:
+        # The employer: the company key without spaces, else the work address's domain
+        # when it names a company of the data (acme.co.uk for "ACME Ltd"; never gmail.com
+        # unless some record works for a company called Gmail).
+        selected.append(f"{mail_domain} AS _domain")
+        key = f"replace(f.{quote_ident(companies[0])}, ' ', '')"
+        outer = "f.* EXCLUDE (_domain)"
+        outer += f", coalesce({key}, k.employer) AS {EMPLOYER}"
+        joins += (
+            f" LEFT JOIN (SELECT DISTINCT {key} AS employer FROM f) k ON k.employer = f._domain"
+        )
     if len(names) >= 2:
         # built from the prepared names (lower case, no accents), in the outer query
         full = " || ' ' || ".join(f"coalesce(f.{quote_ident(n)}, '')" for n in names[:2])
@@ -95,7 +128,7 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         # forename variants: Bob and Robert share the form 'robert'
         first = quote_ident(names[0])
         outer += f", coalesce(v.forms, [f.{first}]) AS first_forms"
-        joins = f" LEFT JOIN {NAME_FORMS} v ON v.name = f.{first}"
+        joins += f" LEFT JOIN {NAME_FORMS} v ON v.name = f.{first}"
     # A fingerprint of everything matching looks at: a record whose fingerprint changed is
     # matched again by an incremental run.
     hashed = ", ".join(
@@ -103,8 +136,8 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
     )
     outer += f", md5(concat_ws(chr(31), {hashed})) AS feature_hash" if fields else ""
     sql = (
-        f"SELECT {outer} FROM (SELECT {', '.join(selected)} "
-        f"FROM {table('core', object_name)}) f{joins}"
+        f"WITH f AS (SELECT {', '.join(selected)} FROM {table('core', object_name)}) "
+        f"SELECT {outer} FROM f{joins}"
     )
     if len(names) >= 2:
         # A full name shared by few records is worth comparing on its own; a common one
@@ -114,4 +147,5 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
             f"{RARE_NAME_MAX} THEN full_name END AS rare_full_name FROM ({sql})"
         )
     sql = f"SELECT * FROM ({sql}) ORDER BY unique_id"
-    return Features(object=object_name, sql=sql, fields=fields)
+    employer = EMPLOYER if companies and mail_domain is not None else None
+    return Features(object=object_name, sql=sql, fields=fields, employer=employer)

@@ -30,21 +30,24 @@ from workbench.resolve.features import Features
 class Guard:
     """A pair whose forenames are unrelated links only if it shares an identifier.
 
-    People keep their forename; twins, siblings and colleagues share everything else
-    (surname, birth date, address, employer), which a model that adds up independent
-    evidence would otherwise take for one person.
+    People keep their forename; twins, siblings and spouses share everything else
+    (surname, birth date, address, phone), which a model that adds up independent
+    evidence would otherwise take for one person. A shared employer counts as an
+    identifier: a nickname the name comparison does not know (Basti for Sebastian)
+    at the same phone and employer is one person, a household rarely works together.
     """
 
     name_gamma: str  # the gamma column of the person-name comparison
     unrelated_levels: tuple[int, ...]  # its levels meaning "forenames unrelated"
-    identifier_gammas: tuple[str, ...]  # gamma columns whose level >= 1 is an exact match
+    # gamma columns of identifiers, each with its lowest level that counts as shared
+    identifier_gammas: tuple[tuple[str, int], ...]
 
     def keep(self, pairs: pl.DataFrame) -> pl.Series:
         """Which scored pairs (with their gamma columns) may be linked."""
         if self.name_gamma not in pairs.columns:
             return pl.Series([True] * pairs.height)
         unrelated = pl.col(self.name_gamma).is_in(list(self.unrelated_levels))
-        shared = [pl.col(g) >= 1 for g in self.identifier_gammas if g in pairs.columns]
+        shared = [pl.col(g) >= lo for g, lo in self.identifier_gammas if g in pairs.columns]
         identified = pl.any_horizontal(shared) if shared else pl.lit(False)
         return pairs.select((~unrelated | identified.fill_null(False)).alias("keep"))["keep"]
 
@@ -85,23 +88,8 @@ def comparisons(features: Features) -> list[Any]:
         phones, postcodes = phones[1:], postcodes[1:]
     out += [_phone(p) for p in phones]
     out += [cl.ExactMatch(p) for p in postcodes]
-    for company in features.of_kind("company"):
-        out.append(
-            cl.CustomComparison(
-                comparison_levels=[
-                    cll.NullLevel(company),
-                    cll.ExactMatchLevel(company),
-                    cll.CustomLevel(
-                        f"starts_with({company}_l, {company}_r) OR "
-                        f"starts_with({company}_r, {company}_l)",
-                        label_for_charts="one name starts the other",
-                    ),
-                    cll.JaroWinklerLevel(company, 0.9),
-                    cll.ElseLevel(),
-                ],
-                output_column_name=company,
-            )
-        )
+    for i, company in enumerate(features.of_kind("company")):
+        out.append(_company(features.employer if i == 0 and features.employer else company))
     out += [cl.LevenshteinAtThresholds(d, [1, 2]) for d in features.of_kind("date")]
     out += [cl.ExactMatch(e) for e in features.of_kind("exact")]
     out += [cl.JaroWinklerAtThresholds(t, [0.9, 0.8]) for t in features.of_kind("text")]
@@ -126,6 +114,10 @@ def _person_name(first: str, last: str) -> Any:
                 f"list_has_any(first_forms_l, first_forms_r) AND {last}_l = {last}_r",
                 label_for_charts="forename variant (Bob/Robert), same surname",
             ),
+            cll.CustomLevel(
+                f"{last}_l = {last}_r AND ({first}_l IS NULL OR {first}_r IS NULL)",
+                label_for_charts="same surname, one forename missing",
+            ).configure(tf_adjustment_column=last),
             cll.ExactMatchLevel(last).configure(tf_adjustment_column=last),
             cll.ExactMatchLevel(first).configure(tf_adjustment_column=first),
             cll.ElseLevel(),
@@ -135,8 +127,8 @@ def _person_name(first: str, last: str) -> Any:
 
 
 # In _person_name's order, counted from the bottom: 0 = nothing alike, 1 = forename only,
-# 2 = surname only.
-UNRELATED_NAME_LEVELS = (0, 2)
+# 2 = surname only, 3 = surname and a missing forename (a household member's record too).
+UNRELATED_NAME_LEVELS = (0, 2, 3)
 
 
 def _contact_point(phone: str, postcode: str) -> Any:
@@ -149,12 +141,41 @@ def _contact_point(phone: str, postcode: str) -> Any:
             cll.CustomLevel(
                 f"{phone}_l = {phone}_r AND {postcode}_l = {postcode}_r",
                 label_for_charts=f"{phone} and {postcode}",
+            ).configure(tf_adjustment_column=phone),
+            cll.CustomLevel(f"{phone}_l = {phone}_r", label_for_charts=phone).configure(
+                tf_adjustment_column=phone
             ),
-            cll.CustomLevel(f"{phone}_l = {phone}_r", label_for_charts=phone),
-            cll.CustomLevel(f"{postcode}_l = {postcode}_r", label_for_charts=postcode),
+            cll.CustomLevel(
+                f"{postcode}_l = {postcode}_r AND ({phone}_l IS NULL OR {phone}_r IS NULL)",
+                label_for_charts=f"{postcode}, a {phone} missing",
+            ),
+            # colleagues share an office's postcode, not their phone numbers
+            cll.CustomLevel(
+                f"{postcode}_l = {postcode}_r", label_for_charts=f"{postcode}, other {phone}s"
+            ),
             cll.ElseLevel(),
         ],
         output_column_name=f"{phone}_{postcode}",
+    )
+
+
+EMPLOYER_SHARED_LEVEL = 3  # in _company's order from the bottom: 3 = the same key
+
+
+def _company(key: str) -> Any:
+    """Company keys: the same, one the start of the other (Acme / Acme Robotics), alike."""
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.NullLevel(key),
+            cll.ExactMatchLevel(key).configure(tf_adjustment_column=key),
+            cll.CustomLevel(
+                f"starts_with({key}_l, {key}_r) OR starts_with({key}_r, {key}_l)",
+                label_for_charts="one name starts the other",
+            ),
+            cll.JaroWinklerLevel(key, 0.9),
+            cll.ElseLevel(),
+        ],
+        output_column_name=key,
     )
 
 
@@ -182,8 +203,12 @@ def blocking_rules(features: Features) -> list[Any]:
     if names:
         rules.append(block_on("rare_full_name") if len(names) >= 2 else block_on(names[0]))
         last = names[1] if len(names) > 1 else names[0]
-        for kind in ("company", "postcode"):
-            rules += [block_on(last, col) for col in features.of_kind(kind)]
+        companies = features.of_kind("company")
+        if features.employer and companies:
+            companies = [features.employer, *companies[1:]]
+        rules += [block_on(last, col) for col in [*companies, *features.of_kind("postcode")]]
+        if len(names) >= 2:  # a surname misspelt or split differently, at the same employer
+            rules += [block_on(names[0], col) for col in companies[:1]]
     return rules
 
 
@@ -200,9 +225,8 @@ def plan(features: Features, *, overrides: list[str] | None = None) -> ModelPlan
         unique_id_column_name="unique_id",
         comparisons=comparisons(features),
         blocking_rules_to_generate_predictions=rules,
-        retain_matching_columns=True,
+        retain_matching_columns=True,  # the guard reads the gamma columns
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=["source", "record_id"],
     )
     names = features.of_kind("name")
     # identifiers people do not share: an exact id field, else the email address
@@ -220,10 +244,13 @@ def plan(features: Features, *, overrides: list[str] | None = None) -> ModelPlan
         deterministic = rules[:1]
     guard = None
     if len(names) >= 2:
-        identifiers = [*features.of_kind("exact"), *features.of_kind("email")]
+        identifiers = [(f"gamma_{i}", 1) for i in features.of_kind("exact")]
+        identifiers += [(f"gamma_{i}", 1) for i in features.of_kind("email")]
+        if features.employer:  # the same employer key (see _company)
+            identifiers.append((f"gamma_{features.employer}", EMPLOYER_SHARED_LEVEL))
         guard = Guard(
             name_gamma=f"gamma_{names[0]}_{names[1]}",
             unrelated_levels=UNRELATED_NAME_LEVELS,
-            identifier_gammas=tuple(f"gamma_{i}" for i in identifiers),
+            identifier_gammas=tuple(identifiers),
         )
     return ModelPlan(settings, deterministic, training, rules, guard)

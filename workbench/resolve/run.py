@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 import polars as pl
 from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.exceptions import EMTrainingException
 
-from workbench.config import Project, ResolveConfig
+from workbench.config import DuckDBSettings, Project, ResolveConfig
 from workbench.errors import WorkbenchError
+from workbench.resolve.engine import splink_db
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
 from workbench.resolve.golden import build_golden
@@ -138,9 +138,10 @@ def resolve(
                 {"o": object_name},
             ),
             changed=changed,
+            limits=project.config.duckdb,
         )
     else:
-        matching = match(frame, feats, settings, decided)
+        matching = match(frame, feats, settings, decided, project.config.duckdb)
     previous = previous.select("unique_id", "entity_id")
     members, events = assign_ids(matching.clusters, previous)
     result = frame.select("unique_id", "source", "record_id", "feature_hash").join(
@@ -209,25 +210,32 @@ def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, 
 
 
 def match(
-    frame: pl.DataFrame, feats: Features, settings: ResolveConfig, decided: pl.DataFrame
+    frame: pl.DataFrame,
+    feats: Features,
+    settings: ResolveConfig,
+    decided: pl.DataFrame,
+    limits: DuckDBSettings | None = None,
 ) -> Matching:
-    """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB."""
+    """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB
+    (within ``limits``, the project's DuckDB memory limit and threads)."""
     model = plan(feats, overrides=settings.blocking_rules)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        db = DuckDBAPI(con)
-        table = db.register(frame.to_arrow())
+    with splink_db(limits) as db:
+        table = db.register(model_input(frame, feats, settings).to_arrow())
         linker = Linker(table, model.settings, log_level=logging.ERROR)
         train(linker, model, settings)
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
         pairs = _held(scored.as_duckdbpyrelation().pl(), model)
+        scored.drop_table_from_database_and_remove_from_cache()
         members = _cluster(db, frame, pairs, settings, decided)
         model_json = json.dumps(linker.misc.save_model_to_json())
         blocking = blocking_analysis(db, table, model)
-    finally:
-        con.close()
     return Matching(members, pairs, model_json, blocking)
+
+
+def model_input(frame: pl.DataFrame, feats: Features, settings: ResolveConfig) -> pl.DataFrame:
+    """The columns of ``frame`` Splink works on (all of them when blocking rules are
+    configured by hand, as those may use any)."""
+    return frame if settings.blocking_rules else frame.select(feats.model_columns)
 
 
 def match_incremental(
@@ -239,20 +247,19 @@ def match_incremental(
     model_json: str,
     previous_pairs: pl.DataFrame,
     changed: set[str],
+    limits: DuckDBSettings | None = None,
 ) -> Matching:
     """Score only ``changed`` records (new or edited) with the saved model, against the
     unchanged ones and among themselves; keep the stored pairs of unchanged records."""
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        db = DuckDBAPI(con)
-        linker = Linker(db.register(frame.to_arrow()), saved, log_level=logging.ERROR)
+    frame_in = model_input(frame, feats, settings)
+    with splink_db(limits) as db:
+        linker = Linker(db.register(frame_in.to_arrow()), saved, log_level=logging.ERROR)
         for column in _tf_columns(saved):
             linker.table_management.compute_tf_table(column)
         is_new = pl.col("unique_id").is_in(sorted(changed))
-        new, old = frame.filter(is_new), frame.filter(~is_new)
+        new, old = frame_in.filter(is_new), frame_in.filter(~is_new)
         fresh = []
         if new.height:
             low = settings.review_band[0]
@@ -273,8 +280,6 @@ def match_incremental(
         )
         pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
         members = _cluster(db, frame, pairs, settings, decided)
-    finally:
-        con.close()
     return Matching(members, pairs, model_json, [])
 
 
