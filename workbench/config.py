@@ -199,9 +199,8 @@ class SparkSettings(StrictModel):
     driver_memory: str = Field("2g", description="Memory of the driver (spark.driver.memory)")
     checkpoint_dir: str | None = Field(
         None,
-        description="Where Splink writes intermediate tables; a temporary directory by "
-        "default, which only works in local mode: give shared storage (hdfs://, s3a://, "
-        "dbfs:/) on a cluster",
+        description="Where Splink writes intermediate tables on a cluster: storage every "
+        "node reaches (hdfs://, s3a://); required there, unused in local mode",
     )
     conf: dict[str, str] = Field(
         default_factory=dict,

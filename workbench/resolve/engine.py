@@ -98,16 +98,25 @@ def matching_db(
 @contextmanager
 def spark_db(settings: SparkSettings) -> Iterator[SplinkDB]:
     """Splink's Spark backend on the session of ``settings``. Intermediate tables stay in
-    memory in local mode; on a cluster they are written as parquet to ``checkpoint_dir``
-    (by default a temporary directory, removed on exit)."""
+    memory in local mode; on a cluster they are written as parquet to ``checkpoint_dir``,
+    shared storage that it must name."""
     from pyspark.sql import SparkSession
     from splink.backends.spark import SparkAPI
 
     owned = SparkSession.getActiveSession() is None
     spark = spark_session(settings)
+    local = (spark.sparkContext.master or "").startswith("local")
+    on_databricks = "DATABRICKS_RUNTIME_VERSION" in os.environ  # Splink uses Delta tables
+    if not local and not on_databricks and settings.checkpoint_dir is None:
+        raise ConfigError(
+            f"Spark runs on a cluster ({spark.sparkContext.master}), but Splink's "
+            "intermediate tables have no shared place to go.",
+            where="workbench.yaml, key resolve.spark.checkpoint_dir",
+            fix="Set it to storage every node reaches, e.g. hdfs:///tmp/workbench or "
+            "s3a://bucket/workbench.",
+        )
     with tempfile.TemporaryDirectory(prefix="workbench-spark-") as scratch:
         spark.sparkContext.setCheckpointDir(settings.checkpoint_dir or scratch)
-        local = (spark.sparkContext.master or "").startswith("local")
         db = SparkAPI(spark_session=spark, break_lineage_method="persist" if local else None)
         try:
             yield db
