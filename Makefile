@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	  { echo "Workbench needs Python 3.11 or newer as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the package with its dependencies

@@ -187,6 +187,28 @@ class QualityConfig(StrictModel):
         return value
 
 
+class SparkSettings(StrictModel):
+    """Where Splink runs when ``resolve.backend`` is ``spark`` (``resolve.spark:``)."""
+
+    master: str = Field(
+        "local[2]",
+        description="Spark master: local[N] (this machine, N cores), spark://host:7077, "
+        "yarn or k8s://...; an active Spark session (a notebook's) is used as it is",
+    )
+    app_name: str = Field("workbench-resolve", description="Name shown in the Spark UI")
+    driver_memory: str = Field("2g", description="Memory of the driver (spark.driver.memory)")
+    checkpoint_dir: str | None = Field(
+        None,
+        description="Where Splink writes intermediate tables on a cluster: storage every "
+        "node reaches (hdfs://, s3a://); required there, unused in local mode",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Further Spark settings, e.g. spark.executor.memory: 8g; they win over "
+        "Workbench's defaults",
+    )
+
+
 class ResolveConfig(StrictModel):
     """Identity resolution settings (the model itself comes from the dictionary)."""
 
@@ -210,7 +232,12 @@ class ResolveConfig(StrictModel):
     blocking_rules: list[str] | None = Field(
         None, description="SQL blocking rules replacing the generated ones, e.g. l.email = r.email"
     )
-    backend: Literal["duckdb"] = "duckdb"
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="Where Splink trains, scores and clusters: duckdb (in process) or spark "
+        "(`pip install workbench[spark]`, settings under resolve.spark); results are the same",
+    )
+    spark: SparkSettings = Field(default_factory=lambda: SparkSettings())
 
 
 class TreatmentConfig(StrictModel):

@@ -10,6 +10,10 @@ Comparisons follow each field's ``identity`` kind. Two choices keep look-alikes 
 
 Email addresses compare on the normalized address only (exact, or a typo away): a matching
 local part at another domain is what namesakes have, not evidence of one person.
+
+Custom levels are written in DuckDB SQL. Those using functions Spark spells differently say
+so: sqlglot translates them (``base_dialect_str``), or :class:`SparkSpelled` gives the Spark
+spelling where sqlglot's is wrong; on DuckDB they run exactly as written.
 """
 
 from __future__ import annotations
@@ -22,8 +26,20 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
+from splink.internals.dialects import SplinkDialect
 
 from workbench.resolve.features import Features
+
+
+class SparkSpelled(cll.CustomLevel):
+    """A custom level in DuckDB SQL and, for Splink's Spark backend, in Spark SQL."""
+
+    def __init__(self, sql: str, spark_sql: str, label_for_charts: str | None = None) -> None:
+        super().__init__(sql, label_for_charts=label_for_charts)
+        self.spark_sql = spark_sql
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        return self.spark_sql if sql_dialect.sql_dialect_str == "spark" else self.sql_condition
 
 
 @dataclass(frozen=True)
@@ -110,8 +126,9 @@ def _person_name(first: str, last: str) -> Any:
             cll.And(cll.JaroWinklerLevel(first, 0.92), cll.JaroWinklerLevel(last, 0.92)),
             cll.And(cll.JaroWinklerLevel(first, 0.88), cll.JaroWinklerLevel(last, 0.88)),
             cll.And(cll.DamerauLevenshteinLevel(first, 1), cll.DamerauLevenshteinLevel(last, 1)),
-            cll.CustomLevel(
+            SparkSpelled(  # sqlglot writes DuckDB's list_has_any as `&&`, not Spark SQL
                 f"list_has_any(first_forms_l, first_forms_r) AND {last}_l = {last}_r",
+                f"arrays_overlap(first_forms_l, first_forms_r) AND {last}_l = {last}_r",
                 label_for_charts="forename variant (Bob/Robert), same surname",
             ),
             cll.CustomLevel(
@@ -171,6 +188,7 @@ def _company(key: str) -> Any:
             cll.CustomLevel(
                 f"starts_with({key}_l, {key}_r) OR starts_with({key}_r, {key}_l)",
                 label_for_charts="one name starts the other",
+                base_dialect_str="duckdb",  # Spark: startswith
             ),
             cll.JaroWinklerLevel(key, 0.9),
             cll.ElseLevel(),
@@ -185,7 +203,9 @@ def _phone(phone: str) -> Any:
             cll.NullLevel(phone),
             cll.ExactMatchLevel(phone),
             cll.CustomLevel(
-                f"right({phone}_l, 7) = right({phone}_r, 7)", label_for_charts="last 7 digits"
+                f"right({phone}_l, 7) = right({phone}_r, 7)",
+                label_for_charts="last 7 digits",
+                base_dialect_str="duckdb",
             ),
             cll.ElseLevel(),
         ],

@@ -1,8 +1,9 @@
 """Resolve: train the Splink model, score candidate pairs, cluster records into entities.
 
-Reads ``core.<object>`` and runs Splink on its own in-memory DuckDB (the warehouse keeps
-only results). Reviewers' decisions are applied to the scored pairs before clustering;
-entity ids are kept stable against the previous run. Writes ``id.members`` (each record's
+Reads ``core.<object>`` and runs Splink on its own in-memory DuckDB, or on Spark with
+``resolve.backend: spark`` (the warehouse keeps only results; see ``engine``). Reviewers'
+decisions are applied to the scored pairs before clustering; entity ids are kept stable
+against the previous run. Writes ``id.members`` (each record's
 ``entity_id``), ``id.runs`` (the trained model as JSON, its blocking analysis and counts),
 ``id.entity_events`` (merges, splits, new and retired entities), ``id.pairs`` (the scored
 pairs, for explanations), ``id.review_queue`` and the golden records (``id.golden_<object>``).
@@ -20,15 +21,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from splink import DuckDBAPI, Linker
+from splink import Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.exceptions import EMTrainingException
 
-from workbench.config import DuckDBSettings, Project, ResolveConfig
-from workbench.errors import WorkbenchError
+from workbench.config import CONFIG_FILE, DuckDBSettings, Project, ResolveConfig
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.governance import audit
-from workbench.resolve.engine import splink_db
+from workbench.resolve.engine import (
+    SplinkDB,
+    check_backend,
+    duckdb_model,
+    matching_db,
+    register,
+    splink_db,
+    to_polars,
+)
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
 from workbench.resolve.golden import build_golden
@@ -106,13 +115,23 @@ def resolve(
 
     With ``incremental``, the saved model of the last run scores only new and changed
     records (against the rest and among themselves) and the stored pairs of unchanged
-    records are reused; without a previous run it falls back to a full run.
+    records are reused; without a previous run it falls back to a full run. Incremental
+    runs use DuckDB: with ``resolve.backend: spark`` they are refused.
 
     A full run reuses the last run's trained model while the data keeps its shape (see
     :mod:`workbench.resolve.reuse`; ``resolve.reuse_model`` in the config); ``retrain``
     trains a new one regardless.
     """
     settings = project.config.resolve
+    where = f"{project.root / CONFIG_FILE}, key resolve.backend"
+    check_backend(settings, where)
+    if incremental and settings.backend == "spark":
+        raise ConfigError(
+            "Incremental resolution runs on DuckDB only; resolve.backend is spark.",
+            where=where,
+            fix="Run `workbench resolve` without --incremental, "
+            "or set resolve.backend: duckdb for incremental runs.",
+        )
     started = datetime.now(UTC)
     clock = time.perf_counter()
     feats, frame = matching_input(project, store, object_name)  # refuses before writing
@@ -244,21 +263,27 @@ def match(
     saved: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> Matching:
     """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB
-    (within ``limits``, the project's DuckDB memory limit and threads).
+    (within ``limits``, the project's DuckDB memory limit and threads), or on Spark.
 
-    With ``saved`` (a trained model and what it was trained on) nothing is trained.
+    With ``saved`` (a trained model and what it was trained on) nothing is trained; a saved
+    model is in DuckDB's SQL, so the Spark backend always trains.
     """
     model = plan(feats, overrides=settings.blocking_rules)
-    with splink_db(limits) as db:
-        table = db.register(model_input(frame, feats, settings).to_arrow())
+    if settings.backend != "duckdb":
+        saved = None
+    with matching_db(settings, limits) as db:
+        table = register(db, model_input(frame, feats, settings))
         linker = Linker(table, saved[0] if saved else model.settings, log_level=logging.ERROR)
         if saved is None:
             train(linker, model, settings)
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-        pairs = _held(scored.as_duckdbpyrelation().pl(), model)
+        pairs = _held(to_polars(scored), model)
         scored.drop_table_from_database_and_remove_from_cache()
         members = _cluster(db, frame, pairs, settings, decided)
-        model_json = json.dumps(linker.misc.save_model_to_json())
+        trained = linker.misc.save_model_to_json()
+        if settings.backend != "duckdb":  # stored for DuckDB (explain, incremental runs)
+            trained = duckdb_model(trained, model.settings)
+        model_json = json.dumps(trained)
         blocking = blocking_analysis(db, table, model)
     if saved:
         return Matching(members, pairs, model_json, blocking, saved[1], reused=True)
@@ -333,7 +358,7 @@ def _held(scored: pl.DataFrame, model: ModelPlan) -> pl.DataFrame:
 
 
 def _cluster(
-    db: DuckDBAPI,
+    db: SplinkDB,
     frame: pl.DataFrame,
     pairs: pl.DataFrame,
     settings: ResolveConfig,
@@ -343,9 +368,9 @@ def _cluster(
     confident = pairs.filter((pl.col("match_probability") >= settings.threshold) & ~pl.col("held"))
     edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
     clusters = cluster_pairwise_predictions_at_threshold(
-        frame.select("unique_id").to_arrow(), edges.to_arrow(), db, "unique_id"
+        register(db, frame.select("unique_id")), register(db, edges), db, "unique_id"
     )
-    return clusters.as_duckdbpyrelation().pl().select("unique_id", "cluster_id")
+    return to_polars(clusters).select("unique_id", "cluster_id")
 
 
 def _tf_columns(model: dict[str, Any]) -> list[str]:
@@ -380,7 +405,7 @@ def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
             continue
 
 
-def blocking_analysis(db: DuckDBAPI, table: Any, model: ModelPlan) -> list[dict[str, Any]]:
+def blocking_analysis(db: SplinkDB, table: Any, model: ModelPlan) -> list[dict[str, Any]]:
     """Comparisons each blocking rule generates (on a 20% sample of records, scaled up)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
