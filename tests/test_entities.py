@@ -108,3 +108,40 @@ def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
         (0.7, 2, 3),
         (0.9, 1, 4),
     ]
+
+
+def test_threshold_sensitivity_matches_a_plain_union_find_on_random_graphs():
+    import random
+
+    from workbench.resolve.evaluate import threshold_sensitivity
+
+    rng = random.Random(1)
+    for _ in range(100):
+        n = rng.randint(1, 60)
+        ids = [f"r{i}" for i in range(n)]
+        rows = [
+            (rng.randrange(n), rng.randrange(n), rng.random()) for _ in range(rng.randint(0, 80))
+        ]
+        rows = [r for r in rows if r[0] != r[1]]
+        pairs = pl.DataFrame(
+            [(f"r{a}", f"r{b}", p) for a, b, p in rows],
+            schema={"unique_id_l": pl.String, "unique_id_r": pl.String,
+                    "match_probability": pl.Float64},
+            orient="row",
+        )  # fmt: skip
+        thresholds = [0.2, 0.5, 0.9]
+        expected = []
+        for t in thresholds:
+            parent = list(range(n))
+
+            def root(x: int, parent: list[int] = parent) -> int:
+                while parent[x] != x:
+                    x = parent[x]
+                return x
+
+            for a, b, p in rows:
+                if p >= t and root(a) != root(b):
+                    parent[root(a)] = root(b)
+            expected.append(len({root(i) for i in range(n)}))
+        got = threshold_sensitivity(ids, pairs, thresholds)["entities"].to_list()
+        assert got == expected
