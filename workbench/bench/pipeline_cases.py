@@ -74,18 +74,23 @@ LOAD = {
     "columns={event_id: 'VARCHAR', ts: 'VARCHAR', status: 'VARCHAR', latency_ms: 'VARCHAR'})",
 }
 PEOPLE = """
-SELECT 'crm:' || Id AS unique_id, lower(FirstName) AS first_name, lower(LastName) AS last_name,
-       lower(Email) AS email, regexp_replace(Phone, '[^0-9]', '', 'g') AS phone
-FROM crm_contacts
-UNION ALL
-SELECT 'billing:' || KundenNr, lower(trim(split_part(Kunde, ',', 2))),
-       lower(trim(split_part(Kunde, ',', 1))), lower("E-Mail"),
-       regexp_replace(Telefon, '[^0-9]', '', 'g')
-FROM billing_customers
-UNION ALL
-SELECT 'support:' || id, lower(split_part(name, ' ', 1)),
-       lower(split_part(name, ' ', -1)), lower(email), regexp_replace(phone, '[^0-9]', '', 'g')
-FROM support_requesters
+SELECT unique_id, nullif(first_name, '') AS first_name, nullif(last_name, '') AS last_name,
+       nullif(email, '') AS email, nullif(phone, '') AS phone
+FROM (
+  SELECT 'crm:' || Id AS unique_id, lower(FirstName) AS first_name,
+         lower(LastName) AS last_name, lower(Email) AS email,
+         regexp_replace(Phone, '[^0-9]', '', 'g') AS phone
+  FROM crm_contacts
+  UNION ALL
+  SELECT 'billing:' || KundenNr, lower(trim(split_part(Kunde, ',', 2))),
+         lower(trim(split_part(Kunde, ',', 1))), lower("E-Mail"),
+         regexp_replace(Telefon, '[^0-9]', '', 'g')
+  FROM billing_customers
+  UNION ALL
+  SELECT 'support:' || id, lower(split_part(name, ' ', 1)),
+         lower(split_part(name, ' ', -1)), lower(email),
+         regexp_replace(phone, '[^0-9]', '', 'g')
+  FROM support_requesters)
 """
 # the headline KPIs on the raw columns (the other KPIs need billing and deals modelled)
 BARE_KPIS = {
