@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
 
@@ -106,25 +105,36 @@ def threshold_sensitivity(
     """Entities and duplicate rate if records were linked at each threshold instead.
 
     ``pairs`` are the scored pairs (unique_id_l, unique_id_r, match_probability); reviewers'
-    decisions are not applied here. Thresholds are taken from the highest down, each adding
-    its pairs to the components found so far (:func:`_components`).
+    decisions are not applied here. One pass of union-find: pairs are joined from the most
+    to the least probable, and the number of components is read off at each threshold.
     """
     n = len(unique_ids)
     codes = pl.DataFrame({"unique_id": unique_ids}).with_row_index("code")
-    coded = (
+    ordered = (
         pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.String))
         .join(codes.rename({"unique_id": "unique_id_l", "code": "a"}), on="unique_id_l")
         .join(codes.rename({"unique_id": "unique_id_r", "code": "b"}), on="unique_id_r")
-        .select("a", "b", "match_probability")
+        .sort("match_probability", descending=True)
     )
-    labels = np.arange(n, dtype=np.int64)
-    results = {}
+    left, right = ordered["a"].to_list(), ordered["b"].to_list()
+    probability = ordered["match_probability"].to_list()
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    components, i, results = n, 0, {}
     for threshold in sorted(set(thresholds), reverse=True):
-        kept = coded.filter(pl.col("match_probability") >= threshold)
-        a = kept["a"].to_numpy().astype(np.int64)
-        b = kept["b"].to_numpy().astype(np.int64)
-        labels = _components(labels, a, b)
-        results[threshold] = (kept.height, int(np.unique(labels).size))
+        while i < len(left) and probability[i] >= threshold:
+            ra, rb = find(left[i]), find(right[i])
+            if ra != rb:
+                parent[ra] = rb
+                components -= 1
+            i += 1
+        results[threshold] = (i, components)
     return pl.DataFrame(
         [
             {
@@ -136,25 +146,3 @@ def threshold_sensitivity(
             for t in thresholds
         ]
     )
-
-
-def _components(labels: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Connected components by minimum-label propagation with pointer jumping.
-
-    ``labels[i]`` is a record of i's component (initially i itself, or the labels of an
-    earlier call whose edges are a subset of these); returns each record's smallest
-    reachable record, so records share a label exactly when they are connected.
-    """
-    while True:
-        smallest = np.minimum(labels[a], labels[b])
-        new = labels.copy()
-        np.minimum.at(new, a, smallest)
-        np.minimum.at(new, b, smallest)
-        while True:  # pointer jumping: follow labels to their own labels
-            jumped = new[new]
-            if np.array_equal(jumped, new):
-                break
-            new = jumped
-        if np.array_equal(new, labels):
-            return labels
-        labels = new
