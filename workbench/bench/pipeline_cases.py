@@ -3,8 +3,8 @@
 ``workbench_pipeline`` runs what `make demo` runs after generating data: ingest, validate,
 resolve, KPIs and the five reports. ``bare_pipeline`` is what a careful analyst would script
 with the plain libraries for the same question: DuckDB reads the exports, polars checks the
-contacts, plain Splink dedupes them (blocking on email and phone, which
-stays fast at 1M where the demo's common names would not), one hand-written query per headline KPI, and one
+contacts, plain Splink dedupes them (blocking on email and phone, which stays fast at 1M
+where the demo's common names would not), one hand-written query per headline KPI, and one
 papermill report. Both start from the same exports in a fresh folder.
 """
 
