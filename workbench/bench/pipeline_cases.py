@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from workbench.bench.kpi_cases import PLAIN
-from workbench.bench.report_cases import BARE_CELLS
+from workbench.bench.report_cases import write_bare_notebook
 
 
 def _fresh_copy(demo: Path, work: Path) -> None:
@@ -112,7 +112,6 @@ BARE_KPIS = {
 
 def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     """Plain libraries: DuckDB load, polars checks, plain Splink, KPI queries, one report."""
-    import nbformat
     import papermill as pm
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -178,14 +177,7 @@ def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     )
     con.close()
     splink_con.close()
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in BARE_CELLS])
-    book.cells[0].metadata["tags"] = ["parameters"]
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(book, work / "bare.ipynb")
+    write_bare_notebook(work / "bare.ipynb")
     pm.execute_notebook(
         str(work / "bare.ipynb"),
         str(work / "bare.out.ipynb"),

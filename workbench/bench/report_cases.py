@@ -25,12 +25,8 @@ BARE_CELLS = [
 ]
 
 
-def bare_papermill(size: Path, work: Path) -> tuple[float, int]:
-    """Plain papermill + nbconvert: four queries over the demo's contacts, two charts."""
-    import papermill as pm
-
-    from workbench.report.runner import render_html
-
+def write_bare_notebook(path: Path) -> Path:
+    """The bare notebook (a tagged parameters cell, then :data:`BARE_CELLS`) at ``path``."""
     book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in BARE_CELLS])
     book.cells[0].metadata["tags"] = ["parameters"]
     book.metadata["kernelspec"] = {
@@ -38,8 +34,17 @@ def bare_papermill(size: Path, work: Path) -> tuple[float, int]:
         "display_name": "Python 3",
         "language": "python",
     }
-    source = work / "bench_bare.ipynb"
-    nbformat.write(book, source)
+    nbformat.write(book, path)
+    return path
+
+
+def bare_papermill(size: Path, work: Path) -> tuple[float, int]:
+    """Plain papermill + nbconvert: four queries over the demo's contacts, two charts."""
+    import papermill as pm
+
+    from workbench.report.runner import render_html
+
+    source = write_bare_notebook(work / "bench_bare.ipynb")
     start = time.perf_counter()
     pm.execute_notebook(
         str(source),
