@@ -58,4 +58,4 @@ lab: $(STAMP)  ## JupyterLab with the project's own kernel
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:  ## remove generated data, reports and the virtualenv
-	rm -rf $(VENV) data/demo data/bench reports/*/ .pytest_cache
+	rm -rf $(VENV) data/demo data/bench reports/*/ reports/index.html reports/kernel.log .pytest_cache
