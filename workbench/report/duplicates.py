@@ -13,7 +13,7 @@ from workbench.resolve.evaluate import (
     coverage,
     duplicate_rates,
     pairwise_scores,
-    threshold_sensitivity,
+    threshold_sensitivity_counts,
 )
 from workbench.resolve.explain import Explanation, explain
 
@@ -24,7 +24,7 @@ def _members(ctx: ReportContext) -> pl.DataFrame:
     return ctx.cached(
         "members",
         lambda: ctx.store.frame(
-            "SELECT source, record_id, entity_id FROM id.members WHERE object = $o",
+            "SELECT source, entity_id FROM id.members WHERE object = $o",
             {"o": OBJECT},
         ),
     )
@@ -50,12 +50,9 @@ def rates_chart(ctx: ReportContext) -> go.Figure:
 
 def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame:
     """Share of each other system's records linked to a record of the anchor system."""
-    members = _members(ctx)
-    systems = ctx.store.frame(
-        "SELECT DISTINCT _source AS source, _system AS system FROM core.contacts"
-    )
-    anchors = systems.filter(pl.col("system") == anchor)["source"].to_list()
-    return coverage(members, anchors)
+    sources = ctx.project.config.sources
+    anchors = [n for n, s in sources.items() if s.object == OBJECT and s.system == anchor]
+    return coverage(_members(ctx), anchors)
 
 
 def cluster_sizes(ctx: ReportContext) -> go.Figure:
@@ -94,13 +91,13 @@ def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
 
 def threshold_chart(ctx: ReportContext) -> go.Figure:
     """Duplicate rate and entity count if the match threshold were elsewhere."""
-    members = _members(ctx)
-    ids = (members["source"] + ":" + members["record_id"]).to_list()
     pairs = ctx.store.frame(
         "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $o",
         {"o": OBJECT},
     )
-    grid = threshold_sensitivity(ids, pairs, [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999])
+    grid = threshold_sensitivity_counts(
+        len(_members(ctx)), pairs, [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+    )
     fig = go.Figure(
         go.Scatter(
             x=grid["threshold"],
@@ -123,15 +120,15 @@ WATERFALL_MAX_RECORDS = 200_000  # above: scoring one pair costs seconds (term f
 def match_weight_chart(ctx: ReportContext) -> go.Figure:
     """Distribution of the match weights of every scored pair, split at the threshold."""
     frame = ctx.store.frame(
-        "SELECT match_weight, match_probability >= $t AS linked FROM id.pairs WHERE object = $o",
+        "SELECT round(match_weight * 2) / 2 AS weight, match_probability >= $t AS linked, "
+        "count(*) AS pairs FROM id.pairs WHERE object = $o GROUP BY ALL ORDER BY weight",
         {"o": OBJECT, "t": ctx.project.config.resolve.threshold},
     )
     fig = go.Figure()
     for linked, name in ((True, "linked (at or above the threshold)"), (False, "not linked")):
         part = frame.filter(pl.col("linked") == linked)
-        fig.add_histogram(x=part["match_weight"], name=name, nbinsx=60)
-    fig.update_layout(barmode="overlay")
-    fig.update_traces(opacity=0.75)
+        fig.add_bar(x=part["weight"], y=part["pairs"], name=name)
+    fig.update_layout(barmode="stack", bargap=0.05)
     return layout(
         fig, "Match weights of the scored candidate pairs", "match weight (bits)", "pairs"
     )

@@ -105,20 +105,38 @@ def threshold_sensitivity(
     """Entities and duplicate rate if records were linked at each threshold instead.
 
     ``pairs`` are the scored pairs (unique_id_l, unique_id_r, match_probability); reviewers'
-    decisions are not applied here. One pass of union-find: pairs are joined from the most
-    to the least probable, and the number of components is read off at each threshold.
+    decisions are not applied here. Pairs of records outside ``unique_ids`` are ignored.
     """
-    n = len(unique_ids)
-    codes = pl.DataFrame({"unique_id": unique_ids}).with_row_index("code")
+    ids = pl.DataFrame({"unique_id": unique_ids}, schema={"unique_id": pl.String})
+    inside = (
+        pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.String))
+        .join(ids, left_on="unique_id_l", right_on="unique_id", how="semi")
+        .join(ids, left_on="unique_id_r", right_on="unique_id", how="semi")
+    )
+    return threshold_sensitivity_counts(len(unique_ids), inside, thresholds)
+
+
+def threshold_sensitivity_counts(
+    records: int, pairs: pl.DataFrame, thresholds: list[float]
+) -> pl.DataFrame:
+    """:func:`threshold_sensitivity` for ``records`` records of which ``pairs`` name some.
+
+    One pass of union-find over the records the pairs name (the others stay alone): pairs are
+    joined from the most to the least probable, and components are read off at each threshold.
+    """
+    nodes = (
+        pl.concat([pairs["unique_id_l"], pairs["unique_id_r"]]).cast(pl.String).unique()
+        .to_frame("unique_id").with_row_index("code")
+    )  # fmt: skip
     ordered = (
         pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.String))
-        .join(codes.rename({"unique_id": "unique_id_l", "code": "a"}), on="unique_id_l")
-        .join(codes.rename({"unique_id": "unique_id_r", "code": "b"}), on="unique_id_r")
+        .join(nodes.rename({"unique_id": "unique_id_l", "code": "a"}), on="unique_id_l")
+        .join(nodes.rename({"unique_id": "unique_id_r", "code": "b"}), on="unique_id_r")
         .sort("match_probability", descending=True)
     )
     left, right = ordered["a"].to_list(), ordered["b"].to_list()
     probability = ordered["match_probability"].to_list()
-    parent = list(range(n))
+    parent = list(range(nodes.height))
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -126,7 +144,7 @@ def threshold_sensitivity(
             x = parent[x]
         return x
 
-    components, i, results = n, 0, {}
+    components, i, results = records, 0, {}
     for threshold in sorted(set(thresholds), reverse=True):
         while i < len(left) and probability[i] >= threshold:
             ra, rb = find(left[i]), find(right[i])
@@ -141,7 +159,7 @@ def threshold_sensitivity(
                 "threshold": t,
                 "linked_pairs": results[t][0],
                 "entities": results[t][1],
-                "duplicate_rate": (n - results[t][1]) / n if n else 0.0,
+                "duplicate_rate": (records - results[t][1]) / records if records else 0.0,
             }
             for t in thresholds
         ]
