@@ -76,7 +76,7 @@ def kpi(
     if period is not None:
         frame = frame.filter(pl.col("period") == periods.label(periods.parse(period)[1], kind))
     else:
-        last = frame.filter(pl.col("kpi") != "duplicate_rate")["period_start"].max()
+        last = frame["period_start"].max()
         frame = frame.filter(pl.col("period_start") == last) if last is not None else frame
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
     print_frame(wide, f"KPIs (run {run_id}; `workbench export kpis` writes every period)")

@@ -8,6 +8,7 @@ their own in ``workbench.yaml`` under ``kpi.definitions`` with the same keys.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -33,9 +34,6 @@ class Stat(StrEnum):
     MISSING_MANDATORY = "missing_mandatory"
 
 
-# Stats whose value over a pooled window is the value of the window (row-level); the others
-# are per-period quantities whose level over a window is the mean of its period values.
-ROW_LEVEL = frozenset({Stat.MEDIAN, Stat.QUANTILE, Stat.MEAN, Stat.RATE, Stat.CHURN})
 NEEDS_MEASURE = frozenset({Stat.MEDIAN, Stat.QUANTILE, Stat.MEAN, Stat.RATE, Stat.SUM, Stat.PER})
 NEEDS_TIME = NEEDS_MEASURE | {Stat.COUNT, Stat.CHURN, Stat.DUPLICATE_RATE}
 
@@ -84,10 +82,6 @@ class KpiDef(StrictModel):
             raise ValueError(f"stat {self.stat.value!r} needs 'per', e.g. per: customer_id")
         return self
 
-    @property
-    def row_level(self) -> bool:
-        return self.stat in ROW_LEVEL
-
 
 class _Builtins(StrictModel):
     kpis: dict[str, KpiDef]
@@ -95,6 +89,12 @@ class _Builtins(StrictModel):
 
 def builtin_kpis() -> dict[str, KpiDef]:
     """The KPIs shipped with Workbench (``workbench/kpi/kpis.yaml``)."""
+    return dict(_read_builtins())
+
+
+@cache
+def _read_builtins() -> dict[str, KpiDef]:
+    """``kpis.yaml`` parsed once per process (its models are frozen; callers get a copy)."""
     path = Path(str(resources.files("workbench.kpi") / "kpis.yaml"))
     doc = read_yaml(path, what="KPI definitions")
     doc.data = {"kpis": doc.data}

@@ -61,8 +61,9 @@ def roi(
     comparison = compare(project, store, record=record)
     n = kcfg.bootstrap_samples
     start, end = comparison.windows.pre_start, comparison.windows.launch
+    kpis = kcfg.kpis()
     drivers = [
-        _driver(d, comparison, kcfg.kpis(), store, start, end, n, kcfg.seed, kcfg.gross_margin)
+        _driver(d, comparison, kpis, store, start, end, n, kcfg.seed, kcfg.gross_margin)
         for d in cfg.value_drivers
     ]
     one_time = sum(c.amount for c in cfg.costs.one_time)
