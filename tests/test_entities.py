@@ -80,7 +80,7 @@ def test_decisions_remove_and_add_edges_whatever_the_order_of_ids():
 
 
 def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
-    from workbench.resolve.evaluate import coverage, duplicate_rates, threshold_sensitivity
+    from workbench.resolve.evaluate import Evaluation
 
     members = pl.DataFrame(
         {
@@ -89,20 +89,22 @@ def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
             "entity_id": ["E1", "E1", "E1", "E2", "E3"],
         }
     )
-    rates = {r[0]: r[1:] for r in duplicate_rates(members).iter_rows()}
+    pairs = pl.DataFrame(
+        {
+            "unique_id_l": ["c:1", "c:2", "b:2", "c:1", "x:9"],
+            "unique_id_r": ["c:2", "b:1", "s:1", "c:2", "c:1"],
+            "match_probability": [0.99, 0.8, 0.6, 0.3, 0.95],
+        }
+    )  # c:1-c:2 twice (the higher counts), x:9 is no member (ignored)
+    ev = Evaluation.of_frames(members, pairs)
+    rates = {r[0]: r[1:] for r in ev.duplicate_rates().iter_rows()}
     assert rates["crm"] == (2, 1, 0.5)
     assert rates["bill"] == (2, 2, 0.0)
     assert rates["all"] == (5, 3, 0.4)
-    cov = {r[0]: r[1:] for r in coverage(members, ["crm"]).iter_rows()}
+    cov = {r[0]: r[1:] for r in ev.coverage(["crm"]).iter_rows()}
     assert cov == {"bill": (2, 0.5), "desk": (1, 0.0)}
-    pairs = pl.DataFrame(
-        {
-            "unique_id_l": ["c:1", "c:2", "b:2"],
-            "unique_id_r": ["c:2", "b:1", "s:1"],
-            "match_probability": [0.99, 0.8, 0.6],
-        }
-    )
-    grid = threshold_sensitivity(members["unique_id"].to_list(), pairs, [0.5, 0.7, 0.9])
+    assert ev.cluster_sizes().rows() == [(1, 2), (3, 1)]
+    grid = ev.threshold_sensitivity([0.5, 0.7, 0.9])
     assert grid.select("threshold", "linked_pairs", "entities").rows() == [
         (0.5, 3, 2),
         (0.7, 2, 3),
@@ -113,14 +115,15 @@ def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
 def test_threshold_sensitivity_matches_a_plain_union_find_on_random_graphs():
     import random
 
-    from workbench.resolve.evaluate import threshold_sensitivity
+    from workbench.resolve.evaluate import Evaluation
 
     rng = random.Random(1)
     for _ in range(100):
         n = rng.randint(1, 60)
         ids = [f"r{i}" for i in range(n)]
         rows = [
-            (rng.randrange(n), rng.randrange(n), rng.random()) for _ in range(rng.randint(0, 80))
+            (rng.randrange(n), rng.randrange(n), rng.choice([0.2, 0.5, 0.9, rng.random()]))
+            for _ in range(rng.randint(0, 80))
         ]
         rows = [r for r in rows if r[0] != r[1]]
         pairs = pl.DataFrame(
@@ -129,7 +132,7 @@ def test_threshold_sensitivity_matches_a_plain_union_find_on_random_graphs():
                     "match_probability": pl.Float64},
             orient="row",
         )  # fmt: skip
-        thresholds = [0.2, 0.5, 0.9]
+        thresholds = [0.2, 0.5, 0.9, 0.95]  # ties and probabilities equal to a threshold
         expected = []
         for t in thresholds:
             parent = list(range(n))
@@ -143,5 +146,8 @@ def test_threshold_sensitivity_matches_a_plain_union_find_on_random_graphs():
                 if p >= t and root(a) != root(b):
                     parent[root(a)] = root(b)
             expected.append(len({root(i) for i in range(n)}))
-        got = threshold_sensitivity(ids, pairs, thresholds)["entities"].to_list()
-        assert got == expected
+        members = pl.DataFrame({"unique_id": ids, "entity_id": ids})
+        grid = Evaluation.of_frames(members, pairs).threshold_sensitivity(thresholds)
+        assert grid["entities"].to_list() == expected
+        assert grid["linked_pairs"].to_list() == [len({(min(a, b), max(a, b)) for a, b, p in rows
+                                                      if p >= t}) for t in thresholds]  # fmt: skip

@@ -31,6 +31,35 @@ def test_pairwise_scores_count_pairs_by_hand():
     assert scores.f1 == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
 
 
+def test_pairwise_scores_from_a_truth_file(tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.resolve.evaluate import Evaluation
+
+    members = pl.DataFrame(
+        {"unique_id": ["crm:1", "crm:2", "bill:1", "bill:2"], "entity_id": ["E", "E", "E", "F"]}
+    )
+    truth = tmp_path / "truth.csv"
+    # crm:2 is listed twice for the same person (counts once); the second bill:1 row is the
+    # demo's quarantined duplicate id (left out); bill:9 is no member
+    truth.write_text(
+        "source,record_id,person_id,injected_error\n"
+        "crm,1,P,\ncrm,2,P,\ncrm,2,P,\nbill,1,Q,\nbill,1,P,duplicate_id\n"
+        "bill,2,Q,\nbill,9,Q,\n"
+    )
+    scores = Evaluation.of_frames(members).pairwise_scores(truth)
+    # predicted: crm1-crm2, crm1-bill1, crm2-bill1; true: crm1-crm2, bill1-bill2; both: crm1-crm2
+    assert (scores.records, scores.predicted_pairs, scores.true_pairs) == (4, 3, 2)
+    assert scores.true_positives == 1
+
+    truth.write_text("source,record_id,person_id\ncrm,1,P\ncrm,1,Q\n")
+    with pytest.raises(WorkbenchError, match="record crm:1 more than one person_id"):
+        Evaluation.of_frames(members).pairwise_scores(truth)
+    truth.write_text("source,record,person_id\ncrm,1,P\n")
+    with pytest.raises(WorkbenchError, match="no column record_id") as err:
+        Evaluation.of_frames(members).pairwise_scores(truth)
+    assert err.value.where == str(truth)
+
+
 def test_merged_pairs_lists_pairs_in_one_cluster():
     clusters = pl.DataFrame({"unique_id": ["a", "b", "c"], "cluster_id": [1, 1, 2]})
     pairs = pl.DataFrame({"unique_id_l": ["a", "a"], "unique_id_r": ["b", "c"], "trap": ["x", "y"]})

@@ -139,20 +139,14 @@ def _print(rows: list[Row], console: Console) -> None:
 
 def _accuracy(demo: Path) -> str:
     """Pairwise accuracy of the resolution against the demo's ground truth."""
-    import polars as pl
-
     from workbench.config import load_project
-    from workbench.resolve import pairwise_scores
+    from workbench.resolve.evaluate import Evaluation
     from workbench.store import open_store
 
     project = load_project(demo)
     with open_store(project, read_only=True) as store:
-        members = store.frame("SELECT unique_id, entity_id AS cluster_id FROM id.members")
-    truth = pl.read_csv(
-        demo / "truth" / "contacts_truth.csv", schema_overrides={"record_id": pl.String}
-    ).filter(pl.col("injected_error").fill_null("") != "duplicate_id")
-    truth = truth.with_columns((pl.col("source") + ":" + pl.col("record_id")).alias("unique_id"))
-    s = pairwise_scores(members, truth)
+        truth = demo / "truth" / "contacts_truth.csv"
+        s = Evaluation.of_store(store, "contacts").pairwise_scores(truth)
     return (
         f"Resolution accuracy on {s.records:,} records: precision {s.precision:.4f}, "
         f"recall {s.recall:.4f}, F1 {s.f1:.4f}"

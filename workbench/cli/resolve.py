@@ -214,44 +214,24 @@ def evaluate(
     ] = "crm",
 ) -> None:
     """Duplicate rates, cross-system coverage, threshold sensitivity, and accuracy vs a truth."""
-    import polars as pl
-
-    from workbench.resolve.evaluate import (
-        coverage,
-        duplicate_rates,
-        pairwise_scores,
-        threshold_sensitivity,
-    )
+    from workbench.resolve.evaluate import Evaluation
 
     loaded, store = project_and_store(project, read_only=True)
     with store:
-        members = store.frame(
-            "SELECT unique_id, source, record_id, entity_id FROM id.members WHERE object = $o",
-            {"o": object},
-        )
-        pairs = store.frame(
-            "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $o",
-            {"o": object},
-        )
-    print_frame(duplicate_rates(members), title=f"Duplicate rate of {object}")
-    anchors = [n for n, s in loaded.config.sources.items() if s.system == anchor]
-    if anchors:
-        print_frame(coverage(members, anchors), title=f"Linked to a {anchor} record")
-    grid = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
-    sensitivity = threshold_sensitivity(members["unique_id"].to_list(), pairs, grid)
-    print_frame(sensitivity, title="If the match threshold were ...")
-    if truth is not None:
-        known = pl.read_csv(truth, schema_overrides={"record_id": pl.String})
-        known = known.with_columns(
-            (pl.col("source") + ":" + pl.col("record_id")).alias("unique_id")
-        ).unique("unique_id", keep="first")
-        scores = pairwise_scores(
-            members.select("unique_id", pl.col("entity_id").alias("cluster_id")), known
-        )
-        out.print(
-            f"Against {truth.name}: pairwise precision {scores.precision:.4f}, recall "
-            f"{scores.recall:.4f}, F1 {scores.f1:.4f} ({scores.records:,} records)"
-        )
+        ev = Evaluation.of_store(store, object)
+        print_frame(ev.duplicate_rates(), title=f"Duplicate rate of {object}")
+        anchors = [n for n, s in loaded.config.sources.items() if s.system == anchor]
+        if anchors:
+            print_frame(ev.coverage(anchors), title=f"Linked to a {anchor} record")
+        grid = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
+        print_frame(ev.threshold_sensitivity(grid), title="If the match threshold were ...")
+        if truth is None:
+            return
+        scores = ev.pairwise_scores(truth)
+    out.print(
+        f"Against {truth.name}: pairwise precision {scores.precision:.4f}, recall "
+        f"{scores.recall:.4f}, F1 {scores.f1:.4f} ({scores.records:,} records)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,6 @@ from workbench.config import Project, load_project
 from workbench.dictionary import FieldType
 from workbench.kpi import periods
 from workbench.privacy import check_unmask, mask_value, masker
-from workbench.report.display import reset
 from workbench.store import Store, open_store
 
 
@@ -66,7 +65,6 @@ def open_context(project: str | Path, period: str, *, unmask: bool = False) -> R
     close_all()
     loaded = load_project(project)
     check_unmask(loaded, unmask)
-    reset()
     _, start, end = periods.bounds(period)
     store = open_store(loaded, read_only=True)
     _OPEN.append(store)

@@ -1,12 +1,15 @@
-"""What report cells show: plotly figures (with plotly.js embedded once), tables, notes.
+"""What report cells show: plotly figures, tables, notes. One theme for every chart.
 
-Figures are emitted as HTML with plotly.js inlined in the first one of the kernel, so a
-rendered report opens offline in any browser. One theme for every chart.
+A figure is shown as two representations: plotly's own JSON, which JupyterLab draws with its
+plotly extension, and an HTML fragment without plotly.js, which the rendered report uses; the
+report's page template (``templates/workbench``) carries plotly.js once, so the HTML opens
+offline in any browser while the executed notebook stays small.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import plotly.graph_objects as go
@@ -28,23 +31,19 @@ pio.templates["workbench"] = go.layout.Template(
     )
 )
 pio.templates.default = "plotly_white+workbench"
-_state = {"plotly_js": False}
-
-
-def reset() -> None:
-    """A new report starts: its first figure embeds plotly.js again."""
-    _state["plotly_js"] = False
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
 def figure_html(fig: go.Figure) -> str:
-    """The figure as an HTML fragment; the first one carries plotly.js itself."""
-    first = not _state["plotly_js"]
-    _state["plotly_js"] = True
-    return fig.to_html(
-        full_html=False,
-        include_plotlyjs=first,
-        config={"displaylogo": False, "responsive": True},
-    )
+    """The figure as an HTML fragment that expects plotly.js on the page."""
+    return fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG)
+
+
+def figure_bundle(fig: go.Figure) -> dict[str, Any]:
+    """The figure as a display bundle: plotly's JSON (for JupyterLab) and HTML (for reports)."""
+    spec = json.loads(pio.to_json(fig, validate=False))
+    return {PLOTLY_MIME: {**spec, "config": PLOTLY_CONFIG}, "text/html": figure_html(fig)}
 
 
 def show(item: Any, title: str | None = None) -> None:
@@ -52,7 +51,7 @@ def show(item: Any, title: str | None = None) -> None:
     from IPython.display import HTML, display
 
     if isinstance(item, go.Figure):
-        display(HTML(figure_html(item)))
+        display(figure_bundle(item), raw=True)
     elif isinstance(item, pl.DataFrame):
         display(HTML(table_html(item, title)))
     else:

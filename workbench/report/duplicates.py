@@ -9,30 +9,26 @@ import polars as pl
 
 from workbench.report.context import ReportContext
 from workbench.report.display import layout
-from workbench.resolve.evaluate import (
-    coverage,
-    duplicate_rates,
-    pairwise_scores,
-    threshold_sensitivity_counts,
-)
+from workbench.resolve.evaluate import Evaluation
 from workbench.resolve.explain import Explanation, explain
 
 OBJECT = "contacts"
 
 
-def _members(ctx: ReportContext) -> pl.DataFrame:
-    return ctx.cached(
-        "members",
-        lambda: ctx.store.frame(
-            "SELECT source, entity_id FROM id.members WHERE object = $o",
-            {"o": OBJECT},
-        ),
-    )
+THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+
+
+def _evaluation(ctx: ReportContext) -> Evaluation:
+    return Evaluation.of_store(ctx.store, OBJECT)
 
 
 def rates(ctx: ReportContext) -> pl.DataFrame:
     """Records, entities and duplicate rate per source and overall."""
-    return duplicate_rates(_members(ctx))
+    return ctx.cached("rates", lambda: _evaluation(ctx).duplicate_rates())
+
+
+def _records(ctx: ReportContext) -> int:
+    return int(rates(ctx).filter(pl.col("source") == "all")["records"][0])
 
 
 def rates_chart(ctx: ReportContext) -> go.Figure:
@@ -52,20 +48,13 @@ def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame:
     """Share of each other system's records linked to a record of the anchor system."""
     sources = ctx.project.config.sources
     anchors = [n for n, s in sources.items() if s.object == OBJECT and s.system == anchor]
-    return coverage(_members(ctx), anchors)
+    return _evaluation(ctx).coverage(anchors)
 
 
 def cluster_sizes(ctx: ReportContext) -> go.Figure:
     """How many entities have 1, 2, 3, ... records."""
-    sizes = (
-        _members(ctx)
-        .group_by("entity_id")
-        .len()
-        .group_by("len")
-        .agg(pl.len().alias("entities"))
-        .sort("len")
-    )
-    fig = go.Figure(go.Bar(x=sizes["len"].cast(pl.String), y=sizes["entities"]))
+    sizes = _evaluation(ctx).cluster_sizes()
+    fig = go.Figure(go.Bar(x=sizes["records"].cast(pl.String), y=sizes["entities"]))
     fig.update_yaxes(type="log")
     return layout(fig, "Cluster size distribution", "records per entity", "entities (log scale)")
 
@@ -91,13 +80,7 @@ def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
 
 def threshold_chart(ctx: ReportContext) -> go.Figure:
     """Duplicate rate and entity count if the match threshold were elsewhere."""
-    pairs = ctx.store.frame(
-        "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $o",
-        {"o": OBJECT},
-    )
-    grid = threshold_sensitivity_counts(
-        len(_members(ctx)), pairs, [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
-    )
+    grid = _evaluation(ctx).threshold_sensitivity(THRESHOLDS)
     fig = go.Figure(
         go.Scatter(
             x=grid["threshold"],
@@ -136,7 +119,7 @@ def match_weight_chart(ctx: ReportContext) -> go.Figure:
 
 def waterfall(ctx: ReportContext) -> go.Figure | str:
     """Match-weight waterfall of the most uncertain scored pair."""
-    records = len(_members(ctx))
+    records = _records(ctx)
     if records > WATERFALL_MAX_RECORDS:
         return (
             f"With {records:,} records the waterfall of a pair is left to "
@@ -176,15 +159,7 @@ def accuracy(ctx: ReportContext) -> pl.DataFrame | str:
     path = Path(ctx.project.root) / "truth" / "contacts_truth.csv"
     if not path.exists():
         return "No truth labels in this project: accuracy cannot be measured."
-    truth = pl.read_csv(path, schema_overrides={"record_id": pl.String})
-    if "injected_error" in truth.columns:
-        truth = truth.filter(pl.col("injected_error").fill_null("") != "duplicate_id")
-    truth = truth.with_columns((pl.col("source") + ":" + pl.col("record_id")).alias("unique_id"))
-    members = ctx.store.frame(
-        "SELECT unique_id, entity_id AS cluster_id FROM id.members WHERE object = $o",
-        {"o": OBJECT},
-    )
-    s = pairwise_scores(members, truth)
+    s = _evaluation(ctx).pairwise_scores(path)
     return pl.DataFrame(
         {"records": [s.records], "precision": [s.precision], "recall": [s.recall], "f1": [s.f1]}
     )

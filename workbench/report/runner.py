@@ -22,6 +22,7 @@ from typing import Any
 import papermill as pm
 from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
+from plotly.offline import get_plotlyjs
 
 import workbench
 from workbench.config import Project
@@ -170,11 +171,11 @@ def shared_kernel(log: Path | None = None) -> Iterator[KernelManager]:
 
 
 def _release(kernel: KernelManager) -> None:
-    """Have a shared kernel close the warehouse the report opened."""
+    """Have a shared kernel close the warehouse the report opened (the kernel is idle and
+    ready: papermill has just run in it)."""
     client = kernel.blocking_client()
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=60)
         client.execute_interactive(
             "from workbench.report.context import close_all; close_all()",
             timeout=60,
@@ -193,7 +194,7 @@ def render_html(notebook: Path) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_filename(str(notebook))
+    body, _ = exporter.from_filename(str(notebook), resources={"plotly_js": get_plotlyjs()})
     return body
 
 
