@@ -29,6 +29,8 @@ import polars as pl
 from workbench.config import load_project
 from workbench.errors import WorkbenchError
 from workbench.privacy import check_unmask, mask_value, masker
+from workbench.report.display import figure_bundle
+from workbench.report.duplicates import waterfall_figure
 from workbench.resolve.explain import Explanation, explain
 from workbench.resolve.review import Decision, pending, record_decision, side_by_side
 from workbench.store import Store, open_store
@@ -249,41 +251,9 @@ def fields_html(view: PairView) -> str:
     return f"<table style='border-collapse:collapse'>{head}{body}</table>"
 
 
-def waterfall_figure(explanation: Explanation) -> go.Figure:
-    """The match-weight waterfall: prior, one bar per comparison, the total."""
-    import plotly.graph_objects as go
-
-    steps = explanation.steps
-    figure = go.Figure(
-        go.Waterfall(
-            orientation="h",
-            measure=["relative"] * len(steps) + ["total"],
-            y=[s.comparison for s in steps] + ["match weight"],
-            x=[s.weight for s in steps] + [explanation.match_weight],
-            hovertext=[s.level for s in steps]
-            + [f"probability {explanation.match_probability:.4f}"],
-            text=[f"{s.weight:+.2f}" for s in steps] + [f"{explanation.match_weight:+.2f}"],
-            textposition="outside",
-        )
-    )
-    figure.update_layout(
-        title=f"Match weight {explanation.match_weight:+.2f}: "
-        f"probability {explanation.match_probability:.4f}",
-        yaxis={"autorange": "reversed"},
-        height=120 + 40 * len(steps),
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        showlegend=False,
-    )
-    return figure
-
-
 def _plotly_output(figure: go.Figure) -> dict[str, Any]:
     """A display_data output JupyterLab renders with its plotly extension (no kernel needed)."""
-    import plotly.io as pio
-
-    bundle = pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict())
-    bundle["text/plain"] = "(plotly waterfall: needs the jupyterlab-plotly extension)"
-    return {"output_type": "display_data", "data": bundle, "metadata": {}}
+    return {"output_type": "display_data", "data": figure_bundle(figure), "metadata": {}}
 
 
 def review_widget(

@@ -136,21 +136,26 @@ def waterfall(ctx: ReportContext) -> go.Figure | str:
 
 
 def waterfall_figure(exp: Explanation) -> go.Figure:
-    """A plotly waterfall of one pair's match weights (record ids only, no personal data)."""
+    """A pair's match-weight waterfall: prior, one bar per comparison, the total (record ids
+    only, no personal data). The report and the review UI both draw it."""
+    steps = exp.steps
     fig = go.Figure(
         go.Waterfall(
-            x=[s.comparison for s in exp.steps] + ["total"],
-            y=[s.weight for s in exp.steps] + [0.0],
-            measure=["relative"] * len(exp.steps) + ["total"],
-            text=[s.level for s in exp.steps] + [f"p = {exp.match_probability:.3f}"],
-            hovertemplate="%{x}: %{y:.2f} bits<br>%{text}<extra></extra>",
+            orientation="h",
+            measure=["relative"] * len(steps) + ["total"],
+            y=[s.comparison for s in steps] + ["match weight"],
+            x=[s.weight for s in steps] + [exp.match_weight],
+            hovertext=[s.level for s in steps] + [f"probability {exp.match_probability:.4f}"],
+            text=[f"{s.weight:+.2f}" for s in steps] + [f"{exp.match_weight:+.2f}"],
+            textposition="auto",
         )
     )
+    fig.update_layout(yaxis={"autorange": "reversed"}, height=160 + 40 * len(steps))
     return layout(
         fig,
         f"Why {exp.left} and {exp.right} score p = {exp.match_probability:.3f}",
-        "comparison",
         "match weight (bits)",
+        "comparison",
     )
 
 
