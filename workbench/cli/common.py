@@ -14,6 +14,7 @@ from rich.table import Table
 
 from workbench.config import Project, load_project
 from workbench.errors import WorkbenchError
+from workbench.formatting import cell_text
 from workbench.privacy import check_unmask as check_unmask
 from workbench.progress import console
 from workbench.store import Store, open_store
@@ -74,20 +75,8 @@ def print_frame(frame: pl.DataFrame, title: str | None = None, *, digits: int = 
     """Print a polars frame as a rich table (floats rounded)."""
     table = Table(*frame.columns, title=title)
     for row in frame.iter_rows():
-        table.add_row(*(_cell(v, digits) for v in row))
+        table.add_row(*(cell_text(v, digits) for v in row))
     out.print(table)
-
-
-def _cell(value: object, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.{digits}g}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def print_error(err: WorkbenchError) -> None:

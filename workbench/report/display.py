@@ -16,6 +16,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from workbench.formatting import cell_text
+
 COLORS = ["#1f5fa8", "#e07b00", "#2a9d5b", "#c23b3b", "#7b5ea7", "#5f6b7a", "#d4a017"]
 pio.templates["workbench"] = go.layout.Template(
     layout=go.Layout(
@@ -63,7 +65,7 @@ def table_html(frame: pl.DataFrame, title: str | None = None, *, digits: int = 4
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     rows = []
     for row in frame.iter_rows():
-        cells = "".join(f"<td>{html.escape(_fmt(v, digits))}</td>" for v in row)
+        cells = "".join(f"<td>{html.escape(cell_text(v, digits))}</td>" for v in row)
         rows.append(f"<tr>{cells}</tr>")
     caption = f"<caption>{html.escape(title)}</caption>" if title else ""
     if not rows:
@@ -72,18 +74,6 @@ def table_html(frame: pl.DataFrame, title: str | None = None, *, digits: int = 4
         "<table class='wb-table' style='border-collapse:collapse;font-size:13px'>"
         f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
-
-
-def _fmt(value: object, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != value:
-            return ""
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
-    return str(value)
 
 
 def layout(fig: go.Figure, title: str, x: str, y: str, **kwargs: Any) -> go.Figure:
