@@ -80,6 +80,29 @@ def test_reverting_to_an_older_export_makes_it_current_again(make_project, store
     assert store.rows("SELECT record_id FROM stg.contacts") == [("1",)]
 
 
+def test_an_export_without_rows_does_not_replace_a_snapshot_with_rows(
+    make_project, store_of, tmp_path
+):
+    project = make_project(
+        CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1, 2)}
+    )
+    store = store_of(project)
+    ingest(project, store)
+    (tmp_path / "p.csv").write_text(people_csv())  # header only
+    refused = ingest(project, store).loads[0]
+    assert refused.status == "failed"
+    assert refused.error is not None and "2 rows from p.csv" in refused.error.message
+    assert "--allow-empty" in (refused.error.fix or "")
+    assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("1",), ("2",)]
+    assert [(r.status, r.is_current) for r in list_loads(store)] == [
+        ("failed", False),
+        ("loaded", True),
+    ]
+    emptied = ingest(project, store, allow_empty=True).loads[0]
+    assert (emptied.status, emptied.rows_read) == ("loaded", 0)
+    assert store.scalar("SELECT count(*) FROM stg.contacts") == 0
+
+
 def test_append_mode_keeps_every_file_current(make_project, store_of, tmp_path):
     project = make_project(
         CONFIG.format(path="logs/*.csv", mode="append"),

@@ -83,6 +83,13 @@ def ingest(
     ] = None,
     project: ProjectOpt = Path("."),
     wait: WaitOpt = 0,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Let an export without rows replace a snapshot source's current rows.",
+        ),
+    ] = False,
 ) -> None:
     """Load the configured exports (or one FILE as --source) into the warehouse."""
     loaded = load_project(project)
@@ -92,7 +99,9 @@ def ingest(
             fix=f"Add --source NAME; configured sources: {', '.join(loaded.config.sources)}.",
         )
     with open_store(loaded, wait=wait) as store, steps("Loading exports", None) as step:
-        report = run_ingest(loaded, store, sources=source, file=file, on_file=step)
+        report = run_ingest(
+            loaded, store, sources=source, file=file, on_file=step, allow_empty=allow_empty
+        )
     print_loads(report)
     if report.failures:
         fail_loads(report)

@@ -140,6 +140,16 @@ def make_current(store: Store, load_id: int, source: str, mode: str, file_name: 
         )
 
 
+def current_snapshot(store: Store, source: str) -> tuple[str, int] | None:
+    """The file name and loaded rows of a snapshot source's current load, if any."""
+    rows = store.rows(
+        "SELECT file_name, rows_loaded FROM meta.loads WHERE source = $s AND is_current "
+        "ORDER BY load_id DESC LIMIT 1",
+        {"s": source},
+    )
+    return (str(rows[0][0]), int(rows[0][1] or 0)) if rows else None
+
+
 def current_load_ids(store: Store, source: str) -> list[int]:
     rows = store.rows(
         "SELECT load_id FROM meta.loads WHERE source = $s AND is_current ORDER BY load_id",

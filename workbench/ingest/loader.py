@@ -76,10 +76,13 @@ def ingest(
     sources: list[str] | None = None,
     file: Path | None = None,
     on_file: Step | None = None,
+    allow_empty: bool = False,
 ) -> IngestReport:
     """Load every configured source (or ``sources``), or one ``file`` as ``sources[0]``.
 
-    Failed files are reported in the result (and the ledger); the others still load.
+    Failed files are reported in the result (and the ledger); the others still load. A
+    snapshot export without rows does not replace a snapshot with rows unless
+    ``allow_empty`` (an empty export is more often a broken one than an empty system).
     """
     ledger.ensure_ledger(store)
     ledger.mark_interrupted(store)
@@ -100,13 +103,15 @@ def ingest(
     for name, path in plan:
         if on_file:
             on_file(f"{name}: {path.name}")
-        results.append(load_file(project, store, name, path))
+        results.append(load_file(project, store, name, path, allow_empty=allow_empty))
     staged = {name: refresh_staging(project, store, name) for name in dict.fromkeys(names)}
     prune_staging(project, store)
     return IngestReport(loads=results, staged=staged)
 
 
-def load_file(project: Project, store: Store, source_name: str, path: Path) -> LoadResult:
+def load_file(
+    project: Project, store: Store, source_name: str, path: Path, *, allow_empty: bool = False
+) -> LoadResult:
     """Load one file as ``source_name``; never raises for bad input, returns 'failed'.
 
     The ledger row is committed as 'running' first and completed in the load's own
@@ -134,6 +139,8 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
     def attempt(collect_rejects: bool) -> tuple[int, int, int]:
         with store.transaction():
             counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
+            if source.mode == "snapshot" and counts == (0, 0) and not allow_empty:
+                _keep_snapshot(store, source_name, path)
             suppressed = erasure.suppress(store, project, source_name, load_id)  # erased people
             ledger.finish_load(
                 store,
@@ -168,6 +175,20 @@ def load_file(project: Project, store: Store, source_name: str, path: Path) -> L
         rows_loaded=counts[0],
         rows_rejected=counts[1],
         rows_suppressed=counts[2],
+    )
+
+
+def _keep_snapshot(store: Store, source_name: str, path: Path) -> None:
+    """Refuse an export without rows that would replace a snapshot with rows."""
+    current = ledger.current_snapshot(store, source_name)
+    if current is None or current[1] == 0:
+        return
+    raise IngestError(
+        f"{path.name} has no rows and would replace the current snapshot of {source_name} "
+        f"({current[1]:,} rows from {current[0]}); the current snapshot is kept.",
+        where=str(path),
+        fix="Check the export (a failed or filtered export is often empty). If the source "
+        "really has no records now, load it with `workbench ingest --allow-empty`.",
     )
 
 

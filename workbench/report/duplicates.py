@@ -63,7 +63,7 @@ def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
     """Records of the largest multi-system entities, personal data masked by default."""
     top = ctx.store.frame(
         """SELECT entity_id FROM id.members WHERE object = $o GROUP BY entity_id
-           HAVING count(DISTINCT source) > 1 ORDER BY count(*) DESC, entity_id LIMIT $n""",
+           HAVING min(source) <> max(source) ORDER BY count(*) DESC, entity_id LIMIT $n""",
         {"o": OBJECT, "n": n},
     )
     rows = ctx.store.frame(
