@@ -46,8 +46,11 @@ MEMORY_LIMIT = "1GB"
 
 
 @contextmanager
-def splink_db(limits: DuckDBSettings | None = None) -> Iterator[DuckDBAPI]:
-    """A Splink database API on a fresh in-memory DuckDB, closed on exit."""
+def splink_db(
+    limits: DuckDBSettings | None = None, *, default_limit: str | None = MEMORY_LIMIT
+) -> Iterator[DuckDBAPI]:
+    """A Splink database API on a fresh in-memory DuckDB, closed on exit; its memory limit
+    is the project's, else ``default_limit`` (None: DuckDB's own, 80% of RAM)."""
     with tempfile.TemporaryDirectory(prefix="workbench-splink-") as spill:
         con = duckdb.connect()
         try:
@@ -55,17 +58,14 @@ def splink_db(limits: DuckDBSettings | None = None) -> Iterator[DuckDBAPI]:
             con.execute("SET temp_directory = $d", {"d": spill})
             # rows in any order: lets joins and aggregates stream instead of buffering
             con.execute("SET preserve_insertion_order = false")
-            con.execute("SET memory_limit = $v", {"v": memory_limit(limits)})
+            limit = (limits.memory_limit if limits is not None else None) or default_limit
+            if limit:
+                con.execute("SET memory_limit = $v", {"v": limit})
             if limits is not None and limits.threads:
                 con.execute("SET threads = $v", {"v": limits.threads})
             yield DuckDBAPI(con)
         finally:
             con.close()
-
-
-def memory_limit(limits: DuckDBSettings | None) -> str:
-    """The memory limit of Splink's DuckDB: the project's, else ``MEMORY_LIMIT``."""
-    return (limits.memory_limit if limits is not None else None) or MEMORY_LIMIT
 
 
 def release_memory() -> None:
