@@ -151,8 +151,10 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
     with open_store(project, read_only=True) as store:
         feats, frame = matching_input(project, store, "contacts")
     model = plan(feats, overrides=settings.blocking_rules)
-    # the same DuckDB settings and input columns as workbench's resolve
-    with splink_db(project.config.duckdb) as db:
+    # the same DuckDB settings and input columns as workbench's resolve, but for its
+    # default memory limit: with its input handed over as Arrow (not spillable) and EM's
+    # pairs kept, plain Splink runs out of memory under it at 1M
+    with splink_db(project.config.duckdb, default_limit=None) as db:
         table = db.register(model_input(frame, feats, settings).to_arrow())
         linker = Linker(table, model.settings, log_level=logging.ERROR)
         train(linker, model, settings)

@@ -3,8 +3,8 @@
 DuckDB (the default): in memory, within the project's DuckDB limits. Splink keeps its input,
 term-frequency tables and scored pairs in this database; the warehouse only receives
 results. ``duckdb.memory_limit`` and ``duckdb.threads`` of ``workbench.yaml`` apply here as in
-the warehouse; beyond the limit DuckDB spills to a temporary directory that is removed
-afterwards.
+the warehouse (without a limit there, ``MEMORY_LIMIT``); beyond the limit DuckDB spills to a
+temporary directory that is removed afterwards.
 
 Spark (``resolve.backend: spark``, settings under ``resolve.spark``): the same Splink model
 runs through Splink's Spark backend, in local mode or on a cluster. The matching input is
@@ -39,11 +39,18 @@ if TYPE_CHECKING:
 
 SplinkDB = DatabaseAPI[Any]  # a Splink database: DuckDB or Spark
 LOCAL_SHUFFLE_PARTITIONS = "4"  # Spark's 200 suit a cluster; locally they are overhead
+# Splink's DuckDB without a configured limit: enough for 1M records at full speed, while the
+# input and intermediate tables beyond it spill (DuckDB's default, 80% of RAM, lets freed
+# memory pile up before it is returned)
+MEMORY_LIMIT = "1GB"
 
 
 @contextmanager
-def splink_db(limits: DuckDBSettings | None = None) -> Iterator[DuckDBAPI]:
-    """A Splink database API on a fresh in-memory DuckDB, closed on exit."""
+def splink_db(
+    limits: DuckDBSettings | None = None, *, default_limit: str | None = MEMORY_LIMIT
+) -> Iterator[DuckDBAPI]:
+    """A Splink database API on a fresh in-memory DuckDB, closed on exit; its memory limit
+    is the project's, else ``default_limit`` (None: DuckDB's own, 80% of RAM)."""
     with tempfile.TemporaryDirectory(prefix="workbench-splink-") as spill:
         con = duckdb.connect()
         try:
@@ -51,13 +58,25 @@ def splink_db(limits: DuckDBSettings | None = None) -> Iterator[DuckDBAPI]:
             con.execute("SET temp_directory = $d", {"d": spill})
             # rows in any order: lets joins and aggregates stream instead of buffering
             con.execute("SET preserve_insertion_order = false")
-            if limits is not None and limits.memory_limit:
-                con.execute("SET memory_limit = $v", {"v": limits.memory_limit})
+            limit = (limits.memory_limit if limits is not None else None) or default_limit
+            if limit:
+                con.execute("SET memory_limit = $v", {"v": limit})
             if limits is not None and limits.threads:
                 con.execute("SET threads = $v", {"v": limits.threads})
             yield DuckDBAPI(con)
         finally:
             con.close()
+
+
+def release_memory() -> None:
+    """Hand the memory DuckDB has freed back to the operating system now.
+
+    DuckDB's allocator, one for all its databases in the process, keeps freed pages for
+    reuse and returns them lazily, so one step's peak stays resident into the next. Setting
+    a memory limit purges them (any database's, so a throw-away one's serves).
+    """
+    with duckdb.connect() as con:
+        con.execute("SET memory_limit = '1GB'")
 
 
 def check_backend(settings: ResolveConfig, where: str) -> None:
@@ -162,10 +181,13 @@ def register(db: SplinkDB, frame: pl.DataFrame) -> SplinkDataFrame:
     return db.register(frame.to_arrow())
 
 
-def to_polars(table: SplinkDataFrame) -> pl.DataFrame:
-    """A Splink result table as a polars frame, from either backend."""
+def to_polars(table: SplinkDataFrame, columns: list[str] | None = None) -> pl.DataFrame:
+    """A Splink result table (``columns`` of it, or all) as a polars frame, from either
+    backend."""
     if _is_spark(table.db_api):
         spark_frame = table.as_spark_dataframe()
+        if columns is not None:
+            spark_frame = spark_frame.select(*columns)
         to_arrow = getattr(spark_frame, "toArrow", None)  # Spark 4; 3.5 has a private one
         arrow = to_arrow() if to_arrow else spark_frame._collect_as_arrow()
         if isinstance(arrow, list):  # Spark 3.5: record batches
@@ -173,7 +195,8 @@ def to_polars(table: SplinkDataFrame) -> pl.DataFrame:
 
             arrow = pa.Table.from_batches(arrow)
         return pl.DataFrame(pl.from_arrow(arrow))
-    return table.as_duckdbpyrelation().pl()
+    relation = table.as_duckdbpyrelation()
+    return (relation if columns is None else relation.select(*columns)).pl()
 
 
 def duckdb_model(trained: dict[str, Any], settings: SettingsCreator) -> dict[str, Any]:

@@ -43,6 +43,11 @@ class Features:
     sql: str
     fields: list[IdentityField]
     employer: str | None = None  # the derived employer column, when there is one
+    reads: tuple[str, ...] = ()  # the core columns ``sql`` reads
+
+    def sql_over(self, relation: str) -> str:
+        """``sql`` reading ``relation`` instead of the core table."""
+        return self.sql.replace(table("core", self.object), relation)
 
     def of_kind(self, kind: str) -> list[str]:
         return [f.name for f in self.fields if f.kind == kind]
@@ -70,6 +75,7 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         "CAST(record_id AS VARCHAR) AS record_id",
     ]
     fields: list[IdentityField] = []
+    reads = ["_source", "record_id"]
     mail_domain = None  # the stem of the first email field's domain (acme for x@acme.co.uk)
     for name, field in spec.fields.items():
         if field.identity is None or name not in core_columns:
@@ -81,6 +87,7 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         elif kind == "email":
             norm = f"{name}_norm"
             email = quote_ident(norm) if norm in core_columns else f"lower({col})"
+            reads += [norm] if norm in core_columns else []
             # a role mailbox (info@, sales@, team@) is shared by many people: no evidence
             expr = (
                 f"CASE WHEN regexp_matches({email}, '^({ROLE_MAILBOXES})@') "
@@ -100,12 +107,14 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
             # The last 8 digits: the same number whether or not it could be read as E.164
             # (a national number without a known country keeps only its raw spelling).
             raw = quote_ident(f"{name}_raw") if f"{name}_raw" in core_columns else col
+            reads += [f"{name}_raw"] if f"{name}_raw" in core_columns else []
             digits = f"regexp_replace(coalesce({col}, {raw}), '[^0-9]', '', 'g')"
             expr = f"CASE WHEN length({digits}) >= 8 THEN right({digits}, 8) END"
         else:  # exact
             expr = f"CAST({col} AS VARCHAR)"
         selected.append(f"{expr} AS {quote_ident(name)}")
         fields.append(IdentityField(name, kind))
+        reads.append(name)
     names = [f.name for f in fields if f.kind == "name"]
     companies = [f.name for f in fields if f.kind == "company"]
     outer = "f.*"
@@ -148,4 +157,6 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         )
     sql = f"SELECT * FROM ({sql}) ORDER BY unique_id"
     employer = EMPLOYER if companies and mail_domain is not None else None
-    return Features(object=object_name, sql=sql, fields=fields, employer=employer)
+    return Features(
+        object=object_name, sql=sql, fields=fields, employer=employer, reads=tuple(reads)
+    )

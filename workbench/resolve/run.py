@@ -20,11 +20,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import polars as pl
-from splink import Linker
+from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 from splink.internals.exceptions import EMTrainingException
+from splink.internals.splink_dataframe import SplinkDataFrame
 
 from workbench.config import CONFIG_FILE, DuckDBSettings, Project, ResolveConfig
 from workbench.errors import ConfigError, WorkbenchError
@@ -35,6 +37,7 @@ from workbench.resolve.engine import (
     duckdb_model,
     matching_db,
     register,
+    release_memory,
     splink_db,
     to_polars,
 )
@@ -46,7 +49,7 @@ from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
 from workbench.resolve.reuse import reusable_model, trained_record, training_key
 from workbench.resolve.review import apply_decisions, decisions, ensure_review_tables
-from workbench.store import Store, table
+from workbench.store import Store, quote_ident, table
 
 DDL = (
     "CREATE SEQUENCE IF NOT EXISTS id.run_id_seq START 1",
@@ -69,6 +72,10 @@ DDL = (
     "ALTER TABLE id.runs ADD COLUMN IF NOT EXISTS trained_on VARCHAR",
 )
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+RECORD_COLUMNS = ["unique_id", "source", "record_id", "feature_hash"]
+INPUT = "_wb_input"  # the matching input in Splink's DuckDB
+# tables Splink's training leaves behind (EM's sampled pairs); its term frequencies stay
+TRAINING_LEFTOVERS = ("__splink__blocked_id_pairs", "__splink__df_comparison_vectors")
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class Matching:
     pairs: pl.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, held
     model_json: str
     blocking: list[dict[str, Any]]
+    records: pl.DataFrame  # RECORD_COLUMNS of every record matched
     trained_on: dict[str, Any] | None = None  # see workbench.resolve.reuse
     reused: bool = False  # the previous run's model scored the pairs, without training
 
@@ -134,7 +142,7 @@ def resolve(
         )
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    feats, frame = matching_input(project, store, object_name)  # refuses before writing
+    feats = matching_features(project, store, object_name)  # refuses before writing
     for statement in DDL:
         store.execute(statement)
     ensure_review_tables(store)
@@ -151,6 +159,7 @@ def resolve(
     )
     model_json, trained_on = last[0] if last else (None, None)
     if incremental and model_json and previous.height:
+        frame = input_frame(store, feats)
         before = dict(previous.select("unique_id", "feature_hash").iter_rows())
         changed = {
             u
@@ -171,21 +180,24 @@ def resolve(
             changed=changed,
             limits=project.config.duckdb,
         )
+        del frame
         matching = replace(matching, trained_on=json.loads(trained_on) if trained_on else None)
     else:
         key = training_key(model_settings(feats, settings), settings)
         saved = None
         if settings.reuse_model and not retrain:
-            saved = reusable_model(model_json, trained_on, key, frame.height)
-        matching = match(frame, feats, settings, decided, project.config.duckdb, saved=saved)
+            records = int(store.scalar(f"SELECT count(*) FROM {table('core', object_name)}"))
+            saved = reusable_model(model_json, trained_on, key, records)
+        matching = match(store, feats, settings, decided, project.config.duckdb, saved=saved)
         if saved is None:
-            trained = trained_record(key, frame.height, json.loads(matching.model_json))
+            records = matching.records.height
+            trained = trained_record(key, records, json.loads(matching.model_json))
             matching = replace(matching, trained_on=trained)
     previous = previous.select("unique_id", "entity_id")
     members, events = assign_ids(matching.clusters, previous)
-    result = frame.select("unique_id", "source", "record_id", "feature_hash").join(
-        members, on="unique_id"
-    )
+    result = matching.records.join(members, on="unique_id")
+    records, entities = result.height, result["entity_id"].n_unique()
+    del members, previous
     low, high = settings.review_band
     queue = matching.pairs.filter(
         pl.col("match_probability").is_between(low, high, "left")
@@ -197,6 +209,8 @@ def resolve(
         _replace(store, "id.pairs", object_name, run_id, matching.pairs)
         _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
         _append_events(store, object_name, run_id, events)
+        del result
+        release_memory()  # the golden records rank every record: start them from a low
         build_golden(store, object_name, project.dictionary.object(object_name))
         store.execute(
             "INSERT INTO id.runs (run_id, object, started_at, ended_at, records, entities, "
@@ -207,8 +221,8 @@ def resolve(
                 "o": object_name,
                 "s": started,
                 "e": datetime.now(UTC),
-                "n": result.height,
-                "k": result["entity_id"].n_unique(),
+                "n": records,
+                "k": entities,
                 "p": matching.pairs.height,
                 "t": settings.threshold,
                 "m": matching.model_json,
@@ -221,8 +235,8 @@ def resolve(
     return ResolveReport(
         object=object_name,
         run_id=run_id,
-        records=result.height,
-        entities=result["entity_id"].n_unique(),
+        records=records,
+        entities=entities,
         pairs_scored=matching.pairs.height,
         review_queue=queue.height,
         events=dict(zip(counts["event"].to_list(), counts["len"].to_list(), strict=True)),
@@ -231,8 +245,8 @@ def resolve(
     )
 
 
-def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, pl.DataFrame]:
-    """The object's identity features, one row per core record."""
+def matching_features(project: Project, store: Store, obj: str) -> Features:
+    """The object's identity features (ConfigError or WorkbenchError when there are none)."""
     spec = project.dictionary.object(obj)  # ConfigError for an unknown object
     if not store.table_exists("core", obj):
         raise WorkbenchError(
@@ -246,15 +260,57 @@ def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, 
             where=f"dictionary.yaml, key objects.{obj}",
             fix="Give the fields used for matching an `identity:` kind (name, email, ...).",
         )
+    return feats
+
+
+def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, pl.DataFrame]:
+    """The object's identity features, one row per core record."""
+    feats = matching_features(project, store, obj)
+    return feats, input_frame(store, feats)
+
+
+def input_frame(store: Store, feats: Features) -> pl.DataFrame:
+    """The matching input as a polars frame, computed in the warehouse."""
     store.con.register(NAME_FORMS, name_forms())
     try:
-        return feats, store.frame(feats.sql)
+        return store.frame(feats.sql)
     finally:
         store.con.unregister(NAME_FORMS)
 
 
+def load_input(
+    con: duckdb.DuckDBPyConnection, store: Store, feats: Features, columns: list[str] | None
+) -> None:
+    """The matching input as table ``INPUT`` of Splink's DuckDB ``con``, in ``unique_id``
+    order, with views of it: ``columns`` (``_model`` appended, None for all) and the
+    records' ``unique_id`` (``_ids``).
+
+    The core columns the features read are streamed from the warehouse (as Arrow batches);
+    the features are computed here, within this database's memory limit and able to spill,
+    so neither the warehouse nor Python holds the input at once.
+    """
+    core = f"{INPUT}_core"
+    reader = store.con.execute(
+        f"SELECT {', '.join(map(quote_ident, feats.reads))} FROM {table('core', feats.object)}"
+    ).to_arrow_reader()
+    con.register(f"{core}_stream", reader)
+    con.register(NAME_FORMS, name_forms())
+    try:
+        con.execute(f"CREATE TABLE {core} AS SELECT * FROM {core}_stream")
+        con.unregister(f"{core}_stream")
+        con.execute("SET preserve_insertion_order = true")  # kept in unique_id order
+        con.execute(f"CREATE TABLE {INPUT} AS {feats.sql_over(core)}")
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+        con.unregister(NAME_FORMS)
+        con.execute(f"DROP TABLE IF EXISTS {core}")
+    cols = ", ".join(map(quote_ident, columns)) if columns is not None else "*"
+    con.execute(f"CREATE VIEW {INPUT}_model AS SELECT {cols} FROM {INPUT}")
+    con.execute(f"CREATE VIEW {INPUT}_ids AS SELECT unique_id FROM {INPUT}")
+
+
 def match(
-    frame: pl.DataFrame,
+    store: Store,
     feats: Features,
     settings: ResolveConfig,
     decided: pl.DataFrame,
@@ -262,32 +318,50 @@ def match(
     *,
     saved: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> Matching:
-    """Train, score and cluster ``frame`` with Splink on a private in-memory DuckDB
-    (within ``limits``, the project's DuckDB memory limit and threads), or on Spark.
+    """Train, score and cluster the object's records with Splink on a private in-memory
+    DuckDB (within ``limits``, the project's DuckDB memory limit and threads), or on Spark.
 
     With ``saved`` (a trained model and what it was trained on) nothing is trained; a saved
-    model is in DuckDB's SQL, so the Spark backend always trains.
+    model is in DuckDB's SQL, so the Spark backend always trains. On DuckDB, memory freed
+    by one step is returned before the next starts (see ``release_memory``).
     """
     model = plan(feats, overrides=settings.blocking_rules)
     if settings.backend != "duckdb":
         saved = None
     with matching_db(settings, limits) as db:
-        table = register(db, model_input(frame, feats, settings))
+        records: pl.DataFrame | None = None  # on DuckDB read from INPUT at the end
+        if isinstance(db, DuckDBAPI):
+            load_input(db.duckdb_con, store, feats, model_columns(feats, settings))
+            table = db.register(f"{INPUT}_model")
+            nodes = db.register(f"{INPUT}_ids")
+        else:
+            frame = input_frame(store, feats)
+            table = register(db, model_input(frame, feats, settings))
+            nodes = register(db, frame.select("unique_id"))
+            records = frame.select(RECORD_COLUMNS)
+            del frame
+        release_memory()
         linker = Linker(table, saved[0] if saved else model.settings, log_level=logging.ERROR)
         if saved is None:
             train(linker, model, settings)
+            drop_training_leftovers(db)
+        release_memory()
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-        pairs = _held(to_polars(scored), model)
+        pairs = _held(to_polars(scored, _pair_columns(scored, model)), model)
         scored.drop_table_from_database_and_remove_from_cache()
-        members = _cluster(db, frame, pairs, settings, decided)
+        release_memory()
+        members = _cluster(db, nodes, pairs, settings, decided)
+        release_memory()
         trained = linker.misc.save_model_to_json()
         if settings.backend != "duckdb":  # stored for DuckDB (explain, incremental runs)
             trained = duckdb_model(trained, model.settings)
         model_json = json.dumps(trained)
         blocking = blocking_analysis(db, table, model)
+        if records is None:
+            records = db.duckdb_con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
     if saved:
-        return Matching(members, pairs, model_json, blocking, saved[1], reused=True)
-    return Matching(members, pairs, model_json, blocking)
+        return Matching(members, pairs, model_json, blocking, records, saved[1], reused=True)
+    return Matching(members, pairs, model_json, blocking, records)
 
 
 def model_settings(feats: Features, settings: ResolveConfig) -> dict[str, Any]:
@@ -296,10 +370,31 @@ def model_settings(feats: Features, settings: ResolveConfig) -> dict[str, Any]:
     return model.settings.create_settings_dict(sql_dialect_str="duckdb")
 
 
+def model_columns(feats: Features, settings: ResolveConfig) -> list[str] | None:
+    """The input columns Splink works on; None for all of them, when blocking rules are
+    configured by hand (those may use any)."""
+    return None if settings.blocking_rules else feats.model_columns
+
+
 def model_input(frame: pl.DataFrame, feats: Features, settings: ResolveConfig) -> pl.DataFrame:
-    """The columns of ``frame`` Splink works on (all of them when blocking rules are
-    configured by hand, as those may use any)."""
-    return frame if settings.blocking_rules else frame.select(feats.model_columns)
+    """The columns of ``frame`` Splink works on (see ``model_columns``)."""
+    columns = model_columns(feats, settings)
+    return frame if columns is None else frame.select(columns)
+
+
+def drop_training_leftovers(db: SplinkDB) -> None:
+    """Drop the pairs EM sampled, which Splink keeps after training (hundreds of MB at 1M
+    records) though prediction does not read them."""
+    if not isinstance(db, DuckDBAPI):
+        return
+    con = db.duckdb_con
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE "
+        + " OR ".join("starts_with(table_name, ?)" for _ in TRAINING_LEFTOVERS),
+        list(TRAINING_LEFTOVERS),
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f"DROP TABLE {quote_ident(name)}")
 
 
 def match_incremental(
@@ -343,8 +438,9 @@ def match_incremental(
             & pl.col("unique_id_r").is_in(present)
         )
         pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
-        members = _cluster(db, frame, pairs, settings, decided)
-    return Matching(members, pairs, model_json, [])
+        nodes = register(db, frame.select("unique_id"))
+        members = _cluster(db, nodes, pairs, settings, decided)
+    return Matching(members, pairs, model_json, [], frame.select(RECORD_COLUMNS))
 
 
 def _held(scored: pl.DataFrame, model: ModelPlan) -> pl.DataFrame:
@@ -357,19 +453,28 @@ def _held(scored: pl.DataFrame, model: ModelPlan) -> pl.DataFrame:
     return scored.select(PAIR_COLUMNS).with_columns((~linkable).alias("held"))
 
 
+def _pair_columns(scored: SplinkDataFrame, model: ModelPlan) -> list[str]:
+    """The columns of the scored pairs kept: the pair, its scores and what the guard reads."""
+    gammas = []
+    if model.guard:
+        gammas = [model.guard.name_gamma, *(g for g, _ in model.guard.identifier_gammas)]
+    present = {c.unquote().name for c in scored.columns}
+    return [c for c in [*PAIR_COLUMNS, *gammas] if c in present]
+
+
 def _cluster(
     db: SplinkDB,
-    frame: pl.DataFrame,
+    nodes: SplinkDataFrame,
     pairs: pl.DataFrame,
     settings: ResolveConfig,
     decided: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Connected components over confident, unheld pairs after reviewers' decisions."""
+    """Connected components (of the records ``nodes``) over confident, unheld pairs after
+    reviewers' decisions."""
     confident = pairs.filter((pl.col("match_probability") >= settings.threshold) & ~pl.col("held"))
     edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
-    clusters = cluster_pairwise_predictions_at_threshold(
-        register(db, frame.select("unique_id")), register(db, edges), db, "unique_id"
-    )
+    edges_table = register(db, edges)
+    clusters = cluster_pairwise_predictions_at_threshold(nodes, edges_table, db, "unique_id")
     return to_polars(clusters).select("unique_id", "cluster_id")
 
 
