@@ -54,3 +54,33 @@ def test_survivorship_and_provenance(make_project, store_of):
     # updated_at has no owner: the most recent record's value
     assert anna["updated_at__from"] == "crm:C1"
     assert rows[1]["records"] == 1 and rows[1]["street"] is None
+
+
+def test_golden_records_are_the_same_built_in_slices(make_project, store_of, monkeypatch):
+    from workbench.resolve import golden
+
+    crm = ["id,first,last,email,street,changed"]
+    billing = ["id,first,last,email,street,city,changed"]
+    for i in range(40):  # 40 people, most in both systems, with differing values
+        crm.append(f"C{i},Ann{i},Lee{i},p{i}@x.com,Road {i},2026-0{1 + i % 9}-01")
+        if i % 4:
+            billing.append(
+                f"B{i},Anna{i},Lee{i},p{i}@x.com,Street {i},City{i % 3},2026-05-0{1 + i % 8}"
+            )
+    project = make_project(
+        CONFIG, {"crm.csv": "\n".join(crm) + "\n", "billing.csv": "\n".join(billing) + "\n"}
+    )
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    resolve(project, store)
+    spec = project.dictionary.object("contacts")
+
+    def built() -> list[tuple]:
+        return store.rows("SELECT * FROM id.golden_contacts ORDER BY entity_id")
+
+    whole = built()
+    assert len(whole) == 40
+    monkeypatch.setattr(golden, "RECORDS_PER_SLICE", 7)  # 70 records: 10 slices
+    assert golden.build_golden(store, "contacts", spec) == 40
+    assert built() == whole

@@ -4,17 +4,23 @@ For every field, among the entity's records that have a value: first the record 
 field's authoritative system (the dictionary's ``owner``), then the most recent
 (``updated_at``, then ``created_at``), then the most complete record, then the smallest id.
 Each golden field keeps its provenance: ``<field>__from`` is the ``source:record_id`` it
-came from. Stored as ``id.golden_<object>``.
+came from. Stored as ``id.golden_<object>``, built in slices of entities (by a hash of the
+entity id) so that memory stays bounded whatever the number of records.
 """
 
 from __future__ import annotations
 
+import math
+
 from workbench.dictionary import ObjectSpec
 from workbench.store import Store, quote_ident, table
 
+RECORDS_PER_SLICE = 400_000  # the ranking and aggregation of a slice take about 0.6 GB
+
 
 def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str, dict]:
-    """SELECT of the golden records of ``obj`` (one row per entity) and its parameters.
+    """SELECT of the golden records of ``obj`` (one row per entity) and its parameters, for
+    the entities of slice ``$slice`` of ``$slices`` (by a hash of the entity id).
 
     Records are ranked within their entity once per distinct owner (owner first, newest,
     most complete, smallest id); each field then takes the best-ranked record that has a
@@ -51,7 +57,8 @@ def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str
               FROM (SELECT r.*, m.entity_id, {complete} AS _complete
                     FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
                           FROM {table("core", obj)}) r
-                    JOIN id.members m ON m.object = $o AND m.unique_id = r._uid))
+                    JOIN id.members m ON m.object = $o AND m.unique_id = r._uid
+                      AND hash(m.entity_id) % $slices = $slice))
         GROUP BY entity_id"""
     return sql, params
 
@@ -60,5 +67,11 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> int:
     """(Re)build ``id.golden_<object>``; returns the number of entities."""
     sql, params = golden_sql(obj, spec, store.columns("core", obj))
     target = table("id", f"golden_{obj}")
-    store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
+    records = int(store.scalar("SELECT count(*) FROM id.members WHERE object = $o", {"o": obj}))
+    slices = max(1, math.ceil(records / RECORDS_PER_SLICE))
+    store.execute(
+        f"CREATE OR REPLACE TABLE {target} AS {sql}", {**params, "slices": slices, "slice": 0}
+    )
+    for part in range(1, slices):
+        store.execute(f"INSERT INTO {target} {sql}", {**params, "slices": slices, "slice": part})
     return int(store.scalar(f"SELECT count(*) FROM {target}"))
