@@ -56,17 +56,20 @@ def test_survivorship_and_provenance(make_project, store_of):
     assert rows[1]["records"] == 1 and rows[1]["street"] is None
 
 
-def test_golden_records_are_the_same_built_in_slices(make_project, store_of, monkeypatch):
-    from workbench.resolve import golden
-
+def test_golden_records_follow_the_rules_computed_in_python(make_project, store_of):
+    """40 people, most in both systems with differing values, gaps and dates; every golden
+    field and its provenance against the rules applied in plain Python."""
     crm = ["id,first,last,email,street,changed"]
     billing = ["id,first,last,email,street,city,changed"]
-    for i in range(40):  # 40 people, most in both systems, with differing values
-        crm.append(f"C{i},Ann{i},Lee{i},p{i}@x.com,Road {i},2026-0{1 + i % 9}-01")
+    for i in range(40):
+        street = f"Road {i}" if i % 3 else ""
+        changed = f"2026-0{1 + i % 9}-01" if i % 5 else ""
+        if i % 7 == 0 and changed:  # as recent as the billing record: completeness decides
+            changed = f"2026-05-0{1 + i % 8}"
+        crm.append(f"C{i},Ann{i},Lee{i},p{i}@x.com,{street},{changed}")
         if i % 4:
-            billing.append(
-                f"B{i},Anna{i},Lee{i},p{i}@x.com,Street {i},City{i % 3},2026-05-0{1 + i % 8}"
-            )
+            city = f"City{i % 3}" if i % 2 else ""
+            billing.append(f"B{i},Anna{i},,p{i}@x.com,Street {i},{city},2026-05-0{1 + i % 8}")
     project = make_project(
         CONFIG, {"crm.csv": "\n".join(crm) + "\n", "billing.csv": "\n".join(billing) + "\n"}
     )
@@ -75,12 +78,39 @@ def test_golden_records_are_the_same_built_in_slices(make_project, store_of, mon
     run_quality(project, store)
     resolve(project, store)
     spec = project.dictionary.object("contacts")
+    core = store.frame("SELECT * FROM core.contacts")
+    fields = [f for f in spec.fields if f != "record_id" and f in core.columns]
+    members = dict(store.rows("SELECT unique_id, entity_id FROM id.members"))
+    entities: dict[str, list[dict]] = {}
+    for row in core.iter_rows(named=True):
+        uid = f"{row['_source']}:{row['record_id']}"
+        row["_uid"], row["_complete"] = uid, sum(row[f] is not None for f in fields)
+        entities.setdefault(members[uid], []).append(row)
+    assert len(entities) == 40 and max(len(r) for r in entities.values()) == 2
 
-    def built() -> list[tuple]:
-        return store.rows("SELECT * FROM id.golden_contacts ORDER BY entity_id")
+    def newest(value) -> tuple:  # descending, missing last
+        return (value is None, -(value.timestamp()) if value is not None else 0)
 
-    whole = built()
-    assert len(whole) == 40
-    monkeypatch.setattr(golden, "RECORDS_PER_SLICE", 7)  # 70 records: 10 slices
-    assert golden.build_golden(store, "contacts", spec) == 40
-    assert built() == whole
+    expected = {}
+    for entity, rows in entities.items():
+        golden = {"records": len(rows)}
+        for f in fields:
+            owner = spec.fields[f].owner
+            order = sorted(
+                rows,
+                key=lambda r, owner=owner: (
+                    r["_system"] != owner,
+                    *(newest(r[c]) for c in ("updated_at", "created_at") if c in core.columns),
+                    -r["_complete"],
+                    r["_uid"],
+                ),
+            )
+            best = next((r for r in order if r[f] is not None), None)
+            golden[f] = best[f] if best else None
+            golden[f + "__from"] = best["_uid"] if best else None
+        expected[entity] = golden
+    got = {
+        r["entity_id"]: {k: v for k, v in r.items() if k != "entity_id"}
+        for r in store.frame("SELECT * FROM id.golden_contacts").iter_rows(named=True)
+    }
+    assert got == expected
