@@ -24,25 +24,30 @@ def assign_ids(
     clusters: pl.DataFrame, previous: pl.DataFrame | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Entity ids for ``clusters`` (unique_id, cluster_id), stable against ``previous``
-    (unique_id, entity_id). Returns (unique_id, entity_id) and the events."""
+    (unique_id, entity_id). Returns (unique_id, entity_id) and the events.
+
+    Old ids go to clusters greedily, by the number of records they share (then the smaller
+    old id, then the smaller cluster id); everything after the one join of the records
+    works on (cluster, old id) counts, not on records.
+    """
     id_type = clusters.schema["cluster_id"]
     taken = pl.DataFrame(schema={"cluster_id": id_type, "entity_id": pl.String})
+    overlap = pl.DataFrame(schema={"cluster_id": id_type, "old": pl.String, "len": pl.UInt32})
     if previous is not None and previous.height:
         overlap = (
             clusters.join(previous.rename({"entity_id": "old"}), on="unique_id")
             .group_by("cluster_id", "old")
             .len()
-            .sort(["len", "old", "cluster_id"], descending=[True, False, False])
         )
         # Each cluster's best old id, where that cluster is also the old id's best home:
         # nearly every pair when little changed. The rest is settled greedily.
-        best = overlap.unique("cluster_id", keep="first", maintain_order=True).join(
-            overlap.unique("old", keep="first", maintain_order=True),
-            on=["cluster_id", "old"],
-            how="semi",
+        best = _first(overlap, "cluster_id", "old").join(
+            _first(overlap, "old", "cluster_id"), on=["cluster_id", "old"], how="semi"
         )
-        rest = overlap.join(best, on="cluster_id", how="anti").join(
-            best.select("old"), on="old", how="anti"
+        rest = (
+            overlap.join(best, on="cluster_id", how="anti")
+            .join(best.select("old"), on="old", how="anti")
+            .sort(["len", "old", "cluster_id"], descending=[True, False, False])
         )
         done_c, done_o = set(), set()
         extra = []
@@ -57,42 +62,50 @@ def assign_ids(
                 pl.DataFrame(extra, schema=taken.schema, orient="row"),
             ]
         )
-    known = set(previous["entity_id"].to_list()) if previous is not None else set()
     fresh = (
         clusters.join(taken, on="cluster_id", how="anti")
         .group_by("cluster_id")
         .agg(pl.col("unique_id").min().alias("first"))
         .sort("first")
     )
-    used = known | set(taken["entity_id"].to_list())
-    new_ids = []
-    for first in fresh["first"].to_list():
-        candidate, n = new_entity_id(first), 1
-        while candidate in used:
-            n += 1
-            candidate = f"{new_entity_id(first)}-{n}"
-        used.add(candidate)
-        new_ids.append(candidate)
+    new_ids: list[str] = []
+    if fresh.height:
+        used = set(taken["entity_id"].to_list())
+        if previous is not None:
+            used |= set(previous["entity_id"].to_list())
+        for first in fresh["first"].to_list():
+            candidate, n = new_entity_id(first), 1
+            while candidate in used:
+                n += 1
+                candidate = f"{new_entity_id(first)}-{n}"
+            used.add(candidate)
+            new_ids.append(candidate)
     mapping = pl.concat(
         [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
     )
     members = clusters.join(mapping, on="cluster_id").select("unique_id", "entity_id")
-    return members, _events(members, previous)
+    return members, _events(mapping, overlap, previous)
 
 
-def _events(members: pl.DataFrame, previous: pl.DataFrame | None) -> pl.DataFrame:
-    current = members.select("entity_id").unique()
+def _first(overlap: pl.DataFrame, key: str, other: str) -> pl.DataFrame:
+    """Per ``key``: the ``other`` it shares most records with (ties: the smaller one)."""
+    most = overlap.filter(pl.col("len") == pl.col("len").max().over(key))
+    return most.group_by(key).agg(pl.col(other).min()).select("cluster_id", "old")
+
+
+def _events(
+    mapping: pl.DataFrame, overlap: pl.DataFrame, previous: pl.DataFrame | None
+) -> pl.DataFrame:
+    """``mapping`` (cluster_id, entity_id: one row per cluster) against the old ids the
+    clusters' records had (``overlap``: cluster_id, old)."""
+    current = mapping.select("entity_id")
     if previous is None or previous.height == 0:
         return current.sort("entity_id").select(
             pl.lit("new").alias("event"),
             "entity_id",
             pl.lit(None, pl.String).alias("other_entity_id"),
         )
-    moved = (
-        members.join(previous.rename({"entity_id": "old"}), on="unique_id")
-        .select("entity_id", "old")
-        .unique()
-    )
+    moved = overlap.join(mapping, on="cluster_id").select("entity_id", "old").unique()
     changed = moved.filter(pl.col("entity_id") != pl.col("old")).with_columns(
         pl.when(pl.col("old").is_in(current["entity_id"].implode()))
         .then(pl.lit("split"))  # the old id lives on elsewhere
