@@ -83,6 +83,17 @@ def compute(
     return KpiValues(values.sort("kpi", "period_start", "segment"), notes)
 
 
+def breaks_down(store: Store, kpi: KpiDef, segment: str) -> bool:
+    """Whether ``kpi`` can be broken down by ``segment``: its object has that field (LTV and
+    the missing-mandatory rate are built from KPIs or objects that may)."""
+    if kpi.stat in (Stat.LTV, Stat.MISSING_MANDATORY):
+        return True
+    column = sql.segment_column(segment)
+    if column is None or not store.table_exists("core", kpi.object):
+        return column is None
+    return column in store.columns("core", kpi.object)
+
+
 def _one(
     store: Store,
     kpi_id: str,

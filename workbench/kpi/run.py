@@ -18,7 +18,8 @@ from workbench.config import Project
 from workbench.errors import ConfigError
 from workbench.kpi import history
 from workbench.kpi.baseline import baselines, default_window, signals
-from workbench.kpi.compute import KpiValues, compute
+from workbench.kpi.compute import KpiValues, breaks_down, compute
+from workbench.kpi.definitions import KpiDef
 from workbench.kpi.did import Windows, did
 from workbench.kpi.periods import Grain, step
 from workbench.kpi.targets import statuses
@@ -33,15 +34,17 @@ def measure(
     segment: str | None = None,
     on_kpi: Callable[[str], None] | None = None,
     record: bool = True,
+    kpis: dict[str, KpiDef] | None = None,
 ) -> tuple[int, KpiValues]:
-    """Compute every KPI per period (and segment) and store the values as a new run.
+    """Compute every KPI (or those of ``kpis``) per period (and segment) and store the values
+    as a new run.
 
     With ``record=False`` nothing is written (a read-only store will do) and the run id is 0.
     """
     cfg = project.config.kpi
     values = compute(
         store,
-        cfg.kpis(),
+        cfg.kpis() if kpis is None else kpis,
         project.dictionary,
         grain=grain,
         segment=segment,
@@ -135,7 +138,8 @@ class Comparison:
 def compare(
     project: Project, store: Store, *, until: datetime | None = None, record: bool = True
 ) -> Comparison:
-    """Difference-in-differences of every KPI around the launch (``kpi.did``)."""
+    """Difference-in-differences around the launch (``kpi.did``) of every KPI that can be
+    broken down by the treatment field (only those are measured)."""
     cfg = project.config.kpi
     if cfg.launch_date is None:
         raise ConfigError(
@@ -145,7 +149,8 @@ def compare(
             "'segment' with values canary/control, kpi.treatment.",
         )
     column = cfg.treatment.column
-    run_id, values = measure(project, store, segment=column, record=record)
+    comparable = {k: v for k, v in cfg.kpis().items() if breaks_down(store, v, column)}
+    run_id, values = measure(project, store, segment=column, record=record, kpis=comparable)
     launch = datetime(cfg.launch_date.year, cfg.launch_date.month, cfg.launch_date.day)
     if until is None:
         last = values.frame["period_start"].max()
@@ -153,7 +158,7 @@ def compare(
     windows = Windows(launch - step("month", cfg.baseline_months), launch, until)
     table, draws = did(
         store,
-        cfg.kpis(),
+        comparable,
         values.frame,
         windows,
         treated=cfg.treatment.treated,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -110,22 +109,23 @@ def _row_samples(
     column = sql.segment_column(segment)
     if column is not None and column not in store.columns("core", kpi.object):
         column = None
-    rows = store.arrays(
-        f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
-            FROM ({sql.rows_sql(kpi, column)})
-            WHERE period >= $start AND period < $end AND m IS NOT NULL
-            ORDER BY seg""",
-        {"grain": "day", "start": start, "end": end},
+    rows = f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
+               FROM ({sql.rows_sql(kpi, column)})
+               WHERE period >= $start AND period < $end AND m IS NOT NULL"""
+    params = {"grain": "day", "start": start, "end": end}
+    # the values ordered by segment, and how many each segment has: slices, no strings per row
+    m = np.asarray(
+        store.arrays(f"SELECT m FROM ({rows}) ORDER BY seg NULLS LAST", params)["m"], dtype=float
     )
     q = 0.5 if kpi.stat is Stat.MEDIAN else float(kpi.q or 0.5)
-    m = np.asarray(rows["m"], dtype=float)
     out = {sql.ALL: Sample("rows", kpi.stat, m, q=q)}
     if column is not None:
-        seg = np.asarray(rows["seg"], dtype=object)
-        _, first = np.unique(seg.astype(str), return_index=True)
-        bounds = [*sorted(first), len(seg)]
-        for lo, hi in pairwise(bounds):
-            value = seg[lo]
-            name = sql.NO_VALUE if value is None or value != value else str(value)
-            out[name] = Sample("rows", kpi.stat, m[lo:hi], q=q)
+        counts = store.rows(
+            f"SELECT seg, count(*) FROM ({rows}) GROUP BY seg ORDER BY seg NULLS LAST", params
+        )
+        lo = 0
+        for value, count in counts:
+            name = sql.NO_VALUE if value is None else str(value)
+            out[name] = Sample("rows", kpi.stat, m[lo : lo + count], q=q)
+            lo += count
     return out
