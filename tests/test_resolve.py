@@ -16,7 +16,7 @@ import pytest
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.resolve import pairwise_scores, resolve
-from workbench.resolve.evaluate import merged_pairs
+from workbench.resolve.evaluate import Evaluation, merged_pairs
 from workbench.store import open_store
 
 
@@ -73,15 +73,6 @@ def demo(tmp_path_factory) -> Path:
     return folder
 
 
-def truth_of(folder: Path) -> pl.DataFrame:
-    truth = pl.read_csv(
-        folder / "truth" / "contacts_truth.csv", schema_overrides={"record_id": pl.String}
-    )
-    return truth.filter(pl.col("injected_error").fill_null("") != "duplicate_id").with_columns(
-        (pl.col("source") + ":" + pl.col("record_id")).alias("unique_id")
-    )
-
-
 def test_every_core_record_belongs_to_exactly_one_entity(demo):
     project = load_project(demo)
     with open_store(project, read_only=True) as store:
@@ -97,8 +88,10 @@ def test_accuracy_floor_and_traps_on_the_demo(demo):
     project = load_project(demo)
     with open_store(project, read_only=True) as store:
         members = store.frame("SELECT unique_id, entity_id AS cluster_id FROM id.members")
-    truth = truth_of(demo)
-    scores = pairwise_scores(members, truth)
+    truth = demo / "truth" / "contacts_truth.csv"  # read as `workbench evaluate` reads it
+    scores = Evaluation.of_frames(members.rename({"cluster_id": "entity_id"})).pairwise_scores(
+        truth
+    )
     assert scores.records == members.height
     assert scores.precision >= 0.98
     assert scores.f1 >= 0.95

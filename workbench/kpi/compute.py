@@ -112,7 +112,7 @@ def _one(
         return None, f"no {kpi.object} validated yet (core.{kpi.object} is missing)"
     column = sql.segment_column(segment)
     note = None
-    if column is not None and column not in store.columns("core", kpi.object):
+    if segment is not None and not breaks_down(store, kpi, segment):
         note = f"{kpi.object} have no field {segment!r}; shown for the whole population only"
         column = None
     params: dict[str, object] = {"grain": grain}

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from workbench.kpi import bootstrap, sql
+from workbench.kpi.compute import breaks_down
 from workbench.kpi.definitions import KpiDef, Stat
 from workbench.store import Store
 
@@ -106,9 +107,7 @@ def _row_samples(
 ) -> dict[str, Sample]:
     if not store.table_exists("core", kpi.object):
         return {}
-    column = sql.segment_column(segment)
-    if column is not None and column not in store.columns("core", kpi.object):
-        column = None
+    column = sql.segment_column(segment) if segment and breaks_down(store, kpi, segment) else None
     rows = f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
                FROM ({sql.rows_sql(kpi, column)})
                WHERE period >= $start AND period < $end AND m IS NOT NULL"""

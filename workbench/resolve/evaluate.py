@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from workbench.errors import WorkbenchError
 from workbench.store import Store
 
+PAIR_INPUT = ["unique_id_l", "unique_id_r", "match_probability"]
 MEMBERS_SQL = "SELECT unique_id, source, entity_id FROM id.members WHERE object = $object"
 PAIRS_SQL = (
     "SELECT unique_id_l, unique_id_r, match_probability FROM id.pairs WHERE object = $object"
@@ -225,7 +226,7 @@ class Evaluation:
         order = np.arange(1, len(p) + 1, dtype=np.float64)
         forest = minimum_spanning_tree(coo_array((order, (a, b)), shape=(records, records)))
         forest_p = np.sort(p[forest.data.astype(np.int64) - 1])
-        ascending = np.sort(p)
+        ascending = p[::-1]  # the pairs come most probable first
         rows = []
         for t in thresholds:
             linked = len(ascending) - int(np.searchsorted(ascending, t, side="left"))
@@ -305,9 +306,6 @@ def _truth_csv(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     return TRUTH_CSV_SQL.format(
         keep="coalesce(injected_error, '') <> 'duplicate_id'" if marked else "true"
     )
-
-
-PAIR_INPUT = ["unique_id_l", "unique_id_r", "match_probability"]
 
 
 def pairwise_scores(clusters: pl.DataFrame, truth: pl.DataFrame) -> PairwiseScores:
