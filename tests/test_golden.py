@@ -5,6 +5,8 @@ from __future__ import annotations
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import resolve
+from workbench.resolve.golden import GoldenBuild, build_golden
+from workbench.resolve.run import golden_of
 
 CONFIG = """
 sources:
@@ -56,9 +58,9 @@ def test_survivorship_and_provenance(make_project, store_of):
     assert rows[1]["records"] == 1 and rows[1]["street"] is None
 
 
-def test_golden_records_follow_the_rules_computed_in_python(make_project, store_of):
-    """40 people, most in both systems with differing values, gaps and dates; every golden
-    field and its provenance against the rules applied in plain Python."""
+def _exports(changes: dict[str, str] | None = None, extra: list[str] | None = None) -> dict:
+    """40 people, most in both systems with differing values, gaps and dates. ``changes``
+    replaces the line of a record id (empty: drops it); ``extra`` adds CRM lines."""
     crm = ["id,first,last,email,street,changed"]
     billing = ["id,first,last,email,street,city,changed"]
     for i in range(40):
@@ -70,14 +72,18 @@ def test_golden_records_follow_the_rules_computed_in_python(make_project, store_
         if i % 4:
             city = f"City{i % 3}" if i % 2 else ""
             billing.append(f"B{i},Anna{i},,p{i}@x.com,Street {i},{city},2026-05-0{1 + i % 8}")
-    project = make_project(
-        CONFIG, {"crm.csv": "\n".join(crm) + "\n", "billing.csv": "\n".join(billing) + "\n"}
-    )
-    store = store_of(project)
-    ingest(project, store)
-    run_quality(project, store)
-    resolve(project, store)
-    spec = project.dictionary.object("contacts")
+    crm += extra or []
+    changes = changes or {}
+
+    def apply(lines: list[str]) -> str:
+        kept = [changes.get(line.split(",")[0], line) for line in lines]
+        return "\n".join(line for line in kept if line) + "\n"
+
+    return {"crm.csv": apply(crm), "billing.csv": apply(billing)}
+
+
+def _python_golden(store, spec) -> dict[str, dict]:
+    """Every entity's golden record by the survivorship rules, applied in plain Python."""
     core = store.frame("SELECT * FROM core.contacts")
     fields = [f for f in spec.fields if f != "record_id" and f in core.columns]
     members = dict(store.rows("SELECT unique_id, entity_id FROM id.members"))
@@ -86,7 +92,6 @@ def test_golden_records_follow_the_rules_computed_in_python(make_project, store_
         uid = f"{row['_source']}:{row['record_id']}"
         row["_uid"], row["_complete"] = uid, sum(row[f] is not None for f in fields)
         entities.setdefault(members[uid], []).append(row)
-    assert len(entities) == 40 and max(len(r) for r in entities.values()) == 2
 
     def newest(value) -> tuple:  # descending, missing last
         return (value is None, -(value.timestamp()) if value is not None else 0)
@@ -109,8 +114,67 @@ def test_golden_records_follow_the_rules_computed_in_python(make_project, store_
             golden[f] = best[f] if best else None
             golden[f + "__from"] = best["_uid"] if best else None
         expected[entity] = golden
-    got = {
+    return expected
+
+
+def _stored_golden(store) -> dict[str, dict]:
+    return {
         r["entity_id"]: {k: v for k, v in r.items() if k != "entity_id"}
-        for r in store.frame("SELECT * FROM id.golden_contacts").iter_rows(named=True)
+        for r in golden_of(store, "contacts").iter_rows(named=True)
     }
-    assert got == expected
+
+
+def _load(project, store):
+    ingest(project, store)
+    run_quality(project, store)
+    return resolve(project, store)
+
+
+def test_golden_records_follow_the_rules_computed_in_python(make_project, store_of):
+    """Every golden field and its provenance against the rules applied in plain Python."""
+    project = make_project(CONFIG, _exports())
+    store = store_of(project)
+    report = _load(project, store)
+    expected = _python_golden(store, project.dictionary.object("contacts"))
+    assert len(expected) == 40 and max(r["records"] for r in expected.values()) == 2
+    assert report.golden_rebuilt == 40
+    assert _stored_golden(store) == expected
+
+
+def test_a_rerun_rebuilds_only_the_golden_records_that_changed(make_project, store_of):
+    project = make_project(CONFIG, _exports())
+    store = store_of(project)
+    _load(project, store)
+    first = _stored_golden(store)
+    assert _load(project, store).golden_rebuilt == 0  # nothing changed
+    assert _stored_golden(store) == first
+
+    # C3 renamed, C8 moved, B5 gone (entity 5 shrinks), C99 a new person: four entities
+    changes = {
+        "C3": "C3,Anne3,Lee3,p3@x.com,Road 3,2026-04-01",
+        "C8": "C8,Ann8,Lee8,p8@x.com,Elm Lane 8,2026-09-01",
+        "B5": "",
+    }
+    make_project(CONFIG, _exports(changes, extra=["C99,Zoe,Quinn,zoe@q.com,Pine 1,2026-01-02"]))
+    report = _load(project, store)
+    assert report.golden_rebuilt == 4
+    golden = _stored_golden(store)
+    assert golden == _python_golden(store, project.dictionary.object("contacts"))
+    assert len(golden) == 41
+    unchanged = {
+        e: g
+        for e, g in first.items()
+        if g["first_name__from"] not in {"crm:C3", "crm:C8", "crm:C5"}
+    }
+    assert len(unchanged) == 37
+    assert all(golden[e] == g for e, g in unchanged.items())
+
+    # other rules (billing no longer owns the street) rebuild every golden record
+    spec = project.dictionary.object("contacts")
+    assert spec.fields["street"].owner == "billing"
+    street = spec.fields["street"].model_copy(update={"owner": None})
+    other = spec.model_copy(update={"fields": {**spec.fields, "street": street}})
+    assert build_golden(store, "contacts", other) == GoldenBuild(entities=41, rebuilt=41)
+    assert _stored_golden(store) == _python_golden(store, other)
+    assert _stored_golden(store) != golden  # the CRM's newer streets now win
+    assert build_golden(store, "contacts", other) == GoldenBuild(entities=41, rebuilt=0)

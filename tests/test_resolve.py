@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -128,6 +129,38 @@ def test_export_entities_contract(demo, tmp_path):
         "billing_customers",
         "support_requesters",
     }
+
+
+def test_blocking_analysis_counts_each_rules_new_pairs(demo):
+    """The stored comparison counts per blocking rule, against a self-join of the matching
+    input in the test: pairs a rule finds that no earlier rule found."""
+    import json
+
+    from workbench.resolve.run import matching_input
+
+    project = load_project(demo)
+    with open_store(project, read_only=True) as store:
+        blocking = json.loads(store.scalar("SELECT blocking_json FROM id.runs"))
+        _, frame = matching_input(project, store, "contacts")
+    con = duckdb.connect()
+    con.register("inp", frame.to_arrow())
+    seen: list[str] = []
+    total = 0
+    for entry in blocking:
+        rule = entry["rule"]
+        earlier = " ".join(f"AND NOT coalesce({r}, false)" for r in seen)
+        count = con.sql(
+            f"SELECT count(*) FROM inp l JOIN inp r ON l.unique_id < r.unique_id "
+            f"AND coalesce({rule}, false) {earlier}"
+        ).fetchone()[0]
+        total += count
+        assert (entry["comparisons"], entry["cumulative"], entry["estimate"]) == (
+            count,
+            total,
+            False,
+        ), rule
+        seen.append(rule)
+    assert len(seen) >= 2 and total > 0
 
 
 def test_blocking_rules_can_be_overridden_in_config(demo, tmp_path):

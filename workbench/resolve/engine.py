@@ -16,6 +16,7 @@ warehouse as with DuckDB.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import os
 import shutil
@@ -73,10 +74,14 @@ def release_memory() -> None:
 
     DuckDB's allocator, one for all its databases in the process, keeps freed pages for
     reuse and returns them lazily, so one step's peak stays resident into the next. Setting
-    a memory limit purges them (any database's, so a throw-away one's serves).
+    a memory limit purges them (any database's, so a small one kept for this serves).
     """
-    with duckdb.connect() as con:
-        con.execute("SET memory_limit = '1GB'")
+    _purger().execute("SET memory_limit = '1GB'")
+
+
+@functools.cache
+def _purger() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
 
 
 def check_backend(settings: ResolveConfig, where: str) -> None:

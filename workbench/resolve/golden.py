@@ -5,28 +5,58 @@ field's authoritative system (the dictionary's ``owner``), then the most recent
 (``updated_at``, then ``created_at``), then the most complete record, then the smallest id.
 Each golden field keeps its provenance: ``<field>__from`` is the ``source:record_id`` it
 came from. Stored as ``id.golden_<object>``.
+
+Each golden row carries a fingerprint of what it was built from (its records' values and
+the rules). A later run rebuilds only the entities whose fingerprint changed: after a run
+on mostly unchanged data, that is a few rows instead of the whole table.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 from workbench.dictionary import ObjectSpec
 from workbench.store import Store, quote_ident, table
 
+FINGERPRINT = "_fingerprint"  # internal column of id.golden_<object>
+TODO = "_wb_golden_todo"  # temporary: the entities to (re)build
+FRESH = "_wb_golden_fp"  # temporary: every entity's fingerprint now
+# above this share of entities changed, replacing the table beats deleting and inserting
+REBUILD_SHARE = 0.5
 
-def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str, dict]:
-    """SELECT of the golden records of ``obj`` (one row per entity) and its parameters.
 
-    An entity of one record is that record (most entities: no ranking needed). The records
-    of larger entities are ranked within their entity once per distinct owner (owner first,
-    newest, most complete, smallest id); each field then takes the best-ranked record that
-    has a value (``arg_min`` over the rank, a cheap hash aggregate).
-    """
+@dataclass(frozen=True)
+class GoldenBuild:
+    """What ``build_golden`` did: entities in the table and how many it (re)built."""
+
+    entities: int
+    rebuilt: int
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The SQL pieces of the survivorship rules of one object."""
+
+    obj: str
+    ranked: list[str]  # aggregates of entities of several records
+    alone: list[str]  # columns of an entity of one record
+    ranks: list[str]  # row_number() windows, one per distinct owner
+    complete: str  # completeness of a record
+    row_hash: str  # hash of what a record gives its golden record
+    params: dict[str, object]
+
+    def records(self, sizes: str) -> str:
+        return f"""(SELECT r.*, m.entity_id
+            FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
+                  FROM {table("core", self.obj)}) r
+            JOIN sized m ON m.unique_id = r._uid AND {sizes})"""
+
+
+def _rules(obj: str, spec: ObjectSpec, core_columns: list[str]) -> _Rules:
     fields = [f for f in spec.fields if f != "record_id" and f in core_columns]
-    recency = [
-        f"{quote_ident(c)} DESC NULLS LAST"
-        for c in ("updated_at", "created_at")
-        if c in core_columns
-    ]
+    recency = [c for c in ("updated_at", "created_at") if c in core_columns]
+    newest = [f"{quote_ident(c)} DESC NULLS LAST" for c in recency]
     complete = " + ".join(f"({quote_ident(f)} IS NOT NULL)::INT" for f in fields) or "0"
     params: dict[str, object] = {"o": obj}
     owners = sorted({spec.fields[f].owner or "" for f in fields})
@@ -34,7 +64,7 @@ def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str
     for i, owner in enumerate(owners):
         params[f"owner{i}"] = owner
         order = ", ".join(
-            [f"coalesce(_system = $owner{i}, false) DESC", *recency, "_complete DESC", "_uid"]
+            [f"coalesce(_system = $owner{i}, false) DESC", *newest, "_complete DESC", "_uid"]
         )
         ranks.append(f"row_number() OVER (PARTITION BY entity_id ORDER BY {order}) AS _rank{i}")
     ranked = ["entity_id", "count(*) AS records"]
@@ -45,29 +75,97 @@ def golden_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str
         ranked.append(f"arg_min({col}, {rank}) FILTER (WHERE {col} IS NOT NULL) AS {col}")
         ranked.append(f"arg_min(_uid, {rank}) FILTER (WHERE {col} IS NOT NULL) AS {source}")
         alone += [col, f"CASE WHEN {col} IS NOT NULL THEN _uid END AS {source}"]
+    read = ["_uid", "_system", *dict.fromkeys([*fields, *recency])]
+    row_hash = f"hash({', '.join(map(quote_ident, read))})"
+    # the rules themselves are part of every fingerprint: other rules, other golden records
+    rules = repr((ranked, alone, ranks, complete, row_hash, sorted(params.items())))
+    params["rules"] = hashlib.sha256(rules.encode()).hexdigest()
+    return _Rules(obj, ranked, alone, ranks, complete, row_hash, params)
 
-    def records(sizes: str) -> str:
-        return f"""(SELECT r.*, m.entity_id
-            FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
-                  FROM {table("core", obj)}) r
-            JOIN sized m ON m.unique_id = r._uid AND {sizes})"""
 
-    sql = f"""
-        WITH sized AS (
+def _sized(only: str | None) -> str:
+    within = f" AND entity_id IN (SELECT entity_id FROM {only})" if only else ""
+    return f"""sized AS (
             SELECT unique_id, entity_id, count(*) OVER (PARTITION BY entity_id) AS size
-            FROM id.members WHERE object = $o)
-        SELECT {", ".join(ranked)}
-        FROM (SELECT *, {", ".join(ranks)}
-              FROM (SELECT *, {complete} AS _complete FROM {records("m.size > 1")}))
+            FROM id.members WHERE object = $o{within})"""
+
+
+def golden_sql(
+    obj: str, spec: ObjectSpec, core_columns: list[str], *, only: str | None = None
+) -> tuple[str, dict]:
+    """SELECT of the golden records of ``obj`` (one row per entity, with its fingerprint)
+    and its parameters; ``only``: a table of the ``entity_id``s to build (None for all).
+
+    An entity of one record is that record (most entities: no ranking needed). The records
+    of larger entities are ranked within their entity once per distinct owner (owner first,
+    newest, most complete, smallest id); each field then takes the best-ranked record that
+    has a value (``arg_min`` over the rank, a cheap hash aggregate).
+    """
+    r = _rules(obj, spec, core_columns)
+    fingerprint = f"hash(bit_xor(_row_hash), $rules) AS {FINGERPRINT}"
+    single = f"hash({r.row_hash}, $rules) AS {FINGERPRINT}"  # bit_xor of one row is the row
+    sql = f"""
+        WITH {_sized(only)}
+        SELECT {", ".join([*r.ranked, fingerprint])}
+        FROM (SELECT *, {", ".join(r.ranks)}, {r.row_hash} AS _row_hash
+              FROM (SELECT *, {r.complete} AS _complete FROM {r.records("m.size > 1")}))
         GROUP BY entity_id
         UNION ALL
-        SELECT {", ".join(alone)} FROM {records("m.size = 1")}"""
+        SELECT {", ".join([*r.alone, single])} FROM {r.records("m.size = 1")}"""
+    return sql, r.params
+
+
+def fingerprints_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str, dict]:
+    """SELECT of every entity's fingerprint now (``entity_id``, ``fingerprint``), as the
+    golden records built now would carry it."""
+    r = _rules(obj, spec, core_columns)
+    sql = f"""
+        WITH {_sized(None)}
+        SELECT entity_id, hash(bit_xor({r.row_hash}), $rules) AS fingerprint
+        FROM {r.records("true")}
+        GROUP BY entity_id"""
+    params = {k: v for k, v in r.params.items() if k in ("o", "rules")}
     return sql, params
 
 
-def build_golden(store: Store, obj: str, spec: ObjectSpec) -> int:
-    """(Re)build ``id.golden_<object>``; returns the number of entities."""
-    sql, params = golden_sql(obj, spec, store.columns("core", obj))
+def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
+    """Bring ``id.golden_<object>`` up to date with ``id.members`` and the core records.
+
+    Rows whose entity, records or rules changed are replaced; the others are kept. The
+    first build (or one after most entities changed) writes the whole table.
+    """
+    columns = store.columns("core", obj)
+    target = table("id", f"golden_{obj}")
+    if FINGERPRINT not in store.columns("id", f"golden_{obj}"):
+        return _build_all(store, obj, spec, columns)
+    sql, params = fingerprints_sql(obj, spec, columns)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS {sql}", params)
+    try:
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE {TODO} AS SELECT entity_id FROM {FRESH} f "
+            f"ANTI JOIN {target} g ON g.entity_id = f.entity_id "
+            f"AND g.{FINGERPRINT} = f.fingerprint"
+        )
+        entities = int(store.scalar(f"SELECT count(*) FROM {FRESH}"))
+        todo = int(store.scalar(f"SELECT count(*) FROM {TODO}"))
+        if todo > REBUILD_SHARE * entities:
+            return _build_all(store, obj, spec, columns)
+        store.execute(
+            f"DELETE FROM {target} g WHERE NOT EXISTS (SELECT 1 FROM {FRESH} f "
+            f"WHERE f.entity_id = g.entity_id AND f.fingerprint = g.{FINGERPRINT})"
+        )
+        if todo:
+            sql, params = golden_sql(obj, spec, columns, only=TODO)
+            store.execute(f"INSERT INTO {target} BY NAME {sql}", params)
+        return GoldenBuild(entities=entities, rebuilt=todo)
+    finally:
+        store.execute(f"DROP TABLE IF EXISTS {TODO}")
+        store.execute(f"DROP TABLE IF EXISTS {FRESH}")
+
+
+def _build_all(store: Store, obj: str, spec: ObjectSpec, columns: list[str]) -> GoldenBuild:
+    sql, params = golden_sql(obj, spec, columns)
     target = table("id", f"golden_{obj}")
     store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
-    return int(store.scalar(f"SELECT count(*) FROM {target}"))
+    entities = int(store.scalar(f"SELECT count(*) FROM {target}"))
+    return GoldenBuild(entities=entities, rebuilt=entities)

@@ -43,7 +43,7 @@ from workbench.resolve.engine import (
 )
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
-from workbench.resolve.golden import build_golden
+from workbench.resolve.golden import FINGERPRINT, build_golden
 from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
@@ -91,6 +91,7 @@ class ResolveReport:
     events: dict[str, int]
     seconds: float
     model_reused: bool = False
+    golden_rebuilt: int = 0  # golden records built this run (the rest were unchanged)
 
     @property
     def duplicate_rate(self) -> float:
@@ -211,7 +212,7 @@ def resolve(
         _append_events(store, object_name, run_id, events)
         del result
         release_memory()  # the golden records rank every record: start them from a low
-        build_golden(store, object_name, project.dictionary.object(object_name))
+        golden = build_golden(store, object_name, project.dictionary.object(object_name))
         store.execute(
             "INSERT INTO id.runs (run_id, object, started_at, ended_at, records, entities, "
             "pairs_scored, threshold, model_json, blocking_json, trained_on) "
@@ -242,6 +243,7 @@ def resolve(
         events=dict(zip(counts["event"].to_list(), counts["len"].to_list(), strict=True)),
         seconds=time.perf_counter() - clock,
         model_reused=matching.reused,
+        golden_rebuilt=golden.rebuilt,
     )
 
 
@@ -346,7 +348,10 @@ def match(
             train(linker, model, settings)
             drop_training_leftovers(db)
         release_memory()
+        blocked = linker.inference.compute_blocked_pairs_for_predict()  # predict reuses it
+        blocking = blocking_counts(blocked, model) if isinstance(db, DuckDBAPI) else None
         scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
+        blocked.drop_table_from_database_and_remove_from_cache()
         pairs = _held(to_polars(scored, _pair_columns(scored, model)), model)
         scored.drop_table_from_database_and_remove_from_cache()
         release_memory()
@@ -356,7 +361,8 @@ def match(
         if settings.backend != "duckdb":  # stored for DuckDB (explain, incremental runs)
             trained = duckdb_model(trained, model.settings)
         model_json = json.dumps(trained)
-        blocking = blocking_analysis(db, table, model)
+        if blocking is None:
+            blocking = blocking_analysis(db, table, model)
         if records is None:
             records = db.duckdb_con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
     if saved:
@@ -510,8 +516,30 @@ def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
             continue
 
 
+def blocking_counts(blocked: SplinkDataFrame, model: ModelPlan) -> list[dict[str, Any]]:
+    """Comparisons each blocking rule generated, counted in the pairs prediction scores
+    (on DuckDB): a pair counts for the first rule that finds it."""
+    found = dict(
+        blocked.as_duckdbpyrelation().aggregate("match_key, count(*)", "match_key").fetchall()
+    )
+    out, total = [], 0
+    for i, rule in enumerate(model.blocking_rules):
+        count = int(found.get(str(i), 0))
+        total += count
+        out.append(
+            {
+                "rule": rule.get_blocking_rule("duckdb").blocking_rule_sql,
+                "comparisons": count,
+                "cumulative": total,
+                "estimate": False,
+            }
+        )
+    return out
+
+
 def blocking_analysis(db: SplinkDB, table: Any, model: ModelPlan) -> list[dict[str, Any]]:
-    """Comparisons each blocking rule generates (on a 20% sample of records, scaled up)."""
+    """Comparisons each blocking rule generates (on a 20% sample of records, scaled up);
+    on Spark, where counting the predicted pairs would cost another pass."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         records = count_comparisons_from_blocking_rules(
@@ -571,4 +599,7 @@ def golden_of(store: Store, obj: str) -> pl.DataFrame:
     """The golden records of an object, with each field's provenance (``<field>__from``)."""
     if not store.table_exists("id", f"golden_{obj}"):
         raise WorkbenchError(f"No golden {obj} yet.", fix="Run `workbench resolve`.")
-    return store.frame(f"SELECT * FROM {table('id', f'golden_{obj}')} ORDER BY entity_id")
+    return store.frame(
+        f"SELECT COLUMNS(c -> c <> '{FINGERPRINT}') FROM {table('id', f'golden_{obj}')} "
+        "ORDER BY entity_id"
+    )
