@@ -24,6 +24,21 @@ def events(frame: pl.DataFrame) -> set[tuple]:
     return set(frame.iter_rows())
 
 
+def test_a_new_id_already_in_use_gets_a_suffix():
+    # X was made from "a"; b and c keep it, "a" splits off and its own id would be X again
+    x = new_entity_id("a")
+    members, ev = assign_ids(clusters({"a": 1, "b": 2, "c": 2}), previous(dict.fromkeys("abc", x)))
+    assert as_dict(members) == {"a": f"{x}-2", "b": x, "c": x}
+    assert events(ev) == {("split", f"{x}-2", x)}
+    # "a" splits off again while both X and X-2 live on elsewhere: X-3
+    members, ev = assign_ids(
+        clusters({"a": 1, "b": 2, "d": 2, "c": 3}),
+        previous({"a": x, "b": x, "d": x, "c": f"{x}-2"}),
+    )
+    assert as_dict(members) == {"a": f"{x}-3", "b": x, "d": x, "c": f"{x}-2"}
+    assert events(ev) == {("split", f"{x}-3", x)}
+
+
 def test_first_run_ids_come_from_the_smallest_member():
     members, ev = assign_ids(clusters({"a": 1, "b": 1, "c": 2}), None)
     assert as_dict(members) == {

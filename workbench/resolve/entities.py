@@ -66,25 +66,33 @@ def assign_ids(
         clusters.join(taken, on="cluster_id", how="anti")
         .group_by("cluster_id")
         .agg(pl.col("unique_id").min().alias("first"))
-        .sort("first")
     )
-    new_ids: list[str] = []
-    if fresh.height:
-        used = set(taken["entity_id"].to_list())
-        if previous is not None:
-            used |= set(previous["entity_id"].to_list())
-        for first in fresh["first"].to_list():
-            candidate, n = new_entity_id(first), 1
-            while candidate in used:
-                n += 1
-                candidate = f"{new_entity_id(first)}-{n}"
-            used.add(candidate)
-            new_ids.append(candidate)
+    new_ids = _new_ids(fresh["first"].to_list(), taken, previous)
     mapping = pl.concat(
         [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
     )
     members = clusters.join(mapping, on="cluster_id").select("unique_id", "entity_id")
     return members, _events(mapping, overlap, previous)
+
+
+def _new_ids(firsts: list[str], taken: pl.DataFrame, previous: pl.DataFrame | None) -> list[str]:
+    """New ids for clusters with these smallest members (``new_entity_id``). An id already
+    in use (or a hash collision) gets a suffix, -2, -3, ..., settled in members' order."""
+    candidates = [new_entity_id(first) for first in firsts]
+    used = set(taken["entity_id"].to_list())
+    if previous is not None:
+        used |= set(previous["entity_id"].to_list())
+    if len(set(candidates)) == len(candidates) and used.isdisjoint(candidates):
+        return candidates  # nearly always
+    ids = [""] * len(firsts)
+    for i in sorted(range(len(firsts)), key=firsts.__getitem__):
+        candidate, n = candidates[i], 1
+        while candidate in used:
+            n += 1
+            candidate = f"{candidates[i]}-{n}"
+        used.add(candidate)
+        ids[i] = candidate
+    return ids
 
 
 def _first(overlap: pl.DataFrame, key: str, other: str) -> pl.DataFrame:

@@ -149,8 +149,9 @@ def resolve(
     ensure_review_tables(store)
     if on_step:
         on_step(f"match {object_name}")
+    hashes = ", feature_hash" if incremental else ""  # what an incremental run compares
     previous = store.frame(
-        "SELECT unique_id, entity_id, feature_hash FROM id.members WHERE object = $o",
+        f"SELECT unique_id, entity_id{hashes} FROM id.members WHERE object = $o",
         {"o": object_name},
     )
     decided = decisions(store, object_name)
@@ -194,8 +195,7 @@ def resolve(
             records = matching.records.height
             trained = trained_record(key, records, json.loads(matching.model_json))
             matching = replace(matching, trained_on=trained)
-    previous = previous.select("unique_id", "entity_id")
-    members, events = assign_ids(matching.clusters, previous)
+    members, events = assign_ids(matching.clusters, previous.select("unique_id", "entity_id"))
     result = matching.records.join(members, on="unique_id")
     records, entities = result.height, result["entity_id"].n_unique()
     del members, previous
