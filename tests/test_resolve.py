@@ -111,10 +111,15 @@ def test_same_data_same_entities(demo, tmp_path):
     project = load_project(demo)
     with open_store(project) as store:
         before = store.frame("SELECT unique_id, entity_id FROM id.members ORDER BY 1")
+        first_run = store.scalar("SELECT max(run_id) FROM id.runs")
         report = resolve(project, store)
         after = store.frame("SELECT unique_id, entity_id FROM id.members ORDER BY 1")
+        written = store.rows("SELECT DISTINCT run_id FROM id.members")
     assert report.records == before.height
     assert before.equals(after)
+    assert report.run_id > first_run
+    assert written == [(first_run,)]  # nothing changed, nothing rewritten
+    assert report.golden_rebuilt == 0
 
 
 def test_export_entities_contract(demo, tmp_path):

@@ -78,6 +78,8 @@ def assign_ids(
 def _new_ids(firsts: list[str], taken: pl.DataFrame, previous: pl.DataFrame | None) -> list[str]:
     """New ids for clusters with these smallest members (``new_entity_id``). An id already
     in use (or a hash collision) gets a suffix, -2, -3, ..., settled in members' order."""
+    if not firsts:
+        return []
     candidates = [new_entity_id(first) for first in firsts]
     used = set(taken["entity_id"].to_list())
     if previous is not None:

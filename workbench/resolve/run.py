@@ -560,16 +560,27 @@ def blocking_analysis(db: SplinkDB, table: Any, model: ModelPlan) -> list[dict[s
 
 
 def _replace(store: Store, target: str, obj: str, run_id: int, frame: pl.DataFrame) -> None:
-    store.execute(f"DELETE FROM {target} WHERE object = $o", {"o": obj})
-    if frame.height == 0:
-        return
+    """Make the object's rows of ``target`` those of ``frame``, writing only the difference:
+    rows no longer there (or changed) are deleted, new ones inserted with ``run_id``; the
+    rest keep the run that wrote them. A re-run on mostly unchanged data writes little."""
     store.con.register("_wb_frame", frame)
-    cols = ", ".join(frame.columns)
-    store.execute(
-        f"INSERT INTO {target} BY NAME SELECT $o AS object, {cols}, $r AS run_id FROM _wb_frame",
-        {"o": obj, "r": run_id},
-    )
-    store.con.unregister("_wb_frame")
+    try:
+        same = " AND ".join(
+            f"t.{c} IS NOT DISTINCT FROM f.{c}" for c in map(quote_ident, frame.columns)
+        )
+        store.execute(
+            f"DELETE FROM {target} t WHERE object = $o "
+            f"AND NOT EXISTS (SELECT 1 FROM _wb_frame f WHERE {same})",
+            {"o": obj},
+        )
+        store.execute(
+            f"INSERT INTO {target} BY NAME SELECT $o AS object, f.*, $r AS run_id "
+            f"FROM _wb_frame f WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {target} t WHERE t.object = $o AND {same})",
+            {"o": obj, "r": run_id},
+        )
+    finally:
+        store.con.unregister("_wb_frame")
 
 
 def _append_events(store: Store, obj: str, run_id: int, events: pl.DataFrame) -> None:
