@@ -129,6 +129,29 @@ def test_ids_and_events_match_the_rules_on_random_reruns():
             assert events(ev) == want_events
 
 
+def test_ids_and_events_match_the_rules_on_reruns_with_little_change():
+    """Reruns where most clusters stay as they were: records come and go, a few move."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(200):
+        n = rng.randint(2, 40)
+        uids = [f"r{i:02d}" for i in range(n)]
+        before = {u: f"E{rng.randrange(n // 2 + 1)}" for u in uids if rng.random() < 0.85}
+        now = {u: int(e[1:]) for u, e in before.items() if rng.random() < 0.95}
+        for u in uids:
+            if u not in before and rng.random() < 0.5:  # a new record, alone or joining
+                now[u] = rng.randrange(n)
+        if rng.random() < 0.3 and now:  # one record moves elsewhere
+            now[rng.choice(sorted(now))] = rng.randrange(n)
+        if not now or not before:
+            continue
+        members, ev = assign_ids(clusters(now), previous(before))
+        want_members, want_events = reference_ids(now, before)
+        assert as_dict(members) == want_members
+        assert events(ev) == want_events
+
+
 def test_decisions_remove_and_add_edges_whatever_the_order_of_ids():
     edges = pl.DataFrame(
         {"unique_id_l": ["b", "c"], "unique_id_r": ["a", "d"], "match_probability": [0.95, 0.99]}

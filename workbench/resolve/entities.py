@@ -31,6 +31,7 @@ def assign_ids(
     works on (cluster, old id) counts, not on records.
     """
     id_type = clusters.schema["cluster_id"]
+    one_to_one = False
     taken = pl.DataFrame(schema={"cluster_id": id_type, "entity_id": pl.String})
     overlap = pl.DataFrame(schema={"cluster_id": id_type, "old": pl.String, "len": pl.UInt32})
     if previous is not None and previous.height:
@@ -39,11 +40,15 @@ def assign_ids(
             .group_by("cluster_id", "old")
             .len()
         )
-        # Each cluster's best old id, where that cluster is also the old id's best home:
-        # nearly every pair when little changed. The rest is settled greedily.
-        best = _first(overlap, "cluster_id", "old").join(
-            _first(overlap, "old", "cluster_id"), on=["cluster_id", "old"], how="semi"
-        )
+        one_to_one = overlap["cluster_id"].n_unique() == overlap.height == overlap["old"].n_unique()
+        if one_to_one:  # each cluster holds records of one old entity and vice versa
+            best = overlap.select("cluster_id", "old")
+        else:
+            # Each cluster's best old id, where that cluster is also the old id's best
+            # home: nearly every pair when little changed. The rest is settled greedily.
+            best = _first(overlap, "cluster_id", "old").join(
+                _first(overlap, "old", "cluster_id"), on=["cluster_id", "old"], how="semi"
+            )
         rest = (
             overlap.join(best, on="cluster_id", how="anti")
             .join(best.select("old"), on="old", how="anti")
@@ -72,6 +77,19 @@ def assign_ids(
         [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
     )
     members = clusters.join(mapping, on="cluster_id").select("unique_id", "entity_id")
+    if previous is not None and previous.height and one_to_one:
+        # no merge or split: clusters of new records are new, old ids not taken retired
+        none = pl.lit(None, pl.String).alias("other_entity_id")
+        retired = previous.select("entity_id").unique().join(taken, on="entity_id", how="anti")
+        events = pl.concat(
+            [
+                pl.DataFrame({"entity_id": new_ids}, schema={"entity_id": pl.String}).select(
+                    pl.lit("new").alias("event"), "entity_id", none
+                ),
+                retired.select(pl.lit("retired").alias("event"), "entity_id", none),
+            ]
+        ).sort("event", "entity_id", "other_entity_id")
+        return members, events
     return members, _events(mapping, overlap, previous)
 
 

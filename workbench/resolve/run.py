@@ -73,6 +73,7 @@ DDL = (
 )
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 RECORD_COLUMNS = ["unique_id", "source", "record_id", "feature_hash"]
+MEMBER_CHANGES = ["unique_id", "entity_id", "feature_hash"]  # what a changed member differs in
 INPUT = "_wb_input"  # the matching input in Splink's DuckDB
 # tables Splink's training leaves behind (EM's sampled pairs); its term frequencies stay
 TRAINING_LEFTOVERS = ("__splink__blocked_id_pairs", "__splink__df_comparison_vectors")
@@ -206,7 +207,8 @@ def resolve(
     )
     run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
     with store.transaction():
-        _replace(store, "id.members", object_name, run_id, result)
+        # source and record_id are parts of unique_id
+        _replace(store, "id.members", object_name, run_id, result, MEMBER_CHANGES)
         _replace(store, "id.pairs", object_name, run_id, matching.pairs)
         _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
         _append_events(store, object_name, run_id, events)
@@ -559,14 +561,22 @@ def blocking_analysis(db: SplinkDB, table: Any, model: ModelPlan) -> list[dict[s
     ]
 
 
-def _replace(store: Store, target: str, obj: str, run_id: int, frame: pl.DataFrame) -> None:
+def _replace(
+    store: Store,
+    target: str,
+    obj: str,
+    run_id: int,
+    frame: pl.DataFrame,
+    compare: list[str] | None = None,
+) -> None:
     """Make the object's rows of ``target`` those of ``frame``, writing only the difference:
     rows no longer there (or changed) are deleted, new ones inserted with ``run_id``; the
-    rest keep the run that wrote them. A re-run on mostly unchanged data writes little."""
+    rest keep the run that wrote them. A re-run on mostly unchanged data writes little.
+    ``compare``: the columns that tell whether a row changed (default: all)."""
     store.con.register("_wb_frame", frame)
     try:
         same = " AND ".join(
-            f"t.{c} IS NOT DISTINCT FROM f.{c}" for c in map(quote_ident, frame.columns)
+            f"t.{c} IS NOT DISTINCT FROM f.{c}" for c in map(quote_ident, compare or frame.columns)
         )
         store.execute(
             f"DELETE FROM {target} t WHERE object = $o "
