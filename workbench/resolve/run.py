@@ -206,14 +206,18 @@ def resolve(
         | (pl.col("held") & (pl.col("match_probability") >= high))
     )
     run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
+    pairs_scored, queued = matching.pairs.height, queue.height
     with store.transaction():
         # source and record_id are parts of unique_id
         _replace(store, "id.members", object_name, run_id, result, MEMBER_CHANGES)
         _replace(store, "id.pairs", object_name, run_id, matching.pairs)
         _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
         _append_events(store, object_name, run_id, events)
-        del result
-        release_memory()  # the golden records rank every record: start them from a low
+        # the frames are written: free them, and DuckDB's memory, before the golden records
+        del result, queue
+        empty = pl.DataFrame()
+        matching = replace(matching, clusters=empty, pairs=empty, records=empty)
+        release_memory()
         golden = build_golden(store, object_name, project.dictionary.object(object_name))
         store.execute(
             "INSERT INTO id.runs (run_id, object, started_at, ended_at, records, entities, "
@@ -226,7 +230,7 @@ def resolve(
                 "e": datetime.now(UTC),
                 "n": records,
                 "k": entities,
-                "p": matching.pairs.height,
+                "p": pairs_scored,
                 "t": settings.threshold,
                 "m": matching.model_json,
                 "b": json.dumps(matching.blocking) if matching.blocking else None,
@@ -240,8 +244,8 @@ def resolve(
         run_id=run_id,
         records=records,
         entities=entities,
-        pairs_scored=matching.pairs.height,
-        review_queue=queue.height,
+        pairs_scored=pairs_scored,
+        review_queue=queued,
         events=dict(zip(counts["event"].to_list(), counts["len"].to_list(), strict=True)),
         seconds=time.perf_counter() - clock,
         model_reused=matching.reused,
@@ -481,7 +485,7 @@ def _cluster(
     reviewers' decisions."""
     confident = pairs.filter((pl.col("match_probability") >= settings.threshold) & ~pl.col("held"))
     edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
-    edges_table = register(db, edges)
+    edges_table = register(db, edges, table="_wb_edges")
     clusters = cluster_pairwise_predictions_at_threshold(nodes, edges_table, db, "unique_id")
     return to_polars(clusters).select("unique_id", "cluster_id")
 
