@@ -53,7 +53,7 @@ class _Rules:
             JOIN sized m ON m.unique_id = r._uid AND {sizes})"""
 
 
-def _rules(obj: str, spec: ObjectSpec, core_columns: list[str]) -> _Rules:
+def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _Rules:
     fields = [f for f in spec.fields if f != "record_id" and f in core_columns]
     recency = [c for c in ("updated_at", "created_at") if c in core_columns]
     newest = [f"{quote_ident(c)} DESC NULLS LAST" for c in recency]
@@ -78,7 +78,7 @@ def _rules(obj: str, spec: ObjectSpec, core_columns: list[str]) -> _Rules:
     read = ["_uid", "_system", *dict.fromkeys([*fields, *recency])]
     row_hash = f"hash({', '.join(map(quote_ident, read))})"
     # the rules themselves are part of every fingerprint: other rules, other golden records
-    rules = repr((ranked, alone, ranks, complete, row_hash, sorted(params.items())))
+    rules = repr((ranked, alone, ranks, complete, row_hash, sorted(params.items()), types))
     params["rules"] = hashlib.sha256(rules.encode()).hexdigest()
     return _Rules(obj, ranked, alone, ranks, complete, row_hash, params)
 
@@ -91,19 +91,21 @@ def _sized(only: str | None) -> str:
 
 
 def golden_sql(
-    obj: str, spec: ObjectSpec, core_columns: list[str], *, only: str | None = None
+    obj: str, spec: ObjectSpec, core_columns: list[str], types: str = "", *, only: str | None = None
 ) -> tuple[str, dict]:
     """SELECT of the golden records of ``obj`` (one row per entity, with its fingerprint)
-    and its parameters; ``only``: a table of the ``entity_id``s to build (None for all).
+    and its parameters; ``types``: the core columns' types, part of the fingerprint;
+    ``only``: a table of the ``entity_id``s to build (None for all).
 
     An entity of one record is that record (most entities: no ranking needed). The records
     of larger entities are ranked within their entity once per distinct owner (owner first,
     newest, most complete, smallest id); each field then takes the best-ranked record that
     has a value (``arg_min`` over the rank, a cheap hash aggregate).
     """
-    r = _rules(obj, spec, core_columns)
-    fingerprint = f"hash(bit_xor(_row_hash), $rules) AS {FINGERPRINT}"
-    single = f"hash({r.row_hash}, $rules) AS {FINGERPRINT}"  # bit_xor of one row is the row
+    r = _rules(obj, spec, core_columns, types)
+    # the sum of the records' hashes (order does not matter; unlike XOR, twins do not cancel)
+    fingerprint = f"hash(sum(_row_hash::HUGEINT), $rules) AS {FINGERPRINT}"
+    single = f"hash(({r.row_hash})::HUGEINT, $rules) AS {FINGERPRINT}"  # a sum of one
     sql = f"""
         WITH {_sized(only)}
         SELECT {", ".join([*r.ranked, fingerprint])}
@@ -115,13 +117,15 @@ def golden_sql(
     return sql, r.params
 
 
-def fingerprints_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> tuple[str, dict]:
+def fingerprints_sql(
+    obj: str, spec: ObjectSpec, core_columns: list[str], types: str = ""
+) -> tuple[str, dict]:
     """SELECT of every entity's fingerprint now (``entity_id``, ``fingerprint``), as the
     golden records built now would carry it."""
-    r = _rules(obj, spec, core_columns)
+    r = _rules(obj, spec, core_columns, types)
     sql = f"""
         WITH {_sized(None)}
-        SELECT entity_id, hash(bit_xor({r.row_hash}), $rules) AS fingerprint
+        SELECT entity_id, hash(sum(({r.row_hash})::HUGEINT), $rules) AS fingerprint
         FROM {r.records("true")}
         GROUP BY entity_id"""
     params = {k: v for k, v in r.params.items() if k in ("o", "rules")}
@@ -135,36 +139,45 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
     first build (or one after most entities changed) writes the whole table.
     """
     columns = store.columns("core", obj)
+    types = repr(
+        store.rows(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'core' AND table_name = $n ORDER BY column_name",
+            {"n": obj},
+        )
+    )
     target = table("id", f"golden_{obj}")
     if FINGERPRINT not in store.columns("id", f"golden_{obj}"):
-        return _build_all(store, obj, spec, columns)
-    sql, params = fingerprints_sql(obj, spec, columns)
+        return _build_all(store, obj, spec, columns, types)
+    sql, params = fingerprints_sql(obj, spec, columns, types)
     store.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS {sql}", params)
-    try:
-        store.execute(
-            f"CREATE OR REPLACE TEMP TABLE {TODO} AS SELECT entity_id FROM {FRESH} f "
-            f"ANTI JOIN {target} g ON g.entity_id = f.entity_id "
-            f"AND g.{FINGERPRINT} = f.fingerprint"
-        )
-        entities = int(store.scalar(f"SELECT count(*) FROM {FRESH}"))
-        todo = int(store.scalar(f"SELECT count(*) FROM {TODO}"))
-        if todo > REBUILD_SHARE * entities:
-            return _build_all(store, obj, spec, columns)
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {TODO} AS SELECT entity_id FROM {FRESH} f "
+        f"ANTI JOIN {target} g ON g.entity_id = f.entity_id AND g.{FINGERPRINT} = f.fingerprint"
+    )
+    entities = int(store.scalar(f"SELECT count(*) FROM {FRESH}"))
+    todo = int(store.scalar(f"SELECT count(*) FROM {TODO}"))
+    if todo > REBUILD_SHARE * entities:
+        build = _build_all(store, obj, spec, columns, types)
+    else:
         store.execute(
             f"DELETE FROM {target} g WHERE NOT EXISTS (SELECT 1 FROM {FRESH} f "
             f"WHERE f.entity_id = g.entity_id AND f.fingerprint = g.{FINGERPRINT})"
         )
         if todo:
-            sql, params = golden_sql(obj, spec, columns, only=TODO)
+            sql, params = golden_sql(obj, spec, columns, types, only=TODO)
             store.execute(f"INSERT INTO {target} BY NAME {sql}", params)
-        return GoldenBuild(entities=entities, rebuilt=todo)
-    finally:
-        store.execute(f"DROP TABLE IF EXISTS {TODO}")
-        store.execute(f"DROP TABLE IF EXISTS {FRESH}")
+        build = GoldenBuild(entities=entities, rebuilt=todo)
+    # (on failure the caller's transaction rolls back, these temporary tables included)
+    store.execute(f"DROP TABLE {TODO}")
+    store.execute(f"DROP TABLE {FRESH}")
+    return build
 
 
-def _build_all(store: Store, obj: str, spec: ObjectSpec, columns: list[str]) -> GoldenBuild:
-    sql, params = golden_sql(obj, spec, columns)
+def _build_all(
+    store: Store, obj: str, spec: ObjectSpec, columns: list[str], types: str
+) -> GoldenBuild:
+    sql, params = golden_sql(obj, spec, columns, types)
     target = table("id", f"golden_{obj}")
     store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
     entities = int(store.scalar(f"SELECT count(*) FROM {target}"))

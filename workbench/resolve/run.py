@@ -576,7 +576,8 @@ def _replace(
     """Make the object's rows of ``target`` those of ``frame``, writing only the difference:
     rows no longer there (or changed) are deleted, new ones inserted with ``run_id``; the
     rest keep the run that wrote them. A re-run on mostly unchanged data writes little.
-    ``compare``: the columns that tell whether a row changed (default: all)."""
+    ``compare``: the columns that tell whether a row changed (default: all). Rows are
+    assumed distinct (one per record, one per pair), as resolution writes them."""
     store.con.register("_wb_frame", frame)
     try:
         same = " AND ".join(
