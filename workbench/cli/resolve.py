@@ -61,7 +61,7 @@ def resolve(
 
 
 def print_resolution(report: ResolveReport) -> None:
-    changes = ", ".join(f"{n} {e}" for e, n in sorted(report.events.items())) or "no changes"
+    changes = ", ".join(f"{n:,} {e}" for e, n in sorted(report.events.items())) or "no changes"
     out.print(
         f"Resolved {report.records:,} {report.object} records into {report.entities:,} "
         f"entities (duplicate rate {report.duplicate_rate:.1%}; {report.pairs_scored:,} "
