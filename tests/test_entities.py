@@ -111,6 +111,15 @@ def reference_ids(now: dict[str, int], before: dict[str, str]) -> tuple[dict, se
     return members, out
 
 
+def check_against_reference(now: dict[str, int], before: dict[str, str]) -> None:
+    """assign_ids against the rules applied record by record (``reference_ids``)."""
+    members, ev = assign_ids(clusters(now), previous(before) if before else None)
+    want_members, want_events = reference_ids(now, before)
+    assert as_dict(members) == want_members
+    if before:
+        assert events(ev) == want_events
+
+
 def test_ids_and_events_match_the_rules_on_random_reruns():
     import random
 
@@ -122,11 +131,7 @@ def test_ids_and_events_match_the_rules_on_random_reruns():
         now = {u: rng.randrange(max(1, n // 2)) for u in uids if rng.random() < 0.9}
         if not now:
             continue
-        members, ev = assign_ids(clusters(now), previous(before) if before else None)
-        want_members, want_events = reference_ids(now, before)
-        assert as_dict(members) == want_members
-        if before:
-            assert events(ev) == want_events
+        check_against_reference(now, before)
 
 
 def test_ids_and_events_match_the_rules_on_reruns_with_little_change():
@@ -146,10 +151,7 @@ def test_ids_and_events_match_the_rules_on_reruns_with_little_change():
             now[rng.choice(sorted(now))] = rng.randrange(n)
         if not now or not before:
             continue
-        members, ev = assign_ids(clusters(now), previous(before))
-        want_members, want_events = reference_ids(now, before)
-        assert as_dict(members) == want_members
-        assert events(ev) == want_events
+        check_against_reference(now, before)
 
 
 def test_decisions_remove_and_add_edges_whatever_the_order_of_ids():

@@ -42,31 +42,9 @@ def assign_ids(
         )
         one_to_one = overlap["cluster_id"].n_unique() == overlap.height == overlap["old"].n_unique()
         if one_to_one:  # each cluster holds records of one old entity and vice versa
-            best = overlap.select("cluster_id", "old")
+            taken = overlap.select("cluster_id", pl.col("old").alias("entity_id"))
         else:
-            # Each cluster's best old id, where that cluster is also the old id's best
-            # home: nearly every pair when little changed. The rest is settled greedily.
-            best = _first(overlap, "cluster_id", "old").join(
-                _first(overlap, "old", "cluster_id"), on=["cluster_id", "old"], how="semi"
-            )
-        rest = (
-            overlap.join(best, on="cluster_id", how="anti")
-            .join(best.select("old"), on="old", how="anti")
-            .sort(["len", "old", "cluster_id"], descending=[True, False, False])
-        )
-        done_c, done_o = set(), set()
-        extra = []
-        for cluster_id, old, _ in rest.iter_rows():
-            if cluster_id not in done_c and old not in done_o:
-                extra.append((cluster_id, old))
-                done_c.add(cluster_id)
-                done_o.add(old)
-        taken = pl.concat(
-            [
-                best.select("cluster_id", pl.col("old").alias("entity_id")),
-                pl.DataFrame(extra, schema=taken.schema, orient="row"),
-            ]
-        )
+            taken = _settle(overlap, taken.schema)
     fresh = (
         clusters.join(taken, on="cluster_id", how="anti")
         .group_by("cluster_id")
@@ -77,20 +55,38 @@ def assign_ids(
         [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
     )
     members = clusters.join(mapping, on="cluster_id").select("unique_id", "entity_id")
-    if previous is not None and previous.height and one_to_one:
-        # no merge or split: clusters of new records are new, old ids not taken retired
-        none = pl.lit(None, pl.String).alias("other_entity_id")
-        retired = previous.select("entity_id").unique().join(taken, on="entity_id", how="anti")
-        events = pl.concat(
-            [
-                pl.DataFrame({"entity_id": new_ids}, schema={"entity_id": pl.String}).select(
-                    pl.lit("new").alias("event"), "entity_id", none
-                ),
-                retired.select(pl.lit("retired").alias("event"), "entity_id", none),
-            ]
-        ).sort("event", "entity_id", "other_entity_id")
-        return members, events
+    if one_to_one and previous is not None:
+        return members, _events_without_moves(new_ids, taken, previous)
     return members, _events(mapping, overlap, previous)
+
+
+def _settle(overlap: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Old ids for clusters (cluster_id, entity_id) from the (cluster, old id) counts.
+
+    Each cluster's best old id, where that cluster is also the old id's best home: nearly
+    every pair when little changed. The rest is settled greedily.
+    """
+    best = _first(overlap, "cluster_id", "old").join(
+        _first(overlap, "old", "cluster_id"), on=["cluster_id", "old"], how="semi"
+    )
+    rest = (
+        overlap.join(best, on="cluster_id", how="anti")
+        .join(best.select("old"), on="old", how="anti")
+        .sort(["len", "old", "cluster_id"], descending=[True, False, False])
+    )
+    done_c, done_o = set(), set()
+    extra = []
+    for cluster_id, old, _ in rest.iter_rows():
+        if cluster_id not in done_c and old not in done_o:
+            extra.append((cluster_id, old))
+            done_c.add(cluster_id)
+            done_o.add(old)
+    return pl.concat(
+        [
+            best.select("cluster_id", pl.col("old").alias("entity_id")),
+            pl.DataFrame(extra, schema=schema, orient="row"),
+        ]
+    )
 
 
 def _new_ids(firsts: list[str], taken: pl.DataFrame, previous: pl.DataFrame | None) -> list[str]:
@@ -119,6 +115,22 @@ def _first(overlap: pl.DataFrame, key: str, other: str) -> pl.DataFrame:
     """Per ``key``: the ``other`` it shares most records with (ties: the smaller one)."""
     most = overlap.filter(pl.col("len") == pl.col("len").max().over(key))
     return most.group_by(key).agg(pl.col(other).min()).select("cluster_id", "old")
+
+
+def _events_without_moves(
+    new_ids: list[str], taken: pl.DataFrame, previous: pl.DataFrame
+) -> pl.DataFrame:
+    """The events when no record moved between entities (no merge, no split): clusters of
+    new records are new entities, old ids no cluster took are retired."""
+    none = pl.lit(None, pl.String).alias("other_entity_id")
+    new = pl.DataFrame({"entity_id": new_ids}, schema={"entity_id": pl.String})
+    retired = previous.select("entity_id").unique().join(taken, on="entity_id", how="anti")
+    return pl.concat(
+        [
+            new.select(pl.lit("new").alias("event"), "entity_id", none),
+            retired.select(pl.lit("retired").alias("event"), "entity_id", none),
+        ]
+    ).sort("event", "entity_id", "other_entity_id")
 
 
 def _events(

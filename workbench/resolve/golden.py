@@ -83,6 +83,12 @@ def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _
     return _Rules(obj, ranked, alone, ranks, complete, row_hash, params)
 
 
+def _fingerprint(hashes: str) -> str:
+    """An entity's fingerprint from the sum of its records' hashes (``hashes``, HUGEINT:
+    order does not matter and, unlike XOR, identical records do not cancel) and the rules."""
+    return f"hash({hashes}, $rules)"
+
+
 def _sized(only: str | None) -> str:
     within = f" AND entity_id IN (SELECT entity_id FROM {only})" if only else ""
     return f"""sized AS (
@@ -91,7 +97,7 @@ def _sized(only: str | None) -> str:
 
 
 def golden_sql(
-    obj: str, spec: ObjectSpec, core_columns: list[str], types: str = "", *, only: str | None = None
+    obj: str, spec: ObjectSpec, core_columns: list[str], types: str, *, only: str | None = None
 ) -> tuple[str, dict]:
     """SELECT of the golden records of ``obj`` (one row per entity, with its fingerprint)
     and its parameters; ``types``: the core columns' types, part of the fingerprint;
@@ -103,9 +109,8 @@ def golden_sql(
     has a value (``arg_min`` over the rank, a cheap hash aggregate).
     """
     r = _rules(obj, spec, core_columns, types)
-    # the sum of the records' hashes (order does not matter; unlike XOR, twins do not cancel)
-    fingerprint = f"hash(sum(_row_hash::HUGEINT), $rules) AS {FINGERPRINT}"
-    single = f"hash(({r.row_hash})::HUGEINT, $rules) AS {FINGERPRINT}"  # a sum of one
+    fingerprint = f"{_fingerprint('sum(_row_hash::HUGEINT)')} AS {FINGERPRINT}"
+    single = f"{_fingerprint(f'({r.row_hash})::HUGEINT')} AS {FINGERPRINT}"  # a sum of one
     sql = f"""
         WITH {_sized(only)}
         SELECT {", ".join([*r.ranked, fingerprint])}
@@ -118,14 +123,14 @@ def golden_sql(
 
 
 def fingerprints_sql(
-    obj: str, spec: ObjectSpec, core_columns: list[str], types: str = ""
+    obj: str, spec: ObjectSpec, core_columns: list[str], types: str
 ) -> tuple[str, dict]:
     """SELECT of every entity's fingerprint now (``entity_id``, ``fingerprint``), as the
     golden records built now would carry it."""
     r = _rules(obj, spec, core_columns, types)
     sql = f"""
         WITH {_sized(None)}
-        SELECT entity_id, hash(sum(({r.row_hash})::HUGEINT), $rules) AS fingerprint
+        SELECT entity_id, {_fingerprint(f"sum(({r.row_hash})::HUGEINT)")} AS fingerprint
         FROM {r.records("true")}
         GROUP BY entity_id"""
     params = {k: v for k, v in r.params.items() if k in ("o", "rules")}
@@ -138,14 +143,12 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
     Rows whose entity, records or rules changed are replaced; the others are kept. The
     first build (or one after most entities changed) writes the whole table.
     """
-    columns = store.columns("core", obj)
-    types = repr(
-        store.rows(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'core' AND table_name = $n ORDER BY column_name",
-            {"n": obj},
-        )
+    core = store.rows(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'core' AND table_name = $n ORDER BY ordinal_position",
+        {"n": obj},
     )
+    columns, types = [name for name, _ in core], repr(core)  # types: part of the rules
     target = table("id", f"golden_{obj}")
     if FINGERPRINT not in store.columns("id", f"golden_{obj}"):
         return _build_all(store, obj, spec, columns, types)
