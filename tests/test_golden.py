@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import resolve
@@ -178,3 +180,47 @@ def test_a_rerun_rebuilds_only_the_golden_records_that_changed(make_project, sto
     assert _stored_golden(store) == _python_golden(store, other)
     assert _stored_golden(store) != golden  # the CRM's newer streets now win
     assert build_golden(store, "contacts", other) == GoldenBuild(entities=41, rebuilt=0)
+
+
+def test_entities_of_many_records_follow_the_rules(make_project, store_of):
+    """Entities of up to six records, from both systems, grouped at random (not by Splink):
+    every field against the rules in Python, with two owners and with none."""
+    project = make_project(CONFIG, _exports())
+    store = store_of(project)
+    _load(project, store)
+    uids = sorted(u for (u,) in store.rows("SELECT unique_id FROM id.members"))
+    rng = random.Random(7)
+    rng.shuffle(uids)
+    groups, i = [], 0
+    while i < len(uids):
+        size = rng.randint(1, 6)
+        groups.append(uids[i : i + size])
+        i += size
+    store.execute("DELETE FROM id.members")
+    for n, group in enumerate(groups):
+        for uid in group:
+            store.execute(
+                "INSERT INTO id.members (object, unique_id, entity_id) VALUES ('contacts', $u, $e)",
+                {"u": uid, "e": f"G{n:03d}"},
+            )
+    assert max(map(len, groups)) == 6 and min(map(len, groups)) == 1
+    spec = project.dictionary.object("contacts")
+    assert build_golden(store, "contacts", spec) == GoldenBuild(len(groups), len(groups))
+    assert _stored_golden(store) == _python_golden(store, spec)
+    fields = {f: s.model_copy(update={"owner": None}) for f, s in spec.fields.items()}
+    no_owner = spec.model_copy(update={"fields": fields})
+    build_golden(store, "contacts", no_owner)
+    assert _stored_golden(store) == _python_golden(store, no_owner)
+
+
+def test_golden_records_of_the_earlier_layout_are_rebuilt(make_project, store_of):
+    """A warehouse from before the view (``id.golden_contacts`` a table) gets the view."""
+    project = make_project(CONFIG, _exports())
+    store = store_of(project)
+    _load(project, store)
+    store.execute("DROP VIEW id.golden_contacts")
+    store.execute("DROP TABLE id._golden_contacts")
+    store.execute("CREATE TABLE id.golden_contacts (entity_id VARCHAR, _fingerprint UBIGINT)")
+    spec = project.dictionary.object("contacts")
+    assert build_golden(store, "contacts", spec) == GoldenBuild(entities=40, rebuilt=40)
+    assert _stored_golden(store) == _python_golden(store, spec)

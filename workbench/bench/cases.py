@@ -212,9 +212,11 @@ def _edit_records(store: Store, share: float) -> None:
 
 
 def _forget_resolutions(store: Store) -> None:
+    from workbench.resolve.golden import drop_golden
+
     for name in ("members", "pairs", "runs", "entity_events", "review_queue"):
         store.execute(f"DELETE FROM id.{name} WHERE object = 'contacts'")
-    store.execute("DROP TABLE IF EXISTS id.golden_contacts")
+    drop_golden(store, "contacts")
 
 
 def workbench_resolve_retrain(size: Path, work: Path) -> tuple[float, int]:

@@ -4,11 +4,14 @@ For every field, among the entity's records that have a value: first the record 
 field's authoritative system (the dictionary's ``owner``), then the most recent
 (``updated_at``, then ``created_at``), then the most complete record, then the smallest id.
 Each golden field keeps its provenance: ``<field>__from`` is the ``source:record_id`` it
-came from. Stored as ``id.golden_<object>``.
+came from. Read them as the view ``id.golden_<object>``.
 
-Each golden row carries a fingerprint of what it was built from (its records' values and
-the rules). A later run rebuilds only the entities whose fingerprint changed: after a run
-on mostly unchanged data, that is a few rows instead of the whole table.
+Stored compactly in ``id._golden_<object>``: each row lists its entity's records once
+(``_records``, best first by recency and completeness) and a field's provenance is a
+position in that list, so the table holds no provenance strings (at 1M records, writing
+them cost more than the golden values). Each row also carries a fingerprint of what it was
+built from (its records' values and the rules): a later run rebuilds only the entities
+whose fingerprint changed, after a run on mostly unchanged data a few rows, not the table.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from dataclasses import dataclass
 from workbench.dictionary import ObjectSpec
 from workbench.store import Store, quote_ident, table
 
-FINGERPRINT = "_fingerprint"  # internal column of id.golden_<object>
+FINGERPRINT = "_fingerprint"  # internal column: what the row was built from
+RECORDS = "_records"  # internal column: the entity's records; provenance points into it
 TODO = "_wb_golden_todo"  # temporary: the entities to (re)build
 FRESH = "_wb_golden_fp"  # temporary: every entity's fingerprint now
 # above this share of entities changed, replacing the table beats deleting and inserting
 REBUILD_SHARE = 0.5
+OWNER_BIT = 32  # ranking key: 1 << OWNER_BIT when not the owner's record, plus the order
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,16 @@ class GoldenBuild:
     rebuilt: int
 
 
+def view_name(obj: str) -> str:
+    """``id.golden_<obj>``: the golden records with provenance as ``source:record_id``."""
+    return table("id", f"golden_{obj}")
+
+
+def stored_name(obj: str) -> str:
+    """``id._golden_<obj>``: the table behind the view (positions, fingerprints)."""
+    return table("id", f"_golden_{obj}")
+
+
 @dataclass(frozen=True)
 class _Rules:
     """The SQL pieces of the survivorship rules of one object."""
@@ -41,7 +56,8 @@ class _Rules:
     obj: str
     ranked: list[str]  # aggregates of entities of several records
     alone: list[str]  # columns of an entity of one record
-    ranks: list[str]  # row_number() windows, one per distinct owner
+    order: str  # row_number() of a record in its entity, owner aside
+    keys: list[str]  # ranking keys, one per distinct owner: owner first, then the order
     complete: str  # completeness of a record
     row_hash: str  # hash of what a record gives its golden record
     params: dict[str, object]
@@ -53,34 +69,44 @@ class _Rules:
             JOIN sized m ON m.unique_id = r._uid AND {sizes})"""
 
 
+def _fields(spec: ObjectSpec, core_columns: list[str]) -> list[str]:
+    """The fields a golden record has: the object's fields in the core table but its id."""
+    return [f for f in spec.fields if f != "record_id" and f in core_columns]
+
+
 def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _Rules:
-    fields = [f for f in spec.fields if f != "record_id" and f in core_columns]
+    fields = _fields(spec, core_columns)
     recency = [c for c in ("updated_at", "created_at") if c in core_columns]
     newest = [f"{quote_ident(c)} DESC NULLS LAST" for c in recency]
     complete = " + ".join(f"({quote_ident(f)} IS NOT NULL)::INT" for f in fields) or "0"
+    order = ", ".join([*newest, "_complete DESC", "_uid"])
     params: dict[str, object] = {"o": obj}
     owners = sorted({spec.fields[f].owner or "" for f in fields})
-    ranks = []
+    keys = []
     for i, owner in enumerate(owners):
         params[f"owner{i}"] = owner
-        order = ", ".join(
-            [f"coalesce(_system = $owner{i}, false) DESC", *newest, "_complete DESC", "_uid"]
+        keys.append(
+            f"(NOT coalesce(_system = $owner{i}, false))::BIGINT << {OWNER_BIT} | _order AS _key{i}"
         )
-        ranks.append(f"row_number() OVER (PARTITION BY entity_id ORDER BY {order}) AS _rank{i}")
+    position = f"& ((1::BIGINT << {OWNER_BIT}) - 1)"  # the order part of a key
     ranked = ["entity_id", "count(*) AS records"]
     alone = ["entity_id", "1 AS records"]
     for name in fields:
         col, source = quote_ident(name), quote_ident(name + "__from")
-        rank = f"_rank{owners.index(spec.fields[name].owner or '')}"
-        ranked.append(f"arg_min({col}, {rank}) FILTER (WHERE {col} IS NOT NULL) AS {col}")
-        ranked.append(f"arg_min(_uid, {rank}) FILTER (WHERE {col} IS NOT NULL) AS {source}")
-        alone += [col, f"CASE WHEN {col} IS NOT NULL THEN _uid END AS {source}"]
+        key = f"_key{owners.index(spec.fields[name].owner or '')}"
+        ranked.append(f"arg_min({col}, {key}) FILTER (WHERE {col} IS NOT NULL) AS {col}")
+        ranked.append(
+            f"(min({key}) FILTER (WHERE {col} IS NOT NULL) {position})::INTEGER AS {source}"
+        )
+        alone += [col, f"CASE WHEN {col} IS NOT NULL THEN 1 END::INTEGER AS {source}"]
+    ranked.append(f"list(_uid ORDER BY _order) AS {RECORDS}")
+    alone.append(f"[_uid] AS {RECORDS}")
     read = ["_uid", "_system", *dict.fromkeys([*fields, *recency])]
     row_hash = f"hash({', '.join(map(quote_ident, read))})"
     # the rules themselves are part of every fingerprint: other rules, other golden records
-    rules = repr((ranked, alone, ranks, complete, row_hash, sorted(params.items()), types))
+    rules = repr((ranked, alone, order, keys, complete, row_hash, sorted(params.items()), types))
     params["rules"] = hashlib.sha256(rules.encode()).hexdigest()
-    return _Rules(obj, ranked, alone, ranks, complete, row_hash, params)
+    return _Rules(obj, ranked, alone, order, keys, complete, row_hash, params)
 
 
 def _fingerprint(hashes: str) -> str:
@@ -99,14 +125,16 @@ def _sized(only: str | None) -> str:
 def golden_sql(
     obj: str, spec: ObjectSpec, core_columns: list[str], types: str, *, only: str | None = None
 ) -> tuple[str, dict]:
-    """SELECT of the golden records of ``obj`` (one row per entity, with its fingerprint)
-    and its parameters; ``types``: the core columns' types, part of the fingerprint;
-    ``only``: a table of the ``entity_id``s to build (None for all).
+    """SELECT of the stored golden records of ``obj`` (one row per entity, with its records,
+    provenance positions and fingerprint) and its parameters; ``types``: the core columns'
+    types, part of the fingerprint; ``only``: a table of the ``entity_id``s to build (None
+    for all).
 
     An entity of one record is that record (most entities: no ranking needed). The records
-    of larger entities are ranked within their entity once per distinct owner (owner first,
-    newest, most complete, smallest id); each field then takes the best-ranked record that
-    has a value (``arg_min`` over the rank, a cheap hash aggregate).
+    of larger entities are ordered once (newest, most complete, smallest id); a field's key
+    puts its owner's records first, then follows that order; each field takes the value of
+    the smallest key among the records that have one (``arg_min``, a cheap hash aggregate),
+    and its provenance is that record's place in the order.
     """
     r = _rules(obj, spec, core_columns, types)
     fingerprint = f"{_fingerprint('sum(_row_hash::HUGEINT)')} AS {FINGERPRINT}"
@@ -114,8 +142,10 @@ def golden_sql(
     sql = f"""
         WITH {_sized(only)}
         SELECT {", ".join([*r.ranked, fingerprint])}
-        FROM (SELECT *, {", ".join(r.ranks)}, {r.row_hash} AS _row_hash
-              FROM (SELECT *, {r.complete} AS _complete FROM {r.records("m.size > 1")}))
+        FROM (SELECT *, {", ".join(r.keys)}
+              FROM (SELECT *, row_number() OVER (PARTITION BY entity_id ORDER BY {r.order})
+                              AS _order, {r.row_hash} AS _row_hash
+                    FROM (SELECT *, {r.complete} AS _complete FROM {r.records("m.size > 1")})))
         GROUP BY entity_id
         UNION ALL
         SELECT {", ".join([*r.alone, single])} FROM {r.records("m.size = 1")}"""
@@ -137,8 +167,20 @@ def fingerprints_sql(
     return sql, params
 
 
+def view_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> str:
+    """The view of the golden records: provenance positions read as ``source:record_id``,
+    the internal columns left out."""
+    columns = ["entity_id", "records"]
+    for name in _fields(spec, core_columns):
+        source = quote_ident(name + "__from")
+        columns += [quote_ident(name), f"{RECORDS}[{source}] AS {source}"]
+    select = f"SELECT {', '.join(columns)} FROM {stored_name(obj)}"
+    return f"CREATE OR REPLACE VIEW {view_name(obj)} AS {select}"
+
+
 def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
-    """Bring ``id.golden_<object>`` up to date with ``id.members`` and the core records.
+    """Bring the golden records of ``obj`` up to date with ``id.members`` and the core
+    records.
 
     Rows whose entity, records or rules changed are replaced; the others are kept. The
     first build (or one after most entities changed) writes the whole table.
@@ -149,10 +191,22 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
         {"n": obj},
     )
     columns, types = [name for name, _ in core], repr(core)  # types: part of the rules
-    target = table("id", f"golden_{obj}")
-    if FINGERPRINT not in store.columns("id", f"golden_{obj}"):
-        return _build_all(store, obj, spec, columns, types)
+    if _is_table(store, f"golden_{obj}"):  # the layout before the view: rebuilt
+        store.execute(f"DROP TABLE {view_name(obj)}")
+    stored = store.columns("id", f"_golden_{obj}")
+    if FINGERPRINT not in stored or RECORDS not in stored:
+        build = _build_all(store, obj, spec, columns, types)
+    else:
+        build = _build_changed(store, obj, spec, columns, types)
+    store.execute(view_sql(obj, spec, columns))
+    return build
+
+
+def _build_changed(
+    store: Store, obj: str, spec: ObjectSpec, columns: list[str], types: str
+) -> GoldenBuild:
     sql, params = fingerprints_sql(obj, spec, columns, types)
+    target = stored_name(obj)
     store.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS {sql}", params)
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {TODO} AS SELECT entity_id FROM {FRESH} f "
@@ -180,8 +234,30 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
 def _build_all(
     store: Store, obj: str, spec: ObjectSpec, columns: list[str], types: str
 ) -> GoldenBuild:
+    """The whole table, in entity order: sorting costs less than the checkpoint that would
+    otherwise merge the small row groups a parallel aggregate leaves."""
     sql, params = golden_sql(obj, spec, columns, types)
-    target = table("id", f"golden_{obj}")
-    store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
+    target = stored_name(obj)
+    store.execute(
+        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM ({sql}) ORDER BY entity_id", params
+    )
     entities = int(store.scalar(f"SELECT count(*) FROM {target}"))
     return GoldenBuild(entities=entities, rebuilt=entities)
+
+
+def drop_golden(store: Store, obj: str) -> None:
+    """Remove the golden records of ``obj`` (view and table, or the earlier table)."""
+    if _is_table(store, f"golden_{obj}"):
+        store.execute(f"DROP TABLE {view_name(obj)}")
+    store.execute(f"DROP VIEW IF EXISTS {view_name(obj)}")
+    store.execute(f"DROP TABLE IF EXISTS {stored_name(obj)}")
+
+
+def _is_table(store: Store, name: str) -> bool:
+    return bool(
+        store.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'id' "
+            "AND table_name = $n AND table_type = 'BASE TABLE'",
+            {"n": name},
+        )
+    )

@@ -43,7 +43,7 @@ from workbench.resolve.engine import (
 )
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
-from workbench.resolve.golden import FINGERPRINT, build_golden
+from workbench.resolve.golden import build_golden, view_name
 from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
@@ -625,7 +625,4 @@ def golden_of(store: Store, obj: str) -> pl.DataFrame:
     """The golden records of an object, with each field's provenance (``<field>__from``)."""
     if not store.table_exists("id", f"golden_{obj}"):
         raise WorkbenchError(f"No golden {obj} yet.", fix="Run `workbench resolve`.")
-    return store.frame(
-        f"SELECT COLUMNS(c -> c <> '{FINGERPRINT}') FROM {table('id', f'golden_{obj}')} "
-        "ORDER BY entity_id"
-    )
+    return store.frame(f"SELECT * FROM {view_name(obj)} ORDER BY entity_id")
