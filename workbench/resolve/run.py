@@ -73,7 +73,8 @@ DDL = (
 )
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 RECORD_COLUMNS = ["unique_id", "source", "record_id", "feature_hash"]
-MEMBER_CHANGES = ["unique_id", "entity_id", "feature_hash"]  # what a changed member differs in
+PAIR_KEY = ["unique_id_l", "unique_id_r"]
+DIFF = "_wb_diff"  # temporary: the rows of a table that changed (see _replace)
 INPUT = "_wb_input"  # the matching input in Splink's DuckDB
 # tables Splink's training leaves behind (EM's sampled pairs); its term frequencies stay
 TRAINING_LEFTOVERS = ("__splink__blocked_id_pairs", "__splink__df_comparison_vectors")
@@ -208,13 +209,13 @@ def resolve(
     run_id = int(store.scalar("SELECT nextval('id.run_id_seq')"))
     pairs_scored, queued = matching.pairs.height, queue.height
     with store.transaction():
-        # source and record_id are parts of unique_id
-        _replace(store, "id.members", object_name, run_id, result, MEMBER_CHANGES)
-        _replace(store, "id.pairs", object_name, run_id, matching.pairs)
-        _replace(store, "id.review_queue", object_name, run_id, queue.select(PAIR_COLUMNS))
+        _replace(store, "id.members", object_name, run_id, result, ["unique_id"])
+        _replace(store, "id.pairs", object_name, run_id, matching.pairs, PAIR_KEY)
+        queued_pairs = queue.select(PAIR_COLUMNS)
+        _replace(store, "id.review_queue", object_name, run_id, queued_pairs, PAIR_KEY)
         _append_events(store, object_name, run_id, events)
         # the frames are written: free them, and DuckDB's memory, before the golden records
-        del result, queue
+        del result, queue, queued_pairs
         empty = pl.DataFrame()
         matching = replace(matching, clusters=empty, pairs=empty, records=empty)
         release_memory()
@@ -566,36 +567,47 @@ def blocking_analysis(db: SplinkDB, table: Any, model: ModelPlan) -> list[dict[s
 
 
 def _replace(
-    store: Store,
-    target: str,
-    obj: str,
-    run_id: int,
-    frame: pl.DataFrame,
-    compare: list[str] | None = None,
+    store: Store, target: str, obj: str, run_id: int, frame: pl.DataFrame, key: list[str]
 ) -> None:
-    """Make the object's rows of ``target`` those of ``frame``, writing only the difference:
-    rows no longer there (or changed) are deleted, new ones inserted with ``run_id``; the
-    rest keep the run that wrote them. A re-run on mostly unchanged data writes little.
-    ``compare``: the columns that tell whether a row changed (default: all). Rows are
-    assumed distinct (one per record, one per pair), as resolution writes them."""
+    """Make the object's rows of ``target`` those of ``frame``, writing only the difference.
+
+    Rows are matched on ``key`` (one row per key, as resolution writes them: one per record,
+    one per pair); a row whose other columns differ has changed. Rows no longer there or
+    changed are deleted, new and changed ones inserted with ``run_id``; the rest keep the
+    run that wrote them. One join finds the difference; a re-run on mostly unchanged data
+    writes little.
+    """
+    first = quote_ident(key[0])
+    on = " AND ".join(f"f.{c} = t.{c}" for c in map(quote_ident, key))
+    others = [quote_ident(c) for c in frame.columns if c not in key]
+    differs = " OR ".join(
+        [f"t.{first} IS NULL", f"f.{first} IS NULL"]
+        + [f"f.{c} IS DISTINCT FROM t.{c}" for c in others]
+    )
     store.con.register("_wb_frame", frame)
     try:
-        same = " AND ".join(
-            f"t.{c} IS NOT DISTINCT FROM f.{c}" for c in map(quote_ident, compare or frame.columns)
-        )
+        stored = store.rows(f"SELECT 1 FROM {target} WHERE object = $o LIMIT 1", {"o": obj})
+        if not stored:  # nothing to compare with (a first run): all rows are new
+            store.execute(
+                f"INSERT INTO {target} BY NAME SELECT $o AS object, *, $r AS run_id FROM _wb_frame",
+                {"o": obj, "r": run_id},
+            )
+            return
         store.execute(
-            f"DELETE FROM {target} t WHERE object = $o "
-            f"AND NOT EXISTS (SELECT 1 FROM _wb_frame f WHERE {same})",
+            f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT t.rowid AS _wb_old, f.* "
+            f"FROM (SELECT rowid, * FROM {target} WHERE object = $o) t "
+            f"FULL JOIN _wb_frame f ON {on} WHERE {differs}",
             {"o": obj},
-        )
-        store.execute(
-            f"INSERT INTO {target} BY NAME SELECT $o AS object, f.*, $r AS run_id "
-            f"FROM _wb_frame f WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {target} t WHERE t.object = $o AND {same})",
-            {"o": obj, "r": run_id},
         )
     finally:
         store.con.unregister("_wb_frame")
+    store.execute(f"DELETE FROM {target} WHERE rowid IN (SELECT _wb_old FROM {DIFF})")
+    store.execute(
+        f"INSERT INTO {target} BY NAME SELECT $o AS object, COLUMNS(* EXCLUDE (_wb_old)), "
+        f"$r AS run_id FROM {DIFF} WHERE {first} IS NOT NULL",
+        {"o": obj, "r": run_id},
+    )
+    store.execute(f"DROP TABLE {DIFF}")  # (on failure the transaction drops it)
 
 
 def _append_events(store: Store, obj: str, run_id: int, events: pl.DataFrame) -> None:

@@ -1,0 +1,70 @@
+"""Resolution writes its tables as a difference from the last run (``_replace``)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.resolve.run import PAIR_KEY, _replace
+from workbench.store import Store
+
+
+def _rows(store: Store, sql: str) -> set[tuple]:
+    return set(store.rows(sql))
+
+
+def test_only_new_and_changed_rows_are_written(tmp_path):
+    with Store(tmp_path / "w.duckdb") as store:
+        store.execute(
+            "CREATE TABLE id.members (object VARCHAR, unique_id VARCHAR, entity_id VARCHAR, "
+            "feature_hash VARCHAR, run_id BIGINT)"
+        )
+        store.execute("INSERT INTO id.members VALUES ('companies', 'a', 'X', 'h', 7)")
+        first = pl.DataFrame(
+            {"unique_id": ["a", "b", "c", "d"], "entity_id": ["E1", "E1", "E2", None],
+             "feature_hash": ["h1", "h2", "h3", "h4"]}
+        )  # fmt: skip
+        with store.transaction():
+            _replace(store, "id.members", "contacts", 1, first, ["unique_id"])
+        # b moves to E2, c's features change, d's null entity stays null, a is gone, e is new
+        second = pl.DataFrame(
+            {"unique_id": ["b", "c", "d", "e"], "entity_id": ["E2", "E2", None, "E3"],
+             "feature_hash": ["h2", "h3x", "h4", "h5"]}
+        )  # fmt: skip
+        with store.transaction():
+            _replace(store, "id.members", "contacts", 2, second, ["unique_id"])
+        assert _rows(store, "SELECT * FROM id.members") == {
+            ("companies", "a", "X", "h", 7),  # another object's rows are not touched
+            ("contacts", "b", "E2", "h2", 2),
+            ("contacts", "c", "E2", "h3x", 2),
+            ("contacts", "d", None, "h4", 1),  # unchanged: keeps the run that wrote it
+            ("contacts", "e", "E3", "h5", 2),
+        }
+        with store.transaction():  # the same frame again writes nothing
+            _replace(store, "id.members", "contacts", 3, second, ["unique_id"])
+        assert not _rows(store, "SELECT * FROM id.members WHERE run_id = 3")
+
+
+def test_pairs_are_matched_on_both_records(tmp_path):
+    with Store(tmp_path / "w.duckdb") as store:
+        store.execute(
+            "CREATE TABLE id.pairs (object VARCHAR, unique_id_l VARCHAR, unique_id_r VARCHAR, "
+            "match_probability DOUBLE, run_id BIGINT)"
+        )
+        first = pl.DataFrame(
+            {"unique_id_l": ["a", "a", "b"], "unique_id_r": ["b", "c", "c"],
+             "match_probability": [0.9, 0.5, 0.7]}
+        )  # fmt: skip
+        with store.transaction():
+            _replace(store, "id.pairs", "contacts", 1, first, PAIR_KEY)
+        second = pl.DataFrame(
+            {"unique_id_l": ["a", "b", "c"], "unique_id_r": ["c", "c", "a"],
+             "match_probability": [0.5, 0.8, 0.4]}
+        )  # fmt: skip
+        with store.transaction():
+            _replace(store, "id.pairs", "contacts", 2, second, PAIR_KEY)
+        stored = "SELECT unique_id_l, unique_id_r, match_probability, run_id FROM id.pairs"
+        assert _rows(store, stored) == {
+            ("a", "c", 0.5, 1),
+            ("b", "c", 0.8, 2),
+            ("c", "a", 0.4, 2),
+        }
