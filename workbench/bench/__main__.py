@@ -14,7 +14,7 @@ from rich.table import Table
 
 from workbench.bench.data import contacts_csv
 from workbench.bench.page import write_page
-from workbench.bench.runner import Measure, run_case
+from workbench.bench.runner import Measure, run_case, run_interleaved
 
 STAGES = ("ingest", "validate", "kpis", "resolve", "report", "pipeline")
 
@@ -105,12 +105,12 @@ def _one_size(
         if not (demo / "data" / "warehouse.duckdb").exists():
             run_case("prepare_demo", n, demo, repeat=1)
     if "resolve" in stages:
-        splink = run_case("splink_plain", n, demo, repeat=min(repeat, 2))
-        first = run_case("workbench_resolve_first", n, demo, repeat=min(repeat, 2))
-        # re-runs a month on: 2% of the records edited since (see cases.workbench_resolve)
-        trained = run_case("workbench_resolve_retrain", n, demo, repeat=min(repeat, 2))
-        # after a trained run the next ones reuse its model (the data has not changed shape)
-        resolved = run_case("workbench_resolve", n, demo, repeat=min(repeat, 2))
+        # in rounds: plain Splink; a first run; re-runs a month on, with 2% of the records
+        # edited since (see cases.workbench_resolve), trained and then reusing that model
+        cases = ["splink_plain", "workbench_resolve_first", "workbench_resolve_retrain"]
+        splink, first, trained, resolved = run_interleaved(
+            [*cases, "workbench_resolve"], n, demo, repeat=repeat
+        )
         goal = "time <= 1.25x, <= 30 s, <= 2 GiB" if size >= 1_000_000 else "time <= 1.25x"
         rows.append(Row("resolve (first run)", size, splink, first, goal))
         rows.append(Row("resolve (re-run, trained)", size, splink, trained, goal))

@@ -44,3 +44,19 @@ def run_case(case: str, *args: Path, repeat: int = 3) -> Measure:
         best = result["seconds"] if best is None else min(best, result["seconds"])
         peak = max(peak, usage.ru_maxrss / 1024)
     return Measure(case, float(best or 0.0), rows, peak)
+
+
+def run_interleaved(cases: list[str], *args: Path, repeat: int = 3) -> list[Measure]:
+    """``cases`` in ``repeat`` rounds, one run of each per round and in this order, so that a
+    slow spell of a shared machine falls on all of them alike; per case the best time and
+    the largest peak memory, as ``run_case``."""
+    rounds = [[run_case(case, *args, repeat=1) for case in cases] for _ in range(repeat)]
+    return [
+        Measure(
+            case,
+            min(r[i].seconds for r in rounds),
+            rounds[-1][i].rows,
+            max(r[i].peak_mib for r in rounds),
+        )
+        for i, case in enumerate(cases)
+    ]
