@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from workbench.ingest import ingest
+from workbench.pipeline import run_quality
+from workbench.resolve import resolve
 from workbench.resolve.run import PAIR_KEY, _replace
 from workbench.store import Store
 
@@ -68,3 +71,36 @@ def test_pairs_are_matched_on_both_records(tmp_path):
             ("b", "c", 0.8, 2),
             ("c", "a", 0.4, 2),
         }
+
+
+CONFIG = """
+sources:
+  crm:
+    system: crm
+    object: contacts
+    path: crm.csv
+    columns: {record_id: id, first_name: first, last_name: last, email: email}
+"""
+
+
+def test_members_of_text_feature_hashes_are_upgraded(make_project, store_of):
+    """Members from before feature hashes were numbers lose their text hashes and get
+    numbers on the next run (here an incremental one)."""
+    lines = [f"C{i},Ann{i},Lee{i},p{i}@x.com" for i in range(20)]
+    lines += [f"D{i},Anne{i},Lee{i},p{i}@x.com" for i in range(10)]  # ten people twice
+    project = make_project(CONFIG, {"crm.csv": "id,first,last,email\n" + "\n".join(lines)})
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    resolve(project, store)
+    numbers = dict(store.rows("SELECT unique_id, feature_hash FROM id.members"))
+    assert len(numbers) == 30 and all(isinstance(h, int) for h in numbers.values())
+    store.execute("ALTER TABLE id.members ALTER feature_hash TYPE VARCHAR USING md5(unique_id)")
+    report = resolve(project, store, incremental=True)
+    assert report.records == 30
+    kind = store.scalar(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'members' "
+        "AND column_name = 'feature_hash'"
+    )
+    assert kind == "BIGINT"
+    assert dict(store.rows("SELECT unique_id, feature_hash FROM id.members")) == numbers

@@ -138,12 +138,13 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
         first = quote_ident(names[0])
         outer += f", coalesce(v.forms, [f.{first}]) AS first_forms"
         joins += f" LEFT JOIN {NAME_FORMS} v ON v.name = f.{first}"
-    # A fingerprint of everything matching looks at: a record whose fingerprint changed is
-    # matched again by an incremental run.
+    # A fingerprint of everything matching looks at (63 bits of its MD5): a record whose
+    # fingerprint changed is matched again by an incremental run.
     hashed = ", ".join(
         f"coalesce(CAST(f.{quote_ident(x.name)} AS VARCHAR), chr(0))" for x in fields
     )
-    outer += f", md5(concat_ws(chr(31), {hashed})) AS feature_hash" if fields else ""
+    digest = f"(md5_number(concat_ws(chr(31), {hashed})) >> 65)::BIGINT"  # Spark: signed
+    outer += f", {digest} AS feature_hash" if fields else ""
     sql = (
         f"WITH f AS (SELECT {', '.join(selected)} FROM {table('core', object_name)}) "
         f"SELECT {outer} FROM f{joins}"

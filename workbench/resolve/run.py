@@ -67,7 +67,7 @@ DDL = (
         object VARCHAR, unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE,
         match_weight DOUBLE, run_id BIGINT)""",
     # added after the first release of these tables
-    "ALTER TABLE id.members ADD COLUMN IF NOT EXISTS feature_hash VARCHAR",
+    "ALTER TABLE id.members ADD COLUMN IF NOT EXISTS feature_hash BIGINT",
     "ALTER TABLE id.pairs ADD COLUMN IF NOT EXISTS held BOOLEAN",
     "ALTER TABLE id.runs ADD COLUMN IF NOT EXISTS trained_on VARCHAR",
 )
@@ -148,6 +148,7 @@ def resolve(
     feats = matching_features(project, store, object_name)  # refuses before writing
     for statement in DDL:
         store.execute(statement)
+    _upgrade_members(store)
     ensure_review_tables(store)
     if on_step:
         on_step(f"match {object_name}")
@@ -608,6 +609,17 @@ def _replace(
         {"o": obj, "r": run_id},
     )
     store.execute(f"DROP TABLE {DIFF}")  # (on failure the transaction drops it)
+
+
+def _upgrade_members(store: Store) -> None:
+    """Members written when feature hashes were text (MD5 in hex) lose them: the next run
+    writes every member once, and an incremental one matches every record once."""
+    kind = store.scalar(
+        "SELECT data_type FROM information_schema.columns WHERE table_schema = 'id' "
+        "AND table_name = 'members' AND column_name = 'feature_hash'"
+    )
+    if kind != "BIGINT":
+        store.execute("ALTER TABLE id.members ALTER feature_hash TYPE BIGINT USING NULL")
 
 
 def _append_events(store: Store, obj: str, run_id: int, events: pl.DataFrame) -> None:
