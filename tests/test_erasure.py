@@ -13,7 +13,8 @@ import pytest
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.governance import audit
-from workbench.store import open_store
+from workbench.governance.erasure import _delete_identity
+from workbench.store import Store, open_store
 
 PERIOD = "2026-09"
 
@@ -242,3 +243,20 @@ def test_erasure_without_a_resolution_run_and_what_it_spares(make_project, tmp_p
         assert main(["erase", *args, "--project", root]) == 7, args
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_golden_records_are_erased_in_either_layout(tmp_path):
+    """The table behind the view, and a table of the earlier layout (before a run after the
+    upgrade replaced it), both reported as ``id.golden_contacts``."""
+    with Store(tmp_path / "w.duckdb") as store:
+        for name in ("_golden_contacts", "golden_contacts"):
+            store.execute(f"CREATE TABLE id.{name} (entity_id VARCHAR, email VARCHAR)")
+            store.execute(f"INSERT INTO id.{name} VALUES ('E1', 'a@x.com'), ('E2', 'b@x.com')")
+            view = name == "_golden_contacts"
+            if view:
+                store.execute("CREATE VIEW id.golden_contacts AS FROM id._golden_contacts")
+            assert _delete_identity(store, [], ["E1"]) == {"id.golden_contacts": 1}
+            assert store.rows(f"SELECT entity_id FROM id.{name}") == [("E2",)]
+            if view:
+                store.execute("DROP VIEW id.golden_contacts")
+            store.execute(f"DROP TABLE id.{name}")

@@ -220,7 +220,15 @@ def test_golden_records_of_the_earlier_layout_are_rebuilt(make_project, store_of
     _load(project, store)
     store.execute("DROP VIEW id.golden_contacts")
     store.execute("DROP TABLE id._golden_contacts")
-    store.execute("CREATE TABLE id.golden_contacts (entity_id VARCHAR, _fingerprint UBIGINT)")
+    store.execute(
+        "CREATE TABLE id.golden_contacts (entity_id VARCHAR, records INT, first_name VARCHAR, "
+        "first_name__from VARCHAR, _fingerprint UBIGINT)"
+    )
+    store.execute("INSERT INTO id.golden_contacts VALUES ('E1', 1, 'Ann', 'crm:C1', 42)")
+    # read before a run replaces it: without the internal column, as before
+    assert golden_of(store, "contacts").rows(named=True) == [
+        {"entity_id": "E1", "records": 1, "first_name": "Ann", "first_name__from": "crm:C1"}
+    ]
     spec = project.dictionary.object("contacts")
     assert build_golden(store, "contacts", spec) == GoldenBuild(entities=40, rebuilt=40)
     assert _stored_golden(store) == _python_golden(store, spec)

@@ -144,12 +144,14 @@ class Store:
         self.execute("COMMIT")
 
     # -- catalog ---------------------------------------------------------------------------
-    def table_exists(self, schema: str, name: str) -> bool:
+    def table_exists(self, schema: str, name: str, *, views: bool = True) -> bool:
+        """Whether ``schema.name`` exists (as a table, or with ``views`` also as a view)."""
+        kinds = ["BASE TABLE", "VIEW"] if views else ["BASE TABLE"]
         return bool(
             self.scalar(
                 "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = $s AND table_name = $n",
-                {"s": schema, "n": name},
+                "WHERE table_schema = $s AND table_name = $n AND list_contains($k, table_type)",
+                {"s": schema, "n": name, "k": kinds},
             )
         )
 

@@ -472,9 +472,11 @@ def _id_targets(store: Store) -> list[tuple[str, str, str]]:
             "object = $o AND (list_contains($e::VARCHAR[], entity_id) "
             "OR list_contains($e::VARCHAR[], other_entity_id))",
         ),
+        # golden records: the table behind the view, or a table of the earlier layout
         (f"_golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)"),
+        (f"golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)"),
     ):
-        if store.table_exists("id", name):  # golden records: reported as their view's
+        if store.table_exists("id", name, views=False):  # reported under the view's name
             out.append((table("id", name), where, name.removeprefix("_")))
     return out
 

@@ -24,6 +24,7 @@ from workbench.store import Store, quote_ident, table
 
 FINGERPRINT = "_fingerprint"  # internal column: what the row was built from
 RECORDS = "_records"  # internal column: the entity's records; provenance points into it
+INTERNAL = (FINGERPRINT, RECORDS)
 TODO = "_wb_golden_todo"  # temporary: the entities to (re)build
 FRESH = "_wb_golden_fp"  # temporary: every entity's fingerprint now
 # above this share of entities changed, replacing the table beats deleting and inserting
@@ -191,7 +192,7 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
         {"n": obj},
     )
     columns, types = [name for name, _ in core], repr(core)  # types: part of the rules
-    if _is_table(store, f"golden_{obj}"):  # the layout before the view: rebuilt
+    if store.table_exists("id", f"golden_{obj}", views=False):  # the earlier layout: rebuilt
         store.execute(f"DROP TABLE {view_name(obj)}")
     stored = store.columns("id", f"_golden_{obj}")
     if FINGERPRINT not in stored or RECORDS not in stored:
@@ -247,17 +248,7 @@ def _build_all(
 
 def drop_golden(store: Store, obj: str) -> None:
     """Remove the golden records of ``obj`` (view and table, or the earlier table)."""
-    if _is_table(store, f"golden_{obj}"):
+    if store.table_exists("id", f"golden_{obj}", views=False):
         store.execute(f"DROP TABLE {view_name(obj)}")
     store.execute(f"DROP VIEW IF EXISTS {view_name(obj)}")
     store.execute(f"DROP TABLE IF EXISTS {stored_name(obj)}")
-
-
-def _is_table(store: Store, name: str) -> bool:
-    return bool(
-        store.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'id' "
-            "AND table_name = $n AND table_type = 'BASE TABLE'",
-            {"n": name},
-        )
-    )

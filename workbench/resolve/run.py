@@ -43,7 +43,7 @@ from workbench.resolve.engine import (
 )
 from workbench.resolve.entities import assign_ids
 from workbench.resolve.features import Features, features
-from workbench.resolve.golden import build_golden, view_name
+from workbench.resolve.golden import INTERNAL, build_golden, view_name
 from workbench.resolve.model import ModelPlan, plan
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
@@ -649,4 +649,9 @@ def golden_of(store: Store, obj: str) -> pl.DataFrame:
     """The golden records of an object, with each field's provenance (``<field>__from``)."""
     if not store.table_exists("id", f"golden_{obj}"):
         raise WorkbenchError(f"No golden {obj} yet.", fix="Run `workbench resolve`.")
-    return store.frame(f"SELECT * FROM {view_name(obj)} ORDER BY entity_id")
+    # (a table of the earlier layout, until the next run replaces it, has internal columns)
+    return store.frame(
+        f"SELECT COLUMNS(c -> NOT list_contains($internal, c)) FROM {view_name(obj)} "
+        "ORDER BY entity_id",
+        {"internal": list(INTERNAL)},
+    )
