@@ -9,3 +9,21 @@ def test_goals_are_checked_part_by_part():
     assert _met(0, "<= 30 s", 29.9, 0) and not _met(0, "<= 30 s", 30.1, 0)
     assert _met(0, "time <= 5 s each", 4.9, 0) and not _met(0, "time <= 5 s each", 5.1, 0)
     assert _met(0, "<= 2 GiB", 0, 2048) and not _met(0, "<= 2 GiB", 0, 2049)
+
+
+def test_interleaved_cases_run_in_rounds_and_keep_their_best(monkeypatch):
+    from workbench.bench import runner
+
+    calls: list[str] = []
+    times = {"plain": iter([5.0, 4.0, 6.0]), "ours": iter([7.0, 9.0, 6.5])}
+
+    def fake(case: str, *args, repeat: int = 3) -> runner.Measure:
+        assert repeat == 1
+        calls.append(case)
+        return runner.Measure(case, next(times[case]), 10, 100.0 + len(calls))
+
+    monkeypatch.setattr(runner, "run_case", fake)
+    plain, ours = runner.run_interleaved(["plain", "ours"], repeat=3)
+    assert calls == ["plain", "ours"] * 3  # one of each per round, in order
+    assert (plain.seconds, plain.peak_mib) == (4.0, 105.0)
+    assert (ours.seconds, ours.peak_mib) == (6.5, 106.0)
