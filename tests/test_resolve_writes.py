@@ -15,6 +15,12 @@ def _rows(store: Store, sql: str) -> set[tuple]:
     return set(store.rows(sql))
 
 
+def _write(store: Store, target: str, run_id: int, frame: pl.DataFrame, key: list[str]) -> None:
+    """One run's write of ``frame`` to ``target`` (object contacts), as resolution does it."""
+    with store.transaction():
+        _replace(store, target, "contacts", run_id, frame, key)
+
+
 def test_only_new_and_changed_rows_are_written(tmp_path):
     with Store(tmp_path / "w.duckdb") as store:
         store.execute(
@@ -26,15 +32,13 @@ def test_only_new_and_changed_rows_are_written(tmp_path):
             {"unique_id": ["a", "b", "c", "d"], "entity_id": ["E1", "E1", "E2", None],
              "feature_hash": ["h1", "h2", "h3", "h4"]}
         )  # fmt: skip
-        with store.transaction():
-            _replace(store, "id.members", "contacts", 1, first, ["unique_id"])
+        _write(store, "id.members", 1, first, ["unique_id"])
         # b moves to E2, c's features change, d's null entity stays null, a is gone, e is new
         second = pl.DataFrame(
             {"unique_id": ["b", "c", "d", "e"], "entity_id": ["E2", "E2", None, "E3"],
              "feature_hash": ["h2", "h3x", "h4", "h5"]}
         )  # fmt: skip
-        with store.transaction():
-            _replace(store, "id.members", "contacts", 2, second, ["unique_id"])
+        _write(store, "id.members", 2, second, ["unique_id"])
         assert _rows(store, "SELECT * FROM id.members") == {
             ("companies", "a", "X", "h", 7),  # another object's rows are not touched
             ("contacts", "b", "E2", "h2", 2),
@@ -42,8 +46,7 @@ def test_only_new_and_changed_rows_are_written(tmp_path):
             ("contacts", "d", None, "h4", 1),  # unchanged: keeps the run that wrote it
             ("contacts", "e", "E3", "h5", 2),
         }
-        with store.transaction():  # the same frame again writes nothing
-            _replace(store, "id.members", "contacts", 3, second, ["unique_id"])
+        _write(store, "id.members", 3, second, ["unique_id"])  # the same again: nothing
         assert not _rows(store, "SELECT * FROM id.members WHERE run_id = 3")
 
 
@@ -57,14 +60,12 @@ def test_pairs_are_matched_on_both_records(tmp_path):
             {"unique_id_l": ["a", "a", "b"], "unique_id_r": ["b", "c", "c"],
              "match_probability": [0.9, 0.5, 0.7]}
         )  # fmt: skip
-        with store.transaction():
-            _replace(store, "id.pairs", "contacts", 1, first, PAIR_KEY)
+        _write(store, "id.pairs", 1, first, PAIR_KEY)
         second = pl.DataFrame(
             {"unique_id_l": ["a", "b", "c"], "unique_id_r": ["c", "c", "a"],
              "match_probability": [0.5, 0.8, 0.4]}
         )  # fmt: skip
-        with store.transaction():
-            _replace(store, "id.pairs", "contacts", 2, second, PAIR_KEY)
+        _write(store, "id.pairs", 2, second, PAIR_KEY)
         stored = "SELECT unique_id_l, unique_id_r, match_probability, run_id FROM id.pairs"
         assert _rows(store, stored) == {
             ("a", "c", 0.5, 1),

@@ -192,8 +192,7 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
         {"n": obj},
     )
     columns, types = [name for name, _ in core], repr(core)  # types: part of the rules
-    if store.table_exists("id", f"golden_{obj}", views=False):  # the earlier layout: rebuilt
-        store.execute(f"DROP TABLE {view_name(obj)}")
+    _drop_earlier_layout(store, obj)  # rebuilt below
     stored = store.columns("id", f"_golden_{obj}")
     if FINGERPRINT not in stored or RECORDS not in stored:
         build = _build_all(store, obj, spec, columns, types)
@@ -248,7 +247,12 @@ def _build_all(
 
 def drop_golden(store: Store, obj: str) -> None:
     """Remove the golden records of ``obj`` (view and table, or the earlier table)."""
-    if store.table_exists("id", f"golden_{obj}", views=False):
-        store.execute(f"DROP TABLE {view_name(obj)}")
+    _drop_earlier_layout(store, obj)
     store.execute(f"DROP VIEW IF EXISTS {view_name(obj)}")
     store.execute(f"DROP TABLE IF EXISTS {stored_name(obj)}")
+
+
+def _drop_earlier_layout(store: Store, obj: str) -> None:
+    """Drop ``id.golden_<obj>`` when it is a table: the layout before the view."""
+    if store.table_exists("id", f"golden_{obj}", views=False):
+        store.execute(f"DROP TABLE {view_name(obj)}")
