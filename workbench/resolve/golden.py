@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 from workbench.dictionary import ObjectSpec
 from workbench.store import Store, quote_ident, table
@@ -91,7 +92,7 @@ def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _
         )
     position = f"& ((1::BIGINT << {OWNER_BIT}) - 1)"  # the order part of a key
     ranked = ["entity_id", "count(*) AS records"]
-    alone = ["entity_id", "1 AS records"]
+    alone = ["entity_id", "1::BIGINT AS records"]  # BIGINT, as count(*) of the others
     for name in fields:
         col, source = quote_ident(name), quote_ident(name + "__from")
         key = f"_key{owners.index(spec.fields[name].owner or '')}"
@@ -100,7 +101,10 @@ def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _
             f"(min({key}) FILTER (WHERE {col} IS NOT NULL) {position})::INTEGER AS {source}"
         )
         alone += [col, f"CASE WHEN {col} IS NOT NULL THEN 1 END::INTEGER AS {source}"]
-    ranked.append(f"list(_uid ORDER BY _order) AS {RECORDS}")
+    # sorted after aggregating: an ordered aggregate (list ... ORDER BY) costs 0.5 s at 1M
+    ranked.append(
+        f"list_transform(list_sort(list({{'o': _order, 'u': _uid}})), lambda r: r.u) AS {RECORDS}"
+    )
     alone.append(f"[_uid] AS {RECORDS}")
     read = ["_uid", "_system", *dict.fromkeys([*fields, *recency])]
     row_hash = f"hash({', '.join(map(quote_ident, read))})"
@@ -124,12 +128,18 @@ def _sized(only: str | None) -> str:
 
 
 def golden_sql(
-    obj: str, spec: ObjectSpec, core_columns: list[str], types: str, *, only: str | None = None
+    obj: str,
+    spec: ObjectSpec,
+    core_columns: list[str],
+    types: str,
+    *,
+    only: str | None = None,
+    sizes: Literal["one", "several", "all"] = "all",
 ) -> tuple[str, dict]:
     """SELECT of the stored golden records of ``obj`` (one row per entity, with its records,
     provenance positions and fingerprint) and its parameters; ``types``: the core columns'
     types, part of the fingerprint; ``only``: a table of the ``entity_id``s to build (None
-    for all).
+    for all); ``sizes``: entities of ``"one"`` record, of ``"several"``, or ``"all"``.
 
     An entity of one record is that record (most entities: no ranking needed). The records
     of larger entities are ordered once (newest, most complete, smallest id); a field's key
@@ -140,17 +150,17 @@ def golden_sql(
     r = _rules(obj, spec, core_columns, types)
     fingerprint = f"{_fingerprint('sum(_row_hash::HUGEINT)')} AS {FINGERPRINT}"
     single = f"{_fingerprint(f'({r.row_hash})::HUGEINT')} AS {FINGERPRINT}"  # a sum of one
-    sql = f"""
-        WITH {_sized(only)}
+    several = f"""
         SELECT {", ".join([*r.ranked, fingerprint])}
         FROM (SELECT *, {", ".join(r.keys)}
               FROM (SELECT *, row_number() OVER (PARTITION BY entity_id ORDER BY {r.order})
                               AS _order, {r.row_hash} AS _row_hash
                     FROM (SELECT *, {r.complete} AS _complete FROM {r.records("m.size > 1")})))
-        GROUP BY entity_id
-        UNION ALL
-        SELECT {", ".join([*r.alone, single])} FROM {r.records("m.size = 1")}"""
-    return sql, r.params
+        GROUP BY entity_id"""
+    one = f"SELECT {', '.join([*r.alone, single])} FROM {r.records('m.size = 1')}"
+    body = {"one": one, "several": several, "all": f"{several} UNION ALL {one}"}[sizes]
+    params = r.params if sizes != "one" else {k: r.params[k] for k in ("o", "rules")}
+    return f"WITH {_sized(only)} {body}", params
 
 
 def fingerprints_sql(
@@ -234,13 +244,15 @@ def _build_changed(
 def _build_all(
     store: Store, obj: str, spec: ObjectSpec, columns: list[str], types: str
 ) -> GoldenBuild:
-    """The whole table, in entity order: sorting costs less than the checkpoint that would
-    otherwise merge the small row groups a parallel aggregate leaves."""
-    sql, params = golden_sql(obj, spec, columns, types)
+    """The whole table: entities of one record in the order of the core table, then the
+    others in entity order. Both arrive in order, so DuckDB compresses and writes them as
+    it goes; the unordered output of the aggregate would be compressed at the checkpoint,
+    taking a second longer at 1M (and sorting all entities, 0.4 s longer)."""
     target = stored_name(obj)
-    store.execute(
-        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM ({sql}) ORDER BY entity_id", params
-    )
+    sql, params = golden_sql(obj, spec, columns, types, sizes="one")
+    store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
+    sql, params = golden_sql(obj, spec, columns, types, sizes="several")
+    store.execute(f"INSERT INTO {target} SELECT * FROM ({sql}) ORDER BY entity_id", params)
     entities = int(store.scalar(f"SELECT count(*) FROM {target}"))
     return GoldenBuild(entities=entities, rebuilt=entities)
 

@@ -585,8 +585,7 @@ def _replace(
         [f"t.{first} IS NULL", f"f.{first} IS NULL"]
         + [f"f.{c} IS DISTINCT FROM t.{c}" for c in others]
     )
-    store.con.register("_wb_frame", frame)
-    try:
+    with store.registered("_wb_frame", frame):
         stored = store.rows(f"SELECT 1 FROM {target} WHERE object = $o LIMIT 1", {"o": obj})
         if not stored:  # nothing to compare with (a first run): all rows are new
             store.execute(
@@ -600,8 +599,6 @@ def _replace(
             f"FULL JOIN _wb_frame f ON {on} WHERE {differs}",
             {"o": obj},
         )
-    finally:
-        store.con.unregister("_wb_frame")
     store.execute(f"DELETE FROM {target} WHERE rowid IN (SELECT _wb_old FROM {DIFF})")
     store.execute(
         f"INSERT INTO {target} BY NAME SELECT $o AS object, COLUMNS(* EXCLUDE (_wb_old)), "
@@ -625,13 +622,12 @@ def _upgrade_members(store: Store) -> None:
 def _append_events(store: Store, obj: str, run_id: int, events: pl.DataFrame) -> None:
     if events.height == 0:
         return
-    store.con.register("_wb_events", events)
-    store.execute(
-        "INSERT INTO id.entity_events SELECT $r, $o, event, entity_id, other_entity_id "
-        "FROM _wb_events",
-        {"o": obj, "r": run_id},
-    )
-    store.con.unregister("_wb_events")
+    with store.registered("_wb_events", events):
+        store.execute(
+            "INSERT INTO id.entity_events SELECT $r, $o, event, entity_id, other_entity_id "
+            "FROM _wb_events",
+            {"o": obj, "r": run_id},
+        )
 
 
 def members_of(store: Store, obj: str) -> pl.DataFrame:

@@ -262,17 +262,17 @@ def _write_object(
         )
     else:
         core = pl.concat(valid, how="diagonal_relaxed").drop("_problems")
-        store.con.register("_wb_core", core)
-        store.execute(f"CREATE OR REPLACE TABLE {table('core', name)} AS SELECT * FROM _wb_core")
-        store.con.unregister("_wb_core")
+        with store.registered("_wb_core", core):
+            store.execute(
+                f"CREATE OR REPLACE TABLE {table('core', name)} AS SELECT * FROM _wb_core"
+            )
     store.execute("DELETE FROM quar.rows WHERE object = $o", {"o": name})
     store.execute("DELETE FROM quar.failures WHERE object = $o", {"o": name})
     for parts, target in ((quarantined, "rows"), (failures, "failures")):
         frame = pl.concat(parts) if parts else pl.DataFrame()
         if frame.height:
-            store.con.register("_wb_quar", frame)
-            store.execute(f"INSERT INTO quar.{target} BY NAME SELECT * FROM _wb_quar")
-            store.con.unregister("_wb_quar")
+            with store.registered("_wb_quar", frame):
+                store.execute(f"INSERT INTO quar.{target} BY NAME SELECT * FROM _wb_quar")
 
 
 def _check_invariant(store: Store, name: str) -> None:

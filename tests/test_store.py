@@ -1,0 +1,33 @@
+"""The warehouse's handling of frames handed to it."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pytest
+
+from workbench.store import ROW_GROUP_ROWS, Store, arrow_batches
+
+
+def test_a_registered_frame_arrives_whole_in_order_in_row_group_batches(tmp_path) -> None:
+    rows = 2 * ROW_GROUP_ROWS + 5
+    frame = pl.DataFrame({"i": range(rows), "s": [f"r{i}" for i in range(rows)]})
+    assert [b.num_rows for b in arrow_batches(frame).to_batches()] == [
+        ROW_GROUP_ROWS,
+        ROW_GROUP_ROWS,
+        5,
+    ]
+    with Store(tmp_path / "w.duckdb") as store:
+        with store.registered("_f", frame):
+            store.execute("CREATE TABLE t AS SELECT * FROM _f")
+        with pytest.raises(duckdb.CatalogException):  # gone after the block
+            store.execute("SELECT * FROM _f")
+        stored = store.frame("SELECT * FROM t")
+    assert stored.equals(frame)  # every row, in the frame's order
+
+
+def test_an_empty_frame_registers_with_its_columns(tmp_path) -> None:
+    frame = pl.DataFrame(schema={"i": pl.Int64, "s": pl.String})
+    with Store(tmp_path / "w.duckdb") as store, store.registered("_f", frame):
+        assert store.rows("SELECT count(*) FROM _f") == [(0,)]
+        assert [c[0] for c in store.con.execute("SELECT * FROM _f").description] == ["i", "s"]
