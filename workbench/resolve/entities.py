@@ -31,7 +31,8 @@ def assign_ids(
     clusters: pl.DataFrame, previous: pl.DataFrame | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Entity ids for ``clusters`` (unique_id, cluster_id), stable against ``previous``
-    (unique_id, entity_id). Returns (unique_id, entity_id) and the events.
+    (unique_id, entity_id). Returns the rows of ``clusters`` (any other columns kept) with
+    ``entity_id`` for ``cluster_id``, and the events.
 
     Old ids go to clusters greedily, by the number of records they share (then the smaller
     old id, then the smaller cluster id); everything after the one join of the records
@@ -61,7 +62,7 @@ def assign_ids(
     mapping = pl.concat(
         [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
     )
-    members = clusters.join(mapping, on="cluster_id").select("unique_id", "entity_id")
+    members = clusters.join(mapping, on="cluster_id").drop("cluster_id")
     if one_to_one and previous is not None:
         return members, _events_without_moves(new_ids, taken, previous)
     return members, _events(mapping, overlap, previous)

@@ -104,11 +104,10 @@ class ResolveReport:
 class Matching:
     """The outcome of scoring and clustering, before it is stored."""
 
-    clusters: pl.DataFrame  # unique_id, cluster_id
+    clusters: pl.DataFrame  # RECORD_COLUMNS of every record matched, and its cluster_id
     pairs: pl.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, held
     model_json: str
     blocking: list[dict[str, Any]]
-    records: pl.DataFrame  # RECORD_COLUMNS of every record matched
     trained_on: dict[str, Any] | None = None  # see workbench.resolve.reuse
     reused: bool = False  # the previous run's model scored the pairs, without training
 
@@ -195,13 +194,12 @@ def resolve(
             saved = reusable_model(model_json, trained_on, key, records)
         matching = match(store, feats, settings, decided, project.config.duckdb, saved=saved)
         if saved is None:
-            records = matching.records.height
+            records = matching.clusters.height
             trained = trained_record(key, records, json.loads(matching.model_json))
             matching = replace(matching, trained_on=trained)
-    members, events = assign_ids(matching.clusters, previous.select("unique_id", "entity_id"))
-    result = matching.records.join(members, on="unique_id")
+    result, events = assign_ids(matching.clusters, previous.select("unique_id", "entity_id"))
     records, entities = result.height, result["entity_id"].n_unique()
-    del members, previous
+    del previous
     low, high = settings.review_band
     queue = matching.pairs.filter(
         pl.col("match_probability").is_between(low, high, "left")
@@ -218,7 +216,7 @@ def resolve(
         # the frames are written: free them, and DuckDB's memory, before the golden records
         del result, queue, queued_pairs
         empty = pl.DataFrame()
-        matching = replace(matching, clusters=empty, pairs=empty, records=empty)
+        matching = replace(matching, clusters=empty, pairs=empty)
         release_memory()
         golden = build_golden(store, object_name, project.dictionary.object(object_name))
         store.execute(
@@ -339,7 +337,7 @@ def match(
     if settings.backend != "duckdb":
         saved = None
     with matching_db(settings, limits) as db:
-        records: pl.DataFrame | None = None  # on DuckDB read from INPUT at the end
+        records: pl.DataFrame | None = None  # on DuckDB joined to the clusters in INPUT
         if isinstance(db, DuckDBAPI):
             load_input(db.duckdb_con, store, feats, model_columns(feats, settings))
             table = db.register(f"{INPUT}_model")
@@ -363,7 +361,15 @@ def match(
         pairs = _held(to_polars(scored, _pair_columns(scored, model)), model)
         scored.drop_table_from_database_and_remove_from_cache()
         release_memory()
-        members = _cluster(db, nodes, pairs, settings, decided)
+        clustered = _cluster(db, nodes, pairs, settings, decided)
+        if records is None:  # the records' columns and cluster in one frame (a DuckDB join)
+            clusters = db.duckdb_con.sql(
+                f"SELECT {', '.join(f'i.{c}' for c in RECORD_COLUMNS)}, c.cluster_id "
+                f"FROM {INPUT} i JOIN {clustered.physical_name} c USING (unique_id)"
+            ).pl()
+        else:
+            clusters = records.join(_cluster_ids(clustered), on="unique_id")
+        clustered.drop_table_from_database_and_remove_from_cache()
         release_memory()
         trained = linker.misc.save_model_to_json()
         if settings.backend != "duckdb":  # stored for DuckDB (explain, incremental runs)
@@ -371,11 +377,9 @@ def match(
         model_json = json.dumps(trained)
         if blocking is None:
             blocking = blocking_analysis(db, table, model)
-        if records is None:
-            records = db.duckdb_con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
     if saved:
-        return Matching(members, pairs, model_json, blocking, records, saved[1], reused=True)
-    return Matching(members, pairs, model_json, blocking, records)
+        return Matching(clusters, pairs, model_json, blocking, saved[1], reused=True)
+    return Matching(clusters, pairs, model_json, blocking)
 
 
 def model_settings(feats: Features, settings: ResolveConfig) -> dict[str, Any]:
@@ -453,8 +457,9 @@ def match_incremental(
         )
         pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
         nodes = register(db, frame.select("unique_id"))
-        members = _cluster(db, nodes, pairs, settings, decided)
-    return Matching(members, pairs, model_json, [], frame.select(RECORD_COLUMNS))
+        clusters = _cluster_ids(_cluster(db, nodes, pairs, settings, decided))
+    clusters = frame.select(RECORD_COLUMNS).join(clusters, on="unique_id")
+    return Matching(clusters, pairs, model_json, [])
 
 
 def _held(scored: pl.DataFrame, model: ModelPlan) -> pl.DataFrame:
@@ -482,14 +487,17 @@ def _cluster(
     pairs: pl.DataFrame,
     settings: ResolveConfig,
     decided: pl.DataFrame,
-) -> pl.DataFrame:
+) -> SplinkDataFrame:
     """Connected components (of the records ``nodes``) over confident, unheld pairs after
-    reviewers' decisions."""
+    reviewers' decisions: a table of ``unique_id`` and ``cluster_id``."""
     confident = pairs.filter((pl.col("match_probability") >= settings.threshold) & ~pl.col("held"))
     edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
     edges_table = register(db, edges, table="_wb_edges")
-    clusters = cluster_pairwise_predictions_at_threshold(nodes, edges_table, db, "unique_id")
-    return to_polars(clusters).select("unique_id", "cluster_id")
+    return cluster_pairwise_predictions_at_threshold(nodes, edges_table, db, "unique_id")
+
+
+def _cluster_ids(clusters: SplinkDataFrame) -> pl.DataFrame:
+    return to_polars(clusters, ["unique_id", "cluster_id"])
 
 
 def _tf_columns(model: dict[str, Any]) -> list[str]:
