@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import polars as pl
 
-from workbench.resolve.entities import assign_ids, new_entity_id
+from workbench.resolve.entities import assign_ids, new_entity_id, new_entity_ids
 from workbench.resolve.review import apply_decisions
 
 
@@ -22,6 +24,15 @@ def as_dict(members: pl.DataFrame) -> dict[str, str]:
 
 def events(frame: pl.DataFrame) -> set[tuple]:
     return set(frame.iter_rows())
+
+
+def test_new_ids_are_the_sha1_of_the_smallest_member_in_bulk_as_one_by_one():
+    firsts = ["crm:1", "billing:Zoë-7", "support:ü:ß", "x" * 300]
+    # worked out with hashlib here: E and the first 12 hex digits of SHA-1 of the UTF-8
+    by_hand = ["E" + hashlib.sha1(f.encode("utf-8")).hexdigest()[:12] for f in firsts]
+    assert new_entity_ids(pl.Series(firsts)).to_list() == by_hand
+    assert [new_entity_id(f) for f in firsts] == by_hand
+    assert by_hand[0] == "E1ed4737672cd"  # ids stay what earlier versions made
 
 
 def test_a_new_id_already_in_use_gets_a_suffix():

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import hashlib
 
+import duckdb
 import polars as pl
 
 EVENT_SCHEMA = {"event": pl.String, "entity_id": pl.String, "other_entity_id": pl.String}
 
 
 def new_entity_id(first_member: str) -> str:
-    """The id of a new entity whose smallest member is ``first_member``."""
-    return new_entity_ids([first_member])[0]
+    """The id of a new entity whose smallest member is ``first_member``: ``E`` and the first
+    12 hex digits of the SHA-1 of its UTF-8 bytes."""
+    return "E" + hashlib.sha1(first_member.encode()).hexdigest()[:12]
 
 
-def new_entity_ids(first_members: list[str]) -> list[str]:
-    """``new_entity_id`` of each (one loop without a call per id: 686k ids in 0.3 s)."""
-    sha1 = hashlib.sha1
-    return ["E" + sha1(first.encode()).hexdigest()[:12] for first in first_members]
+def new_entity_ids(first_members: pl.Series) -> pl.Series:
+    """``new_entity_id`` of each, hashed by DuckDB on all its threads (686k ids in 0.15 s;
+    a Python loop takes 0.36 s)."""
+    with duckdb.connect() as con:
+        con.register("firsts", first_members.alias("first").to_frame())
+        ids = con.sql("SELECT 'E' || sha1(first)[:12] AS entity_id FROM firsts").pl()
+    return ids["entity_id"]
 
 
 def assign_ids(
@@ -39,12 +44,13 @@ def assign_ids(
     works on (cluster, old id) counts, not on records.
     """
     id_type = clusters.schema["cluster_id"]
+    records = clusters.select("unique_id", "cluster_id")  # (not the other columns)
     one_to_one = False
     taken = pl.DataFrame(schema={"cluster_id": id_type, "entity_id": pl.String})
     overlap = pl.DataFrame(schema={"cluster_id": id_type, "old": pl.String, "len": pl.UInt32})
     if previous is not None and previous.height:
         overlap = (
-            clusters.join(previous.rename({"entity_id": "old"}), on="unique_id")
+            records.join(previous.rename({"entity_id": "old"}), on="unique_id")
             .group_by("cluster_id", "old")
             .len()
         )
@@ -54,14 +60,12 @@ def assign_ids(
         else:
             taken = _settle(overlap, taken.schema)
     fresh = (
-        clusters.join(taken, on="cluster_id", how="anti")
+        records.join(taken, on="cluster_id", how="anti")
         .group_by("cluster_id")
         .agg(pl.col("unique_id").min().alias("first"))
     )
-    new_ids = _new_ids(fresh["first"].to_list(), taken, previous)
-    mapping = pl.concat(
-        [taken, fresh.select("cluster_id", pl.Series("entity_id", new_ids, dtype=pl.String))]
-    )
+    new_ids = _new_ids(fresh["first"], taken, previous)
+    mapping = pl.concat([taken, fresh.select("cluster_id", new_ids)])
     members = clusters.join(mapping, on="cluster_id").drop("cluster_id")
     if one_to_one and previous is not None:
         return members, _events_without_moves(new_ids, taken, previous)
@@ -97,26 +101,28 @@ def _settle(overlap: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     )
 
 
-def _new_ids(firsts: list[str], taken: pl.DataFrame, previous: pl.DataFrame | None) -> list[str]:
-    """New ids for clusters with these smallest members (``new_entity_id``). An id already
-    in use (or a hash collision) gets a suffix, -2, -3, ..., settled in members' order."""
-    if not firsts:
-        return []
+def _new_ids(firsts: pl.Series, taken: pl.DataFrame, previous: pl.DataFrame | None) -> pl.Series:
+    """New ids (``entity_id``) for clusters with these smallest members (``new_entity_id``).
+    An id already in use (or a hash collision) gets a suffix, -2, -3, ..., settled in
+    members' order."""
+    if firsts.is_empty():
+        return pl.Series("entity_id", [], dtype=pl.String)
     candidates = new_entity_ids(firsts)
-    used = set(taken["entity_id"].to_list())
+    used = taken["entity_id"]
     if previous is not None:
-        used |= set(previous["entity_id"].to_list())
-    if len(set(candidates)) == len(candidates) and used.isdisjoint(candidates):
+        used = pl.concat([used, previous["entity_id"]])
+    if candidates.n_unique() == len(candidates) and not candidates.is_in(used.implode()).any():
         return candidates  # nearly always
-    ids = [""] * len(firsts)
-    for i in sorted(range(len(firsts)), key=firsts.__getitem__):
-        candidate, n = candidates[i], 1
-        while candidate in used:
+    taken_ids, names, hashed = set(used.to_list()), firsts.to_list(), candidates.to_list()
+    ids = [""] * len(names)
+    for i in sorted(range(len(names)), key=names.__getitem__):
+        candidate, n = hashed[i], 1
+        while candidate in taken_ids:
             n += 1
-            candidate = f"{candidates[i]}-{n}"
-        used.add(candidate)
+            candidate = f"{hashed[i]}-{n}"
+        taken_ids.add(candidate)
         ids[i] = candidate
-    return ids
+    return pl.Series("entity_id", ids, dtype=pl.String)
 
 
 def _first(overlap: pl.DataFrame, key: str, other: str) -> pl.DataFrame:
@@ -126,12 +132,12 @@ def _first(overlap: pl.DataFrame, key: str, other: str) -> pl.DataFrame:
 
 
 def _events_without_moves(
-    new_ids: list[str], taken: pl.DataFrame, previous: pl.DataFrame
+    new_ids: pl.Series, taken: pl.DataFrame, previous: pl.DataFrame
 ) -> pl.DataFrame:
     """The events when no record moved between entities (no merge, no split): clusters of
     new records are new entities, old ids no cluster took are retired."""
     none = pl.lit(None, pl.String).alias("other_entity_id")
-    new = pl.DataFrame({"entity_id": new_ids}, schema={"entity_id": pl.String})
+    new = new_ids.to_frame()
     retired = previous.select("entity_id").unique().join(taken, on="entity_id", how="anti")
     return pl.concat(
         [
