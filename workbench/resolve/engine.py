@@ -179,21 +179,11 @@ def spark_session(settings: SparkSettings) -> SparkSession:
     return spark
 
 
-def register(db: SplinkDB, frame: pl.DataFrame, *, table: str | None = None) -> SplinkDataFrame:
-    """Hand ``frame`` to Splink's database (as Arrow; on Spark as a Spark DataFrame). With
-    ``table``, DuckDB copies it into a table of that name first: cheaper for a frame that
-    Splink scans many times (edges of the connected components)."""
+def register(db: SplinkDB, frame: pl.DataFrame) -> SplinkDataFrame:
+    """Hand ``frame`` to Splink's database (as Arrow; on Spark as a Spark DataFrame)."""
     if _is_spark(db):
         return db.register(_spark_frame(db.spark, frame))  # type: ignore[attr-defined]
-    if table is None:
-        return db.register(frame.to_arrow())
-    con = db.duckdb_con  # type: ignore[attr-defined]
-    con.register(f"{table}_arrow", frame.to_arrow())
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
-    finally:
-        con.unregister(f"{table}_arrow")
-    return db.register(table)
+    return db.register(frame.to_arrow())
 
 
 def to_polars(table: SplinkDataFrame, columns: list[str] | None = None) -> pl.DataFrame:
