@@ -79,6 +79,23 @@ def test_clusters_are_the_components_of_confident_unheld_pairs_and_decisions():
     assert clustered["source"].to_list() == ["crm"] * len(ids)  # their columns kept
 
 
+def test_cluster_ids_follow_the_smallest_member_whatever_the_order_of_the_records():
+    # assign_ids breaks ties by cluster id: the same data must give the same ids
+    rng = random.Random(3)
+    ids = [f"s:{i}" for i in range(200)]
+    rows = [(rng.choice(ids), rng.choice(ids), 0.95, False) for _ in range(120)]
+    first = _cluster(records(ids), pairs(rows), SETTINGS, NO_DECISIONS)
+    by_id = dict(first.select("unique_id", "cluster_id").iter_rows())
+    for _ in range(5):
+        shuffled = ids[:]
+        rng.shuffle(shuffled)
+        again = _cluster(records(shuffled), pairs(rows), SETTINGS, NO_DECISIONS)
+        assert dict(again.select("unique_id", "cluster_id").iter_rows()) == by_id
+    # worked out here: clusters numbered 0, 1, ... in the order of their smallest member
+    smallest = sorted(min(group) for group in union_find(ids, [(a, b) for a, b, *_ in rows]))
+    assert [by_id[member] for member in smallest] == list(range(len(smallest)))
+
+
 def test_no_records_no_clusters():
     assert _cluster(records([]), pairs([]), SETTINGS, NO_DECISIONS).height == 0
 

@@ -31,3 +31,14 @@ def test_an_empty_frame_registers_with_its_columns(tmp_path) -> None:
     with Store(tmp_path / "w.duckdb") as store, store.registered("_f", frame):
         assert store.rows("SELECT count(*) FROM _f") == [(0,)]
         assert [c[0] for c in store.con.execute("SELECT * FROM _f").description] == ["i", "s"]
+
+
+def test_a_registered_frame_is_gone_after_a_failure_in_the_block(tmp_path) -> None:
+    with Store(tmp_path / "w.duckdb") as store:
+        with (
+            pytest.raises(duckdb.CatalogException),
+            store.registered("_f", pl.DataFrame({"i": [1]})),
+        ):
+            store.execute("SELECT * FROM no_such_table")
+        with pytest.raises(duckdb.CatalogException):
+            store.execute("SELECT * FROM _f")

@@ -8,9 +8,9 @@ temporary directory that is removed afterwards.
 
 Spark (``resolve.backend: spark``, settings under ``resolve.spark``): the same Splink model
 runs through Splink's Spark backend, in local mode or on a cluster. The matching input is
-sent from the warehouse as Arrow; scored pairs and clusters come back as polars frames, and
-everything after matching (stable ids, golden records, the ``id.*`` tables) happens in the
-warehouse as with DuckDB.
+sent from the warehouse as Arrow; the scored pairs come back as a polars frame, and
+everything after scoring (clusters, stable ids, golden records, the ``id.*`` tables) happens
+as with DuckDB.
 """
 
 from __future__ import annotations

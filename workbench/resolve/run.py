@@ -475,14 +475,18 @@ def _cluster(
 ) -> pl.DataFrame:
     """``records`` with ``cluster_id``: the connected components of the records over the
     confident, unheld pairs after reviewers' decisions (pairs of records not in ``records``
-    are left out).
+    are left out). Cluster ids follow the clusters' smallest ``unique_id`` (as Splink's
+    do), whatever the order of ``records``: ``assign_ids`` breaks ties by them.
 
-    Found by SciPy's connected components over the records' positions: the same components
-    Splink's clustering finds with SQL, in a tenth of its time (1M records: 0.2 s, 1.6 s).
+    Found by SciPy's connected components over the records' places in ``unique_id`` order:
+    the same components Splink's clustering finds with iterative SQL, at 1M records in 0.4 s
+    instead of 1.6-2 s.
     """
     confident = pairs.filter((pl.col("match_probability") >= settings.threshold) & ~pl.col("held"))
     edges = apply_decisions(confident.select(PAIR_COLUMNS), decided)
-    at = records.select("unique_id").with_row_index("at")
+    # a node per record, numbered in unique_id order: SciPy labels components in the order
+    # of their first node, so a cluster's id follows its smallest member
+    at = records.select("unique_id", (pl.col("unique_id").rank("ordinal") - 1).alias("at"))
     ends = (
         edges.select("unique_id_l", "unique_id_r")
         .join(at.rename({"unique_id": "unique_id_l", "at": "left"}), on="unique_id_l")
@@ -491,7 +495,8 @@ def _cluster(
     n, left, right = records.height, ends["left"].to_numpy(), ends["right"].to_numpy()
     graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    return records.with_columns(pl.Series("cluster_id", labels, dtype=pl.Int64))
+    cluster = pl.Series("cluster_id", labels, dtype=pl.Int64).gather(at["at"])
+    return records.with_columns(cluster)
 
 
 def _tf_columns(model: dict[str, Any]) -> list[str]:
