@@ -23,7 +23,11 @@ def test_interleaved_cases_run_in_rounds_and_keep_their_best(monkeypatch):
         return runner.Measure(case, next(times[case]), 10, 100.0 + len(calls))
 
     monkeypatch.setattr(runner, "run_case", fake)
-    plain, ours = runner.run_interleaved(["plain", "ours"], repeat=3)
+    seen: list[list[float]] = []
+    plain, ours = runner.run_interleaved(
+        ["plain", "ours"], repeat=3, each_round=lambda ms: seen.append([m.seconds for m in ms])
+    )
     assert calls == ["plain", "ours"] * 3  # one of each per round, in order
+    assert seen == [[5.0, 7.0], [4.0, 9.0], [6.0, 6.5]]  # every round reported as it ends
     assert (plain.seconds, plain.peak_mib) == (4.0, 105.0)
     assert (ours.seconds, ours.peak_mib) == (6.5, 106.0)

@@ -112,7 +112,14 @@ def _one_size(
         # edited since (see cases.workbench_resolve), trained and then reusing that model
         cases = ["splink_plain", "workbench_resolve_first", "workbench_resolve_retrain"]
         splink, first, trained, resolved = run_interleaved(
-            [*cases, "workbench_resolve"], n, demo, repeat=args.rounds
+            [*cases, "workbench_resolve"],
+            n,
+            demo,
+            repeat=args.rounds,
+            each_round=lambda measures: console.print(
+                f"[{size:,}] resolution round: "
+                + ", ".join(f"{m.case} {m.seconds:.2f} s" for m in measures)
+            ),
         )
         goal = "time <= 1.25x, <= 30 s, <= 2 GiB" if size >= 1_000_000 else "time <= 1.25x"
         rows.append(Row("resolve (first run)", size, splink, first, goal))

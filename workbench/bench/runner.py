@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +47,20 @@ def run_case(case: str, *args: Path, repeat: int = 3) -> Measure:
     return Measure(case, float(best or 0.0), rows, peak)
 
 
-def run_interleaved(cases: list[str], *args: Path, repeat: int = 3) -> list[Measure]:
+def run_interleaved(
+    cases: list[str],
+    *args: Path,
+    repeat: int = 3,
+    each_round: Callable[[list[Measure]], None] | None = None,
+) -> list[Measure]:
     """``cases`` in ``repeat`` rounds, one run of each per round and in this order, so that a
     slow spell of a shared machine falls on all of them alike; per case the best time and
-    the largest peak memory, as ``run_case``."""
-    rounds = [[run_case(case, *args, repeat=1) for case in cases] for _ in range(repeat)]
+    the largest peak memory, as ``run_case``. ``each_round`` sees every round's measures."""
+    rounds = []
+    for _ in range(repeat):
+        rounds.append([run_case(case, *args, repeat=1) for case in cases])
+        if each_round:
+            each_round(rounds[-1])
     return [
         Measure(
             case,
