@@ -109,10 +109,11 @@ def _one_size(
             run_case("prepare_demo", n, demo, repeat=1)
     if "resolve" in stages:
         # in rounds: plain Splink; a first run; re-runs a month on, with 2% of the records
-        # edited since (see cases.workbench_resolve), trained and then reusing that model
+        # edited since (see cases.workbench_resolve), trained and then reusing that model;
+        # an incremental run with 1% of the records new since the last run
         cases = ["splink_plain", "workbench_resolve_first", "workbench_resolve_retrain"]
-        splink, first, trained, resolved = run_interleaved(
-            [*cases, "workbench_resolve"],
+        splink, first, trained, resolved, incremental = run_interleaved(
+            [*cases, "workbench_resolve", "workbench_resolve_incremental"],
             n,
             demo,
             repeat=args.rounds,
@@ -125,6 +126,7 @@ def _one_size(
         rows.append(Row("resolve (first run)", size, splink, first, goal))
         rows.append(Row("resolve (re-run, trained)", size, splink, trained, goal))
         rows.append(Row("resolve (re-run, reused model)", size, splink, resolved, goal))
+        rows.append(Row("resolve (incremental, 1% new)", size, splink, incremental, goal))
         console.print(_accuracy(demo))
     if "report" in stages:
         bare = run_case("bare_papermill", n, demo, repeat=1)

@@ -173,7 +173,7 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
 
 
 def workbench_resolve(
-    size: Path, work: Path, *, retrain: bool = False, first: bool = False
+    size: Path, work: Path, *, retrain: bool = False, first: bool = False, new: float = 0.0
 ) -> tuple[float, int]:
     """Workbench: `resolve` end to end (features, train, predict, cluster, ids, golden).
 
@@ -185,6 +185,8 @@ def workbench_resolve(
     model of the previous run is reused when the data kept its shape, as `workbench
     resolve` does; with ``retrain`` it is trained again, as plain Splink does every time.
     With ``first``, the object's earlier resolutions are removed first: nothing to reuse.
+    With ``new``, that share of the records is new since the last run instead (left out of
+    its members and pairs) and the run is ``--incremental``: it scores only them.
     """
     from workbench.config import load_project
     from workbench.resolve import resolve
@@ -194,11 +196,13 @@ def workbench_resolve(
     with open_store(project) as store:  # not measured
         if first:
             _forget_resolutions(store)
+        elif new:
+            _forget_records(store, share=new)
         else:
             _edit_records(store, share=0.02)
     start = time.perf_counter()
     with open_store(project) as store:
-        report = resolve(project, store, retrain=retrain)
+        report = resolve(project, store, retrain=retrain, incremental=bool(new))
     return time.perf_counter() - start, report.records
 
 
@@ -208,6 +212,21 @@ def _edit_records(store: Store, share: float) -> None:
         "UPDATE core.contacts SET updated_at = coalesce(updated_at, TIMESTAMPTZ '2026-01-01') "
         "+ INTERVAL 1 DAY WHERE random() < $share",
         {"share": share},
+    )
+
+
+def _forget_records(store: Store, share: float) -> None:
+    """Make a random ``share`` of the contacts new since the last run: it saw none of them
+    (no member, no pair)."""
+    store.execute(
+        "CREATE TEMP TABLE _wb_new AS SELECT unique_id FROM id.members "
+        "WHERE object = 'contacts' AND random() < $share",
+        {"share": share},
+    )
+    store.execute("DELETE FROM id.members WHERE unique_id IN (SELECT unique_id FROM _wb_new)")
+    store.execute(
+        "DELETE FROM id.pairs WHERE unique_id_l IN (SELECT unique_id FROM _wb_new) "
+        "OR unique_id_r IN (SELECT unique_id FROM _wb_new)"
     )
 
 
@@ -229,6 +248,11 @@ def workbench_resolve_first(size: Path, work: Path) -> tuple[float, int]:
     return workbench_resolve(size, work, first=True)
 
 
+def workbench_resolve_incremental(size: Path, work: Path) -> tuple[float, int]:
+    """Workbench: `resolve --incremental` with 1% of the records new since the last run."""
+    return workbench_resolve(size, work, new=0.01)
+
+
 CASES = {
     "duckdb_read_csv": duckdb_read_csv,
     "workbench_ingest": workbench_ingest,
@@ -247,10 +271,12 @@ CASES = {
     "workbench_pipeline": workbench_pipeline,
     "workbench_resolve_retrain": workbench_resolve_retrain,
     "workbench_resolve_first": workbench_resolve_first,
+    "workbench_resolve_incremental": workbench_resolve_incremental,
 }
 KEEP_WORK = {"prepare_staged", "prepare_demo", "prepare_kpis"}
 READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve",
-              "workbench_resolve_retrain", "workbench_resolve_first", "plain_kpis",
+              "workbench_resolve_retrain", "workbench_resolve_first",
+              "workbench_resolve_incremental", "plain_kpis",
               "workbench_kpis", "bare_papermill", "workbench_reports"}  # fmt: skip
 
 

@@ -166,6 +166,7 @@ def resolve(
     model_json, trained_on = last[0] if last else (None, None)
     if incremental and model_json and previous.height:
         frame = input_frame(store, feats)
+        release_memory()  # what the warehouse used computing it
         before = dict(previous.select("unique_id", "feature_hash").iter_rows())
         changed = {
             u
@@ -421,20 +422,32 @@ def match_incremental(
     unchanged ones and among themselves; keep the stored pairs of unchanged records."""
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
-    frame_in = model_input(frame, feats, settings)
     with splink_db(limits) as db:
-        linker = Linker(db.register(frame_in.to_arrow()), saved, log_level=logging.ERROR)
+        # the input, the changed records and the rest as tables of Splink's DuckDB, which
+        # can spill them (Arrow handed over could not be)
+        con = db.duckdb_con
+        con.register(f"{INPUT}_arrow", model_input(frame, feats, settings).to_arrow())
+        con.register(f"{INPUT}_changed", pl.DataFrame({"unique_id": sorted(changed)}).to_arrow())
+        con.execute(f"CREATE TABLE {INPUT} AS SELECT * FROM {INPUT}_arrow")
+        con.unregister(f"{INPUT}_arrow")
+        for name, join in (("new", "SEMI"), ("old", "ANTI")):
+            con.execute(
+                f"CREATE TABLE {INPUT}_{name} AS SELECT * FROM {INPUT} "
+                f"{join} JOIN {INPUT}_changed USING (unique_id)"
+            )
+        release_memory()
+        linker = Linker(db.register(INPUT), saved, log_level=logging.ERROR)
         for column in _tf_columns(saved):
             linker.table_management.compute_tf_table(column)
-        is_new = pl.col("unique_id").is_in(sorted(changed))
-        new, old = frame_in.filter(is_new), frame_in.filter(~is_new)
+        new_count = int(con.execute(f"SELECT count(*) FROM {INPUT}_new").fetchone()[0])  # type: ignore[index]
+        old_count = int(con.execute(f"SELECT count(*) FROM {INPUT}_old").fetchone()[0])  # type: ignore[index]
         fresh = []
-        if new.height:
+        if new_count:
             low = settings.review_band[0]
-            new_table = db.register(new.to_arrow())
-            if old.height:
+            new_table = db.register(f"{INPUT}_new")
+            if old_count:
                 between = linker.inference.predict_between(
-                    new_table, db.register(old.to_arrow()), threshold_match_probability=low
+                    new_table, db.register(f"{INPUT}_old"), threshold_match_probability=low
                 )
                 fresh.append(_held(between.as_duckdbpyrelation().pl(), model))
             within = linker.inference.predict_within(new_table, threshold_match_probability=low)
