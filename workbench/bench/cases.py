@@ -223,10 +223,13 @@ def _forget_records(store: Store, share: float) -> None:
         "WHERE object = 'contacts' AND random() < $share",
         {"share": share},
     )
-    store.execute("DELETE FROM id.members WHERE unique_id IN (SELECT unique_id FROM _wb_new)")
     store.execute(
-        "DELETE FROM id.pairs WHERE unique_id_l IN (SELECT unique_id FROM _wb_new) "
-        "OR unique_id_r IN (SELECT unique_id FROM _wb_new)"
+        "DELETE FROM id.members WHERE object = 'contacts' "
+        "AND unique_id IN (SELECT unique_id FROM _wb_new)"
+    )
+    store.execute(
+        "DELETE FROM id.pairs WHERE object = 'contacts' AND (unique_id_l IN "
+        "(SELECT unique_id FROM _wb_new) OR unique_id_r IN (SELECT unique_id FROM _wb_new))"
     )
 
 

@@ -427,7 +427,8 @@ def match_incremental(
         # can spill them (Arrow handed over could not be)
         con = db.duckdb_con
         con.register(f"{INPUT}_arrow", model_input(frame, feats, settings).to_arrow())
-        con.register(f"{INPUT}_changed", pl.DataFrame({"unique_id": sorted(changed)}).to_arrow())
+        changed_ids = pl.DataFrame({"unique_id": sorted(changed)}, schema={"unique_id": pl.String})
+        con.register(f"{INPUT}_changed", changed_ids.to_arrow())
         con.execute(f"CREATE TABLE {INPUT} AS SELECT * FROM {INPUT}_arrow")
         con.unregister(f"{INPUT}_arrow")
         for name, join in (("new", "SEMI"), ("old", "ANTI")):
