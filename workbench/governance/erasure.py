@@ -374,12 +374,11 @@ def erase(
         hashes = pl.DataFrame(
             {"kind": list(texts.values()), "hash": [digest(salt, t) for t in texts]}
         ).unique()
-        store.con.register("_wb_tomb", hashes)
-        store.execute(
-            "INSERT INTO meta.tombstones SELECT $id, kind, hash, $at FROM _wb_tomb",
-            {"id": tomb, "at": now},
-        )
-        store.con.unregister("_wb_tomb")
+        with store.registered("_wb_tomb", hashes):
+            store.execute(
+                "INSERT INTO meta.tombstones SELECT $id, kind, hash, $at FROM _wb_tomb",
+                {"id": tomb, "at": now},
+            )
         plan.tombstone_id = tomb
         reason = f"personal data erased {now:%Y-%m-%d} (tombstone {tomb})"
         plan.stale_reports = _stale(store, earliest, mark=reason)
@@ -597,16 +596,13 @@ def suppress(store: Store, project: Project, source_name: str, load_id: int) -> 
         return 0
     distinct = ids["text"].unique().to_list()
     hashed = pl.DataFrame({"text": distinct, "hash": [digest(salt, t) for t in distinct]})
-    store.con.register("_wb_hashes", hashed)
-    try:
+    with store.registered("_wb_hashes", hashed):
         known = {
             r[0]
             for r in store.rows(
                 "SELECT h.hash FROM _wb_hashes h JOIN meta.tombstones t ON t.hash = h.hash"
             )
         }
-    finally:
-        store.con.unregister("_wb_hashes")
     if not known:
         return 0
     texts = hashed.filter(pl.col("hash").is_in(sorted(known)))["text"]

@@ -49,8 +49,7 @@ def store_rejects(
             "message": pl.String,
         },
     )
-    store.con.register(_FRAME, frame.to_arrow())
-    try:
+    with store.registered(_FRAME, frame):
         store.execute(
             f"""INSERT INTO quar.ingest_rejects
                 SELECT $id, $s, $f, row_number, line, column_name, error_type, raw_record,
@@ -58,8 +57,6 @@ def store_rejects(
                 FROM {quote_ident(_FRAME)} ORDER BY row_number""",
             {"id": load_id, "s": source, "f": file},
         )
-    finally:
-        store.con.unregister(_FRAME)
     loaded = int(store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}))
     store.execute(
         f"""UPDATE {raw} SET _row_number = m.position FROM (

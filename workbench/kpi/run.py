@@ -188,8 +188,5 @@ def compare(
 
 
 def _append(store: Store, name: str, frame: pl.DataFrame) -> None:
-    store.con.register("kpi_frame", frame)
-    try:
+    with store.registered("kpi_frame", frame):
         store.execute(f"INSERT INTO kpi.{name} BY NAME SELECT * FROM kpi_frame")
-    finally:
-        store.con.unregister("kpi_frame")

@@ -260,9 +260,6 @@ def _store(
                 {"r": run_id, "t": now, "k": kpi_run, "m": metric, "v": value},
             )
         for name, frame in (("drivers", drivers), ("cash_flows", flows)):
-            store.con.register("roi_frame", frame.with_columns(pl.lit(run_id).alias("run_id")))
-            try:
+            with store.registered("roi_frame", frame.with_columns(pl.lit(run_id).alias("run_id"))):
                 store.execute(f"INSERT INTO roi.{name} BY NAME SELECT * FROM roi_frame")
-            finally:
-                store.con.unregister("roi_frame")
     return run_id
