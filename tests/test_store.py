@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from workbench.store import ROW_GROUP_ROWS, Store, arrow_batches
+from workbench.store import ROW_GROUP_ROWS, Store, arrow_batches, quote_literal
 
 
 def test_a_registered_frame_arrives_whole_in_order_in_row_group_batches(tmp_path) -> None:
@@ -42,3 +42,15 @@ def test_a_registered_frame_is_gone_after_a_failure_in_the_block(tmp_path) -> No
             store.execute("SELECT * FROM no_such_table")
         with pytest.raises(duckdb.CatalogException):
             store.execute("SELECT * FROM _f")
+
+
+def test_a_quoted_literal_reads_back_as_the_same_text(tmp_path) -> None:
+    tricky = ["contacts", "o'brien", "'; DROP TABLE t; --", "", "a''b", "ümlaut\n"]
+    with Store(tmp_path / "w.duckdb") as store:
+        store.execute("CREATE TABLE t (x INT)")
+        for text in tricky:
+            store.execute(f"CREATE OR REPLACE VIEW v AS SELECT {quote_literal(text)} AS s")
+            assert store.scalar("SELECT s FROM v") == text
+        assert store.table_exists("main", "t")
+    with pytest.raises(ValueError, match="NUL"):
+        quote_literal("a\x00b")

@@ -37,6 +37,14 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """Quote a text value as a SQL literal, for the one kind of statement that cannot bind
+    parameters: a view's definition. Everywhere else values are bound."""
+    if "\x00" in value:
+        raise ValueError("text values in SQL cannot contain NUL bytes")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def table(schema: str, name: str) -> str:
     """A quoted, schema-qualified table name."""
     return f"{quote_ident(schema)}.{quote_ident(name)}"

@@ -6,22 +6,24 @@ field's authoritative system (the dictionary's ``owner``), then the most recent
 Each golden field keeps its provenance: ``<field>__from`` is the ``source:record_id`` it
 came from. Read them as the view ``id.golden_<object>``.
 
-Stored compactly in ``id._golden_<object>``: each row lists its entity's records once
-(``_records``, best first by recency and completeness) and a field's provenance is a
-position in that list, so the table holds no provenance strings (at 1M records, writing
-them cost more than the golden values). Each row also carries a fingerprint of what it was
-built from (its records' values and the rules): a later run rebuilds only the entities
-whose fingerprint changed, after a run on mostly unchanged data a few rows, not the table.
+An entity of one record (most entities) has that record as its golden record: the view
+reads it from the core table, and nothing is stored for it. The golden records of entities
+of several records are stored compactly in ``id._golden_<object>``: each row lists its
+entity's records once (``_records``, best first by recency and completeness) and a field's
+provenance is a position in that list, so the table holds no provenance strings (at 1M
+records, writing them cost more than the golden values). Each row also carries a
+fingerprint of what it was built from (its records' values and the rules): a later run
+rebuilds only the entities whose fingerprint changed, after a run on mostly unchanged data
+a few rows, not the table.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
 
 from workbench.dictionary import ObjectSpec
-from workbench.store import Store, quote_ident, table
+from workbench.store import Store, quote_ident, quote_literal, table
 
 FINGERPRINT = "_fingerprint"  # internal column: what the row was built from
 RECORDS = "_records"  # internal column: the entity's records; provenance points into it
@@ -35,9 +37,10 @@ OWNER_BIT = 32  # ranking key: 1 << OWNER_BIT when not the owner's record, plus 
 
 @dataclass(frozen=True)
 class GoldenBuild:
-    """What ``build_golden`` did: entities in the table and how many it (re)built."""
+    """What ``build_golden`` did: golden records stored (entities of several records) and
+    how many of them it (re)built."""
 
-    entities: int
+    stored: int
     rebuilt: int
 
 
@@ -47,7 +50,8 @@ def view_name(obj: str) -> str:
 
 
 def stored_name(obj: str) -> str:
-    """``id._golden_<obj>``: the table behind the view (positions, fingerprints)."""
+    """``id._golden_<obj>``: the table behind the view (entities of several records, with
+    positions and fingerprints)."""
     return table("id", f"_golden_{obj}")
 
 
@@ -57,18 +61,23 @@ class _Rules:
 
     obj: str
     ranked: list[str]  # aggregates of entities of several records
-    alone: list[str]  # columns of an entity of one record
     order: str  # row_number() of a record in its entity, owner aside
     keys: list[str]  # ranking keys, one per distinct owner: owner first, then the order
     complete: str  # completeness of a record
     row_hash: str  # hash of what a record gives its golden record
     params: dict[str, object]
 
-    def records(self, sizes: str) -> str:
+    def records(self, members: str) -> str:
+        """The core records with ``_uid`` and the ``entity_id`` of ``members`` (a relation
+        of unique_id, entity_id)."""
         return f"""(SELECT r.*, m.entity_id
-            FROM (SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
-                  FROM {table("core", self.obj)}) r
-            JOIN sized m ON m.unique_id = r._uid AND {sizes})"""
+            FROM {_core(self.obj)} r JOIN {members} m ON m.unique_id = r._uid)"""
+
+
+def _core(obj: str) -> str:
+    """The object's core records with their ``unique_id`` as ``_uid``."""
+    return f"""(SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
+        FROM {table("core", obj)})"""
 
 
 def _fields(spec: ObjectSpec, core_columns: list[str]) -> list[str]:
@@ -92,7 +101,6 @@ def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _
         )
     position = f"& ((1::BIGINT << {OWNER_BIT}) - 1)"  # the order part of a key
     ranked = ["entity_id", "count(*) AS records"]
-    alone = ["entity_id", "1::BIGINT AS records"]  # BIGINT, as count(*) of the others
     for name in fields:
         col, source = quote_ident(name), quote_ident(name + "__from")
         key = f"_key{owners.index(spec.fields[name].owner or '')}"
@@ -100,18 +108,16 @@ def _rules(obj: str, spec: ObjectSpec, core_columns: list[str], types: str) -> _
         ranked.append(
             f"(min({key}) FILTER (WHERE {col} IS NOT NULL) {position})::INTEGER AS {source}"
         )
-        alone += [col, f"CASE WHEN {col} IS NOT NULL THEN 1 END::INTEGER AS {source}"]
     # sorted after aggregating: an ordered aggregate (list ... ORDER BY) costs 0.5 s at 1M
     ranked.append(
         f"list_transform(list_sort(list({{'o': _order, 'u': _uid}})), lambda r: r.u) AS {RECORDS}"
     )
-    alone.append(f"[_uid] AS {RECORDS}")
     read = ["_uid", "_system", *dict.fromkeys([*fields, *recency])]
     row_hash = f"hash({', '.join(map(quote_ident, read))})"
     # the rules themselves are part of every fingerprint: other rules, other golden records
-    rules = repr((ranked, alone, order, keys, complete, row_hash, sorted(params.items()), types))
+    rules = repr((ranked, order, keys, complete, row_hash, sorted(params.items()), types))
     params["rules"] = hashlib.sha256(rules.encode()).hexdigest()
-    return _Rules(obj, ranked, alone, order, keys, complete, row_hash, params)
+    return _Rules(obj, ranked, order, keys, complete, row_hash, params)
 
 
 def _fingerprint(hashes: str) -> str:
@@ -120,81 +126,81 @@ def _fingerprint(hashes: str) -> str:
     return f"hash({hashes}, $rules)"
 
 
-def _sized(only: str | None) -> str:
+def _several(only: str | None) -> str:
+    """``several``: unique_id and entity_id of the members of entities of several records
+    (of those in table ``only``, when given)."""
     within = f" AND entity_id IN (SELECT entity_id FROM {only})" if only else ""
-    return f"""sized AS (
-            SELECT unique_id, entity_id, count(*) OVER (PARTITION BY entity_id) AS size
-            FROM id.members WHERE object = $o{within})"""
+    return f"""several AS (
+            SELECT unique_id, entity_id FROM (
+                SELECT unique_id, entity_id, count(*) OVER (PARTITION BY entity_id) AS size
+                FROM id.members WHERE object = $o{within})
+            WHERE size > 1)"""
 
 
 def golden_sql(
-    obj: str,
-    spec: ObjectSpec,
-    core_columns: list[str],
-    types: str,
-    *,
-    only: str | None = None,
-    sizes: Literal["one", "several", "all"] = "all",
+    obj: str, spec: ObjectSpec, core_columns: list[str], types: str, *, only: str | None = None
 ) -> tuple[str, dict]:
-    """SELECT of the stored golden records of ``obj`` (one row per entity, with its records,
-    provenance positions and fingerprint) and its parameters; ``types``: the core columns'
-    types, part of the fingerprint; ``only``: a table of the ``entity_id``s to build (None
-    for all); ``sizes``: entities of ``"one"`` record, of ``"several"``, or ``"all"``.
+    """SELECT of the stored golden records of ``obj`` (one row per entity of several
+    records, with its records, provenance positions and fingerprint) and its parameters;
+    ``types``: the core columns' types, part of the fingerprint; ``only``: a table of the
+    ``entity_id``s to build (None for all).
 
-    An entity of one record is that record (most entities: no ranking needed). The records
-    of larger entities are ordered once (newest, most complete, smallest id); a field's key
-    puts its owner's records first, then follows that order; each field takes the value of
-    the smallest key among the records that have one (``arg_min``, a cheap hash aggregate),
-    and its provenance is that record's place in the order.
+    The entity's records are ordered once (newest, most complete, smallest id); a field's
+    key puts its owner's records first, then follows that order; each field takes the value
+    of the smallest key among the records that have one (``arg_min``, a cheap hash
+    aggregate), and its provenance is that record's place in the order.
     """
     r = _rules(obj, spec, core_columns, types)
     fingerprint = f"{_fingerprint('sum(_row_hash::HUGEINT)')} AS {FINGERPRINT}"
-    single = f"{_fingerprint(f'({r.row_hash})::HUGEINT')} AS {FINGERPRINT}"  # a sum of one
-    several = f"""
+    sql = f"""WITH {_several(only)}
         SELECT {", ".join([*r.ranked, fingerprint])}
         FROM (SELECT *, {", ".join(r.keys)}
               FROM (SELECT *, row_number() OVER (PARTITION BY entity_id ORDER BY {r.order})
                               AS _order, {r.row_hash} AS _row_hash
-                    FROM (SELECT *, {r.complete} AS _complete FROM {r.records("m.size > 1")})))
+                    FROM (SELECT *, {r.complete} AS _complete FROM {r.records("several")})))
         GROUP BY entity_id"""
-    one = f"SELECT {', '.join([*r.alone, single])} FROM {r.records('m.size = 1')}"
-    body = {"one": one, "several": several, "all": f"{several} UNION ALL {one}"}[sizes]
-    params = r.params if sizes != "one" else {k: r.params[k] for k in ("o", "rules")}
-    return f"WITH {_sized(only)} {body}", params
+    return sql, r.params
 
 
 def fingerprints_sql(
     obj: str, spec: ObjectSpec, core_columns: list[str], types: str
 ) -> tuple[str, dict]:
-    """SELECT of every entity's fingerprint now (``entity_id``, ``fingerprint``), as the
-    golden records built now would carry it."""
+    """SELECT of the fingerprint (``entity_id``, ``fingerprint``) of every entity of several
+    records now, as the golden records built now would carry it."""
     r = _rules(obj, spec, core_columns, types)
+    members = "(SELECT unique_id, entity_id FROM id.members WHERE object = $o)"
     sql = f"""
-        WITH {_sized(None)}
         SELECT entity_id, {_fingerprint(f"sum(({r.row_hash})::HUGEINT)")} AS fingerprint
-        FROM {r.records("true")}
-        GROUP BY entity_id"""
+        FROM {r.records(members)}
+        GROUP BY entity_id HAVING count(*) > 1"""
     params = {k: v for k, v in r.params.items() if k in ("o", "rules")}
     return sql, params
 
 
 def view_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> str:
-    """The view of the golden records: provenance positions read as ``source:record_id``,
-    the internal columns left out."""
-    columns = ["entity_id", "records"]
+    """The view of the golden records: the stored ones, provenance positions read as
+    ``source:record_id`` and the internal columns left out, and the core record of each
+    entity of one record. (A view binds no parameters: the object is a quoted literal.)"""
+    stored, alone = ["entity_id", "records"], ["m.entity_id", "1::BIGINT AS records"]  # as count(*)
     for name in _fields(spec, core_columns):
-        source = quote_ident(name + "__from")
-        columns += [quote_ident(name), f"{RECORDS}[{source}] AS {source}"]
-    select = f"SELECT {', '.join(columns)} FROM {stored_name(obj)}"
-    return f"CREATE OR REPLACE VIEW {view_name(obj)} AS {select}"
+        col, source = quote_ident(name), quote_ident(name + "__from")
+        stored += [col, f"{RECORDS}[{source}] AS {source}"]
+        alone += [f"r.{col}", f"CASE WHEN r.{col} IS NOT NULL THEN r._uid END AS {source}"]
+    singles = f"""(SELECT unique_id, entity_id FROM id.members WHERE object = {quote_literal(obj)}
+        QUALIFY count(*) OVER (PARTITION BY entity_id) = 1)"""
+    return f"""CREATE OR REPLACE VIEW {view_name(obj)} AS
+        SELECT {", ".join(stored)} FROM {stored_name(obj)}
+        UNION ALL
+        SELECT {", ".join(alone)} FROM {_core(obj)} r JOIN {singles} m ON m.unique_id = r._uid"""
 
 
 def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
     """Bring the golden records of ``obj`` up to date with ``id.members`` and the core
     records.
 
-    Rows whose entity, records or rules changed are replaced; the others are kept. The
-    first build (or one after most entities changed) writes the whole table.
+    Stored rows (entities of several records) whose entity, records or rules changed are
+    replaced; the others are kept. The first build (or one after most entities changed)
+    writes the whole table. Entities of one record need no build: the view reads them.
     """
     core = store.rows(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -224,7 +230,7 @@ def _build_changed(
     )
     entities = int(store.scalar(f"SELECT count(*) FROM {FRESH}"))
     todo = int(store.scalar(f"SELECT count(*) FROM {TODO}"))
-    if todo > REBUILD_SHARE * entities:
+    if todo > REBUILD_SHARE * max(entities, 1):
         build = _build_all(store, obj, spec, columns, types)
     else:
         store.execute(
@@ -234,7 +240,7 @@ def _build_changed(
         if todo:
             sql, params = golden_sql(obj, spec, columns, types, only=TODO)
             store.execute(f"INSERT INTO {target} BY NAME {sql}", params)
-        build = GoldenBuild(entities=entities, rebuilt=todo)
+        build = GoldenBuild(stored=entities, rebuilt=todo)
     # (on failure the caller's transaction rolls back, these temporary tables included)
     store.execute(f"DROP TABLE {TODO}")
     store.execute(f"DROP TABLE {FRESH}")
@@ -244,17 +250,16 @@ def _build_changed(
 def _build_all(
     store: Store, obj: str, spec: ObjectSpec, columns: list[str], types: str
 ) -> GoldenBuild:
-    """The whole table: entities of one record in the order of the core table, then the
-    others in entity order. Both arrive in order, so DuckDB compresses and writes them as
-    it goes; the unordered output of the aggregate would be compressed at the checkpoint,
-    taking a second longer at 1M (and sorting all entities, 0.4 s longer)."""
+    """The whole table, in entity order: DuckDB compresses and writes rows that arrive in
+    order as it goes; the unordered output of the aggregate would be compressed at the
+    checkpoint, taking longer."""
     target = stored_name(obj)
-    sql, params = golden_sql(obj, spec, columns, types, sizes="one")
-    store.execute(f"CREATE OR REPLACE TABLE {target} AS {sql}", params)
-    sql, params = golden_sql(obj, spec, columns, types, sizes="several")
-    store.execute(f"INSERT INTO {target} SELECT * FROM ({sql}) ORDER BY entity_id", params)
-    entities = int(store.scalar(f"SELECT count(*) FROM {target}"))
-    return GoldenBuild(entities=entities, rebuilt=entities)
+    sql, params = golden_sql(obj, spec, columns, types)
+    store.execute(
+        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM ({sql}) ORDER BY entity_id", params
+    )
+    stored = int(store.scalar(f"SELECT count(*) FROM {target}"))
+    return GoldenBuild(stored=stored, rebuilt=stored)
 
 
 def drop_golden(store: Store, obj: str) -> None:
