@@ -67,7 +67,8 @@ def print_resolution(report: ResolveReport) -> None:
         f"entities (duplicate rate {report.duplicate_rate:.1%}; {report.pairs_scored:,} "
         f"candidate pairs scored; run {report.run_id}, {report.seconds:.1f} s"
         f"{', model of an earlier run reused' if report.model_reused else ''}). "
-        f"Entities: {changes}; golden records rebuilt: {report.golden_rebuilt:,}. "
+        f"Entities: {changes}; golden records rebuilt: {report.golden_rebuilt:,} "
+        "(an entity of one record has that record as its own). "
         f"Pairs waiting for review: {report.review_queue:,} "
         "(`workbench review`)."
     )

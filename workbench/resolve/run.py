@@ -95,7 +95,7 @@ class ResolveReport:
     events: dict[str, int]
     seconds: float
     model_reused: bool = False
-    golden_rebuilt: int = 0  # golden records built this run (the rest were unchanged)
+    golden_rebuilt: int = 0  # golden records of several records built this run (see golden)
 
     @property
     def duplicate_rate(self) -> float:
@@ -165,29 +165,20 @@ def resolve(
     )
     model_json, trained_on = last[0] if last else (None, None)
     if incremental and model_json and previous.height:
-        frame = input_frame(store, feats)
-        release_memory()  # what the warehouse used computing it
-        before = dict(previous.select("unique_id", "feature_hash").iter_rows())
-        changed = {
-            u
-            for u, h in frame.select("unique_id", "feature_hash").iter_rows()
-            if before.get(u) != h
-        }
         matching = match_incremental(
-            frame,
+            store,
             feats,
             settings,
             decided,
             model_json=model_json,
+            previous=previous.select("unique_id", "feature_hash"),
             previous_pairs=store.frame(
                 f"SELECT {', '.join(PAIR_COLUMNS)}, coalesce(held, false) AS held "
                 "FROM id.pairs WHERE object = $o",
                 {"o": object_name},
             ),
-            changed=changed,
             limits=project.config.duckdb,
         )
-        del frame
         matching = replace(matching, trained_on=json.loads(trained_on) if trained_on else None)
     else:
         key = training_key(model_settings(feats, settings), settings)
@@ -408,60 +399,66 @@ def drop_training_leftovers(db: SplinkDB) -> None:
 
 
 def match_incremental(
-    frame: pl.DataFrame,
+    store: Store,
     feats: Features,
     settings: ResolveConfig,
     decided: pl.DataFrame,
     *,
     model_json: str,
+    previous: pl.DataFrame,
     previous_pairs: pl.DataFrame,
-    changed: set[str],
     limits: DuckDBSettings | None = None,
 ) -> Matching:
-    """Score only ``changed`` records (new or edited) with the saved model, against the
-    unchanged ones and among themselves; keep the stored pairs of unchanged records."""
+    """Score only new and changed records with the saved model, against the unchanged ones
+    and among themselves; keep the stored pairs of unchanged records.
+
+    ``previous``: the last run's ``unique_id`` and ``feature_hash`` per record; a record
+    whose features hash otherwise now (or that it lacks) has changed.
+    """
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
+    columns = model_columns(feats, settings)
     with splink_db(limits) as db:
         # the input, the changed records and the rest as tables of Splink's DuckDB, which
-        # can spill them (Arrow handed over could not be)
+        # can spill them
         con = db.duckdb_con
-        con.register(f"{INPUT}_arrow", model_input(frame, feats, settings).to_arrow())
-        changed_ids = pl.DataFrame({"unique_id": sorted(changed)}, schema={"unique_id": pl.String})
-        con.register(f"{INPUT}_changed", changed_ids.to_arrow())
-        con.execute(f"CREATE TABLE {INPUT} AS SELECT * FROM {INPUT}_arrow")
-        con.unregister(f"{INPUT}_arrow")
+        load_input(con, store, feats, columns)
+        con.register(f"{INPUT}_before", previous.to_arrow())
+        con.execute(
+            f"CREATE TABLE {INPUT}_changed AS SELECT unique_id FROM {INPUT} "
+            f"ANTI JOIN {INPUT}_before USING (unique_id, feature_hash)"
+        )
+        con.unregister(f"{INPUT}_before")
+        cols = ", ".join(map(quote_ident, columns)) if columns is not None else "*"
         for name, join in (("new", "SEMI"), ("old", "ANTI")):
             con.execute(
-                f"CREATE TABLE {INPUT}_{name} AS SELECT * FROM {INPUT} "
+                f"CREATE TABLE {INPUT}_{name} AS SELECT {cols} FROM {INPUT} "
                 f"{join} JOIN {INPUT}_changed USING (unique_id)"
             )
+        records = con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
+        changed = con.sql(f"SELECT unique_id FROM {INPUT}_changed").pl()["unique_id"]
         release_memory()
-        linker = Linker(db.register(INPUT), saved, log_level=logging.ERROR)
+        linker = Linker(db.register(f"{INPUT}_model"), saved, log_level=logging.ERROR)
         for column in _tf_columns(saved):
             linker.table_management.compute_tf_table(column)
-        new_count = int(con.execute(f"SELECT count(*) FROM {INPUT}_new").fetchone()[0])  # type: ignore[index]
-        old_count = int(con.execute(f"SELECT count(*) FROM {INPUT}_old").fetchone()[0])  # type: ignore[index]
         fresh = []
-        if new_count:
+        if len(changed):
             low = settings.review_band[0]
             new_table = db.register(f"{INPUT}_new")
-            if old_count:
+            if len(changed) < records.height:
                 between = linker.inference.predict_between(
                     new_table, db.register(f"{INPUT}_old"), threshold_match_probability=low
                 )
                 fresh.append(_held(between.as_duckdbpyrelation().pl(), model))
             within = linker.inference.predict_within(new_table, threshold_match_probability=low)
             fresh.append(_held(within.as_duckdbpyrelation().pl(), model))
-        present = frame["unique_id"].implode()
-        kept = previous_pairs.filter(
-            ~pl.col("unique_id_l").is_in(sorted(changed))
-            & ~pl.col("unique_id_r").is_in(sorted(changed))
-            & pl.col("unique_id_l").is_in(present)
-            & pl.col("unique_id_r").is_in(present)
-        )
-        pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
-    clusters = _cluster(frame.select(RECORD_COLUMNS), pairs, settings, decided)
+    # the stored pairs of records still there and unchanged
+    unchanged = records.select("unique_id").join(changed.to_frame(), on="unique_id", how="anti")
+    kept = previous_pairs
+    for end in ("unique_id_l", "unique_id_r"):
+        kept = kept.join(unchanged, left_on=end, right_on="unique_id", how="semi")
+    pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
+    clusters = _cluster(records, pairs, settings, decided)
     return Matching(clusters, pairs, model_json, [])
 
 
