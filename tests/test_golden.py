@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import polars as pl
+
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import resolve
@@ -60,9 +62,14 @@ def test_survivorship_and_provenance(make_project, store_of):
     assert rows[1]["records"] == 1 and rows[1]["street"] is None
 
 
-def _exports(changes: dict[str, str] | None = None, extra: list[str] | None = None) -> dict:
+def _exports(
+    changes: dict[str, str] | None = None,
+    extra: list[str] | None = None,
+    extra_billing: list[str] | None = None,
+) -> dict:
     """40 people, most in both systems with differing values, gaps and dates. ``changes``
-    replaces the line of a record id (empty: drops it); ``extra`` adds CRM lines."""
+    replaces the line of a record id (empty: drops it); ``extra`` adds CRM lines,
+    ``extra_billing`` billing lines."""
     crm = ["id,first,last,email,street,changed"]
     billing = ["id,first,last,email,street,city,changed"]
     for i in range(40):
@@ -75,6 +82,7 @@ def _exports(changes: dict[str, str] | None = None, extra: list[str] | None = No
             city = f"City{i % 3}" if i % 2 else ""
             billing.append(f"B{i},Anna{i},,p{i}@x.com,Street {i},{city},2026-05-0{1 + i % 8}")
     crm += extra or []
+    billing += extra_billing or []
     changes = changes or {}
 
     def apply(lines: list[str]) -> str:
@@ -157,27 +165,33 @@ def test_a_rerun_rebuilds_only_the_golden_records_that_changed(make_project, sto
     assert _stored_golden(store) == first
 
     # C3 renamed and B6 moved (entities of two records: rebuilt); C8 moved (of one record:
-    # read from core), B5 gone (entity 5 now of one record: its row dropped), C99 a new
-    # person (of one record): five entities
+    # read from core), B5 gone (entity 5 now of one record: its row dropped), B4 new for C4
+    # (entity 4 now of two records: built), C99 a new person (of one record): six entities
     changes = {
         "C3": "C3,Anne3,Lee3,p3@x.com,Road 3,2026-04-01",
         "B6": "B6,Anna6,,p6@x.com,Oak Way 6,,2026-05-07",
         "C8": "C8,Ann8,Lee8,p8@x.com,Elm Lane 8,2026-09-01",
         "B5": "",
     }
-    make_project(CONFIG, _exports(changes, extra=["C99,Zoe,Quinn,zoe@q.com,Pine 1,2026-01-02"]))
+    extra = ["C99,Zoe,Quinn,zoe@q.com,Pine 1,2026-01-02"]
+    extra_billing = ["B4,Ann4,Lee4,p4@x.com,Street 4,City4,2026-05-03"]
+    make_project(CONFIG, _exports(changes, extra=extra, extra_billing=extra_billing))
     report = _load(project, store)
-    assert report.golden_rebuilt == 2
-    assert store.scalar("SELECT count(*) FROM id._golden_contacts") == 29  # 30 - entity 5
+    assert report.golden_rebuilt == 3  # entities 3, 6 and 4
+    assert store.scalar("SELECT count(*) FROM id._golden_contacts") == 30  # - 5, + 4
     golden = _stored_golden(store)
     assert golden == _python_golden(store, project.dictionary.object("contacts"))
     assert len(golden) == 41
     unchanged = {
         e: g
         for e, g in first.items()
-        if g["first_name__from"] not in {"crm:C3", "crm:C6", "crm:C8", "crm:C5"}
+        if g["first_name__from"] not in {"crm:C3", "crm:C4", "crm:C6", "crm:C8", "crm:C5"}
     }
-    assert len(unchanged) == 36
+    assert len(unchanged) == 35
+    assert (
+        golden[next(e for e, g in golden.items() if g["first_name__from"] == "crm:C4")]["records"]
+        == 2
+    )
     assert all(golden[e] == g for e, g in unchanged.items())
 
     # other rules (billing no longer owns the street) rebuild every golden record
@@ -185,10 +199,10 @@ def test_a_rerun_rebuilds_only_the_golden_records_that_changed(make_project, sto
     assert spec.fields["street"].owner == "billing"
     street = spec.fields["street"].model_copy(update={"owner": None})
     other = spec.model_copy(update={"fields": {**spec.fields, "street": street}})
-    assert build_golden(store, "contacts", other) == GoldenBuild(stored=29, rebuilt=29)
+    assert build_golden(store, "contacts", other) == GoldenBuild(stored=30, rebuilt=30)
     assert _stored_golden(store) == _python_golden(store, other)
     assert _stored_golden(store) != golden  # the CRM's newer streets now win
-    assert build_golden(store, "contacts", other) == GoldenBuild(stored=29, rebuilt=0)
+    assert build_golden(store, "contacts", other) == GoldenBuild(stored=30, rebuilt=0)
 
 
 def test_entities_of_many_records_follow_the_rules(make_project, store_of):
@@ -241,4 +255,24 @@ def test_golden_records_of_the_earlier_layout_are_rebuilt(make_project, store_of
     ]
     spec = project.dictionary.object("contacts")
     assert build_golden(store, "contacts", spec) == GoldenBuild(stored=30, rebuilt=30)
+    assert _stored_golden(store) == _python_golden(store, spec)
+
+
+def test_rows_of_entities_of_one_record_stored_before_are_dropped(make_project, store_of):
+    """A table from before entities of one record were read from core (a row for each, with
+    a fingerprint): the next build drops those rows, and the view shows each entity once."""
+    project = make_project(CONFIG, _exports())
+    store = store_of(project)
+    _load(project, store)
+    single = store.scalar(
+        "SELECT entity_id FROM id.members GROUP BY entity_id HAVING count(*) = 1 LIMIT 1"
+    )
+    store.execute(
+        "INSERT INTO id._golden_contacts (entity_id, records, first_name, _records, "
+        "_fingerprint) VALUES ($e, 1, 'Stale', ['crm:C0'], 42)",
+        {"e": single},
+    )
+    assert golden_of(store, "contacts").filter(pl.col("entity_id") == single).height == 2
+    spec = project.dictionary.object("contacts")
+    assert build_golden(store, "contacts", spec) == GoldenBuild(stored=30, rebuilt=0)
     assert _stored_golden(store) == _python_golden(store, spec)

@@ -283,6 +283,53 @@ def test_incremental_run_agrees_with_a_full_run(demo, tmp_path):
     assert same_id / len(kept) > 0.95  # entities keep their ids
 
 
+def test_incremental_run_rescores_edited_records_and_drops_deleted_ones(demo, tmp_path):
+    """Edited in core since the last run: A (of a pair) now looks like no one, C (alone)
+    becomes a copy of D; E is deleted. A leaves its entity, C joins D's, E is gone with its
+    pairs, and every other entity keeps its records."""
+    import shutil
+
+    copy = tmp_path / "edited"
+    shutil.copytree(demo, copy)
+    project = load_project(copy)
+    with open_store(project) as store:
+        before = groups(store)
+        pairs_of = {g for g in before if len(g) == 2}
+        singles = sorted(next(iter(g)) for g in before if len(g) == 1)
+        a, b = sorted(min(pairs_of, key=sorted))
+        c, e = singles[0], singles[1]
+        d = next(u for g in sorted(pairs_of, key=sorted)[1:] for u in sorted(g))
+        fields = [
+            col
+            for col in store.columns("core", "contacts")
+            if col not in {"_source", "_system", "_load_id", "_row_number", "record_id"}
+        ]
+        nobody = {f: None for f in fields} | {"first_name": "Zebulon", "last_name": "Quayle"}
+        store.execute(
+            f"UPDATE core.contacts SET {', '.join(f'{f} = ${f}' for f in nobody)} "
+            "WHERE _source || ':' || record_id = $u",
+            {**nobody, "u": a},
+        )
+        store.execute(
+            f"UPDATE core.contacts c SET {', '.join(f'{f} = d.{f}' for f in fields)} "
+            "FROM core.contacts d WHERE c._source || ':' || c.record_id = $c "
+            "AND d._source || ':' || d.record_id = $d",
+            {"c": c, "d": d},
+        )
+        store.execute("DELETE FROM core.contacts WHERE _source || ':' || record_id = $e", {"e": e})
+        resolve(project, store, incremental=True)
+        after = groups(store)
+        mentions = store.scalar(
+            "SELECT count(*) FROM id.pairs WHERE unique_id_l = $e OR unique_id_r = $e", {"e": e}
+        )
+    touched = {a, b, c, d, e}
+    d_group = next(g for g in before if d in g)
+    assert frozenset({a}) in after and frozenset({b}) in after
+    assert d_group | {c} in after
+    assert all(e not in g for g in after) and mentions == 0
+    assert {g for g in after if not g & touched} == {g for g in before if not g & touched}
+
+
 def test_export_golden_masks_personal_data(demo, tmp_path):
     out = tmp_path / "golden.csv"
     assert main(["export", "golden", "--out", str(out), "--project", str(demo)]) == 0

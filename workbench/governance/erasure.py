@@ -10,7 +10,8 @@ the person: an email-type field equal to one of their email addresses (``leads.e
 ``tickets.requester_email``), or a reference to one of their records in the same system
 (a field that ``references: contacts.record_id``, or is named ``contact_id``: deals,
 tickets, leads and invoices of that person); (3) their rows of ``id`` (members, pairs,
-review queue and decisions, golden record, entity events); (4) rejected export lines
+review queue and decisions, the stored golden record of an entity of several records,
+entity events); (4) rejected export lines
 (``quar.ingest_rejects``) that contain one of their email addresses or phone numbers.
 A role mailbox (``info@``, ``sales@``, ...) is shared by many people and identifies no one:
 it is neither used to find rows nor kept. A phone number alone finds the person to erase

@@ -7,20 +7,23 @@ Each golden field keeps its provenance: ``<field>__from`` is the ``source:record
 came from. Read them as the view ``id.golden_<object>``.
 
 An entity of one record (most entities) has that record as its golden record: the view
-reads it from the core table, and nothing is stored for it. The golden records of entities
-of several records are stored compactly in ``id._golden_<object>``: each row lists its
-entity's records once (``_records``, best first by recency and completeness) and a field's
-provenance is a position in that list, so the table holds no provenance strings (at 1M
-records, writing them cost more than the golden values). Each row also carries a
-fingerprint of what it was built from (its records' values and the rules): a later run
-rebuilds only the entities whose fingerprint changed, after a run on mostly unchanged data
-a few rows, not the table.
+reads it from the core table, and nothing is stored for it. (Between a ``validate`` and the
+next ``resolve`` these show the core record as validated, the others as of the last run.)
+
+The golden records of entities of several records are stored compactly in
+``id._golden_<object>``: each row lists its entity's records once (``_records``, best first
+by recency and completeness) and a field's provenance is a position in that list, so the
+table holds no provenance strings (at 1M records, writing them cost more than the golden
+values). Each row also carries a fingerprint of what it was built from (its records' values
+and the rules): a later run rebuilds only the entities whose fingerprint changed, after a
+run on mostly unchanged data a few rows, not the table.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 from workbench.dictionary import ObjectSpec
 from workbench.store import Store, quote_ident, quote_literal, table
@@ -29,7 +32,7 @@ FINGERPRINT = "_fingerprint"  # internal column: what the row was built from
 RECORDS = "_records"  # internal column: the entity's records; provenance points into it
 INTERNAL = (FINGERPRINT, RECORDS)
 TODO = "_wb_golden_todo"  # temporary: the entities to (re)build
-FRESH = "_wb_golden_fp"  # temporary: every entity's fingerprint now
+FRESH = "_wb_golden_fp"  # temporary: the fingerprint now of every entity of several records
 # above this share of entities changed, replacing the table beats deleting and inserting
 REBUILD_SHARE = 0.5
 OWNER_BIT = 32  # ranking key: 1 << OWNER_BIT when not the owner's record, plus the order
@@ -126,15 +129,15 @@ def _fingerprint(hashes: str) -> str:
     return f"hash({hashes}, $rules)"
 
 
-def _several(only: str | None) -> str:
-    """``several``: unique_id and entity_id of the members of entities of several records
-    (of those in table ``only``, when given)."""
+def _members(of: str, size: Literal["one", "several"], only: str | None = None) -> str:
+    """The members (unique_id, entity_id) of the entities of one record, or of several, of
+    object ``of`` (SQL: a parameter or a literal), as a subquery; the one place that says
+    which entities are stored and which the view reads from core. ``only``: a table of the
+    ``entity_id``s to take (None for all)."""
     within = f" AND entity_id IN (SELECT entity_id FROM {only})" if only else ""
-    return f"""several AS (
-            SELECT unique_id, entity_id FROM (
-                SELECT unique_id, entity_id, count(*) OVER (PARTITION BY entity_id) AS size
-                FROM id.members WHERE object = $o{within})
-            WHERE size > 1)"""
+    count = {"one": "= 1", "several": "> 1"}[size]
+    return f"""(SELECT unique_id, entity_id FROM id.members WHERE object = {of}{within}
+        QUALIFY count(*) OVER (PARTITION BY entity_id) {count})"""
 
 
 def golden_sql(
@@ -152,12 +155,13 @@ def golden_sql(
     """
     r = _rules(obj, spec, core_columns, types)
     fingerprint = f"{_fingerprint('sum(_row_hash::HUGEINT)')} AS {FINGERPRINT}"
-    sql = f"""WITH {_several(only)}
+    several = _members("$o", "several", only)
+    sql = f"""
         SELECT {", ".join([*r.ranked, fingerprint])}
         FROM (SELECT *, {", ".join(r.keys)}
               FROM (SELECT *, row_number() OVER (PARTITION BY entity_id ORDER BY {r.order})
                               AS _order, {r.row_hash} AS _row_hash
-                    FROM (SELECT *, {r.complete} AS _complete FROM {r.records("several")})))
+                    FROM (SELECT *, {r.complete} AS _complete FROM {r.records(several)})))
         GROUP BY entity_id"""
     return sql, r.params
 
@@ -168,11 +172,10 @@ def fingerprints_sql(
     """SELECT of the fingerprint (``entity_id``, ``fingerprint``) of every entity of several
     records now, as the golden records built now would carry it."""
     r = _rules(obj, spec, core_columns, types)
-    members = "(SELECT unique_id, entity_id FROM id.members WHERE object = $o)"
     sql = f"""
         SELECT entity_id, {_fingerprint(f"sum(({r.row_hash})::HUGEINT)")} AS fingerprint
-        FROM {r.records(members)}
-        GROUP BY entity_id HAVING count(*) > 1"""
+        FROM {r.records(_members("$o", "several"))}
+        GROUP BY entity_id"""
     params = {k: v for k, v in r.params.items() if k in ("o", "rules")}
     return sql, params
 
@@ -186,8 +189,7 @@ def view_sql(obj: str, spec: ObjectSpec, core_columns: list[str]) -> str:
         col, source = quote_ident(name), quote_ident(name + "__from")
         stored += [col, f"{RECORDS}[{source}] AS {source}"]
         alone += [f"r.{col}", f"CASE WHEN r.{col} IS NOT NULL THEN r._uid END AS {source}"]
-    singles = f"""(SELECT unique_id, entity_id FROM id.members WHERE object = {quote_literal(obj)}
-        QUALIFY count(*) OVER (PARTITION BY entity_id) = 1)"""
+    singles = _members(quote_literal(obj), "one")
     return f"""CREATE OR REPLACE VIEW {view_name(obj)} AS
         SELECT {", ".join(stored)} FROM {stored_name(obj)}
         UNION ALL
@@ -221,6 +223,9 @@ def build_golden(store: Store, obj: str, spec: ObjectSpec) -> GoldenBuild:
 def _build_changed(
     store: Store, obj: str, spec: ObjectSpec, columns: list[str], types: str
 ) -> GoldenBuild:
+    """Rebuild the stored rows whose fingerprint changed, and delete those of entities no
+    longer of several records (gone, shrunk to one record, or rows of an earlier layout);
+    the whole table when most changed."""
     sql, params = fingerprints_sql(obj, spec, columns, types)
     target = stored_name(obj)
     store.execute(f"CREATE OR REPLACE TEMP TABLE {FRESH} AS {sql}", params)

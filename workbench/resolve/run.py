@@ -95,7 +95,7 @@ class ResolveReport:
     events: dict[str, int]
     seconds: float
     model_reused: bool = False
-    golden_rebuilt: int = 0  # golden records of several records built this run (see golden)
+    golden_rebuilt: int = 0  # golden records of entities of several records built this run
 
     @property
     def duplicate_rate(self) -> float:
@@ -413,7 +413,7 @@ def match_incremental(
     and among themselves; keep the stored pairs of unchanged records.
 
     ``previous``: the last run's ``unique_id`` and ``feature_hash`` per record; a record
-    whose features hash otherwise now (or that it lacks) has changed.
+    absent from it, without a hash there, or with a different hash now has changed.
     """
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
@@ -438,11 +438,11 @@ def match_incremental(
         records = con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
         changed = con.sql(f"SELECT unique_id FROM {INPUT}_changed").pl()["unique_id"]
         release_memory()
-        linker = Linker(db.register(f"{INPUT}_model"), saved, log_level=logging.ERROR)
-        for column in _tf_columns(saved):
-            linker.table_management.compute_tf_table(column)
         fresh = []
-        if len(changed):
+        if len(changed):  # (else nothing to score: no model, no term frequencies)
+            linker = Linker(db.register(f"{INPUT}_model"), saved, log_level=logging.ERROR)
+            for column in _tf_columns(saved):
+                linker.table_management.compute_tf_table(column)
             low = settings.review_band[0]
             new_table = db.register(f"{INPUT}_new")
             if len(changed) < records.height:
@@ -664,8 +664,14 @@ def golden_of(store: Store, obj: str) -> pl.DataFrame:
     if not store.table_exists("id", f"golden_{obj}"):
         raise WorkbenchError(f"No golden {obj} yet.", fix="Run `workbench resolve`.")
     # (a table of the earlier layout, until the next run replaces it, has internal columns)
-    return store.frame(
-        f"SELECT COLUMNS(c -> NOT list_contains($internal, c)) FROM {view_name(obj)} "
-        "ORDER BY entity_id",
-        {"internal": list(INTERNAL)},
-    )
+    try:
+        return store.frame(
+            f"SELECT COLUMNS(c -> NOT list_contains($internal, c)) FROM {view_name(obj)} "
+            "ORDER BY entity_id",
+            {"internal": list(INTERNAL)},
+        )
+    except (duckdb.BinderException, duckdb.CatalogException) as e:  # the view reads core
+        raise WorkbenchError(
+            f"The golden {obj} no longer fit the validated {obj}: {e}",
+            fix="Run `workbench resolve` to build them again.",
+        ) from e
