@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 
 import polars as pl
+import pytest
 
+from workbench.errors import WorkbenchError
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import resolve
@@ -276,3 +278,17 @@ def test_rows_of_entities_of_one_record_stored_before_are_dropped(make_project, 
     spec = project.dictionary.object("contacts")
     assert build_golden(store, "contacts", spec) == GoldenBuild(stored=30, rebuilt=0)
     assert _stored_golden(store) == _python_golden(store, spec)
+
+
+def test_golden_records_that_no_longer_fit_core_ask_for_a_run(make_project, store_of):
+    """The view reads core: after a validate that drops a field, reading it says what to do
+    (re-run resolve), and the run builds the view anew."""
+    project = make_project(CONFIG, _exports())
+    store = store_of(project)
+    _load(project, store)
+    store.execute("ALTER TABLE core.contacts DROP COLUMN city")
+    with pytest.raises(WorkbenchError, match="no longer fit") as caught:
+        golden_of(store, "contacts")
+    assert "workbench resolve" in (caught.value.fix or "")
+    resolve(project, store)
+    assert "city" not in golden_of(store, "contacts").columns

@@ -178,7 +178,8 @@ def workbench_resolve(
     """Workbench: `resolve` end to end (features, train, predict, cluster, ids, golden).
 
     As a re-run a month later: before the clock starts, 2% of the records (a different 2%
-    each run) were edited since the last run, so their golden records are rebuilt. The edit
+    each run) were edited since the last run, so the golden records of their entities of
+    several records are rebuilt (one record: read from core as it is). The edit
     moves ``updated_at``, not a matching field (repeated edits of names would wear down the
     accuracy the bench reports), so the clusters come out as before: training, scoring and
     clustering are done in full either way, but ids and writes take their direct path. The
