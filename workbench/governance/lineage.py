@@ -50,8 +50,7 @@ def delete_rows(store: Store, project: Project, keys: pl.DataFrame) -> dict[str,
     removed: dict[str, int] = {}
     if keys.height == 0:
         return removed
-    store.con.register("_wb_keys", keys)
-    try:
+    with store.registered("_wb_keys", keys):
         sources = sorted(keys["source"].unique().to_list())
         for name in sources:
             if store.table_exists("raw", name):
@@ -69,8 +68,6 @@ def delete_rows(store: Store, project: Project, keys: pl.DataFrame) -> dict[str,
                     f"AND {target}.load_id = k._load_id AND {target}.row_number = k._row_number"
                 )[0][0]
                 _count(removed, f"quar.{name}", int(n))
-    finally:
-        store.con.unregister("_wb_keys")
     return removed
 
 

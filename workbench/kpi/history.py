@@ -39,25 +39,25 @@ def record(store: Store, values: KpiValues, *, config_sha256: str = "") -> int:
         for ddl in DDL:
             store.execute(ddl)
         run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM kpi.runs"))
-        store.con.register("new_values", frame.with_columns(pl.lit(run_id).alias("run_id")))
-        store.execute(
-            """INSERT INTO kpi.restatements
-            SELECT n.run_id, n.kpi, n.grain, n.period, n.segment_by, n.segment,
-                   o.value, n.value, o.run_id
-            FROM new_values n JOIN (
-                SELECT * FROM kpi.values QUALIFY row_number() OVER (
-                    PARTITION BY kpi, grain, period, segment_by, segment
-                    ORDER BY run_id DESC) = 1) o
-              USING (kpi, grain, period, segment_by, segment)
-            WHERE abs(n.value - o.value) > $tol * greatest(abs(o.value), 1e-12)""",
-            {"tol": TOLERANCE},
-        )
-        store.execute(
-            """INSERT INTO kpi.values BY NAME
-            SELECT run_id, kpi, grain, period, period_start, segment_by, segment, value, n
-            FROM new_values"""
-        )
-        store.con.unregister("new_values")
+        new_values = frame.with_columns(pl.lit(run_id).alias("run_id"))
+        with store.registered("new_values", new_values):
+            store.execute(
+                """INSERT INTO kpi.restatements
+                SELECT n.run_id, n.kpi, n.grain, n.period, n.segment_by, n.segment,
+                       o.value, n.value, o.run_id
+                FROM new_values n JOIN (
+                    SELECT * FROM kpi.values QUALIFY row_number() OVER (
+                        PARTITION BY kpi, grain, period, segment_by, segment
+                        ORDER BY run_id DESC) = 1) o
+                  USING (kpi, grain, period, segment_by, segment)
+                WHERE abs(n.value - o.value) > $tol * greatest(abs(o.value), 1e-12)""",
+                {"tol": TOLERANCE},
+            )
+            store.execute(
+                """INSERT INTO kpi.values BY NAME
+                SELECT run_id, kpi, grain, period, period_start, segment_by, segment, value, n
+                FROM new_values"""
+            )
         restated = int(
             store.scalar("SELECT count(*) FROM kpi.restatements WHERE run_id = $r", {"r": run_id})
         )
