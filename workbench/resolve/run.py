@@ -417,22 +417,20 @@ def match_incremental(
     """
     model = plan(feats, overrides=settings.blocking_rules)
     saved = json.loads(model_json)
-    columns = model_columns(feats, settings)
     with splink_db(limits) as db:
         # the input, the changed records and the rest as tables of Splink's DuckDB, which
         # can spill them
         con = db.duckdb_con
-        load_input(con, store, feats, columns)
+        load_input(con, store, feats, model_columns(feats, settings))
         con.register(f"{INPUT}_before", previous.to_arrow())
         con.execute(
             f"CREATE TABLE {INPUT}_changed AS SELECT unique_id FROM {INPUT} "
             f"ANTI JOIN {INPUT}_before USING (unique_id, feature_hash)"
         )
         con.unregister(f"{INPUT}_before")
-        cols = ", ".join(map(quote_ident, columns)) if columns is not None else "*"
         for name, join in (("new", "SEMI"), ("old", "ANTI")):
             con.execute(
-                f"CREATE TABLE {INPUT}_{name} AS SELECT {cols} FROM {INPUT} "
+                f"CREATE TABLE {INPUT}_{name} AS SELECT * FROM {INPUT}_model "
                 f"{join} JOIN {INPUT}_changed USING (unique_id)"
             )
         records = con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
