@@ -109,6 +109,7 @@ sources:
       currency: currency
       status: {from: status, map: {uncollectible: open, draft: open}}
       region: metadata.region
+      segment: metadata.rollout
   fx_rates:
     system: finance
     object: fx_rates
@@ -137,9 +138,22 @@ sources:
       priority: {from: priority, map: {1: low, 2: normal, 3: high, 4: urgent}}
       channel: {from: source, map: {1: email, 2: web, 3: phone, 7: chat, 9: web, 10: email}}
       region: custom_fields.cf_region
+      segment: custom_fields.cf_rollout
       created_at: created_at
       first_response_at: stats.first_responded_at
       solved_at: stats.resolved_at
+"""
+ROI = """\
+# What the integration cost and what it is meant to return (amounts in EUR).
+horizon_months: 24
+discount_rate: 0.08
+costs:
+  one_time: [{name: Stripe and Freshdesk connectors, amount: 30000}]
+  recurring: [{name: iPaaS licence, amount_per_month: 900}]
+value_drivers:
+  - {name: Fewer customers lost, type: churn_reduction}
+  - {name: No more copying tickets into the CRM, type: hours_saved, hours_per_month: 30,
+     hourly_rate: 45}
 """
 
 
@@ -190,6 +204,7 @@ def _people(rng: random.Random, n: int) -> list[dict]:
                 "country": country,
                 "company": rng.choice(COMPANIES),
                 "created": _moment(rng, rng.choice(MONTHS[:6])),
+                "rollout": "canary" if i % 2 else "control",
             }
         )
     return people
@@ -203,6 +218,7 @@ def write_project(root: Path, *, people: int = 240, seed: int = 7) -> Truth:
     for sub in ("hubspot", "stripe", "freshdesk", "finance"):
         (exports / sub).mkdir(parents=True, exist_ok=True)
     (root / "workbench.yaml").write_text(CONFIG, encoding="utf-8")
+    (root / "roi.yaml").write_text(ROI, encoding="utf-8")
     _hubspot(rng, truth, exports / "hubspot")
     _stripe(rng, truth, exports / "stripe")
     _freshdesk(rng, truth, exports / "freshdesk")
@@ -329,7 +345,7 @@ def _stripe(rng: random.Random, truth: Truth, folder: Path) -> None:
                     "created": int(moment.timestamp()),
                     "status": status,
                     "lines": {"object": "list", "data": [{"amount": plan, "plan": "pro"}]},
-                    "metadata": {"region": REGIONS[p["country"]]},
+                    "metadata": {"region": REGIONS[p["country"]], "rollout": p["rollout"]},
                 }
             )
             digits = 0 if currency == "jpy" else 2
@@ -386,7 +402,10 @@ def _freshdesk(rng: random.Random, truth: Truth, folder: Path) -> None:
                     "first_responded_at": _iso(first) if first else None,
                     "resolved_at": _iso(solved) if solved else None,
                 },
-                "custom_fields": {"cf_region": rng.choice(["EMEA", "NA", "APAC"])},
+                "custom_fields": {
+                    "cf_region": rng.choice(["EMEA", "NA", "APAC"]),
+                    "cf_rollout": rng.choice(["canary", "control"]),
+                },
                 "tags": ["billing"] if n % 4 == 0 else [],
             }
         )

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.config import load_project
+from workbench.errors import ConfigError
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.store import open_store
@@ -66,17 +67,68 @@ def run(project):
 GOOD = "1,a@x.com,low,2026-01-01 10:00:00,3\n"
 
 
+STRICT = (
+    DICTIONARY.replace("{type: email}", "{type: email, rules: {severity: error}}")
+    .replace("high]}}", "high], severity: error}}")
+    .replace("max: 10}}", "max: 10, severity: error}}")
+)
+
+
+def priorities(project) -> list[tuple[str, str | None]]:
+    with open_store(project) as store:
+        return store.rows("SELECT record_id, priority FROM core.tickets ORDER BY 1")
+
+
 def test_changing_a_rule_in_the_dictionary_changes_validation(tmp_path):
     rows = GOOD + "2,b@x.com,urgent,2026-01-02 10:00:00,4\n"
-    _, core, quarantine, failures = run(project_with(tmp_path, rows))
+    _, core, quarantine, failures = run(project_with(tmp_path, rows, STRICT))
     assert core == ["1"]
     assert [(q[0], q[1]) for q in quarantine] == [("2", 2)]
     assert failures == [(2, "priority", "one of low, normal, high", "urgent")]
 
-    widened = DICTIONARY.replace("[low, normal, high]", "[low, normal, high, urgent]")
+    widened = STRICT.replace("[low, normal, high]", "[low, normal, high, urgent]")
     (tmp_path / "data" / "warehouse.duckdb").unlink()
-    _, core, quarantine, _ = run(project_with(tmp_path, rows, widened))
+    _, core, quarantine, failures = run(project_with(tmp_path, rows, widened))
+    assert core == ["1", "2"] and quarantine == [] and failures == []
+    assert priorities(load_project(tmp_path)) == [("1", "low"), ("2", "urgent")]
+
+
+def test_an_optional_field_warns_by_default_and_its_value_is_set_aside(tmp_path):
+    rows = GOOD + "2,b@x.com,urgent,2026-01-02 10:00:00,4\n"
+    result, core, quarantine, failures = run(project_with(tmp_path, rows))
     assert core == ["1", "2"] and quarantine == []
+    assert failures == [(2, "priority", "one of low, normal, high", "urgent")]
+    assert priorities(load_project(tmp_path)) == [("1", "low"), ("2", None)]
+    with open_store(load_project(tmp_path)) as store:
+        assert store.rows("SELECT record_id, severity FROM quar.failures") == [("2", "warn")]
+    counts = result.validation.counts[0]
+    assert (counts.rows_valid, counts.rows_quarantined, counts.rows_warned) == (2, 0, 1)
+
+
+def test_severity_per_rule_and_required_fields_always_error(tmp_path):
+    rows = (
+        GOOD
+        + "2,b@x.com,low,2026-01-02 10:00:00,11\n"  # score > max: error by its own rule
+        + "3,b@x.com,low,2026-01-02 10:00:00,-1\n"  # score < min: warn (the field's level)
+        + "4,b@x.com,low,1999-01-02 10:00:00,1\n"  # required created_at too old: error
+    )
+    per_rule = DICTIONARY.replace("max: 10}}", "max: 10, severity: {max: error}}}")
+    _, core, quarantine, failures = run(project_with(tmp_path, rows, per_rule))
+    assert core == ["1", "3"]
+    assert [q[0] for q in quarantine] == ["2", "4"]
+    assert [(f[0], f[1], f[2]) for f in failures] == [
+        (2, "score", "<= 10"),
+        (3, "score", ">= 0"),
+        (4, "created_at", ">= 2000-01-01"),
+    ]
+
+
+def test_a_required_field_cannot_be_set_to_warn(tmp_path):
+    bad = DICTIONARY.replace("max: now}}", "max: now, severity: warn}}")
+    with pytest.raises(ConfigError) as err:
+        project_with(tmp_path, GOOD, bad)
+    assert "a required field's value cannot be set aside" in str(err.value)
+    assert "objects.tickets.fields.created_at" in str(err.value)
 
 
 def test_hostile_export_is_quarantined_with_reasons_and_nothing_is_lost(tmp_path):
@@ -91,7 +143,7 @@ def test_hostile_export_is_quarantined_with_reasons_and_nothing_is_lost(tmp_path
         + "6,e@x.com,normal,1899-12-31 00:00:00,11\n"  # too old, score too high
         + '7,=HYPERLINK("x"),low,2026-01-01 10:00:00,2\n'  # formula-looking text
     )
-    result, core, quarantine, failures = run(project_with(tmp_path, rows))
+    result, core, quarantine, failures = run(project_with(tmp_path, rows, STRICT))
     assert core == ["1"]
     by_row = {q[1]: q for q in quarantine}
     assert sorted(by_row) == [2, 3, 4, 5, 6, 7, 8]
@@ -133,9 +185,14 @@ sources:
     store = store_of(project)
     ingest(project, store)
     run_quality(project, store)
-    assert store.rows("SELECT record_id FROM core.deals ORDER BY 1") == [("D1",), ("D3",)]
-    assert store.rows('SELECT record_id, "check", value FROM quar.failures') == [
-        ("D2", "exists in companies.record_id", "A9")
+    # an optional reference that does not resolve is set aside; the deal is kept
+    assert store.rows("SELECT record_id, company_id FROM core.deals ORDER BY 1") == [
+        ("D1", "A1"),
+        ("D2", None),
+        ("D3", None),
+    ]
+    assert store.rows('SELECT record_id, "check", value, severity FROM quar.failures') == [
+        ("D2", "exists in companies.record_id", "A9", "warn")
     ]
 
 

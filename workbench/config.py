@@ -18,8 +18,9 @@ from zoneinfo import available_timezones
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from workbench.dictionary import Dictionary, FieldType, load_dictionary
+from workbench.dictionary import Dictionary, FieldType, ObjectSpec, load_dictionary
 from workbench.errors import ConfigError
+from workbench.formats import format_problem
 from workbench.kpi.definitions import KpiDef, Target, builtin_kpis, registry
 from workbench.yamlconf import StrictModel, parse_model, read_yaml
 
@@ -29,6 +30,19 @@ KPI_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "xlsx")
 Format = Literal["csv", "tsv", "json", "ndjson", "parquet", "xlsx"]
 DEFAULT_NULLS = ["", "NULL", "null", "None", "N/A", "n/a", "#N/A", "-"]
+
+
+def _as_text(value: Any) -> str:
+    """A YAML scalar as the text an export holds: 2 -> '2', true -> 'true'."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _check_formats(value: str | list[str] | None) -> str | list[str] | None:
+    for fmt in [value] if isinstance(value, str) else value or []:
+        problem = format_problem(fmt)
+        if problem:
+            raise ValueError(problem)
+    return value
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -58,6 +72,9 @@ class ReaderOptions(StrictModel):
     compression: Literal["auto", "none", "gzip"] = "auto"
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _formats = field_validator("timestamp_format", "date_format")(
+        classmethod(lambda cls, v: _check_formats(v))
+    )
 
     @field_validator("delimiter", "quote", "escape")
     @classmethod
@@ -81,12 +98,45 @@ class FieldMap(StrictModel):
         None, description="Take this part of a full name held in `from`"
     )
     name_order: Literal["auto", "first_last", "last_first"] = "auto"
-    format: str | list[str] | None = Field(None, description="strptime format(s) of dates")
+    email_local: bool = Field(
+        False,
+        description="Read a name from an email address or its local part, as systems that "
+        "fill a missing name with it do (anna.obrien83@x.com -> anna obrien)",
+    )
+    format: str | list[str] | None = Field(
+        None, description="strptime format(s) of dates, or epoch, epoch_ms, epoch_us"
+    )
     timezone: str | None = None
     decimal: Literal[".", ","] | None = None
-    map: dict[str, str] | None = Field(None, description="Replace source values by canonical")
+    minor_units: bool | int | None = Field(
+        None,
+        description="The amount is in minor units (cents): true divides by the ISO 4217 "
+        "exponent of the row's currency (100 for EUR, 1 for JPY); a number N by 10^N",
+    )
+    map: dict[str, str | None] | None = Field(
+        None,
+        description="Replace source values by canonical ones; '*' catches every other value",
+    )
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _formats = field_validator("format")(classmethod(lambda cls, v: _check_formats(v)))
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _map_as_text(cls, value: Any) -> Any:
+        """YAML reads ``{2: open}`` with a number as key: codes are compared as text."""
+        if not isinstance(value, dict):
+            return value
+        return {_as_text(k): (None if v is None else _as_text(v)) for k, v in value.items()}
+
+    @field_validator("minor_units")
+    @classmethod
+    def _exponent(cls, value: bool | int | None) -> bool | int | None:
+        if value is False:
+            return None
+        if not isinstance(value, bool) and value is not None and not 0 <= value <= 6:
+            raise ValueError("must be true (the currency's own) or a number of decimals 0-6")
+        return value
 
     @field_validator("from_")
     @classmethod
@@ -105,6 +155,26 @@ class FieldMap(StrictModel):
         if (self.from_ is None) == (self.value is None):
             raise ValueError("give exactly one of 'from' (a source column) or 'value' (a constant)")
         return self
+
+
+def _fits_type(name: str, fmap: FieldMap, spec: ObjectSpec, columns: dict[str, FieldMap]) -> None:
+    """Transforms that only make sense for some field types."""
+    kind = spec.fields[name].type
+    if (fmap.name_part or fmap.email_local) and kind is not FieldType.TEXT:
+        raise ValueError(f"{name!r}: name_part and email_local only apply to text fields")
+    if fmap.format is not None and kind not in (FieldType.DATE, FieldType.TIMESTAMP):
+        raise ValueError(f"{name!r}: format only applies to date and timestamp fields")
+    if fmap.minor_units is None:
+        return
+    if kind is not FieldType.DECIMAL:
+        raise ValueError(f"{name!r}: minor_units only applies to decimal (money) fields")
+    currency = spec.fields[name].currency_field
+    if fmap.minor_units is True and (currency is None or currency not in columns):
+        raise ValueError(
+            f"{name!r}: minor_units: true divides by the decimals of each row's currency, "
+            f"but {currency or 'no currency field'} is not mapped; map it, or give the "
+            "number of decimals (minor_units: 2)"
+        )
 
 
 class Source(StrictModel):
@@ -152,8 +222,7 @@ class Source(StrictModel):
                 "map a source column to each"
             )
         for name, fmap in value.items():
-            if fmap.name_part and spec.fields[name].type is not FieldType.TEXT:
-                raise ValueError(f"{name!r}: name_part only applies to text fields")
+            _fits_type(name, fmap, spec, value)
         return value
 
 

@@ -1,7 +1,11 @@
 """The canonical data dictionary: objects, their fields and field types.
 
-The default dictionary ships with the package (``workbench/dictionary.yaml``); a project may
-bring its own ``dictionary.yaml``. Everything that needs to know which fields an object has
+The default dictionary ships with the package (``workbench/dictionary.yaml``). A project's
+own dictionary (``dictionary: my_dictionary.yaml`` in workbench.yaml) extends it: it names
+only what it adds or changes, merged key by key (a new object or field is added, a field's
+``rules: {allowed: [...]}`` replaces just that list, ``null`` removes a field or rule), or
+replaces an object whole with ``replace: true``, or the shipped dictionary altogether with
+``extends: none`` at the top. Everything that needs to know which fields an object has
 (ingest mapping, staging types, validation) reads it from here.
 """
 
@@ -12,12 +16,12 @@ from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from workbench.errors import ConfigError
-from workbench.yamlconf import StrictModel, parse_model, read_yaml
+from workbench.yamlconf import StrictModel, YamlDoc, parse_model, read_yaml
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # object and field names name tables and columns
 DEFAULT_DICTIONARY = Path(str(resources.files("workbench") / "dictionary.yaml"))
@@ -49,6 +53,10 @@ class FieldType(StrEnum):
 
 IdentityKind = Literal["name", "email", "phone", "date", "postcode", "company", "exact", "text"]
 Bound = float | int | str  # a number, an ISO date/timestamp, or "now"
+Severity = Literal["error", "warn"]
+# what a severity can be set for: each rule, and "format" (a value that cannot be read as
+# the field's type, or an email address that does not look like one)
+RuleName = Literal["format", "regex", "allowed", "min", "max", "max_length", "references"]
 
 
 class Rules(StrictModel):
@@ -64,6 +72,13 @@ class Rules(StrictModel):
         pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$",
         description="object.field this value must exist in (same system)",
     )
+    severity: Severity | dict[RuleName, Severity] | None = Field(
+        None,
+        description="error: a failing value quarantines its row; warn: the row is kept and "
+        "the value set aside (NULL in core, kept with its reason in quar.failures). One level "
+        "for every rule of the field, or one per rule ({max: warn}). Default: error for "
+        "required fields, warn for optional ones",
+    )
 
     @field_validator("regex")
     @classmethod
@@ -76,7 +91,15 @@ class Rules(StrictModel):
         return value
 
     def is_empty(self) -> bool:
-        return all(v is None for v in self.model_dump().values())
+        return all(v is None for k, v in self.model_dump().items() if k != "severity")
+
+    def severity_of(self, rule: RuleName, *, required: bool) -> Severity:
+        """How a failure of ``rule`` is handled (a required field always needs its value)."""
+        if required:
+            return "error"
+        if isinstance(self.severity, dict):
+            return self.severity.get(rule, "warn")
+        return self.severity or "warn"
 
 
 class FieldSpec(StrictModel):
@@ -100,6 +123,17 @@ class FieldSpec(StrictModel):
         default_factory=list,
         description="For money: date field(s) whose month picks the fx rate (first non-empty)",
     )
+
+    @model_validator(mode="after")
+    def _required_errors(self) -> FieldSpec:
+        levels = self.rules.severity
+        given = levels.values() if isinstance(levels, dict) else [levels]
+        if self.required and "warn" in given:
+            raise ValueError(
+                "rules.severity: a required field's value cannot be set aside (warn); "
+                "make the field optional (required: false) or leave severity at error"
+            )
+        return self
 
 
 class ObjectSpec(StrictModel):
@@ -189,6 +223,53 @@ def _check_names(names: Iterable[str], kind: str) -> None:
 
 
 def load_dictionary(path: Path | None = None) -> Dictionary:
-    """Load and validate a dictionary file (the shipped default when ``path`` is None)."""
-    doc = read_yaml(path or DEFAULT_DICTIONARY, what="data dictionary")
-    return parse_model(Dictionary, doc, what="data dictionary")
+    """The shipped dictionary, extended by the project's dictionary file at ``path``."""
+    shipped = read_yaml(DEFAULT_DICTIONARY, what="data dictionary")
+    if path is None:
+        return parse_model(Dictionary, shipped, what="data dictionary")
+    doc = read_yaml(path, what="data dictionary")
+    if not isinstance(doc.data, dict):
+        return parse_model(Dictionary, doc, what="data dictionary")  # says what is wrong
+    body = {k: v for k, v in doc.data.items() if k != "extends"}
+    extends = doc.data.get("extends", "shipped")
+    if extends not in ("shipped", "none"):
+        raise ConfigError(
+            f"extends: {extends!r} is not known.",
+            where=f"{path}, line {doc.line_of(('extends',))}, key extends",
+            fix="Use 'extends: shipped' (the default: add to and change the shipped "
+            "dictionary) or 'extends: none' (this file is the whole dictionary).",
+        )
+    merged = body if extends == "none" else _extend(shipped.data, body)
+    return parse_model(Dictionary, YamlDoc(doc.path, merged, doc.root), what="data dictionary")
+
+
+def _extend(shipped: dict[str, Any], project: dict[str, Any]) -> dict[str, Any]:
+    """The shipped dictionary's data with the project's merged in (see the module doc)."""
+    out = dict(shipped)
+    for key, value in project.items():
+        if key != "objects" or not isinstance(value, dict):
+            out[key] = value
+            continue
+        objects = dict(shipped.get("objects") or {})
+        for name, spec in value.items():
+            if spec is None:
+                objects.pop(name, None)
+            elif isinstance(spec, dict) and spec.get("replace") is True:
+                objects[name] = {k: v for k, v in spec.items() if k != "replace"}
+            else:
+                objects[name] = _merge(objects.get(name), spec)
+        out["objects"] = objects
+    return out
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Mappings merged key by key (``None`` removes a key); anything else replaced."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge(base.get(key), value)
+    return out

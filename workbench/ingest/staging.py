@@ -18,6 +18,7 @@ from typing import Any
 
 from workbench.config import FieldMap, Project, Source
 from workbench.dictionary import FieldType, ObjectSpec
+from workbench.formats import EPOCH_UNITS, is_epoch, minor_unit_exponents
 from workbench.store import Store, quote_ident, table
 
 LINEAGE_COLUMNS = {
@@ -80,35 +81,64 @@ def null_token_sql(expr: str, nulls: list[str], b: SqlBuilder) -> str:
 
 
 def text_sql(expr: str, fmap: FieldMap, b: SqlBuilder) -> str:
-    """Text transforms on a cleaned value: name split, value map, case."""
+    """Text transforms on a cleaned value: email local part, name split, value map, case."""
+    if fmap.email_local:
+        expr = _email_local_sql(expr)
     if fmap.name_part:
         expr = _name_part_sql(expr, fmap.name_part, fmap.name_order)
     if fmap.map:
-        keys, values = list(fmap.map), list(fmap.map.values())
+        pairs = {k: v for k, v in fmap.map.items() if k != "*"}
+        other = b.bind(fmap.map["*"]) if "*" in fmap.map else expr
+        keys = b.bind(list(pairs))
         expr = (
-            f"coalesce(map_from_entries(list_zip({b.bind(keys)}::VARCHAR[], "
-            f"{b.bind(values)}::VARCHAR[]))[{expr}], {expr})"
+            f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"WHEN list_contains({keys}::VARCHAR[], {expr}) THEN map_from_entries(list_zip("
+            f"{keys}::VARCHAR[], {b.bind(list(pairs.values()))}::VARCHAR[]))[{expr}] "
+            f"ELSE {other} END"
         )
     if fmap.case == "lower":
         expr = f"lower({expr})"
     elif fmap.case == "upper":
         expr = f"upper({expr})"
     elif fmap.case == "title":
+        # upper case after the start and after anything not a letter: o'brien -> O'Brien
+        chars = f"string_split(lower({expr}), '')"
         expr = (
-            f"array_to_string(list_transform(string_split(lower({expr}), ' '), "
-            f"lambda w: upper(w[1]) || w[2:]), ' ')"
+            f"array_to_string(list_transform({chars}, lambda c, i: CASE WHEN i = 1 OR NOT "
+            f"regexp_matches({chars}[i - 1], '\\pL') THEN upper(c) ELSE c END), '')"
         )
     return expr
 
 
+def _email_local_sql(expr: str) -> str:
+    """``anna.obrien83@x.com`` or ``anna.obrien83`` -> ``anna obrien``; a name with spaces
+    and no ``@`` is taken as a name already."""
+    local = f"split_part({expr}, '@', 1)"
+    words = (
+        f"regexp_replace(regexp_replace(regexp_replace({local}, '\\+.*$', ''), "
+        "'[0-9]+', '', 'g'), '[._]+', ' ', 'g')"
+    )
+    return (
+        f"CASE WHEN regexp_matches({expr}, '\\s') AND NOT contains({expr}, '@') THEN {expr} "
+        f"ELSE nullif(trim({words}), '') END"
+    )
+
+
+# First names, then the last word with the particles before it: "Anna van der Berg",
+# "Seán St. John", "Anna Maria de la Cruz" (RE2, as DuckDB's regexp functions).
+_PARTICLES = r"van|von|der|den|de|del|della|di|da|du|dos|das|le|la|st\.?|ten|ter|bin|ibn|al"
+_FIRST_LAST = rf"^(.*?\S)\s+((?:(?i:{_PARTICLES})\s+)*\S+)$"
+
+
 def _name_part_sql(expr: str, part: str, order: str) -> str:
-    """Split a full name: ``Last, First`` (comma) or ``First Middle Last`` (last word)."""
+    """Split a full name: ``Last, First`` (comma) or ``First Middle Last`` (last word, with
+    particles such as van der)."""
     last_first = f"CASE WHEN strpos({expr}, ',') > 0 THEN " + (
         f"nullif(trim(substr({expr}, strpos({expr}, ',') + 1)), '')"
         if part == "first"
         else f"nullif(trim(split_part({expr}, ',', 1)), '')"
     )
-    spaced = f"regexp_extract(trim({expr}), '^(.*\\S)\\s+(\\S+)$', {1 if part == 'first' else 2})"
+    spaced = f"regexp_extract(trim({expr}), '{_FIRST_LAST}', {1 if part == 'first' else 2})"
     first_last = (
         f"CASE WHEN NOT regexp_matches(trim({expr}), '\\s') THEN "
         + (f"trim({expr})" if part == "first" else "NULL")
@@ -123,36 +153,37 @@ def _name_part_sql(expr: str, part: str, order: str) -> str:
     )
 
 
-def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
-    """Parse cleaned text into the field's type; NULL where it cannot be parsed."""
+def typed_sql(
+    text: str,
+    kind: FieldType,
+    fmap: FieldMap,
+    source: Source,
+    b: SqlBuilder,
+    currency: str | None = None,
+) -> str:
+    """Parse cleaned text into the field's type; NULL where it cannot be parsed.
+
+    ``currency`` names the field holding a money amount's currency (for ``minor_units``).
+    """
     opts = source.options
     decimal = fmap.decimal or opts.decimal
-    if kind is FieldType.TIMESTAMP:
+    if kind in (FieldType.TIMESTAMP, FieldType.DATE):
         fmt = formats_of(kind, fmap, source)
-        tz = fmap.timezone or opts.timezone
         if fmt:
             fmts = fmt if isinstance(fmt, list) else [fmt]
-            aware = [f for f in fmts if "%z" in f or "%Z" in f]
-            naive = [f for f in fmts if f not in aware]
-            # the offset in the value says where it is; without one, the source's zone
-            parts = [f"CAST({_strptime(text, f, b)} AS TIMESTAMPTZ)" for f in aware]
-            zone = b.bind(tz) if naive else ""
-            parts += [
-                f"timezone({zone}, CAST({_strptime(text, f, b)} AS TIMESTAMP))" for f in naive
-            ]
+            zone = fmap.timezone or opts.timezone
+            parts = [_time_sql(text, f, kind, zone, b) for f in fmts]
             return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+        if kind is FieldType.DATE:
+            return (
+                f"coalesce(TRY_CAST({text} AS DATE), CAST(TRY_CAST({text} AS TIMESTAMP) AS DATE))"
+            )
         return (
             f"CASE WHEN regexp_matches({text}, '{_OFFSET_AT_END}') "
             f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
-            f"ELSE timezone({b.bind(tz)}, TRY_CAST({text} AS TIMESTAMP)) END"
+            f"ELSE timezone({b.bind(fmap.timezone or opts.timezone)}, "
+            f"TRY_CAST({text} AS TIMESTAMP)) END"
         )
-    if kind is FieldType.DATE:
-        fmt = formats_of(kind, fmap, source)
-        if fmt:
-            fmts = fmt if isinstance(fmt, list) else [fmt]
-            parts = [f"CAST({_strptime(text, f, b)} AS DATE)" for f in fmts]
-            return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-        return f"coalesce(TRY_CAST({text} AS DATE), CAST(TRY_CAST({text} AS TIMESTAMP) AS DATE))"
     if kind in (FieldType.DECIMAL, FieldType.INTEGER):
         number = _number_text_sql(text, decimal)
         target = kind.sql_type
@@ -161,6 +192,8 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
                 f"CASE WHEN regexp_matches({number}, '^[+-]?\\d+(\\.0*)?$') "
                 f"THEN TRY_CAST(TRY_CAST({number} AS DECIMAL(38,6)) AS BIGINT) END"
             )
+        if fmap.minor_units is not None:
+            return _minor_units_sql(number, fmap.minor_units, currency, kind, b)
         return f"TRY_CAST({number} AS {target})"
     if kind is FieldType.BOOLEAN:
         return (
@@ -169,12 +202,51 @@ def typed_sql(text: str, kind: FieldType, fmap: FieldMap, source: Source, b: Sql
             "THEN false END"
         )
     if kind is FieldType.CURRENCY:
-        keys, values = list(CURRENCY_SYMBOLS), list(CURRENCY_SYMBOLS.values())
-        return (
-            f"coalesce(map_from_entries(list_zip({b.bind(keys)}::VARCHAR[], "
-            f"{b.bind(values)}::VARCHAR[]))[upper({text})], upper({text}))"
-        )
+        return _currency_sql(text, b)
     return text
+
+
+def _time_sql(text: str, fmt: str, kind: FieldType, zone: str, b: SqlBuilder) -> str:
+    """One format's reading of a date or timestamp (UTC), NULL where it does not fit."""
+    if is_epoch(fmt):
+        # through DOUBLE: exact for every epoch up to microseconds; NULL far out of range
+        micros = f"TRY_CAST(round(TRY_CAST({text} AS DOUBLE) * {EPOCH_UNITS[fmt]}) AS BIGINT)"
+        naive = f"CASE WHEN abs({micros}) < 100000000000000000 THEN make_timestamp({micros}) END"
+        return f"CAST({naive} AS DATE)" if kind is FieldType.DATE else f"timezone('UTC', {naive})"
+    parsed = _strptime(text, fmt, b)
+    if kind is FieldType.DATE:
+        return f"CAST({parsed} AS DATE)"
+    if "%z" in fmt or "%Z" in fmt:  # the offset in the value says where it is
+        return f"CAST({parsed} AS TIMESTAMPTZ)"
+    return f"timezone({b.bind(zone)}, CAST({parsed} AS TIMESTAMP))"
+
+
+def _currency_sql(text: str, b: SqlBuilder) -> str:
+    keys, values = list(CURRENCY_SYMBOLS), list(CURRENCY_SYMBOLS.values())
+    return (
+        f"coalesce(map_from_entries(list_zip({b.bind(keys)}::VARCHAR[], "
+        f"{b.bind(values)}::VARCHAR[]))[upper({text})], upper({text}))"
+    )
+
+
+def _minor_units_sql(
+    number: str, minor: bool | int, currency: str | None, kind: FieldType, b: SqlBuilder
+) -> str:
+    """A whole number of minor units (cents) as an amount: divided by 10^exponent, exactly."""
+    if minor is True and currency is not None:  # config checks the currency is mapped
+        exponents = minor_unit_exponents()
+        exponent = (
+            f"coalesce(map_from_entries(list_zip({b.bind(list(exponents))}::VARCHAR[], "
+            f"{b.bind(list(exponents.values()))}::INTEGER[]))"
+            f"[{_currency_sql(quote_ident('_t_' + currency), b)}], 2)"
+        )
+    else:
+        exponent = str(int(minor))
+    factor = f"CAST(1 / pow(10, {exponent}) AS DECIMAL(18,10))"
+    return (
+        f"CASE WHEN regexp_matches({number}, '^[+-]?\\d{{1,24}}$') THEN "
+        f"CAST(CAST({number} AS DECIMAL(28,0)) * {factor} AS {kind.sql_type}) END"
+    )
 
 
 def _strptime(text: str, fmt: str, b: SqlBuilder) -> str:
@@ -213,7 +285,7 @@ def formats_of(kind: FieldType, fmap: FieldMap, source: Source) -> str | list[st
 
 def _problem_sql(name: str, kind: FieldType, fmap: FieldMap, source: Source, b: SqlBuilder) -> str:
     fmt = formats_of(kind, fmap, source)
-    how = f" with format {fmt}" if fmt else ""
+    how = f" with format {fmt}" if fmt else (" in minor units" if fmap.minor_units else "")
     t, v = quote_ident(f"_t_{name}"), quote_ident(name)
     label = b.bind(f"{name}: cannot read ")
     suffix = b.bind(f" as {kind.value}{how}")
@@ -238,7 +310,8 @@ def select_staged_sql(
         trimmed.append(f"{raw_text_sql(fmap, b)} AS {r}")
         cleaned.append(f"{null_token_sql(r, nulls, b)} AS {c}")
         texts.append(f"{text_sql(c, fmap, b)} AS {t}")
-        typed.append(f"{typed_sql(t, kind, fmap, source, b)} AS {quote_ident(name)}")
+        money = spec.fields[name].currency_field
+        typed.append(f"{typed_sql(t, kind, fmap, source, b, money)} AS {quote_ident(name)}")
         if kind not in (FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE):
             problems.append(_problem_sql(name, kind, fmap, source, b))
             checks.append(f"({t} IS NOT NULL AND {quote_ident(name)} IS NULL)")

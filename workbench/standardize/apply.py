@@ -36,6 +36,16 @@ def derived_columns(spec: ObjectSpec) -> dict[str, FieldType]:
     return out
 
 
+def derived_from(spec: ObjectSpec) -> dict[str, list[str]]:
+    """Per field, the columns standardization derives from it (``email`` -> ``email_norm``)."""
+    derived = derived_columns(spec)
+    return {
+        name: [d for d in derived if d.rsplit("_", 1)[0] == name]
+        for name in spec.fields
+        if any(d.rsplit("_", 1)[0] == name for d in derived)
+    }
+
+
 def standardize(
     frame: pl.DataFrame,
     spec: ObjectSpec,

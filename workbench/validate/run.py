@@ -1,9 +1,12 @@
 """Validate: standardize each source's staged rows, check them with pandera, split them.
 
-Rows that pass every check go to ``core.<object>``; rows that fail go to ``quar.rows``
-(one row per record, with the reasons) and ``quar.failures`` (one row per failed check,
-with the column and the failing value), both with their load lineage. Invariant, asserted
-here for every object, source and load: rows staged = rows in core + rows quarantined.
+Each failed check has a severity (the dictionary's ``rules.severity``; by default error for
+required fields and warn for optional ones). Rows without an error go to ``core.<object>``,
+a value that failed a warning set aside (NULL there); rows with an error go to
+``quar.rows`` (one row per record, with the reasons). ``quar.failures`` holds every failed
+check (column, failing value, severity) with its load lineage, warnings included.
+Invariant, asserted here for every object, source and load: rows staged = rows in core +
+rows quarantined.
 
 The first occurrence of a duplicated unique key is kept; later ones are quarantined.
 """
@@ -23,7 +26,7 @@ from workbench.governance import audit
 from workbench.ingest.staging import prune_staging
 from workbench.standardize import standardize
 from workbench.store import Store, quote_ident, table
-from workbench.validate.schemas import PROBLEMS_CHECK, object_schema
+from workbench.validate.schemas import PROBLEMS_CHECK, READABLE, object_schema
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -39,9 +42,12 @@ DDL = (
         row_number BIGINT, record_id VARCHAR, reasons VARCHAR, record VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS quar.failures (
         run_id BIGINT, object VARCHAR, source VARCHAR, load_id BIGINT, row_number BIGINT,
-        record_id VARCHAR, "column" VARCHAR, "check" VARCHAR, value VARCHAR)""",
+        record_id VARCHAR, "column" VARCHAR, "check" VARCHAR, value VARCHAR,
+        severity VARCHAR DEFAULT 'error')""",
+    # warehouses from before severities: every failure they hold quarantined its row
+    "ALTER TABLE quar.failures ADD COLUMN IF NOT EXISTS severity VARCHAR DEFAULT 'error'",
 )
-FAILURE_COLUMNS = ["column", "check", "value", "_i"]
+FAILURE_COLUMNS = ["column", "check", "value", "_i", "severity"]
 REASON = "{}: {} ({})"  # column: check (failing value); for pl.format and str.format
 REASON_VALUE_CHARS = 80
 
@@ -59,6 +65,7 @@ class SourceCounts:
     rows_staged: int
     rows_valid: int
     rows_quarantined: int
+    rows_warned: int = 0  # valid rows with a value set aside
 
 
 @dataclass
@@ -74,6 +81,7 @@ class ValidationReport:
                 "source": pl.String,
                 "column": pl.String,
                 "check": pl.String,
+                "severity": pl.String,
                 "rows": pl.UInt32,
             }
         )
@@ -120,8 +128,14 @@ def validate(
                 valid_parts.append(valid)
                 quarantine_parts.append(_quarantine_rows(run_id, name, quarantined, found))
                 failures.append(_failure_rows(run_id, name, std, found))
+                warned = found.filter(
+                    (pl.col("severity") == "warn")
+                    & ~pl.col("_i").is_in(quarantined["_i"].implode())
+                )["_i"].n_unique()
                 report.counts.append(
-                    SourceCounts(name, source_name, rows.height, valid.height, quarantined.height)
+                    SourceCounts(
+                        name, source_name, rows.height, valid.height, quarantined.height, warned
+                    )
                 )
             _write_object(store, name, valid_parts, quarantine_parts, failures)
             _check_invariant(store, name)
@@ -134,7 +148,7 @@ def validate(
     if failure_parts:
         report.failures = (
             pl.concat(failure_parts)
-            .group_by("object", "source", "column", "check")
+            .group_by("object", "source", "column", "check", "severity")
             .agg(pl.len().alias("rows"))
             .sort("rows", descending=True)
         )
@@ -146,19 +160,45 @@ def split_rows(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Check ``frame`` (with a ``_i`` row index) and split it.
 
-    Returns the valid rows (without ``_i``), the quarantined rows (with ``_i``) and every
-    failed check as (column, check, value, _i).
+    Returns the valid rows (without ``_i``; values that failed a warning set to NULL, with
+    the columns derived from them), the quarantined rows (with ``_i``: a check of severity
+    error failed) and every failed check as (column, check, value, _i, severity).
     """
     found = _failures(schema, frame)
-    bad = found["_i"].unique().implode()
-    valid = frame.filter(~pl.col("_i").is_in(bad)).drop("_i")
-    return valid, frame.filter(pl.col("_i").is_in(bad)), found
+    bad = found.filter(pl.col("severity") == "error")["_i"].unique().implode()
+    valid = _set_aside(
+        frame.filter(~pl.col("_i").is_in(bad)),
+        found.filter(pl.col("severity") == "warn"),
+        (schema.metadata or {}).get("derived", {}),
+    )
+    return valid.drop("_i"), frame.filter(pl.col("_i").is_in(bad)), found
+
+
+def _set_aside(
+    frame: pl.DataFrame, warnings: pl.DataFrame, derived: dict[str, list[str]]
+) -> pl.DataFrame:
+    """NULL where a value failed a warning (it is kept, with its reason, in quar.failures)."""
+    if warnings.height == 0:
+        return frame
+    exprs = []
+    for (column,), rows in warnings.group_by("column"):
+        hit = pl.col("_i").is_in(rows["_i"].unique().implode())
+        for name in [str(column), *derived.get(str(column), [])]:
+            if name in frame.columns:
+                exprs.append(pl.when(hit).then(None).otherwise(pl.col(name)).alias(name))
+    return frame.with_columns(exprs)
 
 
 def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
-    """Every failed check as (column, check, value, _i)."""
+    """Every failed check as (column, check, value, _i, severity)."""
     empty = pl.DataFrame(
-        schema={"column": pl.String, "check": pl.String, "value": pl.String, "_i": pl.UInt32}
+        schema={
+            "column": pl.String,
+            "check": pl.String,
+            "value": pl.String,
+            "_i": pl.UInt32,
+            "severity": pl.String,
+        }
     )
     try:
         schema.validate(frame, lazy=True)
@@ -187,7 +227,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
             .explode("_problems")
             .select(
                 pl.col("_problems").str.extract(r"^([^:]+):", 1).alias("column"),
-                pl.lit("readable").alias("check"),
+                pl.lit(READABLE).alias("check"),
                 pl.col("_problems").alias("value"),
                 pl.col("_i"),
             )
@@ -200,7 +240,24 @@ def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
             on=["_i", "column"],
             how="left",
         ).filter(~(pl.col("_dup").fill_null(False) & (pl.col("check") == "not_nullable")))
-    return cases.select(FAILURE_COLUMNS)
+    return _with_severity(cases, (schema.metadata or {}).get("severity", {}))
+
+
+def _with_severity(cases: pl.DataFrame, levels: dict[tuple[str, str], str]) -> pl.DataFrame:
+    """Each failure's severity; checks without one (required, unique) are errors."""
+    known = pl.DataFrame(
+        {
+            "column": [c for c, _ in levels],
+            "check": [k for _, k in levels],
+            "severity": list(levels.values()),
+        },
+        schema={"column": pl.String, "check": pl.String, "severity": pl.String},
+    )
+    return (
+        cases.join(known, on=["column", "check"], how="left", nulls_equal=True)
+        .with_columns(pl.col("severity").fill_null("error"))
+        .select(FAILURE_COLUMNS)
+    )
 
 
 def _quarantine_rows(
@@ -245,6 +302,7 @@ def _failure_rows(run_id: int, obj: str, std: pl.DataFrame, found: pl.DataFrame)
         "column",
         "check",
         "value",
+        "severity",
     )
 
 

@@ -4,6 +4,10 @@
 required fields are not nullable, ``unique`` fields are unique, and every rule becomes a
 named check. Two checks come from the field types: email addresses must look like one,
 and ``_problems`` (values staging or standardization could not read) must be empty.
+
+The schema's ``metadata`` says how each failure is handled: ``severity`` maps (column,
+check) to ``error`` (the row is quarantined) or ``warn`` (the value is set aside), and
+``derived`` lists the columns standardization derived from a field, set aside with it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 
 import polars as pl
 
-from workbench.dictionary import Bound, FieldSpec, FieldType, ObjectSpec
+from workbench.dictionary import Bound, FieldSpec, FieldType, ObjectSpec, RuleName, Severity
+from workbench.standardize.apply import derived_from
 from workbench.standardize.rules import EMAIL_PATTERN
 
 with warnings.catch_warnings():
@@ -34,6 +39,7 @@ POLARS_TYPES: dict[FieldType, Any] = {
     FieldType.BOOLEAN: pl.Boolean,
 }
 PROBLEMS_CHECK = "readable (staging and standardization could read every value)"
+READABLE = "readable"  # the check a value staging or standardization could not read fails
 UNIQUE = "unique (a later duplicate)"
 # The first occurrence of a key is kept; later ones fail. (pandera's own `unique=True`
 # fails every occurrence and costs more than the rest of the checks together.)
@@ -59,16 +65,24 @@ def object_schema(
     """
     now = now or datetime.now(UTC)
     schema_columns: dict[str, pa.Column] = {}
+    severity: dict[tuple[str, str], Severity] = {}
     for name, field in spec.fields.items():
         if name not in columns:
             continue
-        checks = field_checks(name, field, now=now)
+        checks = rule_checks(name, field, now=now)
         if field.rules.references and reference_keys and name in reference_keys:
-            checks.append(_reference_check(field.rules.references, reference_keys[name]))
-        if field.unique:
-            checks.append(UNIQUE_CHECK)
+            checks.append(
+                ("references", _reference_check(field.rules.references, reference_keys[name]))
+            )
+        for rule, check in checks:
+            severity[(name, str(check.name))] = field.rules.severity_of(
+                rule, required=field.required
+            )
+        severity[(name, READABLE)] = field.rules.severity_of("format", required=field.required)
         schema_columns[name] = pa.Column(
-            POLARS_TYPES[field.type], checks=checks, nullable=not field.required
+            POLARS_TYPES[field.type],
+            checks=[c for _, c in checks] + ([UNIQUE_CHECK] if field.unique else []),
+            nullable=not field.required,
         )
     schema_columns["_problems"] = pa.Column(
         pl.List(pl.String),
@@ -80,34 +94,46 @@ def object_schema(
             )
         ],
     )
-    return pa.DataFrameSchema(schema_columns, strict=False)
+    derived = {k: [c for c in v if c in columns] for k, v in derived_from(spec).items()}
+    return pa.DataFrameSchema(
+        schema_columns, strict=False, metadata={"severity": severity, "derived": derived}
+    )
 
 
 def field_checks(name: str, field: FieldSpec, *, now: datetime) -> list[pa.Check]:
     """The checks one field's type and rules ask for."""
+    return [check for _, check in rule_checks(name, field, now=now)]
+
+
+def rule_checks(name: str, field: FieldSpec, *, now: datetime) -> list[tuple[RuleName, pa.Check]]:
+    """The checks one field's type and rules ask for, each with the rule it checks."""
     rules = field.rules
-    checks: list[pa.Check] = []
+    checks: list[tuple[RuleName, pa.Check]] = []
     if field.type is FieldType.EMAIL:
-        checks.append(_named(pa.Check.str_matches(EMAIL_PATTERN), "email address format"))
+        checks.append(
+            ("format", _named(pa.Check.str_matches(EMAIL_PATTERN), "email address format"))
+        )
     if rules.regex is not None:
         checks.append(
-            _named(pa.Check.str_matches(f"^(?:{rules.regex})$"), f"matches {rules.regex}")
+            (
+                "regex",
+                _named(pa.Check.str_matches(f"^(?:{rules.regex})$"), f"matches {rules.regex}"),
+            )
         )
     if rules.allowed is not None:
         shown = ", ".join(rules.allowed[:8]) + (", ..." if len(rules.allowed) > 8 else "")
-        checks.append(_named(pa.Check.isin(rules.allowed), f"one of {shown}"))
+        checks.append(("allowed", _named(pa.Check.isin(rules.allowed), f"one of {shown}")))
     if rules.max_length is not None:
+        label = f"at most {rules.max_length} chars"
         checks.append(
-            _named(
-                pa.Check.str_length(max_value=rules.max_length), f"at most {rules.max_length} chars"
-            )
+            ("max_length", _named(pa.Check.str_length(max_value=rules.max_length), label))
         )
     if rules.min is not None:
         low = bound_value(rules.min, field.type, now)
-        checks.append(_named(pa.Check.ge(low), f">= {rules.min}"))
+        checks.append(("min", _named(pa.Check.ge(low), f">= {rules.min}")))
     if rules.max is not None:
         high = bound_value(rules.max, field.type, now)
-        checks.append(_named(pa.Check.le(high), f"<= {rules.max}"))
+        checks.append(("max", _named(pa.Check.le(high), f"<= {rules.max}")))
     return checks
 
 
