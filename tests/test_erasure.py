@@ -8,21 +8,29 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.governance import audit
-from workbench.governance.erasure import _delete_identity
-from workbench.store import Store, open_store
+from workbench.governance.erasure import ErasurePlan, _identity_targets, _run, erase
+from workbench.store import Store, open_store, table
 
 PERIOD = "2026-09"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("erasure") / "demo"
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("erasure") / "generated"
     assert main(["demo", "--project", str(folder), "--contacts", "1500"]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("erasure") / "demo"
+    shutil.copytree(generated, folder)
     return folder
 
 
@@ -255,8 +263,133 @@ def test_golden_records_are_erased_in_either_layout(tmp_path):
             view = name == "_golden_contacts"
             if view:
                 store.execute("CREATE VIEW id.golden_contacts AS FROM id._golden_contacts")
-            assert _delete_identity(store, [], ["E1"]) == {"id.golden_contacts": 1}
+            plan = ErasurePlan([], ["E1"], pl.DataFrame(), _identity_targets(store, [], ["E1"]))
+            _run(store, plan, delete=True)
+            assert plan.rows == {"id.golden_contacts": 1}
+            assert plan.tables == {f"id.{name}": 1}
             assert store.rows(f"SELECT entity_id FROM id.{name}") == [("E2",)]
             if view:
                 store.execute("DROP VIEW id.golden_contacts")
             store.execute(f"DROP TABLE id.{name}")
+
+
+@pytest.fixture(scope="module")
+def several_people(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The demo with a second load of the CRM contacts (holding a rejected line with a
+    person's address) and a review decision; and an identifier of each kind to erase."""
+    folder = tmp_path_factory.mktemp("erasure") / "people"
+    shutil.copytree(generated, folder)
+    root = str(folder)
+    warehouse = load_project(folder).warehouse_path
+    person = _person(warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    phone = con.execute(
+        "SELECT c.phone FROM core.contacts c JOIN id.members m "
+        "ON m.source = c._source AND m.record_id = c.record_id "
+        "WHERE c._source = 'crm_contacts' AND c.phone LIKE '+%' AND m.entity_id <> $e "
+        "ORDER BY c.record_id LIMIT 1",
+        {"e": person["entity"]},
+    ).fetchone()
+    quarantined = con.execute(
+        "SELECT source || ':' || record_id FROM quar.rows WHERE object = 'contacts' "
+        "AND source = 'crm_contacts' ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    pair = con.execute(
+        "SELECT unique_id_l, unique_id_r FROM id.review_queue ORDER BY 1, 2 LIMIT 1"
+    ).fetchone()
+    assert phone and quarantined and pair
+    entity = con.execute(
+        "SELECT entity_id FROM id.members WHERE unique_id = $u", {"u": pair[0]}
+    ).fetchone()
+    con.close()
+    assert entity is not None
+    reviewed = ["review", "decide", *pair, "--no-match", "--project", root]
+    assert main(reviewed) == 0
+    second = folder / "contacts_again.csv"
+    line = f"003Kp0000REJECT,Zed,Broken,{person['email']},+1 555,x,y,z,a,b,c,d,e,f,g\n"
+    second.write_text((folder / "exports" / "crm" / "contacts.csv").read_text() + line)
+    assert main(["ingest", str(second), "--source", "crm_contacts", "--project", root]) == 0
+    people = {
+        "email": ("email", person["email"]),
+        "phone": ("phone", phone[0]),
+        "record": ("record", quarantined[0]),
+        "entity": ("entity", entity[0]),
+    }
+    return folder, people
+
+
+def _row_counts(warehouse: Path) -> dict[str, int]:
+    """Rows of every table of every schema, counted here and not by erasure's code."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    tables = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND table_catalog = current_database()"
+    ).fetchall()
+    counts = {}
+    for schema, name in tables:
+        row = con.execute(f"SELECT count(*) FROM {table(schema, name)}").fetchone()
+        assert row is not None
+        counts[f"{schema}.{name}"] = row[0]
+    con.close()
+    return counts
+
+
+def _shown_rows(output: str) -> dict[str, int]:
+    """The table/rows lines the CLI prints under "Rows that would be removed"."""
+    shown = {}
+    for line in output.split("Rows that would be removed", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == 2 and cells[1].isdigit():
+            shown[cells[0]] = int(cells[1])
+    return shown
+
+
+WRITTEN = {"meta.audit", "meta.settings", "meta.tombstones"}  # an erasure adds rows to these
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["email", "phone", "record", "entity"])
+def test_the_dry_run_lists_exactly_the_rows_the_erasure_removes(
+    several_people, who, tmp_path, capsys
+):
+    """Counted independently before and after: every table the erasure changes, by as many
+    rows as its dry run (and the CLI's) said, and no other."""
+    folder = tmp_path / "copy"
+    shutil.copytree(several_people[0], folder)
+    kind, value = several_people[1][who]
+    project = load_project(folder)
+    warehouse = project.warehouse_path
+    before = _row_counts(warehouse)
+    with open_store(project) as store:
+        planned = erase(project, store, kind, value, dry_run=True)
+    assert _row_counts(warehouse) == before
+    flag = {"entity": "--entity-id"}.get(kind, f"--{kind}")
+    capsys.readouterr()
+    assert main(["erase", flag, value, "--dry-run", "--project", str(folder)]) == 0
+    assert _shown_rows(capsys.readouterr().out) == planned.rows
+    assert _row_counts(warehouse) == before
+
+    with open_store(project) as store:
+        done = erase(project, store, kind, value)
+    after = _row_counts(warehouse)
+    changed = {
+        name: before.get(name, 0) - after.get(name, 0)
+        for name in before.keys() | after.keys()
+        if before.get(name, 0) != after.get(name, 0)
+    }
+    removed = {name: n for name, n in changed.items() if name not in WRITTEN}
+    assert removed == planned.tables
+    assert all(n < 0 for name, n in changed.items() if name in WRITTEN)
+    assert done.tables == planned.tables and done.rows == planned.rows
+    # every identifier finds a person with records; each reaches the tables it is here for
+    expected = {
+        "email": {"raw.support_tickets", "core.tickets", "id._golden_contacts", "id.pairs",
+                  "quar.ingest_rejects"},
+        "phone": set(),
+        "record": {"quar.rows", "quar.failures"},
+        "entity": {"id.review_queue", "id.review_decisions", "id.entity_events"},
+    }[who]  # fmt: skip
+    assert {"raw.crm_contacts", "stg.contacts", "core.contacts", "id.members"} | expected <= (
+        planned.tables.keys()
+    )
+    assert planned.tables["raw.crm_contacts"] >= 2  # both loads

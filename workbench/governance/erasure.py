@@ -61,14 +61,28 @@ DDL = (
 _ALIAS = re.compile(r"^([^@+]+)\+[^@]*@")
 
 
+@dataclass(frozen=True)
+class Target:
+    """The rows of one table an erasure removes: ``WHERE where``, ``params`` bound."""
+
+    schema: str
+    name: str
+    where: str
+    params: dict[str, Any]
+    shown: str = ""  # the name reported, when not schema.name (a view's, for golden records)
+
+
 @dataclass
 class ErasurePlan:
-    """What an erasure removes (or, with ``dry_run``, would remove)."""
+    """What an erasure removes (or, with ``dry_run``, would remove): the dry run counts the
+    rows of ``targets``, the erasure deletes them; both fill ``rows`` and ``tables``."""
 
     records: list[str]  # the person records, source:record_id
     entities: list[str]
     preview: pl.DataFrame  # the person records, masked
-    rows: dict[str, int] = field(default_factory=dict)  # rows removed per table
+    targets: list[Target] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # rows removed per table, as shown
+    tables: dict[str, int] = field(default_factory=dict)  # per stored table (id._golden_...)
     stale_reports: list[str] = field(default_factory=list)
     tombstone_id: int | None = None
     identifiers: int = 0
@@ -263,37 +277,13 @@ def find_person(
     store: Store, project: Project, kind: Kind, value: str
 ) -> tuple[list[str], list[str]]:
     """The person's records (``source:record_id``) and entities, through the identity graph."""
-    members = store.table_exists("id", "members")
     if kind == "entity":
         seeds: set[str] = set()
         entities = {value}
     else:
-        seeds = {
-            f"{name}:{str(r).strip()}"
-            for name, rows in _seed_rows(store, project, kind, value).items()
-            for r in rows["record_id"].to_list()
-            if r is not None
-        }
-        entities = set()
-        if members and seeds:
-            entities = {
-                r[0]
-                for r in store.rows(
-                    "SELECT DISTINCT entity_id FROM id.members WHERE object = $o "
-                    "AND list_contains($u::VARCHAR[], unique_id)",
-                    {"o": PERSON, "u": sorted(seeds)},
-                )
-            }
-    records = set(seeds)
-    if members and entities:
-        records |= {
-            r[0]
-            for r in store.rows(
-                "SELECT unique_id FROM id.members WHERE object = $o "
-                "AND list_contains($e::VARCHAR[], entity_id)",
-                {"o": PERSON, "e": sorted(entities)},
-            )
-        }
+        seeds = _person_uids(list(_seed_rows(store, project, kind, value).items()))
+        entities = _members(store, "entity_id", by="unique_id", values=sorted(seeds))
+    records = seeds | _members(store, "unique_id", by="entity_id", values=sorted(entities))
     if not records:
         shown = value if kind in ("entity", "record") else "the given " + kind
         raise GovernanceError(
@@ -309,7 +299,45 @@ def erase(
     project: Project, store: Store, kind: Kind, value: str, *, dry_run: bool = False
 ) -> ErasurePlan:
     """Erase the person found by ``kind``/``value`` (see the module doc); with ``dry_run``
-    only say what would be removed."""
+    only say what would be removed.
+
+    Both run the same plan: :attr:`ErasurePlan.targets` names every table and the rows of it
+    to remove; a dry run counts those rows, the erasure deletes them, and
+    :attr:`ErasurePlan.rows` reports either count per table.
+    """
+    plan, texts, earliest = _plan(project, store, kind, value)
+    if dry_run:
+        _run(store, plan, delete=False)
+        plan.stale_reports = _stale(store, earliest, mark=None)
+        return plan
+    with store.transaction():
+        salt = salt_of(store, create=True)
+        assert salt is not None
+        _run(store, plan, delete=True)
+        tomb = int(store.scalar("SELECT coalesce(max(tombstone_id), 0) + 1 FROM meta.tombstones"))
+        now = datetime.now(UTC)
+        hashes = pl.DataFrame(
+            {"kind": list(texts.values()), "hash": [digest(salt, t) for t in texts]}
+        ).unique()
+        with store.registered("_wb_tomb", hashes):
+            store.execute(
+                "INSERT INTO meta.tombstones SELECT $id, kind, hash, $at FROM _wb_tomb",
+                {"id": tomb, "at": now},
+            )
+        plan.tombstone_id = tomb
+        reason = f"personal data erased {now:%Y-%m-%d} (tombstone {tomb})"
+        plan.stale_reports = _stale(store, earliest, mark=reason)
+        details: dict[str, Any] = {"by": kind, "tombstone_id": tomb, "records": len(plan.records)}
+        details |= {"rows": plan.rows, "stale_reports": len(plan.stale_reports)}
+        audit.record(store, "erase", details, project=project)
+    return plan
+
+
+def _plan(
+    project: Project, store: Store, kind: Kind, value: str
+) -> tuple[ErasurePlan, dict[str, str], datetime | None]:
+    """The plan (nothing changed yet), the person's identifier texts (text -> kind) and the
+    earliest date of their rows."""
     records, entities = find_person(store, project, kind, value)
     # the person's own rows, every load: their identifiers make the tombstone
     person_rows: list[tuple[str, pl.DataFrame]] = []
@@ -330,7 +358,7 @@ def erase(
             texts[text] = kind_
     matching = {t for t, k in texts.items() if k in MATCHING}
     # every row, of every source, that identifies the person
-    keys: list[pl.DataFrame] = []
+    keys: dict[str, list[str]] = {}  # source -> "source:load:row" of its rows
     swept: list[tuple[str, pl.DataFrame]] = []
     earliest: datetime | None = None
     for name in project.config.sources:
@@ -340,54 +368,45 @@ def erase(
         hit_rows = rows.join(hit.unique(), on=["_load_id", "_row_number"])
         if hit_rows.height == 0:
             continue
-        keys.append(hit_rows.select(pl.lit(name).alias("source"), "_load_id", "_row_number"))
+        keys[name] = sorted(
+            f"{name}:{load}:{row}"
+            for load, row in hit_rows.select("_load_id", "_row_number").iter_rows()
+        )
         if project.source(name).object == PERSON:  # e.g. a record sharing their address
             swept.append((name, hit_rows))
         earliest = _earliest(
             earliest, hit_rows, project.dictionary.object(project.source(name).object)
         )
-    preview = _preview(project, person_rows)
-    plan = ErasurePlan(records, entities, preview, identifiers=len(texts))
-    all_keys = (
-        pl.concat(keys)
-        if keys
-        else pl.DataFrame(
-            schema={"source": pl.String, "_load_id": pl.Int64, "_row_number": pl.Int64}
-        )
-    )
     unique_ids = sorted(set(records) | _person_uids(person_rows + swept))
-    entities = sorted(set(entities) | set(_entities_of(store, unique_ids)))
+    entities = sorted(
+        set(entities) | _members(store, "entity_id", by="unique_id", values=unique_ids)
+    )
     needles = sorted(
         {t.split(":", 1)[1] for t, k in texts.items() if k == "email"} | _raw_phones(person_rows)
     )
-    if dry_run:
-        plan.rows = _dry_counts(store, project, all_keys, unique_ids, entities, needles)
-        plan.stale_reports = _stale(store, earliest, mark=None)
-        return plan
-    with store.transaction():
-        salt = salt_of(store, create=True)
-        assert salt is not None
-        plan.rows = delete_rows(store, project, all_keys)
-        plan.rows.update(_delete_identity(store, unique_ids, entities))
-        plan.rows.update(_delete_rejects(store, needles))
-        tomb = int(store.scalar("SELECT coalesce(max(tombstone_id), 0) + 1 FROM meta.tombstones"))
-        now = datetime.now(UTC)
-        hashes = pl.DataFrame(
-            {"kind": list(texts.values()), "hash": [digest(salt, t) for t in texts]}
-        ).unique()
-        with store.registered("_wb_tomb", hashes):
-            store.execute(
-                "INSERT INTO meta.tombstones SELECT $id, kind, hash, $at FROM _wb_tomb",
-                {"id": tomb, "at": now},
-            )
-        plan.tombstone_id = tomb
-        reason = f"personal data erased {now:%Y-%m-%d} (tombstone {tomb})"
-        plan.stale_reports = _stale(store, earliest, mark=reason)
-        details = {"by": kind, "tombstone_id": tomb, "records": len(records), "rows": plan.rows}
-        audit.record(
-            store, "erase", {**details, "stale_reports": len(plan.stale_reports)}, project=project
-        )
-    return plan
+    targets = [
+        *_lineage_targets(store, project, keys),
+        *_identity_targets(store, unique_ids, entities),
+        *_reject_targets(store, needles),
+    ]
+    plan = ErasurePlan(
+        records, entities, _preview(project, person_rows), targets, identifiers=len(texts)
+    )
+    return plan, texts, earliest
+
+
+def _run(store: Store, plan: ErasurePlan, *, delete: bool) -> None:
+    """Count (``delete=False``) or delete the rows of every target, with the same WHERE and
+    parameters; fills ``plan.tables`` and ``plan.rows`` (tables with no rows left out)."""
+    verb = "DELETE" if delete else "SELECT count(*)"
+    for target in plan.targets:
+        sql = f"{verb} FROM {table(target.schema, target.name)} WHERE {target.where}"
+        n = int(store.rows(sql, target.params)[0][0])
+        if n:
+            stored = f"{target.schema}.{target.name}"
+            plan.tables[stored] = plan.tables.get(stored, 0) + n
+            shown = target.shown or stored
+            plan.rows[shown] = plan.rows.get(shown, 0) + n
 
 
 def _record_column(project: Project, source_name: str) -> str:
@@ -410,17 +429,13 @@ def _earliest(current: datetime | None, rows: pl.DataFrame, spec: ObjectSpec) ->
     return current
 
 
-def _entities_of(store: Store, unique_ids: list[str]) -> list[str]:
-    if not unique_ids or not store.table_exists("id", "members"):
-        return []
-    return [
-        r[0]
-        for r in store.rows(
-            "SELECT DISTINCT entity_id FROM id.members WHERE object = $o "
-            "AND list_contains($u::VARCHAR[], unique_id)",
-            {"o": PERSON, "u": unique_ids},
-        )
-    ]
+def _members(store: Store, column: str, *, by: str, values: list[str]) -> set[str]:
+    """``column`` of the person rows of ``id.members`` whose ``by`` is one of ``values``."""
+    if not values or not store.table_exists("id", "members"):
+        return set()
+    sql = f"SELECT DISTINCT {quote_ident(column)} FROM id.members WHERE object = $o "
+    sql += f"AND list_contains($v::VARCHAR[], {quote_ident(by)})"
+    return {r[0] for r in store.rows(sql, {"o": PERSON, "v": values})}
 
 
 def _person_uids(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
@@ -456,96 +471,61 @@ def _preview(project: Project, person_rows: list[tuple[str, pl.DataFrame]]) -> p
     return pl.DataFrame(records) if records else pl.DataFrame(schema={"source": pl.String})
 
 
-def _id_targets(store: Store) -> list[tuple[str, str, str]]:
-    """(table, where, param) of the identity rows of given records (u) or entities (e)."""
-    out = []
-    pair = (
-        "(list_contains($u::VARCHAR[], unique_id_l) OR list_contains($u::VARCHAR[], unique_id_r))"
-    )
-    for name, where in (
-        ("members", "object = $o AND list_contains($u::VARCHAR[], unique_id)"),
-        ("pairs", f"object = $o AND {pair}"),
-        ("review_queue", f"object = $o AND {pair}"),
-        ("review_decisions", f"object = $o AND {pair}"),
-        (
-            "entity_events",
-            "object = $o AND (list_contains($e::VARCHAR[], entity_id) "
-            "OR list_contains($e::VARCHAR[], other_entity_id))",
-        ),
-        # golden records: the table behind the view, or a table of the earlier layout
-        (f"_golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)"),
-        (f"golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)"),
-    ):
-        if store.table_exists("id", name, views=False):  # reported under the view's name
-            out.append((table("id", name), where, name.removeprefix("_")))
+def _lineage_targets(store: Store, project: Project, keys: dict[str, list[str]]) -> list[Target]:
+    """The rows ``keys`` (source -> ``source:load:row``) in ``raw.<source>``, every load, and
+    the rows made from them in staging, core and the quarantine."""
+    out: list[Target] = []
+
+    def add(schema: str, name: str, source: str, prefix: str, **params: Any) -> None:
+        if params["k"] and store.table_exists(schema, name):
+            lineage = f"{source} || ':' || {prefix}load_id || ':' || {prefix}row_number"
+            out.append(
+                Target(schema, name, f"({lineage}) IN (SELECT unnest($k::VARCHAR[]))", params)
+            )
+
+    by_object: dict[str, list[str]] = {}
+    for name, mine in sorted(keys.items()):
+        add("raw", name, "$s::VARCHAR", "_", s=name, k=mine)
+        by_object.setdefault(project.source(name).object, []).extend(mine)
+    for schema in ("stg", "core"):
+        for obj, mine in sorted(by_object.items()):
+            add(schema, obj, "_source", "_", k=mine)
+    for name in ("rows", "failures"):  # their columns: source, load_id, row_number
+        add("quar", name, "source", "", k=[k for mine in keys.values() for k in mine])
     return out
 
 
-def _id_params(where: str, unique_ids: list[str], entities: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if "$o" in where:
-        params["o"] = PERSON
-    if "$u" in where:
-        params["u"] = unique_ids
-    if "$e" in where:
-        params["e"] = entities
-    return params
-
-
-def _delete_identity(store: Store, unique_ids: list[str], entities: list[str]) -> dict[str, int]:
-    counts = {}
-    for target, where, name in _id_targets(store):
-        n = int(
-            store.rows(
-                f"DELETE FROM {target} WHERE {where}", _id_params(where, unique_ids, entities)
-            )[0][0]
-        )
-        if n:
-            counts[f"id.{name}"] = n
-    return counts
-
-
-_REJECT_MATCH = "len(list_filter($n::VARCHAR[], lambda x: contains(lower(raw_record), x))) > 0"
-
-
-def _delete_rejects(store: Store, needles: list[str]) -> dict[str, int]:
-    if not needles or not store.table_exists("quar", "ingest_rejects"):
-        return {}
-    n = int(
-        store.rows(f"DELETE FROM quar.ingest_rejects WHERE {_REJECT_MATCH}", {"n": needles})[0][0]
+def _identity_targets(store: Store, unique_ids: list[str], entities: list[str]) -> list[Target]:
+    """The identity rows of the records ``unique_ids`` and the entities ``entities``."""
+    pair = (
+        "(list_contains($u::VARCHAR[], unique_id_l) OR list_contains($u::VARCHAR[], unique_id_r))"
     )
-    return {"quar.ingest_rejects": n} if n else {}
+    events = (
+        "(list_contains($e::VARCHAR[], entity_id) OR list_contains($e::VARCHAR[], other_entity_id))"
+    )
+    by_record = {"o": PERSON, "u": unique_ids}
+    out = []
+    for name, where, params in (
+        ("members", "object = $o AND list_contains($u::VARCHAR[], unique_id)", by_record),
+        ("pairs", f"object = $o AND {pair}", by_record),
+        ("review_queue", f"object = $o AND {pair}", by_record),
+        ("review_decisions", f"object = $o AND {pair}", by_record),
+        ("entity_events", f"object = $o AND {events}", {"o": PERSON, "e": entities}),
+        # golden records: the table behind the view, or a table of the earlier layout
+        (f"_golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)", {"e": entities}),
+        (f"golden_{PERSON}", "list_contains($e::VARCHAR[], entity_id)", {"e": entities}),
+    ):
+        if store.table_exists("id", name, views=False):  # reported under the view's name
+            out.append(Target("id", name, where, params, shown=f"id.{name.removeprefix('_')}"))
+    return out
 
 
-def _dry_counts(
-    store: Store,
-    project: Project,
-    keys: pl.DataFrame,
-    unique_ids: list[str],
-    entities: list[str],
-    needles: list[str],
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for (source,), group in sorted(keys.group_by(["source"]), key=lambda g: str(g[0][0])):
-        counts[f"raw.{source}"] = group.height
-    for target, where, name in _id_targets(store):
-        n = int(
-            store.scalar(
-                f"SELECT count(*) FROM {target} WHERE {where}",
-                _id_params(where, unique_ids, entities),
-            )
-        )
-        if n:
-            counts[f"id.{name}"] = n
-    if needles and store.table_exists("quar", "ingest_rejects"):
-        n = int(
-            store.scalar(
-                f"SELECT count(*) FROM quar.ingest_rejects WHERE {_REJECT_MATCH}", {"n": needles}
-            )
-        )
-        if n:
-            counts["quar.ingest_rejects"] = n
-    return counts
+def _reject_targets(store: Store, needles: list[str]) -> list[Target]:
+    """Rejected export lines holding one of ``needles`` (addresses, phone numbers as written)."""
+    if not needles or not store.table_exists("quar", "ingest_rejects"):
+        return []
+    match = "len(list_filter($n::VARCHAR[], lambda x: contains(lower(raw_record), x))) > 0"
+    return [Target("quar", "ingest_rejects", match, {"n": needles})]
 
 
 def _stale(store: Store, earliest: datetime | None, *, mark: str | None) -> list[str]:
