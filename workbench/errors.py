@@ -56,6 +56,12 @@ class ValidationFailed(WorkbenchError):
     exit_code = 5
 
 
+class ResolutionError(WorkbenchError):
+    """Identity resolution cannot run on the data as it is (too little of it, say)."""
+
+    exit_code = 1
+
+
 class ReportError(WorkbenchError):
     """A report notebook failed; the last good report of that period is kept."""
 

@@ -31,7 +31,7 @@ from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from workbench.config import CONFIG_FILE, DuckDBSettings, Project, ResolveConfig
-from workbench.errors import ConfigError, WorkbenchError
+from workbench.errors import ConfigError, ResolutionError, WorkbenchError
 from workbench.governance import audit
 from workbench.resolve.engine import (
     SplinkDB,
@@ -525,9 +525,22 @@ def train(linker: Linker, model: ModelPlan, settings: ResolveConfig) -> None:
     A training rule that finds no pairs (small data) is skipped; levels it would have
     trained keep Splink's default m values.
     """
-    linker.training.estimate_probability_two_random_records_match(
-        model.deterministic_rules, recall=settings.prior_recall
-    )
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            model.deterministic_rules, recall=settings.prior_recall
+        )
+        prior = linker.misc.save_model_to_json()["probability_two_random_records_match"]
+    except ZeroDivisionError:  # fewer than two records: no pair at all
+        prior = 0
+    if not prior:
+        raise ResolutionError(
+            "There is too little data to train the matching model: Splink estimates how "
+            "often two records are the same from pairs that share an exact identifier (an "
+            "email address, or an exact id field), and no two of these records do.",
+            fix="Resolve once more exports are loaded: a few hundred records, some of "
+            "which share an email address (the same person in two systems), are enough. "
+            "Nothing was changed.",
+        )
     linker.training.estimate_u_using_random_sampling(
         max_pairs=settings.u_max_pairs, seed=settings.seed
     )
@@ -648,8 +661,14 @@ def _append_events(store: Store, obj: str, run_id: int, events: pl.DataFrame) ->
 
 def members_of(store: Store, obj: str) -> pl.DataFrame:
     """The latest resolution of an object: source, record_id, entity_id per record."""
-    if not store.table_exists("id", "members"):
-        raise WorkbenchError("Nothing has been resolved yet.", fix="Run `workbench resolve`.")
+    resolved = store.table_exists("id", "runs") and store.scalar(
+        "SELECT count(*) FROM id.runs WHERE object = $o", {"o": obj}
+    )
+    if not resolved:
+        raise WorkbenchError(
+            f"Nothing has been resolved yet ({obj}).",
+            fix=f"Run `workbench resolve --object {obj}`.",
+        )
     return store.frame(
         "SELECT source, record_id, entity_id FROM id.members WHERE object = $o "
         "ORDER BY source, record_id",

@@ -21,10 +21,12 @@ from datetime import UTC, datetime
 import polars as pl
 
 from workbench.config import Project
+from workbench.dictionary import ObjectSpec
 from workbench.errors import WorkbenchError
 from workbench.governance import audit
 from workbench.ingest.staging import prune_staging
 from workbench.standardize import standardize
+from workbench.standardize.apply import derived_columns
 from workbench.store import Store, quote_ident, table
 from workbench.validate.schemas import PROBLEMS_CHECK, READABLE, object_schema
 
@@ -137,7 +139,7 @@ def validate(
                         name, source_name, rows.height, valid.height, quarantined.height, warned
                     )
                 )
-            _write_object(store, name, valid_parts, quarantine_parts, failures)
+            _write_object(store, name, spec, valid_parts, quarantine_parts, failures)
             _check_invariant(store, name)
             failure_parts.extend(failures)
         store.execute(
@@ -309,14 +311,22 @@ def _failure_rows(run_id: int, obj: str, std: pl.DataFrame, found: pl.DataFrame)
 def _write_object(
     store: Store,
     name: str,
+    spec: ObjectSpec,
     valid: list[pl.DataFrame],
     quarantined: list[pl.DataFrame],
     failures: list[pl.DataFrame],
 ) -> None:
-    if not valid:  # nothing staged: core is empty, with staging's columns
+    if not valid:  # nothing staged: core is empty, with the columns it has when filled
+        staged = store.columns("stg", name)
+        derived = [
+            f"CAST(NULL AS {kind.sql_type}) AS {quote_ident(column)}"
+            for column, kind in derived_columns(spec).items()
+            if column.rsplit("_", 1)[0] in staged
+        ]
         store.execute(
             f"CREATE OR REPLACE TABLE {table('core', name)} AS "
-            f"SELECT * EXCLUDE (_problems) FROM {table('stg', name)} WHERE false"
+            f"SELECT * EXCLUDE (_problems){''.join(', ' + d for d in derived)} "
+            f"FROM {table('stg', name)} WHERE false"
         )
     else:
         core = pl.concat(valid, how="diagonal_relaxed").drop("_problems")
