@@ -75,9 +75,9 @@ def kpi(
     frame = values.frame
     if period is not None:
         frame = frame.filter(pl.col("period") == periods.label(periods.parse(period)[1], kind))
-    else:
-        last = frame["period_start"].max()
-        frame = frame.filter(pl.col("period_start") == last) if last is not None else frame
+    else:  # the latest period with validated data up to now (never one dated in the future)
+        latest = values.latest
+        frame = frame.filter(pl.col("period_start") == latest) if latest else frame.clear()
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
     print_frame(wide, f"KPIs (run {run_id}; `workbench export kpis` writes every period)")
     for note in values.notes:

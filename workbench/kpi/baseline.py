@@ -43,13 +43,15 @@ def window(launch: date, months: int) -> tuple[datetime, datetime]:
 
 
 def default_window(
-    values: pl.DataFrame, launch: date | None, months: int
+    latest: datetime | None, launch: date | None, months: int
 ) -> tuple[datetime, datetime]:
-    """The configured baseline window, or the last ``months`` periods with data."""
+    """The configured baseline window, or the ``months`` months up to and including the
+    month of ``latest`` (the latest period with validated data up to now,
+    :attr:`workbench.kpi.compute.KpiValues.latest`: a row dated in the future or a
+    quarantined row never moves the window)."""
     if launch is not None:
         return window(launch, months)
-    last = values["period_start"].max() if values.height else datetime(2000, 1, 1)
-    assert isinstance(last, datetime)
+    last = latest or datetime(2000, 1, 1)
     end = datetime(last.year, last.month, 1) + step("month")
     return end - step("month", months), end
 

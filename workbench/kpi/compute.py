@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -19,6 +20,7 @@ from workbench.kpi import sql
 from workbench.kpi.definitions import KpiDef, Stat
 from workbench.kpi.periods import Grain, label
 from workbench.store import Store
+from workbench.validate.schemas import bound_value
 
 SCHEMA: dict[str, Any] = {
     "kpi": pl.String,
@@ -34,10 +36,13 @@ SCHEMA: dict[str, Any] = {
 
 @dataclass
 class KpiValues:
-    """KPI values (one row per KPI, period and segment) and notes on KPIs left out."""
+    """KPI values (one row per KPI, period and segment), notes on KPIs left out, and the
+    latest period: the start of the newest period with a validated row up to now (rows in
+    the future, staged or quarantined rows never make it; None when there is none)."""
 
     frame: pl.DataFrame
     notes: list[str] = field(default_factory=list)
+    latest: datetime | None = None
 
 
 def compute(
@@ -49,6 +54,7 @@ def compute(
     segment: str | None = None,
     gross_margin: float = 1.0,
     on_kpi: Callable[[str], None] | None = None,
+    now: datetime | None = None,
 ) -> KpiValues:
     """Every KPI's value per period of ``grain``, for the whole population and per segment.
 
@@ -61,10 +67,12 @@ def compute(
             ``system``); rows with segment ``all`` are always there.
         gross_margin: for ``ltv`` (arpa x margin / churn).
         on_kpi: called with each KPI id before it is computed (progress).
+        now: the run's clock (default: the current time), for the latest period.
 
     Returns:
         values with columns kpi, grain, period (label), period_start, segment_by, segment,
-        value and n (rows behind the value), and notes on KPIs that could not be computed.
+        value and n (rows behind the value), notes on KPIs that could not be computed, and
+        the latest period (:func:`latest_period`).
     """
     frames: list[pl.DataFrame] = []
     notes: list[str] = []
@@ -80,7 +88,38 @@ def compute(
         by_id[kpi_id] = frame
         frames.append(_tidy(frame, kpi_id, grain, segment))
     values = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
-    return KpiValues(values.sort("kpi", "period_start", "segment"), notes)
+    latest = latest_period(store, [kpis[k] for k in by_id], grain, now)
+    return KpiValues(values.sort("kpi", "period_start", "segment"), notes, latest)
+
+
+def latest_period(
+    store: Store, kpis: list[KpiDef], grain: Grain, now: datetime | None = None
+) -> datetime | None:
+    """The start of the newest period of ``grain`` in which one of ``kpis`` has a qualifying
+    validated row (``core``) dated up to ``now``: the default period of ``workbench kpi``,
+    of target status and of the end of the comparison and baseline windows.
+
+    A time stamp later than ``now`` plus the day of clock skew that validation's ``max:
+    now`` allows is ignored (a row dated 2099 must not make 2099-01 the latest period).
+    Staged and quarantined rows never count: the missing-mandatory rate, which reads them,
+    and LTV, which has no rows of its own, are left out.
+    """
+    dated = [
+        k
+        for k in kpis
+        if k.time is not None
+        and k.stat not in (Stat.LTV, Stat.MISSING_MANDATORY)
+        and store.table_exists("core", k.object)
+    ]
+    if not dated:
+        return None
+    clock = now or datetime.now(UTC)
+    until = bound_value("now", FieldType.TIMESTAMP, clock.replace(tzinfo=clock.tzinfo or UTC))
+    newest = store.scalar(
+        sql.latest_sql(dated),
+        {"grain": grain, "until": until.astimezone(UTC).replace(tzinfo=None)},
+    )
+    return newest if isinstance(newest, datetime) else None
 
 
 def breaks_down(store: Store, kpi: KpiDef, segment: str) -> bool:

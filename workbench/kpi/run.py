@@ -35,11 +35,13 @@ def measure(
     on_kpi: Callable[[str], None] | None = None,
     record: bool = True,
     kpis: dict[str, KpiDef] | None = None,
+    now: datetime | None = None,
 ) -> tuple[int, KpiValues]:
     """Compute every KPI (or those of ``kpis``) per period (and segment) and store the values
     as a new run.
 
     With ``record=False`` nothing is written (a read-only store will do) and the run id is 0.
+    ``now`` is the run's clock (default: the current time), which bounds the latest period.
     """
     cfg = project.config.kpi
     values = compute(
@@ -50,6 +52,7 @@ def measure(
         segment=segment,
         gross_margin=cfg.gross_margin,
         on_kpi=on_kpi,
+        now=now,
     )
     if not record:
         return 0, values
@@ -93,13 +96,15 @@ def baseline(
     segment: str | None = None,
     period: str | None = None,
     record: bool = True,
+    now: datetime | None = None,
 ) -> BaselineResult:
     """Baselines over the window before launch (or ``[start, end)``), XmR signals of the
-    periods after it, and target status for ``period`` (default: the latest)."""
+    periods after it, and target status for ``period`` (default: each KPI's latest period
+    up to the latest period with validated data up to ``now``)."""
     cfg = project.config.kpi
-    run_id, values = measure(project, store, segment=segment, record=record)
+    run_id, values = measure(project, store, segment=segment, record=record, now=now)
     if start is None or end is None:
-        start, end = default_window(values.frame, cfg.launch_date, cfg.baseline_months)
+        start, end = default_window(values.latest, cfg.launch_date, cfg.baseline_months)
     levels = baselines(
         store,
         cfg.kpis(),
@@ -111,7 +116,9 @@ def baseline(
         seed=cfg.seed,
     )
     shifts = signals(values.frame, levels)
-    targets = statuses(cfg.kpis(), levels, values.frame, period, cfg.launch_date)
+    targets = statuses(
+        cfg.kpis(), levels, values.frame, period, cfg.launch_date, latest=values.latest
+    )
     result = BaselineResult(run_id, start, end, levels, shifts, targets, values.notes, values)
     if not record:
         return result
@@ -136,10 +143,18 @@ class Comparison:
 
 
 def compare(
-    project: Project, store: Store, *, until: datetime | None = None, record: bool = True
+    project: Project,
+    store: Store,
+    *,
+    until: datetime | None = None,
+    record: bool = True,
+    now: datetime | None = None,
 ) -> Comparison:
     """Difference-in-differences around the launch (``kpi.did``) of every KPI that can be
-    broken down by the treatment field (only those are measured)."""
+    broken down by the treatment field (only those are measured).
+
+    The post-launch window ends at ``until``, by default with the latest period with
+    validated data up to ``now`` (rows dated in the future never extend it)."""
     cfg = project.config.kpi
     if cfg.launch_date is None:
         raise ConfigError(
@@ -150,11 +165,13 @@ def compare(
         )
     column = cfg.treatment.column
     comparable = {k: v for k, v in cfg.kpis().items() if breaks_down(store, v, column)}
-    run_id, values = measure(project, store, segment=column, record=record, kpis=comparable)
+    run_id, values = measure(
+        project, store, segment=column, record=record, kpis=comparable, now=now
+    )
     launch = datetime(cfg.launch_date.year, cfg.launch_date.month, cfg.launch_date.day)
     if until is None:
-        last = values.frame["period_start"].max()
-        until = (last + step("month")) if isinstance(last, datetime) else launch
+        last = values.latest
+        until = (last + step("month")) if last is not None else launch
     windows = Windows(launch - step("month", cfg.baseline_months), launch, until)
     table, draws = did(
         store,

@@ -92,6 +92,22 @@ FROM {table("core", kpi.object)}
 WHERE {time} IS NOT NULL {where}"""
 
 
+def latest_sql(kpis: list[KpiDef]) -> str:
+    """The first instant of the newest period (of ``$grain``) holding a qualifying core row
+    of one of ``kpis`` dated at or before ``$until`` (naive UTC): rows dated later (in the
+    future) are ignored. NULL when there is none."""
+    parts = []
+    for kpi in kpis:
+        assert kpi.time is not None
+        time = utc(quote_ident(kpi.time))
+        where = f"AND ({kpi.where})" if kpi.where else ""
+        parts.append(
+            f"SELECT max({time}) AS newest FROM {table('core', kpi.object)} "
+            f"WHERE {time} <= $until {where}"
+        )
+    return f"SELECT date_trunc($grain, max(newest)) FROM ({' UNION ALL '.join(parts)})"
+
+
 def values_sql(kpi: KpiDef, segment: str | None) -> str:
     """One KPI's values per period (and segment) for the plain stats."""
     return _grouped(rows_sql(kpi, segment), _aggregate(kpi), segment is not None)

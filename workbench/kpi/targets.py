@@ -67,9 +67,13 @@ def statuses(
     values: pl.DataFrame,
     period: str | None,
     launch: date | None,
+    *,
+    latest: datetime | None,
 ) -> pl.DataFrame:
     """Target status of every KPI with a target and a baseline, for ``period`` (default:
-    each KPI's latest period), over the whole population."""
+    each KPI's latest period up to ``latest``, the latest period with validated data up to
+    now, so that rows dated in the future never pick the period evaluated; none when
+    ``latest`` is None), over the whole population."""
     rows = []
     for kpi_id, kpi in kpis.items():
         if kpi.target is None:
@@ -78,17 +82,21 @@ def statuses(
         v = values.filter((pl.col("kpi") == kpi_id) & (pl.col("segment") == "all"))
         if period is not None:
             v = v.filter(pl.col("period") == period)
+        elif latest is None:
+            continue
+        else:
+            v = v.filter(pl.col("period_start") <= latest)
         if b.is_empty() or v.is_empty():
             continue
-        latest = v.sort("period_start").row(-1, named=True)
-        end = _period_end(values, latest)
-        state, goal, deadline = status(kpi, kpi.target, b["level"][0], latest["value"], end, launch)
+        row = v.sort("period_start").row(-1, named=True)
+        end = _period_end(values, row)
+        state, goal, deadline = status(kpi, kpi.target, b["level"][0], row["value"], end, launch)
         rows.append(
             {
                 "kpi": kpi_id,
-                "period": latest["period"],
+                "period": row["period"],
                 "baseline": b["level"][0],
-                "value": latest["value"],
+                "value": row["value"],
                 "target": goal,
                 "deadline": deadline.date().isoformat() if deadline else None,
                 "status": state,

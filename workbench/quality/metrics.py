@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from workbench.config import Project
 from workbench.dictionary import FieldType
 from workbench.store import Store, quote_ident, table
+from workbench.validate.schemas import bound_value
 
 DDL = """CREATE TABLE IF NOT EXISTS dq.metrics (
     run_id BIGINT NOT NULL, object VARCHAR NOT NULL, source VARCHAR NOT NULL,
@@ -41,17 +42,25 @@ METRICS: dict[str, Metric] = {
     "exact_duplicate_rate": Metric("Share of rows repeating another row exactly", False),
     "missing_mandatory": Metric("Rows missing a required field", False, "rows"),
     "missing_mandatory_rate": Metric("Share of rows missing a required field", False),
-    "freshness_hours": Metric("Age of the newest record", False, "hours"),
+    "freshness_hours": Metric("Age of the newest valid, not future time stamp", False, "hours"),
     "referential_integrity": Metric("Share of references that resolve", True),
     "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
     "sync_failure_rate": Metric("Share of sync events that failed", False),
 }
 
 
-def record_metrics(project: Project, store: Store, run_id: int) -> int:
-    """Compute every metric for the run and store it; returns the number of rows written."""
+def record_metrics(
+    project: Project, store: Store, run_id: int, *, now: datetime | None = None
+) -> int:
+    """Compute every metric for the run and store it; returns the number of rows written.
+
+    ``now`` is the run's clock (time-zone aware; default: the current time), which
+    freshness is measured against.
+    """
     store.execute(DDL)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
+    # validation's `max: now` allows a day of clock skew; freshness ignores anything later
+    until = bound_value("now", FieldType.TIMESTAMP, now)
     before = int(store.scalar("SELECT count(*) FROM dq.metrics WHERE run_id = $r", {"r": run_id}))
     for name, spec in project.dictionary.objects.items():
         if not store.table_exists("stg", name):
@@ -59,6 +68,7 @@ def record_metrics(project: Project, store: Store, run_id: int) -> int:
         stg = table("stg", name)
         core = table("core", name)
         _insert(store, run_id, name, _counts_sql(stg, core), {"o": name})
+        core_columns = set(store.columns("core", name))
         for source_name, source in project.config.sources.items():
             if source.object != name:
                 continue
@@ -71,10 +81,19 @@ def record_metrics(project: Project, store: Store, run_id: int) -> int:
             if required:
                 _insert(store, run_id, name, _missing_sql(stg, required), params)
             dated = [
-                f for f in mapped if spec.fields[f].type in (FieldType.DATE, FieldType.TIMESTAMP)
+                f
+                for f in mapped
+                if spec.fields[f].type in (FieldType.DATE, FieldType.TIMESTAMP)
+                and f in core_columns
             ]
             if dated:
-                _insert(store, run_id, name, _freshness_sql(stg, dated), dict(params, now=now))
+                _insert(
+                    store,
+                    run_id,
+                    name,
+                    _freshness_sql(core, dated),
+                    dict(params, now=now, until=until),
+                )
             for fname in mapped:
                 ref = spec.fields[fname].rules.references
                 if ref and _system_stages(store, ref.split(".")[0], source.system):
@@ -161,14 +180,18 @@ def _missing_sql(stg: str, required: list[str]) -> str:
         FROM m WHERE total > 0"""
 
 
-def _freshness_sql(stg: str, dated: list[str]) -> str:
-    newest = ", ".join(f"max(CAST({quote_ident(f)} AS TIMESTAMPTZ))" for f in dated)
+def _freshness_sql(core: str, dated: list[str]) -> str:
+    """Hours from the source's newest valid time stamp up to ``$until`` (``$now`` plus the
+    skew validation allows; later ones, in the future, are ignored) to ``$now``; never
+    negative. Staged and quarantined rows do not count."""
+    casts = [f"CAST({quote_ident(f)} AS TIMESTAMPTZ)" for f in dated]
+    newest = ", ".join(f"max({c}) FILTER (WHERE {c} <= $until)" for c in casts)
     expr = f"greatest({newest})" if len(dated) > 1 else newest
     return f"""
         SELECT $s AS source, '' AS field, 'freshness_hours' AS metric,
-               date_diff('second', {expr}, $now) / 3600.0 AS value,
+               greatest(date_diff('second', {expr}, $now) / 3600.0, 0) AS value,
                NULL AS numerator, NULL AS denominator
-        FROM {stg} WHERE _source = $s HAVING {expr} IS NOT NULL"""
+        FROM {core} WHERE _source = $s HAVING {expr} IS NOT NULL"""
 
 
 def _reference_sql(stg: str, field: str, ref: str) -> str:
