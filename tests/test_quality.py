@@ -31,8 +31,8 @@ sources:
     columns: {record_id: id, occurred_at: ts, status: st}
 """
 ACCOUNTS = "id,name\nA1,Acme\nA2,Foo\n"
-# 6 contacts: C2 twice (later one quarantined), one bad email, one unknown account,
-# one unreadable phone, one without email
+# 6 contacts: C2 twice (later one quarantined), one bad email and one unknown account (both
+# optional: set aside, the contacts kept), one unreadable phone, one without email
 CONTACTS = (
     "id,email,phone,cc,acc\n"
     "C1,a@x.com,+49 30 1234567,DE,A1\n"
@@ -73,16 +73,16 @@ def test_metrics_match_hand_counts(tmp_path):
         got = metrics(store, result.validation.run_id)
     c = "crm_contacts"
     assert got[(c, "", "rows_staged")] == 6
-    # quarantined: the later C2, C3 (email), C4 (account A9 does not exist)
-    assert got[(c, "", "rows_quarantined")] == 3
-    assert got[(c, "", "quarantine_rate")] == 3 / 6
+    # quarantined: the later C2; C3's email and C4's account A9 are set aside
+    assert got[(c, "", "rows_quarantined")] == 1
+    assert got[(c, "", "quarantine_rate")] == 1 / 6
     assert got[(c, "email", "completeness")] == 5 / 6
     assert got[(c, "phone", "completeness")] == 3 / 6
     assert got[(c, "record_id", "key_duplicate_rate")] == 2 / 6
     assert got[(c, "", "exact_duplicate_rate")] == 0
     assert got[(c, "company_id", "referential_integrity")] == 4 / 5
-    # valid rows with a raw phone: C1 and C2 parse, so 2 of 2
-    assert got[(c, "phone", "phone_parse_rate")] == 1.0
+    # valid rows with a raw phone: C1 and C2 parse, C4's '12' does not: 2 of 3
+    assert got[(c, "phone", "phone_parse_rate")] == 2 / 3
     assert got[(c, "email", "validity:email address format")] == 5 / 6
     assert got[("sync", "status", "sync_failure_rate")] == 1 / 4
     assert got[(c, "", "missing_mandatory_rate")] == 0
@@ -124,13 +124,13 @@ def test_blocking_limit_breach_exits_non_zero(tmp_path, capsys):
     folder = make(tmp_path)
     text = (folder / "workbench.yaml").read_text()
     (folder / "workbench.yaml").write_text(
-        text + "quality:\n  blocking:\n    quarantine_rate: 0.2\n"
+        text + "quality:\n  blocking:\n    quarantine_rate: 0.1\n"
     )
     main(["ingest", "--project", str(folder)])
     capsys.readouterr()
     assert main(["validate", "--project", str(folder)]) == 5
     err = capsys.readouterr().err
-    assert "contacts/crm_contacts: quarantine_rate = 0.5, above the limit 0.2" in err
+    assert "contacts/crm_contacts: quarantine_rate = 0.1667, above the limit 0.1" in err
     assert "quality.blocking" in err
 
 
@@ -152,7 +152,7 @@ def test_export_dq_has_the_contract_columns(tmp_path):
         rows = list(csv.DictReader(handle))
     assert {"source", "object", "rows_read", "rows_valid", "rows_quarantined"} <= set(rows[0])
     contacts = next(r for r in rows if r["source"] == "crm_contacts")
-    assert (float(contacts["rows_read"]), float(contacts["rows_valid"])) == (6, 3)
+    assert (float(contacts["rows_read"]), float(contacts["rows_valid"])) == (6, 5)
     with open_store(load_project(folder), read_only=True) as store:
         assert latest_summary(store).height == len(rows)
 

@@ -154,4 +154,8 @@ def test_append_mode_counts_failures_per_load(make_project, store_of):
         {"r": result.validation.run_id},
     )
     assert validity == 0.5
-    assert store.scalar("SELECT count(*) FROM quar.rows") == 2
+    # an optional email is set aside, not the person: both rows kept, both values counted
+    assert store.scalar("SELECT count(*) FROM quar.rows") == 0
+    assert store.rows(
+        "SELECT load_id, record_id, value FROM quar.failures WHERE severity = 'warn' ORDER BY 1"
+    ) == [(1, "1", "bad"), (2, "3", "worse")]

@@ -38,7 +38,8 @@ def test_retention_deletes_old_records_everywhere(make_project, tmp_path, capsys
     make_project(
         CONFIG,
         {
-            "t.csv": f"id,prio,at\nold,low,{_day(800)}\nbad,weird,{_day(900)}\nnew,low,{_day(10)}\n"
+            # the second 'old' repeats an id: quarantined, and deleted with the first
+            "t.csv": f"id,prio,at\nold,low,{_day(800)}\nold,weird,{_day(900)}\nnew,low,{_day(10)}\n"
             "undated,low,\n",
             "s.csv": f"id,at,status\ns1,{_day(400)},success\ns2,{_day(100)},failed\n",
         },
@@ -59,8 +60,8 @@ def test_retention_deletes_old_records_everywhere(make_project, tmp_path, capsys
             ("new",),
             ("undated",),
         ]
-        assert store.scalar("SELECT count(*) FROM quar.rows WHERE record_id = 'bad'") == 0
-        assert store.scalar("SELECT count(*) FROM quar.failures WHERE record_id = 'bad'") == 0
+        assert store.scalar("SELECT count(*) FROM quar.rows WHERE record_id = 'old'") == 0
+        assert store.scalar("SELECT count(*) FROM quar.failures WHERE record_id = 'old'") == 0
         assert store.rows("SELECT record_id FROM core.sync_events") == [("s2",)]
         details = store.scalar("SELECT details FROM meta.audit WHERE action = 'retention'")
     assert '"raw.desk":2' in details and '"quar.rows":1' in details
