@@ -91,10 +91,11 @@ def test_the_latest_period_ignores_future_and_quarantined_rows(make_project, sto
     project, store, _ = desk(make_project, store_of)
     _, values = measure(project, store, record=False, now=NOW)
     periods = set(zip(values.frame["kpi"], values.frame["period"], strict=True))
-    # the bait is there: a value of 2099-01 (the future solve) and of 2026-09 (the staged,
-    # quarantined ticket counts in the missing-mandatory rate, which reads staging) ...
-    assert ("resolution_time_h", "2099-01") in periods
+    # the bait is there: a value of 2026-09 (the staged, quarantined ticket counts in the
+    # missing-mandatory rate, which reads staging); the 2099 solve makes no 2099-01 value
     assert ("missing_mandatory_rate", "2026-09") in periods
+    assert not [p for _, p in periods if p.startswith("2099")]
+    assert any("after today (2099-01)" in note for note in values.notes)
     # ... but the latest period is the newest with a validated row up to now
     assert values.latest == datetime(2026, 5, 1)
 
@@ -106,7 +107,9 @@ def test_kpi_cli_prints_the_latest_period_up_to_now(make_project, store_of, caps
     assert main(["kpi", "--project", str(project.root)]) == 0  # the real clock: after 2026-09
     out = capsys.readouterr().out
     assert "2026-05" in out
-    assert "2099" not in out and "2026-09" not in out
+    table = [line for line in out.splitlines() if "│" in line]
+    assert not [line for line in table if "2099" in line or "2026-09" in line]
+    assert "left out for period(s) after today (2099-01)" in out  # said, not shown as a value
 
 
 def test_baseline_window_and_targets_stop_at_the_latest_period(make_project, store_of):
@@ -128,9 +131,9 @@ def test_baseline_window_and_targets_stop_at_the_latest_period(make_project, sto
     assert levels["ticket_volume"]["level"] == 5 / 3
     assert levels["ticket_volume"]["periods"] == 3
     assert result.targets.select("kpi", "period").rows() == [("first_response_time_h", "2026-05")]
-    # the signals still list every later period with a value: the 2099 solve is one
+    # no later period has a value: the 2099 solve is in the future
     later = result.signals.filter(pl.col("kpi") == "resolution_time_h")["period"].to_list()
-    assert later == ["2099-01"]
+    assert later == []
 
 
 def test_comparison_window_ends_with_the_latest_period(make_project, store_of):

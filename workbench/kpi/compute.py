@@ -88,8 +88,25 @@ def compute(
         by_id[kpi_id] = frame
         frames.append(_tidy(frame, kpi_id, grain, segment))
     values = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
+    # a period that starts after now holds only rows dated in the future: no value
+    future = values.filter(pl.col("period_start") > _until(now))
+    if future.height:
+        values = values.join(future.select("kpi", "period"), on=["kpi", "period"], how="anti")
+        shown = ", ".join(sorted(set(future["period"].to_list()))[:3])
+        notes.append(
+            f"{future['kpi'].n_unique()} KPI(s) left out for period(s) after today ({shown}): "
+            "their rows are dated in the future; check the source's time fields"
+        )
     latest = latest_period(store, [kpis[k] for k in by_id], grain, now)
     return KpiValues(values.sort("kpi", "period_start", "segment"), notes, latest)
+
+
+def _until(now: datetime | None) -> datetime:
+    """The latest moment a row may be dated (now, plus the day of skew ``max: now`` allows),
+    as a naive UTC time like ``period_start``."""
+    clock = now or datetime.now(UTC)
+    until = bound_value("now", FieldType.TIMESTAMP, clock.replace(tzinfo=clock.tzinfo or UTC))
+    return until.astimezone(UTC).replace(tzinfo=None)
 
 
 def latest_period(
@@ -113,12 +130,7 @@ def latest_period(
     ]
     if not dated:
         return None
-    clock = now or datetime.now(UTC)
-    until = bound_value("now", FieldType.TIMESTAMP, clock.replace(tzinfo=clock.tzinfo or UTC))
-    newest = store.scalar(
-        sql.latest_sql(dated),
-        {"grain": grain, "until": until.astimezone(UTC).replace(tzinfo=None)},
-    )
+    newest = store.scalar(sql.latest_sql(dated), {"grain": grain, "until": _until(now)})
     return newest if isinstance(newest, datetime) else None
 
 
