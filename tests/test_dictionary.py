@@ -77,3 +77,77 @@ def test_invalid_project_dictionary_names_the_problem(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_dictionary(tmp_path / "d.yaml")
     assert "currency_field 'cur' must name a currency field" in info.value.message
+
+
+def _infer_cli(path, capsys) -> str:
+    code = main(["dictionary", "infer", str(path), "--object", "customers"])
+    assert code == 0
+    return capsys.readouterr().out
+
+
+def test_infer_on_ragged_rows_keeps_every_header_column_and_counts_them(tmp_path, capsys):
+    path = tmp_path / "ragged.csv"
+    rows = ["CustomerNo,FirstName,Email,City"]
+    for i in range(12):
+        rows.append(f"K{i},Name{i},p{i}@x.com,Berlin")
+    rows.insert(3, "K90,Extra,e@x.com,Berlin,DE,spare")  # more fields than the header
+    rows.insert(7, "K91,Short")  # fewer
+    rows.insert(9, "K92")
+    path.write_text("\n".join(rows) + "\n")
+    section = _infer_cli(path, capsys)
+    fields = yaml.safe_load(section)["objects"]["customers"]["fields"]
+    assert list(fields) == ["record_id", "first_name", "email", "city"]
+    assert fields["email"]["type"] == "email" and fields["email"]["required"] is True
+    assert "# Draft dictionary section for ragged.csv (12 rows read)." in section
+    assert "# 3 ragged rows have more or fewer fields than the header's 4" in section
+    for line in ("#   record_id: CustomerNo", "#   first_name: FirstName", "#   city: City"):
+        assert line in section
+
+
+def test_infer_when_most_rows_are_ragged_still_lists_the_header(tmp_path):
+    """Ragged rows must not make the sniffer read the file as one column."""
+    path = tmp_path / "wide.csv"
+    path.write_text("id,name\n" + "".join(f"{i},N{i},x,y\n" for i in range(50)) + "99,Z\n")
+    section = infer_section(path, "things")
+    fields = yaml.safe_load(section)["objects"]["things"]["fields"]
+    assert list(fields) == ["id", "name", "record_id"]  # too few rows to call id unique
+    assert "#   name: name" in section
+    assert "# 50 ragged rows have more or fewer fields than the header's 2" in section
+    assert "(1 rows read)" in section
+
+
+def test_infer_with_declared_delimiter_and_no_row_matching_the_header(tmp_path):
+    path = tmp_path / "shifted.csv"
+    path.write_text("a;b;c\n1;2\n3;4\n")
+    section = infer_section(path, "x", delimiter=";")
+    fields = yaml.safe_load(section)["objects"]["x"]["fields"]
+    assert {"a", "b", "c"} <= set(fields)
+    assert "# 2 ragged rows have more or fewer fields than the header's 3" in section
+    assert "# No row matches the header: check the delimiter (--delimiter)." in section
+
+
+def test_infer_keeps_columns_whose_names_read_alike_and_mixed_line_ends(tmp_path):
+    path = tmp_path / "alike.csv"
+    ends = ["\n" if i % 3 else "\r\n" for i in range(12)]
+    body = "Id,E-Mail,e_mail\r\n" + "".join(
+        f"{i},a{i}@x.com,b{i}@y.com{end}" for i, end in enumerate(ends)
+    )
+    path.write_bytes(body.encode())
+    section = infer_section(path, "x")
+    fields = yaml.safe_load(section)["objects"]["x"]["fields"]
+    assert list(fields) == ["record_id", "e_mail", "e_mail_2"]
+    assert "#   e_mail: E-Mail" in section and "#   e_mail_2: e_mail" in section
+    assert "(12 rows read)" in section and "ragged" not in section
+
+
+def test_infer_keeps_a_record_id_column_whose_values_repeat(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("Record ID,Name\n1,A\n1,B\n2,C\n")
+    section = infer_section(path, "x")
+    fields = yaml.safe_load(section)["objects"]["x"]["fields"]
+    assert list(fields) == ["record_id", "name"]
+    assert (
+        fields["record_id"]["description"]
+        == "From column Record ID; its values repeat in this file"
+    )
+    assert "#   record_id: Record ID" in section

@@ -3,11 +3,19 @@
 Types come from DuckDB's sniffer plus a look at the values (emails, phones, currency
 codes); ``required`` from null rates; ``allowed`` values for low-cardinality text;
 ``unique`` where every value differs; ``identity`` from the column name.
+
+A CSV file's columns are its header's, all of them: the delimiter is sniffed tolerantly
+(a few ragged rows must not change it), rows with more or fewer fields than the header are
+left out of the profile and counted in the draft's heading, and lines ending in a mix of
+``\\r\\n``, ``\\n`` and ``\\r`` are made one kind first.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +24,12 @@ import polars as pl
 import yaml
 
 from workbench.errors import IngestError
+from workbench.ingest.csvscan import fix_line_ends, guess_delimiter, mixed_line_ends, read_line
 
 SAMPLE_ROWS = 100_000
 MAX_ALLOWED = 12
+GZIP_MAGIC = b"\x1f\x8b"
+_RAGGED = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 _IDENTITY_NAMES = (
     (r"first|given|vorname|prenom", "name"),
     (r"last|surname|family|nachname|^nom$", "name"),
@@ -44,23 +55,61 @@ _TYPES = {
 def infer_section(
     path: Path, object_name: str, *, delimiter: str | None = None, encoding: str = "utf-8"
 ) -> str:
-    """A commented YAML ``objects:`` section for the file's columns."""
-    frame = _read(path, delimiter, encoding)
+    """A commented YAML ``objects:`` section for the file's columns.
+
+    Every column of the file gets a field; CSV rows that cannot be profiled (ragged, or
+    unreadable) are counted in the heading.
+    """
+    sample = _read(path, delimiter, encoding)
+    frame = sample.frame
     fields: dict[str, dict[str, Any]] = {}
     mapping: dict[str, str] = {}
     for column in frame.columns:
-        name = _snake(column)
+        name = base = _snake(column)
+        n = 1
+        while name in fields:  # two headers that read alike keep a field each
+            n += 1
+            name = f"{base}_{n}"
         fields[name] = _field(frame[column], column)
         mapping[name] = column
     _name_the_key(fields, mapping)
     doc = {"objects": {object_name: {"description": f"Drafted from {path.name}", "fields": fields}}}
     header = (
         f"# Draft dictionary section for {path.name} ({frame.height:,} rows read).\n"
-        "# Review every field: types, required, allowed values and identity are guesses.\n"
+        + sample.left_out(frame.width)
+        + "# Review every field: types, required, allowed values and identity are guesses.\n"
         "# Matching source mapping for workbench.yaml:\n"
         + "".join(f"#   {k}: {v}\n" for k, v in mapping.items())
     )
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass
+class _Sample:
+    """The rows profiled, and how many CSV rows were left out."""
+
+    frame: pl.DataFrame
+    ragged: int = 0  # more or fewer fields than the header
+    unreadable: int = 0  # other rows DuckDB could not read (bytes, quotes)
+
+    def left_out(self, width: int) -> str:
+        """Heading lines on the rows left out of the profile (none if none were)."""
+        lines = ""
+        if self.ragged:
+            rows = "row has" if self.ragged == 1 else "rows have"
+            lines += (
+                f"# {self.ragged:,} ragged {rows} more or fewer fields than the header's "
+                f"{width}: left out of the profile. Every column of the header is listed.\n"
+            )
+            if not self.frame.height:
+                lines += "# No row matches the header: check the delimiter (--delimiter).\n"
+        if self.unreadable:
+            rows = "row" if self.unreadable == 1 else "rows"
+            lines += (
+                f"# {self.unreadable:,} {rows} could not be read (bytes that are not the "
+                "encoding, or a stray quote): left out of the profile.\n"
+            )
+        return lines
 
 
 def _name_the_key(fields: dict[str, dict[str, Any]], mapping: dict[str, str]) -> None:
@@ -69,11 +118,14 @@ def _name_the_key(fields: dict[str, dict[str, Any]], mapping: dict[str, str]) ->
     idlike = [n for n in unique if re.search(r"(^|_)(id|nr|no|number|key|code)$", n)]
     candidates = idlike or unique
     if not candidates:
+        description = "No unique column found: map the source's id here"
+        if "record_id" in fields:  # a column of that name whose values repeat in the file
+            description = f"{fields['record_id']['description']}; its values repeat in this file"
         fields["record_id"] = {
             "type": "text",
             "required": True,
             "unique": True,
-            "description": "No unique column found: map the source's id here",
+            "description": description,
         }
         return
     chosen = candidates[0]
@@ -89,7 +141,7 @@ def _name_the_key(fields: dict[str, dict[str, Any]], mapping: dict[str, str]) ->
     mapping.update(items)
 
 
-def _read(path: Path, delimiter: str | None, encoding: str) -> pl.DataFrame:
+def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
     if not path.is_file():
         raise IngestError(f"{path} is not a file.", where=str(path), fix="Give an export file.")
     suffix = "".join(s for s in path.suffixes if s != ".gz").lower()
@@ -104,26 +156,93 @@ def _read(path: Path, delimiter: str | None, encoding: str) -> pl.DataFrame:
                 "SELECT * FROM read_parquet($p) LIMIT $n", params={"p": str(path), "n": SAMPLE_ROWS}
             )
         elif suffix.endswith(".xlsx"):
-            return pl.read_excel(path).head(SAMPLE_ROWS)
+            return _Sample(pl.read_excel(path).head(SAMPLE_ROWS))
         else:
-            options = {"p": str(path), "n": SAMPLE_ROWS, "e": encoding}
-            delim = ""
-            if delimiter:
-                options["d"] = delimiter
-                delim = ", delim = $d"
-            rel = con.sql(
-                f"SELECT * FROM read_csv($p, encoding = $e, sample_size = -1{delim}) LIMIT $n",
-                params=options,
-            )
-        return rel.pl()
+            return _read_csv(con, path, delimiter, encoding)
+        return _Sample(rel.pl())
     except duckdb.Error as exc:
-        raise IngestError(
-            f"{path.name} cannot be read: {str(exc).splitlines()[0]}",
-            where=str(path),
-            fix="Pass --delimiter/--encoding, or check the file.",
-        ) from exc
+        raise _unreadable(path, exc) from exc
     finally:
         con.close()
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None, encoding: str
+) -> _Sample:
+    """The rows that fit the header; ragged and unreadable ones are counted, not read."""
+    with path.open("rb") as handle:
+        gzip = handle.read(2) == GZIP_MAGIC
+    copy = None
+    if encoding != "utf-16" and mixed_line_ends(path, gzip=gzip, encoding=encoding):
+        copy = _one_kind_of_line_end(path, gzip, delimiter)
+    try:
+        source = copy or path
+        params: dict[str, Any] = {"p": str(source), "e": encoding}
+        if not delimiter:
+            delimiter = _sniff_delimiter(con, source, params, gzip=gzip and copy is None)
+        params.update(d=delimiter, n=SAMPLE_ROWS, r="_wb_infer_rejects", s="_wb_infer_scans")
+        rel = con.sql(
+            "SELECT * FROM read_csv($p, encoding = $e, delim = $d, header = true, "
+            "sample_size = -1, strict_mode = true, null_padding = false, store_rejects = true, "
+            "rejects_table = $r, rejects_scan = $s) LIMIT $n",
+            params=params,
+        )
+        frame = rel.pl()
+        counts = con.sql(
+            "SELECT count(DISTINCT line) FILTER (WHERE error_type IN $ragged), "
+            "count(DISTINCT line) FILTER (WHERE error_type NOT IN $ragged) FROM _wb_infer_rejects",
+            params={"ragged": list(_RAGGED)},
+        ).fetchone()
+        ragged, unreadable = counts or (0, 0)
+        return _Sample(frame, ragged=int(ragged), unreadable=int(unreadable))
+    finally:
+        if copy is not None:
+            copy.unlink()
+
+
+def _sniff_delimiter(
+    con: duckdb.DuckDBPyConnection, source: Path, params: dict[str, Any], *, gzip: bool
+) -> str:
+    """DuckDB's delimiter, sniffed past ragged rows; the header's likeliest if it finds none."""
+    try:
+        found = con.sql(
+            "SELECT Delimiter FROM sniff_csv($p, encoding = $e, header = true, "
+            "ignore_errors = true, sample_size = -1)",
+            params=params,
+        ).fetchone()
+    except duckdb.Error:
+        found = None
+    header = read_line(source, gzip=gzip, encoding=params["e"], number=1)
+    guessed = guess_delimiter(header)
+    if found and (found[0] in header or guessed not in header):
+        return str(found[0])
+    return guessed  # one column would silently hide the header's others
+
+
+def _one_kind_of_line_end(path: Path, gzip: bool, delimiter: str | None) -> Path | None:
+    """A copy of the file with every record ending in ``\\n``, if its record ends are mixed."""
+    first = read_line(path, gzip=gzip, encoding="utf-8", number=1)
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="workbench-")
+    os.close(handle)
+    out = Path(name)
+    try:
+        delimiter = delimiter or guess_delimiter(first)
+        mixed = fix_line_ends(path, out, gzip=gzip, delimiter=delimiter, quote='"', escape='"')
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    if mixed:
+        return out
+    out.unlink()
+    return None
+
+
+def _unreadable(path: Path, exc: duckdb.Error) -> IngestError:
+    return IngestError(
+        f"{path.name} cannot be read: {str(exc).splitlines()[0]}",
+        where=str(path),
+        fix="Pass --delimiter/--encoding, or check the file.",
+    )
 
 
 def _field(values: pl.Series, column: str) -> dict[str, Any]:

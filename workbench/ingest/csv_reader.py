@@ -3,12 +3,16 @@
 DuckDB reads the file strictly (every row as wide as the header); when that fails the
 loader reads again collecting DuckDB's rejected rows, which :mod:`.csvscan` translates to
 record positions and physical lines. A quote that is never closed is refused naming its
-line. cp1252 is transcoded to UTF-8 first (DuckDB cannot decode it).
+line. cp1252 is transcoded to UTF-8 first (DuckDB cannot decode it). DuckDB's strict
+reader takes one kind of line end per file, so when the first read fails and the lines end
+in a mix of ``\\r\\n``, ``\\n`` and ``\\r``, the read again is of a copy whose records all end
+in ``\\n`` (files that read at once are never scanned for it).
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -19,9 +23,22 @@ import duckdb
 
 from workbench.config import ReaderOptions
 from workbench.errors import IngestError, where_file
-from workbench.ingest.csvscan import Layout, guess_delimiter, read_line, scan_layout
+from workbench.ingest.csvscan import (
+    Layout,
+    fix_line_ends,
+    guess_delimiter,
+    mixed_line_ends,
+    read_line,
+    scan_layout,
+)
 from workbench.ingest.files import ExportFile
-from workbench.ingest.incoming import Incoming, clean_message, column_names, text_select
+from workbench.ingest.incoming import (
+    Incoming,
+    RetryWithRejects,
+    clean_message,
+    column_names,
+    text_select,
+)
 from workbench.ingest.rejects import Reject
 from workbench.store import Store, quote_ident
 
@@ -45,6 +62,8 @@ def read_csv(
     elif encoding == "utf-8-sig":
         encoding = "utf-8"  # DuckDB skips a UTF-8 byte order mark itself
     try:
+        if collect_rejects:  # the strict read failed: mixed line ends are one reason
+            path, encoding = _one_kind_of_line_end(export, options, path, encoding, cleanup)
         return _read_csv_at(store, export, options, collect_rejects, path, encoding, cleanup)
     except BaseException:
         for step in cleanup:
@@ -92,6 +111,8 @@ def _read_csv_at(
                 {k: params[k] for k in SNIFF_PARAMS},
             )
         except duckdb.Error as exc:
+            if not collect_rejects:  # the read again looks for mixed line ends first
+                raise RetryWithRejects() from exc
             quote_error = _unclosed_quote(export, options, path, encoding)
             raise (quote_error or _layout_error(export, exc)) from exc
     params["delim"] = delimiter
@@ -140,6 +161,43 @@ def _read_csv_at(
         duplicates=duplicates,
         cleanup=cleanup,
     )
+
+
+def _one_kind_of_line_end(
+    export: ExportFile,
+    options: ReaderOptions,
+    path: Path,
+    encoding: str,
+    cleanup: list[Callable[[], None]],
+) -> tuple[Path, str]:
+    """The file to read and its encoding: a copy with every record ending in ``\\n`` if the
+    file ends them in more than one way (which DuckDB's strict reader cannot read)."""
+    gzip = export.gzip and path == export.path
+    if not mixed_line_ends(path, gzip=gzip, encoding=encoding):
+        return path, encoding
+    if encoding == "utf-16":  # the copy is made from UTF-8 bytes
+        path, gzip, encoding = _transcode(path, "utf-16", gzip), False, "utf-8"
+        cleanup.append(path.unlink)
+    first = read_line(path, gzip=gzip, encoding="utf-8", number=options.skip_rows + 1)
+    delimiter = options.delimiter or ("\t" if export.format == "tsv" else guess_delimiter(first))
+    out = _temp_file()
+    try:
+        mixed = fix_line_ends(
+            path,
+            out,
+            gzip=gzip,
+            delimiter=delimiter,
+            quote=options.quote,
+            escape=options.escape or options.quote,
+        )
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    if not mixed:  # only quoted values hold other line ends: the file itself is fine
+        out.unlink()
+        return path, encoding
+    cleanup.append(out.unlink)
+    return out, encoding
 
 
 def _repeated_headers(
@@ -239,7 +297,7 @@ def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
     import gzip as gz
 
     opener = gz.open if gzip else open
-    out = Path(tempfile.mkstemp(suffix=".csv", prefix="workbench-")[1])
+    out = _temp_file()
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         with opener(path, "rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
@@ -255,3 +313,9 @@ def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
             fix="Set sources.<name>.options.encoding to the file's real encoding.",
         ) from exc
     return out
+
+
+def _temp_file() -> Path:
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="workbench-")
+    os.close(handle)
+    return Path(name)

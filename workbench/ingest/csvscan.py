@@ -7,7 +7,14 @@ a file with rejected rows is scanned once (:func:`scan_layout`) to translate one
 other. The same scan finds a quote that is opened and never closed, which otherwise makes
 DuckDB's sniffer fail with a generic message.
 
-Quotes count only at the start of a field, as in RFC 4180 and DuckDB (``Bo"b`` is text).
+DuckDB's strict reader also takes one kind of line end per file (``\\r\\n``, ``\\n`` or
+``\\r``) and stops at another, so a file whose lines end in a mix of them (files
+concatenated, or edited on different systems) is copied with its record ends made ``\\n``
+(:func:`mixed_line_ends`, :func:`fix_line_ends`); line ends inside quoted values are kept.
+
+Quotes count only at the start of a field, as in RFC 4180 and DuckDB (``Bo"b`` is text);
+with the quote as its own escape, a quote right after a closing one is an escaped quote
+(``"a""b"``), so the value goes on.
 """
 
 from __future__ import annotations
@@ -16,10 +23,14 @@ import gzip as gz
 import io
 import re
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 CHUNK_CHARS = 1 << 20
+CHUNK_BYTES = 1 << 20
+_LAST_BYTE = itemgetter(slice(-1, None))
 
 
 @dataclass
@@ -52,6 +63,7 @@ class _Scanner:
         self.line = self.item_start = 1
         self.count = 0
         self.nonblank = self.in_quote = self.after_cr = self.escaped = False
+        self.just_closed = False  # the last character was a closing quote
         self.field_start = True
         self.quote_line = 0
 
@@ -73,6 +85,7 @@ class _Scanner:
             elif char in "\r\n":
                 self._newline()
                 self.after_cr = char == "\r"
+                self.just_closed = False
             else:
                 self.after_cr = False
                 self.nonblank = True
@@ -82,16 +95,19 @@ class _Scanner:
 
     def _ordinary(self) -> None:
         self.nonblank = True
-        self.after_cr = self.escaped = self.field_start = False
+        self.after_cr = self.escaped = self.field_start = self.just_closed = False
 
     def _special(self, char: str) -> None:
+        closed, self.just_closed = self.just_closed, False
         if self.in_quote:
             if char == self.escape and self.escape != self.quote:
                 self.escaped = True
             elif char == self.quote:
-                self.in_quote = False
+                self.in_quote, self.just_closed = False, True
         elif char == self.quote and self.field_start:
             self.in_quote, self.quote_line = True, self.line
+        elif char == self.quote and closed and self.escape == self.quote:
+            self.in_quote = True  # "" inside a quoted value: the value goes on
         elif char == self.delimiter:
             self.field_start = True
             return
@@ -164,3 +180,167 @@ def guess_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def mixed_line_ends(path: Path, *, gzip: bool, encoding: str) -> bool:
+    """Whether lines end in more than one way (``\\r\\n``, ``\\n``, ``\\r``) in the file.
+
+    A quick count over the bytes, quoted values included: a ``\\r\\n`` file whose quoted
+    values hold ``\\n`` passes too; :func:`fix_line_ends` tells them apart.
+    """
+    kinds: set[bytes] = set()
+    for chunk in _whole_line_ends(_byte_chunks(path, gzip, encoding)):
+        kinds |= _line_end_kinds(chunk)
+        if len(kinds) > 1:
+            return True
+    return False
+
+
+def fix_line_ends(
+    path: Path, out: Path, *, gzip: bool, delimiter: str, quote: str, escape: str
+) -> bool:
+    """Copy the file (UTF-8 or latin-1) to ``out`` with every record ending in ``\\n``.
+
+    Line ends inside quoted values are copied as they are, so values keep their line
+    breaks and the copy has the same physical lines. Returns whether the record ends were
+    mixed (when not, the copy is not needed).
+    """
+    fixer = _LineEndFixer(delimiter, quote, escape)
+    with out.open("wb") as sink:
+        for chunk in _whole_line_ends(_byte_chunks(path, gzip, "utf-8")):
+            sink.write(fixer.convert(chunk))
+    return len(fixer.kinds) > 1
+
+
+class _LineEndFixer:
+    """Rewrites ``\\r\\n`` and ``\\r`` outside quoted values to ``\\n``, chunk by chunk.
+
+    With the quote as its own escape (the usual case), quotes alternate opening and closing
+    (an escaped quote ``""`` closes and opens at once), so a chunk is split at its quotes and
+    the parts outside quoted values are rewritten whole; a chunk where a quote opens inside a
+    field (``Bo"b``), or a file with another escape, is walked quote by quote instead.
+    """
+
+    def __init__(self, delimiter: str, quote: str, escape: str) -> None:
+        self.delimiter, self.quote, self.escape = (c.encode() for c in (delimiter, quote, escape))
+        self.starts = (self.delimiter, b"\r", b"\n")  # what a quote that opens a value follows
+        specials = sorted({self.quote, self.escape})
+        self.pattern = re.compile(b"[" + b"".join(re.escape(c) for c in specials) + b"]")
+        self.in_quote = False
+        self.skip_first = False  # the chunk starts with the byte after an escape
+        self.closed = False  # the last byte was a closing quote
+        self.before = b"\n"  # the byte before the chunk (the file starts a line)
+        self.kinds: set[bytes] = set()  # record ends seen outside quoted values
+
+    def convert(self, chunk: bytes) -> bytes:
+        if self.escape == self.quote:
+            split = self._convert_split(chunk)
+            if split is not None:
+                return split
+        return self._convert_walk(chunk)
+
+    def _convert_split(self, chunk: bytes) -> bytes | None:
+        """The chunk rewritten, or None if a quote opens inside a field."""
+        parts = chunk.split(self.quote)
+        first = 1 if self.in_quote else 0  # the first part outside quoted values
+        last = len(parts) - 1
+        outside = parts[first::2]
+        opening = outside if (last - first) % 2 else outside[:-1]  # each before an opening quote
+        if opening:
+            if first == 0 and not opening[0] and not (self.before in self.starts or self.closed):
+                return None
+            if b"".join(map(_LAST_BYTE, opening)).translate(None, b"".join(self.starts)):
+                return None  # a part ends in another byte: its quote is inside a field
+        if len(self.kinds) < 2:  # "\0": no \r\n across parts
+            self.kinds |= _line_end_kinds(b"\0".join(outside))
+        if chunk:
+            self.in_quote = (last - first) % 2 == 1
+            self.closed = last > 0 and not self.in_quote and not parts[-1]
+            self.before = chunk[-1:]
+        if b"\r" not in chunk:
+            return chunk
+        if b"\r" not in b"".join(parts[1 - first :: 2]):  # no \r in quoted values
+            return chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        for j in range(first, len(parts), 2):
+            if b"\r" in parts[j]:
+                parts[j] = parts[j].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return self.quote.join(parts)
+
+    def _convert_walk(self, chunk: bytes) -> bytes:
+        parts: list[bytes] = []
+        start = 0  # the first byte not yet copied
+        literal = 0 if self.skip_first else -1  # a byte taken as it is, after an escape
+        self.skip_first = False
+        for match in self.pattern.finditer(chunk):
+            i = match.start()
+            if i == literal:
+                continue
+            if i > start:
+                stretch = chunk[start:i]
+                parts.append(stretch if self.in_quote else self._outside(stretch))
+                self.before, self.closed = chunk[i - 1 : i], False
+            char = chunk[i : i + 1]
+            if self.in_quote:
+                if char == self.escape and self.escape != self.quote:
+                    literal = i + 1
+                    self.skip_first = literal == len(chunk)
+                elif char == self.quote:
+                    self.in_quote, self.closed = False, True
+                    self.before = char
+                    parts.append(char)
+                    start = i + 1
+                    continue
+            elif char == self.quote and (
+                self.before in self.starts or (self.closed and self.escape == self.quote)
+            ):
+                self.in_quote = True
+            parts.append(char)
+            start = i + 1
+            self.before, self.closed = char, False
+        if start < len(chunk):
+            stretch = chunk[start:]
+            parts.append(stretch if self.in_quote else self._outside(stretch))
+            self.before, self.closed = chunk[-1:], False
+        return b"".join(parts)
+
+    def _outside(self, stretch: bytes) -> bytes:
+        if len(self.kinds) < 2:
+            self.kinds |= _line_end_kinds(stretch)
+        if b"\r" not in stretch:
+            return stretch
+        return stretch.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def _line_end_kinds(data: bytes) -> set[bytes]:
+    """The kinds of line end in ``data`` (which does not end between ``\\r`` and ``\\n``)."""
+    if b"\r" not in data:
+        return {b"\n"} if b"\n" in data else set()
+    pairs = data.count(b"\r\n")
+    kinds = {b"\r\n"} if pairs else set()
+    if data.count(b"\r") > pairs:
+        kinds.add(b"\r")
+    if data.count(b"\n") > pairs:
+        kinds.add(b"\n")
+    return kinds
+
+
+def _whole_line_ends(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, a trailing ``\\r`` moved to the next one so no ``\\r\\n`` is split."""
+    carry = b""
+    for chunk in chunks:
+        chunk = carry + chunk
+        carry = b"\r" if chunk.endswith(b"\r") else b""
+        yield chunk[:-1] if carry else chunk
+    if carry:
+        yield carry
+
+
+def _byte_chunks(path: Path, gzip: bool, encoding: str) -> Iterator[bytes]:
+    """The file's bytes, decompressed; UTF-16 as UTF-8 (undecodable bytes replaced)."""
+    if encoding == "utf-16":
+        with _text(path, gzip, encoding, newline="") as text:
+            for piece in iter(lambda: text.read(CHUNK_CHARS), ""):
+                yield piece.encode("utf-8", "surrogatepass")
+        return
+    with gz.open(path, "rb") if gzip else path.open("rb") as raw:
+        yield from iter(lambda: raw.read(CHUNK_BYTES), b"")
