@@ -111,7 +111,10 @@ def ledger(
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """List the load ledger: every file loaded or refused, with its row counts."""
+    """List the load ledger: every file loaded or refused, with its row counts.
+
+    Below the table, every load that failed or was interrupted is listed with its reason.
+    """
     loaded = load_project(project)
     with open_store(loaded, read_only=True) as store:
         rows = list_loads(store, source)
@@ -131,6 +134,13 @@ def ledger(
             "yes" if r.is_current else "",
         )
     out.print(table)
+    failed = [r for r in rows if r.error]
+    if failed:
+        out.print("[bold]Why loads failed[/]")
+    for r in failed:
+        out.print(f"load {r.load_id} ({r.source}, {Path(r.file).name}, {r.status}):", markup=False)
+        for line in str(r.error).splitlines():
+            out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 
 
 def run_and_report(project: Project, *, wait: float = 0) -> None:

@@ -29,15 +29,21 @@ from workbench.quality import diff, latest_summary
 from workbench.quality.reconcile import differences
 from workbench.store import Store
 from workbench.validate.quarantine import (
+    ingest_rejects,
     mask_examples,
     mask_quarantine,
     quarantined,
     reasons_summary,
     record_failures,
+    reject_excerpts,
+    validated,
 )
+from workbench.validate.quarantine import quarantine_export as quarantine_frame
 
 dq_app = typer.Typer(help="Data-quality history: metrics per run and what regressed.")
-quarantine_app = typer.Typer(help="Rows set aside by validation, and why.")
+quarantine_app = typer.Typer(
+    help="Rows set aside by ingest (unreadable) or by validation (failed checks), and why."
+)
 export_app = typer.Typer(help="Write results as CSV files (formula-safe for spreadsheets).")
 
 
@@ -147,18 +153,34 @@ def quarantine_list(
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
     unmask: UnmaskOpt = False,
 ) -> None:
-    """Quarantined rows with the reasons, and a count per check (personal data masked)."""
+    """Quarantined rows with the reasons, and a count per check (personal data masked).
+
+    Rows ingest could not read (ragged rows, bad bytes, NDJSON lines that are not objects)
+    are listed apart, with file, line, reason and an excerpt of the raw text, and counted
+    under the check 'readable row (ingest)'.
+    """
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what="quarantine list")
     _, store = project_and_store(project, read_only=True)
     with store:
-        summary = reasons_summary(store)
-        rows = quarantined(store, object=object, source=source, limit=limit)
-        if mask:
-            summary = mask_examples(summary, loaded.dictionary)
-            rows = mask_quarantine(rows, store, loaded.dictionary)
+        summary = reasons_summary(store, object=object, source=source)
+        rows = None
+        if validated(store):
+            rows = quarantined(store, object=object, source=source, limit=limit)
+            rows = mask_quarantine(rows, store, loaded.dictionary) if mask else rows
+        rejects = ingest_rejects(store, object=object, source=source, limit=limit)
+    if mask:
+        summary = mask_examples(summary, loaded.dictionary)
     print_frame(summary, title="Quarantine by check")
-    print_frame(rows.drop("record"), title=f"Quarantined rows (first {limit})")
+    if rows is not None:
+        print_frame(rows.drop("record"), title=f"Rows validation quarantined (first {limit})")
+    else:
+        out.print("Nothing has been validated yet: run `workbench validate`.")
+    if rejects.height:
+        shown = reject_excerpts(rejects, mask=mask).select(
+            "source", "file", "line", "reason", "excerpt"
+        )
+        print_frame(shown, title=f"Rows ingest could not read (first {limit})")
 
 
 @quarantine_app.command("show")
@@ -202,13 +224,17 @@ def quarantine_show(
 def quarantine_export(
     out_file: OutOpt, project: ProjectOpt = Path("."), unmask: UnmaskOpt = False
 ) -> None:
-    """Write every quarantined row with its reasons to a CSV file (personal data masked)."""
+    """Write every quarantined row with its reasons to a CSV file (personal data masked).
+
+    One row per row set aside: `stage` says whether ingest could not read it or validation
+    quarantined it; then object, source, record_id, file, load_id, row_number, line,
+    reasons and record (the staged record as JSON, or the raw text ingest read).
+    """
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"quarantine export --out {out_file}")
 
     def read(store: Store) -> pl.DataFrame:
-        rows = quarantined(store)
-        return mask_quarantine(rows, store, loaded.dictionary) if mask else rows
+        return quarantine_frame(store, loaded.dictionary, mask=mask)
 
     export_frame(project, read, out_file)
 

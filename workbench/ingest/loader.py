@@ -4,7 +4,8 @@ Each file loads in one transaction: its rows go to ``raw.<source>`` with lineage
 (``_load_id``, ``_source_file``, ``_row_number``), rows the parser could not read go to
 ``quar.ingest_rejects`` with line and reason, and the ledger gets a row whose counts add up.
 If anything fails, the transaction rolls back, the warehouse is as it was, and the ledger
-records the failure. An unchanged file is a no-op.
+records the failure with its reason; so does a source that cannot be staged (its ledger row
+names ``raw.<source>``). An unchanged file is a no-op.
 """
 
 from __future__ import annotations
@@ -123,8 +124,13 @@ def load_file(
     try:
         export = describe_file(path, source, source_name)
     except IngestError as exc:
-        _record_failure(store, source_name, source, path, None, started, exc)
+        _record_failure(store, source_name, source, path, started, exc.message)
         return LoadResult(source_name, path, "failed", error=exc)
+    except Exception as exc:  # a bug: recorded with its reason, raised with its traceback
+        _record_failure(
+            store, source_name, source, path, started, unexpected(exc, f"loading {path.name}")
+        )
+        raise
     previous = ledger.find_unchanged(store, source_name, export.sha256)
     if previous is not None:
         return LoadResult(source_name, path, "unchanged", load_id=previous)
@@ -166,6 +172,11 @@ def load_file(
         error = exc if isinstance(exc, WorkbenchError) else read_error(export, exc)
         ledger.finish_load(store, load_id, status="failed", error=error.message)
         return LoadResult(source_name, path, "failed", load_id=load_id, error=error)
+    except Exception as exc:  # a bug: the row is not left 'running' (read as interrupted)
+        ledger.finish_load(
+            store, load_id, status="failed", error=unexpected(exc, f"loading {path.name}")
+        )
+        raise
     return LoadResult(
         source_name,
         path,
@@ -345,30 +356,46 @@ def refresh_staging(project: Project, store: Store, name: str) -> int:
                 {"s": name},
             )
         )
-    if current:
-        raw_columns = [c for c in store.columns("raw", name) if c not in LINEAGE]
-        check_mapping(project, name, source, raw_columns, Path(f"the loaded data of {name}"))
-    with store.transaction():
-        rows = restage_source(store, project, name)
-        ledger.save_staging_state(store, name, fingerprint, rows)
+    started = datetime.now().astimezone()
+    try:
+        if current:
+            raw_columns = [c for c in store.columns("raw", name) if c not in LINEAGE]
+            check_mapping(project, name, source, raw_columns, Path(f"the loaded data of {name}"))
+        with store.transaction():
+            rows = restage_source(store, project, name)
+            ledger.save_staging_state(store, name, fingerprint, rows)
+    except Exception as exc:  # recorded in the ledger, then raised as before
+        what = f"raw.{name} into stg.{source.object}"
+        reason = (
+            f"Staging {what} failed: {exc.message}"
+            if isinstance(exc, WorkbenchError)
+            else unexpected(exc, f"staging {what}")
+        )
+        _record_failure(store, name, source, f"raw.{name}", started, reason)
+        raise
     return rows
 
 
 def _record_failure(
-    store: Store,
-    name: str,
-    source: Source,
-    path: Path,
-    export: ExportFile | None,
-    started: datetime,
-    exc: WorkbenchError,
+    store: Store, name: str, source: Source, file: Path | str, started: datetime, error: str
 ) -> None:
+    """A ``failed`` ledger row with its reason, for a file refused before its load began, or
+    for a failure to stage a source (``file`` is then the table staging read,
+    ``raw.<source>``)."""
+    row = _ledger_row(name, source, Path(file), None, started)
+    if isinstance(file, str):
+        row.update(file=file, file_name=file)
     ledger.record_load(
         store,
-        **_ledger_row(name, source, path, export, started),
+        **row,
         load_id=ledger.next_load_id(store),
         rows_loaded=0,
         ended_at=datetime.now().astimezone(),
         status="failed",
-        error=exc.message,
+        error=error,
     )
+
+
+def unexpected(exc: BaseException, doing: str) -> str:
+    """The ledger's reason for an error that is not a :class:`WorkbenchError` (a bug)."""
+    return f"Unexpected error while {doing}: {type(exc).__name__}: {exc}"

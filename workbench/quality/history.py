@@ -52,8 +52,13 @@ def run_ids(store: Store) -> list[int]:
 def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
     """One row per source and object of a run (the latest by default) with its metrics.
 
-    Columns: ``source``, ``object``, ``rows_read``, ``rows_valid``, ``rows_quarantined``,
-    then one column per source-level metric.
+    Columns: ``source``, ``object``, ``rows_read``, ``rows_rejected``, ``rows_suppressed``,
+    ``rows_valid``, ``rows_quarantined``, then one column per source-level metric. Per
+    source ``rows_read = rows_rejected + rows_suppressed + rows_valid + rows_quarantined``:
+    rows read from its current exports (the ledger), rows ingest could not read, rows of
+    erased people dropped, then the staged rows validation kept or quarantined. Runs
+    recorded before the ledger's counts were kept have no ``rows_rejected`` and
+    ``rows_suppressed``, and their ``rows_read`` are the rows staged.
     """
     runs = run_ids(store)
     if not runs:
@@ -63,9 +68,10 @@ def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
     run = run_id if run_id is not None else runs[-1]
     long = store.frame(
         """SELECT source, object, metric, value FROM dq.metrics
-           WHERE run_id = $r AND metric IN ('rows_staged', 'rows_valid', 'rows_quarantined',
-               'quarantine_rate', 'key_duplicate_rate', 'exact_duplicate_rate',
-               'missing_mandatory_rate', 'freshness_hours', 'sync_failure_rate')
+           WHERE run_id = $r AND metric IN ('rows_read', 'rows_rejected', 'rows_suppressed',
+               'rows_staged', 'rows_valid', 'rows_quarantined', 'quarantine_rate',
+               'key_duplicate_rate', 'exact_duplicate_rate', 'missing_mandatory_rate',
+               'freshness_hours', 'sync_failure_rate')
            UNION ALL
            SELECT source, object, 'completeness_avg', avg(value) FROM dq.metrics
            WHERE run_id = $r AND metric = 'completeness' GROUP BY ALL""",
@@ -73,8 +79,13 @@ def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
     )
     wide = long.pivot(on="metric", index=["source", "object"], values="value")
     if "rows_staged" in wide.columns:
-        wide = wide.rename({"rows_staged": "rows_read"})
-    first = ["source", "object", "rows_read", "rows_valid", "rows_quarantined"]
+        if "rows_read" in wide.columns:
+            wide = wide.with_columns(pl.col("rows_read").fill_null(pl.col("rows_staged")))
+        else:
+            wide = wide.rename({"rows_staged": "rows_read"})
+        wide = wide.drop("rows_staged", strict=False)
+    first = ["source", "object", "rows_read", "rows_rejected", "rows_suppressed", "rows_valid",
+             "rows_quarantined"]  # fmt: skip
     ordered = [c for c in first if c in wide.columns]
     rest = sorted(c for c in wide.columns if c not in ordered)
     return wide.select(ordered + rest).sort("object", "source")

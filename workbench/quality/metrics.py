@@ -35,6 +35,9 @@ METRICS: dict[str, Metric] = {
     "rows_staged": Metric("Rows staged", True, "rows"),
     "rows_valid": Metric("Rows valid", True, "rows"),
     "rows_quarantined": Metric("Rows quarantined", False, "rows"),
+    "rows_read": Metric("Rows read from the source's current exports (ledger)", True, "rows"),
+    "rows_rejected": Metric("Rows ingest could not read", False, "rows"),
+    "rows_suppressed": Metric("Rows of erased people dropped at ingest", False, "rows"),
     "quarantine_rate": Metric("Share of rows quarantined", False),
     "completeness": Metric("Share of rows with a value", True),
     "validity": Metric("Share of rows passing the check", True),
@@ -105,6 +108,9 @@ def record_metrics(
         _insert(store, run_id, name, _validity_sql(stg), {"o": name, "r": run_id})
         if name == "sync_events" and store.table_exists("core", name):
             _insert(store, run_id, name, _sync_failure_sql(core), {})
+    for source_name, source in project.config.sources.items():
+        if store.table_exists("stg", source.object):
+            _insert(store, run_id, source.object, _ledger_sql(), {"s": source_name})
     after = int(store.scalar("SELECT count(*) FROM dq.metrics WHERE run_id = $r", {"r": run_id}))
     return after - before
 
@@ -237,6 +243,22 @@ def _sync_failure_sql(core: str) -> str:
                count(*) FILTER (WHERE status = 'failed') AS numerator,
                count(*) AS denominator
         FROM {core} GROUP BY _source"""
+
+
+def _ledger_sql() -> str:
+    """Rows read, rejected and suppressed by the source's current loads, from the ledger:
+    with rows_valid and rows_quarantined, ``rows_read = rows_rejected + rows_suppressed +
+    rows_valid + rows_quarantined`` per source."""
+    return """
+        WITH l AS (SELECT count(*) AS loads, coalesce(sum(rows_read), 0) AS r,
+                          coalesce(sum(rows_rejected), 0) AS rejected,
+                          coalesce(sum(rows_suppressed), 0) AS suppressed
+                   FROM meta.loads WHERE source = $s AND is_current)
+        SELECT $s AS source, '' AS field, 'rows_read' AS metric, r AS value, r AS numerator,
+               NULL AS denominator FROM l WHERE loads > 0
+        UNION ALL SELECT $s, '', 'rows_rejected', rejected, rejected, NULL FROM l WHERE loads > 0
+        UNION ALL SELECT $s, '', 'rows_suppressed', suppressed, suppressed, NULL FROM l
+        WHERE loads > 0"""
 
 
 def metric_info(metric: str) -> Metric:

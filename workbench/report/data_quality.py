@@ -1,5 +1,5 @@
-"""The data-quality report: the latest run per source, trends across runs, quarantine
-reasons, reconciliation of CRM deals against billing."""
+"""The data-quality report: the latest run per source, trends across runs, rows set aside
+(by ingest or validation) and why, reconciliation of CRM deals against billing."""
 
 from __future__ import annotations
 
@@ -10,20 +10,21 @@ from workbench.quality import latest_summary
 from workbench.quality.reconcile import differences
 from workbench.report.context import ReportContext
 from workbench.report.display import layout
-from workbench.validate.quarantine import reasons_summary
+from workbench.validate import quarantine
+
+COUNTS = ("rows_read", "rows_rejected", "rows_suppressed", "rows_valid", "rows_quarantined")
 
 
 def summary(ctx: ReportContext) -> pl.DataFrame:
-    """Rows read, valid and quarantined per source in the latest validation run."""
+    """Rows read, rejected at ingest, suppressed, valid and quarantined per source in the
+    latest validation run (``rows_read`` is the sum of the four others)."""
     frame = latest_summary(ctx.store)
     wanted = (
         "object",
         "source",
-        "rows_read",
-        "rows_valid",
-        "rows_quarantined",
+        *COUNTS,
         "quarantine_rate",
-        "completeness",
+        "completeness_avg",
         "freshness_hours",
     )
     keep = [c for c in wanted if c in frame.columns]
@@ -31,50 +32,94 @@ def summary(ctx: ReportContext) -> pl.DataFrame:
 
 
 def quarantine_chart(ctx: ReportContext) -> go.Figure:
-    """Share of each source's rows quarantined in the latest run."""
-    frame = latest_summary(ctx.store).with_columns(
-        (pl.col("rows_quarantined") / pl.col("rows_read")).alias("share")
+    """Share of each source's rows set aside in the latest run: rows ingest could not read
+    and rows validation quarantined, stacked."""
+    frame = latest_summary(ctx.store)
+    read = pl.col("rows_read")
+    fig = go.Figure()
+    if "rows_rejected" in frame.columns:
+        share = frame.select((pl.col("rows_rejected").fill_null(0) / read * 100).alias("s"))["s"]
+        fig.add_bar(x=frame["source"], y=share, name="could not be read (ingest)")
+    share = frame.select((pl.col("rows_quarantined") / read * 100).alias("s"))["s"]
+    fig.add_bar(x=frame["source"], y=share, name="quarantined (validation)", marker_color="#c23b3b")
+    return layout(
+        fig, "Rows set aside by source (latest run)", "source", "of rows read (%)", barmode="stack"
     )
-    fig = go.Figure(go.Bar(x=frame["source"], y=frame["share"] * 100, marker_color="#c23b3b"))
-    return layout(fig, "Quarantined rows by source (latest run)", "source", "quarantined (%)")
 
 
 def trend_chart(ctx: ReportContext) -> go.Figure:
-    """Quarantine rate of every source across validation runs."""
+    """Share of every source's rows set aside (rejected at ingest or quarantined) across
+    validation runs; runs before the ledger's counts were recorded count quarantined rows
+    of the rows staged."""
     frame = ctx.store.frame(
-        "SELECT run_id, source, sum(value) FILTER (metric = 'rows_quarantined') / "
-        "nullif(sum(value) FILTER (metric = 'rows_read'), 0) AS rate FROM dq.metrics "
-        "WHERE field = '' GROUP BY ALL ORDER BY run_id, source"
+        "SELECT run_id, source, (sum(value) FILTER (metric = 'rows_quarantined') + "
+        "coalesce(sum(value) FILTER (metric = 'rows_rejected'), 0)) / nullif(coalesce("
+        "sum(value) FILTER (metric = 'rows_read'), sum(value) FILTER (metric = 'rows_staged')),"
+        " 0) AS rate FROM dq.metrics WHERE field = '' GROUP BY ALL ORDER BY run_id, source"
     )
     fig = go.Figure()
     for (source,), part in frame.group_by("source", maintain_order=True):
         fig.add_scatter(
             x=part["run_id"], y=part["rate"] * 100, mode="lines+markers", name=str(source)
         )
-    return layout(
-        fig, "Quarantine rate across validation runs", "validation run", "quarantined (%)"
-    )
+    return layout(fig, "Rows set aside across validation runs", "validation run", "set aside (%)")
 
 
 def reasons(ctx: ReportContext) -> pl.DataFrame:
-    """Why rows were quarantined: one row per failed check and source, most frequent first."""
-    frame = reasons_summary(ctx.store)
+    """Why rows were set aside: one row per failed check and source, most frequent first;
+    rows ingest could not read count under the check 'readable row (ingest)'."""
+    frame = _reasons(ctx)
     keep = [c for c in frame.columns if c not in ("example", "examples")]
     return frame.select(keep).head(20)
 
 
+def _reasons(ctx: ReportContext) -> pl.DataFrame:
+    """The quarantine's reasons summary with the kind of an unreadable row in its check (the
+    examples of other checks are values, which the report does not show)."""
+    ingest = pl.col("check") == quarantine.INGEST_CHECK
+    return quarantine.reasons_summary(ctx.store).with_columns(
+        pl.when(ingest)
+        .then(pl.format("{}: {}", "check", "example"))
+        .otherwise(pl.col("check"))
+        .alias("check")
+    )
+
+
 def reasons_chart(ctx: ReportContext) -> go.Figure:
-    """The most frequent quarantine reasons."""
-    frame = reasons_summary(ctx.store)
-    count = "rows" if "rows" in frame.columns else frame.columns[-1]
+    """The most frequent reasons rows were set aside."""
+    frame = _reasons(ctx).head(12)
     label = frame.select(
         pl.concat_str(
-            [pl.col(c).cast(pl.String) for c in frame.columns[:2]], separator=" · "
-        ).alias("l")
+            [pl.col("source"), pl.col("check"), pl.col("column").fill_null("")],
+            separator=" · ",
+        )
+        .str.strip_chars_end(" ·")
+        .alias("l")
     )["l"]
-    fig = go.Figure(go.Bar(y=label.head(12), x=frame[count].head(12), orientation="h"))
+    fig = go.Figure(go.Bar(y=label, x=frame["rows"], orientation="h"))
     fig.update_yaxes(autorange="reversed")
-    return layout(fig, "Top quarantine reasons", "rows", "")
+    return layout(fig, "Top reasons rows were set aside", "rows", "")
+
+
+def ingest_rejects(ctx: ReportContext) -> pl.DataFrame:
+    """Rows ingest could not read, per source and file of the current loads: how many, of
+    which kinds, and the first lines (no raw text: it may hold personal data)."""
+    rejects = quarantine.ingest_rejects(ctx.store)
+    per_kind = rejects.group_by("object", "source", "file", "kind").agg(pl.len().alias("n"))
+    reasons = (
+        per_kind.sort("n", "kind", descending=[True, False])
+        .group_by("object", "source", "file", maintain_order=True)
+        .agg(pl.format("{} ({})", "kind", "n").str.join("; ").alias("reasons"))
+    )
+    lines = rejects.group_by("object", "source", "file").agg(
+        pl.len().alias("rows_rejected"),
+        pl.col("line").sort().head(5).cast(pl.String).str.join(", ").alias("first lines"),
+    )
+    return (
+        lines.join(reasons, on=["object", "source", "file"], how="left")
+        .select("object", "source", "file", "rows_rejected", "reasons", "first lines")
+        .sort("object", "source", "file")
+    )
 
 
 def reconciliation(ctx: ReportContext) -> pl.DataFrame:

@@ -1,16 +1,42 @@
-"""Reading the quarantine: which rows failed, why, and the rows themselves."""
+"""Reading the quarantine: which rows failed, why, and the rows themselves.
+
+Rows are set aside at two stages: ingest keeps the rows it could not read (a ragged row,
+bytes that are not the file's encoding, an NDJSON line that is not an object) in
+``quar.ingest_rejects`` with their line and the raw text; validation keeps the rows that
+failed a check in ``quar.rows`` and ``quar.failures``. Both are read here, for the
+sources' current loads, and shown with personal data masked unless asked otherwise.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
-from workbench.dictionary import Dictionary
+from workbench.dictionary import Dictionary, FieldType
 from workbench.errors import WorkbenchError
-from workbench.privacy import mask_record, mask_value, masker
+from workbench.privacy import HIDDEN, mask_record, mask_value, masker
 from workbench.store import Store
 from workbench.validate.run import REASON, REASON_VALUE_CHARS
+
+INGEST_CHECK = "readable row (ingest)"  # the check an unreadable row failed, in summaries
+EXCERPT_CHARS = 60  # of a rejected row's raw text in listings
+EXPORT_COLUMNS = [
+    "stage", "object", "source", "record_id", "file", "load_id", "row_number", "line",
+    "reasons", "record",
+]  # fmt: skip
+_REJECTS_SCHEMA = {
+    "object": pl.String,
+    "source": pl.String,
+    "file": pl.String,
+    "load_id": pl.Int64,
+    "row_number": pl.Int64,
+    "line": pl.Int64,
+    "kind": pl.String,
+    "reason": pl.String,
+    "raw_record": pl.String,
+}
 
 
 def quarantined(
@@ -28,14 +54,122 @@ def quarantined(
     )
 
 
-def reasons_summary(store: Store) -> pl.DataFrame:
-    """How many rows failed each check, per object, source and column."""
-    _require(store)
-    return store.frame(
-        """SELECT object, source, "column", "check", count(DISTINCT (load_id, row_number)) AS rows,
-                  any_value(value) AS example
-           FROM quar.failures GROUP BY ALL ORDER BY rows DESC, object, source"""
+def reasons_summary(
+    store: Store, *, object: str | None = None, source: str | None = None
+) -> pl.DataFrame:
+    """How many rows failed each check, per object, source and column, most first.
+
+    Rows ingest could not read count under the check ``readable row (ingest)``, one line per
+    kind of problem (its ``example``, e.g. ``too many columns``), without a column.
+    """
+    _require(store, ingest=True)
+    parts = []
+    if store.table_exists("quar", "failures"):
+        parts.append(
+            store.frame(
+                """SELECT object, source, "column", "check",
+                          count(DISTINCT (load_id, row_number)) AS rows, any_value(value) AS example
+                   FROM quar.failures
+                   WHERE ($o IS NULL OR object = $o) AND ($s IS NULL OR source = $s)
+                   GROUP BY ALL""",
+                {"o": object, "s": source},
+            )
+        )
+    if store.table_exists("quar", "ingest_rejects"):
+        parts.append(
+            store.frame(
+                """SELECT l.object, r.source, NULL::VARCHAR AS "column", $check AS "check",
+                          count(*) AS rows, lower(r.error_type) AS example
+                   FROM quar.ingest_rejects r JOIN meta.loads l USING (load_id)
+                   WHERE l.is_current AND ($o IS NULL OR l.object = $o)
+                     AND ($s IS NULL OR r.source = $s)
+                   GROUP BY l.object, r.source, r.error_type""",
+                {"o": object, "s": source, "check": INGEST_CHECK},
+            )
+        )
+    return pl.concat(parts, how="vertical_relaxed").sort(
+        ["rows", "object", "source", "check", "column", "example"],
+        descending=[True, False, False, False, False, False],
+        nulls_last=True,
     )
+
+
+def ingest_rejects(
+    store: Store, *, object: str | None = None, source: str | None = None, limit: int | None = None
+) -> pl.DataFrame:
+    """Rows ingest could not read in the sources' current loads, in file order.
+
+    Columns: ``object``, ``source``, ``file`` (its name), ``load_id``, ``row_number`` (the
+    record's position among the file's records), ``line`` (where it starts), ``kind`` (of
+    problem, e.g. ``too many columns``), ``reason`` (the kind, the column if known, and the
+    reader's message) and ``raw_record``
+    (the text as read, unmasked: see :func:`reject_excerpts`).
+    """
+    if not store.table_exists("quar", "ingest_rejects"):
+        return pl.DataFrame(schema=_REJECTS_SCHEMA)
+    return store.frame(
+        """SELECT l.object, r.source, l.file_name AS file, r.load_id, r.row_number, r.line,
+                  lower(r.error_type) AS kind,
+                  concat_ws(': ', lower(r.error_type) || coalesce(' (' || r.column_name || ')', ''),
+                            r.message) AS reason,
+                  r.raw_record
+           FROM quar.ingest_rejects r JOIN meta.loads l USING (load_id)
+           WHERE l.is_current AND ($o IS NULL OR l.object = $o) AND ($s IS NULL OR r.source = $s)
+           ORDER BY l.object, r.source, r.load_id, r.row_number
+           LIMIT coalesce($n, 9223372036854775807)""",
+        {"o": object, "s": source, "n": limit},
+    ).cast(_REJECTS_SCHEMA)  # type: ignore[arg-type]
+
+
+def reject_excerpts(
+    rejects: pl.DataFrame, *, mask: bool = True, chars: int | None = EXCERPT_CHARS
+) -> pl.DataFrame:
+    """``rejects`` from :func:`ingest_rejects` with ``raw_record`` replaced by ``excerpt``:
+    the raw text masked (see :func:`mask_text`) unless ``mask`` is false, then cut to
+    ``chars`` characters on one line (``None``: whole, as read)."""
+    excerpts = []
+    for text in rejects["raw_record"].to_list():
+        shown = mask_text(text) if mask and text is not None else text
+        if chars is not None and shown is not None:
+            shown = " ".join(shown.split())
+            shown = shown if len(shown) <= chars else shown[: chars - 3] + "..."
+        excerpts.append(shown)
+    return rejects.with_columns(pl.Series("raw_record", excerpts, dtype=pl.String)).rename(
+        {"raw_record": "excerpt"}
+    )
+
+
+# A JSON key (kept: a name without spaces or @ names a field, it holds no value), an email
+# address, a run of digits that may be a phone number (7 or more), a word (2 letters or more).
+_TOKENS = re.compile(
+    r'(?P<key>"[A-Za-z_][\w.-]{0,63}"(?=\s*:))'
+    r"|(?P<email>[^\s@,;|\t\"'<>()\[\]{}:=]+@[^\s@,;|\t\"'<>()\[\]{}:=]+)"
+    r"|(?P<digits>\+?\d[\d ()./-]{5,}\d)"
+    r"|(?P<word>[^\W\d_]{2,})"
+)
+_PHONE_DIGITS = 7
+
+
+def mask_text(text: str) -> str:
+    """Raw text of a row no reader could split into fields, with whatever could be personal
+    masked: an unreadable row cannot be matched to the dictionary's fields, so every word
+    keeps only its first letter (``Anna`` -> ``A***``), email addresses their first letter
+    and domain, runs of 7 or more digits (phone numbers, also dates) their last two digits.
+    Punctuation, delimiters, short numbers (ids, amounts) and JSON keys stay, so the row's
+    shape can be seen."""
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if match.lastgroup == "key":
+            return token
+        if match.lastgroup == "email":
+            return str(mask_value(token, "contact", FieldType.EMAIL))
+        if match.lastgroup == "digits":
+            digits = [c for c in token if c.isdigit()]
+            return f"{HIDDEN}{''.join(digits[-2:])}" if len(digits) >= _PHONE_DIGITS else token
+        return f"{token[:1]}{HIDDEN}"
+
+    return _TOKENS.sub(one, text)
 
 
 def record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl.DataFrame]:
@@ -58,11 +192,47 @@ def record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl
     return rows.row(0, named=True), failures
 
 
-def _require(store: Store) -> None:
-    if not store.table_exists("quar", "rows"):
-        raise WorkbenchError(
-            "Nothing has been validated yet.", fix="Run `workbench validate` first."
+def validated(store: Store) -> bool:
+    """Whether validation has run (and its quarantine tables exist)."""
+    return store.table_exists("quar", "rows")
+
+
+def _require(store: Store, *, ingest: bool = False) -> None:
+    """Refuse to read a quarantine that does not exist yet (with ``ingest``: neither
+    validation's nor ingest's)."""
+    if validated(store) or (ingest and store.table_exists("quar", "ingest_rejects")):
+        return
+    raise WorkbenchError("Nothing has been validated yet.", fix="Run `workbench validate` first.")
+
+
+def quarantine_export(store: Store, dictionary: Dictionary, *, mask: bool = True) -> pl.DataFrame:
+    """Every row set aside, by ingest or by validation, in one layout for a CSV file.
+
+    Columns (:data:`EXPORT_COLUMNS`): ``stage`` (``ingest`` or ``validate``), ``object``,
+    ``source``, ``record_id`` (empty for ingest rejects: their row could not be read),
+    ``file``, ``load_id``, ``row_number`` (position among the file's records), ``line``
+    (where the row starts in the file; ingest rejects only), ``reasons`` and ``record``
+    (validation: the staged record as JSON; ingest: the raw text as read). Personal data is
+    masked unless ``mask`` is false.
+    """
+    _require(store, ingest=True)
+    parts = []
+    if validated(store):
+        rows = quarantined(store)
+        rows = mask_quarantine(rows, store, dictionary) if mask else rows
+        files = store.frame("SELECT load_id, file_name AS file FROM meta.loads")
+        parts.append(
+            rows.join(files, on="load_id", how="left").with_columns(
+                pl.lit("validate").alias("stage"), pl.lit(None, pl.Int64).alias("line")
+            )
         )
+    rejects = reject_excerpts(ingest_rejects(store), mask=mask, chars=None)
+    parts.append(
+        rejects.rename({"reason": "reasons", "excerpt": "record"}).with_columns(
+            pl.lit("ingest").alias("stage"), pl.lit(None, pl.String).alias("record_id")
+        )
+    )
+    return pl.concat([p.select(EXPORT_COLUMNS) for p in parts], how="vertical_relaxed")
 
 
 def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) -> pl.DataFrame:
