@@ -115,12 +115,14 @@ GENERATED: dict[str, Callable[[Path], None]] = {
 @dataclass(frozen=True)
 class Case:
     """``refused``: a phrase of the error. Else ``loaded`` = (read, loaded, rejected) rows,
-    ``quarantined`` rows set aside by validation, ``reason`` a phrase of their reasons."""
+    ``quarantined`` rows validation quarantines, ``set_aside`` rows it keeps with a value
+    set aside (a bad optional value), ``reason`` a phrase of their reasons (or the field)."""
 
     file: str
     refused: str | None = None
     loaded: tuple[int, int, int] | None = None
     quarantined: int = 0
+    set_aside: int = 0
     reason: str | None = None
     rejects_at: tuple[tuple[int, int], ...] = ()  # (record position, line) of each reject
     literal: tuple[str, str] | None = None  # (raw column, value) kept exactly as written
@@ -177,7 +179,7 @@ CASES = [
     ),
     Case("truncated.parquet", refused="not a complete Parquet file"),
     Case("not_excel.xlsx", refused="cannot be read as an Excel workbook"),
-    Case("big_cell.csv", loaded=(2, 2, 0), quarantined=1, reason="first_name"),
+    Case("big_cell.csv", loaded=(2, 2, 0), set_aside=1, reason="first_name"),
     Case(
         "formula_injection.csv",
         loaded=(3, 3, 0),
@@ -188,14 +190,14 @@ CASES = [
         loaded=(3, 3, 0),
         literal=("first", "Robert'); DROP TABLE raw.people;--"),
     ),
-    Case("impossible_dates.csv", loaded=(4, 4, 0), quarantined=3, reason="created_at"),
+    Case("impossible_dates.csv", loaded=(4, 4, 0), set_aside=3, reason="created_at"),
     Case("nul_bytes.csv", loaded=(3, 3, 0), literal=("first", "Bo\x00b")),
     Case("header_with_nul.csv", refused="holds control characters such as NUL"),
     Case("wide_header.csv", loaded=(1, 1, 0), literal=("extra_1999", "v")),
     Case("cr_only.csv", loaded=(3, 3, 0), literal=("created", "2021-03-03")),
     Case("crlf.csv", loaded=(3, 3, 0), literal=("created", "2021-03-03")),
     Case("null_tokens.csv", loaded=(4, 4, 0), quarantined=1, reason="record_id: not_nullable"),
-    Case("invalid_emails.csv", loaded=(4, 4, 0), quarantined=3, reason="email"),
+    Case("invalid_emails.csv", loaded=(4, 4, 0), set_aside=3, reason="email"),
     Case("duplicate_ids.csv", loaded=(4, 4, 0), quarantined=2, reason="unique"),
     Case("a_folder.csv", refused="is not a file"),
     Case("missing.csv", refused="does not exist"),
@@ -363,6 +365,15 @@ def assert_validated(case: Case, project: Path, warehouse: Path, load_id: int, c
     assert all(reasons)
     if case.reason and case.quarantined:
         assert any(case.reason in r for r in reasons), reasons
+    set_aside = query(
+        warehouse,
+        'SELECT DISTINCT row_number, "column" FROM quar.failures WHERE run_id = ? AND '
+        "source = 'people' AND load_id = ? AND severity = 'warn'",
+        [run_id, load_id],
+    )
+    assert len(set_aside) == case.set_aside, set_aside
+    if case.reason and case.set_aside:
+        assert {column for _, column in set_aside} == {case.reason}
 
 
 def test_the_corpus_is_big_enough() -> None:

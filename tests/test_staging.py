@@ -56,7 +56,7 @@ def test_full_name_split_in_both_orders(make_project, store_of):
     assert rows == [
         ("1", "Anna", "Müller"),
         ("2", "Anna", "Müller"),
-        ("3", "Mary Ann van", "Dyke"),
+        ("3", "Mary Ann", "van Dyke"),  # particles stay with the surname
         ("4", "Madonna", None),
         ("5", "John", "Smith"),
     ]
