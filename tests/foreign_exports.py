@@ -30,16 +30,74 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-FIRST = ["Seán", "Anna", "José", "Zoë", "Mary-Jane", "D'Arcy", "Jean-Luc", "Ólafur", "Priya",
-         "Kenji", "Fatima", "Liam", "Chloé", "Björn", "Grace", "Mateo", "Aoife", "Tomás",
-         "Ingrid", "Noah", "Amélie", "Yusuf", "Hannah", "Luca", "Sofía", "Oscar"]  # fmt: skip
-LAST = ["O'Brien", "Müller", "García", "D'Angelo", "Smith-Jones", "St. John", "McDonald",
-        "Nguyễn", "Øster", "van der Berg", "Okafor", "L'Estrange", "Kowalski", "Rossi",
-        "Tanaka", "Ó Súilleabháin", "Dubois", "Schmidt", "Jensen", "Haddad"]  # fmt: skip
-COMPANIES = ["Acme Ltd", "Globex GmbH", "Initech Inc.", "Umbrella S.A.", "Stark & Co",
-             "Wayne Enterprises", "Soylent Corp", "Hooli", "Vandelay Industries"]  # fmt: skip
-COUNTRIES = {"IE": "+353 1 {} {}", "DE": "+49 30 {}{}", "US": "+1 415 55{} {}",
-             "FR": "+33 1 4{} {}", "JP": "+81 3 {} {}"}  # fmt: skip
+FIRST = [
+    "Seán",
+    "Anna",
+    "José",
+    "Zoë",
+    "Mary-Jane",
+    "D'Arcy",
+    "Jean-Luc",
+    "Ólafur",
+    "Priya",
+    "Kenji",
+    "Fatima",
+    "Liam",
+    "Chloé",
+    "Björn",
+    "Grace",
+    "Mateo",
+    "Aoife",
+    "Tomás",
+    "Ingrid",
+    "Noah",
+    "Amélie",
+    "Yusuf",
+    "Hannah",
+    "Luca",
+    "Sofía",
+    "Oscar",
+]
+LAST = [
+    "O'Brien",
+    "Müller",
+    "García",
+    "D'Angelo",
+    "Smith-Jones",
+    "St. John",
+    "McDonald",
+    "Nguyễn",
+    "Øster",
+    "van der Berg",
+    "Okafor",
+    "L'Estrange",
+    "Kowalski",
+    "Rossi",
+    "Tanaka",
+    "Ó Súilleabháin",
+    "Dubois",
+    "Schmidt",
+    "Jensen",
+    "Haddad",
+]
+COMPANIES = [
+    "Acme Ltd",
+    "Globex GmbH",
+    "Initech Inc.",
+    "Umbrella S.A.",
+    "Stark & Co",
+    "Wayne Enterprises",
+    "Soylent Corp",
+    "Hooli",
+    "Vandelay Industries",
+]
+COUNTRIES = {
+    "IE": "+353 1 {} {}",
+    "DE": "+49 30 {}{}",
+    "US": "+1 415 55{} {}",
+    "FR": "+33 1 4{} {}",
+    "JP": "+81 3 {} {}",
+}
 REGIONS = {"IE": "EMEA", "DE": "EMEA", "FR": "EMEA", "US": "NA", "JP": "APAC"}
 PLANS = {"eur": [4900, 12900, 29900], "usd": [5900, 14900], "jpy": [6000, 15000]}
 FX = {"USD": 0.9, "JPY": 0.006}  # EUR per unit, every month
@@ -272,7 +330,9 @@ def _hubspot(rng: random.Random, truth: Truth, folder: Path) -> None:
     for n in range(160):
         created = _moment(rng, rng.choice(MONTHS[:12]))
         stage = rng.choice(stages)
-        closed = created + timedelta(days=rng.randrange(5, 60)) if stage.startswith("closed") else None
+        closed = (
+            created + timedelta(days=rng.randrange(5, 60)) if stage.startswith("closed") else None
+        )
         status = {"closedwon": "won", "closedlost": "lost"}.get(stage, "open")
         if closed is not None and closed > datetime(2026, 11, 28, tzinfo=UTC):
             closed = datetime(2026, 11, 28, tzinfo=UTC)
@@ -290,15 +350,24 @@ def _hubspot(rng: random.Random, truth: Truth, folder: Path) -> None:
                 },
             }
         )
-        truth.deals.append({"id": str(9000 + n), "status": status, "created": created,
-                            "closed": closed})  # fmt: skip
+        truth.deals.append(
+            {"id": str(9000 + n), "status": status, "created": created, "closed": closed}
+        )
     (folder / "deals.json").write_text(json.dumps(deals, ensure_ascii=False))
     truth.rows["hubspot_deals"] = len(deals)
 
 
 def _stripe(rng: random.Random, truth: Truth, folder: Path) -> None:
-    header = ["id", "email", "name", "phone", "created", "address_country", "currency",
-              "description"]  # fmt: skip
+    header = [
+        "id",
+        "email",
+        "name",
+        "phone",
+        "created",
+        "address_country",
+        "currency",
+        "description",
+    ]
     lines, ids, customers = [",".join(header)], [], []
     for p in truth.people:
         if rng.random() > 0.5:
@@ -306,9 +375,16 @@ def _stripe(rng: random.Random, truth: Truth, folder: Path) -> None:
         cid = f"cus_{p['i']:04d}{rng.choice('ABCDEFGH')}x"
         currency = {"US": "usd", "JP": "jpy"}.get(p["country"], "eur")
         email = p["email"].replace("@", "+billing@") if rng.random() < 0.3 else p["email"]
-        row = [cid, email, f"{p['first']} {p['last']}", p["phone"].replace(" ", ""),
-               str(int(p["created"].timestamp()) + 3600), p["country"].lower(), currency,
-               "Customer for " + p["company"]]  # fmt: skip
+        row = [
+            cid,
+            email,
+            f"{p['first']} {p['last']}",
+            p["phone"].replace(" ", ""),
+            str(int(p["created"].timestamp()) + 3600),
+            p["country"].lower(),
+            currency,
+            "Customer for " + p["company"],
+        ]
         buf = io.StringIO()
         csv.writer(buf, lineterminator="").writerow(row)
         lines.append(buf.getvalue())
@@ -351,8 +427,15 @@ def _stripe(rng: random.Random, truth: Truth, folder: Path) -> None:
             digits = 0 if currency == "jpy" else 2
             amount = plan / 10**digits
             eur = amount * FX.get(currency.upper(), 1.0)
-            truth.invoices.append({"id": iid, "customer": cid, "month": m, "amount_eur": eur,
-                                   "status": {"uncollectible": "open"}.get(status, status)})  # fmt: skip
+            truth.invoices.append(
+                {
+                    "id": iid,
+                    "customer": cid,
+                    "month": m,
+                    "amount_eur": eur,
+                    "status": {"uncollectible": "open"}.get(status, status),
+                }
+            )
     text = "\n".join(json.dumps(r) for r in out) + "\n"
     (folder / "invoices.ndjson").write_text(text)
     truth.rows["stripe_invoices"] = len(out)
@@ -391,8 +474,15 @@ def _freshdesk(rng: random.Random, truth: Truth, folder: Path) -> None:
             {
                 "id": 500 + n,
                 "requester_id": int(rng.choice(requesters)),
-                "subject": rng.choice(["Can't log in", "Invoice isn't right", "Café order",
-                                       'Quote "urgent"', "Refund; please"]),  # fmt: skip
+                "subject": rng.choice(
+                    [
+                        "Can't log in",
+                        "Invoice isn't right",
+                        "Café order",
+                        'Quote "urgent"',
+                        "Refund; please",
+                    ]
+                ),
                 "status": status,
                 "priority": rng.randrange(1, 5),
                 "source": source,
@@ -409,8 +499,9 @@ def _freshdesk(rng: random.Random, truth: Truth, folder: Path) -> None:
                 "tags": ["billing"] if n % 4 == 0 else [],
             }
         )
-        truth.tickets.append({"id": str(500 + n), "created": created, "first_response": first,
-                              "solved": solved})  # fmt: skip
+        truth.tickets.append(
+            {"id": str(500 + n), "created": created, "first_response": first, "solved": solved}
+        )
     tickets[5]["created_at"] = _iso(FUTURE)  # a required timestamp in the future: quarantined
     truth.tickets[5]["created"] = FUTURE
     truth.faults[f"freshdesk_tickets:{tickets[5]['id']}"] = "created_at in the future"

@@ -89,10 +89,10 @@ def test_quarantine_list_shows_ingest_rejects_masked(root, capsys):
         ("desk", "t.ndjson", "2", NOT_OBJECT, DESK_EXCERPT),
     ]
     assert table_rows(out, "Quarantine by check") == [
-        ("contacts", "crm", "", "readable row (ingest)", "1", "missing columns"),
-        ("contacts", "crm", "", "readable row (ingest)", "1", "too many columns"),
-        ("contacts", "crm", "record_id", "unique (a later duplicate)", "1", "4"),
-        ("tickets", "desk", "", "readable row (ingest)", "1", "not an object"),
+        ("contacts", "crm", "", "readable row (ingest)", "row rejected", "1", "missing columns"),
+        ("contacts", "crm", "", "readable row (ingest)", "row rejected", "1", "too many columns"),
+        ("contacts", "crm", "record_id", "unique (a later duplicate)", "row quarantined", "1", "4"),
+        ("tickets", "desk", "", "readable row (ingest)", "row rejected", "1", "not an object"),
     ]
     assert [r[:3] for r in table_rows(out, "Rows validation quarantined (first 50)")] == [
         ("contacts", "crm", "4")
@@ -106,7 +106,7 @@ def test_quarantine_list_filters_ingest_rejects(root, capsys):
         ("desk", "t.ndjson", "2", NOT_OBJECT, DESK_EXCERPT)
     ]
     assert table_rows(out, "Quarantine by check") == [
-        ("tickets", "desk", "", "readable row (ingest)", "1", "not an object")
+        ("tickets", "desk", "", "readable row (ingest)", "row rejected", "1", "not an object")
     ]
     _, out = cli(capsys, "quarantine", "list", "--object", "contacts", "--project", root)
     assert [r[:3] for r in table_rows(out, "Rows ingest could not read (first 50)")] == [
@@ -136,8 +136,8 @@ def test_quarantine_export_has_both_stages(root, capsys, tmp_path):
     with target.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
-        "stage", "object", "source", "record_id", "file", "load_id", "row_number", "line",
-        "reasons", "record",
+        "stage", "outcome", "object", "source", "record_id", "file", "load_id", "row_number",
+        "line", "reasons", "record",
     ]  # fmt: skip
     ingest_rows = [r for r in rows if r["stage"] == "ingest"]
     assert [
@@ -153,10 +153,11 @@ def test_quarantine_export_has_both_stages(root, capsys, tmp_path):
         (MISSING, CRM_EXCERPTS[1]),
         (NOT_OBJECT, DESK_EXCERPT),
     ]
+    assert {r["outcome"] for r in ingest_rows} == {"row rejected"}
     validated = [r for r in rows if r["stage"] == "validate"]
-    assert [(r["source"], r["record_id"], r["file"], r["line"]) for r in validated] == [
-        ("crm", "4", "c.csv", "")
-    ]
+    assert [
+        (r["outcome"], r["source"], r["record_id"], r["file"], r["line"]) for r in validated
+    ] == [("row quarantined", "crm", "4", "c.csv", "")]
     assert not [value for value in UNMASKED if value in target.read_text(encoding="utf-8")]
 
 

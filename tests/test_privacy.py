@@ -33,13 +33,18 @@ def test_quarantine_is_masked_unless_unmask_is_allowed(make_project, capsys, tmp
     capsys.readouterr()
     assert main(["quarantine", "list", "--project", root]) == 0
     out = capsys.readouterr().out
+    # an optional email is set aside, the contact kept: listed apart, masked
+    assert "Values set aside, their rows kept" in out and "value set aside" in out
     assert "a***@@acme.com" in out and "anna@@acme.com" not in out
     assert main(["quarantine", "show", "crm:1", "--project", root]) == 0
     out = capsys.readouterr().out
-    assert "A***" in out and "Anna" not in out and "CEO" in out
+    assert "A***" in out and "Anna" not in out and "CEO" in out and "warn" in out
+    assert "a***@@acme.com" in out
     exported = tmp_path / "q.csv"
     assert main(["quarantine", "export", "--out", str(exported), "--project", root]) == 0
-    assert "anna@@acme.com" not in exported.read_text()
+    text = exported.read_text()
+    assert "anna@@acme.com" not in text
+    assert "value set aside" in text and "a***@@acme.com" in text
 
     assert main(["quarantine", "list", "--unmask", "--project", root]) == 2
     assert "privacy.allow_unmask" in capsys.readouterr().err

@@ -85,5 +85,6 @@ def test_too_few_records_to_match_is_one_clear_message(tmp_path, capsys, contact
     assert "too little data to train the matching model" in text
     assert "Fix: Resolve once more exports are loaded" in text
     assert "Traceback" not in text
-    code, text = run(capsys, "export", "entities", "--project", project, "--out", "e.csv")
+    out = str(tmp_path / "e.csv")
+    code, text = run(capsys, "export", "entities", "--project", project, "--out", out)
     assert code != 0 and "Nothing has been resolved yet" in text

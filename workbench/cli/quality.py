@@ -32,10 +32,12 @@ from workbench.validate.quarantine import (
     ingest_rejects,
     mask_examples,
     mask_quarantine,
+    mask_set_aside,
     quarantined,
     reasons_summary,
     record_failures,
     reject_excerpts,
+    set_aside,
     validated,
 )
 from workbench.validate.quarantine import quarantine_export as quarantine_frame
@@ -68,6 +70,7 @@ def print_quality(result: QualityResult) -> None:
                 "staged": c.rows_staged,
                 "valid": c.rows_valid,
                 "quarantined": c.rows_quarantined,
+                "warned": c.rows_warned,
             }
             for c in result.validation.counts
         ]
@@ -75,7 +78,19 @@ def print_quality(result: QualityResult) -> None:
     top = (
         result.validation.failures.sort("rows", descending=True)
         .group_by("object", "source", maintain_order=True)
-        .agg(pl.format("{} {} ({})", "column", "check", "rows").head(2).str.join("; "))
+        .agg(
+            pl.format(
+                "{} {} ({}{})",
+                "column",
+                "check",
+                "rows",
+                pl.when(pl.col("severity") == "warn")
+                .then(pl.lit(", set aside"))
+                .otherwise(pl.lit("")),
+            )
+            .head(2)
+            .str.join("; ")
+        )
         .rename({"column": "top reasons"})
     )
     if counts.height:
@@ -155,26 +170,32 @@ def quarantine_list(
 ) -> None:
     """Quarantined rows with the reasons, and a count per check (personal data masked).
 
-    Rows ingest could not read (ragged rows, bad bytes, NDJSON lines that are not objects)
-    are listed apart, with file, line, reason and an excerpt of the raw text, and counted
-    under the check 'readable row (ingest)'.
+    Values set aside from rows that were kept (a failed check of severity warn: the row is
+    in core, the value NULL there) are listed apart, and so are rows ingest could not read
+    (ragged rows, bad bytes, NDJSON lines that are not objects), with file, line, reason and
+    an excerpt of the raw text, counted under the check 'readable row (ingest)'.
     """
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what="quarantine list")
     _, store = project_and_store(project, read_only=True)
     with store:
         summary = reasons_summary(store, object=object, source=source)
-        rows = None
+        rows = values = None
         if validated(store):
             rows = quarantined(store, object=object, source=source, limit=limit)
             rows = mask_quarantine(rows, store, loaded.dictionary) if mask else rows
+            values = set_aside(store, object=object, source=source, limit=limit)
+            values = mask_set_aside(values, loaded.dictionary) if mask else values
         rejects = ingest_rejects(store, object=object, source=source, limit=limit)
     if mask:
         summary = mask_examples(summary, loaded.dictionary)
     print_frame(summary, title="Quarantine by check")
     if rows is not None:
         print_frame(rows.drop("record"), title=f"Rows validation quarantined (first {limit})")
-    else:
+    if values is not None and values.height:
+        title = f"Values set aside, their rows kept (first {limit})"
+        print_frame(values.drop("load_id"), title=title)
+    if rows is None:
         out.print("Nothing has been validated yet: run `workbench validate`.")
     if rejects.height:
         shown = reject_excerpts(rejects, mask=mask).select(
@@ -189,7 +210,8 @@ def quarantine_show(
     project: ProjectOpt = Path("."),
     unmask: UnmaskOpt = False,
 ) -> None:
-    """One quarantined row in full, and every check it failed (personal data masked)."""
+    """One quarantined row (or a kept row with values set aside) in full, and every check it
+    failed with its severity (personal data masked)."""
     source, _, record_id = record.partition(":")
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"quarantine show {record}")
@@ -227,8 +249,9 @@ def quarantine_export(
     """Write every quarantined row with its reasons to a CSV file (personal data masked).
 
     One row per row set aside: `stage` says whether ingest could not read it or validation
-    quarantined it; then object, source, record_id, file, load_id, row_number, line,
-    reasons and record (the staged record as JSON, or the raw text ingest read).
+    quarantined it; `outcome` says row quarantined, value set aside (the row kept) or row
+    rejected; then object, source, record_id, file, load_id, row_number, line, reasons and
+    record (the staged record as JSON, the value set aside, or the raw text ingest read).
     """
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"quarantine export --out {out_file}")

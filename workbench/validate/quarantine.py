@@ -3,8 +3,10 @@
 Rows are set aside at two stages: ingest keeps the rows it could not read (a ragged row,
 bytes that are not the file's encoding, an NDJSON line that is not an object) in
 ``quar.ingest_rejects`` with their line and the raw text; validation keeps the rows that
-failed a check in ``quar.rows`` and ``quar.failures``. Both are read here, for the
-sources' current loads, and shown with personal data masked unless asked otherwise.
+failed a check of severity error in ``quar.rows``, and every failed check in
+``quar.failures`` (a value that failed a warning was set aside: its row is in core, the
+value NULL there). All of it is read here, for the sources' current loads, and shown with
+personal data masked unless asked otherwise.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ import polars as pl
 from workbench.dictionary import Dictionary, FieldType
 from workbench.errors import WorkbenchError
 from workbench.privacy import HIDDEN, mask_record, mask_value, masker
-from workbench.store import Store
+from workbench.store import Store, table
 from workbench.validate.run import REASON, REASON_VALUE_CHARS
 
 INGEST_CHECK = "readable row (ingest)"  # the check an unreadable row failed, in summaries
 EXCERPT_CHARS = 60  # of a rejected row's raw text in listings
 EXPORT_COLUMNS = [
-    "stage", "object", "source", "record_id", "file", "load_id", "row_number", "line",
-    "reasons", "record",
+    "stage", "outcome", "object", "source", "record_id", "file", "load_id", "row_number",
+    "line", "reasons", "record",
 ]  # fmt: skip
+# what happened to a row (or value), in summaries and the export
+QUARANTINED, SET_ASIDE, REJECTED = "row quarantined", "value set aside", "row rejected"
 _REJECTS_SCHEMA = {
     "object": pl.String,
     "source": pl.String,
@@ -54,10 +58,42 @@ def quarantined(
     )
 
 
+def set_aside(
+    store: Store, *, object: str | None = None, source: str | None = None, limit: int | None = None
+) -> pl.DataFrame:
+    """Values validation set aside from rows it kept (checks of severity warn): the row is in
+    core with the value NULL; here are the value and why, one row per failed check."""
+    _require(store)
+    return store.frame(
+        """SELECT f.object, f.source, f.record_id, f.load_id, f.row_number, f."column",
+                  f."check", f.value
+           FROM quar.failures f
+           WHERE f.severity = 'warn' AND ($o IS NULL OR f.object = $o)
+             AND ($s IS NULL OR f.source = $s)
+             AND NOT EXISTS (SELECT 1 FROM quar.rows q WHERE q.object = f.object
+                   AND q.source = f.source AND q.load_id = f.load_id
+                   AND q.row_number = f.row_number)
+           ORDER BY f.object, f.source, f.load_id, f.row_number, f."column"
+           LIMIT coalesce($n, 9223372036854775807)""",
+        {"o": object, "s": source, "n": limit},
+    )
+
+
+def mask_set_aside(values: pl.DataFrame, dictionary: Dictionary) -> pl.DataFrame:
+    """:func:`set_aside` with personal values masked (by the column's PII class)."""
+    shown = []
+    for obj, column, value in values.select("object", "column", "value").iter_rows():
+        spec = dictionary.objects.get(obj)
+        rules = masker(spec) if spec else {}
+        shown.append(mask_value(value, *rules[column]) if column in rules else value)
+    return values.with_columns(pl.Series("value", shown, dtype=pl.String))
+
+
 def reasons_summary(
     store: Store, *, object: str | None = None, source: str | None = None
 ) -> pl.DataFrame:
-    """How many rows failed each check, per object, source and column, most first.
+    """How many rows failed each check, per object, source and column, most first, with the
+    ``outcome``: the row quarantined, the value set aside (a warning), or the row rejected.
 
     Rows ingest could not read count under the check ``readable row (ingest)``, one line per
     kind of problem (its ``example``, e.g. ``too many columns``), without a column.
@@ -68,23 +104,25 @@ def reasons_summary(
         parts.append(
             store.frame(
                 """SELECT object, source, "column", "check",
+                          CASE WHEN coalesce(severity, 'error') = 'warn' THEN $aside
+                               ELSE $quarantined END AS outcome,
                           count(DISTINCT (load_id, row_number)) AS rows, any_value(value) AS example
                    FROM quar.failures
                    WHERE ($o IS NULL OR object = $o) AND ($s IS NULL OR source = $s)
                    GROUP BY ALL""",
-                {"o": object, "s": source},
+                {"o": object, "s": source, "aside": SET_ASIDE, "quarantined": QUARANTINED},
             )
         )
     if store.table_exists("quar", "ingest_rejects"):
         parts.append(
             store.frame(
                 """SELECT l.object, r.source, NULL::VARCHAR AS "column", $check AS "check",
-                          count(*) AS rows, lower(r.error_type) AS example
+                          $rejected AS outcome, count(*) AS rows, lower(r.error_type) AS example
                    FROM quar.ingest_rejects r JOIN meta.loads l USING (load_id)
                    WHERE l.is_current AND ($o IS NULL OR l.object = $o)
                      AND ($s IS NULL OR r.source = $s)
                    GROUP BY l.object, r.source, r.error_type""",
-                {"o": object, "s": source, "check": INGEST_CHECK},
+                {"o": object, "s": source, "check": INGEST_CHECK, "rejected": REJECTED},
             )
         )
     return pl.concat(parts, how="vertical_relaxed").sort(
@@ -173,23 +211,38 @@ def mask_text(text: str) -> str:
 
 
 def record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl.DataFrame]:
-    """One quarantined record (by source and its own id) and every check it failed."""
+    """One record (by source and its own id) that was quarantined or had a value set aside,
+    and every check it failed (with its severity)."""
     _require(store)
     rows = store.frame(
         "SELECT * FROM quar.rows WHERE source = $s AND record_id = $r ORDER BY row_number",
         {"s": source, "r": record_id},
     )
-    if rows.height == 0:
-        raise WorkbenchError(
-            f"No quarantined record {source}:{record_id}.",
-            fix="`workbench quarantine list` shows what is quarantined.",
-        )
     failures = store.frame(
-        """SELECT "column", "check", value FROM quar.failures
-           WHERE source = $s AND record_id = $r ORDER BY "column\"""",
+        """SELECT "column", "check", value, coalesce(severity, 'error') AS severity
+           FROM quar.failures WHERE source = $s AND record_id = $r ORDER BY "column", "check"
+        """,
         {"s": source, "r": record_id},
     )
-    return rows.row(0, named=True), failures
+    if rows.height:
+        return rows.row(0, named=True), failures
+    kept = set_aside(store, source=source).filter(pl.col("record_id") == record_id)
+    if kept.height == 0:
+        raise WorkbenchError(
+            f"No quarantined record {source}:{record_id}, and no value of it was set aside.",
+            fix="`workbench quarantine list` shows what is quarantined or set aside.",
+        )
+    first = kept.row(0, named=True)
+    core = store.frame(
+        f"SELECT * FROM {table('core', first['object'])} WHERE _source = $s AND record_id = $r",
+        {"s": source, "r": record_id},
+    )
+    found = core.row(0, named=True) if core.height else {}
+    record = {k: None if v is None else str(v) for k, v in found.items() if k[:1] != "_"}
+    for column, value in kept.select("column", "value").iter_rows():
+        record[column] = value  # as it was before it was set aside
+    row = {k: first[k] for k in ("object", "source", "record_id", "load_id", "row_number")}
+    return dict(row, reasons=None, record=json.dumps(record)), failures
 
 
 def validated(store: Store) -> bool:
@@ -208,7 +261,9 @@ def _require(store: Store, *, ingest: bool = False) -> None:
 def quarantine_export(store: Store, dictionary: Dictionary, *, mask: bool = True) -> pl.DataFrame:
     """Every row set aside, by ingest or by validation, in one layout for a CSV file.
 
-    Columns (:data:`EXPORT_COLUMNS`): ``stage`` (``ingest`` or ``validate``), ``object``,
+    Columns (:data:`EXPORT_COLUMNS`): ``stage`` (``ingest`` or ``validate``), ``outcome``
+    (``row quarantined``, ``value set aside`` from a row kept in core, ``row rejected``
+    by ingest; a set-aside value's ``record`` holds only that value), ``object``,
     ``source``, ``record_id`` (empty for ingest rejects: their row could not be read),
     ``file``, ``load_id``, ``row_number`` (position among the file's records), ``line``
     (where the row starts in the file; ingest rejects only), ``reasons`` and ``record``
@@ -223,13 +278,38 @@ def quarantine_export(store: Store, dictionary: Dictionary, *, mask: bool = True
         files = store.frame("SELECT load_id, file_name AS file FROM meta.loads")
         parts.append(
             rows.join(files, on="load_id", how="left").with_columns(
-                pl.lit("validate").alias("stage"), pl.lit(None, pl.Int64).alias("line")
+                pl.lit("validate").alias("stage"),
+                pl.lit(QUARANTINED).alias("outcome"),
+                pl.lit(None, pl.Int64).alias("line"),
+            )
+        )
+        values = set_aside(store)
+        values = mask_set_aside(values, dictionary) if mask else values
+        parts.append(
+            values.join(files, on="load_id", how="left").select(
+                pl.lit("validate").alias("stage"),
+                pl.lit(SET_ASIDE).alias("outcome"),
+                "object",
+                "source",
+                "record_id",
+                "file",
+                "load_id",
+                "row_number",
+                pl.lit(None, pl.Int64).alias("line"),
+                pl.format(REASON, "column", "check", pl.col("value").fill_null("empty"))
+                .str.slice(0, 200)
+                .alias("reasons"),
+                pl.struct(pl.col("value").alias("v"), pl.col("column").alias("c"))
+                .map_elements(lambda x: json.dumps({x["c"]: x["v"]}), return_dtype=pl.String)
+                .alias("record"),
             )
         )
     rejects = reject_excerpts(ingest_rejects(store), mask=mask, chars=None)
     parts.append(
         rejects.rename({"reason": "reasons", "excerpt": "record"}).with_columns(
-            pl.lit("ingest").alias("stage"), pl.lit(None, pl.String).alias("record_id")
+            pl.lit("ingest").alias("stage"),
+            pl.lit(REJECTED).alias("outcome"),
+            pl.lit(None, pl.String).alias("record_id"),
         )
     )
     return pl.concat([p.select(EXPORT_COLUMNS) for p in parts], how="vertical_relaxed")
