@@ -8,10 +8,10 @@ metrics, reconciliation and gates -> identity resolution of contacts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workbench.config import Project
-from workbench.ingest import IngestReport, ingest
+from workbench.ingest import IngestReport, ingest, restage_changed
 from workbench.quality import reconcile, record_metrics
 from workbench.quality.gates import Breach, breaches
 from workbench.resolve import ResolveReport, resolve
@@ -27,6 +27,7 @@ class QualityResult:
 
     validation: ValidationReport
     breaches: list[Breach]
+    restaged: list[str] = field(default_factory=list)  # sources whose mapping had changed
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,20 @@ class PipelineResult:
 
 
 def run_quality(project: Project, store: Store, *, on_step: Step | None = None) -> QualityResult:
-    """Validate every staged object, record the data-quality metrics, check the gates."""
+    """Validate every staged object, record the data-quality metrics, check the gates.
+
+    A source whose mapping changed in workbench.yaml since it was staged is staged again
+    first (from its loaded data, without reading files), so validation checks what the
+    configuration says now.
+    """
+    restaged = restage_changed(project, store)
     report = validate(project, store, on_step=on_step)
     if on_step:
         on_step("data-quality metrics")
     record_metrics(project, store, report.run_id)
     reconcile(store, report.run_id)
-    return QualityResult(validation=report, breaches=breaches(project, store, report.run_id))
+    found = breaches(project, store, report.run_id)
+    return QualityResult(validation=report, breaches=found, restaged=restaged)
 
 
 def run_pipeline(project: Project, store: Store, *, on_step: Step | None = None) -> PipelineResult:

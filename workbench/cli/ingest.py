@@ -159,8 +159,11 @@ def run_and_report(project: Project, *, wait: float = 0) -> None:
 def print_loads(report: IngestReport) -> None:
     table = Table("source", "file", "result", title="Ingest")
     for r in report.loads:
+        message = r.message
+        if r.status == "unchanged" and r.source in report.restaged:
+            message += f"; re-staged with the changed mapping ({report.staged[r.source]:,} rows)"
         style = {"failed": "red", "unchanged": "dim"}.get(r.status, "")
-        table.add_row(r.source, r.file.name, f"[{style}]{r.message}[/]" if style else r.message)
+        table.add_row(r.source, r.file.name, f"[{style}]{message}[/]" if style else message)
     out.print(table)
 
 

@@ -62,6 +62,11 @@ def validate(project: ProjectOpt = Path("."), wait: WaitOpt = 0) -> None:
 
 def print_quality(result: QualityResult) -> None:
     """The compact summary of a validation run; raises on breached blocking limits."""
+    if result.restaged:
+        out.print(
+            f"Re-staged {', '.join(result.restaged)} from the loaded data first: the mapping "
+            "in workbench.yaml changed since the last ingest."
+        )
     counts = pl.DataFrame(
         [
             {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -60,10 +60,12 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """The result of an ingest run: one entry per file, and the rows staged per source."""
+    """The result of an ingest run: one entry per file, the rows staged per source, and the
+    sources re-staged without a new load (their mapping changed since they were staged)."""
 
     loads: list[LoadResult]
     staged: dict[str, int]
+    restaged: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[LoadResult]:
@@ -105,9 +107,32 @@ def ingest(
         if on_file:
             on_file(f"{name}: {path.name}")
         results.append(load_file(project, store, name, path, allow_empty=allow_empty))
-    staged = {name: refresh_staging(project, store, name) for name in dict.fromkeys(names)}
+    unique = list(dict.fromkeys(names))
+    loaded_now = {r.source for r in results if r.status == "loaded"}
+    restaged = [n for n in restage_changed(project, store, unique) if n not in loaded_now]
+    staged = {name: staged_rows(project, store, name) for name in unique}
     prune_staging(project, store)
-    return IngestReport(loads=results, staged=staged)
+    return IngestReport(loads=results, staged=staged, restaged=restaged)
+
+
+def restage_changed(project: Project, store: Store, names: list[str] | None = None) -> list[str]:
+    """Re-stage every source (of ``names``) whose mapping or current loads changed since it
+    was staged, so that validation reads what workbench.yaml says now; returns the names of
+    those with loaded data (a source never loaded has nothing to re-stage)."""
+    ledger.ensure_ledger(store)
+    wanted = names or list(project.config.sources)
+    changed = [n for n in wanted if not _staging_current(project, store, n)]
+    for name in changed:
+        refresh_staging(project, store, name)
+    return [n for n in changed if ledger.current_load_ids(store, n)]
+
+
+def staged_rows(project: Project, store: Store, name: str) -> int:
+    """Rows the source has in its object's staging table."""
+    stg = table("stg", project.source(name).object)
+    if not store.table_exists("stg", project.source(name).object):
+        return 0
+    return int(store.scalar(f"SELECT count(*) FROM {stg} WHERE _source = $s", {"s": name}))
 
 
 def load_file(
@@ -339,23 +364,27 @@ def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
     return f"{hint}Map it to one of the file's columns: {shown}."
 
 
-def refresh_staging(project: Project, store: Store, name: str) -> int:
-    """Rebuild the source's staging rows if its current loads or mapping changed."""
+def _staging_fingerprint(project: Project, store: Store, name: str) -> str:
+    """What the source's staging rows were built from: its mapping and its current loads."""
     source = project.source(name)
     spec = project.dictionary.object(source.object)
     current = ledger.current_load_ids(store, name)
-    fingerprint = hashlib.sha256(
-        (mapping_fingerprint(source, spec) + repr(current)).encode()
-    ).hexdigest()
-    if ledger.staging_fingerprint(store, name) == fingerprint and store.table_exists(
-        "stg", source.object
-    ):
-        return int(
-            store.scalar(
-                f"SELECT count(*) FROM {table('stg', source.object)} WHERE _source = $s",
-                {"s": name},
-            )
-        )
+    return hashlib.sha256((mapping_fingerprint(source, spec) + repr(current)).encode()).hexdigest()
+
+
+def _staging_current(project: Project, store: Store, name: str) -> bool:
+    return ledger.staging_fingerprint(store, name) == _staging_fingerprint(
+        project, store, name
+    ) and store.table_exists("stg", project.source(name).object)
+
+
+def refresh_staging(project: Project, store: Store, name: str) -> int:
+    """Rebuild the source's staging rows if its current loads or mapping changed."""
+    if _staging_current(project, store, name):
+        return staged_rows(project, store, name)
+    source = project.source(name)
+    current = ledger.current_load_ids(store, name)
+    fingerprint = _staging_fingerprint(project, store, name)
     started = datetime.now().astimezone()
     try:
         if current:

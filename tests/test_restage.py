@@ -1,0 +1,85 @@
+"""A mapping changed in workbench.yaml reaches validation, and ingest says when it re-stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.cli import main
+from workbench.config import load_project
+from workbench.store import open_store
+
+CONFIG = """
+sources:
+  desk:
+    system: support
+    object: tickets
+    path: t.csv
+    columns:
+      record_id: id
+      created_at: created
+      priority: {from: prio, map: {"1": low, "2": high}}
+"""
+TICKETS = "id,prio,created\nT1,1,2026-01-01\nT2,2,2026-01-02\nT3,4,2026-01-03\n"
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def project(tmp_path: Path) -> str:
+    (tmp_path / "workbench.yaml").write_text(CONFIG)
+    (tmp_path / "t.csv").write_text(TICKETS)
+    return str(tmp_path)
+
+
+def priorities(root: str) -> list[tuple[str, str | None]]:
+    with open_store(load_project(root), read_only=True) as store:
+        return store.rows("SELECT record_id, priority FROM core.tickets ORDER BY 1")
+
+
+def test_validate_uses_a_mapping_changed_since_ingest(tmp_path, capsys):
+    root = project(tmp_path)
+    assert run(capsys, "ingest", "--project", root)[0] == 0
+    assert run(capsys, "validate", "--project", root)[0] == 0
+    assert priorities(root) == [("T1", "low"), ("T2", "high"), ("T3", None)]  # '4' set aside
+
+    config = tmp_path / "workbench.yaml"
+    config.write_text(CONFIG.replace('"2": high}', '"2": high, "4": urgent}'))
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0
+    assert "Re-staged desk from the loaded data first" in text
+    assert priorities(root) == [("T1", "low"), ("T2", "high"), ("T3", "urgent")]
+    code, text = run(capsys, "validate", "--project", root)  # nothing changed since
+    assert code == 0 and "Re-staged" not in text
+
+
+def test_ingest_says_when_an_unchanged_file_is_re_staged(tmp_path, capsys):
+    root = project(tmp_path)
+    assert run(capsys, "ingest", "--project", root)[0] == 0
+    code, text = run(capsys, "ingest", "--project", root)
+    assert code == 0 and "unchanged" in text and "re-staged" not in text
+
+    config = tmp_path / "workbench.yaml"
+    config.write_text(CONFIG.replace("record_id: id", "record_id: id\n      channel: prio"))
+    code, text = run(capsys, "ingest", "--project", root)
+    assert code == 0
+    assert "re-staged with the changed mapping (3 rows)" in " ".join(text.split())
+    with open_store(load_project(root), read_only=True) as store:
+        assert store.rows("SELECT channel FROM stg.tickets ORDER BY record_id") == [
+            ("1",),
+            ("2",),
+            ("4",),
+        ]
+
+
+def test_a_changed_mapping_naming_a_missing_column_stops_validation_clearly(tmp_path, capsys):
+    root = project(tmp_path)
+    assert run(capsys, "ingest", "--project", root)[0] == 0
+    config = tmp_path / "workbench.yaml"
+    config.write_text(CONFIG.replace("created_at: created", "created_at: opened"))
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 3
+    assert "Column 'opened' (mapped to tickets.created_at) is not in" in text
+    assert "sources.desk.columns.created_at" in text and "Traceback" not in text
