@@ -31,7 +31,7 @@ def starter(tmp_path: Path, capsys, leads: str) -> str:
     root = tmp_path / "p"
     assert run(capsys, "init", str(root))[0] == 0
     config = yaml.safe_load((root / "workbench.yaml").read_text())
-    assert config["quality"]["blocking"] == {"quarantine_rate": 0.05}
+    assert config["quality"]["blocking"] == {"reject_rate": 0.05, "quarantine_rate": 0.05}
     config["sources"] = {"web_leads": SOURCE}
     (root / "workbench.yaml").write_text(yaml.safe_dump(config))
     (root / "exports" / "leads.csv").write_text(leads)
@@ -64,3 +64,16 @@ def test_without_a_quality_block_most_rows_quarantined_still_fails(tmp_path, cap
     config["quality"] = {"blocking": {}}
     (root / "workbench.yaml").write_text(yaml.safe_dump(config))
     assert run(capsys, "validate", "--project", str(root))[0] == 0
+
+
+def test_without_a_quality_block_mostly_unreadable_rows_fail(tmp_path, capsys):
+    root = tmp_path / "r"
+    (root / "exports").mkdir(parents=True)
+    (root / "workbench.yaml").write_text(yaml.safe_dump({"sources": {"web_leads": SOURCE}}))
+    # three ragged rows of four: ingest sets them aside, one row is valid
+    ragged = "id,email,created\nL1,a@x.com,2026-01-01,x\nL2,b@x.com\nL3\nL4,d@x.com,2026-01-02\n"
+    (root / "exports" / "leads.csv").write_text(ragged)
+    code, text = run(capsys, "ingest", "--project", str(root))
+    assert code == 0 and "loaded 1 of 4 rows, 3 rejected" in text
+    code, text = run(capsys, "validate", "--project", str(root))
+    assert code == 5 and "leads/web_leads: reject_rate = 0.75, above the limit 0.5" in text

@@ -29,7 +29,7 @@ SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 KPI_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 FORMATS = ("csv", "tsv", "json", "ndjson", "parquet", "xlsx")
 Format = Literal["csv", "tsv", "json", "ndjson", "parquet", "xlsx"]
-DEFAULT_BLOCKING = {"quarantine_rate": 0.5}
+DEFAULT_BLOCKING = {"quarantine_rate": 0.5, "reject_rate": 0.5}
 DEFAULT_NULLS = ["", "NULL", "null", "None", "N/A", "n/a", "#N/A", "-"]
 
 
@@ -240,14 +240,15 @@ class QualityConfig(StrictModel):
     ``blocking`` maps a metric name to its limit: the most a lower-is-better metric may
     reach (``quarantine_rate: 0.05``), the least a higher-is-better one may fall to
     (``completeness: 0.9``). Every source and field is held to it. A project that sets no
-    limits still fails validation when more than half of a source's rows are quarantined:
-    an export that is mostly unreadable is never "ok".
+    limits still fails validation when ingest could not read more than half of a source's
+    rows, or validation quarantined more than half: an export that is mostly unreadable is
+    never "ok".
     """
 
     blocking: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_BLOCKING),
         description="Metric: limit. Without this key, at most half of a source's rows may be "
-        "quarantined; an empty mapping ({}) sets no limit at all",
+        "rejected by ingest or quarantined; an empty mapping ({}) sets no limit at all",
     )
 
     @field_validator("blocking")

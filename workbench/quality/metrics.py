@@ -37,6 +37,7 @@ METRICS: dict[str, Metric] = {
     "rows_quarantined": Metric("Rows quarantined", False, "rows"),
     "rows_read": Metric("Rows read from the source's current exports (ledger)", True, "rows"),
     "rows_rejected": Metric("Rows ingest could not read", False, "rows"),
+    "reject_rate": Metric("Share of rows read that ingest could not read", False),
     "rows_suppressed": Metric("Rows of erased people dropped at ingest", False, "rows"),
     "quarantine_rate": Metric("Share of rows quarantined", False),
     "completeness": Metric("Share of rows with a value", True),
@@ -258,7 +259,8 @@ def _ledger_sql() -> str:
                NULL AS denominator FROM l WHERE loads > 0
         UNION ALL SELECT $s, '', 'rows_rejected', rejected, rejected, NULL FROM l WHERE loads > 0
         UNION ALL SELECT $s, '', 'rows_suppressed', suppressed, suppressed, NULL FROM l
-        WHERE loads > 0"""
+        WHERE loads > 0
+        UNION ALL SELECT $s, '', 'reject_rate', rejected / r, rejected, r FROM l WHERE r > 0"""
 
 
 def metric_info(metric: str) -> Metric:
