@@ -81,12 +81,18 @@ def set_aside(
 
 def mask_set_aside(values: pl.DataFrame, dictionary: Dictionary) -> pl.DataFrame:
     """:func:`set_aside` with personal values masked (by the column's PII class)."""
+    return _mask_by_column(values, "value", dictionary)
+
+
+def _mask_by_column(frame: pl.DataFrame, values: str, dictionary: Dictionary) -> pl.DataFrame:
+    """``frame`` with its ``values`` column masked by the PII class of each row's object and
+    column."""
     shown = []
-    for obj, column, value in values.select("object", "column", "value").iter_rows():
+    for obj, column, value in frame.select("object", "column", values).iter_rows():
         spec = dictionary.objects.get(obj)
         rules = masker(spec) if spec else {}
         shown.append(mask_value(value, *rules[column]) if column in rules else value)
-    return values.with_columns(pl.Series("value", shown, dtype=pl.String))
+    return frame.with_columns(pl.Series(values, shown, dtype=pl.String))
 
 
 def reasons_summary(
@@ -355,9 +361,4 @@ def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) ->
 
 def mask_examples(summary: pl.DataFrame, dictionary: Dictionary) -> pl.DataFrame:
     """:func:`reasons_summary` with PII examples masked."""
-    examples = []
-    for obj, column, value in summary.select("object", "column", "example").iter_rows():
-        spec = dictionary.objects.get(obj)
-        rules = masker(spec) if spec else {}
-        examples.append(mask_value(value, *rules[column]) if column in rules else value)
-    return summary.with_columns(pl.Series("example", examples, dtype=pl.String))
+    return _mask_by_column(summary, "example", dictionary)
