@@ -1,5 +1,10 @@
 """What report cells show: plotly figures, tables, notes. One theme for every chart.
 
+No report shows an empty chart: a report function that has nothing to draw returns
+:class:`NoData` with the reason, which :func:`show` prints as one sentence; a figure whose
+traces hold no point is shown the same way, and traces without points are left out of the
+others. Numbers never read in scientific notation or SI prefixes (``1.7T``).
+
 A figure is shown as two representations: plotly's own JSON, which JupyterLab draws with its
 plotly extension, and an HTML fragment without plotly.js, which the rendered report uses; the
 report's page template (``templates/workbench``) carries plotly.js once, so the HTML opens
@@ -16,7 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
-from workbench.formatting import cell_text
+from workbench.formatting import MONEY_UNITS, SHARE_UNITS, cell_text
 
 COLORS = ["#1f5fa8", "#e07b00", "#2a9d5b", "#c23b3b", "#7b5ea7", "#5f6b7a", "#d4a017"]
 pio.templates["workbench"] = go.layout.Template(
@@ -26,8 +31,18 @@ pio.templates["workbench"] = go.layout.Template(
         plot_bgcolor="white",
         paper_bgcolor="white",
         margin={"l": 60, "r": 30, "t": 60, "b": 50},
-        xaxis={"gridcolor": "#e6e9ef", "zerolinecolor": "#c9ced6"},
-        yaxis={"gridcolor": "#e6e9ef", "zerolinecolor": "#c9ced6"},
+        xaxis={
+            "gridcolor": "#e6e9ef",
+            "zerolinecolor": "#c9ced6",
+            "exponentformat": "none",
+            "separatethousands": True,
+        },
+        yaxis={
+            "gridcolor": "#e6e9ef",
+            "zerolinecolor": "#c9ced6",
+            "exponentformat": "none",
+            "separatethousands": True,
+        },
         legend={"orientation": "h", "y": -0.2},
         hoverlabel={"namelength": -1},
     )
@@ -48,16 +63,53 @@ def figure_bundle(fig: go.Figure) -> dict[str, Any]:
     return {PLOTLY_MIME: {**spec, "config": PLOTLY_CONFIG}, "text/html": figure_html(fig)}
 
 
+class NoData(str):
+    """What a report shows instead of a chart or table with nothing in it: the reason, as
+    one sentence (``NoData("No tickets were created in 2026-10.")``)."""
+
+
+def has_points(trace: Any) -> bool:
+    """Whether a plotly trace draws anything (x, y, values, z or a table's cells)."""
+    for key in ("x", "y", "values", "z", "r", "lat"):
+        data = getattr(trace, key, None) if key in trace else None
+        if data is not None and len(data) > 0:
+            return True
+    if trace.type == "table":
+        return bool(trace.cells.values)
+    return trace.type in ("indicator",)
+
+
+def drop_empty(fig: go.Figure) -> go.Figure:
+    """The figure without the traces that draw nothing (a segment without data)."""
+    kept = [t for t in fig.data if has_points(t)]
+    if len(kept) != len(fig.data):
+        fig.data = tuple(kept)
+    return fig
+
+
 def show(item: Any, title: str | None = None) -> None:
-    """Display a figure, a polars frame (as a table) or a text note in the notebook."""
+    """Display a figure, a polars frame (as a table) or a text note in the notebook.
+
+    A figure without any point is shown as a sentence saying so (better: return
+    :class:`NoData` with the reason from the report function).
+    """
     from IPython.display import HTML, display
 
     if isinstance(item, go.Figure):
+        drop_empty(item)
+        if not item.data:
+            name = item.layout.title.text or "This chart"
+            display(HTML(_note(f"{name}: there is no data to draw for this period.")))
+            return
         display(figure_bundle(item), raw=True)
     elif isinstance(item, pl.DataFrame):
         display(HTML(table_html(item, title)))
     else:
-        display(HTML(f"<p class='wb-note'>{html.escape(str(item))}</p>"))
+        display(HTML(_note(str(item))))
+
+
+def _note(text: str) -> str:
+    return f"<p class='wb-note'>{html.escape(text)}</p>"
 
 
 def table_html(frame: pl.DataFrame, title: str | None = None, *, digits: int = 4) -> str:
@@ -79,4 +131,17 @@ def table_html(frame: pl.DataFrame, title: str | None = None, *, digits: int = 4
 def layout(fig: go.Figure, title: str, x: str, y: str, **kwargs: Any) -> go.Figure:
     """Title and axis labels (with units) every chart has."""
     fig.update_layout(title={"text": title, "x": 0}, xaxis_title=x, yaxis_title=y, **kwargs)
+    return fig
+
+
+def unit_axis(fig: go.Figure, unit: str, currency: str, axis: str = "y") -> go.Figure:
+    """Ticks that read in the unit: shares as %, money with thousands separators and the
+    currency code in the axis title."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    if unit in SHARE_UNITS:
+        update(tickformat=".0%", hoverformat=".1%")
+    elif unit in MONEY_UNITS:
+        update(tickformat=",.0f", hoverformat=",.2f", title_text=currency)
+    else:
+        update(tickformat=",~r", hoverformat=",.3~r")
     return fig
