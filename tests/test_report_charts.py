@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from foreign_exports import write_project
+
 from workbench.cli import main
 from workbench.report.runner import REPORTS
 
@@ -100,3 +100,47 @@ def test_every_chart_has_data(rendered, project: str, report: str) -> None:
     assert len(re.findall(r"Plotly\.newPlot\(", html)) == len(found)
     if project == "demo":
         assert found, f"{report} draws no chart on the demo"
+
+
+def _visible(html: str) -> str:
+    """The page's text as a reader sees it: without scripts, styles and tags."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("project", ["demo", "minimal"])
+def test_every_report_states_its_period_and_links_back_to_the_index(rendered, project) -> None:
+    for report in REPORTS:
+        page = rendered[project] / report / PERIOD / f"{report}.html"
+        text = " ".join(_visible(page.read_text()).split())
+        assert "Period: 2026-09 (01 Sep 2026 to 30 Sep 2026, UTC)" in text, report
+        assert "Personal data masked" in text
+        link = re.search(r'<a href="([^"]+)">&larr; All reports</a>', page.read_text())
+        assert (
+            link is not None
+            and (page.parent / link.group(1)).resolve()
+            == (rendered[project] / "index.html").resolve()
+        )
+
+
+@pytest.mark.parametrize("project", ["demo", "minimal"])
+def test_numbers_read_without_exponents_and_kpis_by_title(rendered, project) -> None:
+    kpi_ids = ("lead_response_time_h", "first_response_time_h", "ticket_volume", "churn_rate")
+    for report in ("kpi_baseline", "roi", "governance_review"):
+        text = _visible((rendered[project] / report / PERIOD / f"{report}.html").read_text())
+        assert not re.search(r"\d\.?\d*e[+-]\d", text), report
+        assert not [k for k in kpi_ids if k in text], report
+
+
+def test_index_parameters_are_readable(rendered) -> None:
+    page = (rendered["minimal"] / "index.html").read_text()
+    assert "period=2026-09, unmask=false" in page
+    assert str(rendered["minimal"].parent) not in page  # no absolute project path
+
+
+def test_roi_trends_follow_the_kpis_the_project_has(rendered) -> None:
+    found = figures(rendered["minimal"] / "roi" / PERIOD / "roi.ipynb")
+    titles = [(f["layout"].get("title") or {}).get("text", "") for f in found]
+    trends = [t for t in titles if t.endswith(": canary vs control")]
+    assert trends and all(not t.startswith(("Lead", "Sync")) for t in trends)
+    assert "Ticket first response time: canary vs control" in trends

@@ -1,28 +1,37 @@
 """The governance review pack: data quality and incidents, service levels and error
-budgets, identity-resolution health, review backlog, audit trail, dictionary."""
+budgets, identity-resolution health, review backlog, audit trail, dictionary.
+
+An incident is anything the meeting must act on in the report's period: a breached
+blocking limit, a regression since the previous validation run, or an error budget spent
+beyond 100% in the period's months.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import plotly.graph_objects as go
 import polars as pl
 
+from workbench.formatting import percent_text
 from workbench.quality import diff
 from workbench.quality.gates import breaches
 from workbench.quality.history import run_ids
 from workbench.report.context import ReportContext
-from workbench.report.display import layout
+from workbench.report.display import NoData, layout
 
 
-def incidents(ctx: ReportContext) -> pl.DataFrame:
-    """Open data-quality incidents: breached blocking limits and regressions of the last run."""
+def incidents(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Open incidents: breached blocking limits and regressions of the last validation run,
+    and error budgets spent beyond 100% in the report's period."""
     runs = run_ids(ctx.store)
-    if not runs:
-        return pl.DataFrame({"incident": ["no validation run yet"]})
-    rows = [
+    budgets = _budget_incidents(ctx)
+    if not runs and not budgets:
+        return NoData("Nothing has been validated yet: run `workbench validate`.")
+    rows = budgets + [
         {"kind": "blocking limit breached", "where": b.describe(), "run": runs[-1]}
-        for b in breaches(ctx.project, ctx.store, runs[-1])
+        for b in (breaches(ctx.project, ctx.store, runs[-1]) if runs else [])
     ]
     rows += [
         {
@@ -34,14 +43,84 @@ def incidents(ctx: ReportContext) -> pl.DataFrame:
         for c in (diff(ctx.store) if len(runs) > 1 else [])
         if c.regression
     ]
+    if not rows:
+        return NoData(
+            f"No open incident: no blocking limit breached, nothing regressed since the "
+            f"previous validation run, and no error budget overspent in {ctx.period}."
+        )
     return pl.DataFrame(rows, schema={"kind": pl.String, "where": pl.String, "run": pl.Int64})
 
 
-def slo(ctx: ReportContext) -> pl.DataFrame:
-    """Per month: sync success and latency against their service levels, error budget used."""
+def _budget_incidents(ctx: ReportContext) -> list[dict[str, object]]:
+    """Error budgets spent beyond 100% in the months of the report's period."""
+    frame = _slo_frame(ctx)
+    if frame is None:
+        return []
+    found: list[dict[str, object]] = []
+    last = ctx.end - timedelta(microseconds=1)
+    months = pl.lit(f"{ctx.start:%Y-%m}"), pl.lit(f"{last:%Y-%m}")
+    inside = frame.filter(pl.col("month").is_between(*months))
+    for r in inside.iter_rows(named=True):
+        for column, what in (
+            ("failure_budget_used", "sync failures"),
+            ("latency_budget_used", "sync latency"),
+        ):
+            used = r[column]
+            if used is not None and used > 1:
+                found.append(
+                    {
+                        "kind": "error budget overspent",
+                        "where": f"{what} in {r['month']}: {percent_text(used, 0)} of the "
+                        "month's budget used",
+                        "run": None,
+                    }
+                )
+    return found
+
+
+NO_SYNC = (
+    "No sync events are loaded: service levels and error budgets are measured on the "
+    "integration's own sync log (a source of object sync_events)."
+)
+
+
+def service_levels(ctx: ReportContext) -> list[go.Figure | pl.DataFrame | NoData]:
+    """The error-budget chart and the service-level table, or why there are none."""
+    if _slo_frame(ctx) is None:
+        return [NoData(NO_SYNC)]
+    return [budget_chart(ctx), slo(ctx)]
+
+
+def slo(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Per month: sync success and latency against their service levels, error budget used
+    (shares as %)."""
+    frame = _slo_frame(ctx)
+    if frame is None or frame.height == 0:
+        return NoData(NO_SYNC)
+    return frame.select(
+        "month",
+        "events",
+        *(
+            pl.col(c).map_elements(percent_text, return_dtype=pl.String).alias(c)
+            for c in ("success_share", "failure_budget_used")
+        ),
+        pl.col("latency_at_slo").round(0),
+        pl.col("latency_budget_used").map_elements(percent_text, return_dtype=pl.String),
+    ).rename(
+        {
+            "success_share": "succeeded",
+            "failure_budget_used": "failure budget used",
+            "latency_at_slo": "latency at the SLO share (ms)",
+            "latency_budget_used": "latency budget used",
+        }
+    )
+
+
+def _slo_frame(ctx: ReportContext) -> pl.DataFrame | None:
+    """The service-level figures per month up to the end of the period (None: no sync log)."""
     g = ctx.project.config.governance
     if not ctx.store.table_exists("core", "sync_events"):
-        return pl.DataFrame({"note": ["no sync events loaded"]})
+        return None
     return ctx.store.frame(
         """SELECT strftime(date_trunc('month', occurred_at), '%Y-%m') AS month,
                   count(*) AS events,
@@ -61,34 +140,40 @@ def slo(ctx: ReportContext) -> pl.DataFrame:
     )
 
 
-def budget_chart(ctx: ReportContext) -> go.Figure:
+def budget_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Error budget used per month (100% = the whole budget of the month spent)."""
-    frame = slo(ctx)
+    frame = _slo_frame(ctx)
+    if frame is None or frame.height == 0:
+        return NoData(NO_SYNC)
     fig = go.Figure()
-    if "month" in frame.columns:
-        fig.add_bar(x=frame["month"], y=frame["failure_budget_used"] * 100, name="sync failures")
-        fig.add_bar(x=frame["month"], y=frame["latency_budget_used"] * 100, name="latency")
-        fig.add_hline(y=100, line_dash="dash", line_color="#c23b3b", annotation_text="budget")
-    return layout(fig, "Error budget used per month", "month", "budget used (%)", barmode="group")
+    fig.add_bar(x=frame["month"], y=frame["failure_budget_used"], name="sync failures")
+    fig.add_bar(x=frame["month"], y=frame["latency_budget_used"], name="latency")
+    fig.add_hline(y=1, line_dash="dash", line_color="#c23b3b", annotation_text="budget")
+    fig.update_yaxes(tickformat=".0%")
+    return layout(fig, "Error budget used per month", "month", "budget used", barmode="group")
 
 
-def identity_health(ctx: ReportContext) -> pl.DataFrame:
-    """Every resolution run: records, entities, duplicate rate, pairs, time taken."""
+def identity_health(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """The last resolution runs: records, entities, duplicate rate, pairs, time taken."""
     if not ctx.store.table_exists("id", "runs"):
-        return pl.DataFrame({"note": ["identities not resolved yet"]})
-    return ctx.store.frame(
+        return NoData("Identities have not been resolved yet: run `workbench resolve`.")
+    frame = ctx.store.frame(
         """SELECT run_id, object, started_at, records, entities,
                   (records - entities) / records AS duplicate_rate, pairs_scored, threshold,
                   epoch(ended_at - started_at) AS seconds
            FROM id.runs ORDER BY run_id DESC LIMIT 10"""
     )
+    return frame.with_columns(
+        pl.col("duplicate_rate").map_elements(percent_text, return_dtype=pl.String),
+        pl.col("seconds").round(1),
+    ).rename({"run_id": "run", "started_at": "started", "duplicate_rate": "duplicate rate"})
 
 
-def review_backlog(ctx: ReportContext) -> pl.DataFrame:
+def review_backlog(ctx: ReportContext) -> pl.DataFrame | NoData:
     """Uncertain pairs waiting for a person, and decisions taken, per object."""
     if not ctx.store.table_exists("id", "review_queue"):
-        return pl.DataFrame({"note": ["no review queue yet"]})
-    return ctx.store.frame(
+        return NoData("No pair has waited for review yet (`workbench resolve` fills the queue).")
+    frame = ctx.store.frame(
         """SELECT q.object, count(*) AS queued, count(d.unique_id_l) AS decided,
                   count(*) - count(d.unique_id_l) AS waiting
            FROM id.review_queue q LEFT JOIN id.review_decisions d
@@ -96,6 +181,9 @@ def review_backlog(ctx: ReportContext) -> pl.DataFrame:
             AND d.unique_id_r = q.unique_id_r
            GROUP BY q.object ORDER BY q.object"""
     )
+    if frame.height == 0:
+        return NoData("No pair waits for review: the last resolution was sure of every pair.")
+    return frame
 
 
 def audit_summary(ctx: ReportContext) -> pl.DataFrame:

@@ -4,11 +4,27 @@ data-quality status of what it read and what changed since its previous run."""
 from __future__ import annotations
 
 import html
+import json
 import os
 from pathlib import Path
 
 from workbench.config import Project
 from workbench.store import open_store
+
+
+def _parameters(text: str) -> str:
+    """A run's parameters as a person reads them: ``period=2026-09, unmask=false`` (the
+    project folder is the index's own and is left out)."""
+    try:
+        values = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text or "")
+    if not isinstance(values, dict):
+        return str(text)
+    shown = {k: v for k, v in values.items() if k != "project"}
+    return ", ".join(
+        f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in shown.items()
+    )
 
 
 def write_index(project: Project, reports_dir: Path) -> Path:
@@ -50,6 +66,10 @@ def write_index(project: Project, reports_dir: Path) -> Path:
             rel = os.path.relpath(path, reports_dir)
             link = f"<a href='{html.escape(rel)}'>{html.escape(report)}</a>"
         state = "ok" if status == "ok" else f"failed in cell {cell}: {err}"
+        # the data the report read broke a blocking data-quality limit
+        flagged = "blocking breach" in (dq or "")
+        if flagged and status == "ok":
+            state = "ok, but its input breached data-quality limits"
         stale_note = (
             f" <b class='stale'>stale</b>: {html.escape(stale_reason)}; render it again"
             if stale_reason
@@ -62,12 +82,13 @@ def write_index(project: Project, reports_dir: Path) -> Path:
                 for c in (
                     link,
                     html.escape(period),
-                    html.escape(state) + stale_note,
+                    f"<span class='{'warn' if flagged else ''}'>{html.escape(state)}</span>"
+                    + stale_note,
                     html.escape(f"{started:%Y-%m-%d %H:%M} UTC"),
                     f"{seconds:.1f} s",
-                    html.escape(params),
+                    html.escape(_parameters(params)),
                     "masked" if masked else "<b>unmasked</b>",
-                    html.escape(dq or ""),
+                    f"<span class='{'warn' if flagged else ''}'>{html.escape(dq or '')}</span>",
                     html.escape(changes or ""),
                 )
             )
@@ -79,6 +100,7 @@ def write_index(project: Project, reports_dir: Path) -> Path:
 body {{ font-family: Inter, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #e6e9ef; padding: 4px 8px; }}
 th {{ background: #f4f6f9; text-align: left; }}
+.warn {{ color: #b35900; font-weight: 600; }} .stale {{ color: #c23b3b; }}
 </style></head><body>
 <h1>Reports of {html.escape(project.config.name)}</h1>
 <table><thead><tr><th>report</th><th>period</th><th>status</th><th>run at</th>

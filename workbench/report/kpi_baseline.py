@@ -1,14 +1,25 @@
-"""The pre-launch baseline report: KPI levels with 95% intervals and XmR control charts."""
+"""The pre-launch baseline report: KPI levels with 95% intervals and XmR control charts.
+
+KPIs are shown by title, each value in its unit (shares as %, money with the base
+currency's code); control charts mark the launch; a section without data says why.
+"""
 
 from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from workbench.formatting import SHARE_UNITS, value_text
+from workbench.kpi.definitions import KpiDef
 from workbench.kpi.run import BaselineResult, baseline
 from workbench.report.context import ReportContext
-from workbench.report.display import layout
+from workbench.report.display import NoData, layout
+
+COLUMNS = 2  # control charts per row
 
 
 def compute(ctx: ReportContext) -> BaselineResult:
@@ -16,78 +27,129 @@ def compute(ctx: ReportContext) -> BaselineResult:
     return baseline(ctx.project, ctx.store, period=ctx.period, record=False)
 
 
-def levels(result: BaselineResult, ctx: ReportContext) -> pl.DataFrame:
-    """One row per KPI: level, 95% interval, what it rests on, control limits."""
-    kpis = ctx.project.config.kpi.kpis()
-    return result.levels.filter(pl.col("segment") == "all").select(
-        "kpi",
-        pl.col("kpi").replace_strict({k: v.unit for k, v in kpis.items()}).alias("unit"),
-        "level",
-        "ci_low",
-        "ci_high",
-        "basis",
-        "size",
-        "lcl",
-        "ucl",
+def _kpis(ctx: ReportContext) -> dict[str, KpiDef]:
+    return ctx.project.config.kpi.kpis()
+
+
+def window(result: BaselineResult) -> str:
+    """The baseline window in words (its end is exclusive: the first day after it)."""
+    last = result.end - timedelta(days=1)
+    return f"Baseline window: {result.start:%b %Y} to {last:%b %Y}."
+
+
+def levels(result: BaselineResult, ctx: ReportContext) -> pl.DataFrame | NoData:
+    """One row per KPI: level, 95% interval, what it rests on, control limits, each in the
+    KPI's unit."""
+    frame = result.levels.filter(pl.col("segment") == "all")
+    if frame.height == 0:
+        return NoData(_no_levels(result))
+    kpis, cur = _kpis(ctx), ctx.project.config.base_currency
+    rows = []
+    for r in frame.iter_rows(named=True):
+        kdef = kpis.get(r["kpi"])
+        unit = kdef.unit if kdef else ""
+
+        def fmt(v: float | None, unit: str = unit) -> str:
+            return value_text(v, unit, cur)
+
+        rows.append(
+            {
+                "KPI": kdef.title if kdef else r["kpi"],
+                "level": fmt(r["level"]),
+                "95% interval": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
+                "from": f"{r['size']:,} {r['basis']}" if r["size"] is not None else r["basis"],
+                "control limits": (
+                    f"{fmt(r['lcl'])} to {fmt(r['ucl'])}" if r["lcl"] is not None else "n/a"
+                ),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def _no_levels(result: BaselineResult) -> str:
+    return (
+        f"No KPI has values in the baseline window ({result.start:%Y-%m} to "
+        f"{result.end:%Y-%m}): load and validate the exports of the months before the launch."
     )
 
 
-def intervals_chart(result: BaselineResult) -> go.Figure:
+def intervals_chart(result: BaselineResult, ctx: ReportContext) -> go.Figure | NoData:
     """Each KPI's baseline level and interval, relative to the level (so all fit one axis)."""
-    frame = result.levels.filter(pl.col("segment") == "all")
+    frame = result.levels.filter(
+        (pl.col("segment") == "all") & pl.col("level").is_not_null() & (pl.col("level") != 0)
+    )
+    if frame.height == 0:
+        return NoData(_no_levels(result))
+    kpis, cur = _kpis(ctx), ctx.project.config.base_currency
     lo = (frame["ci_low"] / frame["level"] - 1) * 100
     hi = (frame["ci_high"] / frame["level"] - 1) * 100
+    units = [kpis[k].unit if k in kpis else "" for k in frame["kpi"]]
     fig = go.Figure(
         go.Scatter(
             x=[0.0] * frame.height,
-            y=frame["kpi"],
+            y=[kpis[k].title if k in kpis else k for k in frame["kpi"]],
             mode="markers",
             error_x={"type": "data", "symmetric": False, "array": hi, "arrayminus": -lo},
             hovertext=[
-                f"{k}: {v:.4g} ({a:.4g} to {b:.4g})"
-                for k, v, a, b in zip(
-                    frame["kpi"], frame["level"], frame["ci_low"], frame["ci_high"], strict=True
+                f"{value_text(v, u, cur)} ({value_text(a, u, cur)} to {value_text(b, u, cur)})"
+                for v, a, b, u in zip(
+                    frame["level"], frame["ci_low"], frame["ci_high"], units, strict=True
                 )
             ],
+            hoverinfo="text+y",
         )
     )
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(ticksuffix="%")
     return layout(
         fig,
         "Baseline levels: 95% bootstrap interval around each level",
-        "interval relative to the level (%)",
+        "interval relative to the level",
         "",
-        height=520,
+        height=max(260, 36 * frame.height + 120),
     )
 
 
-def control_charts(result: BaselineResult, kpis: list[str] | None = None) -> go.Figure:
-    """Individuals charts (XmR) of the KPIs: values by month, centre, limits, signals."""
+def control_charts(
+    result: BaselineResult, ctx: ReportContext, kpis: list[str] | None = None
+) -> go.Figure | NoData:
+    """Individuals charts (XmR) of the KPIs: values by month, centre, limits, signals, and
+    the launch."""
     values = result.values.frame.filter(pl.col("segment") == "all")
     base = result.levels.filter((pl.col("segment") == "all") & pl.col("centre").is_not_null())
     names = kpis or [k for k in base["kpi"].to_list() if k != "duplicate_rate"]
-    cols = 2
-    rows = (len(names) + cols - 1) // cols
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, vertical_spacing=0.06)
+    if not names:
+        return NoData(
+            "No KPI has enough baseline periods for control limits (two or more months "
+            "with values are needed)."
+        )
+    defs = _kpis(ctx)
+    rows = math.ceil(len(names) / COLUMNS)
+    titles = [defs[k].title if k in defs else k for k in names]
+    height = 320 * rows + 80
+    spacing = 90 / height  # 90 px for the x ticks and the next row's titles
+    fig = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=titles, vertical_spacing=spacing)
     signals = result.signals.filter(pl.col("shift"))
+    launch = ctx.project.config.kpi.launch_date
     for i, kpi in enumerate(names):
-        r, c = i // cols + 1, i % cols + 1
+        r, c = i // COLUMNS + 1, i % COLUMNS + 1
         series = values.filter(
             (pl.col("kpi") == kpi) & (pl.col("period_start") >= result.start)
         ).sort("period_start")
         b = base.filter(pl.col("kpi") == kpi).row(0, named=True)
         fig.add_scatter(
-            x=series["period"],
+            x=series["period_start"],
             y=series["value"],
             mode="lines+markers",
             line={"color": "#1f5fa8"},
             showlegend=False,
+            name=titles[i],
             row=r,
             col=c,
         )
         for y, dash in ((b["centre"], "solid"), (b["lcl"], "dash"), (b["ucl"], "dash")):
             fig.add_scatter(
-                x=series["period"],
+                x=series["period_start"],
                 y=[y] * series.height,
                 mode="lines",
                 line={"color": "#5f6b7a", "dash": dash, "width": 1},
@@ -99,26 +161,69 @@ def control_charts(result: BaselineResult, kpis: list[str] | None = None) -> go.
         hit = signals.filter(pl.col("kpi") == kpi)
         if hit.height:
             fig.add_scatter(
-                x=hit["period"],
+                x=hit["period_start"],
                 y=hit["value"],
                 mode="markers",
                 marker={"color": "#c23b3b", "size": 10, "symbol": "diamond"},
                 text=hit["rules"],
                 showlegend=False,
+                name="signal",
+                row=r,
+                col=c,
+            )
+        unit = defs[kpi].unit if kpi in defs else ""
+        if unit in SHARE_UNITS:
+            fig.update_yaxes(tickformat=".0%", row=r, col=c)
+        else:
+            fig.update_yaxes(tickformat=",~r", row=r, col=c)
+        fig.update_xaxes(tickformat="%b %Y", row=r, col=c)
+        if launch is not None:
+            fig.add_vline(
+                x=_ms(launch),
+                line_dash="dash",
+                line_color="#e07b00",
+                annotation_text="launch" if i == 0 else None,
                 row=r,
                 col=c,
             )
     fig.update_layout(
-        height=260 * rows,
+        height=height,
         title={
-            "text": "Control charts (XmR): centre and "
-            "natural process limits from the baseline; red = signal",
+            "text": "Control charts (XmR): centre and natural process limits from the "
+            "baseline; red = a signal; dashed orange = launch",
             "x": 0,
         },
     )
     return fig
 
 
-def targets(result: BaselineResult) -> pl.DataFrame:
-    """Target status of each KPI with a target."""
-    return result.targets
+def _ms(day: date) -> float:
+    """A date as plotly's time axis counts (milliseconds since 1970, UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000
+
+
+def targets(result: BaselineResult, ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Target status of each KPI with a target, in the KPI's unit."""
+    frame = result.targets
+    if frame.height == 0:
+        return NoData(
+            "No KPI with a target has a value yet (targets: kpi.targets in workbench.yaml, "
+            "or a KPI's default target)."
+        )
+    kpis, cur = _kpis(ctx), ctx.project.config.base_currency
+    rows = []
+    for r in frame.iter_rows(named=True):
+        kdef = kpis.get(r["kpi"])
+        unit = kdef.unit if kdef else ""
+        rows.append(
+            {
+                "KPI": kdef.title if kdef else r["kpi"],
+                "period": r["period"],
+                "baseline": value_text(r["baseline"], unit, cur),
+                "value": value_text(r["value"], unit, cur),
+                "target": value_text(r["target"], unit, cur),
+                "deadline": r["deadline"],
+                "status": r["status"],
+            }
+        )
+    return pl.DataFrame(rows)

@@ -1,14 +1,21 @@
-"""The ROI report: KPI trends vs baseline and target, canary vs control, what it returned."""
+"""The ROI report: KPI trends vs baseline and target, canary vs control, what it returned.
+
+Every KPI reads in its unit (shares as %, money with the base currency's code) and by its
+title; a section without data says why in one sentence (:class:`NoData`).
+"""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import polars as pl
 
-from workbench.kpi.did import SUMMARY_COLUMNS
+from workbench.formatting import money_text, percent_text, value_text
+from workbench.kpi.definitions import KpiDef
 from workbench.report.context import ReportContext
-from workbench.report.display import layout
+from workbench.report.display import NoData, layout, unit_axis
 from workbench.roi.run import RoiResult, roi
+
+MAX_TRENDS = 6  # KPI trend charts shown: the priced ones first, then those with a target
 
 
 def compute(ctx: ReportContext) -> RoiResult:
@@ -16,25 +23,72 @@ def compute(ctx: ReportContext) -> RoiResult:
     return roi(ctx.project, ctx.store, record=False)
 
 
-def headline(result: RoiResult) -> str:
+def headline(result: RoiResult, ctx: ReportContext) -> str:
     """ROI, NPV and payback in one sentence, with their 95% intervals."""
     s = result.summary
+    cur = ctx.project.config.base_currency
 
-    def num(v: float | None, spec: str) -> str:
-        return "n/a" if v is None else format(v, spec)
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else percent_text(v, 0)
 
+    def money(v: float | None) -> str:
+        return "n/a" if v is None else money_text(v, cur, 0)
+
+    payback = s["payback_month"]
+    paid = f"payback in month {payback:.0f}" if payback is not None else "no payback within it"
     return (
-        f"Over {s['horizon_months']:.0f} months the integration returns ROI {s['roi']:.2f} "
-        f"(95% interval {num(s['roi_low'], '.2f')} to {num(s['roi_high'], '.2f')}, "
-        f"P(ROI > 0) = {s['p_roi_positive']:.0%}); NPV {s['npv']:,.0f} "
-        f"({num(s['npv_low'], ',.0f')} to {num(s['npv_high'], ',.0f')}); payback in month "
-        f"{num(s['payback_month'], '.0f')}."
+        f"Over {s['horizon_months']:.0f} months the integration returns an ROI of "
+        f"{pct(s['roi'])} (95% interval {pct(s['roi_low'])} to {pct(s['roi_high'])}; "
+        f"P(ROI > 0) = {pct(s['p_roi_positive'])}), an NPV of {money(s['npv'])} "
+        f"({money(s['npv_low'])} to {money(s['npv_high'])}), {paid}."
     )
+
+
+def _kpis(ctx: ReportContext) -> dict[str, KpiDef]:
+    return ctx.project.config.kpi.kpis()
+
+
+def _title(ctx: ReportContext, kpi: str) -> str:
+    kdef = _kpis(ctx).get(kpi)
+    return kdef.title if kdef else kpi
+
+
+def trend_kpis(result: RoiResult, ctx: ReportContext) -> list[str]:
+    """The KPIs worth a trend chart: those with values for both canary and control, the ones
+    the ROI prices first, then those with a target, then the rest (at most MAX_TRENDS)."""
+    treatment = ctx.project.config.kpi.treatment
+    values = result.comparison.values.frame
+    both = (
+        values.filter(pl.col("segment").is_in([treatment.treated, treatment.control]))
+        .group_by("kpi")
+        .agg(pl.col("segment").n_unique().alias("n"))
+        .filter(pl.col("n") == 2)["kpi"]
+        .to_list()
+    )
+    priced = [k for k in result.drivers["kpi"].drop_nulls().to_list() if k in both]
+    kpis = _kpis(ctx)
+    targeted = [k for k in kpis if kpis[k].target is not None and k in both]
+    ordered = list(dict.fromkeys([*priced, *targeted, *sorted(both)]))
+    return ordered[:MAX_TRENDS]
+
+
+def trend_charts(result: RoiResult, ctx: ReportContext) -> list[go.Figure | NoData]:
+    """A trend chart of each KPI worth one (see :func:`trend_kpis`), or why there is none."""
+    chosen = trend_kpis(result, ctx)
+    if not chosen:
+        t = ctx.project.config.kpi.treatment
+        return [
+            NoData(
+                f"No KPI has values for both {t.treated} and {t.control}: set kpi.treatment "
+                f"(the field {t.column!r} of the objects) to compare canary and control."
+            )
+        ]
+    return [trend_chart(result, kpi, ctx) for kpi in chosen]
 
 
 def trend_chart(result: RoiResult, kpi: str, ctx: ReportContext) -> go.Figure:
     """One KPI by month for canary and control, with launch, baseline and target."""
-    kdef = ctx.project.config.kpi.kpis()[kpi]
+    kdef = _kpis(ctx)[kpi]
     values = result.comparison.values.frame.filter(pl.col("kpi") == kpi)
     fig = go.Figure()
     for seg in (ctx.project.config.kpi.treatment.treated, ctx.project.config.kpi.treatment.control):
@@ -51,18 +105,25 @@ def trend_chart(result: RoiResult, kpi: str, ctx: ReportContext) -> go.Figure:
         base = (pre["treated_pre"][0] + pre["control_pre"][0]) / 2
         goal = target.value if target.value is not None else base * (1 + (target.change or 0))
         fig.add_hline(y=goal, line_dash="dot", line_color="#2a9d5b", annotation_text="target")
-    return layout(fig, f"{kdef.title}: canary vs control", "month", kdef.unit)
+    layout(fig, f"{kdef.title}: canary vs control", "month", kdef.unit)
+    fig.update_xaxes(tickformat="%b %Y")
+    return unit_axis(fig, kdef.unit, ctx.project.config.base_currency)
 
 
-def did_chart(result: RoiResult) -> go.Figure:
+def did_chart(result: RoiResult, ctx: ReportContext) -> go.Figure | NoData:
     """Difference-in-differences of each KPI relative to the control's pre-launch level."""
     t = result.comparison.table.filter(pl.col("control_pre") != 0)
+    if t.height == 0:
+        return NoData(
+            "No KPI could be compared: difference-in-differences needs values of canary "
+            "and control both before and after the launch."
+        )
     rel = t["did"] / t["control_pre"] * 100
     lo = t["ci_low"] / t["control_pre"] * 100
     hi = t["ci_high"] / t["control_pre"] * 100
     fig = go.Figure(
         go.Bar(
-            y=t["kpi"],
+            y=[_title(ctx, k) for k in t["kpi"]],
             x=rel,
             orientation="h",
             error_x={
@@ -72,23 +133,49 @@ def did_chart(result: RoiResult) -> go.Figure:
                 "arrayminus": (rel - lo).abs(),
             },
             marker_color=["#c23b3b" if p is False else "#1f5fa8" for p in t["parallel"]],
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(ticksuffix="%")
     return layout(
         fig,
         "Canary vs control: DiD with 95% interval (red: pre-trends differ)",
-        "change vs control before launch (%)",
+        "change vs control before launch",
         "",
-        height=520,
+        height=max(260, 40 * t.height + 120),
     )
 
 
-def did_table(result: RoiResult) -> pl.DataFrame:
-    return result.comparison.table.select(SUMMARY_COLUMNS)
+def did_table(result: RoiResult, ctx: ReportContext) -> pl.DataFrame | NoData:
+    """The comparison of every KPI, each value in its unit."""
+    table = result.comparison.table
+    if table.height == 0:
+        return NoData("No KPI has values for canary and control before and after the launch.")
+    kpis, cur = _kpis(ctx), ctx.project.config.base_currency
+    rows = []
+    for r in table.iter_rows(named=True):
+        unit = kpis[r["kpi"]].unit if r["kpi"] in kpis else ""
+
+        def fmt(v: float | None, unit: str = unit) -> str:
+            return value_text(v, unit, cur)
+
+        rows.append(
+            {
+                "KPI": _title(ctx, r["kpi"]),
+                "canary before": fmt(r["treated_pre"]),
+                "canary after": fmt(r["treated_post"]),
+                "control before": fmt(r["control_pre"]),
+                "control after": fmt(r["control_post"]),
+                "DiD": fmt(r["did"]),
+                "95% interval": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
+                "parallel pre-trends": r["parallel"],
+            }
+        )
+    return pl.DataFrame(rows)
 
 
-def waterfall(result: RoiResult) -> go.Figure:
+def waterfall(result: RoiResult, ctx: ReportContext) -> go.Figure:
     """Benefits of each driver and the costs over the horizon, down to the net."""
     s = result.summary
     horizon = int(s["horizon_months"] or 0)
@@ -100,21 +187,44 @@ def waterfall(result: RoiResult) -> go.Figure:
         values.append(d["monthly_value"] * months)
     names += ["one-time costs", "recurring costs", "net"]
     values += [-(s["one_time_costs"] or 0), -(s["recurring_costs_per_month"] or 0) * horizon, 0]
+    cur = ctx.project.config.base_currency
     fig = go.Figure(
-        go.Waterfall(x=names, y=values, measure=["relative"] * (len(values) - 1) + ["total"])
+        go.Waterfall(
+            x=names,
+            y=values,
+            measure=["relative"] * (len(values) - 1) + ["total"],
+            text=[money_text(v, cur, 0) for v in values[:-1]] + [""],
+            textposition="outside",
+        )
     )
-    return layout(fig, f"What the integration returned over {horizon} months", "", "base currency")
+    layout(fig, f"What the integration returned over {horizon} months", "", cur)
+    return unit_axis(fig, "base currency", cur)
 
 
-def payback_curve(result: RoiResult) -> go.Figure:
+def payback_curve(result: RoiResult, ctx: ReportContext) -> go.Figure:
     """Cumulative net cash flow by month; payback where it crosses zero."""
     f = result.flows
     fig = go.Figure(go.Scatter(x=f["month"], y=f["cumulative"], mode="lines", fill="tozeroy"))
     fig.add_hline(y=0, line_color="#5f6b7a")
-    return layout(fig, "Payback: cumulative net cash flow", "month after launch", "base currency")
+    cur = ctx.project.config.base_currency
+    layout(fig, "Payback: cumulative net cash flow", "month after launch", cur)
+    return unit_axis(fig, "base currency", cur)
 
 
-def drivers(result: RoiResult) -> pl.DataFrame:
+def drivers(result: RoiResult, ctx: ReportContext) -> pl.DataFrame:
+    """Each value driver: its formula, inputs and monthly value with its 95% interval."""
+    cur = ctx.project.config.base_currency
     return result.drivers.select(
-        "driver", "formula", "inputs", "monthly_value", "monthly_low", "monthly_high"
+        "driver",
+        pl.col("kpi").replace_strict(
+            {k: v.title for k, v in _kpis(ctx).items()}, default=pl.col("kpi")
+        ),
+        "formula",
+        "inputs",
+        *(
+            pl.col(c).map_elements(lambda v: money_text(v, cur), return_dtype=pl.String).alias(c)
+            for c in ("monthly_value", "monthly_low", "monthly_high")
+        ),
+    ).rename(
+        {"kpi": "KPI", "monthly_value": "per month", "monthly_low": "low", "monthly_high": "high"}
     )

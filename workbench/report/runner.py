@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from plotly.offline import get_plotlyjs
 import workbench
 from workbench.config import Project
 from workbench.errors import ConfigError, ReportError
+from workbench.formatting import percent_text, time_text
 from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.store import open_store
@@ -134,7 +135,9 @@ def run_report(
             cwd=str(notebooks_dir()),
             **({"km": kernel} if kernel is not None else {}),
         )
-        (tmp / f"{name}.html").write_text(render_html(tmp / f"{name}.ipynb"), encoding="utf-8")
+        masked = not parameters.get("unmask")
+        page = render_html(tmp / f"{name}.ipynb", banner(project, period, masked))
+        (tmp / f"{name}.html").write_text(page, encoding="utf-8")
         _replace(tmp, final)
     except pm.PapermillExecutionError as exc:
         run.status, run.html = "failed", None
@@ -185,8 +188,12 @@ def _release(kernel: KernelManager) -> None:
         client.stop_channels()
 
 
-def render_html(notebook: Path) -> str:
-    """Offline HTML of an executed notebook: code hidden, plotly embedded, no CDN."""
+def render_html(notebook: Path, banner: dict[str, Any] | None = None) -> str:
+    """Offline HTML of an executed notebook: code hidden, plotly embedded, no CDN.
+
+    ``banner`` (see :func:`banner`) puts the report's period, project, time of rendering and
+    masking above it, with a link back to the index of every report.
+    """
     exporter = HTMLExporter(
         template_name="workbench",
         extra_template_basedirs=[str(TEMPLATES)],
@@ -194,8 +201,25 @@ def render_html(notebook: Path) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_filename(str(notebook), resources={"plotly_js": get_plotlyjs()})
+    resources = {"plotly_js": get_plotlyjs(), "wb": banner}
+    body, _ = exporter.from_filename(str(notebook), resources=resources)
     return body
+
+
+def banner(project: Project, period: str, masked: bool) -> dict[str, Any]:
+    """What the top of a rendered report says: which period (with its dates) of which
+    project, when it was rendered, whether personal data is masked; the index is two
+    folders up (reports/NAME/PERIOD/NAME.html)."""
+    _, start, end = periods.bounds(period)
+    last = end - timedelta(days=1)
+    span = f"{start:%d %b %Y} to {last:%d %b %Y}" if last.date() != start.date() else ""
+    return {
+        "index": "../../index.html",
+        "period_text": f"{period} ({span}, UTC)" if span else period,
+        "project": project.config.name,
+        "rendered": time_text(datetime.now(UTC)),
+        "masked": masked,
+    }
 
 
 def _replace(tmp: Path, final: Path) -> None:
@@ -267,6 +291,9 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
 
 
 def _dq_status(project: Project, store: Any) -> str:
+    """The data-quality state of what the report read: the last validation run, its breached
+    blocking limits, and the rows it set aside (rejected at ingest, quarantined) and values
+    it set aside from rows it kept."""
     from workbench.quality.gates import breaches
     from workbench.quality.history import run_ids
 
@@ -274,4 +301,31 @@ def _dq_status(project: Project, store: Any) -> str:
     if not runs:
         return "not validated"
     found = breaches(project, store, runs[-1])
-    return f"validation run {runs[-1]}: " + (f"{len(found)} blocking breach(es)" if found else "ok")
+    counts = dict(
+        store.rows(
+            "SELECT metric, sum(value) FROM dq.metrics WHERE run_id = $r AND metric IN "
+            "('rows_read', 'rows_staged', 'rows_rejected', 'rows_quarantined') GROUP BY metric",
+            {"r": runs[-1]},
+        )
+    )
+    read = counts.get("rows_read") or counts.get("rows_staged") or 0
+    parts = [f"{len(found)} blocking breach(es)" if found else "ok"]
+    for metric, what in (
+        ("rows_rejected", "rejected at ingest"),
+        ("rows_quarantined", "quarantined"),
+    ):
+        n = int(counts.get(metric) or 0)
+        if n:
+            share = f" ({percent_text(n / read)})" if read else ""
+            parts.append(f"{n:,} rows {what}{share}")
+    warned = (
+        store.scalar(
+            "SELECT count(*) FROM quar.failures WHERE run_id = $r AND severity = 'warn'",
+            {"r": runs[-1]},
+        )
+        if store.table_exists("quar", "failures")
+        else 0
+    )
+    if warned:
+        parts.append(f"{int(warned):,} values set aside")
+    return f"validation run {runs[-1]}: " + "; ".join(parts)
