@@ -43,9 +43,12 @@ def canonical_rows(
     return frame.with_columns(pl.lit(None, pl.String).alias(f) for f in wanted if f not in mapped)
 
 
-def delete_rows(store: Store, project: Project, keys: pl.DataFrame) -> dict[str, int]:
+def delete_rows(
+    store: Store, project: Project, keys: pl.DataFrame, *, dry_run: bool = False
+) -> dict[str, int]:
     """Remove the rows ``keys`` (source, _load_id, _row_number) from raw, staging, core and
-    the quarantine; returns the rows removed per table (tables with none left out)."""
+    the quarantine; returns the rows removed per table (tables with none left out). With
+    ``dry_run`` the same rows are counted, not removed."""
     keys = keys.select(list(KEY_SCHEMA)).cast(KEY_SCHEMA).unique()  # type: ignore[arg-type]
     removed: dict[str, int] = {}
     if keys.height == 0:
@@ -54,36 +57,46 @@ def delete_rows(store: Store, project: Project, keys: pl.DataFrame) -> dict[str,
         sources = sorted(keys["source"].unique().to_list())
         for name in sources:
             if store.table_exists("raw", name):
-                _count(removed, f"raw.{name}", _delete(store, table("raw", name), name))
+                n = _delete(store, table("raw", name), name, dry_run)
+                _count(removed, f"raw.{name}", n)
         objects = sorted({project.source(n).object for n in sources if n in project.config.sources})
         for schema in ("stg", "core"):
             for obj in objects:
                 if store.table_exists(schema, obj):
-                    _count(removed, f"{schema}.{obj}", _delete(store, table(schema, obj), None))
+                    n = _delete(store, table(schema, obj), None, dry_run)
+                    _count(removed, f"{schema}.{obj}", n)
         for name in ("rows", "failures"):
             if store.table_exists("quar", name):
                 target = table("quar", name)
-                n = store.rows(
-                    f"DELETE FROM {target} USING _wb_keys k WHERE {target}.source = k.source "
-                    f"AND {target}.load_id = k._load_id AND {target}.row_number = k._row_number"
-                )[0][0]
-                _count(removed, f"quar.{name}", int(n))
+                match = (
+                    f"{target}.source = k.source AND {target}.load_id = k._load_id "
+                    f"AND {target}.row_number = k._row_number"
+                )
+                _count(removed, f"quar.{name}", _run(store, target, match, None, dry_run))
     return removed
 
 
-def _delete(store: Store, target: str, raw_source: str | None) -> int:
+def _delete(store: Store, target: str, raw_source: str | None, dry_run: bool) -> int:
     if raw_source is not None:
         match = "k.source = $s"
         params: dict[str, Any] | None = {"s": raw_source}
     else:
         match, params = f"{target}._source = k.source", None
-    return int(
-        store.rows(
-            f"DELETE FROM {target} USING _wb_keys k WHERE {match} "
-            f"AND {target}._load_id = k._load_id AND {target}._row_number = k._row_number",
-            params,
-        )[0][0]
+    match += f" AND {target}._load_id = k._load_id AND {target}._row_number = k._row_number"
+    return _run(store, target, match, params, dry_run)
+
+
+def _run(
+    store: Store, target: str, match: str, params: dict[str, Any] | None, dry_run: bool
+) -> int:
+    """Delete (or count) the rows of ``target`` that ``match`` one of the keys (unique, so a
+    row matches at most one)."""
+    sql = (
+        f"SELECT count(*) FROM {target}, _wb_keys k WHERE {match}"
+        if dry_run
+        else f"DELETE FROM {target} USING _wb_keys k WHERE {match}"
     )
+    return int(store.rows(sql, params)[0][0])
 
 
 def _count(counts: dict[str, int], name: str, n: int) -> None:

@@ -62,8 +62,10 @@ def apply(
             old = rows.filter(_older(rows[time_field], cutoff))
             if old.height:
                 keys.append(old.select(pl.lit(name).alias("source"), "_load_id", "_row_number"))
-                result.rows[f"raw.{name}"] = old.height
-    if dry_run or not keys:
+    if not keys:
+        return result
+    if dry_run:  # the very rows the deletion below removes, counted per table
+        result.rows = delete_rows(store, project, pl.concat(keys), dry_run=True)
         return result
     with store.transaction():
         result.rows = delete_rows(store, project, pl.concat(keys))

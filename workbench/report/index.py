@@ -100,7 +100,7 @@ def write_index(project: Project, reports_dir: Path) -> Path:
 body {{ font-family: Inter, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #e6e9ef; padding: 4px 8px; }}
 th {{ background: #f4f6f9; text-align: left; }}
-.warn {{ color: #b35900; font-weight: 600; }} .stale {{ color: #c23b3b; }}
+.warn {{ color: #b35900; font-weight: 600; }}
 </style></head><body>
 <h1>Reports of {html.escape(project.config.name)}</h1>
 <table><thead><tr><th>report</th><th>period</th><th>status</th><th>run at</th>
