@@ -112,3 +112,44 @@ def diff(store: Store, before: int | None = None, after: int | None = None) -> l
         {"b": before, "a": after},
     )
     return [Change(*r) for r in rows]
+
+
+# what a per-check history needs beside the ``validity:<check>`` metrics: the rows each
+# check ran over (staged), the ingest-level counts, and whether references were checked
+CHECK_HISTORY_METRICS = (
+    "rows_staged",
+    "rows_read",
+    "rows_rejected",
+    "reject_rate",
+    "quarantine_rate",
+    "referential_integrity",
+)
+
+
+def check_history(store: Store, *, last: int = 10) -> pl.DataFrame:
+    """The check-level metrics of the last ``last`` validation runs, in one query: every
+    ``validity:<check>`` (recorded only where the check failed: a check without one passed
+    on every row) and :data:`CHECK_HISTORY_METRICS`, with the run's start.
+
+    Columns: ``run_id``, ``started_at`` (None for runs without a record in
+    ``meta.validation_runs``), ``object``, ``source``, ``field``, ``metric``, ``value``,
+    ``numerator``, ``denominator``; oldest run first.
+    """
+    runs = run_ids(store)[-last:] if last > 0 else []
+    if not runs:
+        runs = [-1]  # no run: an empty result of the same columns
+    timed = store.table_exists("meta", "validation_runs")
+    started = (
+        "(SELECT started_at FROM meta.validation_runs v WHERE v.run_id = m.run_id)"
+        if timed
+        else "CAST(NULL AS TIMESTAMPTZ)"
+    )
+    return store.frame(
+        f"""SELECT m.run_id, {started} AS started_at, m.object, m.source, m.field, m.metric,
+                   m.value, m.numerator, m.denominator
+            FROM dq.metrics m
+            WHERE list_contains($runs, m.run_id)
+              AND (m.metric LIKE 'validity:%' OR list_contains($metrics, m.metric))
+            ORDER BY m.run_id, m.object, m.source, m.field, m.metric""",
+        {"runs": runs, "metrics": list(CHECK_HISTORY_METRICS)},
+    )
