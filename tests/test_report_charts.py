@@ -115,7 +115,7 @@ def test_every_report_states_its_period_and_links_back_to_the_index(rendered, pr
         text = " ".join(_visible(page.read_text()).split())
         assert "Period: 2026-09 (01 Sep 2026 to 30 Sep 2026, UTC)" in text, report
         assert "Personal data masked" in text
-        link = re.search(r'<a href="([^"]+)">&larr; All reports</a>', page.read_text())
+        link = re.search(r'<a href="([^"]+)">(?:&larr;|←) All reports</a>', page.read_text())
         assert (
             link is not None
             and (page.parent / link.group(1)).resolve()

@@ -15,6 +15,7 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import ConfigError
+from workbench.formatting import number_text
 from workbench.kpi import bootstrap
 from workbench.kpi.definitions import KpiDef
 from workbench.kpi.run import Comparison, compare
@@ -105,7 +106,7 @@ def roi(
 
 
 def _fmt(value: float | str) -> str:
-    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+    return number_text(value, 4) if isinstance(value, float) else str(value)
 
 
 def _summary(point, sims, one_time, recurring, horizon, rate) -> dict[str, float | None]:  # type: ignore[no-untyped-def]
