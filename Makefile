@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= data/demo
+PROJECT ?= $(DEMO)
 CONTACTS ?= 5000
 PYTEST_ARGS ?=
 
@@ -52,10 +53,11 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 bench: $(STAMP)  ## benchmarks against the plain libraries, printed as ratios
 	$(BIN)/python -m workbench.bench
 
-lab: $(STAMP)  ## JupyterLab with the project's own kernel
+lab: $(STAMP)  ## JupyterLab on notebooks/ with the workbench kernel, for PROJECT (default data/demo)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Workbench"
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+	WORKBENCH_PROJECT=$(abspath $(PROJECT)) \
+	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:  ## remove generated data, reports and the virtualenv
 	rm -rf $(VENV) data/demo data/bench reports/*/ reports/index.html reports/kernel.log .pytest_cache

@@ -7,7 +7,9 @@ decisions with the same function as ``workbench review decide``, so the next
 ``workbench resolve`` follows them. :func:`review_widget` puts buttons on it.
 
 The warehouse is opened for each action and closed right after, so the notebook never
-keeps DuckDB's writer lock from a ``workbench`` command running meanwhile.
+keeps DuckDB's writer lock from a ``workbench`` command running meanwhile. A decision waits
+up to :data:`DECISION_WAIT` seconds for another process using the warehouse (a command, or a
+report notebook's cell while it reads); report notebooks hold nothing while idle.
 
 Typical use in a notebook::
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 DIFFERS_STYLE = "background:#fff3cd"
 OUTCOMES = {"match": "the same", "no_match": "different", "skipped": "skipped"}
+DECISION_WAIT = 5.0  # seconds a decision waits for the warehouse before "in use"
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,9 @@ class ReviewSession:
         return pair
 
     def _store(self, *, write: bool = False) -> Store:
-        return open_store(self.project, read_only=not write)
+        if write:
+            return open_store(self.project, wait=DECISION_WAIT)
+        return open_store(self.project, read_only=True)
 
 
 def _str(value: object) -> str | None:

@@ -7,6 +7,9 @@ their tables in a DuckDB schema named after the stage:
 ``stg``   the mapped, typed canonical records of the current snapshots (one table per object)
 ``quar``  rows set aside with the reason
 ``meta``  the load ledger and other bookkeeping
+
+A :class:`BriefStore` reads like a read-only Store but holds no connection between reads, so
+a long-lived reader (a report notebook's kernel) never keeps a writer out while it is idle.
 """
 
 from __future__ import annotations
@@ -105,6 +108,12 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def held(self) -> Iterator[Store]:
+        """One connection for every statement in the block (``con`` usable inside). A Store
+        is always open, so this only matters for a :class:`BriefStore`."""
+        yield self
+
     # -- SQL -------------------------------------------------------------------------------
     def execute(self, sql: str, params: Params = None) -> None:
         """Run one statement with bound parameters (never format values into SQL)."""
@@ -195,6 +204,101 @@ class Store:
         ]
 
 
+class BriefStore(Store):
+    """A read-only warehouse that is open only while it is read.
+
+    Every read (``frame``, ``rows``, ``scalar``, ``arrays``, ``table_exists``, ...) opens the
+    file read-only, runs and closes it again, so between reads nothing holds DuckDB's lock
+    and a writer (``workbench resolve``, ``review decide``) can open the warehouse. Opening
+    costs some 40 ms (DuckDB reads the catalog), so reads that come in a burst share one
+    connection inside :meth:`held`, closed when the block ends. ``con`` exists only there.
+
+    Pass it wherever a read-only :class:`Store` is read; ``execute`` runs too (reads, SET),
+    writing fails as on any read-only connection.
+    """
+
+    def __init__(
+        self, path: Path | str, *, memory_limit: str | None = None, threads: int | None = None
+    ) -> None:
+        self.path = self.file = Path(path)
+        if not self.file.exists():
+            raise WarehouseError(
+                f"The warehouse {self.file} does not exist yet.",
+                where=str(self.file),
+                fix="Load data first with `workbench ingest` (or `workbench demo`).",
+            )
+        self.memory_limit, self.threads = memory_limit, threads
+        self._open: Store | None = None
+        self._users = 0  # reads and held() blocks under way
+        self._depth = 0
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]  # never assigned
+        """The connection of the enclosing :meth:`held` block (opened at first use)."""
+        if not self._users:
+            raise RuntimeError("BriefStore.con is only open inside `with store.held():`")
+        return self._store().con
+
+    @property
+    def is_open(self) -> bool:
+        """Whether a connection is open now (only during a read or a :meth:`held` block)."""
+        return self._open is not None
+
+    @contextmanager
+    def held(self) -> Iterator[Store]:
+        """Every read in the block shares one connection, opened at the first read and
+        closed when the outermost block ends (blocks nest)."""
+        self._users += 1
+        try:
+            yield self
+        finally:
+            self._users -= 1
+            if not self._users and self._open is not None:
+                store, self._open = self._open, None
+                store.close()
+
+    def close(self) -> None:
+        """Nothing stays open between reads; closing is only needed inside :meth:`held`."""
+
+    def _store(self) -> Store:
+        if self._open is None:
+            self._open = Store(
+                self.file, read_only=True, memory_limit=self.memory_limit, threads=self.threads
+            )
+        return self._open
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        with self.held():
+            self._store().execute(sql, params)
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        with self.held():
+            return self._store().rows(sql, params)
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        with self.held():
+            return self._store().scalar(sql, params)
+
+    def frame(self, sql: str, params: Params = None) -> pl.DataFrame:
+        with self.held():
+            return self._store().frame(sql, params)
+
+    def arrays(self, sql: str, params: Params = None) -> dict[str, Any]:
+        with self.held():
+            return self._store().arrays(sql, params)
+
+    @contextmanager
+    def registered(self, name: str, frame: pl.DataFrame) -> Iterator[str]:
+        with self.held(), self._store().registered(name, frame) as view:
+            yield view
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One snapshot for every read in the block (a read-only transaction)."""
+        with self.held(), self._store().transaction():
+            yield self
+
+
 def arrow_batches(frame: pl.DataFrame) -> pa.Table:
     """``frame`` as Arrow in batches of one row group. DuckDB gives each thread a batch of
     its own to read: a frame in one piece is read, and inserted, on one thread (1M members
@@ -252,4 +356,13 @@ def open_store(project: Any, *, read_only: bool = False, wait: float = 0) -> Sto
         memory_limit=settings.memory_limit,
         threads=settings.threads,
         wait=wait,
+    )
+
+
+def brief_store(project: Any) -> BriefStore:
+    """The warehouse of a loaded project for reading without holding it (see
+    :class:`BriefStore`), with the project's DuckDB settings."""
+    settings = project.config.duckdb
+    return BriefStore(
+        project.warehouse_path, memory_limit=settings.memory_limit, threads=settings.threads
     )

@@ -1,11 +1,15 @@
-"""The context every report notebook starts from: project, period, a read-only warehouse."""
+"""The context every report notebook starts from: project, period, the warehouse to read
+(never held while the notebook is idle)."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -13,7 +17,7 @@ from workbench.config import Project, load_project
 from workbench.dictionary import FieldType
 from workbench.kpi import periods
 from workbench.privacy import check_unmask, mask_value, masker
-from workbench.store import Store, open_store
+from workbench.store import BriefStore, Store, brief_store
 
 
 @dataclass
@@ -50,22 +54,59 @@ def _masking(pii: str, kind: FieldType) -> Callable[[object], object]:
     return lambda value: mask_value(value, pii, kind)
 
 
-_OPEN: list[Store] = []
-
-
-def close_all() -> None:
-    """Close the warehouse connections of earlier reports run in this kernel (a read-only
-    connection would stop the runner from recording the run)."""
-    while _OPEN:
-        _OPEN.pop().close()
-
-
 def open_context(project: str | Path, period: str, *, unmask: bool = False) -> ReportContext:
-    """Load the project and open its warehouse read-only for a report of ``period``."""
-    close_all()
+    """Load the project for a report of ``period``; its warehouse is read without being
+    held (see :class:`~workbench.store.BriefStore`).
+
+    In a Jupyter kernel the reads of one cell share a connection, closed when the cell ends,
+    so an open, idle report notebook never keeps ``workbench resolve``, ``review decide`` or
+    the review widget out. Elsewhere each read opens and closes the warehouse; wrap a burst
+    of reads in ``with ctx.store.held():`` to share one connection.
+    """
     loaded = load_project(project)
     check_unmask(loaded, unmask)
     _, start, end = periods.bounds(period)
-    store = open_store(loaded, read_only=True)
-    _OPEN.append(store)
+    store = brief_store(loaded)
+    _share_per_cell(store)
     return ReportContext(loaded, period, start, end, not unmask, store)
+
+
+def close_all() -> None:
+    """Nothing to close: a report holds no connection between cells. (Kept for callers from
+    when a report kept the warehouse open for the kernel's life.)"""
+
+
+# the report stores of this process, and the held() blocks of the cell now running
+_STORES: weakref.WeakSet[BriefStore] = weakref.WeakSet()
+_CELL = ExitStack()
+
+
+def _share_per_cell(store: BriefStore) -> None:
+    """Inside IPython: hold ``store`` from the start to the end of every cell run from now on
+    (its connection opens at the cell's first read)."""
+    shell = _ipython()
+    if shell is None:
+        return
+    _STORES.add(store)
+    for event, callback in (("pre_execute", _cell_starts), ("post_execute", _cell_ends)):
+        if callback not in shell.events.callbacks[event]:
+            shell.events.register(event, callback)
+
+
+def _cell_starts() -> None:
+    _CELL.close()  # a cell whose end was not seen
+    for store in list(_STORES):
+        _CELL.enter_context(store.held())
+
+
+def _cell_ends() -> None:
+    _CELL.close()
+
+
+def _ipython() -> Any:
+    """The running IPython shell (a Jupyter kernel's), or None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # IPython is a dependency of the report runner; not of every use
+        return None
+    return get_ipython()

@@ -154,25 +154,25 @@ class Evaluation:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        store: Store,
         members_sql: str,
         pairs_sql: str,
         params: dict[str, Any] | None = None,
     ) -> None:
-        self._con = con
+        self._store = store  # a BriefStore (a report's) is opened per measure, not kept open
         self._with = f"WITH members AS ({members_sql}), pairs AS ({pairs_sql})"
         self._params = params or {}
 
     @classmethod
     def of_store(cls, store: Store, obj: str) -> Evaluation:
         """The resolution of ``obj`` stored in the warehouse (``id.members``, ``id.pairs``)."""
-        return cls(store.con, MEMBERS_SQL, PAIRS_SQL, {"object": obj})
+        return cls(store, MEMBERS_SQL, PAIRS_SQL, {"object": obj})
 
     @classmethod
     def of_frames(cls, members: pl.DataFrame, pairs: pl.DataFrame | None = None) -> Evaluation:
         """A resolution held in polars frames: ``members`` (unique_id, entity_id and, for the
         per-source measures, source) and optionally the scored ``pairs``."""
-        con = duckdb.connect()
+        store = Store(":memory:")
         if "source" not in members.columns:
             members = members.with_columns(pl.lit("").alias("source"))
         if pairs is None:
@@ -180,20 +180,22 @@ class Evaluation:
                 schema={"unique_id_l": pl.String, "unique_id_r": pl.String,
                         "match_probability": pl.Float64}
             )  # fmt: skip
-        con.register("given_members", members.select("unique_id", "source", "entity_id"))
-        con.register("given_pairs", pairs.select(PAIR_INPUT))
-        return cls(con, "SELECT * FROM given_members", "SELECT * FROM given_pairs")
+        store.con.register("given_members", members.select("unique_id", "source", "entity_id"))
+        store.con.register("given_pairs", pairs.select(PAIR_INPUT))
+        return cls(store, "SELECT * FROM given_members", "SELECT * FROM given_pairs")
 
     def _query(
         self, sql: str, params: dict[str, Any] | None = None, *, truth: str | None = None
     ) -> duckdb.DuckDBPyConnection:
+        """Run ``sql`` over members and pairs (inside ``self._store.held()``)."""
         ctes = f"{self._with}, truth AS ({truth})" if truth else self._with
-        return self._con.execute(
+        return self._store.con.execute(
             f"{ctes} SELECT * FROM ({sql})", {**self._params, **(params or {})}
         )
 
     def _frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-        return self._query(sql, params).pl()
+        with self._store.held():
+            return self._query(sql, params).pl()
 
     def duplicate_rates(self) -> pl.DataFrame:
         """Per source and overall (``all``): records, entities, (records - entities) / records."""
@@ -218,8 +220,9 @@ class Evaluation:
         above a threshold join exactly the components of the pairs at or above it, and
         entities = records - forest edges at or above the threshold.
         """
-        records = int(self._query("SELECT count(*) FROM members").fetchone()[0])  # type: ignore[index]
-        coded = self._query(CODED_PAIRS_SQL).fetchnumpy()
+        with self._store.held():
+            records = int(self._query("SELECT count(*) FROM members").fetchone()[0])  # type: ignore[index]
+            coded = self._query(CODED_PAIRS_SQL).fetchnumpy()
         a, b, p = (np.asarray(coded[c]) for c in ("a", "b", "p"))
         # weights 1, 2, 3, ... in falling probability: the minimum spanning forest by weight
         # is the maximum one by probability, and a weight names its pair's probability exactly
@@ -250,15 +253,16 @@ class Evaluation:
         """Score the entities against a ground truth: a frame (unique_id, person_id) or a CSV
         file (source, record_id, person_id). Only records present in both take part; a record
         given two different persons is refused."""
-        if isinstance(truth, Path):
-            sql = _truth_csv(self._con, truth)
-            return self._pairwise(sql, {"truth_path": str(truth)}, str(truth))
-        given = truth.select("unique_id", pl.col("person_id").cast(pl.String))
-        self._con.register("workbench_truth", given)
-        try:
-            return self._pairwise(TRUTH_FRAME_SQL, {}, "the truth frame")
-        finally:
-            self._con.unregister("workbench_truth")
+        with self._store.held():
+            if isinstance(truth, Path):
+                sql = _truth_csv(self._store.con, truth)
+                return self._pairwise(sql, {"truth_path": str(truth)}, str(truth))
+            given = truth.select("unique_id", pl.col("person_id").cast(pl.String))
+            self._store.con.register("workbench_truth", given)
+            try:
+                return self._pairwise(TRUTH_FRAME_SQL, {}, "the truth frame")
+            finally:
+                self._store.con.unregister("workbench_truth")
 
     def _pairwise(self, truth: str, params: dict[str, Any], where: str) -> PairwiseScores:
         row = self._query(PAIRWISE_SQL, params, truth=truth).fetchone()

@@ -273,11 +273,8 @@ def matching_input(project: Project, store: Store, obj: str) -> tuple[Features, 
 
 def input_frame(store: Store, feats: Features) -> pl.DataFrame:
     """The matching input as a polars frame, computed in the warehouse."""
-    store.con.register(NAME_FORMS, name_forms())
-    try:
+    with store.registered(NAME_FORMS, name_forms()):
         return store.frame(feats.sql)
-    finally:
-        store.con.unregister(NAME_FORMS)
 
 
 def load_input(
