@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from workbench.cli import main
 from workbench.report import data_quality
-from workbench.report.context import close_all, open_context
+from workbench.report.context import open_context
 from workbench.report.display import NoData
 from workbench.report.validation_pages import source_checks
 from workbench.validate.quarantine import QUARANTINED, SET_ASIDE
@@ -39,17 +39,14 @@ def run(make_project, tmp_path: Path, *exports: str) -> str:
 
 def test_nothing_to_draw_is_said_in_a_sentence(make_project, tmp_path: Path) -> None:
     ctx = open_context(run(make_project, tmp_path, CLEAN), "2026-01")
-    try:
-        found = {
-            "quarantine_chart": data_quality.quarantine_chart(ctx),
-            "reasons_chart": data_quality.reasons_chart(ctx),
-            "reasons": data_quality.reasons(ctx),
-            "ingest_rejects": data_quality.ingest_rejects(ctx),
-            "reconciliation": data_quality.reconciliation(ctx),
-        }
-        trend = data_quality.trend_chart(ctx)
-    finally:
-        close_all()
+    found = {
+        "quarantine_chart": data_quality.quarantine_chart(ctx),
+        "reasons_chart": data_quality.reasons_chart(ctx),
+        "reasons": data_quality.reasons(ctx),
+        "ingest_rejects": data_quality.ingest_rejects(ctx),
+        "reconciliation": data_quality.reconciliation(ctx),
+    }
+    trend = data_quality.trend_chart(ctx)
     for name, item in found.items():
         assert isinstance(item, NoData) and item.endswith("."), name
     assert isinstance(trend, go.Figure)  # one run, every source at 0%: still a point each
@@ -57,12 +54,9 @@ def test_nothing_to_draw_is_said_in_a_sentence(make_project, tmp_path: Path) -> 
 
 def test_reason_bars_are_labelled(make_project, tmp_path: Path) -> None:
     ctx = open_context(run(make_project, tmp_path, CLEAN, FAULTY), "2026-01")
-    try:
-        fig = data_quality.reasons_chart(ctx)
-        trend = data_quality.trend_chart(ctx)
-        table = data_quality.summary_table(ctx)
-    finally:
-        close_all()
+    fig = data_quality.reasons_chart(ctx)
+    trend = data_quality.trend_chart(ctx)
+    table = data_quality.summary_table(ctx)
     assert isinstance(fig, go.Figure)
     bars = {t.name: dict(zip(t.y, t.text, strict=True)) for t in fig.data}
     assert bars == {

@@ -13,7 +13,7 @@ from workbench.config import load_project
 from workbench.ingest import ingest, list_loads, load_file, loader
 from workbench.quality import latest_summary
 from workbench.report import data_quality
-from workbench.report.context import close_all, open_context
+from workbench.report.context import open_context
 from workbench.store import open_store
 from workbench.validate.quarantine import mask_text
 
@@ -195,15 +195,12 @@ def test_counts_add_up_per_source(root, capsys, tmp_path):
 
 def test_data_quality_report_shows_ingest_rejects(root):
     ctx = open_context(root, "2026-01")
-    try:
-        rejects = data_quality.ingest_rejects(ctx)
-        summary = data_quality.summary(ctx)
-        reasons = data_quality.reasons(ctx)
-        data_quality.quarantine_chart(ctx)
-        data_quality.trend_chart(ctx)
-        data_quality.reasons_chart(ctx)
-    finally:
-        close_all()
+    rejects = data_quality.ingest_rejects(ctx)
+    summary = data_quality.summary(ctx)
+    reasons = data_quality.reasons(ctx)
+    data_quality.quarantine_chart(ctx)
+    data_quality.trend_chart(ctx)
+    data_quality.reasons_chart(ctx)
     assert rejects.rows() == [
         ("contacts", "crm", "c.csv", 2, "missing columns (1); too many columns (1)", "3, 4"),
         ("tickets", "desk", "t.ndjson", 1, "not an object (1)", "2"),

@@ -71,11 +71,6 @@ def open_context(project: str | Path, period: str, *, unmask: bool = False) -> R
     return ReportContext(loaded, period, start, end, not unmask, store)
 
 
-def close_all() -> None:
-    """Nothing to close: a report holds no connection between cells. (Kept for callers from
-    when a report kept the warehouse open for the kernel's life.)"""
-
-
 # the report stores of this process, and the held() blocks of the cell now running
 _STORES: weakref.WeakSet[BriefStore] = weakref.WeakSet()
 _CELL = ExitStack()

@@ -144,8 +144,6 @@ def run_report(
         run.failed_cell, run.error = exc.cell_index + 1, f"{exc.ename}: {exc.evalue}"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if kernel is not None:
-            _release(kernel)
         run.seconds = time.perf_counter() - clock
     _record(project, run, started)
     if run.status == "failed":
@@ -171,21 +169,6 @@ def shared_kernel(log: Path | None = None) -> Iterator[KernelManager]:
             yield km
         finally:
             km.shutdown_kernel(now=True)
-
-
-def _release(kernel: KernelManager) -> None:
-    """Have a shared kernel close the warehouse the report opened (the kernel is idle and
-    ready: papermill has just run in it)."""
-    client = kernel.blocking_client()
-    client.start_channels()
-    try:
-        client.execute_interactive(
-            "from workbench.report.context import close_all; close_all()",
-            timeout=60,
-            output_hook=lambda msg: None,
-        )
-    finally:
-        client.stop_channels()
 
 
 def render_html(notebook: Path, banner: dict[str, Any] | None = None) -> str:
