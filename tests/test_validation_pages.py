@@ -14,7 +14,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.errors import ConfigError
-from workbench.report.context import close_all, open_context
+from workbench.report.context import open_context
 from workbench.report.validation_pages import NOT_NULL, WHOLE_ROW, check_results, validation_pages
 from workbench.standardize.rules import EMAIL_PATTERN
 from workbench.validate.quarantine import (
@@ -112,19 +112,13 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def results(root: str):
     ctx = open_context(root, PERIOD)
-    try:
-        frame = check_results(ctx)
-    finally:
-        close_all()
+    frame = check_results(ctx)
     return {(r["column"], r["check"]): r for r in frame.iter_rows(named=True)}
 
 
 def pages(root: str, *, unmask: bool = False) -> str:
     ctx = open_context(root, PERIOD, unmask=unmask)
-    try:
-        found = validation_pages(ctx)
-    finally:
-        close_all()
+    found = validation_pages(ctx)
     assert not isinstance(found, str), found
     return found.html
 
@@ -222,10 +216,7 @@ def test_failing_values_are_masked_by_default(root: str, results) -> None:
 
 def test_failing_values_unmasked_where_allowed(root: str) -> None:
     ctx = open_context(root, PERIOD, unmask=True)
-    try:
-        found = {(r["column"], r["check"]): r for r in check_results(ctx).iter_rows(named=True)}
-    finally:
-        close_all()
+    found = {(r["column"], r["check"]): r for r in check_results(ctx).iter_rows(named=True)}
     assert found[("requester_email", EMAIL)]["sample"] == ["ann a@x.com"]
     assert found[(WHOLE_ROW, INGEST_CHECK)]["sample"] == [f"line 14, too many columns: {RAGGED}"]
     assert "<code>ann a@x.com</code>" in pages(root, unmask=True)
