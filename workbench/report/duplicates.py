@@ -1,21 +1,49 @@
-"""The duplicates report: how many records are the same customer, where, and how sure."""
+"""The duplicates report: how many records are the same customer, where, and how sure.
+
+Functions with nothing to show return :class:`~workbench.report.display.NoData` with the
+reason. Splink's own views (comparison viewer, cluster studio, the model's m/u parameters
+and match weights, a pair's waterfall) come from :mod:`workbench.report.splink_views`,
+scored on a small sample and masked; the dashboards are embedded in the report page.
+"""
 
 from __future__ import annotations
 
+import itertools
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
+from plotly.subplots import make_subplots
 
+from workbench.formatting import number_text, percent_text
+from workbench.report import splink_views
 from workbench.report.context import ReportContext
-from workbench.report.display import layout
+from workbench.report.display import COLORS, NoData, layout, show, unit_axis
+from workbench.report.splink_views import SplinkViews
 from workbench.resolve.evaluate import Evaluation
-from workbench.resolve.explain import Explanation, explain
+from workbench.resolve.explain import Explanation
 
 OBJECT = "contacts"
-
-
 THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+# entities per number of records, read as buckets above 5 (lower bound, label)
+SIZE_BUCKETS = [
+    (1, "1"),
+    (2, "2"),
+    (3, "3"),
+    (4, "4"),
+    (5, "5"),
+    (6, "6-10"),
+    (11, "11-20"),
+    (21, "21-50"),
+    (51, "51-100"),
+    (101, "over 100"),
+]
+PRIOR = "probability_two_random_records_match"
+POSITIVE, NEGATIVE = COLORS[2], COLORS[3]
+LABEL_WIDTH = 56  # characters per line of a level label on a chart axis
 
 
 def _evaluation(ctx: ReportContext) -> Evaluation:
@@ -27,45 +55,111 @@ def rates(ctx: ReportContext) -> pl.DataFrame:
     return ctx.cached("rates", lambda: _evaluation(ctx).duplicate_rates())
 
 
-def _records(ctx: ReportContext) -> int:
-    return int(rates(ctx).filter(pl.col("source") == "all")["records"][0])
+def rates_table(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """The duplicate rates as a table, rates as percentages."""
+    frame = rates(ctx)
+    if not frame.height:
+        return NoData(f"No {OBJECT} records have been resolved yet.")
+    return frame.select(
+        "source",
+        "records",
+        "entities",
+        pl.col("duplicate_rate")
+        .map_elements(percent_text, return_dtype=pl.String)
+        .alias("duplicate rate"),
+    )
 
 
-def rates_chart(ctx: ReportContext) -> go.Figure:
+def rates_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Duplicate rate per source: (records - entities) / records."""
     frame = rates(ctx)
+    if not frame.height:
+        return NoData(f"No {OBJECT} records have been resolved yet.")
     fig = go.Figure(
         go.Bar(
             x=frame["source"],
-            y=frame["duplicate_rate"] * 100,
-            text=[f"{v:.1%}" for v in frame["duplicate_rate"]],
+            y=frame["duplicate_rate"],
+            text=[percent_text(v) for v in frame["duplicate_rate"]],
+            textposition="auto",
         )
     )
-    return layout(fig, "Duplicate rate by source", "source", "duplicate rate (%)")
+    unit_axis(fig, "share", "")
+    return layout(fig, "Duplicate rate by source", "source", "duplicate rate")
 
 
-def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame:
+def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame | NoData:
     """Share of each other system's records linked to a record of the anchor system."""
-    sources = ctx.project.config.sources
-    anchors = [n for n, s in sources.items() if s.object == OBJECT and s.system == anchor]
-    return _evaluation(ctx).coverage(anchors)
+    sources = {n: s for n, s in ctx.project.config.sources.items() if s.object == OBJECT}
+    anchors = [n for n, s in sources.items() if s.system == anchor]
+    if not anchors:
+        return NoData(f"No {OBJECT} source is of system {anchor}: there is nothing to link to.")
+    if len(anchors) == len(sources):
+        return NoData(f"Every {OBJECT} source is of system {anchor}: no other system to cover.")
+    frame = _evaluation(ctx).coverage(anchors)
+    if not frame.height:
+        return NoData(f"No {OBJECT} records outside system {anchor} have been resolved yet.")
+    return frame.select(
+        "source",
+        "records",
+        pl.col("linked_share")
+        .map_elements(percent_text, return_dtype=pl.String)
+        .alias(f"linked to {anchor}"),
+    )
 
 
-def cluster_sizes(ctx: ReportContext) -> go.Figure:
-    """How many entities have 1, 2, 3, ... records."""
+def size_buckets(sizes: pl.DataFrame) -> pl.DataFrame:
+    """Entities and records per bucket of entity size (``sizes``: records, entities)."""
+    bounds = [b for b, _ in SIZE_BUCKETS]
+    labels = [label for _, label in SIZE_BUCKETS]
+    at = [max(i for i, b in enumerate(bounds) if b <= n) for n in sizes["records"]]
+    frame = sizes.with_columns(pl.Series("bucket", at, dtype=pl.Int64))
+    grouped = (
+        frame.group_by("bucket")
+        .agg(
+            pl.col("entities").sum(),
+            (pl.col("records") * pl.col("entities")).sum().alias("in_records"),
+        )
+        .sort("bucket")
+    )
+    return grouped.with_columns(
+        pl.col("bucket").map_elements(lambda i: labels[i], return_dtype=pl.String).alias("size")
+    )
+
+
+def cluster_sizes(ctx: ReportContext) -> go.Figure | NoData:
+    """How many entities have 1, 2, 3, ... records (larger sizes bucketed), log scale."""
     sizes = _evaluation(ctx).cluster_sizes()
-    fig = go.Figure(go.Bar(x=sizes["records"].cast(pl.String), y=sizes["entities"]))
-    fig.update_yaxes(type="log")
-    return layout(fig, "Cluster size distribution", "records per entity", "entities (log scale)")
+    if not sizes.height:
+        return NoData(f"No {OBJECT} records have been resolved yet.")
+    buckets = size_buckets(sizes)
+    fig = go.Figure(
+        go.Bar(
+            x=buckets["size"],
+            y=buckets["entities"],
+            text=[f"{n:,}" for n in buckets["entities"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=buckets["in_records"],
+            hovertemplate="%{y:,} entities of %{x} records (%{customdata:,} records)"
+            "<extra></extra>",
+        )
+    )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="log", dtick=1, tickformat=",d")
+    return layout(
+        fig, "Entities by number of records", "records per entity", "entities (log scale)"
+    )
 
 
-def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
+def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame | NoData:
     """Records of the largest multi-system entities, personal data masked by default."""
     top = ctx.store.frame(
         """SELECT entity_id FROM id.members WHERE object = $o GROUP BY entity_id
            HAVING min(source) <> max(source) ORDER BY count(*) DESC, entity_id LIMIT $n""",
         {"o": OBJECT, "n": n},
     )
+    if not top.height:
+        return NoData(f"No entity holds {OBJECT} records of more than one source.")
     rows = ctx.store.frame(
         """SELECT m.entity_id, c._source AS source, c.record_id, c.first_name, c.last_name,
                   c.email, c.phone, c.company_name, c.city
@@ -78,15 +172,26 @@ def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame:
     return ctx.mask(rows, OBJECT)
 
 
-def threshold_chart(ctx: ReportContext) -> go.Figure:
+def _pairs_scored(ctx: ReportContext) -> int:
+    return int(
+        ctx.store.scalar("SELECT count(*) FROM id.pairs WHERE object = $o", {"o": OBJECT}) or 0
+    )
+
+
+def threshold_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Duplicate rate and entity count if the match threshold were elsewhere."""
+    if not _pairs_scored(ctx):
+        return NoData("No candidate pairs were scored: the threshold changes nothing.")
     grid = _evaluation(ctx).threshold_sensitivity(THRESHOLDS)
     fig = go.Figure(
         go.Scatter(
             x=grid["threshold"],
-            y=grid["duplicate_rate"] * 100,
+            y=grid["duplicate_rate"],
             mode="lines+markers",
             name="duplicate rate",
+            customdata=grid["entities"],
+            hovertemplate="threshold %{x}: duplicate rate %{y:.1%}, %{customdata:,} entities"
+            "<extra></extra>",
         )
     )
     fig.add_vline(
@@ -94,77 +199,353 @@ def threshold_chart(ctx: ReportContext) -> go.Figure:
         line_dash="dash",
         annotation_text="configured threshold",
     )
-    return layout(fig, "Threshold sensitivity", "match probability threshold", "duplicate rate (%)")
+    unit_axis(fig, "share", "")
+    return layout(fig, "Threshold sensitivity", "match probability threshold", "duplicate rate")
 
 
-WATERFALL_MAX_RECORDS = 200_000  # above: scoring one pair costs seconds (term frequencies)
-
-
-def match_weight_chart(ctx: ReportContext) -> go.Figure:
+def match_weights_histogram(ctx: ReportContext) -> go.Figure | NoData:
     """Distribution of the match weights of every scored pair, split at the threshold."""
     frame = ctx.store.frame(
         "SELECT round(match_weight * 2) / 2 AS weight, match_probability >= $t AS linked, "
         "count(*) AS pairs FROM id.pairs WHERE object = $o GROUP BY ALL ORDER BY weight",
         {"o": OBJECT, "t": ctx.project.config.resolve.threshold},
     )
+    if not frame.height:
+        return NoData("No candidate pairs were scored.")
     fig = go.Figure()
     for linked, name in ((True, "linked (at or above the threshold)"), (False, "not linked")):
         part = frame.filter(pl.col("linked") == linked)
-        fig.add_bar(x=part["weight"], y=part["pairs"], name=name)
+        if part.height:
+            fig.add_bar(x=part["weight"], y=part["pairs"], name=name)
     fig.update_layout(barmode="stack", bargap=0.05)
     return layout(
         fig, "Match weights of the scored candidate pairs", "match weight (bits)", "pairs"
     )
 
 
-def waterfall(ctx: ReportContext) -> go.Figure | str:
-    """Match-weight waterfall of the most uncertain scored pair."""
-    records = _records(ctx)
-    if records > WATERFALL_MAX_RECORDS:
-        return (
-            f"With {records:,} records the waterfall of a pair is left to "
-            "`workbench explain LEFT RIGHT` (it needs the term frequencies of every record)."
-        )
-    pair = ctx.store.rows(
-        "SELECT unique_id_l, unique_id_r FROM id.pairs WHERE object = $o "
-        "ORDER BY abs(match_probability - 0.5), unique_id_l LIMIT 1",
-        {"o": OBJECT},
+def accuracy(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Pairwise precision, recall and F1 against truth/contacts_truth.csv, where it exists."""
+    path = Path(ctx.project.root) / "truth" / "contacts_truth.csv"
+    if not path.exists():
+        return NoData("No truth labels in this project: accuracy cannot be measured.")
+    s = _evaluation(ctx).pairwise_scores(path)
+    return pl.DataFrame(
+        {
+            "records": [s.records],
+            "precision": [percent_text(s.precision)],
+            "recall": [percent_text(s.recall)],
+            "F1": [percent_text(s.f1)],
+        }
     )
-    if not pair:
-        return "No scored pairs yet."
-    return waterfall_figure(explain(ctx.project, ctx.store, OBJECT, pair[0][0], pair[0][1]))
+
+
+# -- Splink's views --------------------------------------------------------------------------
+
+_VIEWS: dict[int, tuple[ReportContext, SplinkViews | None]] = {}
+
+
+def views(ctx: ReportContext) -> SplinkViews | None:
+    """Splink's views of the latest resolution, built once per report run (None: none)."""
+    held = _VIEWS.get(id(ctx))
+    if held is None or held[0] is not ctx:
+        _VIEWS.clear()
+        built = splink_views.build(ctx.project, ctx.store, OBJECT, masked=ctx.masked)
+        held = _VIEWS[id(ctx)] = (ctx, built)
+    return held[1]
+
+
+NO_MODEL = NoData(f"No {OBJECT} resolution has run yet: Splink's views need its trained model.")
+
+
+def sample_note(ctx: ReportContext) -> str | NoData:
+    """What Splink's views below are drawn from, in a few sentences."""
+    found = views(ctx)
+    if found is None:
+        return NO_MODEL
+    s = found.sample
+    sizes = s.members.group_by("cluster_id").len()["len"].to_list()
+    spread = "all of them" if s.viewer_pairs >= s.pairs_total else "spread over the match weights"
+    text = (
+        f"Splink's own views of the model, and of a sample scored again with it: "
+        f"{s.viewer_pairs:,} of the {s.pairs_total:,} scored pairs ({spread})"
+    )
+    if sizes:
+        low, high = min(sizes), max(sizes)
+        shown = f"{low}" if low == high else f"{low} to {high}"
+        text += f" and {len(sizes)} entities of {shown} records with the pairs between them"
+    text += f"; built in {found.seconds:.1f} s. "
+    text += (
+        "Personal data is masked in them."
+        if found.masked
+        else "Personal data is NOT masked in them."
+    )
+    if not found.exact:
+        text += (
+            f" With {s.records:,} records, counting how common each value is would take a "
+            "pass over every record, so the pairs are scored without term-frequency "
+            f"adjustments: their weights differ from the stored ones by up to "
+            f"{found.tf_gap:.1f} bits (`workbench explain LEFT RIGHT` shows a pair exactly)."
+        )
+    return text
+
+
+def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
+    """A label on several lines (plotly's ``<br>``) of at most ``width`` characters."""
+    return "<br>".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
+
+
+def _lines(label: str) -> int:
+    return max(1, len(textwrap.wrap(label, LABEL_WIDTH, break_on_hyphens=False)))
+
+
+def _bar_px(labels: list[str]) -> int:
+    """Pixels each bar of a panel needs (plotly gives every category of an axis the same
+    height: that of the longest wrapped label)."""
+    return 12 + 15 * max((_lines(label) for label in labels), default=1)
+
+
+def _levels(found: SplinkViews) -> pl.DataFrame:
+    """Splink's records of the model's non-null levels, in the model's order, with whether
+    m and u were estimated (else Splink's defaults are used)."""
+    estimated: dict[tuple[str, int], tuple[bool, bool]] = {}
+    for comparison in found.model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for i, level in enumerate(levels):
+            key = (comparison["output_column_name"], len(levels) - 1 - i)
+            estimated[key] = ("m_probability" in level, "u_probability" in level)
+    frame = found.parameters.filter(
+        (pl.col("comparison_name") != PRIOR) & ~pl.col("is_null_level").fill_null(False)
+    ).sort("comparison_sort_order", pl.col("comparison_vector_value"), descending=[False, True])
+    flags = [
+        estimated.get((c, int(v)), (True, True))
+        for c, v in frame.select("comparison_name", "comparison_vector_value").iter_rows()
+    ]
+    return frame.with_columns(
+        pl.Series("m_estimated", [m for m, _ in flags]),
+        pl.Series("u_estimated", [u for _, u in flags]),
+    )
+
+
+def _panels(parts: list[list[str]], **kwargs: Any) -> tuple[go.Figure, int]:
+    """Subplots stacked one per comparison, each as tall as its (wrapped) level labels;
+    also the figure's height in pixels."""
+    gap, extra = 56, 110  # between panels (title, x ticks); above and below
+    rows = [len(labels) * _bar_px(labels) + 10 for labels in parts]
+    height = sum(rows) + gap * (len(rows) - 1) + extra
+    fig = make_subplots(
+        rows=len(rows),
+        row_heights=rows,
+        vertical_spacing=gap / (height - extra),
+        **kwargs,
+    )
+    fig.update_layout(height=height, uniformtext={"minsize": 10, "mode": "show"})
+    return fig, height
+
+
+def _share_text(value: float) -> str:
+    """A probability as a percentage to three significant digits (0.0002%, never 2e-06)."""
+    if 0 < value < 1e-5:
+        return "under 0.001%"
+    return f"{number_text(value * 100, 3)}%"
+
+
+def _odds_text(bayes_factor: float) -> str:
+    """A Bayes factor in words: ``1,503 times more likely a match``."""
+    if bayes_factor >= 1:
+        return f"{number_text(bayes_factor, 3)} times more likely a match"
+    if bayes_factor <= 0:
+        return "never a match"
+    return f"{number_text(1 / bayes_factor, 3)} times less likely a match"
+
+
+def match_weights_chart(ctx: ReportContext) -> go.Figure | NoData:
+    """Splink's match weights chart: the prior and the weight (log2 of the Bayes factor) of
+    every level of every comparison of the model."""
+    found = views(ctx)
+    if found is None:
+        return NO_MODEL
+    levels = _levels(found)
+    prior = found.parameters.filter(pl.col("comparison_name") == PRIOR)
+    parts = [("prior", prior, ["two random records match"])]
+    for name in levels["comparison_name"].unique(maintain_order=True):
+        part = levels.filter(pl.col("comparison_name") == name)
+        parts.append((name, part, part["label_for_charts"].to_list()))
+    titles = ["prior (the starting match weight)", *(name for name, _, _ in parts[1:])]
+    fig, _ = _panels(
+        [labels for _, _, labels in parts],
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=titles,
+    )
+    for row, (name, part, labels) in enumerate(parts, start=1):
+        weights = part["log2_bayes_factor"].to_list()
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                name=name,
+                y=[_wrap(label) for label in labels],
+                x=weights,
+                marker_color=[POSITIVE if w >= 0 else NEGATIVE for w in weights],
+                text=[f"{w:+.2f}" for w in weights],
+                textposition="auto",
+                hovertext=[
+                    f"{label}: {_odds_text(bf)}"
+                    for label, bf in zip(labels, part["bayes_factor"], strict=True)
+                ],
+                hoverinfo="text",
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(autorange="reversed", row=row, col=1)
+    fig.update_xaxes(title_text="match weight (bits)", row=len(parts), col=1)
+    return layout(fig, "Match weights of the model's comparison levels", "", "")
+
+
+def m_u_chart(ctx: ReportContext) -> go.Figure | NoData:
+    """Splink's m and u parameters chart: per level of each comparison, the share of true
+    matches (m) and of non-matches (u) that fall in it."""
+    found = views(ctx)
+    if found is None:
+        return NO_MODEL
+    levels = _levels(found)
+    names = levels["comparison_name"].unique(maintain_order=True).to_list()
+    parts = [levels.filter(pl.col("comparison_name") == c) for c in names]
+    fig, _ = _panels(
+        [part["label_for_charts"].to_list() for part in parts],
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=[
+            t for c in names for t in (f"{c}: m, among matches", "u, among non-matches")
+        ],
+    )
+    for row, (name, part) in enumerate(zip(names, parts, strict=True), start=1):
+        labels = [_wrap(label) for label in part["label_for_charts"]]
+        for col, key, color in ((1, "m", COLORS[0]), (2, "u", COLORS[1])):
+            values = part[f"{key}_probability"].to_list()
+            among = "true matches" if key == "m" else "non-matches"
+            notes = [
+                f"{label}: {_share_text(v)} of {among}"
+                + ("" if known else " (not estimated: Splink's default)")
+                for label, v, known in zip(
+                    part["label_for_charts"], values, part[f"{key}_estimated"], strict=True
+                )
+            ]
+            fig.add_trace(
+                go.Bar(
+                    orientation="h",
+                    name=name,
+                    legendgroup=key,
+                    y=labels,
+                    x=values,
+                    marker_color=color,
+                    text=[_share_text(v) for v in values],
+                    # inside long bars; outside short ones (plotly drops "auto" text of a
+                    # bar narrower than a pixel)
+                    textposition=["inside" if v > 0.2 else "outside" for v in values],
+                    hovertext=notes,
+                    hoverinfo="text",
+                    showlegend=False,
+                ),
+                row=row,
+                col=col,
+            )
+            fig.update_xaxes(
+                range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", row=row, col=col
+            )
+        fig.update_yaxes(autorange="reversed", row=row, col=1)
+    return layout(fig, "m and u parameters of the model's comparison levels", "", "")
+
+
+def waterfall(ctx: ReportContext) -> go.Figure | NoData:
+    """Match-weight waterfall of the most uncertain scored pair, each bar labelled with the
+    comparison level the pair fell in."""
+    found = views(ctx)
+    if found is None:
+        return NO_MODEL
+    if found.waterfall is None:
+        return NoData("No candidate pairs were scored: there is no pair to explain.")
+    return waterfall_figure(found.waterfall)
 
 
 def waterfall_figure(exp: Explanation) -> go.Figure:
-    """A pair's match-weight waterfall: prior, one bar per comparison, the total (record ids
-    only, no personal data). The report and the review UI both draw it."""
+    """A pair's match-weight waterfall: the prior, one bar per comparison labelled with the
+    level the pair fell in, the total (record ids only, no personal data). The report and
+    the review UI both draw it."""
     steps = exp.steps
+    total = f"{exp.match_weight:+.2f} (p = {exp.match_probability:.3f})"
+    labels = [f"<b>{s.comparison}</b><br>{_wrap(s.level)}" for s in steps]
     fig = go.Figure(
         go.Waterfall(
             orientation="h",
             measure=["relative"] * len(steps) + ["total"],
-            y=[s.comparison for s in steps] + ["match weight"],
+            y=[*labels, "<b>match weight</b>"],
             x=[s.weight for s in steps] + [exp.match_weight],
-            hovertext=[s.level for s in steps] + [f"probability {exp.match_probability:.4f}"],
-            text=[f"{s.weight:+.2f}" for s in steps] + [f"{exp.match_weight:+.2f}"],
-            textposition="auto",
+            text=[f"{s.weight:+.2f}" for s in steps] + [total],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[f"{s.comparison}: {s.level}, {s.weight:+.2f}" for s in steps] + [total],
+            hoverinfo="text",
+            increasing={"marker": {"color": POSITIVE}},
+            decreasing={"marker": {"color": NEGATIVE}},
+            totals={"marker": {"color": COLORS[0]}},
         )
     )
-    fig.update_layout(yaxis={"autorange": "reversed"}, height=160 + 40 * len(steps))
+    height = 170 + (len(steps) + 1) * (_bar_px([s.level for s in steps]) + 18)
+    ends = list(itertools.accumulate([s.weight for s in steps], initial=0.0))
+    pad = 0.15 * (max(ends) - min(ends)) + 1  # room for the weights written beside the bars
+    fig.update_xaxes(range=[min(ends) - pad, max(ends) + pad])
+    fig.update_layout(yaxis={"autorange": "reversed"}, height=height, margin={"r": 130})
     return layout(
         fig,
         f"Why {exp.left} and {exp.right} score p = {exp.match_probability:.3f}",
         "match weight (bits)",
-        "comparison",
+        "",
     )
 
 
-def accuracy(ctx: ReportContext) -> pl.DataFrame | str:
-    """Pairwise precision, recall and F1 against truth/contacts_truth.csv, where it exists."""
-    path = Path(ctx.project.root) / "truth" / "contacts_truth.csv"
-    if not path.exists():
-        return "No truth labels in this project: accuracy cannot be measured."
-    s = _evaluation(ctx).pairwise_scores(path)
-    return pl.DataFrame(
-        {"records": [s.records], "precision": [s.precision], "recall": [s.recall], "f1": [s.f1]}
-    )
+@dataclass(frozen=True)
+class Dashboard:
+    """One of Splink's dashboards, shown in the report in a frame of its own."""
+
+    title: str
+    page: str  # the offline HTML page
+    height: int
+
+
+def comparison_viewer(ctx: ReportContext) -> Dashboard | NoData:
+    """Splink's comparison viewer of the sampled pairs: each comparison vector, how often it
+    occurs in the sample and example pairs with their waterfall."""
+    found = views(ctx)
+    if found is None:
+        return NO_MODEL
+    if found.comparison_viewer is None:
+        return NoData("No candidate pairs were scored: the comparison viewer has nothing to show.")
+    return Dashboard("Splink comparison viewer", found.comparison_viewer, 1500)
+
+
+def cluster_studio(ctx: ReportContext) -> Dashboard | NoData:
+    """Splink's cluster studio of the sampled entities: their records and scored pairs as a
+    graph, with each pair's waterfall."""
+    found = views(ctx)
+    if found is None:
+        return NO_MODEL
+    if found.cluster_studio is None:
+        return NoData(
+            f"No entity of 2 to {splink_views.MAX_CLUSTER_RECORDS} records with a scored pair: "
+            "cluster studio has nothing to show."
+        )
+    return Dashboard("Splink cluster studio", found.cluster_studio, 1300)
+
+
+def show_dashboard(item: Dashboard | NoData | Any) -> None:
+    """Display a dashboard in a frame of the report page (``srcdoc``: the page stays one
+    file that opens offline), or the reason there is none."""
+    if not isinstance(item, Dashboard):
+        show(item)
+        return
+    from IPython.display import display
+
+    display({"text/html": splink_views.embedded(item.page, item.title, item.height)}, raw=True)

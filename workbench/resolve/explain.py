@@ -11,6 +11,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from splink import Linker
@@ -72,18 +73,27 @@ def explain(project: Project, store: Store, obj: str, left: str, right: str) -> 
         rows = {r["unique_id"]: r for r in pair.iter_rows(named=True)}
         scored = linker.inference.score_pair(rows[left], rows[right])
         result = scored.as_duckdbpyrelation().pl().row(0, named=True)
+    return explanation(model, result, left, right)
+
+
+def explanation(
+    model: dict[str, Any], scored: dict[str, Any], left: str, right: str
+) -> Explanation:
+    """The waterfall of a pair Splink scored with ``model``: ``scored`` is its row of Splink's
+    predictions, with the ``gamma_``, ``mw_`` and ``mw_tf_adj_`` columns of each comparison.
+    Each bar is labelled with the level the pair fell in (its ``label_for_charts``)."""
     prior = model["probability_two_random_records_match"]
     steps = [Step("prior", "two random records match", math.log2(prior / (1 - prior)))]
     for comparison in model["comparisons"]:
         name = comparison["output_column_name"]
-        gamma = result.get(f"gamma_{name}")
+        gamma = scored.get(f"gamma_{name}")
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         label = "missing on one side"
-        if gamma is not None and gamma >= 0:
+        if gamma is not None and 0 <= gamma < len(levels):
             level = levels[len(levels) - 1 - gamma]
             label = level.get("label_for_charts") or level.get("sql_condition", "")
-        weight = float(result.get(f"mw_{name}") or 0.0)
-        tf = result.get(f"mw_tf_adj_{name}")
+        weight = float(scored.get(f"mw_{name}") or 0.0)
+        tf = scored.get(f"mw_tf_adj_{name}")
         if tf:
             weight += float(tf)
             label += " (adjusted for how common the value is)"
