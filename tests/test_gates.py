@@ -59,9 +59,12 @@ def test_without_a_quality_block_most_rows_quarantined_still_fails(tmp_path, cap
     assert run(capsys, "ingest", "--project", str(root))[0] == 0
     code, text = run(capsys, "validate", "--project", str(root))
     assert code == 5 and "quarantine_rate = 0.75, above the limit 0.5" in text
-    # an explicit empty mapping opts out of every limit
+    # other limits do not drop the default; a limit of 1 allows any share
     config = yaml.safe_load((root / "workbench.yaml").read_text())
-    config["quality"] = {"blocking": {}}
+    config["quality"] = {"blocking": {"completeness": 0.1}}
+    (root / "workbench.yaml").write_text(yaml.safe_dump(config))
+    assert run(capsys, "validate", "--project", str(root))[0] == 5
+    config["quality"] = {"blocking": {"quarantine_rate": 1}}
     (root / "workbench.yaml").write_text(yaml.safe_dump(config))
     assert run(capsys, "validate", "--project", str(root))[0] == 0
 

@@ -132,10 +132,13 @@ def test_numbers_read_without_exponents_and_kpis_by_title(rendered, project) -> 
         assert not [k for k in kpi_ids if k in text], report
 
 
-def test_index_parameters_are_readable(rendered) -> None:
+def test_index_parameters_are_readable_and_its_status_counts_what_was_set_aside(rendered):
     page = (rendered["minimal"] / "index.html").read_text()
     assert "period=2026-09, unmask=false" in page
     assert str(rendered["minimal"].parent) not in page  # no absolute project path
+    # the generator's faults in these sources: the future ticket is quarantined; two bad
+    # emails, a future and an unreadable contact date are set aside
+    assert "1 rows quarantined" in page and "4 values set aside" in page
 
 
 def test_roi_trends_follow_the_kpis_the_project_has(rendered) -> None:

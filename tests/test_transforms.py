@@ -262,7 +262,10 @@ def test_minor_units_by_currency_needs_the_currency_mapped(make_project):
             """
         )
     assert "sources.s.columns" in str(err.value)
-    assert "currency is not mapped; map it, or give the number of decimals" in str(err.value)
+    assert (
+        "its currency field 'currency' is not mapped; map it, or give the number of decimals"
+        in (str(err.value))
+    )
 
 
 def test_a_bad_reader_format_is_a_config_error(make_project):
@@ -280,3 +283,80 @@ def test_a_bad_reader_format_is_a_config_error(make_project):
         )
     assert "sources.s.options.timestamp_format" in str(err.value)
     assert "Trailing format character" in str(err.value)
+
+
+def test_map_keys_are_read_as_written_and_every_target_may_be_null(make_project, store_of):
+    project = make_project(
+        """
+        sources:
+          desk:
+            system: support
+            object: tickets
+            path: t.csv
+            columns:
+              record_id: id
+              created_at: created
+              status: {from: s, map: {01: open, yes: solved, 1.50: closed}}
+              channel: {from: c, map: {unknown: null}}
+              priority: {from: p, map: {x: null, "*": null}}
+        """,
+        {
+            "t.csv": """
+            id,created,s,c,p
+            1,2026-01-01,01,unknown,high
+            2,2026-01-01,yes,web,x
+            3,2026-01-01,1.50,,
+            4,2026-01-01,1,web,low
+            """
+        },
+    )
+    rows = staged(
+        project,
+        store_of(project),
+        "SELECT record_id, status, channel, priority FROM stg.tickets ORDER BY 1",
+    )
+    # YAML 1.1 would read 01 as 1, yes as true and 1.50 as 1.5: the keys stay as written
+    assert rows == [
+        ("1", "open", None, None),
+        ("2", "solved", "web", None),
+        ("3", "closed", None, None),
+        ("4", "1", "web", None),
+    ]
+
+
+def test_title_case_and_minor_units_at_their_edges(make_project, store_of):
+    project = make_project(
+        """
+        sources:
+          erp:
+            system: erp
+            object: deals
+            path: d.csv
+            columns:
+              record_id: id
+              status: st
+              created_at: created
+              name: {from: name, case: title}
+              amount: {from: cents, minor_units: 2}
+        """,
+        {
+            "d.csv": """
+            id,st,created,name,cents
+            1,won,2026-01-01,macy's on 3rd avenue,-1999
+            2,won,2026-01-01,o'brien & d'arcy,+0012
+            3,won,2026-01-01,se\u0301an,999999999999999999999999
+            """  # the accent as a combining mark (NFD)
+        },
+    )
+    rows = staged(
+        project,
+        store_of(project),
+        "SELECT record_id, name, amount, _problems FROM stg.deals ORDER BY 1",
+    )
+    assert rows[0][1:3] == ("Macy's On 3rd Avenue", Decimal("-19.99"))
+    assert rows[1][1:3] == ("O'Brien & D'Arcy", Decimal("0.12"))
+    # composed to one letter first; an amount too large for money is a problem, not a crash
+    assert rows[2][1] == "S\u00e9an" and rows[2][2] is None
+    assert rows[2][3] == [
+        "amount: cannot read '999999999999999999999999' as decimal in minor units"
+    ]

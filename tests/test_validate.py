@@ -277,3 +277,55 @@ def test_demo_objects_are_all_validated(tmp_path):
             c = store.scalar(f"SELECT count(*) FROM core.{name}")
             q = store.scalar("SELECT count(*) FROM quar.rows WHERE object = $o", {"o": name})
             assert s == c + q and s > 0, name
+
+
+def test_a_warehouse_from_before_severities_still_lists_its_quarantine(tmp_path, capsys):
+    from workbench.cli import main
+
+    rows = GOOD + "1,dup@x.com,high,2026-01-03 10:00:00,5\n"
+    project = project_with(tmp_path, rows)
+    run(project)
+    with open_store(project) as store:  # as an older Workbench left it
+        store.execute("ALTER TABLE quar.failures DROP COLUMN severity")
+    capsys.readouterr()
+    assert main(["quarantine", "list", "--project", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "unique (a later duplicate)" in out and "row quarantined" in out
+    assert main(["quarantine", "show", "desk:1", "--project", str(tmp_path)]) == 0
+
+
+def test_an_amount_keeps_its_rate_when_a_later_rate_date_is_set_aside(make_project, store_of):
+    project = make_project(
+        """
+base_currency: EUR
+sources:
+  fx:
+    system: finance
+    object: fx_rates
+    path: fx.csv
+    columns: {month: month, currency: cur, rate: rate}
+  crm_deals:
+    system: crm
+    object: deals
+    path: deals.csv
+    columns: {record_id: id, status: st, amount: amt, currency: cur, created_at: created,
+              closed_at: closed}
+""",
+        {
+            "fx.csv": "month,cur,rate\n2026-01-01,USD,0.5\n",
+            # closed in 2090: closed_at fails max: now (set aside); the rate of the
+            # creation month still converts the amount
+            "deals.csv": "id,st,amt,cur,created,closed\nD1,won,100,USD,2026-01-10,2090-01-01\n"
+            "D2,won,80,XYZ,2026-01-10,2026-01-20\n",
+        },
+    )
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    rows = store.rows(
+        "SELECT record_id, closed_at, CAST(amount AS DOUBLE), CAST(amount_base AS DOUBLE), "
+        "currency FROM core.deals ORDER BY 1"
+    )
+    assert rows[0] == ("D1", None, 100.0, 50.0, "USD")
+    # an unknown currency: no rate, so the amount is set aside with it, nothing stale kept
+    assert rows[1][2:] == (None, None, "XYZ")

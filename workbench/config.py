@@ -171,10 +171,14 @@ def _fits_type(name: str, fmap: FieldMap, spec: ObjectSpec, columns: dict[str, F
         raise ValueError(f"{name!r}: minor_units only applies to decimal (money) fields")
     currency = spec.fields[name].currency_field
     if fmap.minor_units is True and (currency is None or currency not in columns):
+        missing = (
+            f"its currency field {currency!r} is not mapped; map it"
+            if currency
+            else ("the dictionary gives it no currency_field")
+        )
         raise ValueError(
             f"{name!r}: minor_units: true divides by the decimals of each row's currency, "
-            f"but {currency or 'no currency field'} is not mapped; map it, or give the "
-            "number of decimals (minor_units: 2)"
+            f"but {missing}, or give the number of decimals (minor_units: 2)"
         )
 
 
@@ -240,15 +244,16 @@ class QualityConfig(StrictModel):
     ``blocking`` maps a metric name to its limit: the most a lower-is-better metric may
     reach (``quarantine_rate: 0.05``), the least a higher-is-better one may fall to
     (``completeness: 0.9``). Every source and field is held to it. A project that sets no
-    limits still fails validation when ingest could not read more than half of a source's
-    rows, or validation quarantined more than half: an export that is mostly unreadable is
-    never "ok".
+    limits (or other ones) still fails validation when ingest could not read more than half
+    of a source's rows, or validation quarantined more than half: an export that is mostly
+    unreadable is never "ok". Set ``quarantine_rate: 1`` (or ``reject_rate: 1``) to allow
+    any share.
     """
 
     blocking: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_BLOCKING),
-        description="Metric: limit. Without this key, at most half of a source's rows may be "
-        "rejected by ingest or quarantined; an empty mapping ({}) sets no limit at all",
+        description="Metric: limit. Unless set here, quarantine_rate and reject_rate are "
+        "held to 0.5 (set them to 1 to allow any share)",
     )
 
     @field_validator("blocking")
@@ -261,7 +266,7 @@ class QualityConfig(StrictModel):
             raise ValueError(
                 f"unknown metric(s) {', '.join(map(repr, unknown))}; known: {', '.join(METRICS)}"
             )
-        return value
+        return {**DEFAULT_BLOCKING, **value}  # the defaults hold unless overridden
 
 
 class SparkSettings(StrictModel):

@@ -17,6 +17,25 @@ from workbench.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 
+class _TextKeys(yaml.SafeLoader):
+    """YAML with every mapping key kept as written: a status code ``01`` stays ``'01'``
+    and ``yes`` stays ``'yes'`` (YAML 1.1 would read them as 1 and True, and a value
+    map would then never match the export's text). Values are typed as usual."""
+
+
+def _mapping(loader: _TextKeys, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    return {
+        (k.value if isinstance(k, yaml.ScalarNode) else loader.construct_object(k, deep=True)): (
+            loader.construct_object(v, deep=True)
+        )
+        for k, v in node.value
+    }
+
+
+_TextKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 class StrictModel(BaseModel):
     """Base of every model users write: unknown keys are errors, not silently ignored."""
 
@@ -63,7 +82,7 @@ def read_yaml(path: Path, *, what: str) -> YamlDoc:
     text = path.read_text(encoding="utf-8-sig")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_TextKeys)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -56,8 +56,11 @@ def staging_table_sql(object_name: str, spec: ObjectSpec) -> str:
 def mapping_fingerprint(source: Source, spec: ObjectSpec) -> str:
     """Changes whenever the way a source is staged changes (mapping, options, field types)."""
     payload = {
-        "columns": {k: v.model_dump(by_alias=True) for k, v in source.columns.items()},
-        "options": source.options.model_dump(),
+        # defaults left out: an option added to Workbench does not re-stage every source
+        "columns": {
+            k: v.model_dump(by_alias=True, exclude_defaults=True) for k, v in source.columns.items()
+        },
+        "options": source.options.model_dump(exclude_defaults=True),
         "types": {k: v.type.value for k, v in spec.fields.items()},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -89,11 +92,11 @@ def text_sql(expr: str, fmap: FieldMap, b: SqlBuilder) -> str:
     if fmap.map:
         pairs = {k: v for k, v in fmap.map.items() if k != "*"}
         other = b.bind(fmap.map["*"]) if "*" in fmap.map else expr
-        keys = b.bind(list(pairs))
+        keys, targets = b.bind(list(pairs)), b.bind(list(pairs.values()))
         expr = (
             f"CASE WHEN {expr} IS NULL THEN NULL "
-            f"WHEN list_contains({keys}::VARCHAR[], {expr}) THEN map_from_entries(list_zip("
-            f"{keys}::VARCHAR[], {b.bind(list(pairs.values()))}::VARCHAR[]))[{expr}] "
+            f"WHEN list_contains({keys}::VARCHAR[], {expr}) "
+            f"THEN ({targets}::VARCHAR[])[list_position({keys}::VARCHAR[], {expr})] "
             f"ELSE {other} END"
         )
     if fmap.case == "lower":
@@ -101,11 +104,15 @@ def text_sql(expr: str, fmap: FieldMap, b: SqlBuilder) -> str:
     elif fmap.case == "upper":
         expr = f"upper({expr})"
     elif fmap.case == "title":
-        # upper case after the start and after anything not a letter: o'brien -> O'Brien
-        chars = f"string_split(lower({expr}), '')"
+        # upper case at the start and after a space or hyphen; after an apostrophe only
+        # behind a one-letter start (O'Brien, D'Arcy; not Macy'S); never after a digit (3rd)
+        chars = f"string_split(lower(nfc_normalize({expr})), '')"
+        word = r"'[\pL\pM\pN]'"
+        after_start = f"(i = 3 OR NOT regexp_matches({chars}[i - 3], {word}))"
         expr = (
-            f"array_to_string(list_transform({chars}, lambda c, i: CASE WHEN i = 1 OR NOT "
-            f"regexp_matches({chars}[i - 1], '\\pL') THEN upper(c) ELSE c END), '')"
+            f"array_to_string(list_transform({chars}, lambda c, i: CASE WHEN i = 1 OR "
+            f"(NOT regexp_matches({chars}[i - 1], {word}) AND ({chars}[i - 1] <> chr(39) "
+            f"OR {after_start})) THEN upper(c) ELSE c END), '')"
         )
     return expr
 
@@ -244,7 +251,7 @@ def _minor_units_sql(
         exponent = str(int(minor))
     factor = f"CAST(1 / pow(10, {exponent}) AS DECIMAL(18,10))"
     return (
-        f"CASE WHEN regexp_matches({number}, '^[+-]?\\d{{1,24}}$') THEN "
+        f"CASE WHEN regexp_matches({number}, '^[+-]?\\d{{1,18}}$') THEN "
         f"CAST(CAST({number} AS DECIMAL(28,0)) * {factor} AS {kind.sql_type}) END"
     )
 

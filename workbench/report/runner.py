@@ -279,6 +279,7 @@ def _dq_status(project: Project, store: Any) -> str:
     it set aside from rows it kept."""
     from workbench.quality.gates import breaches
     from workbench.quality.history import run_ids
+    from workbench.validate.quarantine import set_aside
 
     runs = run_ids(store)
     if not runs:
@@ -301,14 +302,10 @@ def _dq_status(project: Project, store: Any) -> str:
         if n:
             share = f" ({percent_text(n / read)})" if read else ""
             parts.append(f"{n:,} rows {what}{share}")
-    warned = (
-        store.scalar(
-            "SELECT count(*) FROM quar.failures WHERE run_id = $r AND severity = 'warn'",
-            {"r": runs[-1]},
-        )
-        if store.table_exists("quar", "failures")
-        else 0
-    )
+    warned = 0
+    if store.table_exists("quar", "failures"):  # values of kept rows, each counted once
+        values = set_aside(store).select("source", "load_id", "row_number", "column")
+        warned = values.n_unique() if values.height else 0
     if warned:
         parts.append(f"{int(warned):,} values set aside")
     return f"validation run {runs[-1]}: " + "; ".join(parts)

@@ -40,6 +40,7 @@ from workbench.validate.quarantine import (
     REJECTED,
     SET_ASIDE,
     reject_excerpts,
+    severity_sql,
 )
 from workbench.validate.schemas import READABLE, UNIQUE, rule_checks
 
@@ -333,8 +334,8 @@ def _failing_values(
     if not ctx.store.table_exists("quar", "failures"):
         return {}, {}
     found = ctx.store.frame(
-        """SELECT object, source, coalesce("column", '') AS "column", "check",
-                  any_value(coalesce(severity, 'error')) AS severity, value, count(*) AS n
+        f"""SELECT object, source, coalesce("column", '') AS "column", "check",
+                  any_value({severity_sql(ctx.store)}) AS severity, value, count(*) AS n
            FROM quar.failures WHERE run_id = $r
            GROUP BY object, source, "column", "check", value
            QUALIFY row_number() OVER (PARTITION BY source, "column", "check"

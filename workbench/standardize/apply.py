@@ -9,12 +9,16 @@ Field types and identity kinds decide what happens:
   data-quality metrics, not quarantined: the person is still real;
 * fields with ``identity: name`` are Unicode-normalized with their case fixed;
 * money fields (``currency_field``) get ``<field>_base`` in the base currency at the fx
-  rate of their month; a missing rate is a problem that quarantines the row.
+  rate of the month of their first rate date that is not in the future; a missing rate is
+  a problem of the amount (its row quarantined if the amount is required, else the amount
+  set aside).
 
 Timestamps are already in UTC and enum values already mapped by staging.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
@@ -37,13 +41,15 @@ def derived_columns(spec: ObjectSpec) -> dict[str, FieldType]:
 
 
 def derived_from(spec: ObjectSpec) -> dict[str, list[str]]:
-    """Per field, the columns standardization derives from it (``email`` -> ``email_norm``)."""
-    derived = derived_columns(spec)
-    return {
-        name: [d for d in derived if d.rsplit("_", 1)[0] == name]
-        for name in spec.fields
-        if any(d.rsplit("_", 1)[0] == name for d in derived)
-    }
+    """Per field, the columns standardization derives from it (``email`` -> ``email_norm``;
+    an amount's currency -> ``amount_base``, which is converted with it)."""
+    out: dict[str, list[str]] = {}
+    for column in derived_columns(spec):
+        out.setdefault(column.rsplit("_", 1)[0], []).append(column)
+    for name, field in spec.fields.items():
+        if field.currency_field:
+            out.setdefault(field.currency_field, []).append(f"{name}_base")
+    return out
 
 
 def standardize(
@@ -100,7 +106,16 @@ def _money(
     rates: pl.DataFrame | None,
     base: str,
 ) -> pl.DataFrame:
-    month = pl.coalesce([pl.col(d).cast(pl.Date) for d in rate_date if d in frame.columns])
+    # the first rate date that is not in the future (a future date is set aside by its own
+    # rule; the amount should not go with it for want of a rate of that month)
+    soon = (datetime.now(UTC) + timedelta(days=1)).date()
+    month = pl.coalesce(
+        [
+            pl.when(pl.col(d).cast(pl.Date) <= soon).then(pl.col(d).cast(pl.Date))
+            for d in rate_date
+            if d in frame.columns
+        ]
+    )
     table = rates if rates is not None else _empty_rates()
     converted = rules.to_base_currency(frame, name, currency, month, table, base)
     out = frame.with_columns(converted.cast(pl.Decimal(28, 10)).alias(f"{name}_base"))

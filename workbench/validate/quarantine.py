@@ -43,6 +43,13 @@ _REJECTS_SCHEMA = {
 }
 
 
+def severity_sql(store: Store) -> str:
+    """The SQL of a failure's severity in ``quar.failures``: a warehouse from before
+    severities has no such column, and every failure it holds quarantined its row."""
+    known = "severity" in store.columns("quar", "failures")
+    return "coalesce(severity, 'error')" if known else "'error'"
+
+
 def quarantined(
     store: Store, *, object: str | None = None, source: str | None = None, limit: int | None = None
 ) -> pl.DataFrame:
@@ -64,11 +71,12 @@ def set_aside(
     """Values validation set aside from rows it kept (checks of severity warn): the row is in
     core with the value NULL; here are the value and why, one row per failed check."""
     _require(store)
+    severity = severity_sql(store)
     return store.frame(
-        """SELECT f.object, f.source, f.record_id, f.load_id, f.row_number, f."column",
+        f"""SELECT f.object, f.source, f.record_id, f.load_id, f.row_number, f."column",
                   f."check", f.value
            FROM quar.failures f
-           WHERE f.severity = 'warn' AND ($o IS NULL OR f.object = $o)
+           WHERE {severity} = 'warn' AND ($o IS NULL OR f.object = $o)
              AND ($s IS NULL OR f.source = $s)
              AND NOT EXISTS (SELECT 1 FROM quar.rows q WHERE q.object = f.object
                    AND q.source = f.source AND q.load_id = f.load_id
@@ -109,11 +117,14 @@ def reasons_summary(
     if store.table_exists("quar", "failures"):
         parts.append(
             store.frame(
-                """SELECT object, source, "column", "check",
-                          CASE WHEN coalesce(severity, 'error') = 'warn' THEN $aside
-                               ELSE $quarantined END AS outcome,
+                f"""SELECT object, source, "column", "check",
+                          CASE WHEN {severity_sql(store)} = 'warn' AND NOT EXISTS (
+                                 SELECT 1 FROM quar.rows q WHERE q.object = f.object
+                                   AND q.source = f.source AND q.load_id = f.load_id
+                                   AND q.row_number = f.row_number)
+                               THEN $aside ELSE $quarantined END AS outcome,
                           count(DISTINCT (load_id, row_number)) AS rows, any_value(value) AS example
-                   FROM quar.failures
+                   FROM quar.failures f
                    WHERE ($o IS NULL OR object = $o) AND ($s IS NULL OR source = $s)
                    GROUP BY ALL""",
                 {"o": object, "s": source, "aside": SET_ASIDE, "quarantined": QUARANTINED},
@@ -225,8 +236,8 @@ def record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl
         {"s": source, "r": record_id},
     )
     failures = store.frame(
-        """SELECT "column", "check", value, coalesce(severity, 'error') AS severity
-           FROM quar.failures WHERE source = $s AND record_id = $r ORDER BY "column", "check"
+        f"""SELECT "column", "check", value, {severity_sql(store)} AS severity
+            FROM quar.failures WHERE source = $s AND record_id = $r ORDER BY "column", "check"
         """,
         {"s": source, "r": record_id},
     )
