@@ -14,11 +14,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.report import splink_views
+from workbench.report import duplicates, splink_views
+from workbench.report.context import open_context
+from workbench.resolve.evaluate import Evaluation
+from workbench.resolve.run import input_frame, matching_features
 from workbench.store import brief_store
 
 PERIOD = "2026-09"
@@ -261,3 +265,103 @@ def test_dashboards_render_offline_in_headless_chromium(rendered) -> None:
         browser.close()
     assert errors == []
     assert external == []
+
+
+def _warehouse(rendered) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(load_project(rendered["project"]).warehouse_path), read_only=True)
+
+
+def test_the_sample_is_drawn_as_documented(rendered) -> None:
+    """Up to PAIRS pairs, the same number from each one-bit band of match weight, the first
+    by the MD5 of their ids, and the most uncertain pair; the entities' members and the pairs
+    between them."""
+    project = load_project(rendered["project"])
+    sample = splink_views.draw_sample(brief_store(project), "contacts")
+    pairs = "FROM id.pairs WHERE object = 'contacts'"
+    with _warehouse(rendered) as con:
+        bands = con.execute(f"SELECT count(*) {pairs} GROUP BY floor(match_weight)").fetchall()
+        counts = [n for (n,) in bands]
+        assert sum(counts) > splink_views.PAIRS  # the demo's pairs are sampled
+        first = (
+            "SELECT unique_id_l, unique_id_r FROM (SELECT *, row_number() OVER ("
+            "PARTITION BY floor(match_weight) ORDER BY md5(unique_id_l || ' ' || unique_id_r)"
+            f") AS k {pairs}) WHERE k <= $cap"
+        )
+        cap = splink_views.per_band(counts, splink_views.PAIRS)
+        expected = set(con.execute(first, {"cap": cap}).fetchall())
+        uncertain = (
+            f"SELECT unique_id_l, unique_id_r {pairs} "
+            "ORDER BY abs(match_probability - 0.5), unique_id_l, unique_id_r LIMIT 1"
+        )
+        expected |= set(con.execute(uncertain).fetchall())
+        sizes = dict(
+            con.execute(
+                "SELECT entity_id, count(*) FROM id.members WHERE object = 'contacts' GROUP BY ALL"
+            ).fetchall()
+        )
+    viewer = sample.pairs.filter(pl.col("viewer")).select("unique_id_l", "unique_id_r")
+    assert set(viewer.iter_rows()) == expected
+    shown = sample.members.group_by("cluster_id").len()
+    assert 0 < shown.height <= splink_views.CLUSTERS
+    for entity, n in shown.iter_rows():
+        assert n == sizes[entity] and 2 <= n <= splink_views.MAX_CLUSTER_RECORDS
+    members = set(sample.members["unique_id"])
+    edges = sample.pairs.filter(~pl.col("viewer")).select("unique_id_l", "unique_id_r")
+    assert edges.height
+    assert all(left in members and right in members for left, right in edges.iter_rows())
+
+
+def test_the_sample_input_is_the_matching_input_of_its_records(rendered) -> None:
+    """The features computed over the sampled records alone (and the company names their
+    employer may be) are those of the whole matching input."""
+    project = load_project(rendered["project"])
+    store = brief_store(project)
+    with store.held():
+        feats = matching_features(project, store, "contacts")
+        sample = splink_views.draw_sample(store, "contacts")
+        records = splink_views.sample_input(store, feats, sample)
+        everything = input_frame(store, feats)
+    ids = set(sample.members["unique_id"]) | set(sample.pairs["unique_id_l"])
+    ids |= set(sample.pairs["unique_id_r"])
+    assert set(records["unique_id"]) == ids
+    kept = [c for c in records.columns if c not in splink_views.DROPPED]
+    expected = everything.filter(pl.col("unique_id").is_in(list(ids))).sort("unique_id")
+    assert records.select(kept).equals(expected.select(kept))
+    company = feats.of_kind("company")[0]
+    # some sampled record has no company of its own but one its work address names
+    looked_up = records.filter(pl.col(company).is_null() & pl.col(feats.employer).is_not_null())
+    assert looked_up.height
+
+
+def test_one_pass_over_the_memberships_serves_three_sections(rendered) -> None:
+    ctx = open_context(rendered["project"], PERIOD)
+    found = duplicates.entities(ctx)
+    sizes = found.filter(pl.col("part") == "sizes").sort("size")
+    assert (
+        sizes.select("size", "n").rows()
+        == Evaluation.of_store(ctx.store, "contacts").cluster_sizes().rows()
+    )
+    with _warehouse(rendered) as con:
+        examples = con.execute(
+            "SELECT entity_id FROM id.members WHERE object = 'contacts' GROUP BY entity_id "
+            "HAVING min(source) <> max(source) ORDER BY count(*) DESC, entity_id LIMIT $n",
+            {"n": duplicates.EXAMPLES},
+        ).fetchall()
+        candidates = con.execute(
+            """WITH sized AS (
+                   SELECT entity_id, count(*) AS size, min(source) <> max(source) AS systems
+                   FROM id.members WHERE object = 'contacts' GROUP BY entity_id
+                   HAVING count(*) BETWEEN 2 AND $most)
+               SELECT entity_id, size, k FROM (
+                   SELECT *, row_number() OVER (
+                       PARTITION BY size ORDER BY systems DESC, entity_id) AS k
+                   FROM sized)
+               WHERE k <= $n""",
+            {"most": splink_views.MAX_CLUSTER_RECORDS, "n": splink_views.CLUSTERS},
+        ).fetchall()
+    shown = found.filter(pl.col("part") == "examples").sort(
+        "size", "entity_id", descending=[True, False]
+    )
+    assert shown.select("entity_id").rows() == examples
+    studio = found.filter(pl.col("part") == "studio").select("entity_id", "size", "n")
+    assert sorted(studio.rows()) == sorted(candidates)

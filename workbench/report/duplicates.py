@@ -41,6 +41,7 @@ SIZE_BUCKETS = [
     (51, "51-100"),
     (101, "over 100"),
 ]
+EXAMPLES = 8  # entities in the table of example clusters
 PRIOR = "probability_two_random_records_match"
 POSITIVE, NEGATIVE = COLORS[2], COLORS[3]
 LABEL_WIDTH = 56  # characters per line of a level label on a chart axis
@@ -107,6 +108,24 @@ def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame | No
     )
 
 
+def entities(ctx: ReportContext) -> pl.DataFrame:
+    """One pass over the memberships for three sections (columns part, size, n, entity_id):
+    how many entities have each number of records (``sizes``, n), the largest entities
+    spanning several systems (``examples``) and cluster studio's candidates (``studio``, n:
+    the place within the size; see :data:`~workbench.report.splink_views.CANDIDATES_SQL`)."""
+    sql = f"""WITH sized AS MATERIALIZED ({splink_views.SIZED_SQL})
+        SELECT 'sizes' AS part, size, count(*) AS n, NULL AS entity_id FROM sized GROUP BY size
+        UNION ALL
+        SELECT 'studio', size, k, entity_id
+        FROM ({splink_views.CANDIDATES_SQL.format(sized="sized")})
+        UNION ALL
+        SELECT 'examples', size, NULL, entity_id FROM (
+            SELECT size, entity_id FROM sized WHERE systems
+            ORDER BY size DESC, entity_id LIMIT $examples)"""
+    params = {"o": OBJECT, "examples": EXAMPLES, **splink_views.CANDIDATES_PARAMS}
+    return ctx.cached("entities", lambda: ctx.store.frame(sql, params))
+
+
 def size_buckets(sizes: pl.DataFrame) -> pl.DataFrame:
     """Entities and records per bucket of entity size (``sizes``: records, entities)."""
     bounds = [b for b, _ in SIZE_BUCKETS]
@@ -128,7 +147,12 @@ def size_buckets(sizes: pl.DataFrame) -> pl.DataFrame:
 
 def cluster_sizes(ctx: ReportContext) -> go.Figure | NoData:
     """How many entities have 1, 2, 3, ... records (larger sizes bucketed), log scale."""
-    sizes = _evaluation(ctx).cluster_sizes()
+    sizes = (
+        entities(ctx)
+        .filter(pl.col("part") == "sizes")
+        .select(pl.col("size").alias("records"), pl.col("n").alias("entities"))
+        .sort("records")
+    )
     if not sizes.height:
         return NoData(f"No {OBJECT} records have been resolved yet.")
     buckets = size_buckets(sizes)
@@ -151,13 +175,10 @@ def cluster_sizes(ctx: ReportContext) -> go.Figure | NoData:
     )
 
 
-def example_clusters(ctx: ReportContext, n: int = 8) -> pl.DataFrame | NoData:
-    """Records of the largest multi-system entities, personal data masked by default."""
-    top = ctx.store.frame(
-        """SELECT entity_id FROM id.members WHERE object = $o GROUP BY entity_id
-           HAVING min(source) <> max(source) ORDER BY count(*) DESC, entity_id LIMIT $n""",
-        {"o": OBJECT, "n": n},
-    )
+def example_clusters(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Records of the EXAMPLES largest multi-system entities, personal data masked by
+    default."""
+    top = entities(ctx).filter(pl.col("part") == "examples")
     if not top.height:
         return NoData(f"No entity holds {OBJECT} records of more than one source.")
     rows = ctx.store.frame(
@@ -249,7 +270,13 @@ def views(ctx: ReportContext) -> SplinkViews | None:
     held = _VIEWS.get(id(ctx))
     if held is None or held[0] is not ctx:
         _VIEWS.clear()
-        built = splink_views.build(ctx.project, ctx.store, OBJECT, masked=ctx.masked)
+        candidates = None  # cluster studio's, read with the other sections' (if resolved)
+        if ctx.store.table_exists("id", "members"):
+            studio = entities(ctx).filter(pl.col("part") == "studio")
+            candidates = studio.select("entity_id", "size", pl.col("n").alias("k"))
+        built = splink_views.build(
+            ctx.project, ctx.store, OBJECT, masked=ctx.masked, candidates=candidates
+        )
         held = _VIEWS[id(ctx)] = (ctx, built)
     return held[1]
 

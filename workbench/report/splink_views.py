@@ -14,13 +14,17 @@ again by Splink with the stored model (``id.runs.model_json``):
   ids), or all of them when there are fewer; and the most uncertain pair, whose waterfall
   the report draws.
 
-Only the sampled records' matching features are computed (with the company names of all
-records, which a record's employer is read against). The term frequencies a model adjusts
-for are those of every record: up to :data:`EXACT_TF_MAX_RECORDS` records they are counted
-in one pass of the features over all of them, so each pair scores exactly what the
-resolution scored. Above that the pass would cost seconds, and the views score without the
-term-frequency adjustments (said where they are shown); the waterfall then shows the
-adjustments of the pair as one bar, the difference to the weight the resolution stored.
+The sample is drawn in the warehouse, each part by one small query (a top-k per band, not
+a sort of every pair); the duplicates report reads cluster studio's candidates in the pass
+over the memberships its other sections make (:data:`SIZED_SQL`, :data:`CANDIDATES_SQL`).
+Only the sampled records' matching features are computed, with the company names their
+employer can be (those whose key is the domain of a sampled record's email). The term
+frequencies a model adjusts for are those of every record: up to
+:data:`EXACT_TF_MAX_RECORDS` records they are counted in one pass of the features over all
+of them, so each pair scores exactly what the resolution scored. Above that the pass would
+cost seconds, and the views score without the term-frequency adjustments (said where they
+are shown); the waterfall then shows the adjustments of the pair as one bar, the
+difference to the weight the resolution stored.
 
 Personal data is masked before anything reaches a view (unless the report is unmasked): the
 dictionary's ``pii`` classes decide, and columns derived from personal fields (full name,
@@ -55,10 +59,11 @@ from workbench.dictionary import FieldType
 from workbench.privacy import mask_value, masker
 from workbench.resolve.engine import splink_db
 from workbench.resolve.explain import Explanation, Step, explanation
-from workbench.resolve.features import Features
+from workbench.resolve.features import DOMAIN_STEM, Features
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
 from workbench.resolve.run import matching_features
+from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import Store, quote_ident, table
 
 CLUSTERS = 12  # entities in cluster studio
@@ -68,6 +73,22 @@ EXAMPLES_PER_VECTOR = 2  # example pairs the comparison viewer keeps per compari
 # records up to which term frequencies are counted over all records (a second or two)
 EXACT_TF_MAX_RECORDS = 200_000
 IDS = "_wb_view_ids"  # the sample's records, registered in the warehouse connection
+# every entity of an object ($o): its records and whether they come from several sources
+# (compared as positions in the list of the object's sources: cheaper than the names)
+SIZED_SQL = """SELECT entity_id, count(*) AS size, min(s) <> max(s) AS systems
+FROM (SELECT entity_id, list_position((
+          SELECT list(DISTINCT source) FILTER (WHERE source IS NOT NULL)
+          FROM id.members WHERE object = $o), source) AS s
+      FROM id.members WHERE object = $o)
+GROUP BY entity_id"""
+# cluster studio's candidates among the entities of {sized} (entity_id, size, systems): up to
+# $clusters of each size from 2 to $most records, those spanning several systems first, then
+# by entity id (a top-k per size, not a sort); k is the place within the size
+CANDIDATES_SQL = """SELECT entity_id, size, k FROM (
+    SELECT size, unnest(ids) AS entity_id, unnest(range(1, len(ids) + 1)) AS k FROM (
+        SELECT size, min_by(entity_id, (NOT systems, entity_id), $clusters) AS ids
+        FROM {sized} WHERE size BETWEEN 2 AND $most GROUP BY size))"""
+CANDIDATES_PARAMS = {"most": MAX_CLUSTER_RECORDS, "clusters": CLUSTERS}
 # columns of the matching input that are not values of a record
 NOT_VALUES = {"unique_id", "source", "record_id", "feature_hash", "cluster_id"}
 DROPPED = ("feature_hash", "rare_full_name")  # not shown: a hash of values, a blocking key
@@ -123,15 +144,26 @@ def latest_model(store: Store, obj: str) -> dict[str, Any] | None:
     return json.loads(found) if found else None
 
 
-def build(project: Project, store: Store, obj: str, *, masked: bool = True) -> SplinkViews | None:
-    """Splink's views of the latest resolution of ``obj`` (None when it has none)."""
+def build(
+    project: Project,
+    store: Store,
+    obj: str,
+    *,
+    masked: bool = True,
+    candidates: pl.DataFrame | None = None,
+) -> SplinkViews | None:
+    """Splink's views of the latest resolution of ``obj`` (None when it has none).
+
+    ``candidates``: cluster studio's candidate entities (entity_id, size, k) when the caller
+    has read them with the memberships already (:data:`CANDIDATES_SQL`).
+    """
     clock = time.perf_counter()
     with _held(store):  # the reads share one connection, closed before Splink runs
         model = latest_model(store, obj)
         if model is None:
             return None
         feats = matching_features(project, store, obj)
-        sample = draw_sample(store, obj)
+        sample = draw_sample(store, obj, candidates)
         records = sample_input(store, feats, sample)
         adjusted = tf_columns(model)
         exact = sample.records <= EXACT_TF_MAX_RECORDS
@@ -141,7 +173,11 @@ def build(project: Project, store: Store, obj: str, *, masked: bool = True) -> S
     rules = mask_rules(project, obj, feats) if masked else {}
     with splink_db(project.config.duckdb) as db:
         linker = Linker(
-            db.register(records.to_arrow()), _settings(model, exact), log_level=logging.ERROR
+            db.register(records.to_arrow()),
+            _settings(model, exact),
+            log_level=logging.ERROR,
+            # the stored model was checked when it was trained; its warnings would be hidden
+            validate_settings=False,
         )
         parameters = _parameters(linker)
         for column, lookup in frequencies.items():
@@ -242,10 +278,13 @@ def _waterfall(
 # -- the sample ------------------------------------------------------------------------------
 
 
-def draw_sample(store: Store, obj: str) -> Sample:
-    """The entities and pairs the views show; the same for the same resolution."""
+def draw_sample(store: Store, obj: str, candidates: pl.DataFrame | None = None) -> Sample:
+    """The entities and pairs the views show; the same for the same resolution
+    (``candidates`` as for :func:`build`)."""
     params = {"o": obj}
-    members = _cluster_members(store, obj)
+    if candidates is None:
+        candidates = cluster_candidates(store, obj)
+    members = _cluster_members(store, obj, candidates)
     # the reads below share one connection (a report's store is opened per read otherwise)
     with store.registered(IDS, members.select("unique_id")):
         records = int(
@@ -256,14 +295,20 @@ def draw_sample(store: Store, obj: str) -> Sample:
             "WHERE object = $o GROUP BY ALL",
             params,
         )
-        cap = per_band(bands["pairs"].to_list(), PAIRS)
-        viewer = store.frame(
-            "SELECT unique_id_l, unique_id_r, match_weight FROM (SELECT *, "
-            "row_number() OVER (PARTITION BY floor(match_weight) "
-            "ORDER BY md5(unique_id_l || ' ' || unique_id_r)) AS k "
-            "FROM id.pairs WHERE object = $o) WHERE k <= $cap",
-            {**params, "cap": cap},
-        )
+        counts = bands["pairs"].to_list()
+        if sum(counts) <= PAIRS:  # all of them
+            viewer = store.frame(
+                "SELECT unique_id_l, unique_id_r, match_weight FROM id.pairs WHERE object = $o",
+                params,
+            )
+        else:  # the first of each band by the MD5 of the ids (a top-k, not a sort)
+            viewer = store.frame(
+                "SELECT p.unique_id_l, p.unique_id_r, p.match_weight FROM (SELECT unnest("
+                "min_by({'unique_id_l': unique_id_l, 'unique_id_r': unique_id_r, "
+                "'match_weight': match_weight}, md5(unique_id_l || ' ' || unique_id_r), $cap)"
+                ") AS p FROM id.pairs WHERE object = $o GROUP BY floor(match_weight))",
+                {**params, "cap": per_band(counts, PAIRS)},
+            )
         uncertain = store.rows(
             "SELECT unique_id_l, unique_id_r, match_weight FROM id.pairs WHERE object = $o "
             "ORDER BY abs(match_probability - 0.5), unique_id_l, unique_id_r LIMIT 1",
@@ -305,23 +350,19 @@ def per_band(counts: list[int], total: int) -> int:
     return max(cap, 1)
 
 
-def _cluster_members(store: Store, obj: str) -> pl.DataFrame:
-    """Records (unique_id, cluster_id) of up to CLUSTERS entities of 2 to MAX_CLUSTER_RECORDS
-    records: one of each size, spread over the sizes, then more of the larger sizes; within a
-    size those spanning several systems first, then by entity id (a hash, so an even
-    spread)."""
-    candidates = store.frame(
-        """WITH sized AS (
-               SELECT entity_id, count(*) AS size, min(source) <> max(source) AS systems
-               FROM id.members WHERE object = $o GROUP BY entity_id
-               HAVING count(*) BETWEEN 2 AND $most)
-           SELECT entity_id, size FROM (
-               SELECT *, row_number() OVER (
-                   PARTITION BY size ORDER BY systems DESC, entity_id) AS k
-               FROM sized)
-           WHERE k <= $n ORDER BY k, size DESC, entity_id""",
-        {"o": obj, "most": MAX_CLUSTER_RECORDS, "n": CLUSTERS},
+def cluster_candidates(store: Store, obj: str) -> pl.DataFrame:
+    """Cluster studio's candidate entities of ``obj`` (see :data:`CANDIDATES_SQL`)."""
+    return store.frame(
+        CANDIDATES_SQL.format(sized=f"({SIZED_SQL})"), {"o": obj, **CANDIDATES_PARAMS}
     )
+
+
+def _cluster_members(store: Store, obj: str, candidates: pl.DataFrame) -> pl.DataFrame:
+    """Records (unique_id, cluster_id) of up to CLUSTERS entities among the ``candidates``:
+    one of each size, spread over the sizes, then more of the larger sizes; within a size
+    those spanning several systems first, then by entity id (a hash, so an even spread)."""
+    order = [False, True, False]  # k, then the larger sizes, then entity id
+    candidates = candidates.sort("k", "size", "entity_id", descending=order)
     sizes = candidates["size"].unique().sort().to_list()
     if len(sizes) > CLUSTERS:
         step = (len(sizes) - 1) / (CLUSTERS - 1)
@@ -350,10 +391,14 @@ def tf_columns(model: dict[str, Any]) -> list[str]:
 
 
 def sample_input(store: Store, feats: Features, sample: Sample) -> pl.DataFrame:
-    """The matching input of the sample's records, computed over those records alone: with,
-    where the employer is derived, every company name of the object (a record's employer is
-    the company its work address names when some record names it), as name-only rows that
-    are dropped after."""
+    """The matching input of the sample's records, computed over those records alone.
+
+    Where the employer is derived (a record's employer is the company its work address
+    names when some record names it), the company names of the object whose key is the
+    domain of a sampled record's email come along as name-only rows, dropped after: what
+    the employer of a sampled record needs of all the names, without computing the matching
+    features of every name.
+    """
     ids = pl.concat(
         [
             sample.members.select("unique_id"),
@@ -362,24 +407,44 @@ def sample_input(store: Store, feats: Features, sample: Sample) -> pl.DataFrame:
         ]
     ).unique()
     core = table("core", feats.object)
-    relation = (
-        f"(SELECT * FROM {core} WHERE (_source, CAST(record_id AS VARCHAR)) IN "
+    reads = ", ".join(quote_ident(c) for c in feats.reads)  # not every column of core
+    sampled = (
+        f"SELECT {reads} FROM {core} WHERE (_source, CAST(record_id AS VARCHAR)) IN "
         f"(SELECT source, record_id FROM id.members WHERE object = $o "
         f"AND unique_id IN (SELECT unique_id FROM {IDS}))"
     )
+    relation = f"({sampled})"
     companies = feats.of_kind("company")
     if feats.employer and companies:
-        company = quote_ident(companies[0])
-        relation += (
-            f" UNION ALL BY NAME SELECT DISTINCT {company} FROM {core} WHERE {company} IS NOT NULL"
-        )
-    relation += ")"
+        relation = f"(WITH sampled AS MATERIALIZED ({sampled}) SELECT * FROM sampled"
+        relation += f" UNION ALL BY NAME {_employer_names_sql(feats, companies[0])})"
     sql = (
         f"SELECT * FROM ({feats.sql_over(relation)}) "
         f"WHERE unique_id IN (SELECT unique_id FROM {IDS}) ORDER BY unique_id"
     )
     with store.registered(NAME_FORMS, name_forms()), store.registered(IDS, ids):
         return store.frame(sql, {"o": feats.object})
+
+
+def _employer_names_sql(feats: Features, company: str) -> str:
+    """One company name (as column ``company``) per employer key that is the domain stem of
+    an email of relation ``sampled``: every name the employer lookup of those records can
+    find (the key as the features compute it: the company key without spaces). Domains are
+    taken from every email column, normalized or not: more than the features read, which
+    is harmless, as a name only counts when its key is some record's domain."""
+    emails = []
+    for name in feats.of_kind("email"):
+        emails.append(f"lower({quote_ident(name)})")
+        if f"{name}_norm" in feats.reads:
+            emails.append(quote_ident(f"{name}_norm"))
+    stems = " UNION ".join(f"SELECT {DOMAIN_STEM.format(x=e)} AS stem FROM sampled" for e in emails)
+    col = quote_ident(company)
+    key = f"replace({COMPANY_KEY.format(x='name')}, ' ', '')"
+    return (
+        f"SELECT min(name) AS {col} FROM (SELECT name, {key} AS stem FROM "
+        f"(SELECT DISTINCT {col} AS name FROM {table('core', feats.object)} "
+        f"WHERE {col} IS NOT NULL)) SEMI JOIN ({stems}) USING (stem) GROUP BY stem"
+    )
 
 
 def term_frequencies(
