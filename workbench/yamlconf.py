@@ -23,7 +23,13 @@ class _TextKeys(yaml.SafeLoader):
     map would then never match the export's text). Values are typed as usual."""
 
 
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping names the same key twice (YAML allows it and keeps the last: a silent
+    loss of the first value, so Workbench refuses it)."""
+
+
 def _mapping(loader: _TextKeys, node: yaml.MappingNode) -> dict[Any, Any]:
+    _no_duplicates(node)
     loader.flatten_mapping(node)
     return {
         (k.value if isinstance(k, yaml.ScalarNode) else loader.construct_object(k, deep=True)): (
@@ -31,6 +37,23 @@ def _mapping(loader: _TextKeys, node: yaml.MappingNode) -> dict[Any, Any]:
         )
         for k, v in node.value
     }
+
+
+def _no_duplicates(node: yaml.MappingNode) -> None:
+    """Refuse a key written twice in one mapping (merge keys ``<<`` may repeat)."""
+    seen: dict[str, yaml.Node] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        first = seen.setdefault(str(key.value), key)
+        if first is not key:
+            raise DuplicateKey(
+                None,
+                None,
+                f"the key '{key.value}' appears twice in the same mapping (first at line "
+                f"{first.start_mark.line + 1}); YAML would silently keep only the last one",
+                key.start_mark,
+            )
 
 
 _TextKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
@@ -79,7 +102,7 @@ def read_yaml(path: Path, *, what: str) -> YamlDoc:
         )
     if path.is_dir():
         raise ConfigError(f"{path} is a folder, not a {what} file.", where=str(path))
-    text = path.read_text(encoding="utf-8-sig")
+    text = _text(path, what)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=_TextKeys)  # a SafeLoader
@@ -90,9 +113,26 @@ def read_yaml(path: Path, *, what: str) -> YamlDoc:
         raise ConfigError(
             f"The {what} file is not valid YAML: {problem}.",
             where=f"{path}{line}",
-            fix="Check the indentation and quoting near that line.",
+            fix="Keep one of the two keys (or merge their values)."
+            if isinstance(exc, DuplicateKey)
+            else "Check the indentation and quoting near that line.",
         ) from exc
     return YamlDoc(path, {} if data is None else data, root)
+
+
+def _text(path: Path, what: str) -> str:
+    """The file's text; anything but UTF-8 (a BOM is fine) is a ConfigError at its byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"The {what} file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be read.",
+            where=f"{path}, line {line}, column {column}",
+            fix="Save the file as UTF-8 (most editors offer it under 'Save as' / encoding).",
+        ) from None
 
 
 def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:

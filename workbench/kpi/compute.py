@@ -18,6 +18,7 @@ from workbench.dictionary import Dictionary, FieldType
 from workbench.errors import ConfigError
 from workbench.kpi import sql
 from workbench.kpi.definitions import KpiDef, Stat
+from workbench.kpi.expressions import check_kpi
 from workbench.kpi.periods import Grain, label
 from workbench.store import Store
 from workbench.validate.schemas import bound_value
@@ -161,6 +162,7 @@ def _one(
         return _missing_mandatory(store, kpi, dictionary, grain, segment)
     if not store.table_exists("core", kpi.object):
         return None, f"no {kpi.object} validated yet (core.{kpi.object} is missing)"
+    check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
     column = sql.segment_column(segment)
     note = None
     if segment is not None and not breaks_down(store, kpi, segment):

@@ -22,6 +22,7 @@ import polars as pl
 from workbench.kpi import bootstrap, sql
 from workbench.kpi.compute import breaks_down
 from workbench.kpi.definitions import KpiDef, Stat
+from workbench.kpi.expressions import check_kpi
 from workbench.store import Store
 
 RATES = frozenset({Stat.RATE, Stat.CHURN, Stat.MISSING_MANDATORY})
@@ -89,7 +90,8 @@ def samples(
     kind = kind_of(kpi)
     window = values.filter((pl.col("period_start") >= start) & (pl.col("period_start") < end))
     if kind == "rows":
-        return _row_samples(store, kpi, start, end, segment)
+        kpi_id = str(values["kpi"][0]) if values.height else kpi.title
+        return _row_samples(store, kpi_id, kpi, start, end, segment)
     out = {}
     for (seg,), part in window.group_by("segment"):
         if kind == "rate":
@@ -103,10 +105,11 @@ def samples(
 
 
 def _row_samples(
-    store: Store, kpi: KpiDef, start: datetime, end: datetime, segment: str | None
+    store: Store, kpi_id: str, kpi: KpiDef, start: datetime, end: datetime, segment: str | None
 ) -> dict[str, Sample]:
     if not store.table_exists("core", kpi.object):
         return {}
+    check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
     column = sql.segment_column(segment) if segment and breaks_down(store, kpi, segment) else None
     rows = f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
                FROM ({sql.rows_sql(kpi, column)})

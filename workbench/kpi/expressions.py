@@ -1,0 +1,155 @@
+"""KPI ``measure`` and ``where``: SQL expressions over one object's columns, and nothing else.
+
+A KPI definition carries two pieces of SQL text written by users (``measure``, ``where``).
+They are spliced into the KPI's query, so before that :func:`check_expression` parses each
+one with DuckDB's own parser (``json_serialize_sql``) and accepts only a single expression
+built from the object's columns, constants, operators, ``CASE``, casts and scalar functions.
+Subqueries, table functions, window or aggregate functions, sequences, settings and
+anything after the expression (a second statement, a ``FROM``) are refused with a
+:class:`~workbench.errors.ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from workbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from workbench.kpi.definitions import KpiDef
+
+_NODES = frozenset(
+    {"COLUMN_REF", "CONSTANT", "FUNCTION", "OPERATOR", "COMPARISON", "CONJUNCTION", "CASE"}
+    | {"CAST", "BETWEEN"}
+)
+# scalar functions that read or change state outside the row
+_STATEFUL = frozenset(
+    {"nextval", "currval", "setseed", "current_setting", "getenv", "current_schema"}
+    | {"current_schemas", "current_database", "current_catalog", "current_query"}
+)
+_PROBE = "__workbench_expression__"
+
+
+@cache
+def _scalar_functions() -> frozenset[str]:
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+            "WHERE function_type IN ('scalar', 'macro')"
+        ).fetchall()
+    finally:
+        con.close()
+    return frozenset(r[0] for r in rows) - _STATEFUL
+
+
+def check_expression(text: str, columns: Iterable[str], *, key: str) -> None:
+    """Raise :class:`ConfigError` unless ``text`` is one scalar SQL expression over
+    ``columns`` (the fields of the KPI's object). ``key`` names the config key, e.g.
+    ``kpi.definitions.win_rate.where``."""
+    known = {c.lower() for c in columns}
+    parsed = _parse(text)
+    problem = _shape_problem(parsed)
+    if problem is None:
+        for node in _nodes(parsed["statements"][0]["node"]["select_list"][0]):
+            problem = _node_problem(node, known)
+            if problem:
+                break
+    if problem:
+        raise ConfigError(
+            f"{key} must be one SQL expression over the object's fields: {problem}.",
+            where=f"workbench.yaml, key {key} (or the built-in definition)",
+            fix="Write a plain expression such as `status = 'won'` or "
+            "`epoch(first_response_at - created_at) / 60`, using only the object's fields "
+            "(`workbench dictionary export` lists them).",
+        )
+
+
+def _parse(text: str) -> dict[str, Any]:
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            "SELECT json_serialize_sql($q)", {"q": f"SELECT ({text}) FROM {_PROBE}"}
+        ).fetchone()
+    finally:
+        con.close()
+    return dict(json.loads(row[0])) if row else {"error": True}
+
+
+def _shape_problem(parsed: dict[str, Any]) -> str | None:
+    """The parse must be exactly ``SELECT (<one expression>) FROM <probe>``."""
+    if parsed.get("error"):
+        return f"it does not parse ({parsed.get('error_message', 'syntax error')})"
+    statements = parsed.get("statements") or []
+    if len(statements) != 1:
+        return "it holds more than one statement"
+    node = statements[0]["node"]
+    source = node.get("from_table") or {}
+    extra = ("where_clause", "group_expressions", "having", "qualify", "sample")
+    if (
+        node.get("type") != "SELECT_NODE"
+        or len(node.get("select_list", [])) != 1
+        or node.get("modifiers")
+        or (node.get("cte_map") or {}).get("map")
+        or any(node.get(k) for k in extra)
+        or (node.get("group_sets") or [])
+        or source.get("type") != "BASE_TABLE"
+        or source.get("table_name") != _PROBE
+        or source.get("schema_name")
+    ):
+        return "it reaches beyond a single expression (a FROM, WHERE, GROUP BY or another clause)"
+    return None
+
+
+def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every expression node under ``node`` (depth first)."""
+    if isinstance(node, dict):
+        if "class" in node:
+            yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def _node_problem(node: dict[str, Any], known: set[str]) -> str | None:
+    kind = node["class"]
+    if kind not in _NODES:
+        what = {"SUBQUERY": "a subquery", "WINDOW": "a window function", "STAR": "a *"}
+        return f"{what.get(kind, kind.lower().replace('_', ' '))} is not allowed"
+    if kind == "COLUMN_REF":
+        names = [str(n) for n in node.get("column_names", [])]
+        if len(names) != 1 or names[0].lower() not in known:
+            return f"{'.'.join(names)!r} is not a field of the object"
+    if kind == "FUNCTION":
+        name = str(node.get("function_name", "")).lower()
+        if node.get("schema") or node.get("catalog"):
+            return f"the function {name}() must not name a schema"
+        if name not in _scalar_functions():
+            return (
+                f"{name}() is not a scalar function (aggregates, table functions and "
+                "functions with side effects are not allowed)"
+            )
+        if (
+            node.get("distinct")
+            or node.get("filter")
+            or (node.get("order_bys") or {}).get("orders")
+        ):
+            return f"{name}() is used like an aggregate"
+    return None
+
+
+def check_kpi(kpi: KpiDef, columns: Iterable[str], *, kpi_id: str) -> None:
+    """Check a KPI's ``measure`` and ``where`` against the columns of its object's core
+    table (see :func:`check_expression`)."""
+    fields = list(columns)
+    for name in ("measure", "where"):
+        text = getattr(kpi, name)
+        if text:
+            check_expression(text, fields, key=f"kpi.definitions.{kpi_id}.{name}")
