@@ -8,6 +8,7 @@ minute. :func:`value_text` picks the form from a KPI's unit.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 
 # KPI units (workbench/kpi/kpis.yaml) that are shares and money
@@ -81,3 +82,20 @@ def value_text(value: float | None, unit: str, currency: str = "EUR") -> str:
         return money_text(value, currency)
     shown = cell_text(float(value), 3)
     return f"{shown} {unit}" if unit else shown
+
+
+# C0 and C1 control characters (but tab and newline), DEL, and the bidirectional
+# embeddings, overrides and isolates that can make text read backwards
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """``text`` safe to show in a terminal: control characters, escape sequences and
+    bidirectional overrides become visible escapes (``ESC`` -> ``\\x1b``), so a value
+    can neither colour, retitle, rewrite nor reorder what the terminal shows."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from workbench.config import Project, load_project
 from workbench.errors import WorkbenchError
 from workbench.formatting import cell_text
 from workbench.privacy import check_unmask as check_unmask
-from workbench.progress import console
 from workbench.store import Store, open_store
+from workbench.terminal import err as console
+from workbench.terminal import out, styled
 
-# Results go to stdout (wide when piped, so tables keep whole names); progress and errors
-# go to stderr (workbench.progress.console).
-out = Console(width=None if sys.stdout.isatty() else 160)
+# Results go to stdout (``out``), progress and errors to stderr (``console``): both print
+# data as plain text (workbench.terminal).
 
 ProjectOpt = Annotated[
     Path,
@@ -80,5 +78,5 @@ def print_frame(frame: pl.DataFrame, title: str | None = None, *, digits: int = 
 
 
 def print_error(err: WorkbenchError) -> None:
-    console.print("[bold red]Error:[/] ", end="")
-    console.print(err.message, highlight=False, markup=False, soft_wrap=True)
+    console.print(styled("Error: ", "bold red"), end="")
+    console.print(err.message, soft_wrap=True)

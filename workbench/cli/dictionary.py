@@ -29,7 +29,7 @@ def export(
     loaded = load_project(project)
     text = render(loaded.dictionary, fmt, title=loaded.config.name)
     if out_file is None:
-        out.print(text, markup=False, highlight=False, soft_wrap=True)
+        out.print(text, soft_wrap=True)
     else:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text, encoding="utf-8")

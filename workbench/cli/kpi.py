@@ -16,6 +16,7 @@ from workbench.kpi import periods
 from workbench.kpi.did import SUMMARY_COLUMNS
 from workbench.kpi.periods import Grain
 from workbench.progress import steps
+from workbench.terminal import styled
 
 kpi_app = typer.Typer(
     help="KPI values per period and segment (`workbench kpi --period 2026-09`), and the "
@@ -81,7 +82,7 @@ def kpi(
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
     print_frame(wide, f"KPIs (run {run_id}; `workbench export kpis` writes every period)")
     for note in values.notes:
-        out.print(f"[dim]{note}[/]")
+        out.print(styled(note, "dim"))
 
 
 @kpi_app.command("list")
@@ -194,7 +195,10 @@ def roi(project: ProjectOpt = Path(".")) -> None:
     bad = did.filter(pl.col("parallel").not_())["kpi"].to_list()
     if bad:
         out.print(
-            f"[yellow]Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased.[/]"
+            styled(
+                f"Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased.",
+                "yellow",
+            )
         )
     print_frame(
         result.drivers.select(

@@ -28,6 +28,7 @@ from workbench.progress import steps
 from workbench.quality import diff, latest_summary
 from workbench.quality.reconcile import differences
 from workbench.store import Store
+from workbench.terminal import styled
 from workbench.validate.quarantine import (
     ingest_rejects,
     mask_examples,
@@ -239,11 +240,11 @@ def quarantine_show(
                 )
             )
     out.print(
-        f"[bold]{row['object']}[/] {source}:{record_id} (load {row['load_id']}, "
-        f"row {row['row_number']})"
+        styled(str(row["object"]), "bold"),
+        f"{source}:{record_id} (load {row['load_id']}, row {row['row_number']})",
     )
     for key, value in json.loads(row["record"]).items():
-        out.print(f"  {key}: {value}", markup=False)
+        out.print(f"  {key}: {value}")
     print_frame(failures, title="Failed checks")
 
 

@@ -12,6 +12,7 @@ from workbench.cli.common import ProjectOpt, out
 from workbench.config import load_project
 from workbench.errors import ReportError
 from workbench.progress import steps
+from workbench.terminal import styled
 
 ReportsOut = Annotated[
     Path | None,
@@ -80,7 +81,7 @@ def report(
                 out.print(f"{each}: {run.html} ({run.seconds:.1f} s; {'; '.join(run.changes)})")
             except ReportError as err:
                 failures.append(err)
-                out.print(f"[red]{each}: failed[/] ({err.what})")
+                out.print(styled(f"{each}: failed", "red"), f"({err.what})")
     index = write_index(loaded, root)
     out.print(f"Index: {index}")
     if failures:
@@ -109,7 +110,7 @@ def schedule(
         sched.install(line, report_name)
         out.print(f"Installed in your crontab:\n{line}")
     else:
-        out.print(line, soft_wrap=True, highlight=False)
+        out.print(line, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,7 @@ from workbench.resolve import resolve as run_resolve
 from workbench.resolve.review import pending, record_decision, side_by_side
 from workbench.resolve.run import golden_of
 from workbench.store import Store
+from workbench.terminal import styled
 
 ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
 
@@ -104,15 +105,17 @@ def review(
         return
     for pair in records:
         out.print(
-            f"[bold]{pair['left']}[/] vs [bold]{pair['right']}[/]  "
-            f"probability {pair['probability']:.3f}"
+            styled(str(pair["left"]), "bold"),
+            "vs",
+            styled(str(pair["right"]), "bold"),
+            f" probability {pair['probability']:.3f}",
         )
         for field, (a, b) in pair["fields"].items():
             # compared unmasked, shown masked
             mark = "  <- differs" if a is not None and b is not None and a != b else ""
             if field in rules:
                 a, b = (mask_value(v, *rules[field]) for v in (a, b))
-            out.print(f"    {field:>14}: {a or '':<36} {b or '':<36}{mark}", markup=False)
+            out.print(f"    {field:>14}: {a or '':<36} {b or '':<36}{mark}")
     out.print("Decide with: workbench review decide LEFT RIGHT --match | --no-match [--note TEXT]")
 
 
