@@ -75,7 +75,7 @@ class Store:
         read_only: bool = False,
         memory_limit: str | None = None,
         threads: int | None = None,
-        wait: float = 0,
+        wait: float | None = None,
     ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         if self.path is not None and not read_only:
@@ -307,24 +307,27 @@ def arrow_batches(frame: pl.DataFrame) -> pa.Table:
     return pa.Table.from_batches(arrow.to_batches(max_chunksize=ROW_GROUP_ROWS), arrow.schema)
 
 
-def _connect(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+def _connect(path: str, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB file, retrying for up to ``wait`` seconds while another process
-    holds its lock (DuckDB allows one writer process, or any number of readers)."""
-    deadline = time.monotonic() + wait
+    holds its lock (DuckDB allows one writer process, or any number of readers).
+
+    ``wait`` is None when the caller offers no ``--wait`` option (then the error does not
+    suggest one), a number of seconds (0: do not wait) when it does."""
+    deadline = time.monotonic() + (wait or 0)
     while True:
         try:
             return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
             locked = "lock" in str(exc).lower()
             if not locked or time.monotonic() >= deadline:
-                raise _open_error(Path(path), exc, wait, can_wait=not read_only) from exc
+                raise _open_error(Path(path), exc, wait or 0, can_wait=wait is not None) from exc
             time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
 
 
 def _open_error(
     path: Path, exc: Exception, waited: float = 0, *, can_wait: bool = False
 ) -> WarehouseError:
-    """``can_wait``: the command has a --wait option (the ones that write do)."""
+    """``can_wait``: the command has a --wait option, so the fix may suggest it."""
     text = str(exc)
     if "lock" in text.lower():
         pid = _LOCK_PID.search(text)
@@ -344,10 +347,11 @@ def _open_error(
     )
 
 
-def open_store(project: Any, *, read_only: bool = False, wait: float = 0) -> Store:
+def open_store(project: Any, *, read_only: bool = False, wait: float | None = None) -> Store:
     """Open the warehouse of a loaded project with its DuckDB settings.
 
-    ``wait``: seconds to wait for the warehouse while another process holds it.
+    ``wait``: seconds to wait for the warehouse while another process holds it; None (the
+    default) for callers without a ``--wait`` option, whose lock error then suggests none.
     """
     settings = project.config.duckdb
     return Store(

@@ -51,7 +51,7 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.", 
 
 
 def project_and_store(
-    project: Path, *, read_only: bool = False, wait: float = 0
+    project: Path, *, read_only: bool = False, wait: float | None = None
 ) -> tuple[Project, Store]:
     """Load the project at ``project`` and open its warehouse (waiting ``wait`` seconds for
     another process to release it)."""

@@ -144,7 +144,7 @@ def ledger(
             out.print(f"  {line}", soft_wrap=True)
 
 
-def run_and_report(project: Project, *, wait: float = 0) -> None:
+def run_and_report(project: Project, *, wait: float | None = None) -> None:
     """Run the whole pipeline and print what each stage did."""
     with open_store(project, wait=wait) as store, steps("Running pipeline", None) as step:
         result = run_pipeline(project, store, on_step=step)
