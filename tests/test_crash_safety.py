@@ -293,3 +293,64 @@ def test_wait_gives_up_after_its_timeout(small_project: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+# -- a validation killed after its audit entry ---------------------------------------------
+KILLED_AT_RECONCILE = """
+import os, signal, sys
+from workbench import pipeline
+from workbench.config import load_project
+from workbench.store import open_store
+
+def killed(store, run_id):  # metrics are written, the audit entry too: now the kill
+    os.kill(os.getpid(), signal.SIGKILL)
+
+pipeline.reconcile = killed
+project = load_project(sys.argv[1])
+with open_store(project) as store:
+    pipeline.run_quality(project, store)
+"""
+
+
+def quality_state(warehouse: Path) -> dict[str, object]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        one = lambda sql: con.sql(sql).fetchone()[0]  # noqa: E731
+        return {
+            "validation runs": one("SELECT count(*) FROM meta.validation_runs"),
+            "latest validation": one("SELECT max(run_id) FROM meta.validation_runs"),
+            "metric runs": one("SELECT count(DISTINCT run_id) FROM dq.metrics"),
+            "latest metrics": one("SELECT max(run_id) FROM dq.metrics"),
+            "reconciliation runs": one("SELECT count(DISTINCT run_id) FROM dq.reconciliation"),
+            "validate entries": one("SELECT count(*) FROM meta.audit WHERE action = 'validate'"),
+        }
+
+
+@pytest.mark.timeout(300)
+def test_a_validation_killed_before_reconciliation_leaves_no_half_written_run(
+    small_project: Path,
+) -> None:
+    warehouse = small_project / "data" / "warehouse.duckdb"
+    assert workbench("ingest", "--project", str(small_project)).returncode == 0
+    assert workbench("validate", "--project", str(small_project)).returncode == 0
+    before = quality_state(warehouse)
+    assert before["validation runs"] == before["metric runs"] == 1
+    assert before["validate entries"] == 1
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AT_RECONCILE, str(small_project)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # nothing of the killed run: the previous run is still the latest, whole
+    assert quality_state(warehouse) == before
+    done = workbench("audit", "verify", "--project", str(small_project))
+    assert done.returncode == 0 and "intact" in done.stdout, done.stdout + done.stderr
+
+    assert workbench("validate", "--project", str(small_project)).returncode == 0
+    after = quality_state(warehouse)
+    assert after["validation runs"] == after["metric runs"] == 2
+    assert after["latest validation"] == after["latest metrics"]
+    assert after["validate entries"] == 2

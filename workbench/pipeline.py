@@ -44,14 +44,17 @@ def run_quality(project: Project, store: Store, *, on_step: Step | None = None) 
 
     A source whose mapping changed in workbench.yaml since it was staged is staged again
     first (from its loaded data, without reading files), so validation checks what the
-    configuration says now.
+    configuration says now. Validation, its metrics and reconciliation commit together.
     """
     restaged = restage_changed(project, store)
-    report = validate(project, store, on_step=on_step)
-    if on_step:
-        on_step("data-quality metrics")
-    record_metrics(project, store, report.run_id)
-    reconcile(store, report.run_id)
+    # one transaction: a run killed before its metrics and reconciliation are written
+    # leaves no validation run, no audit entry and no half-written data-quality run
+    with store.transaction():
+        report = validate(project, store, on_step=on_step)
+        if on_step:
+            on_step("data-quality metrics")
+        record_metrics(project, store, report.run_id)
+        reconcile(store, report.run_id)
     found = breaches(project, store, report.run_id)
     return QualityResult(validation=report, breaches=found, restaged=restaged)
 
