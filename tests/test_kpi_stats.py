@@ -10,7 +10,7 @@ import pytest
 from workbench.errors import ConfigError
 from workbench.kpi import bootstrap, control, periods
 from workbench.kpi.definitions import KpiDef, Target
-from workbench.kpi.did import trend_check
+from workbench.kpi.did import t975, trend_check
 from workbench.kpi.targets import status
 
 
@@ -82,6 +82,31 @@ def test_parallel_trend_check():
     slope, t, parallel = trend_check([0.0, 1.0, 2.1, 2.9, 4.0, 5.1])
     assert parallel is False and slope == pytest.approx(1.0, abs=0.05) and t > 10
     assert trend_check([1.0, 2.0]) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("df", "printed"),
+    [(1, 12.706), (5, 2.571), (10, 2.228), (30, 2.042), (40, 2.021), (60, 2.000), (120, 1.980)],
+)
+def test_t975_is_students_t_at_any_degrees_of_freedom(df: int, printed: float) -> None:
+    # two-sided 95% critical values as printed in statistics tables
+    assert t975(df) == pytest.approx(printed, abs=5e-4)
+
+
+def test_trend_check_uses_the_exact_t_beyond_30_degrees_of_freedom() -> None:
+    # 42 periods (40 degrees of freedom) whose slope's t statistic is exactly 2.0: parallel
+    # at Student's t (2.021), though the normal 1.96 would call the trends different
+    n = 42
+    x = np.arange(n, dtype=float)
+    noise = np.resize([1.0, -1.0, -1.0, 1.0], n)  # then made orthogonal to 1 and x
+    design = np.column_stack([np.ones(n), x])
+    noise = noise - design @ np.linalg.lstsq(design, noise, rcond=None)[0]
+    se = np.sqrt((noise @ noise) / (n - 2) / ((x - x.mean()) @ (x - x.mean())))
+    slope, t, parallel = trend_check(list(2.0 * se * x + noise))
+    assert t == pytest.approx(2.0)
+    assert slope == pytest.approx(2.0 * se)
+    assert parallel is True
+    assert trend_check(list(2.05 * se * x + noise))[2] is False
 
 
 def _kpi(direction: str) -> KpiDef:

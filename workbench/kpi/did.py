@@ -22,44 +22,14 @@ from workbench.kpi.definitions import KpiDef
 from workbench.kpi.samples import samples
 from workbench.store import Store
 
-# 97.5% points of Student's t by degrees of freedom (beyond 30: the normal 1.96 is close).
-_T975 = [
-    12.706,
-    4.303,
-    3.182,
-    2.776,
-    2.571,
-    2.447,
-    2.365,
-    2.306,
-    2.262,
-    2.228,
-    2.201,
-    2.179,
-    2.160,
-    2.145,
-    2.131,
-    2.120,
-    2.110,
-    2.101,
-    2.093,
-    2.086,
-    2.080,
-    2.074,
-    2.069,
-    2.064,
-    2.060,
-    2.056,
-    2.052,
-    2.048,
-    2.045,
-    2.042,
-]
-
 
 def t975(df: int) -> float:
-    """The 97.5% point of Student's t with ``df`` degrees of freedom."""
-    return _T975[df - 1] if df <= len(_T975) else 1.96
+    """The 97.5% point of Student's t with ``df`` degrees of freedom (scipy's exact value:
+    a DiD on daily or weekly periods has far more than 30, where 1.96 is not close enough
+    for a small sample and not needed for a large one)."""
+    from scipy.stats import t as student_t  # scipy.stats takes a while to import
+
+    return float(student_t.ppf(0.975, df))
 
 
 # The columns a reader needs to follow a DiD: the four cells, the estimate, its interval and
