@@ -794,6 +794,13 @@ def expected_kpis(
         segment_value = "all" if seg is None else row[seg] if seg in fields else "(none)"
         by_period[(month_of(at), segment_value)].append(missing)
     e["missing_mandatory_rate"] = {k: sum(v) / len(v) for k, v in by_period.items()}
+    # a period whose every record is under "(none)" shows only "all": the same rows
+    for values in e.values():
+        lone = [
+            k for k in values if k[1] == "(none)" and all(o[0] != k[0] for o in values if o != k)
+        ]
+        for k in lone:
+            del values[k]
     return e, money_tolerance
 
 

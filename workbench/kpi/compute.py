@@ -237,6 +237,12 @@ def _missing_mandatory(
 
 def _tidy(frame: pl.DataFrame, kpi_id: str, grain: Grain, segment: str | None) -> pl.DataFrame:
     frame = frame.filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
+    if segment is not None:  # a "(none)" row holding every row of its period copies "all"
+        whole = frame.filter(pl.col("segment") == sql.ALL).select("period", all_n="n")
+        copies = frame.join(whole, on="period", how="left").select(
+            (pl.col("segment") == sql.NO_VALUE) & (pl.col("n") == pl.col("all_n"))
+        )
+        frame = frame.filter(~copies.to_series().fill_null(False))
     starts = frame["period"].cast(pl.Datetime("us"))
     return pl.DataFrame(
         {
