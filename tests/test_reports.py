@@ -46,7 +46,10 @@ def test_every_report_is_written_with_notebook_html_and_index(rendered) -> None:
         assert (folder / f"{name}.ipynb").stat().st_size > 0
         html = (folder / f"{name}.html").read_text()
         assert "Traceback" not in html
-        assert "Plotly.newPlot" in html or "plotly" in html.lower()
+        # plotly.js embedded once, and charts that draw with it
+        assert html.count("* plotly.js v") == 1
+        charts = html.count('class="plotly-graph-div"')
+        assert charts >= 1 and html.count("Plotly.newPlot(") == charts
         # offline: nothing is loaded from the network
         assert 'src="http' not in html and "require.js" not in html
     index = (reports / "index.html").read_text()

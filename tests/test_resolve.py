@@ -217,9 +217,20 @@ def test_review_decisions_change_the_next_run(demo, tmp_path, capsys):
 
 
 def test_review_lists_pairs_side_by_side(demo, capsys):
+    # the most uncertain undecided pair (probability closest to 0.5), read here from the table
+    with open_store(load_project(demo), read_only=True) as store:
+        queued = store.rows(
+            "SELECT unique_id_l, unique_id_r, match_probability FROM id.review_queue "
+            "WHERE object = 'contacts'"
+        )
+        decided = set(store.rows("SELECT unique_id_l, unique_id_r FROM id.review_decisions"))
+    waiting = [q for q in queued if (q[0], q[1]) not in decided]
+    assert waiting, "the demo has pairs for review (its traps are near the threshold)"
+    left, right, probability = min(waiting, key=lambda q: (abs(q[2] - 0.5), q[0], q[1]))
     assert main(["review", "--limit", "1", "--project", str(demo)]) == 0
     out = capsys.readouterr().out
-    assert (" vs " in out and "probability" in out) or "No pairs are waiting" in out
+    assert f"{left} vs {right} probability {probability:.3f}" in " ".join(out.split())
+    assert out.count(" vs ") == 1  # --limit 1
 
 
 def test_explanation_adds_up_to_the_scored_match_weight(demo):
