@@ -25,6 +25,8 @@ import yaml
 
 from workbench.errors import IngestError
 from workbench.ingest.csvscan import fix_line_ends, guess_delimiter, mixed_line_ends, read_line
+from workbench.ingest.jsonscan import DUCKDB_JSON_OPTIONS, scan_file
+from workbench.ingest.xlsx_guard import check_workbook
 
 SAMPLE_ROWS = 100_000
 MAX_ALLOWED = 12
@@ -148,14 +150,17 @@ def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
     con = duckdb.connect()
     try:
         if suffix.endswith((".json", ".ndjson", ".jsonl")):
+            _check_json(path, lines=not suffix.endswith(".json"))
             rel = con.sql(
-                "SELECT * FROM read_json($p) LIMIT $n", params={"p": str(path), "n": SAMPLE_ROWS}
+                f"SELECT * FROM read_json($p, {DUCKDB_JSON_OPTIONS}) LIMIT $n",
+                params={"p": str(path), "n": SAMPLE_ROWS},
             )
         elif suffix.endswith(".parquet"):
             rel = con.sql(
                 "SELECT * FROM read_parquet($p) LIMIT $n", params={"p": str(path), "n": SAMPLE_ROWS}
             )
         elif suffix.endswith(".xlsx"):
+            check_workbook(path)  # a zip bomb is refused before the reader inflates it
             return _Sample(pl.read_excel(path).head(SAMPLE_ROWS))
         else:
             return _read_csv(con, path, delimiter, encoding)
@@ -164,6 +169,20 @@ def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
         raise _unreadable(path, exc) from exc
     finally:
         con.close()
+
+
+def _check_json(path: Path, *, lines: bool) -> None:
+    """Refuse a record DuckDB must not be given: too large, or nested too deep."""
+    with path.open("rb") as handle:
+        gzip = handle.read(2) == GZIP_MAGIC
+    problem = scan_file(path, gzip=gzip, lines=lines)
+    if problem is not None:
+        raise IngestError(
+            f"{path.name}: {problem.reason} (line {problem.line}).",
+            where=f"{path}, line {problem.line}",
+            fix="Leave that record out of the sample file (`workbench ingest` sets such NDJSON "
+            "lines aside and loads the others).",
+        )
 
 
 def _read_csv(

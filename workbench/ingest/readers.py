@@ -4,6 +4,11 @@ Every reader returns an :class:`~workbench.ingest.incoming.Incoming`. Values sta
 as the file has them; typing and mapping happen later, in staging. CSV (in
 :mod:`.csv_reader`) and NDJSON set unreadable rows aside with line and reason instead of
 failing the whole file; JSON, Parquet and XLSX files are read whole or refused.
+
+JSON records are bounded (:mod:`.jsonscan`): none larger than 32 MiB, none nested deeper
+than 64 levels; objects with any number of keys are read as columns (DuckDB would read
+objects with more than 200 keys, or with keys that few records share, as one MAP).
+Workbooks are checked for zip bombs (:mod:`.xlsx_guard`) before the Excel reader opens them.
 """
 
 from __future__ import annotations
@@ -24,8 +29,17 @@ from workbench.ingest.incoming import (
     column_names,
     text_select,
 )
+from workbench.ingest.jsonscan import (
+    DUCKDB_JSON_OPTIONS,
+    DUCKDB_OBJECT_BYTES,
+    MAX_DEPTH,
+    MAX_RECORD_BYTES,
+    Problem,
+    scan_file,
+)
 from workbench.ingest.ndjson import split_lines
 from workbench.ingest.rejects import Reject
+from workbench.ingest.xlsx_guard import check_workbook
 from workbench.store import Store, quote_ident
 
 _LINE = re.compile(r"\b[Ll]ine:?\s*(\d+)")
@@ -64,6 +78,12 @@ def _read_json(
     path, gzip = export.path, export.gzip
     cleanup: list[Callable[[], None]] = []
     rejects: Callable[[], list[Reject]] | None = None
+    if not collect_rejects:  # split_lines checks each line itself
+        problem = scan_file(export.path, gzip=export.gzip, lines=export.format == "ndjson")
+        if problem is not None and export.format == "ndjson":
+            raise RetryWithRejects()  # such lines are set aside
+        if problem is not None:
+            raise _beyond_bounds(export, problem)
     if export.format == "ndjson" and collect_rejects:
         path, found, records = split_lines(export.path, gzip=export.gzip)
         cleanup.append(path.unlink)
@@ -79,7 +99,7 @@ def _read_json(
         "fmt": fmt,
         "compression": "gzip" if gzip else "uncompressed",
     }
-    base = "$path, format = $fmt, compression = $compression, maximum_object_size = 268435456"
+    base = f"$path, format = $fmt, compression = $compression, {DUCKDB_JSON_OPTIONS}"
     try:
         described = store.rows(
             f"DESCRIBE SELECT * FROM read_json({base}, sample_size = -1)", params
@@ -111,7 +131,8 @@ def _check_records(store: Store, export: ExportFile, params: dict[str, Any]) -> 
         "min(n) FILTER (WHERE json_type(json) <> 'OBJECT'), "
         "arg_min(json_type(json), n) FILTER (WHERE json_type(json) <> 'OBJECT') "
         "FROM (SELECT json, row_number() OVER () AS n FROM read_json_objects("
-        "$path, format = $fmt, compression = $compression, maximum_object_size = 268435456))",
+        "$path, format = $fmt, compression = $compression, "
+        f"maximum_object_size = {DUCKDB_OBJECT_BYTES}))",
         params,
     )[0]
     name = export.path.name
@@ -135,6 +156,19 @@ def _check_records(store: Store, export: ExportFile, params: dict[str, Any]) -> 
 
 _JSON_TYPES = {"UBIGINT": "number", "BIGINT": "number", "DOUBLE": "number", "VARCHAR": "string",
                "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}  # fmt: skip
+
+
+def _beyond_bounds(export: ExportFile, problem: Problem) -> IngestError:
+    """A JSON array file with a record nested too deep: refused whole."""
+    return IngestError(
+        f"{export.path.name} cannot be read as JSON: a record (on line {problem.line}) is "
+        f"nested more than {MAX_DEPTH} levels deep (objects and arrays); Workbench reads "
+        f"records nested up to {MAX_DEPTH} levels.",
+        where=where_file(export.path, problem.line),
+        fix="Check the export (no CRM record nests that deep; the file is broken or not an "
+        "export). As NDJSON (one record per line) such a record is set aside and the others "
+        "load; nothing was loaded.",
+    )
 
 
 def _no_objects(export: ExportFile, found: list[Reject]) -> IngestError:
@@ -221,6 +255,7 @@ def _read_xlsx(
 ) -> Incoming:
     import polars as pl
 
+    check_workbook(export.path)  # zip bombs are refused before the reader inflates them
     sheet = options.sheet
     try:
         frame = pl.read_excel(
@@ -280,6 +315,14 @@ _EXPLAIN = (
         "it holds a single JSON object, not an array of records",
         "Export the records as a JSON array ([{...}, {...}]), or set 'format: ndjson' on the "
         "source if the file has one object per line; nothing was loaded.",
+    ),
+    (
+        re.compile(r'"maximum_object_size" of \d+ bytes exceeded'),
+        f"it holds a record larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB, the most "
+        "Workbench reads in one record",
+        "Check the export (a record that large is a runaway field or a broken file). As NDJSON "
+        "(one record per line) such a record is set aside and the others load; nothing was "
+        "loaded.",
     ),
     (
         re.compile(r"unexpected end of data"),
