@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 PERIOD ?= 2026-10
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser demo test lint format bench lab clean
+.PHONY: help install browser demo test lint format docs bench lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ lint: $(STAMP)  ## ruff lint and format check, mypy
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix workbench tests
 	$(BIN)/ruff format workbench tests
+
+docs: $(STAMP)  ## regenerate docs/reference.md from the command line's own help
+	$(BIN)/python -m workbench.cli.reference docs/reference.md
 
 bench: $(STAMP)  ## benchmarks against the plain libraries, printed as ratios
 	$(BIN)/python -m workbench.bench
