@@ -26,7 +26,9 @@ import yaml
 from workbench.errors import IngestError
 from workbench.ingest.csvscan import fix_line_ends, guess_delimiter, mixed_line_ends, read_line
 from workbench.ingest.jsonscan import DUCKDB_JSON_OPTIONS, scan_file
+from workbench.ingest.readers import struct_fields
 from workbench.ingest.xlsx_guard import check_workbook
+from workbench.store import quote_ident
 
 SAMPLE_ROWS = 100_000
 MAX_ALLOWED = 12
@@ -151,10 +153,7 @@ def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
     try:
         if suffix.endswith((".json", ".ndjson", ".jsonl")):
             _check_json(path, lines=not suffix.endswith(".json"))
-            rel = con.sql(
-                f"SELECT * FROM read_json($p, {DUCKDB_JSON_OPTIONS}) LIMIT $n",
-                params={"p": str(path), "n": SAMPLE_ROWS},
-            )
+            return _Sample(_json_sample(con, path))
         elif suffix.endswith(".parquet"):
             rel = con.sql(
                 "SELECT * FROM read_parquet($p) LIMIT $n", params={"p": str(path), "n": SAMPLE_ROWS}
@@ -169,6 +168,31 @@ def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
         raise _unreadable(path, exc) from exc
     finally:
         con.close()
+
+
+def _json_sample(con: duckdb.DuckDBPyConnection, path: Path) -> pl.DataFrame:
+    """The records with nested objects as ingest reads them: JSON text plus one column per
+    leaf (``org.name``), typed as DuckDB reads them."""
+    source = f"read_json($p, {DUCKDB_JSON_OPTIONS})"
+    described = con.execute(f"DESCRIBE SELECT * FROM {source}", {"p": str(path)}).fetchall()
+    params: dict[str, Any] = {"p": str(path), "n": SAMPLE_ROWS}
+    exprs: list[str] = []
+    for name, type_text, *_ in described:
+        exprs.extend(_json_columns(quote_ident(name), name, str(type_text), params))
+    return con.sql(f"SELECT {', '.join(exprs)} FROM {source} LIMIT $n", params=params).pl()
+
+
+def _json_columns(expr: str, name: str, type_text: str, params: dict[str, Any]) -> list[str]:
+    """Select expressions for one column; struct keys are bound as parameters."""
+    nested = type_text.startswith(("STRUCT(", "MAP(", "UNION(")) or type_text.endswith("]")
+    out = [f"{f'to_json({expr})' if nested else expr} AS {quote_ident(name)}"]
+    if type_text.startswith("STRUCT("):
+        for child, child_type in struct_fields(type_text):
+            key = f"k{len(params)}"
+            params[key] = child
+            child_expr = f"struct_extract({expr}, ${key})"
+            out.extend(_json_columns(child_expr, f"{name}.{child}", child_type, params))
+    return out
 
 
 def _check_json(path: Path, *, lines: bool) -> None:

@@ -192,7 +192,7 @@ def _flatten_struct(
     if not type_text.startswith("STRUCT("):
         return []
     out: list[tuple[str, str]] = []
-    for child, child_type in _struct_fields(type_text):
+    for child, child_type in struct_fields(type_text):
         name = f"{prefix}.{child}"
         path = f"{json_path}.{_json_key(child)}"
         mark = f"jp{sum(k.startswith('jp') for k in params)}"
@@ -206,7 +206,7 @@ def _json_key(key: str) -> str:
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _struct_fields(type_text: str) -> list[tuple[str, str]]:
+def struct_fields(type_text: str) -> list[tuple[str, str]]:
     """Split ``STRUCT(a VARCHAR, "b c" STRUCT(x BIGINT))`` into its (name, type) pairs."""
     inner = type_text[len("STRUCT(") : -1]
     parts, depth, current, in_quote = [], 0, "", False
@@ -358,4 +358,11 @@ def read_error(export: ExportFile, exc: Exception) -> IngestError:
     )
 
 
-__all__ = ["LINEAGE", "Incoming", "RetryWithRejects", "read_error", "read_export"]
+__all__ = [
+    "LINEAGE",
+    "Incoming",
+    "RetryWithRejects",
+    "read_error",
+    "read_export",
+    "struct_fields",
+]
