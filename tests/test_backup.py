@@ -47,7 +47,8 @@ def test_a_backup_restores_to_an_identical_warehouse(project: Path, tmp_path: Pa
     assert main(["backup", "--project", str(project), "--out", str(backup)]) == 0
     manifest = json.loads((backup / "manifest.json").read_text())
     assert manifest["tables"]["raw.crm_contacts"]["rows"] > 0
-    assert {"schema.sql", "load.sql", "raw_crm_contacts.parquet"} <= set(manifest["files"])
+    assert "raw_crm_contacts.parquet" in manifest["files"]
+    assert manifest["tables"]["meta.settings"]["primary_key"] == ["key"]
     warehouse = load_project(project).warehouse_path
     original = tmp_path / "original.duckdb"
     shutil.copy(warehouse, original)
@@ -74,11 +75,26 @@ def test_a_backup_restores_to_an_identical_warehouse(project: Path, tmp_path: Pa
         for one, other in ((a, b), (b, a)):
             diff = con.execute(f"SELECT count(*) FROM (FROM {one} EXCEPT ALL FROM {other})")
             assert diff.fetchone() == (0,), name
-    # sequences continue where they were
-    assert (
-        con.execute("SELECT nextval('b.meta.load_id_seq')").fetchone()
-        == con.execute("SELECT nextval('a.meta.load_id_seq')").fetchone()
+    # the same keys and NOT NULL columns, and defaults where there were defaults
+    constraints = (
+        "SELECT schema_name, table_name, constraint_type, constraint_column_names "
+        "FROM duckdb_constraints() WHERE database_name = $d ORDER BY ALL"
     )
+    keys = con.execute(constraints, {"d": "a"}).fetchall()
+    assert ("meta", "audit", "PRIMARY KEY", ["entry_id"]) in keys
+    assert con.execute(constraints, {"d": "b"}).fetchall() == keys
+    defaults = (
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = $d AND column_default IS NOT NULL ORDER BY ALL"
+    )
+    assert con.execute(defaults, {"d": "b"}).fetchall() == con.execute(
+        defaults, {"d": "a"}
+    ).fetchall() != []
+    # sequences continue after the values they had given
+    top = con.execute("SELECT max(load_id) FROM a.meta.loads").fetchone()[0]
+    before = con.execute("SELECT nextval('a.meta.load_id_seq')").fetchone()[0]
+    after = con.execute("SELECT nextval('b.meta.load_id_seq')").fetchone()[0]
+    assert before == top + 1 and after >= before
     con.close()
     with open_store(load_project(project), read_only=True) as store:
         assert audit.verify(store)[1] == []

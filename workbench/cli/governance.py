@@ -168,16 +168,26 @@ def restore(
         Path, typer.Argument(help="A folder written by `workbench backup`.", file_okay=False)
     ],
     project: ProjectOpt = Path("."),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Restore a backup of another project (this project set up again)."
+        ),
+    ] = False,
 ) -> None:
     """Replace the warehouse by a backup after checking every file's checksum; the replaced
-    warehouse is kept as <warehouse>.<time>.bak."""
+    warehouse is kept as <warehouse>.<time>.bak. Runs no SQL from the backup; refuses a
+    backup of another project unless --force; erasures made since the backup are applied
+    again."""
     from workbench.governance.backup import restore as run_restore
 
-    result = run_restore(load_project(project), folder)
+    result = run_restore(load_project(project), folder, force=force)
     kept = f"; the previous one is kept as {result.replaced}" if result.replaced else ""
     out.print(
         f"Restored {result.tables} tables ({result.rows:,} rows) into {result.warehouse}{kept}"
     )
+    for warning in result.warnings:
+        out.print(f"Warning: {warning}")
 
 
 def register(app: typer.Typer) -> None:

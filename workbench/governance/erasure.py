@@ -330,6 +330,9 @@ def erase(
         details: dict[str, Any] = {"by": kind, "tombstone_id": tomb, "records": len(plan.records)}
         details |= {"rows": plan.rows, "stale_reports": len(plan.stale_reports)}
         audit.record(store, "erase", details, project=project)
+        from workbench.governance.tombstones import keep  # a copy outside the warehouse
+
+        keep(project, tomb, salt, hashes.iter_rows(), now)
     return plan
 
 
