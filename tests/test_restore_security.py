@@ -8,13 +8,16 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
 import pytest
 
 from workbench.cli import main
+from workbench.governance.tombstones import keep, read
 from workbench.resolve.features import ROLE_MAILBOXES
 from workbench.store import table
 
@@ -344,6 +347,10 @@ def test_a_restore_does_not_bring_back_a_person_erased_after_the_backup(
     assert main(["restore", str(folder), "--project", str(demo)]) == 0
     assert "1 erasure(s) made after this backup were re-applied" in capsys.readouterr().out
     assert set(_traces(_warehouse(demo), person).values()) == {0}
+    # a backup taken after the erasure holds its tombstone: nothing to re-apply
+    later = _backup(demo, tmp_path / "later")
+    assert main(["restore", str(later), "--project", str(demo)]) == 0
+    assert "Warning" not in capsys.readouterr().out
 
 
 def test_the_tombstone_file_holds_erasures_made_before_it_existed(
@@ -360,6 +367,22 @@ def test_the_tombstone_file_holds_erasures_made_before_it_existed(
     lines = [json.loads(line) for line in kept.read_text().splitlines()]
     assert [line["tombstone_id"] for line in lines] == [1]
     assert sorted(tuple(p) for p in lines[0]["hashes"]) == hashes
+
+
+def test_a_tombstone_line_cut_short_is_the_erasure_that_never_committed(tmp_path: Path) -> None:
+    project = SimpleNamespace(root=tmp_path)  # the file needs only the project folder
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    keep(project, 1, "s1", [("email", "a" * 64), ("record", "b" * 64)], at)
+    path = tmp_path / ".workbench" / "tombstones.jsonl"
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[:30])  # a second line, cut short by a crash
+    assert [t.tombstone_id for t in read(project)] == [1]
+    keep(project, 2, "s1", [("email", "c" * 64)], at)
+    kept = read(project)
+    assert [t.tombstone_id for t in kept] == [1, 2]
+    assert kept[0].hashes == (("email", "a" * 64), ("record", "b" * 64))
+    assert kept[1].erased_at == "2026-01-02T00:00:00+00:00" and kept[1].salt == "s1"
+    assert path.stat().st_mode & 0o077 == 0  # it holds the salt: the owner's only
 
 
 def test_a_damaged_tombstone_file_stops_a_restore(backed_up: tuple[Path, Path], capsys) -> None:

@@ -7,9 +7,10 @@ bring back the person together with a tombstone table that does not know them. S
 tombstone is also appended, in the erasure's own transaction (:func:`keep`), to
 ``.workbench/tombstones.jsonl`` in the project folder: one JSON line per tombstone with its
 id, time, the salt and its (kind, hash) pairs; hashes only, never an erased value. The file is
-only ever appended to (a line cut short by a crash is the erasure that did not commit, and is
-skipped). Backups and restores add to it the tombstones of the warehouse it lacks (erasures
-made before it existed, :func:`sync`), so a backup is never the only copy.
+only ever appended to (a last line cut short by a crash is the erasure that did not commit:
+it is skipped, and dropped before the next line is appended). Backups and restores add to it
+the tombstones of the warehouse it lacks (erasures made before it existed, :func:`sync`), so
+a backup is never the only copy.
 
 After a restore, :func:`reapply` puts back every tombstone of the file the restored warehouse
 lacks and erases again what it covers: each person record whose identifiers hash to it,
@@ -143,10 +144,11 @@ def _append(project: Project, tombstones: list[Tombstone]) -> None:
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        cut = path.exists() and path.stat().st_size > 0 and not _ends_with_newline(path)
+        if path.exists():
+            _drop_cut_line(path)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(("\n" if cut else "") + text)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
@@ -158,10 +160,12 @@ def _append(project: Project, tombstones: list[Tombstone]) -> None:
         ) from None
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) == b"\n"
+def _drop_cut_line(path: Path) -> None:
+    """Remove a last line a crash cut short (its erasure never committed; :func:`read`
+    skips it), so that appending does not leave it in the middle of the file."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        os.truncate(path, data.rfind(b"\n") + 1)
 
 
 def in_warehouse(store: Store) -> list[Tombstone]:
