@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,12 @@ class Store:
             )
         self.con = _connect(str(path), read_only, wait)
         self._depth = 0
+        self._committed: list[Callable[[], None]] = []
+        self._options = (read_only, memory_limit, threads)
+        self._configure()
+
+    def _configure(self) -> None:
+        read_only, memory_limit, threads = self._options
         self.execute("SET TimeZone = 'UTC'")
         self.execute("SET enable_progress_bar = false")
         if memory_limit:
@@ -101,6 +107,14 @@ class Store:
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self.con.close()
+
+    def reopen(self, *, wait: float = 0) -> None:
+        """Close the connection and open the file again with the same settings (after the
+        file was replaced on disk, see :mod:`workbench.governance.compact`)."""
+        self.con.close()
+        assert self.path is not None, "an in-memory warehouse cannot be reopened"
+        self.con = _connect(str(self.path), self._options[0], wait)
+        self._configure()
 
     def __enter__(self) -> Store:
         return self
@@ -165,11 +179,24 @@ class Store:
         try:
             yield self
         except BaseException:
-            self._depth = 0
+            self._depth, self._committed = 0, []
             self.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.execute("COMMIT")
+        try:
+            self.execute("COMMIT")
+        finally:
+            done, self._committed = self._committed, []
+        for callback in done:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the outermost transaction has committed (at once when
+        none is open); never when it rolls back."""
+        if self._depth:
+            self._committed.append(callback)
+        else:
+            callback()
 
     # -- catalog ---------------------------------------------------------------------------
     def table_exists(self, schema: str, name: str, *, views: bool = True) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
@@ -13,6 +13,10 @@ from workbench.cli.common import ProjectOpt, out, print_frame, project_and_store
 from workbench.config import load_project
 from workbench.errors import GovernanceError
 from workbench.governance import audit
+
+if TYPE_CHECKING:
+    from workbench.governance.compact import CompactResult
+    from workbench.governance.erasure import ErasurePlan
 
 audit_app = typer.Typer(
     help="The hash-chained audit trail of everything that changed or showed data."
@@ -73,9 +77,31 @@ def erase(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show what would be removed.")
     ] = False,
+    remove_reports: Annotated[
+        bool,
+        typer.Option(
+            "--remove-reports",
+            help="Also delete the report files of affected periods that were rendered "
+            "unmasked (listed either way).",
+        ),
+    ] = False,
+    compact_only: Annotated[
+        bool,
+        typer.Option(
+            "--compact-only",
+            help="Erase no one: only rewrite the warehouse file so that rows already erased "
+            "leave no bytes in it (after an erasure whose rewrite failed).",
+        ),
+    ] = False,
 ) -> None:
     """Erase a person: every record of their entities and the activity that identifies them,
-    from every table, with a tombstone that keeps old exports from bringing them back."""
+    from every table, with a tombstone that keeps old exports from bringing them back; then
+    rewrite the warehouse file so that no byte of the erased rows is left in it.
+
+    Lists the report files of affected periods rendered unmasked (removed with
+    --remove-reports) and the unmasked exports the audit trail recorded (delete those
+    yourself)."""
+    from workbench.governance.compact import compact
     from workbench.governance.erasure import Kind
     from workbench.governance.erasure import erase as run_erase
 
@@ -86,6 +112,17 @@ def erase(
         ("record", record),
     ]
     given = [(k, v) for k, v in options if v is not None]
+    if compact_only:
+        if given or dry_run or remove_reports:
+            raise GovernanceError(
+                "--compact-only erases no one and takes no other option.",
+                where="workbench erase --compact-only",
+                fix="Run `workbench erase --compact-only` alone.",
+            )
+        loaded, store = project_and_store(project)
+        with store:
+            _print_compacted(compact(store))
+        return
     if len(given) != 1:
         raise GovernanceError(
             "Say whom to erase with exactly one identifier.",
@@ -95,7 +132,16 @@ def erase(
     kind, value = given[0]
     loaded, store = project_and_store(project)
     with store:
-        plan = run_erase(loaded, store, kind, value, dry_run=dry_run)
+        plan = run_erase(
+            loaded, store, kind, value, dry_run=dry_run, remove_reports=remove_reports,
+            compact=False,
+        )  # fmt: skip
+        _print_plan(plan, dry_run=dry_run)
+        if not dry_run:
+            _print_compacted(compact(store))
+
+
+def _print_plan(plan: ErasurePlan, *, dry_run: bool) -> None:
     print_frame(plan.preview, title=f"The person's records ({len(plan.records)}, masked)")
     rows = pl.DataFrame(
         {"table": sorted(plan.rows), "rows": [plan.rows[t] for t in sorted(plan.rows)]},
@@ -105,11 +151,40 @@ def erase(
     stale = ", ".join(plan.stale_reports) or "none"
     if dry_run:
         out.print(f"Dry run: nothing was removed. Reports that would become stale: {stale}.")
-        return
+    else:
+        out.print(
+            f"Erased {len(plan.records)} record(s) of {len(plan.entities)} entit(y/ies); "
+            f"tombstone {plan.tombstone_id} keeps {plan.identifiers} hashed identifier(s) so "
+            f"that later loads drop them. Stale reports (render them again): {stale}."
+        )
+    if plan.reports:
+        removed = set(plan.removed)
+        out.print("Report files rendered unmasked for affected periods (personal data in clear):")
+        for f in plan.reports:
+            gone = " (removed)" if f.path in removed else ""
+            out.print(f"  {f.report} {f.period}: {f.path}{gone}", soft_wrap=True, highlight=False)
+        if not plan.removed:
+            out.print(
+                "Remove them with `workbench erase ... --remove-reports` (or delete them), "
+                "then render the reports again."
+            )
+    if plan.exports:
+        out.print("Unmasked exports recorded in the audit trail (Workbench does not delete them):")
+        for e in plan.exports:
+            there = "still there" if e.exists else "not found"
+            out.print(
+                f"  {e.recorded_at:%Y-%m-%d %H:%M} {e.view}: {e.path} ({there})",
+                soft_wrap=True,
+                highlight=False,
+            )
+        out.print("They may hold the person in clear: delete or redo them (and their copies).")
+
+
+def _print_compacted(result: CompactResult) -> None:
     out.print(
-        f"Erased {len(plan.records)} record(s) of {len(plan.entities)} entit(y/ies); tombstone "
-        f"{plan.tombstone_id} keeps {plan.identifiers} hashed identifier(s) so that later loads "
-        f"drop them. Stale reports (render them again): {stale}."
+        f"Rewrote the warehouse ({result.tables} tables, {result.rows:,} rows; "
+        f"{result.bytes_before:,} -> {result.bytes_after:,} bytes): erased values are no "
+        "longer in its file."
     )
 
 

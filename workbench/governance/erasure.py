@@ -19,46 +19,52 @@ but does not remove other rows (households share one).
 
 **Tombstone.** ``meta.tombstones`` keeps only salted sha256 hashes of the erased
 identifiers (``record:source:id``, normalized ``email:``, E.164 ``phone:``, ``ref:system:id``);
-the salt is generated once and kept in ``meta.settings``. A later load drops rows that hash
-to a tombstone (:func:`suppress`, counted in the ledger's ``rows_suppressed``).
+the salt is generated once and kept in ``meta.settings`` (:mod:`.identifiers`). A later
+load drops rows that hash to a tombstone (:func:`suppress`, counted in the ledger's
+``rows_suppressed``).
 
 Reports of periods that may show the person (every period ending after their earliest
-record) are marked stale in ``meta.report_runs``. All of it happens in one transaction,
-with an audit entry that names no erased value.
+record) are marked stale in ``meta.report_runs``; those of them rendered unmasked, and the
+unmasked exports the audit trail recorded, are listed (:mod:`.outputs`), and the report
+files can be removed. All of it happens in one transaction, with an audit entry that names
+no erased value. Then the warehouse is rewritten into a fresh file (:mod:`.compact`), since
+DuckDB keeps deleted values in the file's blocks.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
-import phonenumbers
 import polars as pl
 
 from workbench.config import Project
 from workbench.dictionary import FieldType, ObjectSpec
-from workbench.errors import GovernanceError, WorkbenchError
-from workbench.governance import audit
+from workbench.errors import GovernanceError
+from workbench.governance import audit, outputs
+from workbench.governance.compact import CompactResult
+from workbench.governance.compact import compact as compact_warehouse
+from workbench.governance.identifiers import (
+    MATCHING,
+    PERSON,
+    _fields,
+    _needed,
+    _time_fields,
+    digest,
+    email_texts,
+    identifiers,
+    phone_text,
+    salt_of,
+)
+from workbench.governance.identifiers import SALT_KEY as SALT_KEY  # for callers of this name
 from workbench.governance.lineage import canonical_rows, delete_rows
 from workbench.privacy import mask_record
-from workbench.standardize import rules
 from workbench.store import Store, quote_ident, table
 
-PERSON = "contacts"
-SALT_KEY = "tombstone_salt"
-MATCHING = ("record", "email", "ref")  # identifier kinds that remove or suppress a row
 Kind = Literal["email", "phone", "entity", "record"]
-DDL = (
-    """CREATE TABLE IF NOT EXISTS meta.tombstones (
-        tombstone_id BIGINT NOT NULL, kind VARCHAR NOT NULL, hash VARCHAR NOT NULL,
-        erased_at TIMESTAMPTZ NOT NULL)""",
-    "CREATE TABLE IF NOT EXISTS meta.settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
-)
-_ALIAS = re.compile(r"^([^@+]+)\+[^@]*@")
 
 
 @dataclass(frozen=True)
@@ -86,128 +92,10 @@ class ErasurePlan:
     stale_reports: list[str] = field(default_factory=list)
     tombstone_id: int | None = None
     identifiers: int = 0
-
-
-# -- identifiers -------------------------------------------------------------------------------
-def email_texts(value: str | None) -> list[str]:
-    """``email:`` identifiers of an address: as written (trimmed, lower-cased) and without
-    a ``+alias``; none for a role mailbox or an empty value."""
-    if value is None:
-        return []
-    text = value.strip().lower()
-    if not text or "@" not in text or re.match(f"^({_role_mailboxes()})@", text):
-        return []
-    bare = _ALIAS.sub(r"\1@", text)
-    return sorted({f"email:{text}", f"email:{bare}"})
-
-
-def _role_mailboxes() -> str:
-    from workbench.resolve.features import ROLE_MAILBOXES  # the resolver's list, one place
-
-    return ROLE_MAILBOXES
-
-
-def phone_text(value: str, region: str | None = None) -> str | None:
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return "phone:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _fields(spec: ObjectSpec, kind: FieldType) -> list[str]:
-    return [n for n, f in spec.fields.items() if f.type is kind]
-
-
-def _ref_fields(spec: ObjectSpec) -> list[str]:
-    return [
-        n
-        for n, f in spec.fields.items()
-        if f.rules.references == f"{PERSON}.record_id" or n == "contact_id"
-    ]
-
-
-def _time_fields(spec: ObjectSpec) -> list[str]:
-    return [n for n, f in spec.fields.items() if f.type in (FieldType.DATE, FieldType.TIMESTAMP)]
-
-
-def identifiers(
-    project: Project, source_name: str, rows: pl.DataFrame, *, phones: bool = False
-) -> pl.DataFrame:
-    """One row per identifier of each row: ``_load_id``, ``_row_number``, ``kind``, ``text``.
-
-    Person rows give ``record:source:id``, ``ref:system:id``, their emails and (with
-    ``phones``) E.164 numbers; other rows their emails and references to person records.
-    """
-    source = project.source(source_name)
-    spec = project.dictionary.object(source.object)
-    keys = ["_load_id", "_row_number"]
-    parts: list[pl.DataFrame] = []
-
-    def add(kind: str, texts: pl.Expr) -> None:
-        frame = rows.select(*keys, texts.alias("text")).drop_nulls("text")
-        parts.append(frame.with_columns(pl.lit(kind).alias("kind")))
-
-    person = source.object == PERSON
-    rid = pl.col("record_id").cast(pl.String).str.strip_chars()
-    if person:
-        add("record", pl.format("record:{}:{}", pl.lit(source_name), rid))
-        add("ref", pl.format("ref:{}:{}", pl.lit(source.system), rid))
-    for name in _ref_fields(spec) if not person else []:
-        value = pl.col(name).cast(pl.String).str.strip_chars()
-        add("ref", pl.format("ref:{}:{}", pl.lit(source.system), value))
-    for name in _fields(spec, FieldType.EMAIL):
-        plain = rules.email(pl.col(name).cast(pl.String))
-        role = plain.str.contains(f"^({_role_mailboxes()})@") | ~plain.str.contains("@")
-        keep = pl.when(~role & (plain != "")).then(plain)
-        add("email", pl.format("email:{}", keep))
-        add("email", pl.format("email:{}", rules.email_without_alias(keep)))
-    if phones and person:
-        for name in _fields(spec, FieldType.PHONE):
-            region = (
-                pl.when(pl.col("country").str.contains(r"^[A-Z]{2}$"))
-                .then(pl.col("country"))
-                .otherwise(pl.lit(source.options.default_region))
-                if "country" in rows.columns
-                else pl.lit(source.options.default_region, pl.String)
-            )
-            raw = rows.select(pl.col(name).cast(pl.String), region.alias("r"))
-            e164 = rules.phone_e164(raw[name], raw["r"])
-            parts.append(
-                rows.select(keys)
-                .with_columns(("phone:" + e164).alias("text"), pl.lit("phone").alias("kind"))
-                .drop_nulls("text")
-            )
-    schema = {"_load_id": pl.Int64, "_row_number": pl.Int64, "text": pl.String, "kind": pl.String}
-    if not parts:
-        return pl.DataFrame(schema=schema)
-    return pl.concat([p.cast(schema) for p in parts]).unique()  # type: ignore[arg-type]
-
-
-def _needed(project: Project, source_name: str, *, phones: bool) -> list[str]:
-    spec = project.dictionary.object(project.source(source_name).object)
-    out = ["record_id", *_fields(spec, FieldType.EMAIL), *_ref_fields(spec), *_time_fields(spec)]
-    if phones:
-        out += [*_fields(spec, FieldType.PHONE), "country", "first_name", "last_name"]
-    return out
-
-
-def digest(salt: str, text: str) -> str:
-    """The salted sha256 a tombstone keeps of one identifier."""
-    return hashlib.sha256(f"{salt}\x1f{text}".encode()).hexdigest()
-
-
-def salt_of(store: Store, *, create: bool) -> str | None:
-    """The warehouse's tombstone salt, generated once."""
-    for statement in DDL:
-        store.execute(statement)
-    salt = store.scalar("SELECT value FROM meta.settings WHERE key = $k", {"k": SALT_KEY})
-    if salt is None and create:
-        salt = secrets.token_hex(32)
-        store.execute("INSERT INTO meta.settings VALUES ($k, $v)", {"k": SALT_KEY, "v": salt})
-    return salt
+    reports: list[outputs.ReportFile] = field(default_factory=list)  # rendered unmasked
+    exports: list[outputs.ExportFile] = field(default_factory=list)  # unmasked, recorded
+    removed: list[Path] = field(default_factory=list)  # report files removed
+    compacted: CompactResult | None = None
 
 
 # -- finding the person ------------------------------------------------------------------------
@@ -296,19 +184,38 @@ def find_person(
 
 # -- erasing -----------------------------------------------------------------------------------
 def erase(
-    project: Project, store: Store, kind: Kind, value: str, *, dry_run: bool = False
+    project: Project,
+    store: Store,
+    kind: Kind,
+    value: str,
+    *,
+    dry_run: bool = False,
+    remove_reports: bool = False,
+    compact: bool = True,
 ) -> ErasurePlan:
     """Erase the person found by ``kind``/``value`` (see the module doc); with ``dry_run``
     only say what would be removed.
 
     Both run the same plan: :attr:`ErasurePlan.targets` names every table and the rows of it
     to remove; a dry run counts those rows, the erasure deletes them, and
-    :attr:`ErasurePlan.rows` reports either count per table.
+    :attr:`ErasurePlan.rows` reports either count per table. Both list the report files of
+    affected periods rendered unmasked (:attr:`ErasurePlan.reports`) and the unmasked
+    exports recorded (:attr:`ErasurePlan.exports`).
+
+    After the erasure has committed, ``remove_reports`` deletes those report files (audit
+    entry ``reports_removed``), and ``compact`` rewrites the warehouse so that no byte of
+    the erased rows is left in its file; ``store`` is then open on the new file.
+
+    Raises:
+        GovernanceError: nothing to erase, or the rewrite failed (the erasure itself is
+            committed then; :func:`~workbench.governance.compact.compact` can be run again).
     """
     plan, texts, earliest = _plan(project, store, kind, value)
     if dry_run:
         _run(store, plan, delete=False)
-        plan.stale_reports = _stale(store, earliest, mark=None)
+        plan.stale_reports = outputs.mark_stale(store, earliest, mark=None)
+        plan.reports = outputs.unmasked_reports(project, store, earliest)
+        plan.exports = outputs.unmasked_exports(project, store)
         return plan
     with store.transaction():
         salt = salt_of(store, create=True)
@@ -326,13 +233,21 @@ def erase(
             )
         plan.tombstone_id = tomb
         reason = f"personal data erased {now:%Y-%m-%d} (tombstone {tomb})"
-        plan.stale_reports = _stale(store, earliest, mark=reason)
+        plan.stale_reports = outputs.mark_stale(store, earliest, mark=reason)
+        plan.reports = outputs.unmasked_reports(project, store, earliest)
+        plan.exports = outputs.unmasked_exports(project, store)
         details: dict[str, Any] = {"by": kind, "tombstone_id": tomb, "records": len(plan.records)}
         details |= {"rows": plan.rows, "stale_reports": len(plan.stale_reports)}
+        details |= {"unmasked_report_files": len(plan.reports)}
         audit.record(store, "erase", details, project=project)
         from workbench.governance.tombstones import keep  # a copy outside the warehouse
 
         keep(project, tomb, salt, hashes.iter_rows(), now)
+    if remove_reports and plan.reports:
+        why = {"reason": "erase", "tombstone_id": tomb}
+        plan.removed = outputs.remove_reports(project, store, plan.reports, why)
+    if compact and store.path is not None:
+        plan.compacted = compact_warehouse(store)
     return plan
 
 
@@ -532,32 +447,9 @@ def _reject_targets(store: Store, needles: list[str]) -> list[Target]:
 
 
 def _stale(store: Store, earliest: datetime | None, *, mark: str | None) -> list[str]:
-    """Report runs of periods ending after ``earliest``; marked stale when ``mark`` is given."""
-    from workbench.kpi import periods
-    from workbench.report.runner import STALE_DDL
-
-    if earliest is None or not store.table_exists("meta", "report_runs"):
-        return []
-    if mark:
-        store.execute(STALE_DDL)
-    affected = []
-    for run_id, report, period in store.rows(
-        "SELECT run_id, report, period FROM meta.report_runs ORDER BY run_id"
-    ):
-        try:
-            _, _, end = periods.bounds(period)
-            end = end if end.tzinfo else end.replace(tzinfo=UTC)
-        except WorkbenchError:  # a period this version cannot read: stale to be safe
-            end = None
-        if end is None or end > earliest:
-            affected.append((run_id, f"{report} {period}"))
-    if mark and affected:
-        store.execute(
-            "UPDATE meta.report_runs SET stale = $m "
-            "WHERE list_contains($ids::BIGINT[], run_id) AND stale IS NULL",
-            {"m": mark, "ids": [a[0] for a in affected]},
-        )
-    return sorted({a[1] for a in affected})
+    """Report runs of periods ending after ``earliest``; marked stale when ``mark`` is given
+    (see :func:`.outputs.mark_stale`, kept here for callers of this name)."""
+    return outputs.mark_stale(store, earliest, mark=mark)
 
 
 # -- suppression at load -----------------------------------------------------------------------

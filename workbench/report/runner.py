@@ -3,7 +3,11 @@
 ``reports/NAME/PERIOD/NAME.ipynb`` and ``NAME.html`` appear only when the whole run
 succeeded: the run writes into a temporary folder beside them and moves it into place at
 the end. A failed run keeps the last good report, records which cell failed, and raises
-:class:`~workbench.errors.ReportError`. Every run is recorded in ``meta.report_runs``.
+:class:`~workbench.errors.ReportError`. Every run is recorded in ``meta.report_runs``, with
+the sha256 of the HTML it wrote; moving the files in and recording the run happen under
+the report folder's lock, and a run that replaced a file other than the one recorded, or
+was overtaken by a later run, leaves a ``report_replaced`` audit entry (see
+:mod:`workbench.report.files`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +34,7 @@ from workbench.errors import ConfigError, ReportError
 from workbench.formatting import percent_text, time_text
 from workbench.governance import audit
 from workbench.kpi import periods
+from workbench.report.files import SHA_DDL, Placement, placing, replacement, sha256_of
 from workbench.store import open_store
 
 REPORTS = ("data_quality", "duplicates", "kpi_baseline", "roi", "governance_review")
@@ -40,6 +45,7 @@ RUNS_DDL = """CREATE TABLE IF NOT EXISTS meta.report_runs (
     fingerprint VARCHAR, changes VARCHAR, failed_cell INTEGER, error VARCHAR, path VARCHAR)"""
 # why a report may show data that has since been erased (set by workbench.governance.erasure)
 STALE_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS stale VARCHAR"
+RECORD_WAIT = 60.0  # seconds a finished run waits for the warehouse to record itself
 
 
 def notebooks_dir() -> Path:
@@ -61,6 +67,7 @@ class ReportRun:
     changes: list[str] = field(default_factory=list)
     failed_cell: int | None = None
     error: str | None = None
+    sha256: str | None = None  # of the HTML written
 
 
 def check_name(name: str) -> str:
@@ -116,7 +123,7 @@ def run_report(
             where=str(source),
             fix="Restore notebooks/ from the repository.",
         )
-    root = reports_dir or project.root / "reports"
+    root = (reports_dir or project.root / "reports").resolve()
     final = root / name / period
     tmp = root / f".tmp-{name}-{period}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -125,6 +132,8 @@ def run_report(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     run = ReportRun(name, period, "ok", 0.0, final / f"{name}.html", parameters)
+    held = ExitStack()  # the report folder's lock, from moving the files in to recording
+    placement: Placement | None = None
     try:
         pm.execute_notebook(
             str(source),
@@ -138,14 +147,21 @@ def run_report(
         masked = not parameters.get("unmask")
         page = render_html(tmp / f"{name}.ipynb", banner(project, period, masked))
         (tmp / f"{name}.html").write_text(page, encoding="utf-8")
+        placement = held.enter_context(placing(final))
+        placement.old_sha256 = sha256_of(final / f"{name}.html")
         _replace(tmp, final)
+        run.sha256 = placement.new_sha256 = sha256_of(final / f"{name}.html")
     except pm.PapermillExecutionError as exc:
         run.status, run.html = "failed", None
         run.failed_cell, run.error = exc.cell_index + 1, f"{exc.ename}: {exc.evalue}"
+    except BaseException:
+        held.close()
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         run.seconds = time.perf_counter() - clock
-    _record(project, run, started)
+    with held:
+        _record(project, run, started, placement)
     if run.status == "failed":
         kept = "the last good report is kept" if final.exists() else "no earlier report exists"
         raise ReportError(
@@ -215,10 +231,18 @@ def _replace(tmp: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _record(project: Project, run: ReportRun, started: datetime) -> None:
-    with open_store(project) as store, store.transaction():
+def _record(
+    project: Project, run: ReportRun, started: datetime, placement: Placement | None
+) -> None:
+    with open_store(project, wait=RECORD_WAIT) as store, store.transaction():
         store.execute(RUNS_DDL)
         store.execute(STALE_DDL)
+        store.execute(SHA_DDL)
+        replaced = (
+            replacement(store, run.html, started, placement)
+            if placement is not None and run.html is not None
+            else None
+        )
         state = _fingerprint(store)
         previous = store.rows(
             "SELECT fingerprint FROM meta.report_runs WHERE report = $r AND status = 'ok' "
@@ -228,9 +252,10 @@ def _record(project: Project, run: ReportRun, started: datetime) -> None:
         run.changes = _changes(json.loads(previous[0][0]) if previous else None, state)
         run.dq_status = _dq_status(project, store)
         store.execute(
-            "INSERT INTO meta.report_runs VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM "
-            "meta.report_runs), $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path, "
-            "NULL)",
+            "INSERT INTO meta.report_runs (run_id, report, period, status, started_at, seconds, "
+            "parameters, masked, dq_status, fingerprint, changes, failed_cell, error, path, "
+            "sha256) VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM meta.report_runs), "
+            "$r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path, $sha)",
             {
                 "r": run.report,
                 "p": run.period,
@@ -245,11 +270,15 @@ def _record(project: Project, run: ReportRun, started: datetime) -> None:
                 "cell": run.failed_cell,
                 "err": run.error,
                 "path": str(run.html) if run.html else None,
+                "sha": run.sha256,
             },
         )
         masked = not run.parameters.get("unmask", False)
         details = {"report": run.report, "period": run.period, "status": run.status}
         audit.record(store, "report", {**details, "masked": masked}, project=project)
+        if replaced is not None:
+            replaced = {"report": run.report, "period": run.period, **replaced}
+            audit.record(store, "report_replaced", replaced, project=project)
 
 
 def _fingerprint(store: Any) -> dict[str, Any]:
