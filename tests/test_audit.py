@@ -43,7 +43,7 @@ def _pipeline(make_project, tmp_path, capsys) -> str:
 
 def _resolved(root: str) -> None:
     """Stand-in for a resolution run (Splink needs more than three records)."""
-    from workbench.resolve.run import DDL
+    from workbench.resolve.results import DDL
 
     with open_store(load_project(root)) as store:
         for statement in DDL:

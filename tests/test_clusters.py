@@ -8,7 +8,7 @@ import random
 import polars as pl
 
 from workbench.config import ResolveConfig
-from workbench.resolve.run import _cluster
+from workbench.resolve.clusters import cluster_records
 
 SETTINGS = ResolveConfig(threshold=0.9)
 NO_DECISIONS = pl.DataFrame(
@@ -71,7 +71,7 @@ def test_clusters_are_the_components_of_confident_unheld_pairs_and_decisions():
     decided = pl.DataFrame(
         {"unique_id_l": ["f", "d"], "unique_id_r": ["g", "e"], "decision": ["no_match", "match"]}
     )
-    clustered = _cluster(records(ids), scored, SETTINGS, decided)
+    clustered = cluster_records(records(ids), scored, SETTINGS, decided)
     assert groups(clustered) == {
         frozenset("abc"), frozenset("de"), frozenset("f"), frozenset("g")
     }  # fmt: skip
@@ -84,12 +84,12 @@ def test_cluster_ids_follow_the_smallest_member_whatever_the_order_of_the_record
     rng = random.Random(3)
     ids = [f"s:{i}" for i in range(200)]
     rows = [(rng.choice(ids), rng.choice(ids), 0.95, False) for _ in range(120)]
-    first = _cluster(records(ids), pairs(rows), SETTINGS, NO_DECISIONS)
+    first = cluster_records(records(ids), pairs(rows), SETTINGS, NO_DECISIONS)
     by_id = dict(first.select("unique_id", "cluster_id").iter_rows())
     for _ in range(5):
         shuffled = ids[:]
         rng.shuffle(shuffled)
-        again = _cluster(records(shuffled), pairs(rows), SETTINGS, NO_DECISIONS)
+        again = cluster_records(records(shuffled), pairs(rows), SETTINGS, NO_DECISIONS)
         assert dict(again.select("unique_id", "cluster_id").iter_rows()) == by_id
     # worked out here: clusters numbered 0, 1, ... in the order of their smallest member
     smallest = sorted(min(group) for group in union_find(ids, [(a, b) for a, b, *_ in rows]))
@@ -97,7 +97,7 @@ def test_cluster_ids_follow_the_smallest_member_whatever_the_order_of_the_record
 
 
 def test_no_records_no_clusters():
-    assert _cluster(records([]), pairs([]), SETTINGS, NO_DECISIONS).height == 0
+    assert cluster_records(records([]), pairs([]), SETTINGS, NO_DECISIONS).height == 0
 
 
 def test_clusters_of_random_graphs_match_a_union_find():
@@ -109,6 +109,6 @@ def test_clusters_of_random_graphs_match_a_union_find():
             a, b = rng.choice(ids), rng.choice(ids)
             rows.append((a, b, rng.random(), rng.random() < 0.1))
         linked = [(a, b) for a, b, p, held in rows if p >= SETTINGS.threshold and not held]
-        clustered = _cluster(records(ids), pairs(rows), SETTINGS, NO_DECISIONS)
+        clustered = cluster_records(records(ids), pairs(rows), SETTINGS, NO_DECISIONS)
         assert groups(clustered) == union_find(ids, linked)
         assert clustered.height == len(ids)

@@ -22,7 +22,7 @@ from workbench.config import load_project
 from workbench.report import duplicates, splink_views
 from workbench.report.context import open_context
 from workbench.resolve.evaluate import Evaluation
-from workbench.resolve.run import input_frame, matching_features
+from workbench.resolve.inputs import input_frame, matching_features
 from workbench.store import brief_store
 
 PERIOD = "2026-09"

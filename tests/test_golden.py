@@ -12,7 +12,7 @@ from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import resolve
 from workbench.resolve.golden import GoldenBuild, build_golden
-from workbench.resolve.run import golden_of
+from workbench.resolve.results import golden_of
 
 CONFIG = """
 sources:

@@ -141,7 +141,7 @@ def test_blocking_analysis_counts_each_rules_new_pairs(demo):
     input in the test: pairs a rule finds that no earlier rule found."""
     import json
 
-    from workbench.resolve.run import matching_input
+    from workbench.resolve.inputs import matching_input
 
     project = load_project(demo)
     with open_store(project, read_only=True) as store:

@@ -7,7 +7,7 @@ import polars as pl
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import resolve
-from workbench.resolve.run import PAIR_KEY, _replace
+from workbench.resolve.results import PAIR_KEY, _replace
 from workbench.store import Store
 
 

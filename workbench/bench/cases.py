@@ -142,8 +142,9 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
 
     from workbench.config import load_project
     from workbench.resolve.engine import splink_db
+    from workbench.resolve.inputs import matching_input, model_input
+    from workbench.resolve.matching import train
     from workbench.resolve.model import plan
-    from workbench.resolve.run import matching_input, model_input, train
     from workbench.store import open_store
 
     project = load_project(work)

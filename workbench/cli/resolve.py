@@ -26,8 +26,8 @@ from workbench.privacy import mask_value, masker
 from workbench.progress import steps
 from workbench.resolve import ResolveReport, members_of
 from workbench.resolve import resolve as run_resolve
+from workbench.resolve.results import golden_of
 from workbench.resolve.review import pending, record_decision, side_by_side
-from workbench.resolve.run import golden_of
 from workbench.store import Store
 from workbench.terminal import styled
 

@@ -60,9 +60,9 @@ from workbench.privacy import mask_value, masker
 from workbench.resolve.engine import splink_db
 from workbench.resolve.explain import Explanation, Step, explanation
 from workbench.resolve.features import DOMAIN_STEM, Features
+from workbench.resolve.inputs import matching_features
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.resolve.nicknames import name_forms
-from workbench.resolve.run import matching_features
 from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import Store, quote_ident, table
 

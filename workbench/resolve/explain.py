@@ -19,7 +19,7 @@ from splink import Linker
 from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.resolve.engine import splink_db
-from workbench.resolve.run import matching_input
+from workbench.resolve.inputs import matching_input
 from workbench.store import Store
 
 
