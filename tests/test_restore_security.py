@@ -71,6 +71,12 @@ def _add_file(folder: Path, manifest: dict[str, Any], name: str, text: str) -> N
     manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
+def _bytes(warehouse: Path) -> bytes:
+    """The warehouse file and its write-ahead log, as `grep -a` reads them."""
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    return warehouse.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
 def _backup(root: Path, folder: Path) -> Path:
     assert main(["backup", "--project", str(root), "--out", str(folder)]) == 0
     return folder
@@ -313,6 +319,8 @@ def test_a_restore_does_not_bring_back_a_person_erased_after_the_backup(
     demo: Path, tmp_path: Path, capsys
 ) -> None:
     folder = _backup(demo, tmp_path / "backup")
+    original = tmp_path / "original.duckdb"
+    shutil.copy(_warehouse(demo), original)
     person = _person(_warehouse(demo))
     present = _traces(_warehouse(demo), person)
     assert present["raw"] >= 2 and present["core.contacts"] >= 1 and present["id.members"] == 2
@@ -326,6 +334,8 @@ def test_a_restore_does_not_bring_back_a_person_erased_after_the_backup(
     out = capsys.readouterr().out
     assert "1 erasure(s) made after this backup were re-applied" in out
     assert set(_traces(_warehouse(demo), person).values()) == {0}
+    assert person["email"].encode() in _bytes(original)  # a value the file shows as written
+    assert person["email"].encode() not in _bytes(_warehouse(demo))  # not even deleted rows
     # the restored warehouse is the erased one again, table by table
     con = duckdb.connect()
     con.execute(f"ATTACH '{erased}' AS a (READ_ONLY)")

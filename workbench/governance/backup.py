@@ -16,7 +16,8 @@ read_parquet($path)`` (a file of the backup folder), and the golden-record views
 by Workbench's own code. Nothing the backup holds is run as SQL (older backups also held
 ``schema.sql``/``load.sql``; they are not read). It checks tables, columns, types and row
 counts against the manifest, erases again what erasures made after the backup removed
-(:func:`tombstones.reapply`), then moves the current warehouse aside as
+(:func:`tombstones.reapply`; the new file is then rewritten by :func:`.compact.compact`, so
+that no byte of those rows stays in it), then moves the current warehouse aside as
 ``<warehouse>.<timestamp>.bak`` and puts the restored one in its place.
 
 **Project identity.** ``.workbench/project_id`` in the project folder holds a random id,
@@ -325,6 +326,8 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
         with Store(staged) as store:
             again = tombstones.reapply(project, store)
             tombstones.sync(project, store)
+            if again.tombstones:
+                _compact(store)
             store.execute("CHECKPOINT")
         replaced = None
         if target.exists():
@@ -358,6 +361,22 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
         audit.record(store, "restore", details, project=project)
     rows = sum(int(t["rows"]) for t in restored.values())
     return RestoreResult(target, replaced, len(restored), rows, again.tombstones, warnings)
+
+
+def _compact(store: Store) -> None:
+    """Rewrite the restored file, so that the rows erased again leave no bytes in it."""
+    from workbench.governance.compact import compact
+
+    try:
+        compact(store)
+    except GovernanceError as exc:
+        raise GovernanceError(
+            "The restored warehouse could not be rewritten after the erasures made since the "
+            f"backup were applied again ({exc.what}).",
+            where=str(store.path),
+            fix="Free disk space for a second copy of the warehouse and run the restore "
+            "again; nothing was replaced.",
+        ) from None
 
 
 def _check_identity(project: Project, manifest: Manifest, force: bool) -> None:
