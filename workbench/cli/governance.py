@@ -13,6 +13,7 @@ from workbench.cli.common import ProjectOpt, out, print_frame, project_and_store
 from workbench.config import load_project
 from workbench.errors import GovernanceError
 from workbench.governance import audit
+from workbench.store import open_store
 
 if TYPE_CHECKING:
     from workbench.governance.compact import CompactResult
@@ -25,18 +26,30 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def audit_verify(project: ProjectOpt = Path(".")) -> None:
-    """Check the audit trail's hash chain; names every edited or deleted entry (exit 7)."""
-    _, store = project_and_store(project, read_only=True)
-    with store:
-        entries, problems = audit.verify(store)
+    """Check the audit trail's hash chain; names every edited or deleted entry, and says
+    when the trail was dropped (exit 7)."""
+    loaded = load_project(project)
+    kept = audit.read_head(loaded)
+    if kept is not None and not loaded.warehouse_path.exists():
+        problems = [audit.Problem(None, "the audit trail was dropped: the warehouse is missing")]
+        entries = 0
+    else:
+        with open_store(loaded, read_only=True) as store:
+            entries, problems = audit.verify(store, loaded)
     if problems:
         raise GovernanceError(
             f"The audit trail is broken ({len(problems)} problem(s) in {entries} entries):\n"
-            + "\n".join(f"  - entry {p.entry_id}: {p.what}" for p in problems),
-            where="meta.audit",
-            fix="Someone changed meta.audit outside Workbench; restore the warehouse from a "
-            "backup (`workbench restore DIR`) and find out who changed it.",
+            + "\n".join(
+                f"  - entry {p.entry_id}: {p.what}" if p.entry_id else f"  - {p.what}"
+                for p in problems
+            ),
+            where=f"meta.audit in {loaded.warehouse_path}",
+            fix="Someone changed or dropped the audit trail outside Workbench; restore the "
+            "warehouse from a backup (`workbench restore DIR`) and find out who changed it.",
         )
+    if not entries:
+        out.print("There is no audit trail yet: no command has changed or shown data.")
+        return
     out.print(f"The audit trail is intact: {entries} entries, hash chain verified.")
 
 

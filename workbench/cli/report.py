@@ -66,7 +66,8 @@ def report(
     periods.parse(period)
     names = list(REPORTS) if name == "all" else [check_name(name)]
     params = parse_params(param or [], notebooks_dir() / f"{names[0]}.ipynb")
-    check_unmask(loaded, bool(params.get("unmask")), what=f"report {name} --period {period}")
+    # refused here unless allowed; the notebook's context writes the audit entry itself
+    check_unmask(loaded, bool(params.get("unmask")))
     root = (reports_dir or loaded.root / "reports").resolve()
     failures: list[ReportError] = []
     root.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -15,9 +16,12 @@ import polars as pl
 
 from workbench.config import Project, load_project
 from workbench.dictionary import FieldType
+from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.privacy import check_unmask, mask_value, masker
 from workbench.store import BriefStore, Store, brief_store
+
+UNMASK_WAIT = 10.0  # seconds an unmasked context waits to write its audit entry
 
 
 @dataclass
@@ -62,13 +66,30 @@ def open_context(project: str | Path, period: str, *, unmask: bool = False) -> R
     so an open, idle report notebook never keeps ``workbench resolve``, ``review decide`` or
     the review widget out. Elsewhere each read opens and closes the warehouse; wrap a burst
     of reads in ``with ctx.store.held():`` to share one connection.
+
+    ``unmask`` is refused unless the project allows it (``privacy.allow_unmask``); when
+    allowed, an ``unmask`` entry is written to the audit trail before anything is read, so
+    a notebook run unmasked leaves a trace whoever starts it (Jupyter, papermill or
+    ``workbench report``). If another writer keeps the warehouse for ``UNMASK_WAIT``
+    seconds, nothing is shown (WarehouseError).
     """
     loaded = load_project(project)
     check_unmask(loaded, unmask)
     _, start, end = periods.bounds(period)
     store = brief_store(loaded)
+    if unmask:
+        audit.record_now(loaded, "unmask", unmask_details(period), wait=UNMASK_WAIT)
     _share_per_cell(store)
     return ReportContext(loaded, period, start, end, not unmask, store)
+
+
+def unmask_details(period: str) -> dict[str, Any]:
+    """What the audit entry of an unmasked report context says: the period, and the
+    notebook when Jupyter names it (``workbench report`` adds its own ``report`` entry)."""
+    details: dict[str, Any] = {"view": "report notebook", "period": period}
+    if os.environ.get("JPY_SESSION_NAME"):
+        details["notebook"] = Path(os.environ["JPY_SESSION_NAME"]).name
+    return details
 
 
 # the report stores of this process, and the held() blocks of the cell now running

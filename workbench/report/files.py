@@ -3,13 +3,14 @@ place, and whether the file it replaced was the one the warehouse says was writt
 
 A report run executes its notebook without holding anything (the notebook reads the
 warehouse without keeping it), so two runs of one report and period can overlap. Only the
-last step is exclusive: :func:`placing` locks ``reports/NAME/.PERIOD.lock`` while the run
-reads the checksum of the file it is about to replace, moves its own files in, and records
-the run. :func:`replacement` then compares with ``meta.report_runs``: a replaced file whose
-sha256 is not the one recorded for it (changed outside Workbench, or written by a run that
-was never recorded), a run overtaken by one that started after it, or a lock lost on the
-way (its file removed or replaced) is returned as the details of a ``report_replaced``
-audit entry.
+last step is exclusive: :func:`placing` locks a file of the report folder (kept in the
+project's ``.workbench/locks/``, out of the reports) while the run reads the checksum of
+the file it is about to replace, moves its own files in, and records the run.
+:func:`replacement` then compares with ``meta.report_runs``: a replaced file whose sha256
+is not the one recorded for it (changed outside Workbench, or written by a run that was
+never recorded), a run overtaken by one that started after it, or a lock lost on the way
+(its file removed or replaced) is returned as the details of a ``report_replaced`` audit
+entry.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from workbench.store import Store
 
 SHA_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS sha256 VARCHAR"
+LOCKS = Path(".workbench") / "locks"  # in the project folder
 
 
 def sha256_of(path: Path) -> str | None:
@@ -59,12 +61,17 @@ class Placement:
         return (on_disk.st_dev, on_disk.st_ino) != (held.st_dev, held.st_ino)
 
 
+def lock_file(project_root: Path, final: Path) -> Path:
+    """The lock file of the report folder ``final`` (``reports/NAME/PERIOD``)."""
+    key = hashlib.sha256(str(final.resolve()).encode()).hexdigest()[:24]
+    return project_root / LOCKS / f"report-{final.parent.name}-{final.name}-{key}.lock"
+
+
 @contextmanager
-def placing(final: Path) -> Iterator[Placement]:
-    """Hold the lock of the report folder ``final`` (``reports/NAME/PERIOD``), waiting for
-    another run that holds it; released when the block ends."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    lock = final.parent / f".{final.name}.lock"
+def placing(lock: Path) -> Iterator[Placement]:
+    """Hold ``lock`` (see :func:`lock_file`), waiting for another run that holds it;
+    released when the block ends."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -34,7 +34,14 @@ from workbench.errors import ConfigError, ReportError
 from workbench.formatting import percent_text, time_text
 from workbench.governance import audit
 from workbench.kpi import periods
-from workbench.report.files import SHA_DDL, Placement, placing, replacement, sha256_of
+from workbench.report.files import (
+    SHA_DDL,
+    Placement,
+    lock_file,
+    placing,
+    replacement,
+    sha256_of,
+)
 from workbench.store import open_store
 
 REPORTS = ("data_quality", "duplicates", "kpi_baseline", "roi", "governance_review")
@@ -147,7 +154,7 @@ def run_report(
         masked = not parameters.get("unmask")
         page = render_html(tmp / f"{name}.ipynb", banner(project, period, masked))
         (tmp / f"{name}.html").write_text(page, encoding="utf-8")
-        placement = held.enter_context(placing(final))
+        placement = held.enter_context(placing(lock_file(project.root, final)))
         placement.old_sha256 = sha256_of(final / f"{name}.html")
         _replace(tmp, final)
         run.sha256 = placement.new_sha256 = sha256_of(final / f"{name}.html")
