@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from workbench.cli import main
 from workbench.errors import GovernanceError
 from workbench.governance.compact import compact
 from workbench.store import BriefStore, Store
@@ -102,3 +103,16 @@ def test_a_leftover_name_of_the_live_file_is_unlinked_not_zeroed(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
     with Store(path, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM meta.people") == ROWS
+
+
+def test_erase_compact_only_rewrites_the_project_warehouse(
+    make_project, tmp_path: Path, capsys
+) -> None:
+    project = make_project("sources: {}\n")
+    _warehouse(project.warehouse_path)
+    assert GONE.encode() in _bytes(project.warehouse_path)
+    assert main(["erase", "--compact-only", "--project", str(tmp_path)]) == 0
+    assert "Rewrote the warehouse (1 tables, 200 rows" in capsys.readouterr().out
+    assert GONE.encode() not in _bytes(project.warehouse_path)
+    assert main(["erase", "--compact-only", "--email", "a@b.org", "--project", str(tmp_path)]) == 7
+    assert "takes no other option" in capsys.readouterr().err
