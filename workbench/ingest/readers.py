@@ -6,9 +6,10 @@ as the file has them; typing and mapping happen later, in staging. CSV (in
 failing the whole file; JSON, Parquet and XLSX files are read whole or refused.
 
 JSON records are bounded (:mod:`.jsonscan`): none larger than 32 MiB, none nested deeper
-than 64 levels; objects with any number of keys are read as columns (DuckDB would read
-objects with more than 200 keys, or with keys that few records share, as one MAP).
-Workbooks are checked for zip bombs (:mod:`.xlsx_guard`) before the Excel reader opens them.
+than 64 levels (NDJSON lines beyond are set aside, JSON array files refused). Objects with
+any number of keys are read as columns (DuckDB would read objects with more than 200 keys,
+or with keys that few records share, as one MAP). Workbooks are checked for zip bombs
+(:mod:`.xlsx_guard`) before the Excel reader opens them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from workbench.ingest.incoming import (
 from workbench.ingest.jsonscan import (
     DUCKDB_JSON_OPTIONS,
     DUCKDB_OBJECT_BYTES,
-    MAX_DEPTH,
     MAX_RECORD_BYTES,
     Problem,
     scan_file,
@@ -159,15 +159,14 @@ _JSON_TYPES = {"UBIGINT": "number", "BIGINT": "number", "DOUBLE": "number", "VAR
 
 
 def _beyond_bounds(export: ExportFile, problem: Problem) -> IngestError:
-    """A JSON array file with a record nested too deep: refused whole."""
+    """A JSON array file with a record too large or nested too deep: refused whole."""
+    why = problem.reason.replace("the record", f"a record (on line {problem.line})", 1)
     return IngestError(
-        f"{export.path.name} cannot be read as JSON: a record (on line {problem.line}) is "
-        f"nested more than {MAX_DEPTH} levels deep (objects and arrays); Workbench reads "
-        f"records nested up to {MAX_DEPTH} levels.",
+        f"{export.path.name} cannot be read as JSON: {why}.",
         where=where_file(export.path, problem.line),
-        fix="Check the export (no CRM record nests that deep; the file is broken or not an "
-        "export). As NDJSON (one record per line) such a record is set aside and the others "
-        "load; nothing was loaded.",
+        fix="Check the export (no CRM record is that large or nests that deep: the file is "
+        "broken or not an export). As NDJSON (one record per line) such a record is set aside "
+        "and the others load; nothing was loaded.",
     )
 
 
