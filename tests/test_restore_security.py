@@ -473,3 +473,19 @@ def test_a_damaged_manifest_is_one_clear_error(
     assert "Fix:" in err
     assert _warehouse(root).read_bytes() == before
     assert not list(_warehouse(root).parent.glob("*.bak"))
+
+
+def test_erase_lists_the_warehouse_copies_that_may_still_hold_the_person(
+    demo: Path, capsys
+) -> None:
+    assert main(["backup", "--project", str(demo)]) == 0  # into the project's backups/
+    (dated,) = [m.parent for m in (demo / "backups").glob("*/manifest.json")]
+    assert main(["restore", str(dated), "--project", str(demo)]) == 0  # keeps a .bak
+    (kept,) = _warehouse(demo).parent.glob(f"{_warehouse(demo).name}.*.bak")
+    person = _person(_warehouse(demo))
+    capsys.readouterr()
+    assert main(["erase", "--project", str(demo), "--email", person["email"], "--dry-run"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Copies of the warehouse made before this erasure" in out
+    assert str(dated) in out and str(kept) in out
+    assert dated.exists() and kept.exists()  # listed, never deleted

@@ -191,6 +191,16 @@ def _print_plan(plan: ErasurePlan, *, dry_run: bool) -> None:
                 highlight=False,
             )
         out.print("They may hold the person in clear: delete or redo them (and their copies).")
+    if plan.copies:
+        out.print(
+            "Copies of the warehouse made before this erasure (Workbench does not delete them):"
+        )
+        for path in plan.copies:
+            out.print(f"  {path}", soft_wrap=True)
+        out.print(
+            "They may hold the person. Restoring one applies this erasure again; delete the "
+            "ones you no longer need, or keep them only as long as your retention allows."
+        )
 
 
 def _print_compacted(result: CompactResult) -> None:

@@ -94,6 +94,7 @@ class ErasurePlan:
     identifiers: int = 0
     reports: list[outputs.ReportFile] = field(default_factory=list)  # rendered unmasked
     exports: list[outputs.ExportFile] = field(default_factory=list)  # unmasked, recorded
+    copies: list[Path] = field(default_factory=list)  # backups and .bak warehouses
     removed: list[Path] = field(default_factory=list)  # report files removed
     compacted: CompactResult | None = None
 
@@ -216,6 +217,7 @@ def erase(
         plan.stale_reports = outputs.mark_stale(store, earliest, mark=None)
         plan.reports = outputs.unmasked_reports(project, store, earliest)
         plan.exports = outputs.unmasked_exports(project, store)
+        plan.copies = outputs.warehouse_copies(project)
         return plan
     with store.transaction():
         salt = salt_of(store, create=True)
@@ -236,6 +238,7 @@ def erase(
         plan.stale_reports = outputs.mark_stale(store, earliest, mark=reason)
         plan.reports = outputs.unmasked_reports(project, store, earliest)
         plan.exports = outputs.unmasked_exports(project, store)
+        plan.copies = outputs.warehouse_copies(project)
         details: dict[str, Any] = {"by": kind, "tombstone_id": tomb, "records": len(plan.records)}
         details |= {"rows": plan.rows, "stale_reports": len(plan.stale_reports)}
         details |= {"unmasked_report_files": len(plan.reports)}
