@@ -4,7 +4,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+BASE   := $(VENV)/.installed-base
 STAMP  := $(VENV)/.installed-stamp
+# every install is pinned to the versions tested together (regenerate: make constraints)
+PIP    := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 DEMO   ?= data/demo
 PROJECT ?= $(DEMO)
 CONTACTS ?= 5000
@@ -13,20 +16,25 @@ PYTEST_ARGS ?=
 PERIOD ?= 2026-10
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser demo test lint format docs bench lab clean
+.PHONY: help install browser demo test lint format docs constraints bench lab clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 	  { echo "Workbench needs Python 3.11 or newer as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	$(PIP) --upgrade pip
+	@$(BIN)/python -m pip uninstall --quiet --yes workbench 2>/dev/null || true  # the old name
+	$(PIP) -e .
+	@touch $(BASE)
+
+$(STAMP): $(BASE)
+	$(PIP) -e ".[dev,spark]"
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the package with its dependencies
+install: $(STAMP)  ## create .venv with the package, its dependencies and the test tools
 
 browser:  ## Debian's chromium for the report tests (apt, as root or with sudo)
 	@test -x $(CHROMIUM) || { \
@@ -34,7 +42,7 @@ browser:  ## Debian's chromium for the report tests (apt, as root or with sudo)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	} || { echo "Install Debian's chromium package (apt-get install chromium) for the report tests"; exit 1; }
 
-demo: $(STAMP)  ## generate the demo data set, run the whole pipeline, render the five reports
+demo: $(BASE)  ## generate the demo data set, run the whole pipeline, render the five reports
 	$(BIN)/workbench demo --project $(DEMO) --contacts $(CONTACTS)
 	$(BIN)/workbench report all --period $(PERIOD) --project $(DEMO) --out reports
 
@@ -53,11 +61,16 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 docs: $(STAMP)  ## regenerate docs/reference.md from the command line's own help
 	$(BIN)/python -m workbench.cli.reference docs/reference.md
 
+constraints: $(STAMP)  ## pin constraints.txt to the versions installed in .venv now
+	{ echo '# Versions tested together, used by every `make` install (make constraints regenerates it).'; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -e '^crm-workbench' -e '^setuptools=='; \
+	} > constraints.txt
+
 bench: $(STAMP)  ## benchmarks against the plain libraries, printed as ratios
 	$(BIN)/python -m workbench.bench
 
 lab: $(STAMP)  ## JupyterLab on notebooks/ with the workbench kernel, for PROJECT (default data/demo)
-	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(PIP) -e ".[dev,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Workbench"
 	WORKBENCH_PROJECT=$(abspath $(PROJECT)) \
 	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -28,14 +28,21 @@ app = typer.Typer(
 )
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        out.print(f"workbench {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version.", callback=_version, is_eager=True),
+    ] = False,
 ) -> None:
-    if version:
-        out.print(f"workbench {__version__}")
-        raise typer.Exit()
+    """Data-quality and ROI workbench for CRM integration projects."""
 
 
 for module in (ingest, quality, resolve, kpi, report, governance):

@@ -28,7 +28,6 @@ from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 from plotly.offline import get_plotlyjs
 
-import workbench
 from workbench.config import Project
 from workbench.errors import ConfigError, ReportError
 from workbench.formatting import percent_text, time_text
@@ -56,8 +55,9 @@ RECORD_WAIT = 60.0  # seconds a finished run waits for the warehouse to record i
 
 
 def notebooks_dir() -> Path:
-    """The folder of the report notebooks (``notebooks/`` beside the package)."""
-    return Path(workbench.__file__).resolve().parent.parent / "notebooks"
+    """The folder of the report notebooks: ``workbench/report/notebooks``, package data in
+    an installed wheel; in a checkout, a link to the project's top-level ``notebooks/``."""
+    return Path(__file__).resolve().parent / "notebooks"
 
 
 @dataclass
