@@ -6,7 +6,8 @@
   file refused with one message; never a RecursionError or a crash, and the sources after
   them in the same run still load;
 * objects with more than 200 keys (at the top and nested) load as columns, like narrow
-  ones, and ``dictionary infer`` lists them all;
+  ones, and ``dictionary infer`` lists them all; a nested map of thousands of keys loads
+  as one column of JSON text, and records wider than the column bound are refused;
 * an .xlsx zip bomb (shared strings inflating to 2 GiB from a few MB, declared honestly
   or not) is refused before the Excel reader inflates it; a normal workbook still loads.
 
@@ -31,7 +32,7 @@ import pytest
 from workbench.dictionary_infer import infer_section
 from workbench.errors import IngestError
 from workbench.ingest import ingest
-from workbench.ingest.jsonscan import MAX_DEPTH, MAX_RECORD_BYTES
+from workbench.ingest.jsonscan import MAX_COLUMNS, MAX_DEPTH, MAX_KEYS, MAX_RECORD_BYTES
 from workbench.ingest.xlsx_guard import MAX_INFLATED_BYTES, MAX_PARTS, MAX_RATIO, check_workbook
 from workbench.store import quote_ident
 
@@ -263,6 +264,22 @@ def expected_cells(records: list[dict]) -> dict[str, list[str | None]]:
     return {c: [row.get(c) for row in flat] for c in columns}
 
 
+def load_json(make_project, store_of, file: str, records: list[dict]):
+    """Ingest ``records`` written as ``file`` (JSON array or NDJSON); returns (result, store)."""
+    if file.endswith(".ndjson"):
+        content = "".join(json.dumps(r) + "\n" for r in records)
+    else:
+        content = json.dumps(records)
+    project = make_project(
+        f"sources:\n  people:\n    system: crm\n    object: contacts\n    path: {file}\n"
+        "    columns:\n      record_id: id\n",
+        {file: content},
+    )
+    store = store_of(project)
+    (result,) = ingest(project, store).loads
+    return result, store
+
+
 @pytest.mark.parametrize(
     ("file", "records"),
     [
@@ -274,18 +291,8 @@ def expected_cells(records: list[dict]) -> dict[str, list[str | None]]:
 def test_objects_with_many_keys_load_as_columns(
     make_project, store_of, file: str, records: list[dict]
 ) -> None:
-    if file.endswith(".ndjson"):
-        content = "".join(json.dumps(r) + "\n" for r in records)
-    else:
-        content = json.dumps(records)
-    project = make_project(
-        f"sources:\n  people:\n    system: crm\n    object: contacts\n    path: {file}\n"
-        "    columns:\n      record_id: id\n",
-        {file: content},
-    )
-    store = store_of(project)
-    report = ingest(project, store)
-    assert [r.status for r in report.loads] == ["loaded"], report.loads[0].message
+    result, store = load_json(make_project, store_of, file, records)
+    assert result.status == "loaded", result.message
     want = expected_cells(records)
     got = store.rows(
         f"SELECT {', '.join(quote_ident(c) for c in want)} FROM raw.people ORDER BY _row_number"
@@ -293,6 +300,40 @@ def test_objects_with_many_keys_load_as_columns(
     assert len(got) == len(records)
     for position, column in enumerate(want):
         assert [row[position] for row in got] == want[column], column
+
+
+def test_records_with_more_keys_than_columns_are_refused(make_project, store_of) -> None:
+    """Each record with keys of its own: 4,401 different keys in all (a map at the top)."""
+    records = [{"id": str(i), **{f"u{i}_{j}": "v" for j in range(4)}} for i in range(1100)]
+    result, _ = load_json(make_project, store_of, "keys.ndjson", records)
+    assert result.status == "failed" and result.error is not None
+    assert result.error.what == (
+        f"keys.ndjson cannot be read as JSON: its records have more than {MAX_KEYS:,} distinct "
+        f"keys; Workbench loads at most {MAX_COLUMNS:,} columns per export."
+    )
+
+
+def test_too_many_columns_in_all_are_refused(make_project, store_of) -> None:
+    half = 2100  # keys at the top and as many under "properties": each under the bound
+    inner = {f"p{j}": j for j in range(half)}
+    records = [{"id": "1", **{f"k{j}": "v" for j in range(half)}, "properties": inner}]
+    result, _ = load_json(make_project, store_of, "wide.json", records)
+    assert result.status == "failed" and result.error is not None
+    columns = 1 + half + 1 + half  # id, k*, properties (as JSON text), properties.p*
+    assert f"its records have {columns:,} columns (nested keys included)" in result.error.what
+
+
+def test_nested_map_with_more_keys_loads_as_json_text(make_project, store_of) -> None:
+    """Custom fields keyed by id: 5,500 different keys under one field stay one column."""
+    records = [{"id": str(i), "custom": {f"cf_{i}_{j}": j for j in range(5)}} for i in range(1100)]
+    result, store = load_json(make_project, store_of, "people.ndjson", records)
+    assert result.status == "loaded", result.message
+    assert [c for c in store.columns("raw", "people") if not c.startswith("_")] == [
+        "id",
+        "custom",
+    ]
+    got = store.rows('SELECT id, custom FROM raw."people" ORDER BY _row_number')
+    assert [(i, json.loads(text)) for i, text in got] == [(r["id"], r["custom"]) for r in records]
 
 
 def test_dictionary_infer_keeps_every_key(tmp_path: Path) -> None:

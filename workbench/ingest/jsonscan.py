@@ -36,10 +36,16 @@ MAX_RECORD_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 64
 CHUNK_BYTES = 1 << 20
 PREVIEW_CHARS = 1000  # of a record set aside for its size, kept as its raw_record
-# DuckDB's own bound on one record, a little above ours (the scan sets longer lines aside);
-# any number of keys per object reads as columns, never as one MAP
+MAX_COLUMNS = 4096  # columns of one export, nested keys included: as for CSV (files.py)
+MAX_KEYS = 4096  # keys of one object read as columns; an object with more is one MAP
+# DuckDB's own bound on one record, a little above ours (the scan sets longer lines aside).
+# Objects with up to MAX_KEYS keys read as columns however few records share them (DuckDB
+# would make objects of more than 200 keys, or of rarely shared keys, one MAP).
 DUCKDB_OBJECT_BYTES = MAX_RECORD_BYTES + 64 * 1024
-DUCKDB_JSON_OPTIONS = f"maximum_object_size = {DUCKDB_OBJECT_BYTES}, map_inference_threshold = -1"
+DUCKDB_JSON_OPTIONS = (
+    f"maximum_object_size = {DUCKDB_OBJECT_BYTES}, map_inference_threshold = {MAX_KEYS}, "
+    "field_appearance_threshold = 0"
+)
 
 _KEEP = b'"[]{}\n'
 _DROP = bytes(b for b in range(256) if b not in _KEEP)

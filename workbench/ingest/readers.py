@@ -7,9 +7,11 @@ failing the whole file; JSON, Parquet and XLSX files are read whole or refused.
 
 JSON records are bounded (:mod:`.jsonscan`): none larger than 32 MiB, none nested deeper
 than 64 levels (NDJSON lines beyond are set aside, JSON array files refused). Objects with
-any number of keys are read as columns (DuckDB would read objects with more than 200 keys,
-or with keys that few records share, as one MAP). Workbooks are checked for zip bombs
-(:mod:`.xlsx_guard`) before the Excel reader opens them.
+up to 4,096 keys are read as columns, however few records share them (DuckDB would read
+objects with more than 200 keys, or with keys that few records share, as one MAP); a
+nested object with more keys is a map (custom fields keyed by id) and loads as one column
+of JSON text; a file of more than 4,096 columns in all is refused. Workbooks are checked
+for zip bombs (:mod:`.xlsx_guard`) before the Excel reader opens them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from workbench.ingest.incoming import (
 from workbench.ingest.jsonscan import (
     DUCKDB_JSON_OPTIONS,
     DUCKDB_OBJECT_BYTES,
+    MAX_COLUMNS,
+    MAX_KEYS,
     MAX_RECORD_BYTES,
     Problem,
     scan_file,
@@ -105,17 +109,21 @@ def _read_json(
             f"DESCRIBE SELECT * FROM read_json({base}, sample_size = -1)", params
         )
         top = column_names(export, [r[0] for r in described])
+        if top == ["json"] and str(described[0][1]).startswith("MAP("):
+            raise _too_wide(export, f"more than {MAX_KEYS:,} distinct keys")
         if top == ["json"] and not collect_rejects:
             _check_records(store, export, params)
+        exprs: list[tuple[str, str]] = [(c, f"{quote_ident(c)}") for c in top]
+        for name, type_text, *_ in described:
+            exprs.extend(_flatten_struct(name, quote_ident(name), "$", type_text, params))
+        if len(exprs) > MAX_COLUMNS:
+            raise _too_wide(export, f"{len(exprs):,} columns (nested keys included)")
     except BaseException:
         for step in cleanup:
             step()
         raise
     params["cols"] = {c: "VARCHAR" for c in top}
     source_sql = f"read_json({base}, columns = $cols)"
-    exprs: list[tuple[str, str]] = [(c, f"{quote_ident(c)}") for c in top]
-    for name, type_text, *_ in described:
-        exprs.extend(_flatten_struct(name, quote_ident(name), "$", type_text, params))
     columns = column_names(export, [name for name, _ in exprs])
     cols = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in exprs)
     select = f"SELECT {cols}, row_number() OVER () AS _row_number FROM {source_sql}"
@@ -156,6 +164,17 @@ def _check_records(store: Store, export: ExportFile, params: dict[str, Any]) -> 
 
 _JSON_TYPES = {"UBIGINT": "number", "BIGINT": "number", "DOUBLE": "number", "VARCHAR": "string",
                "ARRAY": "array", "BOOLEAN": "boolean", "NULL": "null"}  # fmt: skip
+
+
+def _too_wide(export: ExportFile, what: str) -> IngestError:
+    return IngestError(
+        f"{export.path.name} cannot be read as JSON: its records have {what}; Workbench loads "
+        f"at most {MAX_COLUMNS:,} columns per export.",
+        where=str(export.path),
+        fix="Export only the fields the project maps (records with that many different keys "
+        "hold a map, such as custom fields keyed by id, at their top level); nothing was "
+        "loaded.",
+    )
 
 
 def _beyond_bounds(export: ExportFile, problem: Problem) -> IngestError:
