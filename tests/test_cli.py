@@ -46,14 +46,19 @@ def test_every_command_has_help_text_and_project_option(capsys):
             assert "--project" in out, f"{argv} lacks --project"
 
 
-def test_readme_documents_every_command():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+GUIDE = Path(__file__).parent.parent / "docs" / "guide.md"
+
+
+def test_the_guide_documents_every_command():
+    guide = GUIDE.read_text()
     for argv, _ in all_commands():
-        assert f"workbench {' '.join(argv)}" in readme, f"README lacks `workbench {' '.join(argv)}`"
+        assert f"workbench {' '.join(argv)}" in guide, (
+            f"the guide lacks `workbench {' '.join(argv)}`"
+        )
 
 
-def test_readme_documents_wait_on_every_command_that_writes():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+def test_the_guide_documents_wait_on_every_command_that_writes():
+    readme = GUIDE.read_text()
     waiting = [
         " ".join(argv)
         for argv, callback in all_commands()
@@ -62,7 +67,7 @@ def test_readme_documents_wait_on_every_command_that_writes():
     assert sorted(waiting) == ["demo", "ingest", "resolve", "review decide", "validate"]
     assert "--wait SECONDS" in readme
     for name in waiting:
-        assert f"`{name}`" in readme, f"README does not say that {name} takes --wait"
+        assert f"`{name}`" in readme, f"the guide does not say that {name} takes --wait"
 
 
 def test_top_level_help_lists_commands(capsys):
