@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from workbench.cli import main
 from workbench.config import Project, load_project
 from workbench.store import Store, open_store
 
@@ -45,3 +47,33 @@ def store_of() -> Callable[[Project], Store]:
     yield open_
     for store in opened:
         store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_source(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Demo projects made once per test session for each (contacts, seed), through the CLI.
+
+    They are shared masters: a test that changes its project uses :func:`demo_copy`."""
+    made: dict[tuple[int, int | None], Path] = {}
+
+    def make(contacts: int, seed: int | None = None) -> Path:
+        if (contacts, seed) not in made:
+            folder = tmp_path_factory.mktemp("demo") / f"demo-{contacts}-{seed}"
+            args = ["demo", "--project", str(folder), "--contacts", str(contacts)]
+            assert main(args + (["--seed", str(seed)] if seed is not None else [])) == 0
+            made[(contacts, seed)] = folder
+        return made[(contacts, seed)]
+
+    return make
+
+
+@pytest.fixture
+def demo_copy(demo_source: Callable[..., Path], tmp_path: Path) -> Callable[..., Path]:
+    """A private copy of a session demo project (see :func:`demo_source`)."""
+
+    def copy(contacts: int, seed: int | None = None) -> Path:
+        target = tmp_path / f"demo-{contacts}-{seed}"
+        shutil.copytree(demo_source(contacts, seed), target)
+        return target
+
+    return copy

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from catalog import tables
 
 from workbench.cli import main
 from workbench.config import load_project
@@ -25,21 +26,6 @@ def project(tmp_path: Path) -> Path:
     assert main(["ingest", "--project", str(root)]) == 0
     assert main(["validate", "--project", str(root)]) == 0
     return root
-
-
-def _tables(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, list[tuple]]:
-    return {
-        f"{s}.{t}": con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE database_name = $d AND schema_name = $s AND table_name = $t "
-            "ORDER BY column_index",
-            {"d": db, "s": s, "t": t},
-        ).fetchall()
-        for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $d",
-            {"d": db},
-        ).fetchall()
-    }
 
 
 def test_a_backup_restores_to_an_identical_warehouse(project: Path, tmp_path: Path, capsys):
@@ -62,7 +48,7 @@ def test_a_backup_restores_to_an_identical_warehouse(project: Path, tmp_path: Pa
     con = duckdb.connect()
     con.execute(f"ATTACH '{original}' AS a")
     con.execute(f"ATTACH '{warehouse}' AS b")
-    before, after = _tables(con, "a"), _tables(con, "b")
+    before, after = tables(con, "a"), tables(con, "b")
     assert before == after  # the same tables with the same columns and types
     assert len(before) > 15
     for name in before:
@@ -87,9 +73,11 @@ def test_a_backup_restores_to_an_identical_warehouse(project: Path, tmp_path: Pa
         "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
         "WHERE database_name = $d AND column_default IS NOT NULL ORDER BY ALL"
     )
-    assert con.execute(defaults, {"d": "b"}).fetchall() == con.execute(
-        defaults, {"d": "a"}
-    ).fetchall() != []
+    assert (
+        con.execute(defaults, {"d": "b"}).fetchall()
+        == con.execute(defaults, {"d": "a"}).fetchall()
+        != []
+    )
     # sequences continue after the values they had given
     top = con.execute("SELECT max(load_id) FROM a.meta.loads").fetchone()[0]
     before = con.execute("SELECT nextval('a.meta.load_id_seq')").fetchone()[0]

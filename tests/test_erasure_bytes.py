@@ -6,7 +6,6 @@ and can be removed."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -22,18 +21,9 @@ PERIOD = "2026-09"
 WRITTEN = {"meta.audit", "meta.settings", "meta.tombstones", "meta.report_runs"}
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("bytes") / "generated"
-    assert main(["demo", "--project", str(folder), "--contacts", "400"]) == 0
-    return folder
-
-
 @pytest.fixture
-def demo(generated: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "demo"
-    shutil.copytree(generated, folder)
-    return folder
+def demo(demo_copy) -> Path:
+    return demo_copy(400)
 
 
 def _bytes(warehouse: Path) -> bytes:

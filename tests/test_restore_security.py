@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from catalog import tables
 
 from workbench.cli import main
 from workbench.governance.tombstones import keep, read
@@ -29,17 +30,13 @@ SEQUENCES = {  # sequence -> the table and column it numbers
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("restore") / "generated"
-    assert main(["demo", "--project", str(folder), "--contacts", "300"]) == 0
-    return folder
+def generated(demo_source) -> Path:
+    return demo_source(300)
 
 
 @pytest.fixture
-def demo(generated: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "demo"
-    shutil.copytree(generated, folder)
-    return folder
+def demo(demo_copy) -> Path:
+    return demo_copy(300)
 
 
 @pytest.fixture(scope="module")
@@ -80,21 +77,6 @@ def _bytes(warehouse: Path) -> bytes:
 def _backup(root: Path, folder: Path) -> Path:
     assert main(["backup", "--project", str(root), "--out", str(folder)]) == 0
     return folder
-
-
-def _tables(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, list[tuple]]:
-    return {
-        f"{s}.{t}": con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE database_name = $d AND schema_name = $s AND table_name = $t "
-            "ORDER BY column_index",
-            {"d": db, "s": s, "t": t},
-        ).fetchall()
-        for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $d",
-            {"d": db},
-        ).fetchall()
-    }
 
 
 def _differences(con: duckdb.DuckDBPyConnection, name: str, a: str, b: str) -> int:
@@ -196,7 +178,7 @@ def test_the_demo_warehouse_round_trips(demo: Path, tmp_path: Path, capsys) -> N
     con = duckdb.connect()
     con.execute(f"ATTACH '{original}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{_warehouse(demo)}' AS b")
-    before, after = _tables(con, "a"), _tables(con, "b")
+    before, after = tables(con, "a"), tables(con, "b")
     assert before == after
     assert {"id.members", "id._golden_contacts", "meta.loads"} <= set(before)
     for name in before:
@@ -340,8 +322,8 @@ def test_a_restore_does_not_bring_back_a_person_erased_after_the_backup(
     con = duckdb.connect()
     con.execute(f"ATTACH '{erased}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{_warehouse(demo)}' AS b")
-    assert _tables(con, "a") == _tables(con, "b")
-    for name in _tables(con, "a"):
+    assert tables(con, "a") == tables(con, "b")
+    for name in tables(con, "a"):
         if name not in ("meta.audit", "meta.settings"):
             schema, tab = name.split(".")
             a, b = f"a.{table(schema, tab)}", f"b.{table(schema, tab)}"
