@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,111 @@ def test_every_command_has_help_text_and_project_option(capsys):
         assert "Usage" in out
         if argv not in (["init"], ["dictionary", "infer"]):
             assert "--project" in out, f"{argv} lacks --project"
+
+
+def test_every_command_and_group_answers_help(capsys):
+    """`--help` of the root, of every group (dq, kpi, review...) and of every command."""
+    from workbench.cli.reference import commands
+
+    paths = [path[1:] for path, _, _ in commands()]
+    assert len(paths) > len(all_commands())  # groups too
+    for argv in paths:
+        code, out, err = run(capsys, *argv, "--help")
+        assert code == 0, (argv, err)
+        assert f"Usage: workbench {' '.join(argv)}".rstrip() in " ".join(out.split()), argv
+
+
+JSON_COMMANDS = [
+    ["ledger"],
+    ["dq", "show"],
+    ["dq", "diff"],
+    ["dq", "reconcile"],
+    ["quarantine", "list"],
+    ["quarantine", "show"],
+    ["kpi"],
+    ["kpi", "list"],
+    ["baseline"],
+    ["roi"],
+    ["review"],
+    ["evaluate"],
+    ["explain"],
+    ["audit", "log"],
+    ["audit", "verify"],
+]
+
+
+def test_listing_and_summary_commands_take_json_and_csv_exports_take_out_dash(capsys):
+    from workbench.cli.reference import commands
+
+    with_json, with_dash = [], []
+    for path, command, _ in commands():
+        options = {o for p in command.params for o in getattr(p, "opts", [])}
+        if "--json" in options:
+            with_json.append(path[1:])
+        for param in command.params:
+            if "--out" in getattr(param, "opts", []) and "CSV" in (param.help or ""):
+                with_dash.append(path[1:])
+                assert "'-'" in param.help, path
+    assert sorted(with_json) == sorted(JSON_COMMANDS)
+    assert sorted(with_dash) == sorted(
+        [["quarantine", "export"], ["export", "dq"], ["export", "entities"],
+         ["export", "golden"], ["export", "kpis"]]
+    )  # fmt: skip
+
+
+def test_help_in_a_fresh_process_offers_shell_completion():
+    script = Path(sys.executable).parent / "workbench"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.cli"]
+    done = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--install-completion" in done.stdout and "--show-completion" in done.stdout
+    assert "ledger" in done.stdout
+
+
+def test_shell_completion_completes_commands_and_subcommands():
+    def complete(words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "_WORKBENCH_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench.cli"],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("workbench led") == ["ledger"]
+    assert complete("workbench quarantine l") == ["list"]
+    assert "--json" in complete("workbench audit log --j")
+
+
+def test_commands_import_what_they_need_in_a_fresh_process(capsys, tmp_path):
+    """Commands import their modules when they run: each works as the first thing a fresh
+    interpreter does (backup, compact and retention only import after erasure)."""
+    shutil.copytree(DATA, tmp_path / "p")
+    project = str(tmp_path / "p")
+    assert main(["ingest", "--project", project]) == 0
+    capsys.readouterr()
+    runs = [
+        (["backup", "--out", str(tmp_path / "bak")], 0, "Backed up"),
+        (["restore", str(tmp_path / "bak")], 0, "Restored"),
+        (["retention", "apply", "--dry-run"], 7, "No retention is configured"),
+        (["erase", "--dry-run", "--email", "nobody@example.com"], 7, "nothing to erase"),
+        (["erase", "--compact-only"], 0, "Rewrote the warehouse"),
+        (["dq", "show"], 1, "No data-quality run"),
+        (["ledger", "--json"], 0, '"source"'),
+    ]
+    for argv, code, said in runs:
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench.cli", *argv, "--project", project],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert "Traceback" not in done.stderr, (argv, done.stderr)
+        assert done.returncode == code, (argv, done.stderr)
+        assert said in done.stdout + done.stderr, argv
 
 
 GUIDE = Path(__file__).parent.parent / "docs" / "guide.md"

@@ -3,7 +3,12 @@
 Every command takes ``--project DIR`` (default: the current folder). Errors a user can fix
 are printed as one message (what, where, how to fix) with a non-zero exit code; ``--debug``
 shows the traceback too. Commands live by stage: :mod:`.ingest`, :mod:`.quality`,
-:mod:`.dictionary`.
+:mod:`.resolve`, :mod:`.kpi`, :mod:`.report`, :mod:`.governance`, :mod:`.dictionary`.
+
+Listing and summary commands take ``--json`` (one JSON document on stdout, notes on
+stderr); CSV exports take ``--out -`` (the CSV on stdout). ``--install-completion`` sets up
+shell completion. Importing this package loads no heavy library (``workbench --help`` stays
+fast): each command imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ app = typer.Typer(
     name="workbench",
     help="Data-quality and ROI workbench for CRM integration projects.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )

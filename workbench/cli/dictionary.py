@@ -7,10 +7,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from workbench.cli.common import ProjectOpt, out
-from workbench.config import load_project
-from workbench.dictionary_doc import render
-from workbench.dictionary_infer import infer_section
+from workbench.cli.common import ProjectOpt, load_project, out
+from workbench.export import is_stdout
 
 app = typer.Typer(help="The Canonical Data Dictionary: export it, or draft one from a file.")
 
@@ -21,14 +19,17 @@ def export(
         Literal["md", "csv", "html"], typer.Option("--format", "-f", help="Document format.")
     ] = "md",
     out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="File to write (default: print).")
+        Path | None,
+        typer.Option("--out", "-o", help="File to write (default, or '-': print to stdout)."),
     ] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
     """Write the project's data dictionary as Markdown, CSV or HTML."""
+    from workbench.dictionary_doc import render
+
     loaded = load_project(project)
     text = render(loaded.dictionary, fmt, title=loaded.config.name)
-    if out_file is None:
+    if out_file is None or is_stdout(out_file):
         out.print(text, soft_wrap=True)
     else:
         out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +45,8 @@ def infer(
     encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
 ) -> None:
     """Propose a dictionary section (types, required, allowed values, identity) to edit."""
+    from workbench.dictionary_infer import infer_section
+
     out.print(
         infer_section(file, object, delimiter=delimiter, encoding=encoding),
         markup=False,

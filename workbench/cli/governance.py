@@ -6,14 +6,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
-from workbench.cli.common import ProjectOpt, out, print_frame, project_and_store
-from workbench.config import load_project
+from workbench.cli.common import (
+    JsonOpt,
+    ProjectOpt,
+    emit,
+    load_project,
+    note,
+    open_store,
+    out,
+    print_frame,
+    project_and_store,
+)
 from workbench.errors import GovernanceError
-from workbench.governance import audit
-from workbench.store import open_store
 
 if TYPE_CHECKING:
     from workbench.governance.compact import CompactResult
@@ -25,9 +31,15 @@ audit_app = typer.Typer(
 
 
 @audit_app.command("verify")
-def audit_verify(project: ProjectOpt = Path(".")) -> None:
+def audit_verify(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     """Check the audit trail's hash chain; names every edited or deleted entry, and says
-    when the trail was dropped (exit 7)."""
+    when the trail was dropped (exit 7).
+
+    With --json: an object with intact, entries and problems (entry_id, what), printed
+    also when the trail is broken (the error then goes to stderr, exit 7).
+    """
+    from workbench.governance import audit
+
     loaded = load_project(project)
     kept = audit.read_head(loaded)
     if kept is not None and not loaded.warehouse_path.exists():
@@ -36,6 +48,9 @@ def audit_verify(project: ProjectOpt = Path(".")) -> None:
     else:
         with open_store(loaded, read_only=True) as store:
             entries, problems = audit.verify(store, loaded)
+    if json:
+        found = [{"entry_id": p.entry_id, "what": p.what} for p in problems]
+        emit({"intact": not problems, "entries": entries, "problems": found}, json=True)
     if problems:
         raise GovernanceError(
             f"The audit trail is broken ({len(problems)} problem(s) in {entries} entries):\n"
@@ -48,9 +63,10 @@ def audit_verify(project: ProjectOpt = Path(".")) -> None:
             "warehouse from a backup (`workbench restore DIR`) and find out who changed it.",
         )
     if not entries:
-        out.print("There is no audit trail yet: no command has changed or shown data.")
+        note("There is no audit trail yet: no command has changed or shown data.", json=json)
         return
-    out.print(f"The audit trail is intact: {entries} entries, hash chain verified.")
+    if not json:
+        out.print(f"The audit trail is intact: {entries} entries, hash chain verified.")
 
 
 @audit_app.command("log")
@@ -64,12 +80,25 @@ def audit_log(
         typer.Option("--since", help="From this day on (YYYY-MM-DD).", formats=["%Y-%m-%d"]),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Entries to show.")] = 50,
+    json: JsonOpt = False,
 ) -> None:
-    """Audit entries, newest first: when, what, who and the details."""
+    """Audit entries, newest first: when, what, who and the details.
+
+    With --json: a list of entries (entry_id, recorded_at, action, actor, details: the
+    details as a JSON object).
+    """
+    import json as jsonlib
+
+    from workbench.governance import audit
+
     _, store = project_and_store(project, read_only=True)
     day: date | None = since.date() if since else None
     with store:
         frame = audit.log(store, action=action, since=day, limit=limit)
+    if json:
+        entries = [{**e, "details": jsonlib.loads(e["details"])} for e in frame.to_dicts()]
+        emit(entries, json=True)
+        return
     print_frame(frame, title="Audit trail")
 
 
@@ -114,9 +143,11 @@ def erase(
     Lists the report files of affected periods rendered unmasked (removed with
     --remove-reports) and the unmasked exports the audit trail recorded (delete those
     yourself)."""
-    from workbench.governance.compact import compact
-    from workbench.governance.erasure import Kind
+    from workbench.governance.erasure import Kind  # first: see _import_governance
     from workbench.governance.erasure import erase as run_erase
+
+    _import_governance()
+    from workbench.governance.compact import compact
 
     options: list[tuple[Kind, str | None]] = [
         ("email", email),
@@ -155,6 +186,8 @@ def erase(
 
 
 def _print_plan(plan: ErasurePlan, *, dry_run: bool) -> None:
+    import polars as pl
+
     print_frame(plan.preview, title=f"The person's records ({len(plan.records)}, masked)")
     rows = pl.DataFrame(
         {"table": sorted(plan.rows), "rows": [plan.rows[t] for t in sorted(plan.rows)]},
@@ -222,6 +255,9 @@ def retention_apply(
     ] = False,
 ) -> None:
     """Delete records older than their object's retention (raw, staging, core, quarantine)."""
+    import polars as pl
+
+    _import_governance()
     from workbench.governance.retention import apply
 
     loaded, store = project_and_store(project)
@@ -252,6 +288,7 @@ def backup(
     ] = None,
 ) -> None:
     """Write a consistent copy of the warehouse (Parquet per table) with a checksummed manifest."""
+    _import_governance()
     from workbench.governance.backup import backup as run_backup
 
     result = run_backup(load_project(project), out_dir)
@@ -277,6 +314,7 @@ def restore(
     warehouse is kept as <warehouse>.<time>.bak. Runs no SQL from the backup; refuses a
     backup of another project unless --force; erasures made since the backup are applied
     again."""
+    _import_governance()
     from workbench.governance.backup import restore as run_restore
 
     result = run_restore(load_project(project), folder, force=force)
@@ -286,6 +324,13 @@ def restore(
     )
     for warning in result.warnings:
         out.print(f"Warning: {warning}")
+
+
+def _import_governance() -> None:
+    """Import workbench.governance.erasure before backup, compact or retention: those three
+    import each other (through tombstones and erasure) in a cycle that resolves only when
+    erasure is imported first (importing backup, compact or retention first fails)."""
+    import workbench.governance.erasure  # noqa: F401
 
 
 def register(app: typer.Typer) -> None:

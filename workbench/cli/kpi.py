@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
-from workbench.cli.common import OutOpt, ProjectOpt, out, print_frame, project_and_store
+from workbench.cli.common import (
+    JsonOpt,
+    OutOpt,
+    ProjectOpt,
+    emit,
+    load_project,
+    note,
+    out,
+    print_frame,
+    project_and_store,
+    wrote_csv,
+)
 from workbench.cli.quality import export_app
-from workbench.config import load_project
-from workbench.kpi import periods
-from workbench.kpi.did import SUMMARY_COLUMNS
-from workbench.kpi.periods import Grain
 from workbench.progress import steps
 from workbench.terminal import styled
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from workbench.kpi.periods import Grain
 
 kpi_app = typer.Typer(
     help="KPI values per period and segment (`workbench kpi --period 2026-09`), and the "
@@ -43,6 +53,8 @@ SegmentOpt = Annotated[
 
 
 def _grain(grain: str | None, period: str | None) -> Grain:
+    from workbench.kpi import periods
+
     if grain is not None and grain not in periods.GRAINS:
         from workbench.errors import ConfigError
 
@@ -63,10 +75,17 @@ def kpi(
     grain: GrainOpt = None,
     segment: SegmentOpt = None,
     project: ProjectOpt = Path("."),
+    json: JsonOpt = False,
 ) -> None:
-    """Compute every KPI per period; values are stored as a run in kpi.values."""
+    """Compute every KPI per period; values are stored as a run in kpi.values.
+
+    With --json: a list of the table's rows (kpi, period, then one value per segment).
+    """
     if ctx.invoked_subcommand is not None:
         return
+    import polars as pl
+
+    from workbench.kpi import periods
     from workbench.kpi.run import measure
 
     kind = _grain(grain, period)
@@ -80,14 +99,20 @@ def kpi(
         latest = values.latest
         frame = frame.filter(pl.col("period_start") == latest) if latest else frame.clear()
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
-    print_frame(wide, f"KPIs (run {run_id}; `workbench export kpis` writes every period)")
-    for note in values.notes:
-        out.print(styled(note, "dim"))
+    title = f"KPIs (run {run_id}; `workbench export kpis` writes every period)"
+    emit(wide, json=json, title=title)
+    for line in values.notes:
+        note(styled(line, "dim"), json=json)
 
 
 @kpi_app.command("list")
-def kpi_list(project: ProjectOpt = Path(".")) -> None:
-    """The KPI registry: built-in KPIs and the project's own (kpi.definitions)."""
+def kpi_list(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
+    """The KPI registry: built-in KPIs and the project's own (kpi.definitions).
+
+    With --json: a list of the table's rows.
+    """
+    import polars as pl
+
     loaded = load_project(project)
     rows = [
         {
@@ -101,7 +126,7 @@ def kpi_list(project: ProjectOpt = Path(".")) -> None:
         }
         for kpi_id, k in loaded.config.kpi.kpis().items()
     ]
-    print_frame(pl.DataFrame(rows), "KPIs")
+    emit(pl.DataFrame(rows), json=json, title="KPIs")
 
 
 def _target(target: object) -> str:
@@ -122,12 +147,18 @@ def baseline(
     ] = None,
     period: PeriodOpt = None,
     project: ProjectOpt = Path("."),
+    json: JsonOpt = False,
 ) -> None:
     """Baseline of every KPI with a 95% bootstrap interval and XmR limits; later periods
     that signal a real shift; target status.
 
     The window is the kpi.baseline_months before kpi.launch_date unless --start/--end say.
+    With --json: an object with run_id, start and end (the window's first and last
+    month), levels, shifts and targets (lists of the tables' rows).
     """
+    import polars as pl
+
+    from workbench.kpi import periods
     from workbench.kpi.run import baseline as run_baseline
 
     window = None
@@ -144,25 +175,35 @@ def baseline(
             end=window[1] if window else None,
         )
     last = result.end - periods.step("month")
-    span = f"{periods.label(result.start, 'month')}..{periods.label(last, 'month')}"
-    print_frame(
-        result.levels.select(
-            "kpi", "segment", "level", "ci_low", "ci_high", "basis", "size", "lcl", "ucl"
-        ),
-        f"Baseline {span} (run {result.run_id}; 95% bootstrap interval, XmR limits)",
+    first, final = periods.label(result.start, "month"), periods.label(last, "month")
+    levels = result.levels.select(
+        "kpi", "segment", "level", "ci_low", "ci_high", "basis", "size", "lcl", "ucl"
     )
-    shifts = result.signals.filter(pl.col("shift"))
+    shifts = result.signals.filter(pl.col("shift")).select(
+        "kpi", "segment", "period", "value", "lcl", "ucl", "rules"
+    )
+    if json:
+        document = {
+            "run_id": result.run_id,
+            "start": first,
+            "end": final,
+            "levels": levels,
+            "shifts": shifts,
+            "targets": result.targets,
+        }
+        emit(document, json=True)
+        return
+    title = f"Baseline {first}..{final} (run {result.run_id}; 95% bootstrap interval, XmR limits)"
+    print_frame(levels, title)
     if shifts.height:
-        print_frame(
-            shifts.select("kpi", "segment", "period", "value", "lcl", "ucl", "rules"),
-            "Periods after the baseline that signal a real shift",
-        )
+        print_frame(shifts, "Periods after the baseline that signal a real shift")
     if result.targets.height:
         print_frame(result.targets, "Targets")
 
 
 def _window(start: str | None, end: str | None) -> tuple[datetime, datetime]:
     from workbench.errors import ConfigError
+    from workbench.kpi import periods
 
     if not (start and end):
         raise ConfigError(
@@ -179,33 +220,45 @@ def _window(start: str | None, end: str | None) -> tuple[datetime, datetime]:
     return first, last
 
 
-def roi(project: ProjectOpt = Path(".")) -> None:
+def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     """Canary vs control for every KPI, and the ROI of the integration from roi.yaml:
-    benefits, costs, ROI, payback and NPV with 95% intervals."""
+    benefits, costs, ROI, payback and NPV with 95% intervals.
+
+    With --json: an object with run_id, comparison and drivers (lists of the tables' rows)
+    and summary (roi, its interval, benefits, costs, npv, payback...; null where n/a).
+    """
+    import polars as pl
+
+    from workbench.kpi.did import SUMMARY_COLUMNS
     from workbench.roi.run import roi as run_roi
 
     loaded, store = project_and_store(project)
     with store, steps("ROI", None):
         result = run_roi(loaded, store)
     did = result.comparison.table
-    print_frame(
-        did.select(SUMMARY_COLUMNS),
-        "Canary vs control: difference-in-differences (95% bootstrap interval)",
+    comparison = did.select(SUMMARY_COLUMNS)
+    drivers = result.drivers.select(
+        "driver", "formula", "inputs", "monthly_value", "monthly_low", "monthly_high"
     )
     bad = did.filter(pl.col("parallel").not_())["kpi"].to_list()
-    if bad:
-        out.print(
-            styled(
-                f"Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased.",
-                "yellow",
-            )
+    if json:
+        document = {
+            "run_id": result.run_id,
+            "comparison": comparison,
+            "drivers": drivers,
+            "summary": result.summary,
+        }
+        emit(document, json=True)
+    else:
+        print_frame(
+            comparison, "Canary vs control: difference-in-differences (95% bootstrap interval)"
         )
-    print_frame(
-        result.drivers.select(
-            "driver", "formula", "inputs", "monthly_value", "monthly_low", "monthly_high"
-        ),
-        "Value drivers per month",
-    )
+    if bad:
+        warning = f"Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased."
+        note(styled(warning, "yellow"), json=json)
+    if json:
+        return
+    print_frame(drivers, "Value drivers per month")
     s = result.summary
     out.print(
         f"ROI over {s['horizon_months']:.0f} months: {s['roi']:.2f} "
@@ -222,7 +275,6 @@ def _num(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-@export_app.command("kpis")
 def export_kpis(
     out_file: OutOpt,
     grain: GrainOpt = None,
@@ -230,17 +282,16 @@ def export_kpis(
     project: ProjectOpt = Path("."),
 ) -> None:
     """KPI values as CSV: columns kpi, period, segment (all, or the segment's value), value."""
-    from workbench.export import write_csv
     from workbench.kpi.run import measure
 
     loaded, store = project_and_store(project)
     with store:
         _, values = measure(loaded, store, grain=_grain(grain, None), segment=segment)
-    frame = values.frame.select("kpi", "period", "segment", "value")
-    out.print(f"Wrote {frame.height} rows to {write_csv(frame, out_file)}")
+    wrote_csv(values.frame.select("kpi", "period", "segment", "value"), out_file)
 
 
 def register(app: typer.Typer) -> None:
+    export_app.command("kpis")(export_kpis)
     app.add_typer(kpi_app, name="kpi")
     app.command()(baseline)
     app.command()(roi)

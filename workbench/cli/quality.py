@@ -2,46 +2,35 @@
 
 from __future__ import annotations
 
-import json
+import json as jsonlib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import polars as pl
 import typer
 
 from workbench.cli.common import (
+    JsonOpt,
     OutOpt,
     ProjectOpt,
     UnmaskOpt,
     WaitOpt,
     check_unmask,
+    emit,
     export_frame,
+    load_project,
+    note,
     out,
     print_frame,
     project_and_store,
 )
-from workbench.config import load_project
-from workbench.errors import ValidationFailed
-from workbench.pipeline import QualityResult, run_quality
-from workbench.privacy import mask_value, masker
 from workbench.progress import steps
-from workbench.quality import diff, latest_summary
-from workbench.quality.reconcile import differences
-from workbench.store import Store
 from workbench.terminal import styled
-from workbench.validate.quarantine import (
-    ingest_rejects,
-    mask_examples,
-    mask_quarantine,
-    mask_set_aside,
-    quarantined,
-    reasons_summary,
-    record_failures,
-    reject_excerpts,
-    set_aside,
-    validated,
-)
-from workbench.validate.quarantine import quarantine_export as quarantine_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from workbench.pipeline import QualityResult
+    from workbench.store import Store
 
 dq_app = typer.Typer(help="Data-quality history: metrics per run and what regressed.")
 quarantine_app = typer.Typer(
@@ -55,6 +44,8 @@ def validate(project: ProjectOpt = Path("."), wait: WaitOpt = 0) -> None:
 
     Exits non-zero (5) only when a blocking limit of `quality.blocking` is breached.
     """
+    from workbench.pipeline import run_quality
+
     loaded, store = project_and_store(project, wait=wait)
     with store, steps("Validating", None) as step:
         result = run_quality(loaded, store, on_step=step)
@@ -63,6 +54,10 @@ def validate(project: ProjectOpt = Path("."), wait: WaitOpt = 0) -> None:
 
 def print_quality(result: QualityResult) -> None:
     """The compact summary of a validation run; raises on breached blocking limits."""
+    import polars as pl
+
+    from workbench.errors import ValidationFailed
+
     if result.restaged:
         out.print(
             f"Re-staged {', '.join(result.restaged)} from the loaded data first: the mapping "
@@ -112,11 +107,17 @@ def print_quality(result: QualityResult) -> None:
 
 
 @dq_app.command("show")
-def dq_show(project: ProjectOpt = Path(".")) -> None:
-    """The latest run's metrics per source and object."""
+def dq_show(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
+    """The latest run's metrics per source and object.
+
+    With --json: a list of the table's rows.
+    """
+    from workbench.quality import latest_summary
+
     _, store = project_and_store(project, read_only=True)
     with store:
-        print_frame(latest_summary(store), title="Data quality (latest run)")
+        summary = latest_summary(store)
+    emit(summary, json=json, title="Data quality (latest run)")
 
 
 @dq_app.command("diff")
@@ -125,8 +126,17 @@ def dq_diff(
     all_changes: Annotated[
         bool, typer.Option("--all", help="List every change, not only regressions.")
     ] = False,
+    json: JsonOpt = False,
 ) -> None:
-    """Compare the last validation run with the one before and list regressions."""
+    """Compare the last validation run with the one before and list regressions.
+
+    With --json: an object with changes (the table's rows, regression true or false),
+    regressions and other_changes (counts of every change).
+    """
+    import polars as pl
+
+    from workbench.quality import diff
+
     _, store = project_and_store(project, read_only=True)
     with store:
         changes = diff(store)
@@ -146,6 +156,17 @@ def dq_diff(
         ]
     )
     regressions = sum(c.regression for c in changes)
+    if json:
+        records = [{**row, "regression": row["regression"] == "yes"} for row in frame.to_dicts()]
+        emit(
+            {
+                "changes": records,
+                "regressions": regressions,
+                "other_changes": len(changes) - regressions,
+            },
+            json=True,
+        )
+        return
     if frame.height:
         print_frame(frame, title="Data-quality changes")
     out.print(f"{regressions} regression(s), {len(changes) - regressions} other change(s).")
@@ -158,12 +179,15 @@ def dq_reconcile(
         Literal["month", "account"], typer.Option(help="Compare per month or per account.")
     ] = "month",
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 30,
+    json: JsonOpt = False,
 ) -> None:
     """Where CRM won deals and billing invoices disagree (counts and base-currency money)."""
+    from workbench.quality.reconcile import differences
+
     _, store = project_and_store(project, read_only=True)
     with store:
         frame = differences(store, level, limit=limit)
-    print_frame(frame, title=f"CRM vs billing per {level}: differences (billing - CRM)")
+    emit(frame, json=json, title=f"CRM vs billing per {level}: differences (billing - CRM)")
 
 
 @quarantine_app.command("list")
@@ -173,6 +197,7 @@ def quarantine_list(
     source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
     unmask: UnmaskOpt = False,
+    json: JsonOpt = False,
 ) -> None:
     """Quarantined rows with the reasons, and a count per check (personal data masked).
 
@@ -180,7 +205,22 @@ def quarantine_list(
     in core, the value NULL there) are listed apart, and so are rows ingest could not read
     (ragged rows, bad bytes, NDJSON lines that are not objects), with file, line, reason and
     an excerpt of the raw text, counted under the check 'readable row (ingest)'.
+
+    With --json: an object with by_check, rows (null before the first validation),
+    values_set_aside (null then too) and ingest_rejects, each a list of the table's rows.
     """
+    from workbench.validate.quarantine import (
+        ingest_rejects,
+        mask_examples,
+        mask_quarantine,
+        mask_set_aside,
+        quarantined,
+        reasons_summary,
+        reject_excerpts,
+        set_aside,
+        validated,
+    )
+
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what="quarantine list")
     _, store = project_and_store(project, read_only=True)
@@ -195,6 +235,20 @@ def quarantine_list(
         rejects = ingest_rejects(store, object=object, source=source, limit=limit)
     if mask:
         summary = mask_examples(summary, loaded.dictionary)
+    shown = reject_excerpts(rejects, mask=mask).select(
+        "source", "file", "line", "reason", "excerpt"
+    )
+    if json:
+        if rows is None:
+            note("Nothing has been validated yet: run `workbench validate`.", json=True)
+        document = {
+            "by_check": summary,
+            "rows": None if rows is None else rows.drop("record"),
+            "values_set_aside": None if values is None else values.drop("load_id"),
+            "ingest_rejects": shown,
+        }
+        emit(document, json=True)
+        return
     print_frame(summary, title="Quarantine by check")
     if rows is not None:
         print_frame(rows.drop("record"), title=f"Rows validation quarantined (first {limit})")
@@ -204,9 +258,6 @@ def quarantine_list(
     if rows is None:
         out.print("Nothing has been validated yet: run `workbench validate`.")
     if rejects.height:
-        shown = reject_excerpts(rejects, mask=mask).select(
-            "source", "file", "line", "reason", "excerpt"
-        )
         print_frame(shown, title=f"Rows ingest could not read (first {limit})")
 
 
@@ -215,9 +266,19 @@ def quarantine_show(
     record: Annotated[str, typer.Argument(help="SOURCE:RECORD_ID of a quarantined row.")],
     project: ProjectOpt = Path("."),
     unmask: UnmaskOpt = False,
+    json: JsonOpt = False,
 ) -> None:
     """One quarantined row (or a kept row with values set aside) in full, and every check it
-    failed with its severity (personal data masked)."""
+    failed with its severity (personal data masked).
+
+    With --json: an object with object, record, load_id, row_number, values (the row's
+    fields) and failed_checks (the table's rows).
+    """
+    import polars as pl
+
+    from workbench.privacy import mask_value, masker
+    from workbench.validate.quarantine import mask_quarantine, record_failures
+
     source, _, record_id = record.partition(":")
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"quarantine show {record}")
@@ -239,11 +300,23 @@ def quarantine_show(
                     dtype=pl.String,
                 )
             )
+    fields = jsonlib.loads(row["record"])
+    if json:
+        document = {
+            "object": row["object"],
+            "record": f"{source}:{record_id}",
+            "load_id": row["load_id"],
+            "row_number": row["row_number"],
+            "values": fields,
+            "failed_checks": failures,
+        }
+        emit(document, json=True)
+        return
     out.print(
         styled(str(row["object"]), "bold"),
         f"{source}:{record_id} (load {row['load_id']}, row {row['row_number']})",
     )
-    for key, value in json.loads(row["record"]).items():
+    for key, value in fields.items():
         out.print(f"  {key}: {value}")
     print_frame(failures, title="Failed checks")
 
@@ -259,6 +332,8 @@ def quarantine_export(
     rejected; then object, source, record_id, file, load_id, row_number, line, reasons and
     record (the staged record as JSON, the value set aside, or the raw text ingest read).
     """
+    from workbench.validate.quarantine import quarantine_export as quarantine_frame
+
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"quarantine export --out {out_file}")
 
@@ -271,6 +346,8 @@ def quarantine_export(
 @export_app.command("dq")
 def export_dq(out_file: OutOpt, project: ProjectOpt = Path(".")) -> None:
     """The latest data-quality run as CSV: one row per source and object with its metrics."""
+    from workbench.quality import latest_summary
+
     export_frame(project, latest_summary, out_file)
 
 

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from workbench.cli.common import ProjectOpt, out
-from workbench.config import load_project
+from workbench.cli.common import ProjectOpt, load_project, out
 from workbench.errors import ReportError
 from workbench.progress import steps
 from workbench.terminal import styled

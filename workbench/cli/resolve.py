@@ -3,33 +3,35 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from workbench.cli.common import (
+    JsonOpt,
     OutOpt,
     ProjectOpt,
     UnmaskOpt,
     WaitOpt,
     check_unmask,
+    emit,
     export_frame,
+    load_project,
+    note,
     out,
     print_frame,
     project_and_store,
 )
 from workbench.cli.quality import export_app
-from workbench.config import load_project
-from workbench.privacy import mask_value, masker
 from workbench.progress import steps
-from workbench.resolve import ResolveReport, members_of
-from workbench.resolve import resolve as run_resolve
-from workbench.resolve.results import golden_of
-from workbench.resolve.review import pending, record_decision, side_by_side
-from workbench.store import Store
 from workbench.terminal import styled
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from workbench.resolve import ResolveReport
+    from workbench.store import Store
 
 ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
 
@@ -48,6 +50,8 @@ def resolve(
     ] = False,
 ) -> None:
     """Match records across and within systems into entities (Splink, from the dictionary)."""
+    from workbench.resolve import resolve as run_resolve
+
     loaded, store = project_and_store(project, wait=wait)
     with store, steps("Resolving identities", None) as step:
         report = run_resolve(
@@ -88,11 +92,19 @@ def review(
     object: ObjectOpt = "contacts",
     limit: Annotated[int, typer.Option(help="Pairs to show.")] = 20,
     unmask: UnmaskOpt = False,
+    json: JsonOpt = False,
 ) -> None:
     """List pairs waiting for review, most uncertain first, both records side by side
-    (personal data masked)."""
+    (personal data masked).
+
+    With --json: a list of pairs, each with left, right, probability and fields (per field:
+    left, right and differs).
+    """
     if ctx.invoked_subcommand is not None:
         return
+    from workbench.privacy import mask_value, masker
+    from workbench.resolve.review import pending, side_by_side
+
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what="review")
     _, store = project_and_store(project, read_only=True)
@@ -100,6 +112,20 @@ def review(
         queue = pending(store, object, limit)
         records = side_by_side(store, object, queue)
     rules = masker(loaded.dictionary.object(object)) if mask else {}
+    if json:
+        pairs = []
+        for pair in records:
+            fields = {}
+            for field, (a, b) in pair["fields"].items():
+                differs = a is not None and b is not None and a != b  # compared unmasked
+                if field in rules:
+                    a, b = (mask_value(v, *rules[field]) for v in (a, b))
+                fields[field] = {"left": a, "right": b, "differs": differs}
+            pairs.append({**pair, "fields": fields})
+        if not pairs:
+            note("No pairs are waiting for review.", json=True)
+        emit(pairs, json=True)
+        return
     if queue.height == 0:
         out.print("No pairs are waiting for review.")
         return
@@ -135,6 +161,8 @@ def decide(
     """Record a decision on a pair; the next `workbench resolve` follows it."""
     import getpass
 
+    from workbench.resolve.review import record_decision
+
     loaded, store = project_and_store(project, wait=wait)
     with store:
         record_decision(
@@ -151,15 +179,15 @@ def decide(
     out.print(f"Recorded: {left} and {right} are {verdict}. Run `workbench resolve` to apply.")
 
 
-@export_app.command("entities")
 def export_entities(
     out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = "contacts"
 ) -> None:
     """One row per record: source, record_id (the source's own id) and entity_id."""
+    from workbench.resolve import members_of
+
     export_frame(project, lambda store: members_of(store, object), out_file)
 
 
-@export_app.command("golden")
 def export_golden(
     out_file: OutOpt,
     project: ProjectOpt = Path("."),
@@ -168,6 +196,11 @@ def export_golden(
 ) -> None:
     """One row per entity: its golden record (personal data masked), and where each value
     came from (`*__from`)."""
+    import polars as pl
+
+    from workbench.privacy import mask_value, masker
+    from workbench.resolve.results import golden_of
+
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"export golden --out {out_file}")
     rules = masker(loaded.dictionary.object(object)) if mask else {}
@@ -188,13 +221,40 @@ def explain_pair(
     right: Annotated[str, typer.Argument(help="The other record.")],
     project: ProjectOpt = Path("."),
     object: ObjectOpt = "contacts",
+    json: JsonOpt = False,
 ) -> None:
-    """Why two records match or not: the match-weight waterfall under the latest model."""
+    """Why two records match or not: the match-weight waterfall under the latest model.
+
+    With --json: an object with left, right, steps (comparison, level, match_weight,
+    running_total), match_weight and match_probability.
+    """
     from workbench.resolve.explain import explain
 
     loaded, store = project_and_store(project, read_only=True)
     with store:
         result = explain(loaded, store, object, left, right)
+    if json:
+        running = 0.0
+        waterfall = []
+        for step in result.steps:
+            running += step.weight
+            waterfall.append(
+                {
+                    "comparison": step.comparison,
+                    "level": step.level,
+                    "match_weight": step.weight,
+                    "running_total": running,
+                }
+            )
+        document = {
+            "left": left,
+            "right": right,
+            "steps": waterfall,
+            "match_weight": result.match_weight,
+            "match_probability": result.match_probability,
+        }
+        emit(document, json=True)
+        return
     table = Table("comparison", "level", "match weight", "running total",
                   title=f"{left} vs {right}")  # fmt: skip
     total = 0.0
@@ -217,22 +277,53 @@ def evaluate(
     anchor: Annotated[
         str, typer.Option(help="System whose records others should link to.")
     ] = "crm",
+    json: JsonOpt = False,
 ) -> None:
-    """Duplicate rates, cross-system coverage, threshold sensitivity, and accuracy vs a truth."""
+    """Duplicate rates, cross-system coverage, threshold sensitivity, and accuracy vs a truth.
+
+    With --json: an object with duplicate_rates, coverage (null without a source of the
+    anchor system), threshold_sensitivity (lists of the tables' rows) and accuracy (null
+    without --truth).
+    """
     from workbench.resolve.evaluate import Evaluation
 
     loaded, store = project_and_store(project, read_only=True)
+    grid = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
     with store:
         ev = Evaluation.of_store(store, object)
-        print_frame(ev.duplicate_rates(), title=f"Duplicate rate of {object}")
+        rates = ev.duplicate_rates()
         anchors = [n for n, s in loaded.config.sources.items() if s.system == anchor]
-        if anchors:
-            print_frame(ev.coverage(anchors), title=f"Linked to a {anchor} record")
-        grid = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
-        print_frame(ev.threshold_sensitivity(grid), title="If the match threshold were ...")
-        if truth is None:
-            return
-        scores = ev.pairwise_scores(truth)
+        coverage = ev.coverage(anchors) if anchors else None
+        sensitivity = ev.threshold_sensitivity(grid)
+        if not json:
+            print_frame(rates, title=f"Duplicate rate of {object}")
+            if coverage is not None:
+                print_frame(coverage, title=f"Linked to a {anchor} record")
+            print_frame(sensitivity, title="If the match threshold were ...")
+        scores = ev.pairwise_scores(truth) if truth is not None else None
+    if json:
+        accuracy = None
+        if truth is not None and scores is not None:
+            accuracy = {
+                "truth": str(truth),
+                "precision": scores.precision,
+                "recall": scores.recall,
+                "f1": scores.f1,
+                "records": scores.records,
+                "predicted_pairs": scores.predicted_pairs,
+                "true_pairs": scores.true_pairs,
+                "true_positives": scores.true_positives,
+            }
+        document = {
+            "duplicate_rates": rates,
+            "coverage": coverage,
+            "threshold_sensitivity": sensitivity,
+            "accuracy": accuracy,
+        }
+        emit(document, json=True)
+        return
+    if truth is None or scores is None:
+        return
     out.print(
         f"Against {truth.name}: pairwise precision {scores.precision:.4f}, recall "
         f"{scores.recall:.4f}, F1 {scores.f1:.4f} ({scores.records:,} records)"
@@ -240,6 +331,8 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
+    export_app.command("entities")(export_entities)
+    export_app.command("golden")(export_golden)
     app.command()(resolve)
     app.command("explain")(explain_pair)
     app.command()(evaluate)
