@@ -143,11 +143,9 @@ def erase(
     Lists the report files of affected periods rendered unmasked (removed with
     --remove-reports) and the unmasked exports the audit trail recorded (delete those
     yourself)."""
-    from workbench.governance.erasure import Kind  # first: see _import_governance
-    from workbench.governance.erasure import erase as run_erase
-
-    _import_governance()
     from workbench.governance.compact import compact
+    from workbench.governance.erasure import Kind
+    from workbench.governance.erasure import erase as run_erase
 
     options: list[tuple[Kind, str | None]] = [
         ("email", email),
@@ -217,7 +215,11 @@ def _print_plan(plan: ErasurePlan, *, dry_run: bool) -> None:
     if plan.exports:
         out.print("Unmasked exports recorded in the audit trail (Workbench does not delete them):")
         for e in plan.exports:
-            there = "still there" if e.exists else "not found"
+            there = (
+                "written to standard output: not traceable"
+                if e.path == "-"
+                else ("still there" if e.exists else "not found")
+            )
             out.print(
                 f"  {e.recorded_at:%Y-%m-%d %H:%M} {e.view}: {e.path} ({there})",
                 soft_wrap=True,
@@ -257,7 +259,6 @@ def retention_apply(
     """Delete records older than their object's retention (raw, staging, core, quarantine)."""
     import polars as pl
 
-    _import_governance()
     from workbench.governance.retention import apply
 
     loaded, store = project_and_store(project)
@@ -288,7 +289,6 @@ def backup(
     ] = None,
 ) -> None:
     """Write a consistent copy of the warehouse (Parquet per table) with a checksummed manifest."""
-    _import_governance()
     from workbench.governance.backup import backup as run_backup
 
     result = run_backup(load_project(project), out_dir)
@@ -314,7 +314,6 @@ def restore(
     warehouse is kept as <warehouse>.<time>.bak. Runs no SQL from the backup; refuses a
     backup of another project unless --force; erasures made since the backup are applied
     again."""
-    _import_governance()
     from workbench.governance.backup import restore as run_restore
 
     result = run_restore(load_project(project), folder, force=force)
@@ -324,13 +323,6 @@ def restore(
     )
     for warning in result.warnings:
         out.print(f"Warning: {warning}")
-
-
-def _import_governance() -> None:
-    """Import workbench.governance.erasure before backup, compact or retention: those three
-    import each other (through tombstones and erasure) in a cycle that resolves only when
-    erasure is imported first (importing backup, compact or retention first fails)."""
-    import workbench.governance.erasure  # noqa: F401
 
 
 def register(app: typer.Typer) -> None:

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -45,8 +45,6 @@ from workbench.config import Project
 from workbench.dictionary import FieldType, ObjectSpec
 from workbench.errors import GovernanceError
 from workbench.governance import audit, outputs
-from workbench.governance.compact import CompactResult
-from workbench.governance.compact import compact as compact_warehouse
 from workbench.governance.identifiers import (
     MATCHING,
     PERSON,
@@ -63,6 +61,9 @@ from workbench.governance.identifiers import SALT_KEY as SALT_KEY  # for callers
 from workbench.governance.lineage import canonical_rows, delete_rows
 from workbench.privacy import mask_record
 from workbench.store import Store, quote_ident, table
+
+if TYPE_CHECKING:
+    from workbench.governance.compact import CompactResult
 
 Kind = Literal["email", "phone", "entity", "record"]
 
@@ -250,7 +251,9 @@ def erase(
         why = {"reason": "erase", "tombstone_id": tomb}
         plan.removed = outputs.remove_reports(project, store, plan.reports, why)
     if compact and store.path is not None:
-        plan.compacted = compact_warehouse(store)
+        from workbench.governance.compact import compact as rewrite  # (it imports erasure)
+
+        plan.compacted = rewrite(store)
     return plan
 
 
