@@ -4,6 +4,7 @@ head in the project folder went with it, or commands ran on after the drop."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -137,3 +138,15 @@ def test_a_warehouse_no_command_has_written_is_not_a_broken_trail(
     open_store(project).close()  # the warehouse exists, no command has run
     code, out, _ = _verify(str(tmp_path), capsys)
     assert code == 0 and "no audit trail yet" in out
+
+
+def test_an_entry_whose_details_are_no_longer_json_is_reported_not_a_crash(
+    root: str, capsys
+) -> None:
+    _sql(root, "UPDATE meta.audit SET details = '{bad' WHERE entry_id = 2")
+    _broken(root, capsys, "entry 2", "edited")
+    code = main(["audit", "log", "--json", "--project", root])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.err
+    entries = {e["entry_id"]: e["details"] for e in json.loads(captured.out)}
+    assert entries[2] == "{bad"  # shown as the text it holds

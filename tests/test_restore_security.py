@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 from catalog import tables
 
@@ -471,3 +472,55 @@ def test_erase_lists_the_warehouse_copies_that_may_still_hold_the_person(
     assert "Copies of the warehouse made before this erasure" in out
     assert str(dated) in out and str(kept) in out
     assert dated.exists() and kept.exists()  # listed, never deleted
+
+
+def test_a_backup_folder_named_like_a_glob_restores_its_own_checked_files(
+    demo: Path, tmp_path: Path, capsys
+) -> None:
+    # DuckDB reads a path as a glob: "bk[1]" would match a folder "bk1" beside it, whose
+    # files no checksum ever covered
+    folder = _backup(demo, tmp_path / "bk[1]")
+    decoy = tmp_path / "bk1"
+    shutil.copytree(folder, decoy)
+    rows = duckdb.sql(f"SELECT * FROM read_parquet('{decoy}/core_contacts.parquet')").pl()
+    rows = rows.with_columns(email=pl.lit("attacker@evil.example"))
+    rows.write_parquet(decoy / "core_contacts.parquet")
+    expected = duckdb.connect(str(_warehouse(demo)), read_only=True)
+    emails = expected.execute("SELECT count(DISTINCT email) FROM core.contacts").fetchone()[0]
+    expected.close()
+    assert main(["restore", str(folder), "--project", str(demo)]) == 0
+    con = duckdb.connect(str(_warehouse(demo)), read_only=True)
+    assert con.execute("SELECT count(DISTINCT email) FROM core.contacts").fetchone()[0] == emails
+    assert (
+        con.execute(
+            "SELECT count(*) FROM core.contacts WHERE email = 'attacker@evil.example'"
+        ).fetchone()[0]
+        == 0
+    )
+    con.close()
+
+
+def test_restore_holds_the_warehouse_while_it_builds(
+    demo: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import subprocess
+    import sys
+
+    from workbench.governance import backup
+
+    folder = _backup(demo, tmp_path / "backup")
+    seen: list[subprocess.CompletedProcess[str]] = []
+    build = backup.build
+
+    def build_while_another_command_tries(*args: Any, **kwargs: Any) -> Any:
+        seen.append(
+            subprocess.run(
+                [sys.executable, "-m", "workbench.cli", "ingest", "--project", str(demo)],
+                capture_output=True, text=True, timeout=120, check=False,
+            )
+        )  # fmt: skip
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(backup, "build", build_while_another_command_tries)
+    assert main(["restore", str(folder), "--project", str(demo)]) == 0
+    assert seen[0].returncode == 4 and "The warehouse is in use" in seen[0].stderr

@@ -87,7 +87,6 @@ def audit_log(
     With --json: a list of entries (entry_id, recorded_at, action, actor, details: the
     details as a JSON object).
     """
-    import json as jsonlib
 
     from workbench.governance import audit
 
@@ -96,7 +95,7 @@ def audit_log(
     with store:
         frame = audit.log(store, action=action, since=day, limit=limit)
     if json:
-        entries = [{**e, "details": jsonlib.loads(e["details"])} for e in frame.to_dicts()]
+        entries = [{**e, "details": _details(e["details"])} for e in frame.to_dicts()]
         emit(entries, json=True)
         return
     print_frame(frame, title="Audit trail")
@@ -323,6 +322,16 @@ def restore(
     )
     for warning in result.warnings:
         out.print(f"Warning: {warning}")
+
+
+def _details(text: str) -> object:
+    """An entry's details as JSON, or as the text it holds when that is not JSON (edited)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def register(app: typer.Typer) -> None:

@@ -287,7 +287,7 @@ def verify(store: Store, project: Project | None = None) -> tuple[int, list[Prob
         )
     for row in rows:
         if row[2] == GAP:
-            gap = json.loads(row[5])
+            gap = details_of(row[5])
             problems.append(
                 Problem(
                     int(row[0]),
@@ -365,6 +365,16 @@ def _traces(store: Store) -> dict[str, int]:
     return out
 
 
+def details_of(text: str) -> dict[str, Any]:
+    """An entry's details as a dict; ``{}`` when they are not a JSON object (an edited
+    entry: its hash no longer matches, which :func:`verify` reports on its own)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _unrecorded(store: Store, rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Loads, validation and resolution runs the warehouse records without their entry."""
     problems = []
@@ -372,9 +382,7 @@ def _unrecorded(store: Store, rows: list[tuple[Any, ...]]) -> list[Problem]:
         schema, table_name = name.split(".")
         if not store.table_exists(schema, table_name, views=False):
             continue
-        done = {
-            json.loads(r[5]).get(column) for r in rows if r[2] == action and r[5].startswith("{")
-        }
+        done = {details_of(r[5]).get(column) for r in rows if r[2] == action}
         ids = [
             int(r[0])
             for r in store.rows(

@@ -313,15 +313,17 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
     _check_identity(project, manifest, force)
     target = project.warehouse_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():  # refuses (names the process) while the warehouse is in use
-        with Store(target, read_only=True) as current:
-            tombstones.sync(project, current)  # its erasures stay known after the restore
+    # the writer lock on the current warehouse from first to last: no erasure, load or run
+    # can commit to it meanwhile and then be lost in the .bak (refused while in use)
+    held = Store(target) if target.exists() else None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     staged = target.with_name(f".{target.name}.restore-{os.getpid()}")
     wal = staged.with_name(staged.name + ".wal")
     staged.unlink(missing_ok=True)
     wal.unlink(missing_ok=True)
     try:
+        if held is not None:
+            tombstones.sync(project, held)  # its erasures stay known after the restore
         restored, warnings = build(staged, manifest, folder, project)
         with Store(staged) as store:
             again = tombstones.reapply(project, store)
@@ -330,15 +332,17 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
                 _compact(store)
             store.execute("CHECKPOINT")
         replaced = None
-        if target.exists():
-            Store(target).close()  # refuses (names the process) while the warehouse is in use
+        if held is not None:
+            held.execute("CHECKPOINT")  # nothing left in its WAL: the lock is all it holds
             replaced = target.with_name(f"{target.name}.{stamp}.bak")
-            target.rename(replaced)
+            target.rename(replaced)  # POSIX: the open connection keeps the renamed file
             old_wal = target.with_name(target.name + ".wal")
             if old_wal.exists():
                 old_wal.rename(replaced.with_name(replaced.name + ".wal"))
         staged.rename(target)
     finally:
+        if held is not None:
+            held.close()
         staged.unlink(missing_ok=True)
         wal.unlink(missing_ok=True)
     if again.tombstones:

@@ -23,7 +23,6 @@ and may hold the person (:func:`warehouse_copies`); they are listed, never delet
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,8 +197,4 @@ def remove_reports(
 
 
 def _loaded(details: str) -> dict[str, Any]:
-    try:
-        value = json.loads(details)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    return audit.details_of(details)

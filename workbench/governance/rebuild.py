@@ -14,10 +14,13 @@ manifest: names, columns, types and row counts.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from workbench.config import Project
 from workbench.errors import GovernanceError
@@ -55,6 +58,21 @@ def catalog(store: Store | duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any
     return out
 
 
+def _checked_rows(folder: Path, name: str, manifest: Manifest) -> pa.Table:
+    """The rows of one backup file, read from the very bytes checked against the manifest's
+    sha256 (DuckDB's read_parquet would read a path as a glob pattern, and the file could
+    change between the check and the read)."""
+    data = _inside(folder, name).read_bytes()
+    if hashlib.sha256(data).hexdigest() != manifest.files[name][0]:
+        raise GovernanceError(
+            f"The backup file {name} changed while it was restored (its checksum no longer "
+            "matches the manifest).",
+            where=str(folder / name),
+            fix="Use an intact backup that nothing writes to; nothing was replaced.",
+        )
+    return pq.read_table(pa.BufferReader(data))
+
+
 def build(
     path: Path, manifest: Manifest, folder: Path, project: Project
 ) -> tuple[dict[str, Any], list[str]]:
@@ -80,11 +98,14 @@ def build(
         for spec in manifest.tables.values():
             con.execute(_table_sql(spec))
             cols = ", ".join(quote_ident(c) for c, _ in spec.columns)
-            con.execute(
-                f"INSERT INTO {table(spec.schema, spec.name)} ({cols}) "
-                f"SELECT {cols} FROM read_parquet($path)",
-                {"path": str(_inside(folder, spec.file))},
-            )
+            con.register("_wb_restore", _checked_rows(folder, spec.file, manifest))
+            try:
+                con.execute(
+                    f"INSERT INTO {table(spec.schema, spec.name)} ({cols}) "
+                    f"SELECT {cols} FROM _wb_restore"
+                )
+            finally:
+                con.unregister("_wb_restore")
         for obj in manifest.golden:
             core = [c for c, _ in manifest.tables.get(f"core.{obj}", _NO_TABLE).columns]
             if obj not in project.dictionary.objects or not core:
