@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from workbench.cli import main
@@ -162,3 +164,45 @@ def test_a_kpi_expression_reaching_beyond_its_object_is_refused(
     assert why in output
     assert "Traceback" not in output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("pg_get_viewdef(1) IS NULL", "pg_get_viewdef()"),  # a macro over the catalog
+        ("sleep_ms(100000) IS NULL", "sleep_ms()"),
+        ("length(repeat('x', 2000000000)) > 0", "repeat()"),
+    ],
+)
+def test_macros_and_functions_that_only_burn_time_are_refused(
+    tmp_path: Path, capsys, text: str, why: str
+) -> None:
+    root = kpi_project(tmp_path, "1", text)
+    assert run(capsys, "ingest", "--project", str(root))[0] == 0
+    assert run(capsys, "validate", "--project", str(root))[0] == 0
+    code, output = run(capsys, "kpi", "--project", str(root))
+    assert code == 2 and why in output and "kpi.definitions.answered.where" in output
+
+
+def test_text_that_closes_its_own_parenthesis_cannot_change_the_query() -> None:
+    # spliced as written, `... IS NOT NULL AND (status = 'solved') OR (true)` would turn the
+    # rows' time guard into one side of an OR; the checked parse is spliced instead
+    from workbench.kpi.expressions import check_expression
+
+    text = check_expression(
+        "status = 'solved') OR (true", ["status", "created_at"], key="kpi.definitions.x.where"
+    )
+    query = f"SELECT * FROM t WHERE created_at IS NOT NULL AND {text}"
+    tree = json.loads(duckdb.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchone()[0])
+    where = tree["statements"][0]["node"]["where_clause"]
+    assert where["type"] == "CONJUNCTION_AND"  # the guard still applies to every row
+    assert [c["type"] for c in where["children"]] == ["OPERATOR_IS_NOT_NULL", "CONJUNCTION_OR"]
+
+
+def test_list_and_struct_literals_are_expressions(tmp_path: Path, capsys) -> None:
+    root = kpi_project(tmp_path, "[status][1] = 'solved' AND {'s': status}.s IS NOT NULL")
+    assert run(capsys, "ingest", "--project", str(root))[0] == 0
+    assert run(capsys, "validate", "--project", str(root))[0] == 0
+    code, output = run(capsys, "kpi", "--project", str(root), "--period", "2026-03")
+    assert code == 0, output
+    assert re.search(r"answered\W+2026-03\W+0\.5\b", output), output

@@ -78,9 +78,15 @@ def compute(
     frames: list[pl.DataFrame] = []
     notes: list[str] = []
     by_id: dict[str, pl.DataFrame] = {}
+    checked: dict[str, KpiDef] = {}
     for kpi_id, kpi in kpis.items():
         if on_kpi:
             on_kpi(kpi_id)
+        if kpi.stat not in (Stat.LTV, Stat.MISSING_MANDATORY) and store.table_exists(
+            "core", kpi.object
+        ):  # its measure and where as checked and written back, never as typed
+            kpi = check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
+        checked[kpi_id] = kpi
         frame, note = _one(store, kpi_id, kpi, dictionary, grain, segment, by_id, gross_margin)
         if note:
             notes.append(f"{kpi_id}: {note}")
@@ -98,7 +104,7 @@ def compute(
             f"{future['kpi'].n_unique()} KPI(s) left out for period(s) after today ({shown}): "
             "their rows are dated in the future; check the source's time fields"
         )
-    latest = latest_period(store, [kpis[k] for k in by_id], grain, now)
+    latest = latest_period(store, [checked[k] for k in by_id], grain, now)
     return KpiValues(values.sort("kpi", "period_start", "segment"), notes, latest)
 
 
@@ -131,6 +137,8 @@ def latest_period(
     ]
     if not dated:
         return None
+    # the where of each, as checked and written back (idempotent for ones already checked)
+    dated = [check_kpi(k, store.columns("core", k.object), kpi_id=k.title) for k in dated]
     newest = store.scalar(sql.latest_sql(dated), {"grain": grain, "until": _until(now)})
     return newest if isinstance(newest, datetime) else None
 
@@ -162,7 +170,6 @@ def _one(
         return _missing_mandatory(store, kpi, dictionary, grain, segment)
     if not store.table_exists("core", kpi.object):
         return None, f"no {kpi.object} validated yet (core.{kpi.object} is missing)"
-    check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
     column = sql.segment_column(segment)
     note = None
     if segment is not None and not breaks_down(store, kpi, segment):

@@ -27,10 +27,11 @@ _NODES = frozenset(
     {"COLUMN_REF", "CONSTANT", "FUNCTION", "OPERATOR", "COMPARISON", "CONJUNCTION", "CASE"}
     | {"CAST", "BETWEEN"}
 )
-# scalar functions that read or change state outside the row
+# scalar functions that read or change state outside the row, or only burn time and memory
 _STATEFUL = frozenset(
     {"nextval", "currval", "setseed", "current_setting", "getenv", "current_schema"}
     | {"current_schemas", "current_database", "current_catalog", "current_query"}
+    | {"sleep_ms", "repeat", "generate_series", "range", "error"}
 )
 _PROBE = "__workbench_expression__"
 
@@ -41,17 +42,21 @@ def _scalar_functions() -> frozenset[str]:
     try:
         rows = con.execute(
             "SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-            "WHERE function_type IN ('scalar', 'macro')"
+            "WHERE function_type = 'scalar'"  # macros may expand to catalog subqueries
         ).fetchall()
     finally:
         con.close()
     return frozenset(r[0] for r in rows) - _STATEFUL
 
 
-def check_expression(text: str, columns: Iterable[str], *, key: str) -> None:
+def check_expression(text: str, columns: Iterable[str], *, key: str) -> str:
     """Raise :class:`ConfigError` unless ``text`` is one scalar SQL expression over
     ``columns`` (the fields of the KPI's object). ``key`` names the config key, e.g.
-    ``kpi.definitions.win_rate.where``."""
+    ``kpi.definitions.win_rate.where``.
+
+    Returns the expression as DuckDB writes back the parse that was checked: that text, not
+    the user's, goes into queries, so text that parses as more than it seems when spliced
+    (``status = 'won') OR (true``) cannot change the query around it."""
     known = {c.lower() for c in columns}
     parsed = _parse(text)
     problem = _shape_problem(parsed)
@@ -68,6 +73,21 @@ def check_expression(text: str, columns: Iterable[str], *, key: str) -> None:
             "`epoch(first_response_at - created_at) / 60`, using only the object's fields "
             "(`workbench dictionary export` lists them).",
         )
+    return _written_back(parsed)
+
+
+def _written_back(parsed: dict[str, Any]) -> str:
+    """The checked parse as SQL text (``SELECT <expression> FROM <probe>``, unwrapped)."""
+    con = duckdb.connect()
+    try:
+        row = con.execute("SELECT json_deserialize_sql($j)", {"j": json.dumps(parsed)}).fetchone()
+    finally:
+        con.close()
+    sql = str(row[0]) if row else ""
+    head, tail = "SELECT ", f" FROM {_PROBE}"
+    if not (sql.startswith(head) and sql.endswith(tail)):
+        raise ConfigError(f"DuckDB wrote the expression back in an unexpected form: {sql!r}")
+    return f"({sql[len(head) : -len(tail)]})"
 
 
 def _parse(text: str) -> dict[str, Any]:
@@ -129,7 +149,7 @@ def _node_problem(node: dict[str, Any], known: set[str]) -> str | None:
             return f"{'.'.join(names)!r} is not a field of the object"
     if kind == "FUNCTION":
         name = str(node.get("function_name", "")).lower()
-        if node.get("schema") or node.get("catalog"):
+        if node.get("schema") not in (None, "", "main") or node.get("catalog"):
             return f"the function {name}() must not name a schema"
         if name not in _scalar_functions():
             return (
@@ -145,11 +165,14 @@ def _node_problem(node: dict[str, Any], known: set[str]) -> str | None:
     return None
 
 
-def check_kpi(kpi: KpiDef, columns: Iterable[str], *, kpi_id: str) -> None:
-    """Check a KPI's ``measure`` and ``where`` against the columns of its object's core
-    table (see :func:`check_expression`)."""
+def check_kpi(kpi: KpiDef, columns: Iterable[str], *, kpi_id: str) -> KpiDef:
+    """A KPI whose ``measure`` and ``where`` are checked against the columns of its object's
+    core table and written back by DuckDB (see :func:`check_expression`): use it, not the
+    definition as written, in queries."""
     fields = list(columns)
-    for name in ("measure", "where"):
-        text = getattr(kpi, name)
-        if text:
-            check_expression(text, fields, key=f"kpi.definitions.{kpi_id}.{name}")
+    checked = {
+        name: check_expression(text, fields, key=f"kpi.definitions.{kpi_id}.{name}")
+        for name in ("measure", "where")
+        if (text := getattr(kpi, name))
+    }
+    return kpi.model_copy(update=checked)

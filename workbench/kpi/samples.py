@@ -109,7 +109,7 @@ def _row_samples(
 ) -> dict[str, Sample]:
     if not store.table_exists("core", kpi.object):
         return {}
-    check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
+    kpi = check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
     column = sql.segment_column(segment) if segment and breaks_down(store, kpi, segment) else None
     rows = f"""SELECT CAST(seg AS VARCHAR) AS seg, CAST(m AS DOUBLE) AS m
                FROM ({sql.rows_sql(kpi, column)})
