@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import duckdb
-import nbformat
 import pytest
 
 from workbench.cli import main
@@ -167,22 +166,11 @@ def test_erased_values_leave_no_bytes_and_the_warehouse_works(demo: Path, capsys
     assert person["email"].encode() not in _bytes(warehouse)  # the old export was suppressed
 
 
-def _fake_notebook(source: str, output: str, parameters: dict, **_: object) -> None:
-    """Stands in for papermill: the notebook with a cell naming the run's parameters (the
-    tests here are about the files a run leaves, not what the notebook computes)."""
-    nb = nbformat.read(source, as_version=4)
-    nb.cells.append(nbformat.v4.new_markdown_cell(f"run with {json.dumps(parameters)}"))
-    nbformat.write(nb, output)
-
-
-def test_unmasked_reports_of_affected_periods_are_listed_and_removed(
-    demo: Path, monkeypatch, capsys
-) -> None:
+def test_unmasked_reports_of_affected_periods_are_listed_and_removed(demo: Path, capsys) -> None:
     with (demo / "workbench.yaml").open("a") as config:
         config.write("\nprivacy: {allow_unmask: true}\n")
     project = load_project(demo)
     person = _person(project.warehouse_path)
-    monkeypatch.setattr(runner.pm, "execute_notebook", _fake_notebook)
     reports = demo / "reports"
 
     def render(name: str, period: str, unmask: bool) -> Path:
@@ -200,6 +188,16 @@ def test_unmasked_reports_of_affected_periods_are_listed_and_removed(
     export = demo / "quarantine.csv"
     assert main(["quarantine", "export", "--unmask", "--out", str(export), "--project", root]) == 0
     listed = [unmasked, unmasked.with_suffix(".ipynb")]
+    # a run a hand-edited (or restored) warehouse says wrote a file outside any report's place
+    precious = demo / "precious.html"
+    precious.write_text("not a report")
+    con = duckdb.connect(str(project.warehouse_path))
+    con.execute(
+        "INSERT INTO meta.report_runs BY NAME SELECT 999 AS run_id, 'data_quality' AS report, "
+        "$p AS period, 'ok' AS status, false AS masked, $f AS path",
+        {"p": PERIOD, "f": str(precious)},
+    )
+    con.close()
 
     capsys.readouterr()
     assert main(["erase", "--email", person["email"], "--dry-run", "--project", root]) == 0
@@ -215,6 +213,7 @@ def test_unmasked_reports_of_affected_periods_are_listed_and_removed(
     assert f"{unmasked} (removed)" in shown
     assert not any(f.exists() for f in listed) and not unmasked.parent.exists()
     assert masked_later.exists() and before_person.exists() and export.exists()
+    assert precious.exists() and str(precious) not in shown
     con = duckdb.connect(str(project.warehouse_path), read_only=True)
     entries = con.execute(
         "SELECT details FROM meta.audit WHERE action = 'reports_removed'"

@@ -14,6 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from workbench.formatting import plain
 from workbench.terminal import err as console
 
 
@@ -30,7 +31,7 @@ class Steps:
             task = self._progress.tasks[self._task]
             if task.description != task.fields.get("title"):
                 self._progress.advance(self._task)
-            self._progress.update(self._task, description=label)
+            self._progress.update(self._task, description=plain(label))
 
     def done(self) -> None:
         if self._progress is not None and self._task is not None:
@@ -55,7 +56,7 @@ def steps(title: str, total: int | None) -> Iterator[Steps]:
         console=console,
         transient=False,
     ) as progress:
-        task = progress.add_task(title, total=total, title=title)
+        task = progress.add_task(plain(title), total=total, title=plain(title))
         tracker = Steps(progress, task)
         yield tracker
         tracker.done()

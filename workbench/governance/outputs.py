@@ -23,6 +23,7 @@ and may hold the person (:func:`warehouse_copies`); they are listed, never delet
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,9 +113,11 @@ def unmasked_reports(project: Project, store: Store, earliest: datetime | None) 
     for path, written in runs.items():
         html = project.resolve(path)
         digest = sha256_of(html)
-        if digest is None:
-            continue
+        if digest is None or not _laid_out_as_report(html, written[-1][0], written[-1][1]):
+            continue  # gone, or not where a report run writes (a hand-edited warehouse)
         same = [w for w in written if w[3] == digest]
+        if not same and any(w[3] for w in written):
+            continue  # a file no run wrote, though runs record checksums: not ours to judge
         report, period, masked, _ = (same or written)[-1]
         if not masked:
             notebook = html.with_suffix(".ipynb")
@@ -140,6 +143,21 @@ def unmasked_exports(project: Project, store: Store) -> list[ExportFile]:
         exists = file.exists() or (not file.is_absolute() and (project.root / file).exists())
         out.append(ExportFile(command, path.strip(), recorded_at, exists))
     return out
+
+
+def _laid_out_as_report(html: Path, report: str, period: str) -> bool:
+    """Whether ``html`` is where the runner writes a report: ``<report>/<period>/
+    <report>.html`` for one of Workbench's reports, so that a path a hand-edited (or
+    restored) ``meta.report_runs`` names can never make erase delete another file."""
+    from workbench.report.runner import REPORTS
+
+    return (
+        report in REPORTS
+        and re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?|-Q[1-4]|-W\d{2})", period) is not None
+        and html.name == f"{report}.html"
+        and html.parent.name == period
+        and html.parent.parent.name == report
+    )
 
 
 def warehouse_copies(project: Project) -> list[Path]:
