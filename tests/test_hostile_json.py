@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from workbench.bench.peak import run_with_peak
 from workbench.dictionary_infer import infer_section
 from workbench.errors import IngestError
 from workbench.ingest import ingest
@@ -59,18 +60,16 @@ def write_project(root: Path, sources: dict[str, str]) -> Path:
 
 
 def run_cli(tmp_path: Path, *args: str) -> tuple[int, str, float]:
-    """Run ``workbench ARGS``; returns exit code, stdout + stderr, and peak RSS in MB."""
+    """Run ``workbench ARGS``; returns exit code, stdout + stderr, and its own peak RSS in MB."""
     out_path = tmp_path / "cli.out"
     with out_path.open("wb") as out:
-        proc = subprocess.Popen(
+        code, peak = run_with_peak(
             [sys.executable, "-m", "workbench.cli", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "200"},
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out_path.read_text(errors="replace"), usage.ru_maxrss / 1024
+    return code, out_path.read_text(errors="replace"), peak
 
 
 def ledger(root: Path) -> dict[str, tuple]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from workbench.bench.peak import run_with_peak
 
 
 @dataclass(frozen=True)
@@ -29,21 +30,19 @@ def run_case(case: str, *args: Path, repeat: int = 3) -> Measure:
     rows = 0
     peak = 0.0
     for _ in range(repeat):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.bench.cases", case, *map(str, args)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert proc.stdout is not None
-        output = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise RuntimeError(f"benchmark case {case} failed with exit {proc.returncode}")
+        with tempfile.TemporaryFile("w+") as out:
+            code, peak_mib = run_with_peak(
+                [sys.executable, "-m", "workbench.bench.cases", case, *map(str, args)],
+                stdout=out,
+            )
+            out.seek(0)
+            output = out.read()
+        if code != 0:
+            raise RuntimeError(f"benchmark case {case} failed with exit {code}")
         result = json.loads(output.strip().splitlines()[-1])
         rows = int(result["rows"])
         best = result["seconds"] if best is None else min(best, result["seconds"])
-        peak = max(peak, usage.ru_maxrss / 1024)
+        peak = max(peak, peak_mib)
     return Measure(case, float(best or 0.0), rows, peak)
 
 

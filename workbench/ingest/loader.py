@@ -21,7 +21,7 @@ import duckdb
 
 from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
-from workbench.governance import audit, erasure
+from workbench.governance import audit
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
@@ -172,7 +172,9 @@ def load_file(
             counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
             if source.mode == "snapshot" and counts == (0, 0) and not allow_empty:
                 _keep_snapshot(store, source_name, path)
-            suppressed = erasure.suppress(store, project, source_name, load_id)  # erased people
+            from workbench.governance.erasure import suppress  # (erasure reaches into ingest)
+
+            suppressed = suppress(store, project, source_name, load_id)  # erased people
             ledger.finish_load(
                 store,
                 load_id,
