@@ -24,7 +24,15 @@ import polars as pl
 import yaml
 
 from workbench.errors import IngestError
-from workbench.ingest.csvscan import fix_line_ends, guess_delimiter, mixed_line_ends, read_line
+from workbench.ingest.csvmeter import RecordMeter, too_long
+from workbench.ingest.csvscan import (
+    byte_chunks,
+    fix_line_ends,
+    guess_delimiter,
+    mixed_line_ends,
+    read_line,
+)
+from workbench.ingest.files import MAX_LINE_BYTES
 from workbench.ingest.jsonscan import DUCKDB_JSON_OPTIONS, scan_file
 from workbench.ingest.readers import struct_fields
 from workbench.ingest.xlsx_guard import check_workbook
@@ -215,19 +223,22 @@ def _read_csv(
     """The rows that fit the header; ragged and unreadable ones are counted, not read."""
     with path.open("rb") as handle:
         gzip = handle.read(2) == GZIP_MAGIC
+    _check_records(path, gzip, delimiter, encoding)
     copy = None
     if encoding != "utf-16" and mixed_line_ends(path, gzip=gzip, encoding=encoding):
         copy = _one_kind_of_line_end(path, gzip, delimiter)
     try:
         source = copy or path
-        params: dict[str, Any] = {"p": str(source), "e": encoding}
+        params: dict[str, Any] = {"p": str(source), "e": encoding, "m": MAX_LINE_BYTES,
+                                  "b": 2 * MAX_LINE_BYTES}  # fmt: skip
         if not delimiter:
             delimiter = _sniff_delimiter(con, source, params, gzip=gzip and copy is None)
         params.update(d=delimiter, n=SAMPLE_ROWS, r="_wb_infer_rejects", s="_wb_infer_scans")
         rel = con.sql(
             "SELECT * FROM read_csv($p, encoding = $e, delim = $d, header = true, "
             "sample_size = -1, strict_mode = true, null_padding = false, store_rejects = true, "
-            "rejects_table = $r, rejects_scan = $s) LIMIT $n",
+            "rejects_table = $r, rejects_scan = $s, max_line_size = $m, buffer_size = $b) "
+            "LIMIT $n",
             params=params,
         )
         frame = rel.pl()
@@ -243,6 +254,18 @@ def _read_csv(
             copy.unlink()
 
 
+def _check_records(path: Path, gzip: bool, delimiter: str | None, encoding: str) -> None:
+    """Refuse a record longer than ingest reads, before DuckDB holds it in memory."""
+    utf16 = encoding == "utf-16"
+    meter = RecordMeter(MAX_LINE_BYTES, delimiter=delimiter, quote=None if utf16 else '"',
+                        escape=None)  # fmt: skip
+    for chunk in byte_chunks(path, gzip, "utf-8"):
+        meter.feed(chunk)
+    found = meter.finish()
+    if found is not None:
+        raise too_long(path, found, MAX_LINE_BYTES, lambda: byte_chunks(path, gzip, "utf-8"))
+
+
 def _sniff_delimiter(
     con: duckdb.DuckDBPyConnection, source: Path, params: dict[str, Any], *, gzip: bool
 ) -> str:
@@ -250,7 +273,7 @@ def _sniff_delimiter(
     try:
         found = con.sql(
             "SELECT Delimiter FROM sniff_csv($p, encoding = $e, header = true, "
-            "ignore_errors = true, sample_size = -1)",
+            "ignore_errors = true, sample_size = -1, max_line_size = $m, buffer_size = $b)",
             params=params,
         ).fetchone()
     except duckdb.Error:

@@ -7,6 +7,12 @@ line. cp1252 is transcoded to UTF-8 first (DuckDB cannot decode it). DuckDB's st
 reader takes one kind of line end per file, so when the first read fails and the lines end
 in a mix of ``\\r\\n``, ``\\n`` and ``\\r``, the read again is of a copy whose records all end
 in ``\\n`` (files that read at once are never scanned for it).
+
+Before DuckDB sees a file, a header wider than :data:`.files.MAX_COLUMNS` is refused, and
+so is a record longer than :data:`.files.MAX_LINE_BYTES` (measured when the file was hashed;
+measured again here if DuckDB sniffs another delimiter than the one guessed then). DuckDB
+reads with the same ``max_line_size`` and a buffer of twice that: by default it allocates
+16 times the line size per buffer.
 """
 
 from __future__ import annotations
@@ -23,15 +29,18 @@ import duckdb
 
 from workbench.config import ReaderOptions
 from workbench.errors import IngestError, where_file
+from workbench.ingest.csvmeter import RecordMeter, too_long
 from workbench.ingest.csvscan import (
     Layout,
+    byte_chunks,
+    count_fields,
     fix_line_ends,
     guess_delimiter,
     mixed_line_ends,
     read_line,
     scan_layout,
 )
-from workbench.ingest.files import ExportFile
+from workbench.ingest.files import MAX_COLUMNS, MAX_LINE_BYTES, ExportFile
 from workbench.ingest.incoming import (
     Incoming,
     RetryWithRejects,
@@ -44,8 +53,7 @@ from workbench.store import Store, quote_ident
 
 REJECTS_TABLE = "_wb_rejects"
 REJECTS_SCAN = "_wb_reject_scans"
-MAX_LINE_BYTES = 64 * 1024 * 1024  # a record may hold a cell of many megabytes
-SNIFF_PARAMS = ("path", "header", "skip", "encoding", "compression", "max_line")
+SNIFF_PARAMS = ("path", "header", "skip", "encoding", "compression", "max_line", "buffer")
 _RENAMED = re.compile(r"_\d+$")  # DuckDB renames a repeated header 'x' to 'x_1'
 
 
@@ -90,6 +98,7 @@ def _read_csv_at(
         "encoding": encoding,
         "compression": "gzip" if export.gzip and path == export.path else "uncompressed",
         "max_line": MAX_LINE_BYTES,
+        "buffer": 2 * MAX_LINE_BYTES,
     }
     common = [
         "$path",
@@ -100,13 +109,15 @@ def _read_csv_at(
         "encoding = $encoding",
         "compression = $compression",
         "max_line_size = $max_line",
+        "buffer_size = $buffer",
     ]
+    _check_width(export, options, path, encoding, delimiter)
     if not delimiter:
         # Sniff tolerantly (a few bad rows must not change the dialect), then read strictly.
         try:
             delimiter = store.scalar(
                 "SELECT Delimiter FROM sniff_csv($path, all_varchar = true, ignore_errors = true, "
-                "max_line_size = $max_line, header = $header, skip = $skip, "
+                "max_line_size = $max_line, buffer_size = $buffer, header = $header, skip = $skip, "
                 "encoding = $encoding, compression = $compression)",
                 {k: params[k] for k in SNIFF_PARAMS},
             )
@@ -116,6 +127,7 @@ def _read_csv_at(
             quote_error = _unclosed_quote(export, options, path, encoding)
             raise (quote_error or _layout_error(export, exc)) from exc
     params["delim"] = delimiter
+    _check_records(export, options, str(delimiter))
     args = [*common, "header = $header", "null_padding = false", "strict_mode = true",
             "delim = $delim"]  # fmt: skip
     if collect_rejects:
@@ -141,7 +153,7 @@ def _read_csv_at(
         duplicates = _repeated_headers(store, common, params)
     header_lines = (1 if options.header else 0) + options.skip_rows
 
-    def layout() -> Layout:
+    def layout(wanted: list[int]) -> Layout:
         return scan_layout(
             path,
             gzip=params["compression"] == "gzip",
@@ -151,6 +163,7 @@ def _read_csv_at(
             escape=options.escape or options.quote,
             skip_rows=options.skip_rows,
             header=options.header,
+            wanted=wanted,
         )
 
     return Incoming(
@@ -161,6 +174,58 @@ def _read_csv_at(
         duplicates=duplicates,
         cleanup=cleanup,
     )
+
+
+def _check_width(
+    export: ExportFile, options: ReaderOptions, path: Path, encoding: str, delimiter: str | None
+) -> None:
+    """Refuse a header (or first row) of more than :data:`MAX_COLUMNS` fields at once."""
+    number = options.skip_rows + 1
+    gzip = export.gzip and path == export.path
+    scan_encoding = "utf-16" if encoding == "utf-16" else "utf-8"
+    try:
+        line = read_line(path, gzip=gzip, encoding=scan_encoding, number=number)
+    except UnicodeError:  # UTF-16 without a byte order mark: DuckDB reads it little-endian
+        line = read_line(path, gzip=gzip, encoding="utf-16-le", number=number)
+    delimiter = delimiter or guess_delimiter(line)
+    if line.count(delimiter) < MAX_COLUMNS:
+        return
+    escape = options.escape or options.quote
+    width = count_fields(line, delimiter=delimiter, quote=options.quote, escape=escape)
+    if width <= MAX_COLUMNS:
+        return
+    what = "its header" if options.header else "its first row"
+    raise IngestError(
+        f"{export.path.name} has {width:,} columns in {what} (line {number}); Workbench loads "
+        f"at most {MAX_COLUMNS:,} columns per export.",
+        where=where_file(export.path, number),
+        fix="Export only the columns the project maps (a file this wide is usually a pivot "
+        "or a transposed table); nothing was loaded.",
+    )
+
+
+def _check_records(export: ExportFile, options: ReaderOptions, delimiter: str) -> None:
+    """Measure the records again if they were measured with another delimiter than the one
+    DuckDB reads with (quotes open values only after a delimiter)."""
+    if export.measured_with is None or export.measured_with == delimiter:
+        return
+    meter = RecordMeter(
+        MAX_LINE_BYTES,
+        delimiter=delimiter,
+        quote=options.quote,
+        escape=options.escape,
+        skip_rows=options.skip_rows,
+    )
+    for chunk in byte_chunks(export.path, export.gzip, "utf-8"):
+        meter.feed(chunk)
+    found = meter.finish()
+    if found is not None:
+        raise too_long(
+            export.path,
+            found,
+            MAX_LINE_BYTES,
+            lambda: byte_chunks(export.path, export.gzip, "utf-8"),
+        )
 
 
 def _one_kind_of_line_end(
@@ -206,7 +271,8 @@ def _repeated_headers(
     """Header names that occur more than once (case-insensitively), with their positions."""
     args = ", ".join([*common, "delim = $delim", "header = false", "ignore_errors = true",
                       "null_padding = true"])  # fmt: skip
-    keys = ("path", "quote", "escape", "skip", "encoding", "compression", "max_line", "delim")
+    keys = ("path", "quote", "escape", "skip", "encoding", "compression", "max_line", "buffer",
+            "delim")  # fmt: skip
     try:
         rows = store.rows(f"SELECT * FROM read_csv({args}) LIMIT 1", {k: params[k] for k in keys})
     except duckdb.Error:
@@ -218,7 +284,9 @@ def _repeated_headers(
     return {name: spots for name, spots in seen.items() if len(spots) > 1}
 
 
-def _csv_rejects(store: Store, layout: Callable[[], Layout], header_lines: int) -> list[Reject]:
+def _csv_rejects(
+    store: Store, layout: Callable[[list[int]], Layout], header_lines: int
+) -> list[Reject]:
     """DuckDB's rejected rows, one per record, with true record position and line."""
     exists = store.scalar(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = $n",
@@ -233,7 +301,7 @@ def _csv_rejects(store: Store, layout: Callable[[], Layout], header_lines: int) 
     )
     if not rows:
         return []
-    found = layout()
+    found = layout([int(r[0]) for r in rows])
     rejects = []
     for line, column, kind, text, message in rows:
         where = found.locate(int(line)) or (int(line) - header_lines, int(line))
@@ -266,6 +334,7 @@ def _unclosed_quote(
         escape=options.escape or options.quote,
         skip_rows=options.skip_rows,
         header=options.header,
+        wanted=(),
     )
     if found.open_quote_line is None:
         return None

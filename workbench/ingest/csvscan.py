@@ -23,7 +23,7 @@ import gzip as gz
 import io
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -44,9 +44,12 @@ class Layout:
     starts: array[int] = field(default_factory=lambda: array("q"))
     records: array[int] = field(default_factory=lambda: array("q"))
     open_quote_line: int | None = None  # line of a quote that is never closed
+    picked: dict[int, tuple[int, int]] | None = None  # only the wanted rows: see scan_layout
 
     def locate(self, duckdb_line: int) -> tuple[int, int] | None:
         """(record position, physical line) of the row DuckDB calls ``duckdb_line``."""
+        if self.picked is not None:
+            return self.picked.get(duckdb_line)
         i = duckdb_line - 1
         if 0 <= i < len(self.starts) and self.records[i]:
             return int(self.records[i]), int(self.starts[i])
@@ -54,12 +57,22 @@ class Layout:
 
 
 class _Scanner:
-    def __init__(self, delimiter: str, quote: str, escape: str, skip: int, header: bool) -> None:
+    def __init__(
+        self,
+        delimiter: str,
+        quote: str,
+        escape: str,
+        skip: int,
+        header: bool,
+        wanted: Collection[int] | None = None,
+    ) -> None:
         self.delimiter, self.quote, self.escape = delimiter, quote, escape
         specials = {"\r", "\n", delimiter, quote, escape} - {""}
         self.pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(specials)) + "]")
         self.skip, self.header_pending = skip, header
-        self.layout = Layout()
+        self.wanted = None if wanted is None else set(wanted)
+        self.layout = Layout(picked=None if wanted is None else {})
+        self.items = 0  # DuckDB rows ended so far
         self.line = self.item_start = 1
         self.count = 0
         self.nonblank = self.in_quote = self.after_cr = self.escaped = False
@@ -123,14 +136,19 @@ class _Scanner:
 
     def _end_item(self) -> None:
         record = 0
-        if self.nonblank and len(self.layout.starts) >= self.skip:
+        if self.nonblank and self.items >= self.skip:
             if self.header_pending:
                 self.header_pending = False
             else:
                 self.count += 1
                 record = self.count
-        self.layout.starts.append(self.item_start)
-        self.layout.records.append(record)
+        self.items += 1
+        if self.wanted is None:
+            self.layout.starts.append(self.item_start)
+            self.layout.records.append(record)
+        elif record and self.items in self.wanted:
+            assert self.layout.picked is not None
+            self.layout.picked[self.items] = (record, self.item_start)
         self.nonblank, self.field_start = False, True
 
     def finish(self) -> Layout:
@@ -151,9 +169,15 @@ def scan_layout(
     escape: str,
     skip_rows: int,
     header: bool,
+    wanted: Collection[int] | None = None,
 ) -> Layout:
-    """Scan the file once; see :class:`Layout`."""
-    scanner = _Scanner(delimiter, quote, escape, skip_rows, header)
+    """Scan the file once; see :class:`Layout`.
+
+    With ``wanted`` (DuckDB's line numbers of the rows to locate), only those are kept, in
+    ``Layout.picked``: memory then grows with them, not with the file's rows (a file of a
+    billion blank lines holds as many rows).
+    """
+    scanner = _Scanner(delimiter, quote, escape, skip_rows, header, wanted)
     with _text(path, gzip, encoding, newline="") as text:
         for chunk in iter(lambda: text.read(CHUNK_CHARS), ""):
             scanner.feed(chunk)
@@ -182,6 +206,17 @@ def guess_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def count_fields(line: str, *, delimiter: str, quote: str, escape: str) -> int:
+    """The fields of one physical line, a quoted value (opened at the start of a field, and
+    closed or not) counting as one whole."""
+    if quote not in line:
+        return line.count(delimiter) + 1
+    d, q, e = (re.escape(c) for c in (delimiter, quote, escape))
+    body = f"(?:[^{q}]|{q}{q})*" if escape == quote else f"(?:[^{q}{e}]|{e}.)*"
+    quoted = re.compile(f"(?:^|(?<={d})){q}{body}(?:{q}|$)", re.DOTALL)
+    return quoted.sub("", line).count(delimiter) + 1
+
+
 def mixed_line_ends(path: Path, *, gzip: bool, encoding: str) -> bool:
     """Whether lines end in more than one way (``\\r\\n``, ``\\n``, ``\\r``) in the file.
 
@@ -189,7 +224,7 @@ def mixed_line_ends(path: Path, *, gzip: bool, encoding: str) -> bool:
     values hold ``\\n`` passes too; :func:`fix_line_ends` tells them apart.
     """
     kinds: set[bytes] = set()
-    for chunk in _whole_line_ends(_byte_chunks(path, gzip, encoding)):
+    for chunk in _whole_line_ends(byte_chunks(path, gzip, encoding)):
         kinds |= _line_end_kinds(chunk)
         if len(kinds) > 1:
             return True
@@ -207,7 +242,7 @@ def fix_line_ends(
     """
     fixer = _LineEndFixer(delimiter, quote, escape)
     with out.open("wb") as sink:
-        for chunk in _whole_line_ends(_byte_chunks(path, gzip, "utf-8")):
+        for chunk in _whole_line_ends(byte_chunks(path, gzip, "utf-8")):
             sink.write(fixer.convert(chunk))
     return len(fixer.kinds) > 1
 
@@ -335,7 +370,7 @@ def _whole_line_ends(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield carry
 
 
-def _byte_chunks(path: Path, gzip: bool, encoding: str) -> Iterator[bytes]:
+def byte_chunks(path: Path, gzip: bool, encoding: str) -> Iterator[bytes]:
     """The file's bytes, decompressed; UTF-16 as UTF-8 (undecodable bytes replaced)."""
     if encoding == "utf-16":
         with _text(path, gzip, encoding, newline="") as text:

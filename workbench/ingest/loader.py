@@ -23,7 +23,7 @@ from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
 from workbench.governance import audit
 from workbench.ingest import ledger
-from workbench.ingest.files import ExportFile, describe_file, source_files
+from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
 from workbench.ingest.rejects import store_rejects
 from workbench.ingest.staging import mapping_fingerprint, prune_staging, restage_source
@@ -170,6 +170,7 @@ def load_file(
     def attempt(collect_rejects: bool) -> tuple[int, int, int]:
         with store.transaction():
             counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
+            check_unchanged(export)  # the rows read are the ones the checksum describes
             if source.mode == "snapshot" and counts == (0, 0) and not allow_empty:
                 _keep_snapshot(store, source_name, path)
             from workbench.governance.erasure import suppress  # (erasure reaches into ingest)
