@@ -256,6 +256,8 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     if bad:
         warning = f"Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased."
         note(styled(warning, "yellow"), json=json)
+    for why in result.left_out:
+        note(styled(f"Value driver left out: {why}.", "yellow"), json=json)
     if json:
         return
     print_frame(drivers, "Value drivers per month")

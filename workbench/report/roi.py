@@ -36,11 +36,12 @@ def headline(result: RoiResult, ctx: ReportContext) -> str:
 
     payback = s["payback_month"]
     paid = f"payback in month {payback:.0f}" if payback is not None else "no payback within it"
+    left_out = "".join(f" Left out of the benefits: {why}." for why in result.left_out)
     return (
         f"Over {s['horizon_months']:.0f} months the integration returns an ROI of "
         f"{pct(s['roi'])} (95% interval {pct(s['roi_low'])} to {pct(s['roi_high'])}; "
         f"P(ROI > 0) = {pct(s['p_roi_positive'])}), an NPV of {money(s['npv'])} "
-        f"({money(s['npv_low'])} to {money(s['npv_high'])}), {paid}."
+        f"({money(s['npv_low'])} to {money(s['npv_high'])}), {paid}.{left_out}"
     )
 
 

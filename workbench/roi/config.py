@@ -87,8 +87,27 @@ class FailureReduction(_Driver):
     cost_per_failure: float = Field(ge=0)
 
 
+class KpiChange(_Driver):
+    """Any KPI priced: its improvement x volume per month x the value of one unit.
+
+    The improvement is the canary-vs-control change of ``kpi`` in the KPI's own unit, signed
+    so that better is positive (2.0 for tickets resolved two hours faster). ``unit_value``
+    is the money one unit of improvement is worth for one unit of volume: 40 per hour saved
+    on a ticket, ARPA x margin for a churn rate, the margin for ARPA. ``auto`` volume is
+    measured over the baseline months: the KPI's qualifying rows per month (mean, median,
+    quantile and rate KPIs: the tickets, the leads), the distinct ``per`` values per month
+    (per and churn KPIs: the accounts, the customers), 1 for count and sum KPIs (their value
+    is already a monthly total); other KPIs need a number.
+    """
+
+    type: Literal["kpi_change"]
+    kpi: str
+    volume_per_month: float | Auto = "auto"
+    unit_value: float = Field(ge=0, description="Money per unit of improvement per volume unit")
+
+
 Driver = Annotated[
-    HoursSaved | ConversionUplift | ChurnReduction | FailureReduction,
+    HoursSaved | ConversionUplift | ChurnReduction | FailureReduction | KpiChange,
     Field(discriminator="type"),
 ]
 

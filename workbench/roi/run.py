@@ -7,7 +7,7 @@ intervals, and stores drivers, cash flows and the summary in ``roi.*`` under one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -24,8 +24,10 @@ from workbench.roi.config import (
     ROI_FILE,
     ChurnReduction,
     ConversionUplift,
+    Driver,
     FailureReduction,
     HoursSaved,
+    KpiChange,
     RoiConfig,
     load_roi,
 )
@@ -48,6 +50,7 @@ class RoiResult:
     drivers: pl.DataFrame
     flows: pl.DataFrame
     comparison: Comparison
+    left_out: list[str] = field(default_factory=list)  # why each driver left out is
 
 
 def roi(
@@ -63,9 +66,10 @@ def roi(
     n = kcfg.bootstrap_samples
     start, end = comparison.windows.pre_start, comparison.windows.launch
     kpis = kcfg.kpis()
+    used, left_out = _applicable(cfg, kpis, store)
     drivers = [
         _driver(d, comparison, kpis, store, start, end, n, kcfg.seed, kcfg.gross_margin)
-        for d in cfg.value_drivers
+        for d in used
     ]
     one_time = sum(c.amount for c in cfg.costs.one_time)
     recurring = sum(c.amount_per_month for c in cfg.costs.recurring)
@@ -74,6 +78,7 @@ def roi(
     sims = outcome(benefit_matrix(drivers, h, n), one_time, recurring, r)
     flows = cash_flows(drivers, one_time, recurring, h, r)
     summary = _summary(point, sims, one_time, recurring, h, r)
+    summary["drivers_left_out"] = float(len(left_out))
     table = pl.DataFrame(
         [
             {
@@ -102,7 +107,42 @@ def roi(
         },
     )
     run_id = _store(store, comparison.run_id, summary, table, flows) if record else 0
-    return RoiResult(run_id, summary, table, flows, comparison)
+    return RoiResult(run_id, summary, table, flows, comparison, left_out)
+
+
+def _applicable(
+    cfg: RoiConfig, kpis: dict[str, KpiDef], store: Store
+) -> tuple[list[Driver], list[str]]:
+    """The drivers to price, and why each other one is left out: a driver of a KPI whose
+    object no source of the project loads (the starter roi.yaml's lead conversion on a
+    project without leads) does not apply. A KPI unknown, or loaded but without data before
+    and after the launch, is an error of the driver (raised when it is priced)."""
+    used: list[Driver] = []
+    left_out: list[str] = []
+    for d in cfg.value_drivers:
+        if isinstance(d, KpiChange) and d.kpi in kpis and d.volume_per_month == "auto":
+            kdef = kpis[d.kpi]
+            if not inputs.volume_measurable(kdef):
+                raise ConfigError(
+                    f"The KPI {d.kpi!r} ({kdef.stat.value}) of the ROI driver {d.name!r} has "
+                    "no volume Workbench can measure.",
+                    where=f"{ROI_FILE}, value_drivers ({d.name}): volume_per_month",
+                    fix="Give volume_per_month as a number (how many units a change of the "
+                    "KPI applies to per month).",
+                )
+        kpi = None if isinstance(d, HoursSaved) else kpis.get(d.kpi)
+        if (
+            kpi is not None
+            and not isinstance(d, HoursSaved)
+            and not store.table_exists("core", kpi.object)
+        ):
+            left_out.append(
+                f"{d.name}: the KPI {d.kpi} reads {kpi.object}, which no source of the "
+                "project loads"
+            )
+        else:
+            used.append(d)
+    return used, left_out
 
 
 def _fmt(value: float | str) -> str:
@@ -210,6 +250,15 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverVa
             "margin": m,
         }
         formula = "churn_reduction x customers x arpa x margin"
+    elif isinstance(d, KpiChange):
+        volume = (
+            d.volume_per_month
+            if d.volume_per_month != "auto"
+            else inputs.kpi_volume(store, kpis[d.kpi], d.kpi, start, end)
+        )
+        factor = float(volume) * d.unit_value
+        ins = {"improvement": delta, "volume_per_month": float(volume), "unit_value": d.unit_value}
+        formula = "improvement x volume_per_month x unit_value"
     else:
         assert isinstance(d, FailureReduction)
         events = (
