@@ -146,3 +146,30 @@ def test_the_starter_roi_yaml_works_without_leads_or_sync_events(
         ("Tickets resolved faster", "kpi_change"),
     ]
     assert left == [(2.0,)]
+
+
+@pytest.mark.parametrize("missing", ["launch date", "roi.yaml"])
+def test_the_roi_report_says_why_there_is_no_roi_yet(
+    missing: str, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rendered by papermill: a project without a launch date, or without roi.yaml, gets a
+    report whose sections say why, not a failed run."""
+    config = project / "workbench.yaml"
+    if missing == "launch date":
+        lines = config.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if not line.strip().startswith("launch_date:")]
+        assert len(kept) == len(lines) - 1
+        config.write_text("".join(kept))
+        why = "No ROI yet: the project has no launch date to compare before and after."
+    else:
+        (project / "roi.yaml").unlink()
+        why = "No ROI yet: the project has no roi.yaml with the integration's costs"
+    out = tmp_path / "reports"
+    argv = ["report", "roi", "--period", "2026-09", "--project", str(project), "--out", str(out)]
+
+    assert main(argv) == 0, capsys.readouterr().err
+
+    html = (out / "roi" / "2026-09" / "roi.html").read_text(encoding="utf-8")
+    text = " ".join(html.replace("&#x27;", "'").replace("&#39;", "'").split())
+    assert text.count(why) >= 2  # the headline and the sections
+    assert "Traceback" not in html and "ConfigError" not in html

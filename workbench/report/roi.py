@@ -13,18 +13,32 @@ from workbench.formatting import money_text, percent_text, value_text
 from workbench.kpi.definitions import KpiDef
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout, unit_axis
+from workbench.roi.config import ROI_FILE
 from workbench.roi.run import RoiResult, roi
 
 MAX_TRENDS = 6  # KPI trend charts shown: the priced ones first, then those with a target
 
 
-def compute(ctx: ReportContext) -> RoiResult:
-    """The ROI and the canary-vs-control comparison (read-only; nothing is stored)."""
+def compute(ctx: ReportContext) -> RoiResult | NoData:
+    """The ROI and the canary-vs-control comparison (read-only; nothing is stored), or why
+    there is none yet: no launch date, or no roi.yaml (every section then says so)."""
+    if ctx.project.config.kpi.launch_date is None:
+        return NoData(
+            "No ROI yet: the project has no launch date to compare before and after. Set "
+            "kpi.launch_date in workbench.yaml (and kpi.treatment for canary vs control)."
+        )
+    if not (ctx.project.root / ROI_FILE).exists():
+        return NoData(
+            f"No ROI yet: the project has no {ROI_FILE} with the integration's costs and value "
+            "drivers (`workbench init` writes a commented starter)."
+        )
     return roi(ctx.project, ctx.store, record=False)
 
 
-def headline(result: RoiResult, ctx: ReportContext) -> str:
+def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
     """ROI, NPV and payback in one sentence, with their 95% intervals."""
+    if isinstance(result, NoData):
+        return result
     s = result.summary
     cur = ctx.project.config.base_currency
 
@@ -73,8 +87,10 @@ def trend_kpis(result: RoiResult, ctx: ReportContext) -> list[str]:
     return ordered[:MAX_TRENDS]
 
 
-def trend_charts(result: RoiResult, ctx: ReportContext) -> list[go.Figure | NoData]:
+def trend_charts(result: RoiResult | NoData, ctx: ReportContext) -> list[go.Figure | NoData]:
     """A trend chart of each KPI worth one (see :func:`trend_kpis`), or why there is none."""
+    if isinstance(result, NoData):
+        return [result]
     chosen = trend_kpis(result, ctx)
     if not chosen:
         t = ctx.project.config.kpi.treatment
@@ -111,8 +127,10 @@ def trend_chart(result: RoiResult, kpi: str, ctx: ReportContext) -> go.Figure:
     return unit_axis(fig, kdef.unit, ctx.project.config.base_currency)
 
 
-def did_chart(result: RoiResult, ctx: ReportContext) -> go.Figure | NoData:
+def did_chart(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoData:
     """Difference-in-differences of each KPI relative to the control's pre-launch level."""
+    if isinstance(result, NoData):
+        return result
     t = result.comparison.table.filter(pl.col("control_pre") != 0)
     if t.height == 0:
         return NoData(
@@ -148,8 +166,10 @@ def did_chart(result: RoiResult, ctx: ReportContext) -> go.Figure | NoData:
     )
 
 
-def did_table(result: RoiResult, ctx: ReportContext) -> pl.DataFrame | NoData:
+def did_table(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFrame | NoData:
     """The comparison of every KPI, each value in its unit."""
+    if isinstance(result, NoData):
+        return result
     table = result.comparison.table
     if table.height == 0:
         return NoData("No KPI has values for canary and control before and after the launch.")
@@ -176,8 +196,10 @@ def did_table(result: RoiResult, ctx: ReportContext) -> pl.DataFrame | NoData:
     return pl.DataFrame(rows)
 
 
-def waterfall(result: RoiResult, ctx: ReportContext) -> go.Figure:
+def waterfall(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoData:
     """Benefits of each driver and the costs over the horizon, down to the net."""
+    if isinstance(result, NoData):
+        return result
     s = result.summary
     horizon = int(s["horizon_months"] or 0)
     names, values = [], []
@@ -202,8 +224,10 @@ def waterfall(result: RoiResult, ctx: ReportContext) -> go.Figure:
     return unit_axis(fig, "base currency", cur)
 
 
-def payback_curve(result: RoiResult, ctx: ReportContext) -> go.Figure:
+def payback_curve(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoData:
     """Cumulative net cash flow by month; payback where it crosses zero."""
+    if isinstance(result, NoData):
+        return result
     f = result.flows
     fig = go.Figure(go.Scatter(x=f["month"], y=f["cumulative"], mode="lines", fill="tozeroy"))
     fig.add_hline(y=0, line_color="#5f6b7a")
@@ -212,8 +236,10 @@ def payback_curve(result: RoiResult, ctx: ReportContext) -> go.Figure:
     return unit_axis(fig, "base currency", cur)
 
 
-def drivers(result: RoiResult, ctx: ReportContext) -> pl.DataFrame:
+def drivers(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFrame | NoData:
     """Each value driver: its formula, inputs and monthly value with its 95% interval."""
+    if isinstance(result, NoData):
+        return result
     cur = ctx.project.config.base_currency
     return result.drivers.select(
         "driver",
