@@ -151,3 +151,12 @@ def test_infer_keeps_a_record_id_column_whose_values_repeat(tmp_path):
         == "From column Record ID; its values repeat in this file"
     )
     assert "#   record_id: Record ID" in section
+
+
+def test_dated_fields_are_the_date_and_timestamp_fields_in_order():
+    dictionary = load_dictionary()
+    for spec in dictionary.objects.values():
+        assert spec.dated_fields() == [
+            name for name, field in spec.fields.items() if field.type.value in ("date", "timestamp")
+        ]
+    assert "created_at" in dictionary.object("contacts").dated_fields()

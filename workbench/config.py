@@ -163,7 +163,7 @@ def _fits_type(name: str, fmap: FieldMap, spec: ObjectSpec, columns: dict[str, F
     kind = spec.fields[name].type
     if (fmap.name_part or fmap.email_local) and kind is not FieldType.TEXT:
         raise ValueError(f"{name!r}: name_part and email_local only apply to text fields")
-    if fmap.format is not None and kind not in (FieldType.DATE, FieldType.TIMESTAMP):
+    if fmap.format is not None and not kind.is_dated:
         raise ValueError(f"{name!r}: format only applies to date and timestamp fields")
     if fmap.minor_units is None:
         return
@@ -440,11 +440,7 @@ class ProjectConfig(StrictModel):
                 raise ValueError(
                     f"unknown object {obj!r}; known: {', '.join(dictionary.object_names)}"
                 )
-            dated = [
-                n
-                for n, f in dictionary.object(obj).fields.items()
-                if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
-            ]
+            dated = dictionary.object(obj).dated_fields()
             if not dated:
                 raise ValueError(f"{obj} has no date or timestamp field to date its records by")
             if rule.field is not None and rule.field not in dated:

@@ -50,6 +50,11 @@ class FieldType(StrEnum):
             FieldType.BOOLEAN: "BOOLEAN",
         }.get(self, "VARCHAR")
 
+    @property
+    def is_dated(self) -> bool:
+        """Whether a value of this type is a point in time (a date or a timestamp)."""
+        return self in (FieldType.DATE, FieldType.TIMESTAMP)
+
 
 IdentityKind = Literal["name", "email", "phone", "date", "postcode", "company", "exact", "text"]
 Bound = float | int | str  # a number, an ISO date/timestamp, or "now"
@@ -148,6 +153,10 @@ class ObjectSpec(StrictModel):
         _check_names(value, "field")
         return value
 
+    def dated_fields(self) -> list[str]:
+        """The fields that place a record in time (date and timestamp fields), in order."""
+        return [name for name, field in self.fields.items() if field.type.is_dated]
+
     @model_validator(mode="after")
     def _consistent(self) -> ObjectSpec:
         if "record_id" not in self.fields:
@@ -162,12 +171,7 @@ class ObjectSpec(StrictModel):
                     )
                 if spec.type is not FieldType.DECIMAL:
                     raise ValueError(f"{name}: only decimal fields can have a currency_field")
-                dates = [
-                    d
-                    for d in spec.rate_date
-                    if d not in self.fields
-                    or self.fields[d].type not in (FieldType.DATE, FieldType.TIMESTAMP)
-                ]
+                dates = [d for d in spec.rate_date if d not in self.dated_fields()]
                 if not spec.rate_date or dates:
                     raise ValueError(
                         f"{name}: rate_date must list date or timestamp fields of the object"

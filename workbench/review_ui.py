@@ -30,9 +30,9 @@ import polars as pl
 
 from workbench.config import load_project
 from workbench.errors import WorkbenchError
-from workbench.privacy import check_unmask, mask_value, masker
+from workbench.privacy import check_unmask, mask_rules, mask_value
 from workbench.report.display import figure_bundle
-from workbench.report.duplicates import waterfall_figure
+from workbench.report.model_charts import waterfall_figure
 from workbench.resolve.explain import Explanation, explain
 from workbench.resolve.review import Decision, pending, record_decision, side_by_side
 from workbench.store import Store, open_store
@@ -188,7 +188,7 @@ class ReviewSession:
             schema_overrides={"match_weight": pl.Float64},
         )  # fmt: skip
         records = side_by_side(store, self.object, one)
-        rules = masker(self.project.dictionary.object(self.object)) if self.mask else {}
+        rules = mask_rules(self.project.dictionary.object(self.object)) if self.mask else {}
         rows = []
         for field, (a, b) in records[0]["fields"].items():
             differs = a is not None and b is not None and a != b  # as `workbench review`

@@ -211,9 +211,6 @@ def quarantine_list(
     """
     from workbench.validate.quarantine import (
         ingest_rejects,
-        mask_examples,
-        mask_quarantine,
-        mask_set_aside,
         quarantined,
         reasons_summary,
         reject_excerpts,
@@ -223,18 +220,19 @@ def quarantine_list(
 
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what="quarantine list")
+    masked_by = loaded.dictionary if mask else None
     _, store = project_and_store(project, read_only=True)
     with store:
-        summary = reasons_summary(store, object=object, source=source)
+        summary = reasons_summary(store, object=object, source=source, masked_by=masked_by)
         rows = values = None
         if validated(store):
-            rows = quarantined(store, object=object, source=source, limit=limit)
-            rows = mask_quarantine(rows, store, loaded.dictionary) if mask else rows
-            values = set_aside(store, object=object, source=source, limit=limit)
-            values = mask_set_aside(values, loaded.dictionary) if mask else values
+            rows = quarantined(
+                store, object=object, source=source, limit=limit, masked_by=masked_by
+            )
+            values = set_aside(
+                store, object=object, source=source, limit=limit, masked_by=masked_by
+            )
         rejects = ingest_rejects(store, object=object, source=source, limit=limit)
-    if mask:
-        summary = mask_examples(summary, loaded.dictionary)
     shown = reject_excerpts(rejects, mask=mask).select(
         "source", "file", "line", "reason", "excerpt"
     )
@@ -274,37 +272,21 @@ def quarantine_show(
     With --json: an object with object, record, load_id, row_number, values (the row's
     fields) and failed_checks (the table's rows).
     """
-    import polars as pl
+    from workbench.record_ids import split_unique_id, unique_id
+    from workbench.validate.quarantine import record_failures
 
-    from workbench.privacy import mask_value, masker
-    from workbench.validate.quarantine import mask_quarantine, record_failures
-
-    source, _, record_id = record.partition(":")
+    source, record_id = split_unique_id(record)
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"quarantine show {record}")
     _, store = project_and_store(project, read_only=True)
     with store:
-        row, failures = record_failures(store, source, record_id)
-        if mask:
-            masked = mask_quarantine(pl.DataFrame([row]), store, loaded.dictionary)
-            row = masked.row(0, named=True)
-            spec = loaded.dictionary.objects.get(row["object"])
-            rules = masker(spec) if spec else {}
-            failures = failures.with_columns(
-                pl.Series(
-                    "value",
-                    [
-                        mask_value(v, *rules[c]) if c in rules else v
-                        for c, v in failures.select("column", "value").iter_rows()
-                    ],
-                    dtype=pl.String,
-                )
-            )
+        masked_by = loaded.dictionary if mask else None
+        row, failures = record_failures(store, source, record_id, masked_by=masked_by)
     fields = jsonlib.loads(row["record"])
     if json:
         document = {
             "object": row["object"],
-            "record": f"{source}:{record_id}",
+            "record": unique_id(source, record_id),
             "load_id": row["load_id"],
             "row_number": row["row_number"],
             "values": fields,
@@ -314,7 +296,7 @@ def quarantine_show(
         return
     out.print(
         styled(str(row["object"]), "bold"),
-        f"{source}:{record_id} (load {row['load_id']}, row {row['row_number']})",
+        f"{unique_id(source, record_id)} (load {row['load_id']}, row {row['row_number']})",
     )
     for key, value in fields.items():
         out.print(f"  {key}: {value}")

@@ -102,7 +102,7 @@ def review(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from workbench.privacy import mask_value, masker
+    from workbench.privacy import mask_rules, mask_value
     from workbench.resolve.review import pending, side_by_side
 
     loaded = load_project(project)
@@ -111,7 +111,7 @@ def review(
     with store:
         queue = pending(store, object, limit)
         records = side_by_side(store, object, queue)
-    rules = masker(loaded.dictionary.object(object)) if mask else {}
+    rules = mask_rules(loaded.dictionary.object(object)) if mask else {}
     if json:
         pairs = []
         for pair in records:
@@ -196,22 +196,16 @@ def export_golden(
 ) -> None:
     """One row per entity: its golden record (personal data masked), and where each value
     came from (`*__from`)."""
-    import polars as pl
-
-    from workbench.privacy import mask_value, masker
+    from workbench.privacy import mask_frame
     from workbench.resolve.results import golden_of
 
     loaded = load_project(project)
     mask = check_unmask(loaded, unmask, what=f"export golden --out {out_file}")
-    rules = masker(loaded.dictionary.object(object)) if mask else {}
+    spec = loaded.dictionary.object(object)
 
     def read(store: Store) -> pl.DataFrame:
         frame = golden_of(store, object)
-        return frame.with_columns(
-            pl.Series(c, [mask_value(v, *rules[c]) for v in frame[c].to_list()], dtype=pl.String)
-            for c in frame.columns
-            if c in rules
-        )
+        return mask_frame(frame, spec) if mask else frame
 
     export_frame(project, read, out_file)
 

@@ -174,7 +174,7 @@ def typed_sql(
     """
     opts = source.options
     decimal = fmap.decimal or opts.decimal
-    if kind in (FieldType.TIMESTAMP, FieldType.DATE):
+    if kind.is_dated:
         fmt = formats_of(kind, fmap, source)
         if fmt:
             fmts = fmt if isinstance(fmt, list) else [fmt]

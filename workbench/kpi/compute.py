@@ -215,12 +215,11 @@ def _ltv(done: dict[str, pl.DataFrame], margin: float) -> tuple[pl.DataFrame | N
 def time_field(dictionary: Dictionary, obj: str) -> str | None:
     """The field that places an object's records in time: its first required timestamp or
     date field, else ``created_at`` when it has one."""
-    fields = dictionary.object(obj).fields
-    dated = [n for n, f in fields.items() if f.type in (FieldType.TIMESTAMP, FieldType.DATE)]
-    required = [n for n in dated if fields[n].required]
+    spec = dictionary.object(obj)
+    required = [n for n in spec.dated_fields() if spec.fields[n].required]
     if required:
         return required[0]
-    return "created_at" if "created_at" in fields else None
+    return "created_at" if "created_at" in spec.fields else None
 
 
 def _missing_mandatory(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from workbench.kpi.definitions import KpiDef, Stat
 from workbench.kpi.periods import Grain
+from workbench.record_ids import unique_id_sql
 from workbench.store import quote_ident, table
 
 ALL = "all"
@@ -150,10 +151,11 @@ def duplicate_rate_sql(kpi: KpiDef, segment: str | None) -> str:
     by_segment = (
         f"UNION ALL SELECT coalesce(CAST(seg AS VARCHAR), '{NO_VALUE}'), period, entity FROM recs"
     )
+    record = unique_id_sql("c._source", "c.record_id")
     return f"""
 WITH recs AS (
   SELECT date_trunc($grain, {utc("c." + time)}) AS period, {seg} AS seg,
-         coalesce(m.entity_id, 'unresolved:' || c._source || ':' || c.record_id) AS entity
+         coalesce(m.entity_id, 'unresolved:' || {record}) AS entity
   FROM {table("core", kpi.object)} c
   LEFT JOIN id.members m
     ON m.object = $object AND m.source = c._source AND m.record_id = c.record_id

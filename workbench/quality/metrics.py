@@ -84,12 +84,7 @@ def record_metrics(
             required = [f for f in mapped if spec.fields[f].required]
             if required:
                 _insert(store, run_id, name, _missing_sql(stg, required), params)
-            dated = [
-                f
-                for f in mapped
-                if spec.fields[f].type in (FieldType.DATE, FieldType.TIMESTAMP)
-                and f in core_columns
-            ]
+            dated = [f for f in mapped if f in spec.dated_fields() and f in core_columns]
             if dated:
                 _insert(
                     store,

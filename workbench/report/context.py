@@ -15,10 +15,9 @@ from typing import Any
 import polars as pl
 
 from workbench.config import Project, load_project
-from workbench.dictionary import FieldType
 from workbench.governance import audit
 from workbench.kpi import periods
-from workbench.privacy import check_unmask, mask_value, masker
+from workbench.privacy import check_unmask, mask_frame
 from workbench.store import BriefStore, Store, brief_store
 
 UNMASK_WAIT = 10.0  # seconds an unmasked context waits to write its audit entry
@@ -42,20 +41,12 @@ class ReportContext:
             self._cache[key] = read()
         return self._cache[key]
 
-    def mask(self, frame: pl.DataFrame, obj: str = "contacts") -> pl.DataFrame:
-        """The frame with the PII columns of ``obj`` masked (unless the run is unmasked)."""
+    def shown(self, frame: pl.DataFrame, obj: str = "contacts") -> pl.DataFrame:
+        """Records of ``obj`` as the report shows them: their personal columns masked
+        (:func:`workbench.privacy.mask_frame`) unless the run is unmasked."""
         if not self.masked:
             return frame
-        rules = masker(self.project.dictionary.object(obj))
-        return frame.with_columns(
-            pl.col(c).map_elements(_masking(*rules[c]), return_dtype=pl.String)
-            for c in frame.columns
-            if c in rules
-        )
-
-
-def _masking(pii: str, kind: FieldType) -> Callable[[object], object]:
-    return lambda value: mask_value(value, pii, kind)
+        return mask_frame(frame, self.project.dictionary.object(obj))
 
 
 def open_context(project: str | Path, period: str, *, unmask: bool = False) -> ReportContext:

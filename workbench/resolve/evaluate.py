@@ -26,6 +26,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import minimum_spanning_tree
 
 from workbench.errors import WorkbenchError
+from workbench.record_ids import unique_id_sql
 from workbench.store import Store
 
 PAIR_INPUT = ["unique_id_l", "unique_id_r", "match_probability"]
@@ -107,11 +108,11 @@ FROM workbench_truth GROUP BY unique_id
 """
 
 # the demo generator marks a second record reusing an id, which the load quarantines
-TRUTH_CSV_SQL = """
-SELECT source || ':' || record_id AS unique_id, min(person_id) AS person_id,
+TRUTH_CSV_SQL = f"""
+SELECT {unique_id_sql("source", "record_id")} AS unique_id, min(person_id) AS person_id,
        (min(person_id) <> max(person_id))::INTEGER + 1 AS persons
 FROM read_csv($truth_path, all_varchar = true, header = true)
-WHERE {keep}
+WHERE {{keep}}
 GROUP BY ALL
 """
 TRUTH_COLUMNS = ("source", "record_id", "person_id")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbench.dictionary import ObjectSpec
+from workbench.record_ids import unique_id_sql
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
 from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import quote_ident, table
@@ -70,7 +71,7 @@ def features(object_name: str, spec: ObjectSpec, core_columns: list[str]) -> Fea
     ``unique_id`` is ``source:record_id``; only identity fields present in core take part.
     """
     selected = [
-        "_source || ':' || CAST(record_id AS VARCHAR) AS unique_id",
+        f"{unique_id_sql()} AS unique_id",
         "_source AS source",
         "CAST(record_id AS VARCHAR) AS record_id",
     ]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from workbench.dictionary import ObjectSpec
+from workbench.record_ids import unique_id_sql
 from workbench.store import Store, quote_ident, quote_literal, table
 
 FINGERPRINT = "_fingerprint"  # internal column: what the row was built from
@@ -79,8 +80,7 @@ class _Rules:
 
 def _core(obj: str) -> str:
     """The object's core records with their ``unique_id`` as ``_uid``."""
-    return f"""(SELECT *, _source || ':' || CAST(record_id AS VARCHAR) AS _uid
-        FROM {table("core", obj)})"""
+    return f"""(SELECT *, {unique_id_sql()} AS _uid FROM {table("core", obj)})"""
 
 
 def _fields(spec: ObjectSpec, core_columns: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ import polars as pl
 
 from workbench.errors import WorkbenchError
 from workbench.governance import audit
+from workbench.record_ids import unique_id_sql
 from workbench.store import Store
 
 if TYPE_CHECKING:
@@ -148,10 +149,10 @@ def side_by_side(store: Store, obj: str, queue: pl.DataFrame) -> list[dict]:
         return []
     ids = sorted(set(queue["unique_id_l"].to_list()) | set(queue["unique_id_r"].to_list()))
     columns = [c for c in store.columns("core", obj) if not c.startswith("_")]
+    uid = unique_id_sql()
     rows = store.frame(
-        f"SELECT _source || ':' || CAST(record_id AS VARCHAR) AS unique_id, * "
-        f"FROM {table('core', obj)} "
-        "WHERE list_contains($ids::VARCHAR[], _source || ':' || CAST(record_id AS VARCHAR))",
+        f"SELECT {uid} AS unique_id, * FROM {table('core', obj)} "
+        f"WHERE list_contains($ids::VARCHAR[], {uid})",
         {"ids": ids},
     )
     by_id = {r["unique_id"]: r for r in rows.iter_rows(named=True)}

@@ -12,13 +12,13 @@ personal data masked unless asked otherwise.
 from __future__ import annotations
 
 import json
-import re
 
 import polars as pl
 
-from workbench.dictionary import Dictionary, FieldType
+from workbench.dictionary import Dictionary
 from workbench.errors import WorkbenchError
-from workbench.privacy import HIDDEN, mask_record, mask_value, masker
+from workbench.privacy import mask_by_field, mask_record, mask_text
+from workbench.record_ids import unique_id
 from workbench.store import Store, table
 from workbench.validate.run import REASON, REASON_VALUE_CHARS
 
@@ -51,11 +51,17 @@ def severity_sql(store: Store) -> str:
 
 
 def quarantined(
-    store: Store, *, object: str | None = None, source: str | None = None, limit: int | None = None
+    store: Store,
+    *,
+    object: str | None = None,
+    source: str | None = None,
+    limit: int | None = None,
+    masked_by: Dictionary | None = None,
 ) -> pl.DataFrame:
-    """Quarantined rows with their lineage and reasons, newest run first."""
+    """Quarantined rows with their lineage and reasons, newest run first; with
+    ``masked_by``, personal data masked by that dictionary in ``record`` and ``reasons``."""
     _require(store)
-    return store.frame(
+    rows = store.frame(
         """SELECT object, source, record_id, load_id, row_number, reasons, record
            FROM quar.rows
            WHERE ($o IS NULL OR object = $o) AND ($s IS NULL OR source = $s)
@@ -63,16 +69,23 @@ def quarantined(
            LIMIT coalesce($n, 9223372036854775807)""",
         {"o": object, "s": source, "n": limit},
     )
+    return rows if masked_by is None else _shown_rows(rows, store, masked_by)
 
 
 def set_aside(
-    store: Store, *, object: str | None = None, source: str | None = None, limit: int | None = None
+    store: Store,
+    *,
+    object: str | None = None,
+    source: str | None = None,
+    limit: int | None = None,
+    masked_by: Dictionary | None = None,
 ) -> pl.DataFrame:
     """Values validation set aside from rows it kept (checks of severity warn): the row is in
-    core with the value NULL; here are the value and why, one row per failed check."""
+    core with the value NULL; here are the value and why, one row per failed check (with
+    ``masked_by``: the value masked by that dictionary)."""
     _require(store)
     severity = severity_sql(store)
-    return store.frame(
+    values = store.frame(
         f"""SELECT f.object, f.source, f.record_id, f.load_id, f.row_number, f."column",
                   f."check", f.value
            FROM quar.failures f
@@ -85,29 +98,19 @@ def set_aside(
            LIMIT coalesce($n, 9223372036854775807)""",
         {"o": object, "s": source, "n": limit},
     )
-
-
-def mask_set_aside(values: pl.DataFrame, dictionary: Dictionary) -> pl.DataFrame:
-    """:func:`set_aside` with personal values masked (by the column's PII class)."""
-    return _mask_by_column(values, "value", dictionary)
-
-
-def _mask_by_column(frame: pl.DataFrame, values: str, dictionary: Dictionary) -> pl.DataFrame:
-    """``frame`` with its ``values`` column masked by the PII class of each row's object and
-    column."""
-    shown = []
-    for obj, column, value in frame.select("object", "column", values).iter_rows():
-        spec = dictionary.objects.get(obj)
-        rules = masker(spec) if spec else {}
-        shown.append(mask_value(value, *rules[column]) if column in rules else value)
-    return frame.with_columns(pl.Series(values, shown, dtype=pl.String))
+    return values if masked_by is None else mask_by_field(values, "value", masked_by)
 
 
 def reasons_summary(
-    store: Store, *, object: str | None = None, source: str | None = None
+    store: Store,
+    *,
+    object: str | None = None,
+    source: str | None = None,
+    masked_by: Dictionary | None = None,
 ) -> pl.DataFrame:
     """How many rows failed each check, per object, source and column, most first, with the
-    ``outcome``: the row quarantined, the value set aside (a warning), or the row rejected.
+    ``outcome``: the row quarantined, the value set aside (a warning), or the row rejected,
+    and an ``example`` of the values (with ``masked_by``: masked by that dictionary).
 
     Rows ingest could not read count under the check ``readable row (ingest)``, one line per
     kind of problem (its ``example``, e.g. ``too many columns``), without a column.
@@ -142,11 +145,12 @@ def reasons_summary(
                 {"o": object, "s": source, "check": INGEST_CHECK, "rejected": REJECTED},
             )
         )
-    return pl.concat(parts, how="vertical_relaxed").sort(
+    summary = pl.concat(parts, how="vertical_relaxed").sort(
         ["rows", "object", "source", "check", "column", "example"],
         descending=[True, False, False, False, False, False],
         nulls_last=True,
     )
+    return summary if masked_by is None else mask_by_field(summary, "example", masked_by)
 
 
 def ingest_rejects(
@@ -180,7 +184,7 @@ def reject_excerpts(
     rejects: pl.DataFrame, *, mask: bool = True, chars: int | None = EXCERPT_CHARS
 ) -> pl.DataFrame:
     """``rejects`` from :func:`ingest_rejects` with ``raw_record`` replaced by ``excerpt``:
-    the raw text masked (see :func:`mask_text`) unless ``mask`` is false, then cut to
+    the raw text masked (:func:`workbench.privacy.mask_text`) unless ``mask`` is false, then cut to
     ``chars`` characters on one line (``None``: whole, as read)."""
     excerpts = []
     for text in rejects["raw_record"].to_list():
@@ -194,43 +198,21 @@ def reject_excerpts(
     )
 
 
-# A JSON key (kept: a name without spaces or @ names a field, it holds no value), an email
-# address, a run of digits that may be a phone number (7 or more), a word (2 letters or more).
-_TOKENS = re.compile(
-    r'(?P<key>"[A-Za-z_][\w.-]{0,63}"(?=\s*:))'
-    r"|(?P<email>[^\s@,;|\t\"'<>()\[\]{}:=]+@[^\s@,;|\t\"'<>()\[\]{}:=]+)"
-    r"|(?P<digits>\+?\d[\d ()./-]{5,}\d)"
-    r"|(?P<word>[^\W\d_]{2,})"
-)
-_PHONE_DIGITS = 7
-
-
-def mask_text(text: str) -> str:
-    """Raw text of a row no reader could split into fields, with whatever could be personal
-    masked: an unreadable row cannot be matched to the dictionary's fields, so every word
-    keeps only its first letter (``Anna`` -> ``A***``), email addresses their first letter
-    and domain, runs of 7 or more digits (phone numbers, also dates) their last two digits.
-    Punctuation, delimiters, short numbers (ids, amounts) and JSON keys stay, so the row's
-    shape can be seen."""
-
-    def one(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if match.lastgroup == "key":
-            return token
-        if match.lastgroup == "email":
-            return str(mask_value(token, "contact", FieldType.EMAIL))
-        if match.lastgroup == "digits":
-            digits = [c for c in token if c.isdigit()]
-            return f"{HIDDEN}{''.join(digits[-2:])}" if len(digits) >= _PHONE_DIGITS else token
-        return f"{token[:1]}{HIDDEN}"
-
-    return _TOKENS.sub(one, text)
-
-
-def record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl.DataFrame]:
+def record_failures(
+    store: Store, source: str, record_id: str, *, masked_by: Dictionary | None = None
+) -> tuple[dict, pl.DataFrame]:
     """One record (by source and its own id) that was quarantined or had a value set aside,
-    and every check it failed (with its severity)."""
+    and every check it failed (with its severity); with ``masked_by``, personal data masked
+    by that dictionary in the record, its reasons and the failing values."""
     _require(store)
+    row, failures = _record_failures(store, source, record_id)
+    if masked_by is None:
+        return row, failures
+    shown = _shown_rows(pl.DataFrame([row]), store, masked_by).row(0, named=True)
+    return shown, mask_by_field(failures, "value", masked_by, obj=row["object"])
+
+
+def _record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl.DataFrame]:
     rows = store.frame(
         "SELECT * FROM quar.rows WHERE source = $s AND record_id = $r ORDER BY row_number",
         {"s": source, "r": record_id},
@@ -246,7 +228,8 @@ def record_failures(store: Store, source: str, record_id: str) -> tuple[dict, pl
     kept = set_aside(store, source=source).filter(pl.col("record_id") == record_id)
     if kept.height == 0:
         raise WorkbenchError(
-            f"No quarantined record {source}:{record_id}, and no value of it was set aside.",
+            f"No quarantined record {unique_id(source, record_id)}, "
+            "and no value of it was set aside.",
             fix="`workbench quarantine list` shows what is quarantined or set aside.",
         )
     first = kept.row(0, named=True)
@@ -290,8 +273,7 @@ def quarantine_export(store: Store, dictionary: Dictionary, *, mask: bool = True
     _require(store, ingest=True)
     parts = []
     if validated(store):
-        rows = quarantined(store)
-        rows = mask_quarantine(rows, store, dictionary) if mask else rows
+        rows = quarantined(store, masked_by=dictionary if mask else None)
         files = store.frame("SELECT load_id, file_name AS file FROM meta.loads")
         parts.append(
             rows.join(files, on="load_id", how="left").with_columns(
@@ -300,8 +282,7 @@ def quarantine_export(store: Store, dictionary: Dictionary, *, mask: bool = True
                 pl.lit(None, pl.Int64).alias("line"),
             )
         )
-        values = set_aside(store)
-        values = mask_set_aside(values, dictionary) if mask else values
+        values = set_aside(store, masked_by=dictionary if mask else None)
         parts.append(
             values.join(files, on="load_id", how="left").select(
                 pl.lit("validate").alias("stage"),
@@ -332,8 +313,9 @@ def quarantine_export(store: Store, dictionary: Dictionary, *, mask: bool = True
     return pl.concat([p.select(EXPORT_COLUMNS) for p in parts], how="vertical_relaxed")
 
 
-def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) -> pl.DataFrame:
-    """``rows`` from :func:`quarantined` with PII masked in ``record`` and ``reasons``."""
+def _shown_rows(rows: pl.DataFrame, store: Store, dictionary: Dictionary) -> pl.DataFrame:
+    """``rows`` of ``quar.rows`` with personal data masked by ``dictionary`` in ``record``
+    and in ``reasons`` (written again from the failing values, masked)."""
     if rows.height == 0:
         return rows
     failures = store.frame(
@@ -350,10 +332,8 @@ def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) ->
         },
     )
     reasons: dict[tuple, list[str]] = {}
-    for obj, src, load, row, column, check, value in failures.iter_rows():
-        spec = dictionary.objects.get(obj)
-        rules = masker(spec) if spec else {}
-        shown = mask_value(value, *rules[column]) if column in rules else value
+    masked = mask_by_field(failures, "value", dictionary)
+    for obj, src, load, row, column, check, shown in masked.iter_rows():
         reasons.setdefault((obj, src, load, row), []).append(
             REASON.format(column, check, str(shown or "empty")[:REASON_VALUE_CHARS])
         )
@@ -368,8 +348,3 @@ def mask_quarantine(rows: pl.DataFrame, store: Store, dictionary: Dictionary) ->
         pl.Series("reasons", masked_reasons, dtype=pl.String),
         pl.Series("record", masked_records, dtype=pl.String),
     )
-
-
-def mask_examples(summary: pl.DataFrame, dictionary: Dictionary) -> pl.DataFrame:
-    """:func:`reasons_summary` with PII examples masked."""
-    return _mask_by_column(summary, "example", dictionary)

@@ -139,7 +139,7 @@ def rule_checks(name: str, field: FieldSpec, *, now: datetime) -> list[tuple[Rul
 
 def bound_value(bound: Bound, kind: FieldType, now: datetime) -> Any:
     """A rule's min/max as a value comparable with the field ('now' allows one day of skew)."""
-    if kind in (FieldType.DATE, FieldType.TIMESTAMP):
+    if kind.is_dated:
         if bound == "now":
             moment = now + timedelta(days=1)
         else:
