@@ -2,7 +2,9 @@
 
 Each stage reads the tables of the stage before it and writes its own:
 ingest (raw, ledger, staging) -> validate (standardize, core, quarantine) -> data-quality
-metrics, reconciliation and gates -> identity resolution of contacts.
+metrics, reconciliation and gates -> identity resolution of contacts. KPIs, ROI and reports
+read the result on demand (``workbench kpi``, ``roi``, ``report``; ``make demo`` renders
+the reports after ``workbench demo`` ran this pipeline).
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
 """The warehouse: one DuckDB file, its schemas, transactions and identifier quoting.
 
 A :class:`Store` owns the connection. Pipeline stages receive it as an argument and keep
-their tables in a DuckDB schema named after the stage:
+their tables in a DuckDB schema named after the stage (:data:`SCHEMAS`):
 
 ``raw``   the exports as read, all text, with lineage (one table per source)
 ``stg``   the mapped, typed canonical records of the current snapshots (one table per object)
-``quar``  rows set aside with the reason
-``meta``  the load ledger and other bookkeeping
+``core``  the standardized records that passed validation (one table per object)
+``quar``  rows set aside, at ingest or by validation, with the reason
+``meta``  the load ledger, audit trail, settings, tombstones, report runs
+``dq``    data-quality metrics and reconciliation per validation run
+``id``    identity resolution: members, runs, pairs, review queue and decisions, golden records
+``kpi``   KPI values, baselines and comparisons per run
+``roi``   ROI runs, value drivers and cash flows
 
 A :class:`BriefStore` reads like a read-only Store but holds no connection between reads, so
 a long-lived reader (a report notebook's kernel) never keeps a writer out while it is idle.

@@ -2,9 +2,10 @@
 
 Per month, won deals in the CRM (by close month) against non-void invoices in billing (by
 invoice month): counts and money in the base currency. Per account, the same totals by
-company, matched on the company name with legal suffixes and punctuation removed (the
-identity layer will replace this with resolved entities). Stored in ``dq.reconciliation``
-per validation run; rows whose totals differ are the differences to look at.
+company, matched on the company name with legal suffixes and punctuation removed
+(``COMPANY_KEY``; companies are not resolved into entities). Stored in
+``dq.reconciliation`` per validation run, in the validation's transaction; rows whose totals
+differ are the differences to look at.
 """
 
 from __future__ import annotations
