@@ -11,9 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.governance import audit
 from workbench.governance.erasure import ErasurePlan, _identity_targets, _run, erase
 from workbench.store import Store, open_store, table
 

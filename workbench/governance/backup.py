@@ -41,9 +41,10 @@ from typing import Any
 import duckdb
 
 import workbench
+from workbench import audit
 from workbench.config import Project
 from workbench.errors import GovernanceError
-from workbench.governance import audit, tombstones
+from workbench.governance import tombstones
 from workbench.governance.manifest import (
     FILE_NAME,
     FORMAT,

@@ -41,10 +41,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import Project
 from workbench.dictionary import FieldType, ObjectSpec
 from workbench.errors import GovernanceError
-from workbench.governance import audit, outputs
+from workbench.governance import outputs
 from workbench.governance.identifiers import (
     MATCHING,
     PERSON,

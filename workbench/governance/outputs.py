@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workbench import audit
 from workbench.config import Project
 from workbench.errors import WorkbenchError
-from workbench.governance import audit
 from workbench.store import Store
 
 REMOVED = "; its unmasked files were removed"

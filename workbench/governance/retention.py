@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import Project
 from workbench.dictionary import FieldType
 from workbench.errors import GovernanceError
-from workbench.governance import audit
 from workbench.governance.lineage import canonical_rows, delete_rows
 from workbench.store import Store
 

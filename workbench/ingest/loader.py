@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
+from workbench import audit
 from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
-from workbench.governance import audit
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export

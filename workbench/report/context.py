@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import Project, load_project
 from workbench.dictionary import FieldType
-from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.privacy import check_unmask, mask_value, masker
 from workbench.store import BriefStore, Store, brief_store

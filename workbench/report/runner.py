@@ -28,10 +28,10 @@ from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 from plotly.offline import get_plotlyjs
 
+from workbench import audit
 from workbench.config import Project
 from workbench.errors import ConfigError, ReportError
 from workbench.formatting import percent_text, time_text
-from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.report.files import (
     SHA_DDL,
