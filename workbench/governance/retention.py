@@ -19,7 +19,8 @@ from workbench import audit
 from workbench.config import Project
 from workbench.dictionary import FieldType
 from workbench.errors import GovernanceError
-from workbench.governance.lineage import canonical_rows, delete_rows
+from workbench.governance.lineage import delete_rows
+from workbench.ingest.staging import canonical_rows
 from workbench.store import Store
 
 
