@@ -196,6 +196,18 @@ def sync(project: Project, store: Store) -> int:
     return len(lacking)
 
 
+def lacking(store: Store, known: list[Tombstone]) -> tuple[str, list[Tombstone]]:
+    """The warehouse's salt and those of the ``known`` tombstones (the project file's) it
+    lacks. A warehouse from before the first erasure (a restored backup) takes the salt of
+    the newest known tombstone."""
+    salt = salt_of(store, create=False)
+    if salt is None:
+        salt = known[-1].salt
+        store.execute("INSERT INTO meta.settings VALUES ($k, $v)", {"k": SALT_KEY, "v": salt})
+    present = {r[0] for r in store.rows("SELECT DISTINCT hash FROM meta.tombstones")}
+    return salt, [t for t in known if t.salt != salt or not {h for _, h in t.hashes} <= present]
+
+
 def put_back(store: Store, tombstone: Tombstone) -> None:
     """Insert ``tombstone`` into ``meta.tombstones`` (under a new id if its own is taken)."""
     tid = tombstone.tombstone_id

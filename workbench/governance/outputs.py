@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from workbench import audit
 from workbench.config import Project
@@ -36,13 +35,9 @@ class ExportFile:
 def unmasked_exports(project: Project, store: Store) -> list[ExportFile]:
     """Every unmasked export (a command with ``--out``) the audit trail recorded, oldest
     first; ``exists``: a file is still at that path (as given, or in the project folder)."""
-    if not store.table_exists("meta", "audit"):
-        return []
     out = []
-    for recorded_at, details in store.rows(
-        "SELECT recorded_at, details FROM meta.audit WHERE action = 'unmask' ORDER BY entry_id"
-    ):
-        view = str(_loaded(details).get("view") or "")
+    for recorded_at, details in audit.entries(store, "unmask"):
+        view = str(details.get("view") or "")
         command, sep, path = view.partition(" --out ")
         if not sep or not path.strip():
             continue
@@ -71,7 +66,3 @@ def glob_escape(name: str) -> str:
     import glob
 
     return glob.escape(name)
-
-
-def _loaded(details: str) -> dict[str, Any]:
-    return audit.details_of(details)

@@ -45,14 +45,7 @@ def reapply(project: Project, store: Store) -> Reapplied:
     if not known:
         return done
     with store.transaction():
-        salt = tombstones.salt_of(store, create=False)
-        if salt is None:  # a backup from before the first erasure: take the project's salt
-            salt = known[-1].salt
-            store.execute(
-                "INSERT INTO meta.settings VALUES ($k, $v)", {"k": tombstones.SALT_KEY, "v": salt}
-            )
-        present = {r[0] for r in store.rows("SELECT DISTINCT hash FROM meta.tombstones")}
-        lacking = [t for t in known if t.salt != salt or not {h for _, h in t.hashes} <= present]
+        salt, lacking = tombstones.lacking(store, known)
         if not lacking:
             return done
         for t in lacking:
