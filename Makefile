@@ -49,10 +49,11 @@ demo: $(BASE)  ## generate the demo data set, run the whole pipeline, render the
 test: $(STAMP) browser  ## run the test suite
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff lint and format check, mypy
+lint: $(STAMP)  ## ruff lint and format check, mypy, the import layers (pyproject.toml)
 	$(BIN)/ruff check workbench tests
 	$(BIN)/ruff format --check workbench tests
 	$(BIN)/mypy workbench
+	$(BIN)/lint-imports
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix workbench tests
@@ -76,4 +77,4 @@ lab: $(STAMP)  ## JupyterLab on notebooks/ with the workbench kernel, for PROJEC
 	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:  ## remove generated data, reports and the virtualenv
-	rm -rf $(VENV) data/demo data/bench reports/*/ reports/index.html reports/kernel.log .pytest_cache
+	rm -rf $(VENV) data/demo data/bench reports/*/ reports/index.html reports/kernel.log .pytest_cache .grimp_cache

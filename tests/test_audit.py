@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import duckdb
 
+from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.governance import audit
 from workbench.store import open_store
 
 CONFIG = """

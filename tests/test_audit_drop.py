@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.governance import audit
 from workbench.store import open_store
 
 CONFIG = """

@@ -11,9 +11,9 @@ import duckdb
 import pytest
 from catalog import tables
 
+from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.governance import audit
 from workbench.store import open_store, table
 
 DATA = Path(__file__).parent / "data" / "three_systems"

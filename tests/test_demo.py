@@ -15,7 +15,16 @@ import polars as pl
 import pytest
 
 from workbench.config import load_project
-from workbench.demo import STEPS, DemoSummary, billing, crm, data, generate_demo, invalid
+from workbench.demo import (
+    STEPS,
+    DemoSummary,
+    billing,
+    business,
+    crm,
+    data,
+    generate_demo,
+    invalid,
+)
 from workbench.demo.sizes import sizes_for
 from workbench.demo.world import build_world
 
@@ -218,7 +227,7 @@ def test_traps_look_alike_in_the_world() -> None:
     assert (households["first_name_l"] != households["first_name_r"]).all()
     mailboxes = of("shared_mailbox")
     assert (mailboxes["work_email_l"] == mailboxes["work_email_r"]).all()
-    assert mailboxes["work_email_l"].str.contains(f"^({'|'.join(data.ROLE_MAILBOXES)})@").all()
+    assert mailboxes["work_email_l"].str.contains(f"^({'|'.join(business.ROLE_MAILBOXES)})@").all()
 
 
 # -- formats -------------------------------------------------------------------------
@@ -327,8 +336,9 @@ def test_sync_log_is_reproducible_gzip_ndjson(demo: DemoSummary) -> None:
 
 def test_data_lists_fit_latin1() -> None:
     texts: list[str] = []
-    for value in vars(data).values():
-        texts.extend(_strings(value))
+    for module in (data, business):
+        for value in vars(module).values():
+            texts.extend(_strings(value))
     assert texts
     for text in texts:
         text.encode("latin-1")

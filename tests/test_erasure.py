@@ -11,10 +11,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.governance import audit
-from workbench.governance.erasure import ErasurePlan, _identity_targets, _run, erase
+from workbench.governance.erasure import ErasurePlan, erase, run
+from workbench.resolve import forget
 from workbench.store import Store, open_store, table
 
 PERIOD = "2026-09"
@@ -263,8 +264,9 @@ def test_golden_records_are_erased_in_either_layout(tmp_path):
             view = name == "_golden_contacts"
             if view:
                 store.execute("CREATE VIEW id.golden_contacts AS FROM id._golden_contacts")
-            plan = ErasurePlan([], ["E1"], pl.DataFrame(), _identity_targets(store, [], ["E1"]))
-            _run(store, plan, delete=True)
+            targets = forget.targets(store, "contacts", [], ["E1"])
+            plan = ErasurePlan([], ["E1"], pl.DataFrame(), targets)
+            run(store, plan, delete=True)
             assert plan.rows == {"id.golden_contacts": 1}
             assert plan.tables == {f"id.{name}": 1}
             assert store.rows(f"SELECT entity_id FROM id.{name}") == [("E2",)]

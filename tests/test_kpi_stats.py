@@ -7,9 +7,9 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
+from workbench.config.kpis import KpiDef, Target
 from workbench.errors import ConfigError
 from workbench.kpi import bootstrap, control, periods
-from workbench.kpi.definitions import KpiDef, Target
 from workbench.kpi.did import t975, trend_check
 from workbench.kpi.targets import status
 

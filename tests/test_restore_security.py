@@ -19,9 +19,9 @@ import pytest
 from catalog import tables
 
 from workbench.cli import main
-from workbench.governance.tombstones import keep, read
-from workbench.resolve.features import ROLE_MAILBOXES
+from workbench.standardize.rules import ROLE_MAILBOXES
 from workbench.store import table
+from workbench.tombstones import keep, read
 
 SEQUENCES = {  # sequence -> the table and column it numbers
     "meta.load_id_seq": ("meta", "loads", "load_id"),

@@ -11,7 +11,7 @@ import math
 import re
 from datetime import UTC, date, datetime
 
-# KPI units (workbench/kpi/kpis.yaml) that are shares and money
+# KPI units (workbench/config/kpis.yaml) that are shares and money
 SHARE_UNITS = {"share", "rate", "ratio"}
 MONEY_UNITS = {"base currency", "currency", "money"}
 

@@ -210,7 +210,7 @@ def check_unmask(project: Project, unmask: bool, *, what: str | None = None) -> 
             fix="Leave out --unmask, or set privacy.allow_unmask: true if you may see it.",
         )
     if unmask and what is not None:
-        from workbench.governance import audit
+        from workbench import audit
 
         audit.record_now(project, "unmask", {"view": what})
     return not unmask

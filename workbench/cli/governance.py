@@ -38,7 +38,7 @@ def audit_verify(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None
     With --json: an object with intact, entries and problems (entry_id, what), printed
     also when the trail is broken (the error then goes to stderr, exit 7).
     """
-    from workbench.governance import audit
+    from workbench import audit
 
     loaded = load_project(project)
     kept = audit.read_head(loaded)
@@ -88,7 +88,7 @@ def audit_log(
     details as a JSON object).
     """
 
-    from workbench.governance import audit
+    from workbench import audit
 
     _, store = project_and_store(project, read_only=True)
     day: date | None = since.date() if since else None

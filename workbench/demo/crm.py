@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from workbench.demo import data, dirt
+from workbench.demo import business, dirt
 from workbench.demo.contacts import (
     by_duplicate,
     chosen_emails,
@@ -187,7 +187,7 @@ def leads(
     )  # fmt: skip
     f = f.with_columns(
         status=status,
-        source=s.pick(n, data.LEAD_SOURCES),
+        source=s.pick(n, business.LEAD_SOURCES),
         _zone=pl.when(pl.lit(s.bernoulli(n, 0.15))).then("tz"),
     )
     f = dirt.with_email_variants(f, "email", s, upper=0.03, capitalised=0.1, plus=0.02)
@@ -245,7 +245,7 @@ def deals(world: World, crm: CrmContacts, n: int, seed: int) -> pl.DataFrame:
     )  # fmt: skip
     cents = (pl.lit(s.lognormal(n, 12_000.0, 0.9)) / 10).round(0).cast(pl.Int64) * 1000
     product = pl.lit(
-        pl.Series(data.DEAL_PRODUCTS).gather(s.integers(n, 0, len(data.DEAL_PRODUCTS)))
+        pl.Series(business.DEAL_PRODUCTS).gather(s.integers(n, 0, len(business.DEAL_PRODUCTS)))
     )
     f = f.with_columns(stage=stage, cents=cents, product=product).sort("created", "ContactId")
     f = f.with_columns(Id=salesforce_ids("006", n, s))

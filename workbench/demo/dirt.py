@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.demo import data
+from workbench.demo import business, data
 from workbench.demo.rng import Stream
 
 _TYPO_LETTERS = pl.Series(list("aeionrstlmkhudc"))
@@ -143,7 +143,7 @@ def with_email_variants(
     email = pl.col(column)
     local = email.str.split_exact("@", 1).struct.field("field_0")
     domain = email.str.split_exact("@", 1).struct.field("field_1")
-    tag = pl.lit(pl.Series(data.PLUS_TAGS).gather(s.integers(n, 0, len(data.PLUS_TAGS))))
+    tag = pl.lit(pl.Series(business.PLUS_TAGS).gather(s.integers(n, 0, len(business.PLUS_TAGS))))
     u = pl.lit(s.uniform(n))
     frame = frame.with_columns(
         pl.when(u < upper)

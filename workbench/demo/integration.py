@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.demo import data
+from workbench.demo import business
 from workbench.demo.effects import Effects, treated
 from workbench.demo.rng import Stream
 from workbench.demo.timeline import ISO_MS_UTC, WINDOW_END, WINDOW_START, uniform_times
@@ -21,20 +21,20 @@ def sync_events(n: int, effects: Effects, seed: int) -> tuple[pl.DataFrame, pl.D
     """The events export (sorted by time) and the frame behind it (segment, created, failed)."""
     s = Stream(seed, "integration.sync")
     e = effects
-    route = s.choice(n, [r[3] for r in data.SYNC_ROUTES])
+    route = s.choice(n, [r[3] for r in business.SYNC_ROUTES])
     f = pl.DataFrame(
         {
             "created": uniform_times(s, n, WINDOW_START, WINDOW_END),
-            "source_system": pl.Series([r[0] for r in data.SYNC_ROUTES]).gather(route),
-            "target_system": pl.Series([r[1] for r in data.SYNC_ROUTES]).gather(route),
-            "object": pl.Series([r[2] for r in data.SYNC_ROUTES]).gather(route),
+            "source_system": pl.Series([r[0] for r in business.SYNC_ROUTES]).gather(route),
+            "target_system": pl.Series([r[1] for r in business.SYNC_ROUTES]).gather(route),
+            "object": pl.Series([r[2] for r in business.SYNC_ROUTES]).gather(route),
             "region": s.pick(n, REGIONS),
             "segment": pl.Series(["control", "canary"]).gather(
                 s.bernoulli(n, e.canary_share).cast(pl.Int64)
             ),
             "u": s.uniform(n),
             "latency": s.lognormal(n, e.sync_latency_median_ms, e.sync_latency_sigma),
-            "error": s.pick(n, data.SYNC_ERRORS),
+            "error": s.pick(n, business.SYNC_ERRORS),
         }
     )
     failure_rate = (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from workbench.demo import data, dirt
+from workbench.demo import business, dirt
 from workbench.demo.contacts import by_duplicate, contact_frame, created_times
 from workbench.demo.effects import Effects, treated
 from workbench.demo.ids import sequential_numbers
@@ -160,8 +160,8 @@ def tickets(req: Requesters, n: int, effects: Effects, seed: int) -> Tickets:
         requester_email=pl.when(email_pick < 0.06).then(other)
         .when(email_pick < 0.08).then(pl.lit(None, dtype=pl.String))
         .otherwise("email"),
-        subject=pl.Series(data.TICKET_SUBJECTS).gather(
-            s.integers(n, 0, len(data.TICKET_SUBJECTS))
+        subject=pl.Series(business.TICKET_SUBJECTS).gather(
+            s.integers(n, 0, len(business.TICKET_SUBJECTS))
         ),
         channel=s.pick(n, CHANNELS),
         priority=s.pick(n, PRIORITIES),

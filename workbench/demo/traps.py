@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from workbench.demo import data
+from workbench.demo import business
 from workbench.demo.places import CITY_TABLE
 from workbench.demo.rng import Stream
 
@@ -127,7 +127,7 @@ def shared_mailboxes(
         "company_idx",
         (
             pl.col("mailbox_role").replace_strict(
-                list(range(len(data.ROLE_MAILBOXES))), list(data.ROLE_MAILBOXES)
+                list(range(len(business.ROLE_MAILBOXES))), list(business.ROLE_MAILBOXES)
             )
             + "@"
             + pl.col("domain")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from workbench.demo import data
+from workbench.demo import business, data
 from workbench.demo.dirt import ascii_fold, dedupe_emails
 from workbench.demo.effects import EFFECTS
 from workbench.demo.ids import salesforce_ids
@@ -83,10 +83,10 @@ def build_world(sizes: Sizes, seed: int) -> World:
 
 # -- companies ------------------------------------------------------------------------
 def _companies(n: int, s: Stream) -> pl.DataFrame:
-    stems, nouns = data.COMPANY_STEMS, data.COMPANY_NOUNS
+    stems, nouns = business.COMPANY_STEMS, business.COMPANY_NOUNS
     combos = len(stems) * len(nouns)
     combo = s.permutation(combos).gather(pl.int_range(n, eager=True) % combos)
-    qualifiers = data.COMPANY_QUALIFIERS
+    qualifiers = business.COMPANY_QUALIFIERS
     qualifier_idx = (pl.int_range(n, eager=True) // combos).clip(0, len(qualifiers) - 1)
     country_code = s.choice(n, [c.weight for c in data.COUNTRIES])
     legal = s.pick_from(country_code, [c.legal_forms for c in data.COUNTRIES])
@@ -98,11 +98,11 @@ def _companies(n: int, s: Stream) -> pl.DataFrame:
             "qualifier": pl.Series(qualifiers).gather(qualifier_idx),
             "country_code": country_code,
             "legal": legal,
-            "industry_idx": s.integers(n, 0, len(data.INDUSTRIES)),
+            "industry_idx": s.integers(n, 0, len(business.INDUSTRIES)),
             "has_industry": s.bernoulli(n, 0.93),
             "canary": s.bernoulli(n, EFFECTS.canary_share),
             "email_pattern": s.choice(n, [0.45, 0.2, 0.1, 0.1, 0.15]),
-            "mailbox_role": s.integers(n, 0, len(data.ROLE_MAILBOXES)),
+            "mailbox_role": s.integers(n, 0, len(business.ROLE_MAILBOXES)),
             "created_at": skewed_times(s, n, HISTORY_START, EXPORTED_AT, 0.8),
         }
     )
@@ -115,14 +115,14 @@ def _companies(n: int, s: Stream) -> pl.DataFrame:
     frame = frame.with_columns(
         base.alias("base"),
         (base + " " + pl.col("legal")).alias("name"),
-        pl.col("legal").replace_strict(data.LEGAL_FORM_VARIANTS).alias("legal_alt"),
+        pl.col("legal").replace_strict(business.LEGAL_FORM_VARIANTS).alias("legal_alt"),
         (
             ascii_fold(domain_words).str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
             + "."
             + pl.col("tld")
         ).alias("domain"),
         pl.when(pl.col("has_industry"))
-        .then(pl.lit(pl.Series(data.INDUSTRIES)).gather(pl.col("industry_idx")))
+        .then(pl.lit(pl.Series(business.INDUSTRIES)).gather(pl.col("industry_idx")))
         .alias("industry"),
         pl.when(pl.col("canary"))
         .then(pl.lit("canary"))
@@ -181,7 +181,9 @@ def _people(sizes: Sizes, companies: pl.DataFrame, s: Stream) -> pl.DataFrame:
                     CITY_TABLE["country_code"].to_list(),
                     PLACE_WEIGHTS,
                 ),
-                "title": pl.Series(data.JOB_TITLES).gather(s.skewed(n, len(data.JOB_TITLES), 1.3)),
+                "title": pl.Series(business.JOB_TITLES).gather(
+                    s.skewed(n, len(business.JOB_TITLES), 1.3)
+                ),
                 "created_at": skewed_times(s, n, HISTORY_START, EXPORTED_AT, 0.55),
             }
         )
@@ -224,7 +226,9 @@ def _with_emails(people: pl.DataFrame, companies: pl.DataFrame, s: Stream) -> pl
     people = people.with_columns(
         _private=s.choice(n, [0.4, 0.25, 0.2, 0.15]),
         _year=s.integers(n, 60, 100),
-        _free=pl.Series(data.FREEMAIL_DOMAINS).gather(s.skewed(n, len(data.FREEMAIL_DOMAINS), 1.5)),
+        _free=pl.Series(business.FREEMAIL_DOMAINS).gather(
+            s.skewed(n, len(business.FREEMAIL_DOMAINS), 1.5)
+        ),
     )
     kind = pl.col("_private")
     year = pl.col("_year").cast(pl.String)

@@ -5,7 +5,8 @@ the audit trail and, in one transaction, writes every table to a Parquet file of
 (``COPY``) and ``manifest.json`` (:mod:`.manifest`): each table's structure (columns and
 types, NOT NULL, primary and unique keys, constant defaults) and row count, each sequence
 with its next value, the views, the project's identity, and every file's sha256. It also
-adds the warehouse's tombstones the project's tombstone file lacks (:mod:`.tombstones`).
+adds the warehouse's tombstones the project's tombstone file lacks
+(:mod:`workbench.tombstones`).
 
 :func:`restore` checks the manifest and every file against it (naming the first bad or
 missing one) before anything is replaced, and refuses a backup of another project unless
@@ -16,7 +17,7 @@ read_parquet($path)`` (a file of the backup folder), and the golden-record views
 by Workbench's own code. Nothing the backup holds is run as SQL (older backups also held
 ``schema.sql``/``load.sql``; they are not read). It checks tables, columns, types and row
 counts against the manifest, erases again what erasures made after the backup removed
-(:func:`tombstones.reapply`; the new file is then rewritten by :func:`.compact.compact`, so
+(:func:`.reapply.reapply`; the new file is then rewritten by :func:`.compact.compact`, so
 that no byte of those rows stays in it), then moves the current warehouse aside as
 ``<warehouse>.<timestamp>.bak`` and puts the restored one in its place.
 
@@ -41,9 +42,10 @@ from typing import Any
 import duckdb
 
 import workbench
+from workbench import audit, tombstones
 from workbench.config import Project
 from workbench.errors import GovernanceError
-from workbench.governance import audit, tombstones
+from workbench.governance.compact import compact
 from workbench.governance.manifest import (
     FILE_NAME,
     FORMAT,
@@ -53,6 +55,7 @@ from workbench.governance.manifest import (
     parse,
     read,
 )
+from workbench.governance.reapply import reapply
 from workbench.governance.rebuild import build, catalog
 from workbench.store import Store, open_store, quote_ident, quote_literal, table
 
@@ -326,7 +329,7 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
             tombstones.sync(project, held)  # its erasures stay known after the restore
         restored, warnings = build(staged, manifest, folder, project)
         with Store(staged) as store:
-            again = tombstones.reapply(project, store)
+            again = reapply(project, store)
             tombstones.sync(project, store)
             if again.tombstones:
                 _compact(store)
@@ -369,8 +372,6 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
 
 def _compact(store: Store) -> None:
     """Rewrite the restored file, so that the rows erased again leave no bytes in it."""
-    from workbench.governance.compact import compact
-
     try:
         compact(store)
     except GovernanceError as exc:

@@ -20,9 +20,10 @@ lock:
 
 What this does not reach: copies outside the warehouse file (backups, ``*.bak`` files kept
 by ``workbench restore``, rendered reports and exports, see
-:mod:`workbench.governance.outputs`), blocks the file system itself may keep (a
-copy-on-write file system or an SSD may not overwrite in place), and spill files DuckDB
-writes to ``<warehouse>.tmp/`` only while a query runs and removes afterwards.
+:mod:`workbench.governance.outputs` and :mod:`workbench.report.forget`), blocks the file
+system itself may keep (a copy-on-write file system or an SSD may not overwrite in place),
+and spill files DuckDB writes to ``<warehouse>.tmp/`` only while a query runs and removes
+afterwards.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 import duckdb
 
 from workbench.errors import GovernanceError
-from workbench.governance.backup import catalog
+from workbench.governance.rebuild import catalog
 from workbench.store import BriefStore, Store, quote_ident, quote_literal
 
 ALIAS = "wb_compacted"

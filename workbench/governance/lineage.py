@@ -1,46 +1,21 @@
-"""Rows along their load lineage, for erasure and retention.
+"""Rows along their load lineage, for erasure and retention: each stage forgets its own.
 
 Every row of ``stg``, ``core`` and the quarantine names the raw row it came from (source,
-load id, row number). :func:`canonical_rows` reads a source's raw rows, of every load, in
-the canonical form staging gives them; :func:`delete_rows` removes rows so identified from
-``raw.<source>`` and everything derived from them in one go.
+load id, row number). Raw rows are read in canonical form by
+:func:`workbench.ingest.staging.canonical_rows`; :func:`delete_rows` and :func:`targets`
+name rows so identified, and everything derived from them, through the stages that own the
+tables (:mod:`workbench.ingest.forget`, :mod:`workbench.validate.forget`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from workbench.config import Project
-from workbench.ingest.staging import select_staged_sql
-from workbench.store import Store, quote_ident, table
-
-KEY_SCHEMA = {"source": pl.String, "_load_id": pl.Int64, "_row_number": pl.Int64}
-
-
-def canonical_rows(
-    store: Store,
-    project: Project,
-    source_name: str,
-    fields: list[str],
-    where: str = "true",
-    params: dict[str, Any] | None = None,
-) -> pl.DataFrame:
-    """``_load_id``, ``_row_number`` and the canonical ``fields`` (typed as staging types
-    them; NULL where the source does not map a field) of the source's raw rows, every load,
-    that satisfy ``where`` (SQL over the raw columns, values bound through ``params``)."""
-    source = project.source(source_name)
-    spec = project.dictionary.object(source.object)
-    wanted = [f for f in dict.fromkeys(fields) if f in spec.fields]
-    if not store.table_exists("raw", source_name):
-        schema: dict[str, Any] = {"_load_id": pl.Int64, "_row_number": pl.Int64}
-        return pl.DataFrame(schema=schema | {f: pl.String for f in wanted})
-    sql, bound = select_staged_sql(source_name, source, spec, table("raw", source_name), where)
-    mapped = [f for f in wanted if f in source.columns]
-    cols = ", ".join(["_load_id", "_row_number", *(quote_ident(f) for f in mapped)])
-    frame = store.frame(f"SELECT {cols} FROM ({sql})", {**bound, **(params or {})})
-    return frame.with_columns(pl.lit(None, pl.String).alias(f) for f in wanted if f not in mapped)
+from workbench.forget import Target, lineage_keys
+from workbench.ingest import forget as ingest_forget
+from workbench.store import Store
+from workbench.validate import forget as validate_forget
 
 
 def delete_rows(
@@ -49,56 +24,17 @@ def delete_rows(
     """Remove the rows ``keys`` (source, _load_id, _row_number) from raw, staging, core and
     the quarantine; returns the rows removed per table (tables with none left out). With
     ``dry_run`` the same rows are counted, not removed."""
-    keys = keys.select(list(KEY_SCHEMA)).cast(KEY_SCHEMA).unique()  # type: ignore[arg-type]
-    removed: dict[str, int] = {}
+    keys = lineage_keys(keys)
     if keys.height == 0:
-        return removed
-    with store.registered("_wb_keys", keys):
-        sources = sorted(keys["source"].unique().to_list())
-        for name in sources:
-            if store.table_exists("raw", name):
-                n = _delete(store, table("raw", name), name, dry_run)
-                _count(removed, f"raw.{name}", n)
-        objects = sorted({project.source(n).object for n in sources if n in project.config.sources})
-        for schema in ("stg", "core"):
-            for obj in objects:
-                if store.table_exists(schema, obj):
-                    n = _delete(store, table(schema, obj), None, dry_run)
-                    _count(removed, f"{schema}.{obj}", n)
-        for name in ("rows", "failures"):
-            if store.table_exists("quar", name):
-                target = table("quar", name)
-                match = (
-                    f"{target}.source = k.source AND {target}.load_id = k._load_id "
-                    f"AND {target}.row_number = k._row_number"
-                )
-                _count(removed, f"quar.{name}", _run(store, target, match, None, dry_run))
-    return removed
+        return {}
+    removed = ingest_forget.delete_rows(store, project, keys, dry_run=dry_run)
+    return removed | validate_forget.delete_rows(store, project, keys, dry_run=dry_run)
 
 
-def _delete(store: Store, target: str, raw_source: str | None, dry_run: bool) -> int:
-    if raw_source is not None:
-        match = "k.source = $s"
-        params: dict[str, Any] | None = {"s": raw_source}
-    else:
-        match, params = f"{target}._source = k.source", None
-    match += f" AND {target}._load_id = k._load_id AND {target}._row_number = k._row_number"
-    return _run(store, target, match, params, dry_run)
-
-
-def _run(
-    store: Store, target: str, match: str, params: dict[str, Any] | None, dry_run: bool
-) -> int:
-    """Delete (or count) the rows of ``target`` that ``match`` one of the keys (unique, so a
-    row matches at most one)."""
-    sql = (
-        f"SELECT count(*) FROM {target}, _wb_keys k WHERE {match}"
-        if dry_run
-        else f"DELETE FROM {target} USING _wb_keys k WHERE {match}"
-    )
-    return int(store.rows(sql, params)[0][0])
-
-
-def _count(counts: dict[str, int], name: str, n: int) -> None:
-    if n:
-        counts[name] = counts.get(name, 0) + n
+def targets(store: Store, project: Project, keys: dict[str, list[str]]) -> list[Target]:
+    """The rows ``keys`` (source -> ``source:load:row``) in ``raw.<source>``, every load, and
+    the rows made from them in staging, core and the quarantine."""
+    return [
+        *ingest_forget.targets(store, project, keys),
+        *validate_forget.targets(store, project, keys),
+    ]

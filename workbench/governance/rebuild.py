@@ -33,6 +33,7 @@ from workbench.governance.manifest import (
     column_type,
     default_sql,
 )
+from workbench.resolve.golden import view_sql  # the resolver's own view, one definition
 from workbench.store import Store, quote_ident, table
 
 
@@ -83,8 +84,6 @@ def build(
         GovernanceError: DuckDB refused part of it, or the tables made do not match the
             manifest (``path`` is left for the caller to remove).
     """
-    from workbench.resolve.golden import view_sql  # the resolver's own view, one definition
-
     warnings = []
     con = duckdb.connect(str(path))
     try:

@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import Project
-from workbench.dictionary import FieldType
 from workbench.errors import GovernanceError
-from workbench.governance import audit
-from workbench.governance.lineage import canonical_rows, delete_rows
+from workbench.governance.lineage import delete_rows
+from workbench.ingest.staging import canonical_rows
 from workbench.store import Store
 
 
@@ -47,11 +47,7 @@ def apply(
     result = RetentionResult(dry_run=dry_run)
     keys = []
     for obj, rule in rules.items():
-        dated = [
-            n
-            for n, f in project.dictionary.object(obj).fields.items()
-            if f.type in (FieldType.DATE, FieldType.TIMESTAMP)
-        ]
+        dated = project.dictionary.object(obj).dated_fields()
         time_field = rule.field or dated[0]  # the config checked that there is one
         cutoff = now - timedelta(days=rule.days)
         result.cutoffs[obj] = f"{time_field} < {cutoff:%Y-%m-%d %H:%M} UTC ({rule.days} days)"

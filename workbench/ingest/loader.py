@@ -19,14 +19,15 @@ from pathlib import Path
 
 import duckdb
 
+from workbench import audit
 from workbench.config import CONFIG_FILE, Project, Source
 from workbench.errors import IngestError, WorkbenchError
-from workbench.governance import audit
 from workbench.ingest import ledger
 from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
 from workbench.ingest.rejects import store_rejects
 from workbench.ingest.staging import mapping_fingerprint, prune_staging, restage_source
+from workbench.ingest.suppress import suppress
 from workbench.store import Store, quote_ident, table
 
 Step = Callable[[str], None]
@@ -173,8 +174,6 @@ def load_file(
             check_unchanged(export)  # the rows read are the ones the checksum describes
             if source.mode == "snapshot" and counts == (0, 0) and not allow_empty:
                 _keep_snapshot(store, source_name, path)
-            from workbench.governance.erasure import suppress  # (erasure reaches into ingest)
-
             suppressed = suppress(store, project, source_name, load_id)  # erased people
             ledger.finish_load(
                 store,

@@ -7,6 +7,8 @@ that is present but cannot be parsed is never turned into a silent NULL: the row
 in ``_problems`` (``field: cannot read 'x' as date``) for validation to quarantine.
 
 All values from the config (null tokens, formats, zones, maps) are bound as parameters.
+:func:`canonical_rows` reads a source's raw rows, of every load, in the same canonical form
+(for erasure, retention and the suppression of erased people at load).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import polars as pl
 
 from workbench.config import FieldMap, Project, Source
 from workbench.dictionary import FieldType, ObjectSpec
@@ -382,3 +386,27 @@ def prune_staging(project: Project, store: Store) -> int:
         )
         removed += before - int(store.scalar(f"SELECT count(*) FROM {stg}"))
     return removed
+
+
+def canonical_rows(
+    store: Store,
+    project: Project,
+    source_name: str,
+    fields: list[str],
+    where: str = "true",
+    params: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    """``_load_id``, ``_row_number`` and the canonical ``fields`` (typed as staging types
+    them; NULL where the source does not map a field) of the source's raw rows, every load,
+    that satisfy ``where`` (SQL over the raw columns, values bound through ``params``)."""
+    source = project.source(source_name)
+    spec = project.dictionary.object(source.object)
+    wanted = [f for f in dict.fromkeys(fields) if f in spec.fields]
+    if not store.table_exists("raw", source_name):
+        schema: dict[str, Any] = {"_load_id": pl.Int64, "_row_number": pl.Int64}
+        return pl.DataFrame(schema=schema | {f: pl.String for f in wanted})
+    sql, bound = select_staged_sql(source_name, source, spec, table("raw", source_name), where)
+    mapped = [f for f in wanted if f in source.columns]
+    cols = ", ".join(["_load_id", "_row_number", *(quote_ident(f) for f in mapped)])
+    frame = store.frame(f"SELECT {cols} FROM ({sql})", {**bound, **(params or {})})
+    return frame.with_columns(pl.lit(None, pl.String).alias(f) for f in wanted if f not in mapped)

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
+from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap, control
-from workbench.kpi.definitions import KpiDef
 from workbench.kpi.periods import step
 from workbench.kpi.samples import samples
 from workbench.store import Store

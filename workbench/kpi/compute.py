@@ -14,10 +14,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from workbench.config.kpis import KpiDef, Stat
 from workbench.dictionary import Dictionary, FieldType
 from workbench.errors import ConfigError
 from workbench.kpi import sql
-from workbench.kpi.definitions import KpiDef, Stat
 from workbench.kpi.expressions import check_kpi
 from workbench.kpi.periods import Grain, label
 from workbench.store import Store
@@ -61,7 +61,7 @@ def compute(
 
     Args:
         store: the warehouse (reads ``core``, ``stg`` and ``id.members``).
-        kpis: the registry (:func:`workbench.kpi.definitions.registry`).
+        kpis: the registry (:func:`workbench.config.kpis.registry`).
         dictionary: the data dictionary (required fields for ``missing_mandatory``).
         grain: ``day``, ``week``, ``month`` or ``quarter``.
         segment: a field to break every KPI down by (``region``, ``segment``, ``source``,

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap
-from workbench.kpi.definitions import KpiDef
 from workbench.kpi.samples import samples
 from workbench.store import Store
 

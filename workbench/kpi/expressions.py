@@ -21,7 +21,7 @@ import duckdb
 from workbench.errors import ConfigError
 
 if TYPE_CHECKING:
-    from workbench.kpi.definitions import KpiDef
+    from workbench.config.kpis import KpiDef
 
 _NODES = frozenset(
     {"COLUMN_REF", "CONSTANT", "FUNCTION", "OPERATOR", "COMPARISON", "CONJUNCTION", "CASE"}

@@ -15,11 +15,11 @@ import numpy as np
 import polars as pl
 
 from workbench.config import Project
+from workbench.config.kpis import KpiDef
 from workbench.errors import ConfigError
 from workbench.kpi import history
 from workbench.kpi.baseline import baselines, default_window, signals
 from workbench.kpi.compute import KpiValues, breaks_down, compute
-from workbench.kpi.definitions import KpiDef
 from workbench.kpi.did import Windows, did
 from workbench.kpi.periods import Grain, step
 from workbench.kpi.targets import statuses

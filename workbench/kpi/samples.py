@@ -19,9 +19,9 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi import bootstrap, sql
 from workbench.kpi.compute import breaks_down
-from workbench.kpi.definitions import KpiDef, Stat
 from workbench.kpi.expressions import check_kpi
 from workbench.store import Store
 

@@ -9,7 +9,7 @@ quoted identifiers; ``where`` and ``measure`` are SQL expressions of the KPI's d
 
 from __future__ import annotations
 
-from workbench.kpi.definitions import KpiDef, Stat
+from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi.periods import Grain
 from workbench.record_ids import unique_id_sql
 from workbench.store import quote_ident, table

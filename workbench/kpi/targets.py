@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from workbench.kpi.definitions import KpiDef, Target
+from workbench.config.kpis import KpiDef, Target
 from workbench.kpi.periods import step
 
 

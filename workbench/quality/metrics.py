@@ -8,10 +8,10 @@ improvement. Computed in SQL over the staged, core and quarantine tables.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from workbench.config import Project
+from workbench.config.metrics import METRICS, Metric
 from workbench.dictionary import FieldType
 from workbench.store import Store, quote_ident, table
 from workbench.validate.schemas import bound_value
@@ -20,37 +20,6 @@ DDL = """CREATE TABLE IF NOT EXISTS dq.metrics (
     run_id BIGINT NOT NULL, object VARCHAR NOT NULL, source VARCHAR NOT NULL,
     field VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE,
     numerator DOUBLE, denominator DOUBLE)"""
-
-
-@dataclass(frozen=True)
-class Metric:
-    """What a metric means and which way is better."""
-
-    title: str
-    higher_is_better: bool
-    unit: str = "share"
-
-
-METRICS: dict[str, Metric] = {
-    "rows_staged": Metric("Rows staged", True, "rows"),
-    "rows_valid": Metric("Rows valid", True, "rows"),
-    "rows_quarantined": Metric("Rows quarantined", False, "rows"),
-    "rows_read": Metric("Rows read from the source's current exports (ledger)", True, "rows"),
-    "rows_rejected": Metric("Rows ingest could not read", False, "rows"),
-    "reject_rate": Metric("Share of rows read that ingest could not read", False),
-    "rows_suppressed": Metric("Rows of erased people dropped at ingest", False, "rows"),
-    "quarantine_rate": Metric("Share of rows quarantined", False),
-    "completeness": Metric("Share of rows with a value", True),
-    "validity": Metric("Share of rows passing the check", True),
-    "key_duplicate_rate": Metric("Share of rows whose id occurs more than once", False),
-    "exact_duplicate_rate": Metric("Share of rows repeating another row exactly", False),
-    "missing_mandatory": Metric("Rows missing a required field", False, "rows"),
-    "missing_mandatory_rate": Metric("Share of rows missing a required field", False),
-    "freshness_hours": Metric("Age of the newest valid, not future time stamp", False, "hours"),
-    "referential_integrity": Metric("Share of references that resolve", True),
-    "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
-    "sync_failure_rate": Metric("Share of sync events that failed", False),
-}
 
 
 def record_metrics(

@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import Project, load_project
-from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.privacy import check_unmask, mask_frame
 from workbench.store import BriefStore, Store, brief_store

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from workbench.config.kpis import KpiDef
 from workbench.formatting import SHARE_UNITS, value_text
-from workbench.kpi.definitions import KpiDef
 from workbench.kpi.run import BaselineResult, baseline
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout

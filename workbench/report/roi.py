@@ -9,8 +9,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from workbench.config.kpis import KpiDef
 from workbench.formatting import money_text, percent_text, value_text
-from workbench.kpi.definitions import KpiDef
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout, unit_axis
 from workbench.roi.config import ROI_FILE

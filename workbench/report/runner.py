@@ -28,10 +28,10 @@ from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 from plotly.offline import get_plotlyjs
 
+from workbench import audit
 from workbench.config import Project
 from workbench.errors import ConfigError, ReportError
 from workbench.formatting import percent_text, time_text
-from workbench.governance import audit
 from workbench.kpi import periods
 from workbench.report.files import (
     SHA_DDL,
@@ -49,7 +49,7 @@ RUNS_DDL = """CREATE TABLE IF NOT EXISTS meta.report_runs (
     run_id BIGINT, report VARCHAR, period VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
     seconds DOUBLE, parameters VARCHAR, masked BOOLEAN, dq_status VARCHAR,
     fingerprint VARCHAR, changes VARCHAR, failed_cell INTEGER, error VARCHAR, path VARCHAR)"""
-# why a report may show data that has since been erased (set by workbench.governance.erasure)
+# why a report may show data that has since been erased (set by workbench.report.forget)
 STALE_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS stale VARCHAR"
 RECORD_WAIT = 60.0  # seconds a finished run waits for the warehouse to record itself
 

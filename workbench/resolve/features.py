@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from workbench.dictionary import ObjectSpec
 from workbench.record_ids import unique_id_sql
 from workbench.resolve.nicknames import TABLE as NAME_FORMS
-from workbench.standardize.rules import COMPANY_KEY
+from workbench.standardize.rules import COMPANY_KEY, ROLE_MAILBOXES
 from workbench.store import quote_ident, table
 
 EMPLOYER = "employer"  # derived column: company key, else the company a work address names
@@ -22,10 +22,6 @@ DOMAIN_STEM = (
     "'([a-z0-9-]+)(\\.(co|com|net|org|ac|gov|or|ne|edu))?\\.[a-z]+$', 1)"
 )
 RARE_NAME_MAX = 25  # records sharing a full name for it to be a blocking key on its own
-ROLE_MAILBOXES = (
-    "info|sales|team|support|office|admin|contact|hello|mail|service|billing|accounts|"
-    "finance|hr|jobs|marketing|noreply|no-reply|enquiries|inquiries|kontakt|buero|empfang"
-)
 
 
 @dataclass(frozen=True)

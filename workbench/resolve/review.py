@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from workbench import audit
 from workbench.errors import WorkbenchError
-from workbench.governance import audit
 from workbench.record_ids import unique_id_sql
 from workbench.store import Store
 

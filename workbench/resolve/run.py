@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import CONFIG_FILE, Project
 from workbench.errors import ConfigError
-from workbench.governance import audit
 from workbench.resolve.clusters import review_pairs
 from workbench.resolve.engine import check_backend, release_memory
 from workbench.resolve.entities import assign_ids

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workbench.kpi.definitions import KpiDef, Stat
+from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi.expressions import check_kpi
 from workbench.kpi.periods import step
 from workbench.kpi.sql import rows_sql, utc

@@ -14,10 +14,10 @@ import numpy as np
 import polars as pl
 
 from workbench.config import Project
+from workbench.config.kpis import KpiDef
 from workbench.errors import ConfigError
 from workbench.formatting import number_text
 from workbench.kpi import bootstrap
-from workbench.kpi.definitions import KpiDef
 from workbench.kpi.run import Comparison, compare
 from workbench.roi import inputs
 from workbench.roi.config import (

@@ -7,6 +7,11 @@ import phonenumbers
 import polars as pl
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# shared mailboxes (info@, sales@, ...): many people write from them, so they identify no one
+ROLE_MAILBOXES = (
+    "info|sales|team|support|office|admin|contact|hello|mail|service|billing|accounts|"
+    "finance|hr|jobs|marketing|noreply|no-reply|enquiries|inquiries|kontakt|buero|empfang"
+)
 
 # Lower-case, drop dots, punctuation and legal-form words: "ACME Inc." == "Acme" == "acme, inc"
 COMPANY_KEY = (

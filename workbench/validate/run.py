@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import Project
 from workbench.dictionary import ObjectSpec
 from workbench.errors import WorkbenchError
-from workbench.governance import audit
 from workbench.ingest.staging import prune_staging
 from workbench.standardize import standardize
 from workbench.standardize.apply import derived_columns

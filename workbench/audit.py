@@ -375,6 +375,15 @@ def details_of(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def entries(store: Store, action: str) -> list[tuple[datetime, dict[str, Any]]]:
+    """When and with what details each entry of ``action`` was recorded, oldest first (none
+    when there is no trail)."""
+    if not store.table_exists("meta", "audit"):
+        return []
+    sql = "SELECT recorded_at, details FROM meta.audit WHERE action = $a ORDER BY entry_id"
+    return [(at, details_of(text)) for at, text in store.rows(sql, {"a": action})]
+
+
 def _unrecorded(store: Store, rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Loads, validation and resolution runs the warehouse records without their entry."""
     problems = []

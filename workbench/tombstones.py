@@ -1,33 +1,36 @@
-"""Tombstones kept outside the warehouse, so that restoring a backup brings no erased person
-back.
+"""Tombstones: what the warehouse keeps of erased people, salted hashes of their identifiers.
 
-An erasure (:mod:`.erasure`) keeps salted hashes of the person's identifiers in
-``meta.tombstones``, inside the warehouse: restoring a backup taken before the erasure would
-bring back the person together with a tombstone table that does not know them. So every
-tombstone is also appended, in the erasure's own transaction (:func:`keep`), to
+An erasure (:mod:`workbench.governance.erasure`) records one tombstone per erased person in
+``meta.tombstones``: the salted sha256 (:func:`digest`) of each of their identifiers
+(:mod:`workbench.standardize.identifiers`), never a value; the salt is generated once per
+warehouse and kept in ``meta.settings`` (:func:`salt_of`). Ingest drops the rows of a new
+load whose identifiers hash to a tombstone (:func:`erased`, from
+:mod:`workbench.ingest.suppress`).
+
+**Outside the warehouse.** Restoring a backup taken before an erasure would bring back the
+person together with a tombstone table that does not know them. So every tombstone is also
+appended, in the erasure's own transaction (:func:`keep`), to
 ``.workbench/tombstones.jsonl`` in the project folder: one JSON line per tombstone with its
 id, time, the salt and its (kind, hash) pairs; hashes only, never an erased value. The file is
 only ever appended to (a last line cut short by a crash is the erasure that did not commit:
 it is skipped, and dropped before the next line is appended). Backups and restores add to it
 the tombstones of the warehouse it lacks (erasures made before it existed, :func:`sync`), so
-a backup is never the only copy.
-
-After a restore, :func:`reapply` puts back every tombstone of the file the restored warehouse
-lacks and erases again what it covers: each person record whose identifiers hash to it,
-with every row the erasure plan of that record removes (every load, staging, core,
-quarantine, identity rows, golden records, rejected lines; reports marked stale), then any
-other row that hashes to it, as a load of an old export would be suppressed.
+a backup is never the only copy; after a restore, the erasure puts back the ones the restored
+warehouse lacks (:func:`put_back`) and erases again what they cover
+(:mod:`workbench.governance.reapply`).
 
 The file holds the salt: keep it with the project and treat it like the warehouse.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,13 +39,18 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import GovernanceError
-from workbench.governance import erasure
-from workbench.governance.lineage import canonical_rows, delete_rows
 from workbench.store import Store
 
 STATE_DIR = ".workbench"  # in the project folder: the project's own state, beside its config
 FILE = "tombstones.jsonl"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+SALT_KEY = "tombstone_salt"
+DDL = (
+    """CREATE TABLE IF NOT EXISTS meta.tombstones (
+        tombstone_id BIGINT NOT NULL, kind VARCHAR NOT NULL, hash VARCHAR NOT NULL,
+        erased_at TIMESTAMPTZ NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS meta.settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+)
 
 
 @dataclass(frozen=True)
@@ -53,17 +61,6 @@ class Tombstone:
     erased_at: str
     salt: str
     hashes: tuple[tuple[str, str], ...]
-
-
-@dataclass
-class Reapplied:
-    """What :func:`reapply` did: the tombstones erased again, rows removed per table, reports
-    marked stale and anything it could not do."""
-
-    tombstones: list[int] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
-    stale_reports: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def file_of(project: Project) -> Path:
@@ -172,7 +169,7 @@ def in_warehouse(store: Store) -> list[Tombstone]:
     """The tombstones of a warehouse (read-only: creates nothing)."""
     if not store.table_exists("meta", "tombstones") or not store.table_exists("meta", "settings"):
         return []
-    salt = store.scalar("SELECT value FROM meta.settings WHERE key = $k", {"k": erasure.SALT_KEY})
+    salt = store.scalar("SELECT value FROM meta.settings WHERE key = $k", {"k": SALT_KEY})
     if salt is None:
         return []
     grouped: dict[int, tuple[str, list[tuple[str, str]]]] = {}
@@ -199,39 +196,20 @@ def sync(project: Project, store: Store) -> int:
     return len(lacking)
 
 
-def reapply(project: Project, store: Store) -> Reapplied:
-    """Put back into ``store`` every tombstone of the project's file it lacks, and erase
-    again the rows those tombstones cover (see the module doc). One transaction."""
-    known = read(project)
-    done = Reapplied()
-    if not known:
-        return done
-    with store.transaction():
-        salt = erasure.salt_of(store, create=False)
-        if salt is None:  # a backup from before the first erasure: take the project's salt
-            salt = known[-1].salt
-            store.execute(
-                "INSERT INTO meta.settings VALUES ($k, $v)", {"k": erasure.SALT_KEY, "v": salt}
-            )
-        present = {r[0] for r in store.rows("SELECT DISTINCT hash FROM meta.tombstones")}
-        lacking = [t for t in known if t.salt != salt or not {h for _, h in t.hashes} <= present]
-        if not lacking:
-            return done
-        for t in lacking:
-            if t.salt == salt:
-                _put_back(store, t)
-            else:
-                done.warnings.append(
-                    f"Tombstone {t.tombstone_id} was made with another salt (the warehouse "
-                    "was created anew since): its rows were erased again, but later loads "
-                    "are not checked against it."
-                )
-            done.tombstones.append(t.tombstone_id)
-        _erase_again(project, store, lacking, done)
-    return done
+def lacking(store: Store, known: list[Tombstone]) -> tuple[str, list[Tombstone]]:
+    """The warehouse's salt and those of the ``known`` tombstones (the project file's) it
+    lacks. A warehouse from before the first erasure (a restored backup) takes the salt of
+    the newest known tombstone."""
+    salt = salt_of(store, create=False)
+    if salt is None:
+        salt = known[-1].salt
+        store.execute("INSERT INTO meta.settings VALUES ($k, $v)", {"k": SALT_KEY, "v": salt})
+    present = {r[0] for r in store.rows("SELECT DISTINCT hash FROM meta.tombstones")}
+    return salt, [t for t in known if t.salt != salt or not {h for _, h in t.hashes} <= present]
 
 
-def _put_back(store: Store, tombstone: Tombstone) -> None:
+def put_back(store: Store, tombstone: Tombstone) -> None:
+    """Insert ``tombstone`` into ``meta.tombstones`` (under a new id if its own is taken)."""
     tid = tombstone.tombstone_id
     if store.scalar("SELECT count(*) FROM meta.tombstones WHERE tombstone_id = $i", {"i": tid}):
         tid = int(store.scalar("SELECT max(tombstone_id) + 1 FROM meta.tombstones"))
@@ -246,52 +224,60 @@ def _put_back(store: Store, tombstone: Tombstone) -> None:
         )
 
 
-def _erase_again(
-    project: Project, store: Store, tombstones: list[Tombstone], done: Reapplied
-) -> None:
-    """Find the rows whose identifiers hash to ``tombstones`` (as :func:`erasure.suppress`
-    does for a load), run the erasure plan of each person record among them, then remove
-    the other rows that hash to them."""
-    by_salt: dict[str, set[str]] = {}
-    for t in tombstones:
-        by_salt.setdefault(t.salt, set()).update(h for _, h in t.hashes)
-    records: set[str] = set()
-    keys = []
-    for name in project.config.sources:
-        needed = erasure._needed(project, name, phones=False)
-        rows = canonical_rows(store, project, name, needed)
-        ids = erasure.identifiers(project, name, rows).filter(
-            pl.col("kind").is_in(erasure.MATCHING)
-        )
-        texts = sorted(
-            t
-            for t in ids["text"].unique().to_list()
-            if any(erasure.digest(s, t) in hashes for s, hashes in by_salt.items())
-        )
-        hits = ids.filter(pl.col("text").is_in(texts)).select("_load_id", "_row_number").unique()
-        if hits.height == 0:
-            continue
-        keys.append(hits.select(pl.lit(name).alias("source"), "_load_id", "_row_number"))
-        if project.source(name).object == erasure.PERSON:
-            found = rows.join(hits, on=["_load_id", "_row_number"])["record_id"].to_list()
-            records |= {f"{name}:{str(r).strip()}" for r in found if r is not None}
-    erased: set[str] = set()
-    earliest: datetime | None = None
-    for uid in sorted(records):
-        if uid in erased:
-            continue
-        plan, _, first = erasure._plan(project, store, "record", uid)
-        erasure._run(store, plan, delete=True)
-        erased |= set(plan.records)
-        earliest = first if earliest is None or (first and first < earliest) else earliest
-        _add(done.rows, plan.rows)
-    if keys:
-        _add(done.rows, delete_rows(store, project, pl.concat(keys)))
-    numbers = ", ".join(str(t) for t in done.tombstones)
-    reason = f"personal data erased again after a restore (tombstone {numbers})"
-    done.stale_reports = erasure._stale(store, earliest, mark=reason)
+# -- in the warehouse --------------------------------------------------------------------------
+def digest(salt: str, text: str) -> str:
+    """The salted sha256 a tombstone keeps of one identifier."""
+    return hashlib.sha256(f"{salt}\x1f{text}".encode()).hexdigest()
 
 
-def _add(total: dict[str, int], more: dict[str, int]) -> None:
-    for name, n in more.items():
-        total[name] = total.get(name, 0) + n
+def salt_of(store: Store, *, create: bool) -> str | None:
+    """The warehouse's tombstone salt, generated once."""
+    for statement in DDL:
+        store.execute(statement)
+    salt = store.scalar("SELECT value FROM meta.settings WHERE key = $k", {"k": SALT_KEY})
+    if salt is None and create:
+        salt = secrets.token_hex(32)
+        store.execute("INSERT INTO meta.settings VALUES ($k, $v)", {"k": SALT_KEY, "v": salt})
+    return salt
+
+
+def record(
+    store: Store, salt: str, texts: dict[str, str], erased_at: datetime
+) -> tuple[int, list[tuple[str, str]]]:
+    """Add a tombstone of the identifier ``texts`` (text -> kind) to ``meta.tombstones``;
+    returns its id and its (kind, hash) pairs."""
+    tomb = int(store.scalar("SELECT coalesce(max(tombstone_id), 0) + 1 FROM meta.tombstones"))
+    hashes = pl.DataFrame(
+        {"kind": list(texts.values()), "hash": [digest(salt, t) for t in texts]}
+    ).unique()
+    with store.registered("_wb_tomb", hashes):
+        store.execute(
+            "INSERT INTO meta.tombstones SELECT $id, kind, hash, $at FROM _wb_tomb",
+            {"id": tomb, "at": erased_at},
+        )
+    return tomb, list(hashes.iter_rows())
+
+
+def erased_salt(store: Store) -> str | None:
+    """The salt, when the warehouse holds tombstones; None when nobody was ever erased."""
+    if not store.table_exists("meta", "tombstones"):
+        return None
+    if not store.scalar("SELECT count(*) FROM meta.tombstones"):
+        return None
+    return salt_of(store, create=False)
+
+
+def erased(store: Store, salt: str, texts: list[str]) -> list[str]:
+    """Those of the identifier ``texts`` whose salted hash is a tombstone."""
+    hashed = pl.DataFrame(
+        {"text": texts, "hash": [digest(salt, t) for t in texts]},
+        schema={"text": pl.String, "hash": pl.String},
+    )
+    with store.registered("_wb_hashes", hashed):
+        known = {
+            r[0]
+            for r in store.rows(
+                "SELECT h.hash FROM _wb_hashes h JOIN meta.tombstones t ON t.hash = h.hash"
+            )
+        }
+    return hashed.filter(pl.col("hash").is_in(sorted(known)))["text"].to_list()

@@ -1,5 +1,9 @@
 """The KPI registry: every KPI defined once, built-ins from ``kpis.yaml`` plus the project's.
 
+Declarations only (pydantic models read from YAML), kept with the configuration so that
+``workbench.yaml`` is checked without importing the KPI stage; :mod:`workbench.kpi`
+computes them.
+
 A :class:`KpiDef` says which core object a KPI reads, which rows qualify, which time field
 puts a row into a period and how the rows of a period aggregate into one value. Users add
 their own in ``workbench.yaml`` under ``kpi.definitions`` with the same keys.
@@ -88,14 +92,14 @@ class _Builtins(StrictModel):
 
 
 def builtin_kpis() -> dict[str, KpiDef]:
-    """The KPIs shipped with Workbench (``workbench/kpi/kpis.yaml``)."""
+    """The KPIs shipped with Workbench (``workbench/config/kpis.yaml``)."""
     return dict(_read_builtins())
 
 
 @cache
 def _read_builtins() -> dict[str, KpiDef]:
     """``kpis.yaml`` parsed once per process (its models are frozen; callers get a copy)."""
-    path = Path(str(resources.files("workbench.kpi") / "kpis.yaml"))
+    path = Path(str(resources.files("workbench.config") / "kpis.yaml"))
     doc = read_yaml(path, what="KPI definitions")
     doc.data = {"kpis": doc.data}
     return dict(parse_model(_Builtins, doc, what="KPI definitions").kpis)

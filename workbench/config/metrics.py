@@ -1,0 +1,41 @@
+"""The data-quality metrics: what each means and which way is better.
+
+Declared here, with the configuration, so that ``quality.blocking`` in ``workbench.yaml`` is
+checked by name without importing the quality stage; :mod:`workbench.quality.metrics`
+computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a metric means and which way is better."""
+
+    title: str
+    higher_is_better: bool
+    unit: str = "share"
+
+
+METRICS: dict[str, Metric] = {
+    "rows_staged": Metric("Rows staged", True, "rows"),
+    "rows_valid": Metric("Rows valid", True, "rows"),
+    "rows_quarantined": Metric("Rows quarantined", False, "rows"),
+    "rows_read": Metric("Rows read from the source's current exports (ledger)", True, "rows"),
+    "rows_rejected": Metric("Rows ingest could not read", False, "rows"),
+    "reject_rate": Metric("Share of rows read that ingest could not read", False),
+    "rows_suppressed": Metric("Rows of erased people dropped at ingest", False, "rows"),
+    "quarantine_rate": Metric("Share of rows quarantined", False),
+    "completeness": Metric("Share of rows with a value", True),
+    "validity": Metric("Share of rows passing the check", True),
+    "key_duplicate_rate": Metric("Share of rows whose id occurs more than once", False),
+    "exact_duplicate_rate": Metric("Share of rows repeating another row exactly", False),
+    "missing_mandatory": Metric("Rows missing a required field", False, "rows"),
+    "missing_mandatory_rate": Metric("Share of rows missing a required field", False),
+    "freshness_hours": Metric("Age of the newest valid, not future time stamp", False, "hours"),
+    "referential_integrity": Metric("Share of references that resolve", True),
+    "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
+    "sync_failure_rate": Metric("Share of sync events that failed", False),
+}

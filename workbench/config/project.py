@@ -1,0 +1,146 @@
+"""The whole of ``workbench.yaml`` and the loaded project.
+
+:func:`load_project` reads and checks the project folder's ``workbench.yaml`` (and the data
+dictionary it names) and returns a :class:`Project` that the pipeline stages use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from workbench.config.settings import (
+    DuckDBSettings,
+    GovernanceConfig,
+    KpiConfig,
+    PrivacyConfig,
+    QualityConfig,
+    ResolveConfig,
+    RetentionRule,
+)
+from workbench.config.sources import SOURCE_NAME, Source
+from workbench.dictionary import Dictionary, load_dictionary
+from workbench.errors import ConfigError
+from workbench.yamlconf import StrictModel, parse_model, read_yaml
+
+CONFIG_FILE = "workbench.yaml"
+
+
+class ProjectConfig(StrictModel):
+    """The whole of ``workbench.yaml``."""
+
+    name: str = "workbench project"
+    warehouse: str = "data/warehouse.duckdb"
+    dictionary: str | None = Field(None, description="Project data dictionary; default shipped")
+    base_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    duckdb: DuckDBSettings = Field(default_factory=lambda: DuckDBSettings())
+    quality: QualityConfig = Field(default_factory=lambda: QualityConfig())
+    resolve: ResolveConfig = Field(default_factory=lambda: ResolveConfig())
+    privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
+    kpi: KpiConfig = Field(default_factory=lambda: KpiConfig())
+    governance: GovernanceConfig = Field(default_factory=lambda: GovernanceConfig())
+    retention: dict[str, RetentionRule] = Field(
+        default_factory=dict, description="Per object: how long records are kept"
+    )
+    sources: dict[str, Source] = Field(default_factory=dict)
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_fields(
+        cls, value: dict[str, RetentionRule], info: ValidationInfo
+    ) -> dict[str, RetentionRule]:
+        dictionary: Dictionary | None = (info.context or {}).get("dictionary")
+        if dictionary is None:
+            return value
+        for obj, rule in value.items():
+            if obj not in dictionary.objects:
+                raise ValueError(
+                    f"unknown object {obj!r}; known: {', '.join(dictionary.object_names)}"
+                )
+            dated = dictionary.object(obj).dated_fields()
+            if not dated:
+                raise ValueError(f"{obj} has no date or timestamp field to date its records by")
+            if rule.field is not None and rule.field not in dated:
+                raise ValueError(
+                    f"{obj}.{rule.field} is not a date or timestamp field; use one of: "
+                    f"{', '.join(dated)}"
+                )
+        return value
+
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_name(cls, value: str) -> str:
+        from workbench.store import SCHEMAS
+
+        stem = Path(value).stem
+        if stem.lower() in SCHEMAS:
+            raise ValueError(
+                f"the warehouse file may not be named {stem!r} (DuckDB names the database "
+                f"after the file, which would clash with the schema {stem!r}); "
+                "use e.g. data/warehouse.duckdb"
+            )
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, value: dict[str, Source]) -> dict[str, Source]:
+        for name in value:
+            if not SOURCE_NAME.match(name):
+                raise ValueError(
+                    f"source name {name!r} must be lower-case letters, digits and _ "
+                    "(it names warehouse tables)"
+                )
+        return value
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its folder, its validated config and its dictionary."""
+
+    root: Path
+    config: ProjectConfig
+    dictionary: Dictionary
+    config_sha256: str
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.config.warehouse)
+
+    def resolve(self, relative: str | Path) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    def source(self, name: str) -> Source:
+        try:
+            return self.config.sources[name]
+        except KeyError:
+            known = ", ".join(self.config.sources) or "(none configured)"
+            raise ConfigError(
+                f"There is no source named {name!r}.",
+                where=f"{self.root / CONFIG_FILE}, key sources",
+                fix=f"Use one of: {known}; or add it under 'sources:'.",
+            ) from None
+
+
+def load_project(root: Path | str = ".") -> Project:
+    """Read ``workbench.yaml`` (and the dictionary it names) from the project folder ``root``."""
+    root = Path(root).resolve()
+    path = root / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(
+            f"No {CONFIG_FILE} in {root}.",
+            where=str(path),
+            fix="Run the command inside a project folder, pass --project DIR, "
+            "or create a project with `workbench init DIR` (or `workbench demo`).",
+        )
+    doc = read_yaml(path, what="project configuration")
+    dict_key = doc.data.get("dictionary") if isinstance(doc.data, dict) else None
+    dictionary = load_dictionary(root / dict_key if isinstance(dict_key, str) else None)
+    config = parse_model(
+        ProjectConfig, doc, what="project configuration", context={"dictionary": dictionary}
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Project(root=root, config=config, dictionary=dictionary, config_sha256=digest)
