@@ -3,6 +3,10 @@
 Each comparison contributes ``log2`` of its Bayes factor (positive: evidence for a match);
 term-frequency adjustments are shown with their comparison. Starting from the prior, the
 sum is the pair's match weight, and ``2**w / (1 + 2**w)`` its match probability.
+
+:class:`PairExplainer` explains many pairs of one object: it builds the matching input and
+its term frequencies once, then each pair costs a keyed lookup of its two records and
+Splink's scoring of that one pair. :func:`explain` explains a single pair.
 """
 
 from __future__ import annotations
@@ -10,16 +14,18 @@ from __future__ import annotations
 import json
 import logging
 import math
+import weakref
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
 from splink import Linker
 
 from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.resolve.engine import splink_db
-from workbench.resolve.inputs import matching_input
+from workbench.resolve.inputs import INPUT, load_input, matching_features, model_columns
+from workbench.resolve.matching import tf_columns
 from workbench.store import Store
 
 
@@ -49,6 +55,75 @@ class Explanation:
 
 def explain(project: Project, store: Store, obj: str, left: str, right: str) -> Explanation:
     """The waterfall of ``left`` vs ``right`` (``source:record_id`` each)."""
+    with PairExplainer(project, store, obj) as explainer:
+        return explainer.explain(left, right)
+
+
+class PairExplainer:
+    """The latest model of ``obj``, ready to explain any pair of its records.
+
+    Built once (reading the warehouse): the matching input of every record and the term
+    frequencies of the model's adjusted columns go into a private DuckDB, as a resolution
+    run computes them. Then :meth:`explain` needs no warehouse: it looks up the pair's two
+    records by id and scores that one pair, whatever the number of records. Close it (or
+    use it as a context manager) to free that database; it is closed when collected too.
+
+    Example::
+
+        with open_store(project, read_only=True) as store:
+            explainer = PairExplainer(project, store, "contacts")
+        explainer.explain("crm:1", "erp:7").match_probability
+    """
+
+    def __init__(self, project: Project, store: Store, obj: str) -> None:
+        self.object = obj
+        self.model = latest_model(store, obj)
+        feats = matching_features(project, store, obj)
+        self._stack = ExitStack()
+        self._finalizer = weakref.finalize(self, self._stack.close)
+        try:
+            db = self._stack.enter_context(splink_db(project.config.duckdb))
+            columns = model_columns(feats, project.config.resolve)
+            load_input(db.duckdb_con, store, feats, columns)
+            self._con = db.duckdb_con
+            self._linker = Linker(db.register(f"{INPUT}_model"), self.model,
+                                  log_level=logging.ERROR)  # fmt: skip
+            for column in tf_columns(self.model):
+                self._linker.table_management.compute_tf_table(column)
+        except BaseException:
+            self.close()
+            raise
+
+    def explain(self, left: str, right: str) -> Explanation:
+        """The waterfall of ``left`` vs ``right`` (``source:record_id`` each)."""
+        found = self._con.execute(
+            f"SELECT * FROM {INPUT}_model WHERE unique_id IN ($l, $r)", {"l": left, "r": right}
+        ).pl()
+        rows = {r["unique_id"]: r for r in found.iter_rows(named=True)}
+        missing = {left, right} - set(rows)
+        if missing:
+            raise WorkbenchError(
+                f"No resolved {self.object} record {', '.join(sorted(missing))}.",
+                fix="Give records as source:record_id, e.g. from `workbench review`.",
+            )
+        scored = self._linker.inference.score_pair(rows[left], rows[right])
+        result = scored.as_duckdbpyrelation().pl().row(0, named=True)
+        scored.drop_table_from_database_and_remove_from_cache()
+        return explanation(self.model, result, left, right)
+
+    def close(self) -> None:
+        """Free the private database (idempotent)."""
+        self._finalizer()
+
+    def __enter__(self) -> PairExplainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def latest_model(store: Store, obj: str) -> dict[str, Any]:
+    """The model of the object's latest resolution run (WorkbenchError if there is none)."""
     model_json = (
         store.scalar(
             "SELECT model_json FROM id.runs WHERE object = $o ORDER BY run_id DESC LIMIT 1",
@@ -59,21 +134,7 @@ def explain(project: Project, store: Store, obj: str, left: str, right: str) -> 
     )
     if model_json is None:
         raise WorkbenchError(f"No trained model for {obj} yet.", fix="Run `workbench resolve`.")
-    model = json.loads(model_json)
-    _, frame = matching_input(project, store, obj)
-    pair = frame.filter(pl.col("unique_id").is_in([left, right]))
-    missing = {left, right} - set(pair["unique_id"].to_list())
-    if missing:
-        raise WorkbenchError(
-            f"No resolved {obj} record {', '.join(sorted(missing))}.",
-            fix="Give records as source:record_id, e.g. from `workbench review`.",
-        )
-    with splink_db(project.config.duckdb) as db:
-        linker = Linker(db.register(frame.to_arrow()), model, log_level=logging.ERROR)
-        rows = {r["unique_id"]: r for r in pair.iter_rows(named=True)}
-        scored = linker.inference.score_pair(rows[left], rows[right])
-        result = scored.as_duckdbpyrelation().pl().row(0, named=True)
-    return explanation(model, result, left, right)
+    return dict(json.loads(model_json))
 
 
 def explanation(
