@@ -28,6 +28,9 @@ from workbench.resolve.inputs import INPUT, load_input, matching_features, model
 from workbench.resolve.matching import tf_columns
 from workbench.store import Store
 
+PAIR = "_wb_pair"  # the two records explained, in the explainer's DuckDB
+PAIR_IDS_SQL = f"SELECT unique_id, 1 FROM {PAIR}_l UNION ALL SELECT unique_id, 1 FROM {PAIR}_r"
+
 
 @dataclass(frozen=True)
 class Step:
@@ -65,7 +68,8 @@ class PairExplainer:
     Built once (reading the warehouse): the matching input of every record and the term
     frequencies of the model's adjusted columns go into a private DuckDB, as a resolution
     run computes them. Then :meth:`explain` needs no warehouse: it looks up the pair's two
-    records by id and scores that one pair, whatever the number of records. Close it (or
+    records by id and scores that one pair, whatever the number of records, with the SQL
+    Splink wrote for the first pair (writing it again costs more than running it). Close it (or
     use it as a context manager) to free that database; it is closed when collected too.
 
     Example::
@@ -85,7 +89,10 @@ class PairExplainer:
             db = self._stack.enter_context(splink_db(project.config.duckdb))
             columns = model_columns(feats, project.config.resolve)
             load_input(db.duckdb_con, store, feats, columns)
-            self._con = db.duckdb_con
+            self._db, self._con = db, db.duckdb_con
+            for side in ("l", "r"):  # the pair explained: one record each
+                self._con.execute(f"CREATE TABLE {PAIR}_{side} AS FROM {INPUT}_model LIMIT 0")
+            self._scoring_sql: str | None = None
             self._linker = Linker(db.register(f"{INPUT}_model"), self.model,
                                   log_level=logging.ERROR)  # fmt: skip
             for column in tf_columns(self.model):
@@ -96,19 +103,26 @@ class PairExplainer:
 
     def explain(self, left: str, right: str) -> Explanation:
         """The waterfall of ``left`` vs ``right`` (``source:record_id`` each)."""
-        found = self._con.execute(
-            f"SELECT * FROM {INPUT}_model WHERE unique_id IN ($l, $r)", {"l": left, "r": right}
-        ).pl()
-        rows = {r["unique_id"]: r for r in found.iter_rows(named=True)}
-        missing = {left, right} - set(rows)
+        for side, unique_id in (("l", left), ("r", right)):
+            self._con.execute(f"DELETE FROM {PAIR}_{side}")
+            self._con.execute(
+                f"INSERT INTO {PAIR}_{side} SELECT * FROM {INPUT}_model WHERE unique_id = $u",
+                {"u": unique_id},
+            )
+        found = dict(self._con.execute(PAIR_IDS_SQL).fetchall())
+        missing = {left, right} - set(found)
         if missing:
             raise WorkbenchError(
                 f"No resolved {self.object} record {', '.join(sorted(missing))}.",
                 fix="Give records as source:record_id, e.g. from `workbench review`.",
             )
-        scored = self._linker.inference.score_pair(rows[left], rows[right])
-        result = scored.as_duckdbpyrelation().pl().row(0, named=True)
-        scored.drop_table_from_database_and_remove_from_cache()
+        if self._scoring_sql is None:  # Splink writes it once; it reads the pair's tables
+            scored = self._linker.inference.score_pair(
+                self._db.register(f"{PAIR}_l"), self._db.register(f"{PAIR}_r")
+            )
+            self._scoring_sql = scored.sql_used_to_create
+            scored.drop_table_from_database_and_remove_from_cache()
+        result = self._con.execute(self._scoring_sql).pl().row(0, named=True)
         return explanation(self.model, result, left, right)
 
     def close(self) -> None:
