@@ -26,9 +26,10 @@ from workbench.errors import WorkbenchError
 from workbench.resolve.engine import splink_db
 from workbench.resolve.inputs import INPUT, load_input, matching_features, model_columns
 from workbench.resolve.matching import tf_columns
-from workbench.store import Store
+from workbench.store import Store, quote_ident
 
-PAIR = "_wb_pair"  # the two records explained, in the explainer's DuckDB
+RECORDS = "_wb_records"  # the matching input with term frequencies, in the explainer's DuckDB
+PAIR = "_wb_pair"  # the two records explained, there too
 PAIR_IDS_SQL = f"SELECT unique_id, 1 FROM {PAIR}_l UNION ALL SELECT unique_id, 1 FROM {PAIR}_r"
 
 
@@ -90,23 +91,48 @@ class PairExplainer:
             columns = model_columns(feats, project.config.resolve)
             load_input(db.duckdb_con, store, feats, columns)
             self._db, self._con = db, db.duckdb_con
-            for side in ("l", "r"):  # the pair explained: one record each
-                self._con.execute(f"CREATE TABLE {PAIR}_{side} AS FROM {INPUT}_model LIMIT 0")
             self._scoring_sql: str | None = None
             self._linker = Linker(db.register(f"{INPUT}_model"), self.model,
                                   log_level=logging.ERROR)  # fmt: skip
-            for column in tf_columns(self.model):
-                self._linker.table_management.compute_tf_table(column)
+            self._with_term_frequencies()
         except BaseException:
             self.close()
             raise
+
+    def _with_term_frequencies(self) -> None:
+        """Each record's term frequencies as columns of its row (``RECORDS``, in
+        ``unique_id`` order), as Splink joins them for prediction: a pair then reads two
+        rows, not the frequency tables of every value. Tables ``PAIR_l`` and ``PAIR_r``
+        (empty) will hold the pair explained."""
+        con = self._con
+        added, joins = [], []
+        for i, column in enumerate(tf_columns(self.model)):
+            table = self._linker.table_management.compute_tf_table(column).physical_name
+            col = quote_ident(column)
+            added.append(quote_ident(f"tf_{column}"))
+            joins.append(f"LEFT JOIN {table} t{i} ON t{i}.{col} = m.{col}")
+        selected = ["m.*", *(f"t{i}.{tf}" for i, tf in enumerate(added))]
+        con.execute("SET preserve_insertion_order = true")  # kept in unique_id order
+        try:
+            con.execute(
+                f"CREATE TABLE {RECORDS} AS SELECT {', '.join(selected)} "
+                f"FROM {INPUT}_model m {' '.join(joins)} ORDER BY m.unique_id"
+            )
+        finally:
+            con.execute("SET preserve_insertion_order = false")
+        # the input is kept once: the linker's view of it reads these rows from now on
+        exclude = f" EXCLUDE ({', '.join(added)})" if added else ""
+        con.execute(f"CREATE OR REPLACE VIEW {INPUT}_model AS SELECT *{exclude} FROM {RECORDS}")
+        con.execute(f"DROP TABLE {INPUT}")
+        for side in ("l", "r"):
+            con.execute(f"CREATE TABLE {PAIR}_{side} AS FROM {RECORDS} LIMIT 0")
 
     def explain(self, left: str, right: str) -> Explanation:
         """The waterfall of ``left`` vs ``right`` (``source:record_id`` each)."""
         for side, unique_id in (("l", left), ("r", right)):
             self._con.execute(f"DELETE FROM {PAIR}_{side}")
             self._con.execute(
-                f"INSERT INTO {PAIR}_{side} SELECT * FROM {INPUT}_model WHERE unique_id = $u",
+                f"INSERT INTO {PAIR}_{side} FROM {RECORDS} WHERE unique_id = $u",
                 {"u": unique_id},
             )
         found = dict(self._con.execute(PAIR_IDS_SQL).fetchall())
