@@ -30,7 +30,7 @@ from workbench.store import Store, quote_ident
 
 RECORDS = "_wb_records"  # the matching input with term frequencies, in the explainer's DuckDB
 PAIR = "_wb_pair"  # the two records explained, there too
-PAIR_IDS_SQL = f"SELECT unique_id, 1 FROM {PAIR}_l UNION ALL SELECT unique_id, 1 FROM {PAIR}_r"
+PAIR_IDS_SQL = f"SELECT unique_id FROM {PAIR}_l UNION ALL SELECT unique_id FROM {PAIR}_r"
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ class PairExplainer:
                 f"INSERT INTO {PAIR}_{side} FROM {RECORDS} WHERE unique_id = $u",
                 {"u": unique_id},
             )
-        found = dict(self._con.execute(PAIR_IDS_SQL).fetchall())
-        missing = {left, right} - set(found)
+        found = {unique_id for (unique_id,) in self._con.execute(PAIR_IDS_SQL).fetchall()}
+        missing = {left, right} - found
         if missing:
             raise WorkbenchError(
                 f"No resolved {self.object} record {', '.join(sorted(missing))}.",
