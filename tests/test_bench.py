@@ -1,5 +1,10 @@
 """The benchmark's verdicts: each part of a goal is checked against the measured numbers."""
 
+import json
+from pathlib import Path
+
+import pytest
+
 from workbench.bench.__main__ import _met
 
 
@@ -9,6 +14,7 @@ def test_goals_are_checked_part_by_part():
     assert _met(0, "<= 30 s", 29.9, 0) and not _met(0, "<= 30 s", 30.1, 0)
     assert _met(0, "time <= 5 s each", 4.9, 0) and not _met(0, "time <= 5 s each", 5.1, 0)
     assert _met(0, "<= 2 GiB", 0, 2048) and not _met(0, "<= 2 GiB", 0, 2049)
+    assert _met(0, "<= 1 s per pair", 0.9, 0) and not _met(0, "<= 1 s per pair", 1.1, 0)
 
 
 def test_interleaved_cases_run_in_rounds_and_keep_their_best(monkeypatch):
@@ -31,3 +37,28 @@ def test_interleaved_cases_run_in_rounds_and_keep_their_best(monkeypatch):
     assert seen == [[5.0, 7.0], [4.0, 9.0], [6.0, 6.5]]  # every round reported as it ends
     assert (plain.seconds, plain.peak_mib) == (4.0, 105.0)
     assert (ours.seconds, ours.peak_mib) == (6.5, 106.0)
+
+
+@pytest.mark.slow
+def test_review_cases_time_each_pair_shown(tmp_path):
+    """The review cases at a small size: both show the pairs of a resolved demo and keep
+    their first-pair, mean and max seconds; the case's time is its slowest pair."""
+    from workbench.bench.review_cases import (
+        PAIRS,
+        RESULTS,
+        plain_review,
+        prepare_review,
+        workbench_review,
+    )
+    from workbench.cli import main
+
+    demo = tmp_path / "demo"
+    assert main(["demo", "--project", str(demo), "--contacts", "1500", "--seed", "7"]) == 0
+    size = Path("1500")
+    assert prepare_review(size, demo) == (0.0, 0)  # resolved already: nothing to do
+    for case in (plain_review, workbench_review):
+        slowest, pairs = case(size, demo)
+        assert 1 <= pairs <= PAIRS
+        seen = json.loads((demo / RESULTS).read_text())[case.__name__]
+        assert seen["pairs"] == pairs and seen["max"] == slowest
+        assert 0 < seen["mean"] <= slowest and seen["first"] > 0

@@ -87,6 +87,36 @@ def test_side_by_side_masks_personal_data_and_flags_differences(demo):
     assert explanation.match_probability == pytest.approx(view.probability, abs=1e-6)
 
 
+def test_showing_a_pair_does_not_rebuild_the_matching_input(demo, monkeypatch):
+    """The matching input of all records is built once a session, for the first pair shown;
+    every later pair reads its two records only, so its cost does not grow with the data."""
+    from workbench.resolve import explain, inputs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("showing a pair rebuilt the matching input of all records")
+
+    for name in ("matching_input", "input_frame"):  # the whole input as a polars frame
+        monkeypatch.setattr(inputs, name, refuse)
+    builds = []
+    build = explain.load_input
+    monkeypatch.setattr(explain, "load_input", lambda *a, **k: builds.append(1) or build(*a, **k))
+    session = ReviewSession(demo)
+    session.view()
+    assert builds == [1]
+    monkeypatch.setattr(explain, "load_input", refuse)
+    shown = 1
+    while session.next() and shown < 4:
+        view = session.view()
+        assert view is not None
+        assert view.explanation.match_probability == pytest.approx(view.probability, abs=1e-6)
+        shown += 1
+    assert shown == 4
+    session.close()
+    with pytest.raises(AssertionError, match="rebuilt"):  # a new session builds it again
+        session.reload()
+        session.view()
+
+
 def test_unmasking_needs_the_projects_permission(demo):
     with pytest.raises(ConfigError, match="not allowed"):
         ReviewSession(demo, unmask=True)

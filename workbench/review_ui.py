@@ -33,7 +33,7 @@ from workbench.errors import WorkbenchError
 from workbench.privacy import check_unmask, mask_rules, mask_value
 from workbench.report.display import figure_bundle
 from workbench.report.model_charts import waterfall_figure
-from workbench.resolve.explain import Explanation, explain
+from workbench.resolve.explain import Explanation, PairExplainer
 from workbench.resolve.review import Decision, pending, record_decision, side_by_side
 from workbench.store import Store, open_store
 
@@ -104,17 +104,27 @@ class ReviewSession:
         self.index = 0
         self.outcomes: dict[tuple[str, str], str] = {}
         self._views: dict[tuple[str, str], PairView] = {}
+        self._explainer: PairExplainer | None = None
         self.reload()
 
     # -- the queue -------------------------------------------------------------------------
     def reload(self) -> None:
-        """Read the pairs still waiting for a decision; start again at the first one."""
+        """Read the pairs still waiting for a decision; start again at the first one.
+        The model is read again too (a `workbench resolve` may have run meanwhile)."""
         with self._store() as store:
             queue = pending(store, self.object, self.limit)
+        self.close()
         self.pairs = [(left, right, prob) for left, right, prob, _ in queue.iter_rows()]
         self.index = 0
         self.outcomes = {}
         self._views = {}
+
+    def close(self) -> None:
+        """Free the model and matching input kept for the waterfalls (read again when a
+        pair is shown next)."""
+        if self._explainer is not None:
+            self._explainer.close()
+            self._explainer = None
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -159,7 +169,11 @@ class ReviewSession:
 
     # -- what is shown ---------------------------------------------------------------------
     def view(self) -> PairView | None:
-        """The current pair: both records side by side, probability and waterfall."""
+        """The current pair: both records side by side, probability and waterfall.
+
+        The first pair shown reads the model and builds the matching input once (see
+        :class:`~workbench.resolve.explain.PairExplainer`); every pair then reads only its
+        two records."""
         pair = self.current
         if pair is None:
             return None
@@ -167,7 +181,9 @@ class ReviewSession:
         if (left, right) not in self._views:
             with self._store() as store:
                 fields = self._fields(store, left, right, probability)
-                explanation = explain(self.project, store, self.object, left, right)
+                if self._explainer is None:
+                    self._explainer = PairExplainer(self.project, store, self.object)
+            explanation = self._explainer.explain(left, right)
             self._views[left, right] = PairView(left, right, probability, fields, explanation)
         return self._views[left, right]
 

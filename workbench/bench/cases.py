@@ -19,6 +19,7 @@ from workbench.bench.data import CONTACTS_CONFIG
 from workbench.bench.kpi_cases import plain_kpis, prepare_kpis, workbench_kpis
 from workbench.bench.pipeline_cases import bare_pipeline, workbench_pipeline
 from workbench.bench.report_cases import bare_papermill, workbench_reports
+from workbench.bench.review_cases import plain_review, prepare_review, workbench_review
 from workbench.standardize.rules import EMAIL_PATTERN
 from workbench.store import Store
 
@@ -277,12 +278,16 @@ CASES = {
     "workbench_resolve_retrain": workbench_resolve_retrain,
     "workbench_resolve_first": workbench_resolve_first,
     "workbench_resolve_incremental": workbench_resolve_incremental,
+    "prepare_review": prepare_review,
+    "plain_review": plain_review,
+    "workbench_review": workbench_review,
 }
 KEEP_WORK = {"prepare_staged", "prepare_demo", "prepare_kpis"}
 READS_WORK = {"polars_checks", "workbench_validate", "splink_plain", "workbench_resolve",
               "workbench_resolve_retrain", "workbench_resolve_first",
               "workbench_resolve_incremental", "plain_kpis",
-              "workbench_kpis", "bare_papermill", "workbench_reports"}  # fmt: skip
+              "workbench_kpis", "bare_papermill", "workbench_reports", "prepare_review",
+              "plain_review", "workbench_review"}  # fmt: skip
 
 
 def main() -> None:

@@ -180,7 +180,7 @@ def match_incremental(
         fresh = []
         if len(changed):  # (else nothing to score: no model, no term frequencies)
             linker = Linker(db.register(f"{INPUT}_model"), saved, log_level=logging.ERROR)
-            for column in _tf_columns(saved):
+            for column in tf_columns(saved):
                 linker.table_management.compute_tf_table(column)
             low = settings.review_band[0]
             new_table = db.register(f"{INPUT}_new")
@@ -220,7 +220,7 @@ def _pair_columns(scored: SplinkDataFrame, model: ModelPlan) -> list[str]:
     return [c for c in [*PAIR_COLUMNS, *gammas] if c in present]
 
 
-def _tf_columns(model: dict[str, Any]) -> list[str]:
+def tf_columns(model: dict[str, Any]) -> list[str]:
     """Columns the saved model adjusts for term frequency."""
     found = {
         level["tf_adjustment_column"]

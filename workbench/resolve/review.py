@@ -15,7 +15,7 @@ import polars as pl
 
 from workbench import audit
 from workbench.errors import WorkbenchError
-from workbench.record_ids import unique_id_sql
+from workbench.record_ids import split_unique_id, unique_id_sql
 from workbench.store import Store
 
 if TYPE_CHECKING:
@@ -149,11 +149,13 @@ def side_by_side(store: Store, obj: str, queue: pl.DataFrame) -> list[dict]:
         return []
     ids = sorted(set(queue["unique_id_l"].to_list()) | set(queue["unique_id_r"].to_list()))
     columns = [c for c in store.columns("core", obj) if not c.startswith("_")]
-    uid = unique_id_sql()
+    keys = [split_unique_id(i) for i in ids]
+    # keyed on the stored columns, not on the id built for every record (a scan of all)
     rows = store.frame(
-        f"SELECT {uid} AS unique_id, * FROM {table('core', obj)} "
-        f"WHERE list_contains($ids::VARCHAR[], {uid})",
-        {"ids": ids},
+        f"SELECT {unique_id_sql()} AS unique_id, * FROM {table('core', obj)} "
+        "WHERE list_contains($sources::VARCHAR[], _source) "
+        "AND list_contains($records::VARCHAR[], CAST(record_id AS VARCHAR))",
+        {"sources": sorted({s for s, _ in keys}), "records": sorted({r for _, r in keys})},
     )
     by_id = {r["unique_id"]: r for r in rows.iter_rows(named=True)}
     out = []
