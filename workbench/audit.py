@@ -415,7 +415,7 @@ def log(
     limit: int | None = None,
 ) -> pl.DataFrame:
     """Entries, newest first, optionally of one action and from a day on."""
-    if not store.table_exists("meta", "audit"):
+    if not store.has_rows("meta", "audit"):
         raise WarehouseError(
             "There is no audit trail yet.",
             where="meta.audit",

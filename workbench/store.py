@@ -239,6 +239,13 @@ class Store:
             )
         )
 
+    def has_rows(self, schema: str, name: str) -> bool:
+        """Whether the table ``schema.name`` exists and holds a row: whether the stage that
+        fills a fixed table (made empty by :mod:`workbench.schema`) has run."""
+        return self.table_exists(schema, name, views=False) and bool(
+            self.scalar(f"SELECT count(*) > 0 FROM {table(schema, name)}")
+        )
+
     def columns(self, schema: str, name: str) -> list[str]:
         return [
             r[0]

@@ -69,7 +69,7 @@ def record(store: Store, values: KpiValues, *, config_sha256: str = "") -> int:
 
 def latest(store: Store, *, grain: str = "month", segment_by: str = "all") -> pl.DataFrame:
     """The newest stored value of every KPI, period and segment of a grain and segmentation."""
-    if not store.table_exists("kpi", "values"):
+    if not store.has_rows("kpi", "runs"):
         return pl.DataFrame()
     return store.frame(
         """SELECT * EXCLUDE (rn) FROM (
@@ -83,6 +83,6 @@ def latest(store: Store, *, grain: str = "month", segment_by: str = "all") -> pl
 
 def restatements(store: Store) -> pl.DataFrame:
     """Every past KPI value a later run changed, newest first."""
-    if not store.table_exists("kpi", "restatements"):
+    if not store.has_rows("kpi", "runs"):
         return pl.DataFrame()
     return store.frame("SELECT * FROM kpi.restatements ORDER BY run_id DESC, kpi, period")

@@ -69,7 +69,7 @@ def reconcile(store: Store, run_id: int) -> int:
 def differences(store: Store, level: str, *, limit: int = 50) -> pl.DataFrame:
     """The latest run's reconciliation rows (``month`` or ``account``) that differ, largest
     money difference first."""
-    if not store.table_exists("dq", "reconciliation"):
+    if not store.has_rows("dq", "reconciliation"):
         raise WorkbenchError(
             "Nothing has been reconciled yet.", fix="Run `workbench validate` first."
         )

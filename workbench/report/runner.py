@@ -284,13 +284,14 @@ def _fingerprint(store: Any) -> dict[str, Any]:
     """What the data a report reads looked like: newest load, validation and resolution."""
 
     def newest(sql: str, schema: str, table: str) -> Any:
-        return store.scalar(sql) if store.table_exists(schema, table) else None
+        # None until the stage has run (its fixed table is made empty by workbench.schema)
+        return store.scalar(sql) if store.has_rows(schema, table) else None
 
     return {
         "load": newest("SELECT max(load_id) FROM meta.loads", "meta", "loads"),
         "validation": newest("SELECT max(run_id) FROM dq.metrics", "dq", "metrics"),
         "resolution": newest("SELECT max(run_id) FROM id.runs", "id", "runs"),
-        "decisions": newest("SELECT count(*) FROM id.review_decisions", "id", "review_decisions"),
+        "decisions": newest("SELECT count(*) FROM id.review_decisions", "id", "runs"),
     }
 
 

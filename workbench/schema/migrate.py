@@ -107,8 +107,9 @@ def realign_sequences(store: Executor) -> list[str]:
         )
         if not state or not _table_exists(store, sequence.table):
             continue
-        start, last, step = state[0]
-        upcoming = start if last is None else last + step
+        start, last, _ = state[0]
+        # DuckDB reports a reloaded sequence's next value as its last one: take the lower
+        upcoming = start if last is None else last
         needed = _past_max(store, sequence)
         if upcoming < needed:
             with store.transaction():
