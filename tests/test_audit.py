@@ -42,12 +42,9 @@ def _pipeline(make_project, tmp_path, capsys) -> str:
 
 
 def _resolved(root: str) -> None:
-    """Stand-in for a resolution run (Splink needs more than three records)."""
-    from workbench.resolve.results import DDL
-
+    """Stand-in for a resolution run (Splink needs more than three records); the id tables
+    are made by the schema's migrations when the store opens."""
     with open_store(load_project(root)) as store:
-        for statement in DDL:
-            store.execute(statement)
         store.execute(
             "INSERT INTO id.members (object, unique_id, source, record_id, entity_id, run_id) "
             "VALUES ('contacts', 'crm:1', 'crm', '1', 'e1', 1), "

@@ -13,6 +13,8 @@ import pytest
 from workbench.cli import main
 from workbench.errors import GovernanceError
 from workbench.governance.compact import compact
+from workbench.schema import LATEST
+from workbench.schema.registry import TABLES
 from workbench.store import BriefStore, Store
 
 GONE = "zelda.quist@example.org"  # a value only the deleted row holds
@@ -20,6 +22,9 @@ GONE = "zelda.quist@example.org"  # a value only the deleted row holds
 # 'person1@...', 'person2@...' with FSST, and then no value could be found in the bytes)
 KEPT = hashlib.md5(b"7").hexdigest() + "@example.org"
 ROWS = 200
+# what every warehouse holds besides: the registry's fixed tables (empty) and
+# meta.schema_version with a row per migration
+FIXED_TABLES, FIXED_ROWS = len(TABLES) + 1, LATEST
 
 
 def _warehouse(path: Path) -> None:
@@ -60,7 +65,7 @@ def test_deleted_values_are_gone_and_everything_else_stays(tmp_path: Path) -> No
     assert KEPT.encode() in _bytes(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
     assert result.path == path.resolve() and result.zeroed
-    assert (result.tables, result.rows) == (1, ROWS)
+    assert (result.tables, result.rows) == (1 + FIXED_TABLES, ROWS + FIXED_ROWS)
     con = duckdb.connect(str(path))
     try:
         assert con.execute("SELECT nextval('meta.n_seq')").fetchone() == (4,)
@@ -112,7 +117,8 @@ def test_erase_compact_only_rewrites_the_project_warehouse(
     _warehouse(project.warehouse_path)
     assert GONE.encode() in _bytes(project.warehouse_path)
     assert main(["erase", "--compact-only", "--project", str(tmp_path)]) == 0
-    assert "Rewrote the warehouse (1 tables, 200 rows" in capsys.readouterr().out
+    tables, rows = 1 + FIXED_TABLES, ROWS + FIXED_ROWS
+    assert f"Rewrote the warehouse ({tables} tables, {rows} rows" in capsys.readouterr().out
     assert GONE.encode() not in _bytes(project.warehouse_path)
     assert main(["erase", "--compact-only", "--email", "a@b.org", "--project", str(tmp_path)]) == 7
     assert "takes no other option" in capsys.readouterr().err

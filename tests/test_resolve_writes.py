@@ -24,8 +24,8 @@ def _write(store: Store, target: str, run_id: int, frame: pl.DataFrame, key: lis
 def test_only_new_and_changed_rows_are_written(tmp_path):
     with Store(tmp_path / "w.duckdb") as store:
         store.execute(
-            "CREATE TABLE id.members (object VARCHAR, unique_id VARCHAR, entity_id VARCHAR, "
-            "feature_hash VARCHAR, run_id BIGINT)"
+            "CREATE OR REPLACE TABLE id.members (object VARCHAR, unique_id VARCHAR, "
+            "entity_id VARCHAR, feature_hash VARCHAR, run_id BIGINT)"
         )
         store.execute("INSERT INTO id.members VALUES ('companies', 'a', 'X', 'h', 7)")
         first = pl.DataFrame(
@@ -53,8 +53,8 @@ def test_only_new_and_changed_rows_are_written(tmp_path):
 def test_pairs_are_matched_on_both_records(tmp_path):
     with Store(tmp_path / "w.duckdb") as store:
         store.execute(
-            "CREATE TABLE id.pairs (object VARCHAR, unique_id_l VARCHAR, unique_id_r VARCHAR, "
-            "match_probability DOUBLE, run_id BIGINT)"
+            "CREATE OR REPLACE TABLE id.pairs (object VARCHAR, unique_id_l VARCHAR, "
+            "unique_id_r VARCHAR, match_probability DOUBLE, run_id BIGINT)"
         )
         first = pl.DataFrame(
             {"unique_id_l": ["a", "a", "b"], "unique_id_r": ["b", "c", "c"],

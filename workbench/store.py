@@ -13,6 +13,19 @@ their tables in a DuckDB schema named after the stage (:data:`SCHEMAS`):
 ``kpi``   KPI values, baselines and comparisons per run
 ``roi``   ROI runs, value drivers and cash flows
 
+The fixed-shape tables of those schemas (everything but ``raw``, ``stg`` and ``core``
+tables and golden records, whose shape follows the exports and the dictionary) and the
+run-id sequences are defined once, in :mod:`workbench.schema`; a writable Store applies its
+pending migrations when it opens (``meta.schema_version`` records them) and refuses a
+warehouse written by a newer Workbench. A read-only Store never migrates.
+
+**The only door.** Every connection to the warehouse file is a Store's. Other DuckDB
+connections in the package are private in-memory databases that never see the warehouse:
+Splink's (:mod:`workbench.resolve.engine`, :mod:`workbench.resolve.entities`), the checkers
+of expressions and formats (:mod:`workbench.kpi.expressions`, :mod:`workbench.formats`,
+:mod:`workbench.standardize.rules`), the sampler of :mod:`workbench.dictionary_infer`, and
+the benchmarks' own scratch files (:mod:`workbench.bench`).
+
 A :class:`BriefStore` reads like a read-only Store but holds no connection between reads, so
 a long-lived reader (a report notebook's kernel) never keeps a writer out while it is idle.
 """
@@ -31,6 +44,7 @@ import polars as pl
 import pyarrow as pa
 
 from workbench.errors import WarehouseError
+from workbench.schema import upgrade
 
 SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq", "id", "kpi", "roi")
 _LOCK_PID = re.compile(r"PID (\d+)")
@@ -69,6 +83,8 @@ class Store:
         threads: DuckDB worker threads.
         wait: seconds to wait for a warehouse another process holds (0: fail at once with
             "the warehouse is in use by PID ...").
+        migrate: apply the pending schema migrations when opened for writing (False only
+            for a warehouse being rebuilt table by table, :mod:`workbench.governance.rebuild`).
 
     Use as a context manager, or call :meth:`close`.
     """
@@ -81,6 +97,7 @@ class Store:
         memory_limit: str | None = None,
         threads: int | None = None,
         wait: float | None = None,
+        migrate: bool = True,
     ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         if self.path is not None and not read_only:
@@ -95,6 +112,7 @@ class Store:
         self._depth = 0
         self._committed: list[Callable[[], None]] = []
         self._options = (read_only, memory_limit, threads)
+        self._migrate = migrate
         self._configure()
 
     def _configure(self) -> None:
@@ -108,6 +126,12 @@ class Store:
         if not read_only:
             for schema in SCHEMAS:
                 self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            if self._migrate:
+                try:
+                    upgrade(self, where=str(self.path or ":memory:"))
+                except BaseException:
+                    self.con.close()
+                    raise
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -213,6 +237,13 @@ class Store:
                 "WHERE table_schema = $s AND table_name = $n AND list_contains($k, table_type)",
                 {"s": schema, "n": name, "k": kinds},
             )
+        )
+
+    def has_rows(self, schema: str, name: str) -> bool:
+        """Whether the table ``schema.name`` exists and holds a row: whether the stage that
+        fills a fixed table (made empty by :mod:`workbench.schema`) has run."""
+        return self.table_exists(schema, name, views=False) and bool(
+            self.scalar(f"SELECT count(*) > 0 FROM {table(schema, name)}")
         )
 
     def columns(self, schema: str, name: str) -> list[str]:

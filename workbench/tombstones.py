@@ -39,18 +39,13 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import GovernanceError
+from workbench.schema import recreate
 from workbench.store import Store
 
 STATE_DIR = ".workbench"  # in the project folder: the project's own state, beside its config
 FILE = "tombstones.jsonl"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 SALT_KEY = "tombstone_salt"
-DDL = (
-    """CREATE TABLE IF NOT EXISTS meta.tombstones (
-        tombstone_id BIGINT NOT NULL, kind VARCHAR NOT NULL, hash VARCHAR NOT NULL,
-        erased_at TIMESTAMPTZ NOT NULL)""",
-    "CREATE TABLE IF NOT EXISTS meta.settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
-)
 
 
 @dataclass(frozen=True)
@@ -232,8 +227,7 @@ def digest(salt: str, text: str) -> str:
 
 def salt_of(store: Store, *, create: bool) -> str | None:
     """The warehouse's tombstone salt, generated once."""
-    for statement in DDL:
-        store.execute(statement)
+    recreate(store, "meta.tombstones", "meta.settings")  # if dropped since the migration
     salt = store.scalar("SELECT value FROM meta.settings WHERE key = $k", {"k": SALT_KEY})
     if salt is None and create:
         salt = secrets.token_hex(32)

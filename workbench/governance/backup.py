@@ -57,6 +57,7 @@ from workbench.governance.manifest import (
 )
 from workbench.governance.reapply import reapply
 from workbench.governance.rebuild import build, catalog
+from workbench.schema import realign_sequences
 from workbench.store import Store, open_store, quote_ident, quote_literal, table
 
 ID_FILE = "project_id"
@@ -328,7 +329,8 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
         if held is not None:
             tombstones.sync(project, held)  # its erasures stay known after the restore
         restored, warnings = build(staged, manifest, folder, project)
-        with Store(staged) as store:
+        with Store(staged) as store:  # migrated to this code's schema as it opens
+            realign_sequences(store)  # run ids go on past the restored ones
             again = reapply(project, store)
             tombstones.sync(project, store)
             if again.tombstones:

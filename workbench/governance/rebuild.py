@@ -10,6 +10,12 @@ golden-record views are made by the resolver's own definition
 (:func:`workbench.resolve.golden.view_sql`); other views are not made (their SQL would come
 from the backup) and are named in the warnings. Last, the tables made are compared with the
 manifest: names, columns, types and row counts.
+
+The file is opened as a :class:`~workbench.store.Store` that does not migrate: it holds the
+backup's tables and nothing else until :func:`build` has compared them. Opened again (by
+the restore), it is brought to the current schema (an older backup gains the tables and
+sequences added since), and :func:`workbench.schema.realign_sequences` restarts any run-id
+sequence behind its restored table.
 """
 
 from __future__ import annotations
@@ -85,7 +91,8 @@ def build(
             manifest (``path`` is left for the caller to remove).
     """
     warnings = []
-    con = duckdb.connect(str(path))
+    store = Store(path, migrate=False)  # the manifest's tables only; migrated when reopened
+    con = store.con
     try:
         schemas = {t.schema for t in manifest.tables.values()} | {
             s.schema for s in manifest.sequences
@@ -119,7 +126,7 @@ def build(
             fix="Use another backup; nothing was replaced.",
         ) from None
     finally:
-        con.close()
+        store.close()
     _compare(manifest, restored)
     warnings += [
         f"The view {v} was not restored (restore runs no SQL from a backup): create it again."

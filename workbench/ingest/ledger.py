@@ -17,48 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from workbench import schema
 from workbench.store import Store, quote_ident
-
-DDL = (
-    "CREATE SEQUENCE IF NOT EXISTS meta.load_id_seq START 1",
-    """CREATE TABLE IF NOT EXISTS meta.loads (
-        load_id BIGINT PRIMARY KEY,
-        source VARCHAR NOT NULL,
-        object VARCHAR NOT NULL,
-        system VARCHAR NOT NULL,
-        mode VARCHAR NOT NULL,
-        file VARCHAR NOT NULL,
-        file_name VARCHAR NOT NULL,
-        sha256 VARCHAR,
-        bytes BIGINT,
-        rows_read BIGINT,
-        rows_loaded BIGINT,
-        rows_rejected BIGINT,
-        rows_suppressed BIGINT,
-        started_at TIMESTAMPTZ NOT NULL,
-        ended_at TIMESTAMPTZ,
-        status VARCHAR NOT NULL,
-        error VARCHAR,
-        is_current BOOLEAN NOT NULL DEFAULT false
-    )""",
-    """CREATE TABLE IF NOT EXISTS meta.staging_state (
-        source VARCHAR PRIMARY KEY,
-        fingerprint VARCHAR NOT NULL,
-        rows_staged BIGINT NOT NULL,
-        staged_at TIMESTAMPTZ NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS quar.ingest_rejects (
-        load_id BIGINT NOT NULL,
-        source VARCHAR NOT NULL,
-        file VARCHAR NOT NULL,
-        row_number BIGINT,
-        line BIGINT,
-        column_name VARCHAR,
-        error_type VARCHAR,
-        raw_record VARCHAR,
-        message VARCHAR
-    )""",
-)
 
 
 @dataclass(frozen=True)
@@ -78,13 +38,8 @@ class LoadRecord:
     rows_suppressed: int | None = None
 
 
-def ensure_ledger(store: Store) -> None:
-    for statement in DDL:
-        store.execute(statement)
-
-
 def next_load_id(store: Store) -> int:
-    return int(store.scalar("SELECT nextval('meta.load_id_seq')"))
+    return schema.next_id(store, schema.LOADS)
 
 
 def find_unchanged(store: Store, source: str, sha256: str) -> int | None:

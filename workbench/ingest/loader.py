@@ -88,7 +88,6 @@ def ingest(
     snapshot export without rows does not replace a snapshot with rows unless
     ``allow_empty`` (an empty export is more often a broken one than an empty system).
     """
-    ledger.ensure_ledger(store)
     ledger.mark_interrupted(store)
     names = sources or list(project.config.sources)
     plan: list[tuple[str, Path]] = []
@@ -120,7 +119,6 @@ def restage_changed(project: Project, store: Store, names: list[str] | None = No
     """Re-stage every source (of ``names``) whose mapping or current loads changed since it
     was staged, so that validation reads what workbench.yaml says now; returns the names of
     those with loaded data (a source never loaded has nothing to re-stage)."""
-    ledger.ensure_ledger(store)
     wanted = names or list(project.config.sources)
     changed = [n for n in wanted if not _staging_current(project, store, n)]
     for name in changed:

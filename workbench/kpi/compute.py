@@ -179,7 +179,7 @@ def _one(
     if kpi.stat is Stat.CHURN:
         query = sql.churn_sql(kpi, column, grain)
     elif kpi.stat is Stat.DUPLICATE_RATE:
-        if not store.table_exists("id", "members"):
+        if not store.has_rows("id", "runs"):
             return None, "identities not resolved yet (run `workbench resolve`)"
         query = sql.duplicate_rate_sql(kpi, column)
         params["object"] = kpi.object

@@ -15,19 +15,9 @@ from datetime import UTC, datetime
 import polars as pl
 
 from workbench.kpi.compute import KpiValues
+from workbench.schema import KPI_RUNS, next_id
 from workbench.store import Store
 
-DDL = (
-    """CREATE TABLE IF NOT EXISTS kpi.runs (
-    run_id BIGINT PRIMARY KEY, computed_at TIMESTAMPTZ, grain VARCHAR, segment_by VARCHAR,
-    config_sha256 VARCHAR, kpis INTEGER, "values" INTEGER, restatements INTEGER)""",
-    """CREATE TABLE IF NOT EXISTS kpi.values (
-    run_id BIGINT, kpi VARCHAR, grain VARCHAR, period VARCHAR, period_start TIMESTAMP,
-    segment_by VARCHAR, segment VARCHAR, value DOUBLE, n BIGINT)""",
-    """CREATE TABLE IF NOT EXISTS kpi.restatements (
-    run_id BIGINT, kpi VARCHAR, grain VARCHAR, period VARCHAR, segment_by VARCHAR,
-    segment VARCHAR, old_value DOUBLE, new_value DOUBLE, old_run_id BIGINT)""",
-)
 KEY = ["kpi", "grain", "period", "segment_by", "segment"]
 TOLERANCE = 1e-9  # relative: below this a re-computed value is the same value
 
@@ -36,9 +26,7 @@ def record(store: Store, values: KpiValues, *, config_sha256: str = "") -> int:
     """Store a computation as a new run; returns its id. Changed past values are restated."""
     frame = values.frame
     with store.transaction():
-        for ddl in DDL:
-            store.execute(ddl)
-        run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM kpi.runs"))
+        run_id = next_id(store, KPI_RUNS)
         new_values = frame.with_columns(pl.lit(run_id).alias("run_id"))
         with store.registered("new_values", new_values):
             store.execute(
@@ -81,7 +69,7 @@ def record(store: Store, values: KpiValues, *, config_sha256: str = "") -> int:
 
 def latest(store: Store, *, grain: str = "month", segment_by: str = "all") -> pl.DataFrame:
     """The newest stored value of every KPI, period and segment of a grain and segmentation."""
-    if not store.table_exists("kpi", "values"):
+    if not store.has_rows("kpi", "runs"):
         return pl.DataFrame()
     return store.frame(
         """SELECT * EXCLUDE (rn) FROM (
@@ -95,6 +83,6 @@ def latest(store: Store, *, grain: str = "month", segment_by: str = "all") -> pl
 
 def restatements(store: Store) -> pl.DataFrame:
     """Every past KPI value a later run changed, newest first."""
-    if not store.table_exists("kpi", "restatements"):
+    if not store.has_rows("kpi", "runs"):
         return pl.DataFrame()
     return store.frame("SELECT * FROM kpi.restatements ORDER BY run_id DESC, kpi, period")

@@ -74,19 +74,6 @@ class BaselineResult:
     values: KpiValues
 
 
-_BASELINE_DDL = (
-    "CREATE TABLE IF NOT EXISTS kpi.baselines (run_id BIGINT, kpi VARCHAR, segment_by VARCHAR, "
-    "segment VARCHAR, window_start TIMESTAMP, window_end TIMESTAMP, level DOUBLE, "
-    "ci_low DOUBLE, ci_high DOUBLE, basis VARCHAR, size BIGINT, periods BIGINT, "
-    "centre DOUBLE, lcl DOUBLE, ucl DOUBLE)",
-    "CREATE TABLE IF NOT EXISTS kpi.signals (run_id BIGINT, kpi VARCHAR, segment VARCHAR, "
-    "period VARCHAR, period_start TIMESTAMP, value DOUBLE, lcl DOUBLE, ucl DOUBLE, "
-    "rules VARCHAR, shift BOOLEAN)",
-    "CREATE TABLE IF NOT EXISTS kpi.targets (run_id BIGINT, kpi VARCHAR, period VARCHAR, "
-    "baseline DOUBLE, value DOUBLE, target DOUBLE, deadline VARCHAR, status VARCHAR)",
-)
-
-
 def baseline(
     project: Project,
     store: Store,
@@ -123,8 +110,6 @@ def baseline(
     if not record:
         return result
     with store.transaction():
-        for ddl in _BASELINE_DDL:
-            store.execute(ddl)
         for name, frame in (("baselines", levels), ("signals", shifts), ("targets", targets)):
             _append(store, name, frame.with_columns(pl.lit(run_id).alias("run_id")))
     return result
@@ -194,12 +179,6 @@ def compare(
     if not record:
         return result
     with store.transaction():
-        store.execute(
-            "CREATE TABLE IF NOT EXISTS kpi.did (run_id BIGINT, kpi VARCHAR, "
-            "treated_pre DOUBLE, treated_post DOUBLE, control_pre DOUBLE, control_post DOUBLE, "
-            "did DOUBLE, ci_low DOUBLE, ci_high DOUBLE, relative DOUBLE, p_opposite DOUBLE, "
-            "pre_slope DOUBLE, pre_t DOUBLE, parallel BOOLEAN)"
-        )
         _append(store, "did", table.with_columns(pl.lit(run_id).alias("run_id")))
     return result
 

@@ -16,11 +16,6 @@ from workbench.dictionary import FieldType
 from workbench.store import Store, quote_ident, table
 from workbench.validate.schemas import bound_value
 
-DDL = """CREATE TABLE IF NOT EXISTS dq.metrics (
-    run_id BIGINT NOT NULL, object VARCHAR NOT NULL, source VARCHAR NOT NULL,
-    field VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE,
-    numerator DOUBLE, denominator DOUBLE)"""
-
 
 def record_metrics(
     project: Project, store: Store, run_id: int, *, now: datetime | None = None
@@ -30,7 +25,6 @@ def record_metrics(
     ``now`` is the run's clock (time-zone aware; default: the current time), which
     freshness is measured against.
     """
-    store.execute(DDL)
     now = now or datetime.now(UTC)
     # validation's `max: now` allows a day of clock skew; freshness ignores anything later
     until = bound_value("now", FieldType.TIMESTAMP, now)

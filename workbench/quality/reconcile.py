@@ -16,11 +16,6 @@ from workbench.errors import WorkbenchError
 from workbench.standardize.rules import COMPANY_KEY
 from workbench.store import Store
 
-DDL = """CREATE TABLE IF NOT EXISTS dq.reconciliation (
-    run_id BIGINT NOT NULL, level VARCHAR NOT NULL, key VARCHAR,
-    crm_count BIGINT, crm_amount DECIMAL(18,2), billing_count BIGINT,
-    billing_amount DECIMAL(18,2), count_diff BIGINT, amount_diff DECIMAL(18,2))"""
-
 _MONTH_SQL = """
 WITH crm AS (
     SELECT strftime(closed_at, '%Y-%m') AS key, count(*) AS n, sum(amount_base) AS amount
@@ -60,7 +55,6 @@ def reconcile(store: Store, run_id: int) -> int:
     Needs core deals and invoices (and companies and contacts for the account level);
     missing objects mean nothing to reconcile, not an error.
     """
-    store.execute(DDL)
     written = 0
     if store.table_exists("core", "deals") and store.table_exists("core", "invoices"):
         store.execute(f"INSERT INTO dq.reconciliation {_MONTH_SQL}", {"run": run_id})
@@ -75,7 +69,7 @@ def reconcile(store: Store, run_id: int) -> int:
 def differences(store: Store, level: str, *, limit: int = 50) -> pl.DataFrame:
     """The latest run's reconciliation rows (``month`` or ``account``) that differ, largest
     money difference first."""
-    if not store.table_exists("dq", "reconciliation"):
+    if not store.has_rows("dq", "reconciliation"):
         raise WorkbenchError(
             "Nothing has been reconciled yet.", fix="Run `workbench validate` first."
         )

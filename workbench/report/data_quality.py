@@ -260,7 +260,7 @@ def ingest_rejects(ctx: ReportContext) -> pl.DataFrame | NoData:
 def reconciliation(ctx: ReportContext) -> pl.DataFrame | NoData:
     """Months where CRM won deals and billing invoices disagree most, amounts with the base
     currency's code."""
-    if not ctx.store.table_exists("dq", "reconciliation"):
+    if not ctx.store.has_rows("dq", "reconciliation"):
         return NoData(
             "Nothing has been reconciled yet: the project needs CRM deals and billing "
             "invoices, then `workbench validate`."

@@ -265,7 +265,7 @@ def views(ctx: ReportContext) -> SplinkViews | None:
     if held is None or held[0] is not ctx:
         _VIEWS.clear()
         candidates = None  # cluster studio's, read with the other sections' (if resolved)
-        if ctx.store.table_exists("id", "members"):
+        if ctx.store.has_rows("id", "runs"):
             studio = entities(ctx).filter(pl.col("part") == "studio")
             candidates = studio.select("entity_id", "size", pl.col("n").alias("k"))
         built = splink_views.build(

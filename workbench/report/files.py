@@ -27,7 +27,6 @@ from typing import Any
 
 from workbench.store import Store
 
-SHA_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS sha256 VARCHAR"
 LOCKS = Path(".workbench") / "locks"  # in the project folder
 
 

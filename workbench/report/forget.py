@@ -26,7 +26,7 @@ from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.kpi import periods
 from workbench.report.files import sha256_of
-from workbench.report.runner import REPORTS, STALE_DDL
+from workbench.report.runner import REPORTS
 from workbench.store import Store
 
 REMOVED = "; its unmasked files were removed"
@@ -64,7 +64,6 @@ def mark_stale(store: Store, earliest: datetime | None, *, mark: str | None) -> 
     marked stale with the reason ``mark`` when it is given."""
     affected = affected_runs(store, earliest)
     if mark and affected:
-        store.execute(STALE_DDL)
         store.execute(
             "UPDATE meta.report_runs SET stale = $m "
             "WHERE list_contains($ids::BIGINT[], run_id) AND stale IS NULL",
@@ -136,7 +135,6 @@ def remove_reports(
     if not removed:
         return removed
     with store.transaction():
-        store.execute(STALE_DDL)
         shown = sorted({(f.report, f.period) for f in files})
         for report, period in shown:
             store.execute(

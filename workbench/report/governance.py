@@ -155,7 +155,7 @@ def budget_chart(ctx: ReportContext) -> go.Figure | NoData:
 
 def identity_health(ctx: ReportContext) -> pl.DataFrame | NoData:
     """The last resolution runs: records, entities, duplicate rate, pairs, time taken."""
-    if not ctx.store.table_exists("id", "runs"):
+    if not ctx.store.has_rows("id", "runs"):
         return NoData("Identities have not been resolved yet: run `workbench resolve`.")
     frame = ctx.store.frame(
         """SELECT run_id, object, started_at, records, entities,
@@ -171,7 +171,7 @@ def identity_health(ctx: ReportContext) -> pl.DataFrame | NoData:
 
 def review_backlog(ctx: ReportContext) -> pl.DataFrame | NoData:
     """Uncertain pairs waiting for a person, and decisions taken, per object."""
-    if not ctx.store.table_exists("id", "review_queue"):
+    if not ctx.store.has_rows("id", "runs"):  # a resolution run fills the queue
         return NoData("No pair has waited for review yet (`workbench resolve` fills the queue).")
     frame = ctx.store.frame(
         """SELECT q.object, count(*) AS queued, count(d.unique_id_l) AS decided,
@@ -189,7 +189,7 @@ def review_backlog(ctx: ReportContext) -> pl.DataFrame | NoData:
 def audit_summary(ctx: ReportContext) -> pl.DataFrame:
     """What changed or showed the warehouse's data: the audit trail per action (older
     warehouses without one: loads by status, validation and resolution runs)."""
-    if ctx.store.table_exists("meta", "audit"):
+    if ctx.store.has_rows("meta", "audit"):
         return ctx.store.frame(
             "SELECT action, count(*) AS times, max(recorded_at) AS last FROM meta.audit "
             "GROUP BY action ORDER BY last DESC"
@@ -198,11 +198,11 @@ def audit_summary(ctx: ReportContext) -> pl.DataFrame:
         "SELECT 'load ' || status AS action, count(*) AS times, max(ended_at) AS last "
         "FROM meta.loads GROUP BY status"
     ]
-    if ctx.store.table_exists("dq", "metrics"):
+    if ctx.store.has_rows("dq", "metrics"):
         parts.append("SELECT 'validation run', count(DISTINCT run_id), NULL FROM dq.metrics")
-    if ctx.store.table_exists("id", "runs"):
+    if ctx.store.has_rows("id", "runs"):
         parts.append("SELECT 'resolution run', count(*), max(ended_at) FROM id.runs")
-    if ctx.store.table_exists("id", "review_decisions"):
+    if ctx.store.has_rows("id", "runs"):  # decisions are taken on resolved records
         parts.append("SELECT 'review decision', count(*), NULL FROM id.review_decisions")
     return ctx.store.frame(" UNION ALL ".join(parts))
 

@@ -34,23 +34,17 @@ from workbench.errors import ConfigError, ReportError
 from workbench.formatting import percent_text, time_text
 from workbench.kpi import periods
 from workbench.report.files import (
-    SHA_DDL,
     Placement,
     lock_file,
     placing,
     replacement,
     sha256_of,
 )
+from workbench.schema import REPORT_RUNS, next_id
 from workbench.store import open_store
 
 REPORTS = ("data_quality", "duplicates", "kpi_baseline", "roi", "governance_review")
 TEMPLATES = Path(__file__).parent / "templates"
-RUNS_DDL = """CREATE TABLE IF NOT EXISTS meta.report_runs (
-    run_id BIGINT, report VARCHAR, period VARCHAR, status VARCHAR, started_at TIMESTAMPTZ,
-    seconds DOUBLE, parameters VARCHAR, masked BOOLEAN, dq_status VARCHAR,
-    fingerprint VARCHAR, changes VARCHAR, failed_cell INTEGER, error VARCHAR, path VARCHAR)"""
-# why a report may show data that has since been erased (set by workbench.report.forget)
-STALE_DDL = "ALTER TABLE meta.report_runs ADD COLUMN IF NOT EXISTS stale VARCHAR"
 RECORD_WAIT = 60.0  # seconds a finished run waits for the warehouse to record itself
 
 
@@ -242,9 +236,6 @@ def _record(
     project: Project, run: ReportRun, started: datetime, placement: Placement | None
 ) -> None:
     with open_store(project, wait=RECORD_WAIT) as store, store.transaction():
-        store.execute(RUNS_DDL)
-        store.execute(STALE_DDL)
-        store.execute(SHA_DDL)
         replaced = (
             replacement(store, run.html, started, placement)
             if placement is not None and run.html is not None
@@ -261,9 +252,10 @@ def _record(
         store.execute(
             "INSERT INTO meta.report_runs (run_id, report, period, status, started_at, seconds, "
             "parameters, masked, dq_status, fingerprint, changes, failed_cell, error, path, "
-            "sha256) VALUES ((SELECT coalesce(max(run_id), 0) + 1 FROM meta.report_runs), "
-            "$r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, $path, $sha)",
+            "sha256) VALUES ($id, $r, $p, $s, $t, $sec, $par, $m, $dq, $fp, $ch, $cell, $err, "
+            "$path, $sha)",
             {
+                "id": next_id(store, REPORT_RUNS),
                 "r": run.report,
                 "p": run.period,
                 "s": run.status,
@@ -292,13 +284,14 @@ def _fingerprint(store: Any) -> dict[str, Any]:
     """What the data a report reads looked like: newest load, validation and resolution."""
 
     def newest(sql: str, schema: str, table: str) -> Any:
-        return store.scalar(sql) if store.table_exists(schema, table) else None
+        # None until the stage has run (its fixed table is made empty by workbench.schema)
+        return store.scalar(sql) if store.has_rows(schema, table) else None
 
     return {
         "load": newest("SELECT max(load_id) FROM meta.loads", "meta", "loads"),
         "validation": newest("SELECT max(run_id) FROM dq.metrics", "dq", "metrics"),
         "resolution": newest("SELECT max(run_id) FROM id.runs", "id", "runs"),
-        "decisions": newest("SELECT count(*) FROM id.review_decisions", "id", "review_decisions"),
+        "decisions": newest("SELECT count(*) FROM id.review_decisions", "id", "runs"),
     }
 
 

@@ -1,7 +1,7 @@
 """The tables a resolution run writes, and reading them back.
 
-Creates and upgrades ``id.runs``, ``id.members``, ``id.entity_events`` and ``id.pairs`` (and,
-through ``review``, ``id.review_queue``); writes a run's members, scored pairs and review
+Into ``id.runs``, ``id.members``, ``id.entity_events``, ``id.pairs`` and ``id.review_queue``
+(tables of :mod:`workbench.schema`): a run's members, scored pairs and review
 queue as the difference from the last run (``_replace``), appends its entity events and
 records the run with its model in ``id.runs``. Reads back the previous run's members, pairs
 and model for the next one, and the latest members and golden records (``id.golden_<object>``)
@@ -17,42 +17,20 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from workbench import schema
 from workbench.errors import WorkbenchError
 from workbench.resolve.golden import INTERNAL, view_name
-from workbench.resolve.review import ensure_review_tables
 from workbench.store import Store, quote_ident
 
-DDL = (
-    "CREATE SEQUENCE IF NOT EXISTS id.run_id_seq START 1",
-    """CREATE TABLE IF NOT EXISTS id.runs (
-        run_id BIGINT PRIMARY KEY, object VARCHAR, started_at TIMESTAMPTZ,
-        ended_at TIMESTAMPTZ, records BIGINT, entities BIGINT, pairs_scored BIGINT,
-        threshold DOUBLE, model_json VARCHAR, blocking_json VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS id.members (
-        object VARCHAR, unique_id VARCHAR, source VARCHAR, record_id VARCHAR,
-        entity_id VARCHAR, run_id BIGINT)""",
-    """CREATE TABLE IF NOT EXISTS id.entity_events (
-        run_id BIGINT, object VARCHAR, event VARCHAR, entity_id VARCHAR,
-        other_entity_id VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS id.pairs (
-        object VARCHAR, unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE,
-        match_weight DOUBLE, run_id BIGINT)""",
-    # added after the first release of these tables
-    "ALTER TABLE id.members ADD COLUMN IF NOT EXISTS feature_hash BIGINT",
-    "ALTER TABLE id.pairs ADD COLUMN IF NOT EXISTS held BOOLEAN",
-    "ALTER TABLE id.runs ADD COLUMN IF NOT EXISTS trained_on VARCHAR",
-)
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 PAIR_KEY = ["unique_id_l", "unique_id_r"]
 DIFF = "_wb_diff"  # temporary: the rows of a table that changed (see _replace)
 
 
 def ensure_tables(store: Store) -> None:
-    """Create the run's tables, or bring those of an earlier release up to date."""
-    for statement in DDL:
-        store.execute(statement)
+    """Bring the members of an earlier release up to date (the tables themselves come from
+    :mod:`workbench.schema`, made when the store opened)."""
     _upgrade_members(store)
-    ensure_review_tables(store)
 
 
 def previous_members(store: Store, obj: str, *, with_hashes: bool) -> pl.DataFrame:
@@ -83,7 +61,7 @@ def stored_pairs(store: Store, obj: str) -> pl.DataFrame:
 
 
 def next_run_id(store: Store) -> int:
-    return int(store.scalar("SELECT nextval('id.run_id_seq')"))
+    return schema.next_id(store, schema.RESOLVE_RUNS)
 
 
 def write_results(

@@ -22,20 +22,6 @@ if TYPE_CHECKING:
     from workbench.config import Project
 
 Decision = Literal["match", "no_match"]
-DDL = (
-    """CREATE TABLE IF NOT EXISTS id.review_decisions (
-        object VARCHAR NOT NULL, unique_id_l VARCHAR NOT NULL, unique_id_r VARCHAR NOT NULL,
-        decision VARCHAR NOT NULL, reviewer VARCHAR, decided_at TIMESTAMPTZ NOT NULL,
-        note VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS id.review_queue (
-        object VARCHAR NOT NULL, unique_id_l VARCHAR NOT NULL, unique_id_r VARCHAR NOT NULL,
-        match_probability DOUBLE, match_weight DOUBLE, run_id BIGINT)""",
-)
-
-
-def ensure_review_tables(store: Store) -> None:
-    for statement in DDL:
-        store.execute(statement)
 
 
 def ordered(a: str, b: str) -> tuple[str, str]:
@@ -57,7 +43,6 @@ def record_decision(
     """Keep a reviewer's decision on a pair; the newest decision on a pair counts (audited)."""
     if left == right:
         raise WorkbenchError("A record cannot be reviewed against itself.", fix="Give two ids.")
-    ensure_review_tables(store)
     known = (
         store.scalar(
             "SELECT count(*) FROM id.members WHERE object = $o AND unique_id IN ($l, $r)",
@@ -95,7 +80,6 @@ def record_decision(
 
 def decisions(store: Store, obj: str) -> pl.DataFrame:
     """The newest decision per pair: unique_id_l, unique_id_r, decision."""
-    ensure_review_tables(store)
     return store.frame(
         """SELECT unique_id_l, unique_id_r, decision FROM id.review_decisions
            WHERE object = $o

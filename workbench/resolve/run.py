@@ -97,6 +97,8 @@ def resolve(
     clock = time.perf_counter()
     feats = matching_features(project, store, object_name)  # refuses before writing
     ensure_tables(store)
+    # taken (and committed) as the run starts: a killed or failed run leaves its id unused
+    run_id = next_run_id(store)
     if on_step:
         on_step(f"match {object_name}")
     previous = previous_members(store, object_name, with_hashes=incremental)
@@ -129,7 +131,6 @@ def resolve(
     records, entities = result.height, result["entity_id"].n_unique()
     del previous
     queue = review_pairs(matching.pairs, settings)
-    run_id = next_run_id(store)
     pairs_scored, queued = matching.pairs.height, queue.height
     with store.transaction():
         write_results(

@@ -38,6 +38,7 @@ from workbench.roi.model import (
     outcome,
     point_benefits,
 )
+from workbench.schema import ROI_RUNS, next_id
 from workbench.store import Store
 
 
@@ -285,24 +286,11 @@ def _baseline_level(comparison: Comparison, kpi: str) -> float:
     return float((row["treated_pre"][0] + row["control_pre"][0]) / 2)
 
 
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS roi.runs (run_id BIGINT, computed_at TIMESTAMPTZ, "
-    "kpi_run_id BIGINT, metric VARCHAR, value DOUBLE)",
-    "CREATE TABLE IF NOT EXISTS roi.drivers (run_id BIGINT, driver VARCHAR, type VARCHAR, "
-    "kpi VARCHAR, formula VARCHAR, inputs VARCHAR, monthly_value DOUBLE, monthly_low DOUBLE, "
-    "monthly_high DOUBLE, ramp_months BIGINT)",
-    "CREATE TABLE IF NOT EXISTS roi.cash_flows (run_id BIGINT, month BIGINT, benefit DOUBLE, "
-    "cost DOUBLE, net DOUBLE, cumulative DOUBLE, discounted DOUBLE)",
-)
-
-
 def _store(
     store: Store, kpi_run: int, summary: dict, drivers: pl.DataFrame, flows: pl.DataFrame
 ) -> int:
     with store.transaction():
-        for ddl in _DDL:
-            store.execute(ddl)
-        run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM roi.runs"))
+        run_id = next_id(store, ROI_RUNS)
         now = datetime.now(UTC)
         for metric, value in summary.items():
             store.execute(

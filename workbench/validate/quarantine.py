@@ -246,14 +246,14 @@ def _record_failures(store: Store, source: str, record_id: str) -> tuple[dict, p
 
 
 def validated(store: Store) -> bool:
-    """Whether validation has run (and its quarantine tables exist)."""
-    return store.table_exists("quar", "rows")
+    """Whether validation has run."""
+    return store.has_rows("meta", "validation_runs")
 
 
 def _require(store: Store, *, ingest: bool = False) -> None:
     """Refuse to read a quarantine that does not exist yet (with ``ingest``: neither
     validation's nor ingest's)."""
-    if validated(store) or (ingest and store.table_exists("quar", "ingest_rejects")):
+    if validated(store) or (ingest and store.has_rows("meta", "loads")):
         return
     raise WorkbenchError("Nothing has been validated yet.", fix="Run `workbench validate` first.")
 

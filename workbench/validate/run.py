@@ -25,6 +25,7 @@ from workbench.config import Project
 from workbench.dictionary import ObjectSpec
 from workbench.errors import WorkbenchError
 from workbench.ingest.staging import prune_staging
+from workbench.schema import VALIDATION_RUNS, next_id
 from workbench.standardize import standardize
 from workbench.standardize.apply import derived_columns
 from workbench.store import Store, quote_ident, table
@@ -34,21 +35,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import pandera.polars as pa
 
-DDL = (
-    "CREATE SEQUENCE IF NOT EXISTS meta.run_id_seq START 1",
-    """CREATE TABLE IF NOT EXISTS meta.validation_runs (
-        run_id BIGINT PRIMARY KEY, started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ,
-        config_sha256 VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS quar.rows (
-        run_id BIGINT, object VARCHAR, source VARCHAR, system VARCHAR, load_id BIGINT,
-        row_number BIGINT, record_id VARCHAR, reasons VARCHAR, record VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS quar.failures (
-        run_id BIGINT, object VARCHAR, source VARCHAR, load_id BIGINT, row_number BIGINT,
-        record_id VARCHAR, "column" VARCHAR, "check" VARCHAR, value VARCHAR,
-        severity VARCHAR DEFAULT 'error')""",
-    # warehouses from before severities: every failure they hold quarantined its row
-    "ALTER TABLE quar.failures ADD COLUMN IF NOT EXISTS severity VARCHAR DEFAULT 'error'",
-)
 FAILURE_COLUMNS = ["column", "check", "value", "_i", "severity"]
 REASON = "{}: {} ({})"  # column: check (failing value); for pl.format and str.format
 REASON_VALUE_CHARS = 80
@@ -94,9 +80,7 @@ def validate(
     project: Project, store: Store, *, on_step: Callable[[str], None] | None = None
 ) -> ValidationReport:
     """Standardize, validate and split every staged object; one transaction for the run."""
-    for statement in DDL:
-        store.execute(statement)
-    run_id = int(store.scalar("SELECT nextval('meta.run_id_seq')"))
+    run_id = next_id(store, VALIDATION_RUNS)
     started = datetime.now(UTC)
     report = ValidationReport(run_id=run_id)
     failure_parts: list[pl.DataFrame] = []
