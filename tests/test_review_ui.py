@@ -3,7 +3,6 @@ handlers, the widget's buttons, and that a decision made there changes the next 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,19 +16,16 @@ from workbench.review_ui import ReviewSession, review_widget
 from workbench.store import open_store
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("review_ui") / "demo"
-    assert main(["demo", "--project", str(folder), "--contacts", "1500", "--seed", "7"]) == 0
-    return folder
+@pytest.fixture
+def demo(demo_source) -> Path:
+    """The session's 1,500-contact demo (conftest.py): read only here."""
+    return demo_source(1500, 11)
 
 
 @pytest.fixture
-def project(demo, tmp_path) -> Path:
+def project(demo_copy) -> Path:
     """A copy of the demo, so decisions made by one test do not reach another."""
-    copy = tmp_path / "project"
-    shutil.copytree(demo, copy)
-    return copy
+    return demo_copy(1500, 11)
 
 
 HOLD_LOCK = """
