@@ -217,6 +217,7 @@ def test_sample_spreads_over_bands_and_takes_everything_when_small() -> None:
     assert splink_views.per_band([], 400) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make browser)")
 def test_dashboards_render_offline_in_headless_chromium(rendered, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright

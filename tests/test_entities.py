@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import polars as pl
+import pytest
 
 from workbench.resolve.entities import assign_ids, new_entity_id, new_entity_ids
 from workbench.resolve.review import apply_decisions
@@ -131,6 +132,7 @@ def check_against_reference(now: dict[str, int], before: dict[str, str]) -> None
         assert events(ev) == want_events
 
 
+@pytest.mark.slow
 def test_ids_and_events_match_the_rules_on_random_reruns():
     import random
 

@@ -113,6 +113,7 @@ def _hits(warehouse: Path, person: dict) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_erasure_leaves_nothing_and_old_exports_do_not_bring_the_person_back(demo, capsys):
     project = load_project(demo)
     warehouse = project.warehouse_path

@@ -96,6 +96,7 @@ def decisions(project: Path) -> dict[tuple[str, ...], str]:
     return {tuple(sorted(pair)): decision for *pair, decision in rows}
 
 
+@pytest.mark.slow
 def test_idle_report_notebooks_do_not_block_resolve_or_review_decisions(project, shell) -> None:
     demo = project
     contexts = {name: run_notebook(shell, name, demo) for name in REPORTS}
