@@ -134,6 +134,7 @@ def test_splink_dashboards_are_embedded_and_offline(rendered) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_nothing_personal_is_written(rendered) -> None:
     emails = rendered["emails"]
     assert len(emails) > 500

@@ -147,6 +147,7 @@ def test_ids_and_events_match_the_rules_on_random_reruns():
         check_against_reference(now, before)
 
 
+@pytest.mark.slow
 def test_ids_and_events_match_the_rules_on_reruns_with_little_change():
     """Reruns where most clusters stay as they were: records come and go, a few move."""
     import random
@@ -215,6 +216,7 @@ def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
     ]
 
 
+@pytest.mark.slow
 def test_threshold_sensitivity_matches_a_plain_union_find_on_random_graphs():
     import random
 

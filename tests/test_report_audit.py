@@ -54,6 +54,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_a_notebook_run_unmasked_outside_the_cli_is_refused_or_audited(
     root: Path, tmp_path: Path
 ) -> None:

@@ -107,6 +107,7 @@ def test_html_renders_charts_in_headless_chromium(rendered, name: str, tmp_path:
     assert screenshot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_failed_run_keeps_the_last_good_report(demo_reports_copy, capsys) -> None:
     broken, reports = demo_reports_copy  # a private copy, whose warehouse is broken here
     html = reports / "duplicates" / PERIOD / "duplicates.html"
@@ -137,6 +138,7 @@ def test_failed_run_keeps_the_last_good_report(demo_reports_copy, capsys) -> Non
     assert status == "failed" and cell is not None
 
 
+@pytest.mark.slow
 def test_rerun_is_idempotent_and_reports_what_changed(demo_reports_copy, capsys) -> None:
     project, reports = demo_reports_copy
     capsys.readouterr()

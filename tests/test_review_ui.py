@@ -93,6 +93,7 @@ def test_unmasking_needs_the_projects_permission(demo):
         ReviewSession(demo, unmask=True)
 
 
+@pytest.mark.slow
 def test_decisions_in_the_session_change_the_next_resolve_run(project):
     session = ReviewSession(project)
     before = entities(project)
