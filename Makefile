@@ -12,14 +12,16 @@ DEMO   ?= data/demo
 PROJECT ?= $(DEMO)
 CONTACTS ?= 5000
 PYTEST_ARGS ?=
+# `make test` leaves out the tests marked slow (pytest -m slow); `make test-slow` runs them
+TEST_MARKS ?= not slow
 
 PERIOD ?= 2026-10
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser demo test lint format docs constraints bench lab clean
+.PHONY: help install browser demo test test-slow test-all lint format docs constraints bench lab clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BASE): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -46,7 +48,13 @@ demo: $(BASE)  ## generate the demo data set, run the whole pipeline, render the
 	$(BIN)/workbench demo --project $(DEMO) --contacts $(CONTACTS)
 	$(BIN)/workbench report all --period $(PERIOD) --project $(DEMO) --out reports
 
-test: $(STAMP) browser  ## run the test suite
+test: $(STAMP) browser  ## the test suite less the heavy tests marked slow
+	$(BIN)/python -m pytest -q -m "$(TEST_MARKS)" $(PYTEST_ARGS)
+
+test-slow: $(STAMP) browser  ## only the heavy tests marked slow (CI runs both)
+	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+
+test-all: $(STAMP) browser  ## every test in one run
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check, mypy, the import layers (pyproject.toml)

@@ -126,6 +126,7 @@ def test_shell_completion_completes_commands_and_subcommands():
     assert "--json" in complete("workbench audit log --j")
 
 
+@pytest.mark.slow
 def test_commands_import_what_they_need_in_a_fresh_process(capsys, tmp_path):
     """Commands import their modules when they run: each works as the first thing a fresh
     interpreter does (backup, compact and retention only import after erasure)."""

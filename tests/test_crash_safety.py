@@ -246,6 +246,7 @@ def small_project(tmp_path: Path) -> Path:
     return tmp_path / "p"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     "command",
@@ -270,6 +271,7 @@ def test_second_process_fails_at_once_naming_the_holder(small_project: Path, com
         assert con.sql("SELECT x FROM main.holder").fetchall() == [(42,)]  # not corrupted
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_wait_takes_the_warehouse_when_the_holder_lets_go(small_project: Path) -> None:
     holder = hold(small_project / "data" / "warehouse.duckdb", 2)
@@ -283,6 +285,7 @@ def test_wait_takes_the_warehouse_when_the_holder_lets_go(small_project: Path) -
         holder.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_wait_gives_up_after_its_timeout(small_project: Path) -> None:
     holder = hold(small_project / "data" / "warehouse.duckdb", 60)
@@ -328,6 +331,7 @@ def quality_state(warehouse: Path) -> dict[str, object]:
         }
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_validation_killed_before_reconciliation_leaves_no_half_written_run(
     small_project: Path,

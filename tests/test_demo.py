@@ -422,6 +422,7 @@ def test_injected_errors_are_listed(demo: DemoSummary) -> None:
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_each_listed_row_holds_its_bad_value(demo: DemoSummary) -> None:
     injected = _injected(demo)
     for source in AFFECTED:

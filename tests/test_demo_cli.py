@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import duckdb
+import pytest
 import yaml
 
 from workbench.cli import main
@@ -53,6 +54,7 @@ def test_demo_refuses_to_overwrite_a_real_project(capsys, tmp_path: Path):
     assert (tmp_path / "workbench.yaml").read_text() == "sources: {}\n"
 
 
+@pytest.mark.slow
 def test_every_injected_error_is_caught_by_its_severity_and_nothing_else(tmp_path: Path):
     project = tmp_path / "demo"
     assert main(["demo", "--project", str(project), "--contacts", "3000", "--seed", "42"]) == 0

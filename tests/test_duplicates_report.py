@@ -17,7 +17,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from workbench.cli import main
 from workbench.config import load_project
 from workbench.report import duplicates, splink_views
 from workbench.report.context import open_context
@@ -25,7 +24,7 @@ from workbench.resolve.evaluate import Evaluation
 from workbench.resolve.inputs import input_frame, matching_features
 from workbench.store import brief_store
 
-PERIOD = "2026-09"
+PERIOD = "2026-09"  # as rendered by conftest.demo_reports
 PLOTLY = "application/vnd.plotly.v1+json"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -40,12 +39,10 @@ TAG_URL = re.compile(
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("duplicates")
-    project, reports = root / "demo", root / "out"
-    assert main(["demo", "--project", str(project), "--contacts", "1500", "--seed", "11"]) == 0
-    argv = ["report", "duplicates", "--period", PERIOD, "--project", str(project)]
-    assert main([*argv, "--out", str(reports)]) == 0
+def rendered(demo_reports: tuple[Path, Path]) -> dict:
+    """The duplicates report of the session's demo (1,500 contacts, seed 11), as rendered
+    by `workbench report all` (conftest.py); read only here."""
+    project, reports = demo_reports
     folder = reports / "duplicates" / PERIOD
     page = (folder / "duplicates.html").read_text()
     with duckdb.connect(str(load_project(project).warehouse_path), read_only=True) as con:
@@ -137,6 +134,7 @@ def test_splink_dashboards_are_embedded_and_offline(rendered) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_nothing_personal_is_written(rendered) -> None:
     emails = rendered["emails"]
     assert len(emails) > 500
@@ -220,8 +218,9 @@ def test_sample_spreads_over_bands_and_takes_everything_when_small() -> None:
     assert splink_views.per_band([], 400) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make browser)")
-def test_dashboards_render_offline_in_headless_chromium(rendered) -> None:
+def test_dashboards_render_offline_in_headless_chromium(rendered, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     page_file = rendered["folder"] / "duplicates.html"
@@ -261,7 +260,7 @@ def test_dashboards_render_offline_in_headless_chromium(rendered) -> None:
         studio.locator("svg circle").nth(1).wait_for(timeout=20_000)
         assert studio.locator("svg circle").count() >= 2
         assert studio.locator("select option").count() >= 2
-        page.screenshot(path=str(page_file.parent.parent / "duplicates.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / "duplicates.png"), full_page=True)
         browser.close()
     assert errors == []
     assert external == []

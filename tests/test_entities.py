@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import polars as pl
+import pytest
 
 from workbench.resolve.entities import assign_ids, new_entity_id, new_entity_ids
 from workbench.resolve.review import apply_decisions
@@ -131,6 +132,7 @@ def check_against_reference(now: dict[str, int], before: dict[str, str]) -> None
         assert events(ev) == want_events
 
 
+@pytest.mark.slow
 def test_ids_and_events_match_the_rules_on_random_reruns():
     import random
 
@@ -145,6 +147,7 @@ def test_ids_and_events_match_the_rules_on_random_reruns():
         check_against_reference(now, before)
 
 
+@pytest.mark.slow
 def test_ids_and_events_match_the_rules_on_reruns_with_little_change():
     """Reruns where most clusters stay as they were: records come and go, a few move."""
     import random
@@ -213,6 +216,7 @@ def test_duplicate_rates_coverage_and_threshold_sensitivity_by_hand():
     ]
 
 
+@pytest.mark.slow
 def test_threshold_sensitivity_matches_a_plain_union_find_on_random_graphs():
     import random
 

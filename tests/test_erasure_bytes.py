@@ -166,6 +166,7 @@ def test_erased_values_leave_no_bytes_and_the_warehouse_works(demo: Path, capsys
     assert person["email"].encode() not in _bytes(warehouse)  # the old export was suppressed
 
 
+@pytest.mark.slow
 def test_unmasked_reports_of_affected_periods_are_listed_and_removed(demo: Path, capsys) -> None:
     with (demo / "workbench.yaml").open("a") as config:
         config.write("\nprivacy: {allow_unmask: true}\n")

@@ -158,6 +158,7 @@ def test_golden_records_follow_the_rules_computed_in_python(make_project, store_
     assert store.scalar("SELECT count(*) FROM id._golden_contacts") == several
 
 
+@pytest.mark.slow
 def test_a_rerun_rebuilds_only_the_golden_records_that_changed(make_project, store_of):
     project = make_project(CONFIG, _exports())
     store = store_of(project)
@@ -239,6 +240,7 @@ def test_entities_of_many_records_follow_the_rules(make_project, store_of):
     assert _stored_golden(store) == _python_golden(store, no_owner)
 
 
+@pytest.mark.slow
 def test_golden_records_of_the_earlier_layout_are_rebuilt(make_project, store_of):
     """A warehouse from before the view (``id.golden_contacts`` a table) gets the view."""
     project = make_project(CONFIG, _exports())
@@ -260,6 +262,7 @@ def test_golden_records_of_the_earlier_layout_are_rebuilt(make_project, store_of
     assert _stored_golden(store) == _python_golden(store, spec)
 
 
+@pytest.mark.slow
 def test_rows_of_entities_of_one_record_stored_before_are_dropped(make_project, store_of):
     """A table from before entities of one record were read from core (a row for each, with
     a fingerprint): the next build drops those rows, and the view shows each entity once."""
@@ -280,6 +283,7 @@ def test_rows_of_entities_of_one_record_stored_before_are_dropped(make_project, 
     assert _stored_golden(store) == _python_golden(store, spec)
 
 
+@pytest.mark.slow
 def test_golden_records_that_no_longer_fit_core_ask_for_a_run(make_project, store_of):
     """The view reads core: after a validate that drops a field, reading it says what to do
     (re-run resolve), and the run builds the view anew."""

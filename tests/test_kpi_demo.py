@@ -21,6 +21,8 @@ from workbench.roi.config import load_roi
 from workbench.roi.run import roi
 from workbench.store import Store
 
+pytestmark = pytest.mark.slow  # heavy: run by `make test-slow`
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:

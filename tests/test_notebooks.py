@@ -75,6 +75,7 @@ sources:
 """
 
 
+@pytest.mark.slow
 def test_the_runner_runs_a_notebook_whose_kernel_is_not_installed(
     make_project, store_of, tmp_path, monkeypatch
 ) -> None:

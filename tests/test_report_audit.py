@@ -54,6 +54,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_a_notebook_run_unmasked_outside_the_cli_is_refused_or_audited(
     root: Path, tmp_path: Path
 ) -> None:
@@ -105,6 +106,7 @@ def _replaced(root: Path) -> list[dict]:
     return [d for a, d in _entries(root) if a == "report_replaced"]
 
 
+@pytest.mark.slow
 def test_a_report_file_changed_since_its_run_is_recorded_when_replaced(root: Path) -> None:
     html = _render(root, "first")
     written = _sha(html)
@@ -122,6 +124,7 @@ def test_a_report_file_changed_since_its_run_is_recorded_when_replaced(root: Pat
     assert entry["why"] == ["the file replaced is not the one run 2 recorded"]
 
 
+@pytest.mark.slow
 def test_a_run_overtaken_by_a_later_one_is_recorded(root: Path, monkeypatch) -> None:
     """Run A executes; meanwhile run B starts, finishes and is recorded; then A puts its
     older output over B's."""
@@ -143,6 +146,7 @@ def test_a_run_overtaken_by_a_later_one_is_recorded(root: Path, monkeypatch) -> 
     assert entry["why"] == ["overtaken: run 1, started after this one, had written it"]
 
 
+@pytest.mark.slow
 def test_a_run_that_lost_its_lock_is_recorded(root: Path, monkeypatch) -> None:
     html = _render(root, "first")
     replace = runner._replace

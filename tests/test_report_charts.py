@@ -20,7 +20,7 @@ from workbench.cli import main
 from workbench.report.runner import REPORTS
 
 pytestmark = pytest.mark.slow
-PERIOD = "2026-09"
+PERIOD = "2026-09"  # as rendered by conftest.demo_reports
 PLOTLY = "application/vnd.plotly.v1+json"
 DATA_KEYS = ("x", "y", "values", "z", "r", "lat", "labels", "source")
 ROI = """\
@@ -49,19 +49,18 @@ def _minimal(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def rendered(
+    demo_reports: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """The reports of the session's demo (conftest.py, read only) and of a minimal project."""
     root = tmp_path_factory.mktemp("charts")
-    demo, minimal = root / "demo", _minimal(root / "minimal")
-    assert main(["demo", "--project", str(demo), "--contacts", "1500", "--seed", "11"]) == 0
+    minimal = _minimal(root / "minimal")
     for step in (["ingest"], ["validate"], ["resolve"]):
         assert main([*step, "--project", str(minimal)]) == 0, step
-    out = {}
-    for name, project in (("demo", demo), ("minimal", minimal)):
-        reports = root / f"{name}-reports"
-        argv = ["report", "all", "--period", PERIOD, "--project", str(project), "--out"]
-        assert main([*argv, str(reports)]) == 0, name
-        out[name] = reports
-    return out
+    reports = root / "minimal-reports"
+    argv = ["report", "all", "--period", PERIOD, "--project", str(minimal), "--out"]
+    assert main([*argv, str(reports)]) == 0
+    return {"demo": demo_reports[1], "minimal": reports}
 
 
 def _points(array: object) -> int:

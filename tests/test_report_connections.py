@@ -10,7 +10,6 @@ writers run in other processes, as they would beside JupyterLab.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from workbench.cli import main
 from workbench.config import load_project
 from workbench.report.context import ReportContext, open_context
 from workbench.report.runner import REPORTS, notebooks_dir
@@ -29,17 +27,16 @@ from workbench.store import BriefStore, brief_store, open_store
 PERIOD = "2026-09"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("connections") / "demo"
-    assert main(["demo", "--project", str(folder), "--contacts", "1000", "--seed", "5"]) == 0
-    return folder
+@pytest.fixture
+def demo(demo_source) -> Path:
+    """The session's 1,500-contact demo (conftest.py): read only here."""
+    return demo_source(1500, 11)
 
 
 @pytest.fixture
-def project(demo: Path, tmp_path: Path) -> Path:
+def project(demo_copy) -> Path:
     """A copy of the demo, so one test's decisions do not reach another."""
-    return Path(shutil.copytree(demo, tmp_path / "project"))
+    return demo_copy(1500, 11)
 
 
 @pytest.fixture
@@ -99,6 +96,7 @@ def decisions(project: Path) -> dict[tuple[str, ...], str]:
     return {tuple(sorted(pair)): decision for *pair, decision in rows}
 
 
+@pytest.mark.slow
 def test_idle_report_notebooks_do_not_block_resolve_or_review_decisions(project, shell) -> None:
     demo = project
     contexts = {name: run_notebook(shell, name, demo) for name in REPORTS}

@@ -168,6 +168,7 @@ def test_blocking_analysis_counts_each_rules_new_pairs(demo):
     assert len(seen) >= 2 and total > 0
 
 
+@pytest.mark.slow
 def test_blocking_rules_can_be_overridden_in_config(demo, tmp_path):
     import shutil
 
@@ -352,6 +353,7 @@ def test_export_golden_masks_personal_data(demo, tmp_path):
     assert all(r["email__from"].count(":") == 1 for r in rows if r["email"])
 
 
+@pytest.mark.slow
 def test_a_second_run_reuses_the_trained_model(demo, tmp_path):
     import shutil
 

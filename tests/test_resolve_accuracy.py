@@ -14,6 +14,8 @@ from workbench.config import load_project
 from workbench.resolve.evaluate import Evaluation, merged_pairs
 from workbench.store import open_store
 
+pytestmark = pytest.mark.slow  # heavy: run by `make test-slow`
+
 
 @pytest.fixture(scope="module")
 def demo_10k(tmp_path_factory) -> Path:

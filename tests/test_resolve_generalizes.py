@@ -12,12 +12,15 @@ import random
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from workbench.config import load_project
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.resolve import pairwise_scores, resolve
 from workbench.store import open_store
+
+pytestmark = pytest.mark.slow  # heavy: run by `make test-slow`
 
 DICTIONARY = """
 objects:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
@@ -84,6 +85,7 @@ sources:
 """
 
 
+@pytest.mark.slow
 def test_members_of_text_feature_hashes_are_upgraded(make_project, store_of):
     """Members from before feature hashes were numbers lose their text hashes and get
     numbers on the next run (here an incremental one)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.store import open_store
@@ -39,6 +41,7 @@ def priorities(root: str) -> list[tuple[str, str | None]]:
         return store.rows("SELECT record_id, priority FROM core.tickets ORDER BY 1")
 
 
+@pytest.mark.slow
 def test_validate_uses_a_mapping_changed_since_ingest(tmp_path, capsys):
     root = project(tmp_path)
     assert run(capsys, "ingest", "--project", root)[0] == 0

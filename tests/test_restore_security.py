@@ -89,6 +89,7 @@ def _differences(con: duckdb.DuckDBPyConnection, name: str, a: str, b: str) -> i
 
 
 # -- SQL in a backup is never run --------------------------------------------------------------
+@pytest.mark.slow
 def test_sql_files_in_a_backup_are_not_run(demo: Path, tmp_path: Path, capsys) -> None:
     folder = _backup(demo, tmp_path / "backup")
     pwned = tmp_path / "pwned"
@@ -138,6 +139,7 @@ def _viewed(manifest: dict[str, Any], pwned: Path) -> None:
     manifest["views"]["id.golden_contacts"] = {"golden": f"x AS COPY (SELECT 1) TO '{pwned}'"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "code"),
     [
@@ -169,6 +171,7 @@ def test_sql_in_the_manifest_is_never_run(
 
 
 # -- the demo warehouse comes back whole -------------------------------------------------------
+@pytest.mark.slow
 def test_the_demo_warehouse_round_trips(demo: Path, tmp_path: Path, capsys) -> None:
     folder = _backup(demo, tmp_path / "backup")
     original = tmp_path / "original.duckdb"
@@ -201,6 +204,7 @@ def test_the_demo_warehouse_round_trips(demo: Path, tmp_path: Path, capsys) -> N
 
 
 # -- project identity --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_backup_of_another_project_is_refused_unless_forced(
     generated: Path, tmp_path: Path, capsys
 ) -> None:
@@ -231,6 +235,7 @@ def test_a_backup_of_another_project_is_refused_unless_forced(
     assert (mine / ".workbench" / "project_id").read_text().strip() == mine_id
 
 
+@pytest.mark.slow
 def test_a_project_set_up_again_takes_its_backups_identity(
     generated: Path, tmp_path: Path, capsys
 ) -> None:
@@ -298,6 +303,7 @@ def _traces(warehouse: Path, person: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.slow
 def test_a_restore_does_not_bring_back_a_person_erased_after_the_backup(
     demo: Path, tmp_path: Path, capsys
 ) -> None:
@@ -346,6 +352,7 @@ def test_a_restore_does_not_bring_back_a_person_erased_after_the_backup(
     assert "Warning" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_tombstone_file_holds_erasures_made_before_it_existed(
     demo: Path, tmp_path: Path
 ) -> None:
@@ -378,6 +385,7 @@ def test_a_tombstone_line_cut_short_is_the_erasure_that_never_committed(tmp_path
     assert path.stat().st_mode & 0o077 == 0  # it holds the salt: the owner's only
 
 
+@pytest.mark.slow
 def test_a_damaged_tombstone_file_stops_a_restore(backed_up: tuple[Path, Path], capsys) -> None:
     root, folder = backed_up
     kept = root / ".workbench" / "tombstones.jsonl"
@@ -438,6 +446,7 @@ DAMAGES: dict[str, Callable[[bytes, dict[str, Any]], bytes]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 def test_a_damaged_manifest_is_one_clear_error(
     backed_up: tuple[Path, Path], tmp_path: Path, capsys, damage: str
@@ -458,6 +467,7 @@ def test_a_damaged_manifest_is_one_clear_error(
     assert not list(_warehouse(root).parent.glob("*.bak"))
 
 
+@pytest.mark.slow
 def test_erase_lists_the_warehouse_copies_that_may_still_hold_the_person(
     demo: Path, capsys
 ) -> None:
@@ -474,6 +484,7 @@ def test_erase_lists_the_warehouse_copies_that_may_still_hold_the_person(
     assert dated.exists() and kept.exists()  # listed, never deleted
 
 
+@pytest.mark.slow
 def test_a_backup_folder_named_like_a_glob_restores_its_own_checked_files(
     demo: Path, tmp_path: Path, capsys
 ) -> None:
@@ -500,6 +511,7 @@ def test_a_backup_folder_named_like_a_glob_restores_its_own_checked_files(
     con.close()
 
 
+@pytest.mark.slow
 def test_restore_holds_the_warehouse_while_it_builds(
     demo: Path, tmp_path: Path, monkeypatch
 ) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from workbench.cli import main
 
+pytestmark = pytest.mark.slow  # heavy: run by `make test-slow`
+
 CONFIG = """
 sources:
   crm:

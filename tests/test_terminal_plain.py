@@ -80,6 +80,7 @@ def check_plain(output: str) -> None:
     assert "Traceback" not in output
 
 
+@pytest.mark.slow
 def test_every_command_prints_data_as_plain_text(project: Path, capsys) -> None:
     root = str(project)
     code, output = run(capsys, "ingest", "--project", root)

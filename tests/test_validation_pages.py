@@ -252,6 +252,7 @@ def test_page_lists_failing_and_passing_checks_per_source(root: str) -> None:
     assert "not empty (the field is required) <small>(error)</small>" in passed
 
 
+@pytest.mark.slow
 def test_full_report_renders_the_validation_pages(root: str, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     argv = ["report", "data_quality", "--period", PERIOD, "--project", root, "--out", str(out)]
