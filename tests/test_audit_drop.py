@@ -9,20 +9,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from projects import CRM_CONTACTS
 
 from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.store import open_store
 
-CONFIG = """
-sources:
-  crm:
-    system: crm
-    object: contacts
-    path: c.csv
-    columns: {record_id: id, first_name: first, last_name: last, email: email}
-"""
+CONFIG = CRM_CONTACTS
 EXPORT = "id,first,last,email\n1,Anna,Meyer,anna@acme.com\n2,Bob,Stone,bob@stone.org\n"
 HEAD = Path(".workbench") / "audit_head.json"
 

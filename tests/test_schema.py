@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from projects import CRM_CONTACTS
 
 from workbench.cli import main
 from workbench.config import load_project
@@ -28,14 +29,7 @@ from workbench.schema import (
 from workbench.schema.registry import TABLES
 from workbench.store import SCHEMAS, Store, open_store
 
-CONFIG = """
-sources:
-  crm:
-    system: crm
-    object: contacts
-    path: c.csv
-    columns: {record_id: id, first_name: first, last_name: last, email: email}
-"""
+CONFIG = CRM_CONTACTS
 EXPORT = "id,first,last,email\n1,Anna,Meyer,anna@acme.com\n2,Bob,Stone,bob@acme.com\n"
 
 
