@@ -61,3 +61,15 @@ def test_roi_yaml_errors_name_the_line(tmp_path: Path) -> None:
     (tmp_path / "roi.yaml").unlink()
     with pytest.raises(ConfigError, match="does not exist"):
         load_roi(tmp_path)
+
+
+def test_months_of_a_window_from_a_clamped_month_end() -> None:
+    from datetime import datetime
+
+    from workbench.roi.inputs import months_between
+
+    # launch 31 May, 3 baseline months: the start clamps to 28 Feb; 92 days are 3 months
+    assert months_between(datetime(2026, 2, 28), datetime(2026, 5, 31)) == 3
+    assert months_between(datetime(2026, 3, 1), datetime(2026, 5, 1)) == 2
+    assert months_between(datetime(2025, 11, 1), datetime(2026, 5, 1)) == 6
+    assert months_between(datetime(2026, 5, 1), datetime(2026, 5, 3)) == 1  # at least one

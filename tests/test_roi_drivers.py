@@ -46,15 +46,19 @@ def core(root: Path, sql: str) -> pl.DataFrame:
         return con.sql(sql).pl()
 
 
+def month_start(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, 1)
+
+
 def months(start: datetime, end: datetime) -> int:
+    """Calendar months from start's month up to (not including) the launch month."""
     return (end.year - start.year) * 12 + end.month - start.month
 
 
 def in_window(frame: pl.DataFrame, column: str, start: datetime, end: datetime) -> pl.DataFrame:
     month = pl.col(column).dt.replace_time_zone(None).dt.truncate("1mo")
-    naive = (start.replace(tzinfo=None), end.replace(tzinfo=None))
     return frame.with_columns(month.alias("month")).filter(
-        (pl.col("month") >= naive[0]) & (pl.col("month") < naive[1])
+        (pl.col("month") >= month_start(start)) & (pl.col("month") < month_start(end))
     )
 
 

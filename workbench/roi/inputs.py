@@ -10,7 +10,6 @@ from datetime import datetime
 
 from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi.expressions import check_kpi
-from workbench.kpi.periods import step
 from workbench.kpi.sql import rows_sql, utc
 from workbench.store import Store, quote_ident, table
 
@@ -19,11 +18,21 @@ _DISTINCT = frozenset({Stat.PER, Stat.CHURN})  # volume: distinct `per` values
 _TOTALS = frozenset({Stat.COUNT, Stat.SUM})  # the KPI is a monthly total: volume 1
 
 
+AVERAGE_MONTH_DAYS = 365.25 / 12
+
+
 def months_between(start: datetime, end: datetime) -> int:
-    months = 0
-    while start + step("month", months) < end:
-        months += 1
-    return max(months, 1)
+    """The months ``[start, end)`` spans, to the nearest whole month (at least 1): a window
+    from a clamped month end (28 Feb) to 31 May is 3 months, not 4."""
+    return max(round((end - start).total_seconds() / 86_400 / AVERAGE_MONTH_DAYS), 1)
+
+
+def _whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime, int]:
+    """The calendar months from ``start``'s month up to (not including) ``end``'s month: the
+    months wholly before a launch on ``end`` but for the first's days before ``start``."""
+    first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first, last, (last.year - first.year) * 12 + last.month - first.month
 
 
 def monthly_count(store: Store, obj: str, time: str, start: datetime, end: datetime) -> float:
@@ -73,18 +82,28 @@ def volume_measurable(kpi: KpiDef) -> bool:
 
 
 def kpi_volume(store: Store, kpi: KpiDef, kpi_id: str, start: datetime, end: datetime) -> float:
-    """The monthly volume a change of ``kpi`` applies to (see ``KpiChange`` in roi.config):
-    qualifying rows, or distinct ``per`` values, summed over the months of the window and
-    divided by its months (a month without rows counts as 0); 1 for count and sum KPIs."""
+    """The monthly volume a change of ``kpi`` applies to (see ``KpiChange`` in roi.config),
+    over the calendar months from ``start``'s up to the launch month (``end``'s), which is
+    left out: its rows after the launch are not the baseline. Qualifying rows (for a rate,
+    every row it divides by; for the others, rows with a measure), or distinct non-null
+    ``per`` values, summed over those months and divided by their number (a month without
+    rows counts as 0); 1 for count and sum KPIs."""
     assert volume_measurable(kpi)
     if kpi.stat in _TOTALS:
         return 1.0
-    if not store.table_exists("core", kpi.object):
+    first, last, months = _whole_months(start, end)
+    if not store.table_exists("core", kpi.object) or months < 1:
         return 0.0
     checked = check_kpi(kpi, store.columns("core", kpi.object), kpi_id=kpi_id)
-    counted = "count(m)" if kpi.stat in _ROWS else "count(DISTINCT (period, g))"
+    if kpi.stat is Stat.RATE:
+        counted, rows = "count(*)", ""
+    elif kpi.stat in _ROWS:
+        counted, rows = "count(m)", ""
+    else:
+        counted, rows = "count(DISTINCT (period, g))", "AND g IS NOT NULL"
     total = store.scalar(
-        f"SELECT {counted} FROM ({rows_sql(checked, None)}) WHERE period >= $s AND period < $e",
-        {"grain": "month", "s": start, "e": end},
+        f"SELECT {counted} FROM ({rows_sql(checked, None)}) "
+        f"WHERE period >= $s AND period < $e {rows}",
+        {"grain": "month", "s": first, "e": last},
     )
-    return float(total or 0) / months_between(start, end)
+    return float(total or 0) / months
