@@ -118,6 +118,32 @@ def test_showing_a_pair_does_not_rebuild_the_matching_input(demo, monkeypatch):
         session.view()
 
 
+def test_after_a_validation_or_erasure_the_pair_is_read_again(project, monkeypatch, capsys):
+    """The session keeps the matching input between pairs, but not past a change of the
+    data: after `workbench validate` (or an erasure) the next pair shown builds it again."""
+    from workbench.resolve import explain
+
+    builds = []
+    build = explain.load_input
+    monkeypatch.setattr(explain, "load_input", lambda *a, **k: builds.append(1) or build(*a, **k))
+    session = ReviewSession(project)
+    session.view()
+    session.next()
+    session.view()
+    assert builds == [1]
+    assert main(["validate", "--project", str(project)]) == 0
+    capsys.readouterr()
+    session.previous()
+    view = session.view()  # shown before, but the data changed since: read again
+    assert builds == [1, 1]
+    assert view is not None
+    assert view.explanation.match_probability == pytest.approx(view.probability, abs=1e-6)
+    session.next()
+    session.view()
+    assert builds == [1, 1]  # and kept again while nothing changes
+    session.close()
+
+
 def test_unmasking_needs_the_projects_permission(demo):
     with pytest.raises(ConfigError, match="not allowed"):
         ReviewSession(demo, unmask=True)

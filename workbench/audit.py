@@ -379,6 +379,18 @@ def entries(store: Store, action: str) -> list[tuple[datetime, dict[str, Any]]]:
     return [(at, details_of(text)) for at, text in store.rows(sql, {"a": action})]
 
 
+def latest_entry(store: Store, actions: list[str]) -> int:
+    """The id of the newest entry of one of ``actions`` (0 when there is none): a cheap
+    way for a long-lived reader to tell that the data changed since it last looked."""
+    if not store.table_exists("meta", "audit"):
+        return 0
+    newest = store.scalar(
+        "SELECT coalesce(max(entry_id), 0) FROM meta.audit WHERE list_contains($a, action)",
+        {"a": actions},
+    )
+    return int(newest or 0)
+
+
 def _unrecorded(store: Store, rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Loads, validation and resolution runs the warehouse records without their entry."""
     problems = []

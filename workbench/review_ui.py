@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from workbench import audit
 from workbench.config import load_project
 from workbench.errors import WorkbenchError
 from workbench.privacy import check_unmask, mask_rules, mask_value
@@ -68,6 +69,10 @@ class PairView:
     explanation: Explanation
 
 
+# audited actions after which the records or the model may differ from what a session read
+DATA_CHANGES = ["validate", "resolve", "erase", "retention", "restore"]
+
+
 class ReviewSession:
     """The review queue of one object of a project, one pair at a time.
 
@@ -105,6 +110,7 @@ class ReviewSession:
         self.outcomes: dict[tuple[str, str], str] = {}
         self._views: dict[tuple[str, str], PairView] = {}
         self._explainer: PairExplainer | None = None
+        self._built_at = 0  # the newest data-changing audit entry when the explainer was built
         self.reload()
 
     # -- the queue -------------------------------------------------------------------------
@@ -173,18 +179,25 @@ class ReviewSession:
 
         The first pair shown reads the model and builds the matching input once (see
         :class:`~workbench.resolve.explain.PairExplainer`); every pair then reads only its
-        two records."""
+        two records. After a validation, resolution, erasure, retention run or restore
+        (told by the audit trail) both are read again, so an erased person is not shown
+        from memory and the waterfall follows the current model."""
         pair = self.current
         if pair is None:
             return None
         left, right, probability = pair
-        if (left, right) not in self._views:
-            with self._store() as store:
+        with self._store() as store:
+            changed = audit.latest_entry(store, DATA_CHANGES)
+            if changed != self._built_at:  # validated, resolved or erased meanwhile
+                self.close()
+                self._views = {}
+            if (left, right) not in self._views:
                 fields = self._fields(store, left, right, probability)
                 if self._explainer is None:
                     self._explainer = PairExplainer(self.project, store, self.object)
-            explanation = self._explainer.explain(left, right)
-            self._views[left, right] = PairView(left, right, probability, fields, explanation)
+                    self._built_at = changed
+                explanation = self._explainer.explain(left, right)
+                self._views[left, right] = PairView(left, right, probability, fields, explanation)
         return self._views[left, right]
 
     def side_by_side(self) -> list[FieldRow]:

@@ -23,7 +23,7 @@ from splink import Linker
 
 from workbench.config import Project
 from workbench.errors import WorkbenchError
-from workbench.resolve.engine import splink_db
+from workbench.resolve.engine import release_memory, splink_db
 from workbench.resolve.inputs import INPUT, load_input, matching_features, model_columns
 from workbench.resolve.matching import tf_columns
 from workbench.store import Store, quote_ident
@@ -152,8 +152,9 @@ class PairExplainer:
         return explanation(self.model, result, left, right)
 
     def close(self) -> None:
-        """Free the private database (idempotent)."""
+        """Free the private database and hand its memory back (idempotent)."""
         self._finalizer()
+        release_memory()
 
     def __enter__(self) -> PairExplainer:
         return self
