@@ -60,14 +60,15 @@ def upgrade(store: Executor, *, where: str = "the warehouse") -> list[int]:
             f"The warehouse is at schema version {current}, newer than this Workbench knows "
             f"(up to {LATEST}): a newer Workbench wrote it.",
             where=where,
-            fix="Upgrade Workbench (pip install --upgrade workbench) to open it; "
+            fix="Upgrade Workbench (pip install --upgrade crm-workbench) to open it; "
             "nothing was changed.",
         )
-    pending = [m for m in MIGRATIONS if m.version > current]
-    if not pending:
+    if current == LATEST:
         return []
     with store.transaction():
         store.execute(VERSION_DDL)
+        current = schema_version(store)  # again: another connection may have migrated
+        pending = [m for m in MIGRATIONS if m.version > current]
         for migration in pending:
             for statement in migration.statements:
                 store.execute(statement)
@@ -77,6 +78,8 @@ def upgrade(store: Executor, *, where: str = "the warehouse") -> list[int]:
                 "INSERT INTO meta.schema_version VALUES ($v, $t, $d)",
                 {"v": migration.version, "t": datetime.now(UTC), "d": migration.description},
             )
+    if current == 0 and pending:  # a warehouse of the layout before the registry: its own
+        realign_sequences(store)  # sequences may be behind their tables
     return [m.version for m in pending]
 
 
