@@ -24,9 +24,8 @@ import polars as pl
 import yaml
 
 from workbench.errors import IngestError
-from workbench.ingest.csvmeter import RecordMeter, too_long
+from workbench.ingest.csvmeter import RecordMeter, measure_file
 from workbench.ingest.csvscan import (
-    byte_chunks,
     fix_line_ends,
     guess_delimiter,
     mixed_line_ends,
@@ -259,11 +258,7 @@ def _check_records(path: Path, gzip: bool, delimiter: str | None, encoding: str)
     utf16 = encoding == "utf-16"
     meter = RecordMeter(MAX_LINE_BYTES, delimiter=delimiter, quote=None if utf16 else '"',
                         escape=None)  # fmt: skip
-    for chunk in byte_chunks(path, gzip, "utf-8"):
-        meter.feed(chunk)
-    found = meter.finish()
-    if found is not None:
-        raise too_long(path, found, MAX_LINE_BYTES, lambda: byte_chunks(path, gzip, "utf-8"))
+    measure_file(path, gzip, meter)
 
 
 def _sniff_delimiter(

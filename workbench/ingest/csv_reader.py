@@ -29,10 +29,9 @@ import duckdb
 
 from workbench.config import ReaderOptions
 from workbench.errors import IngestError, where_file
-from workbench.ingest.csvmeter import RecordMeter, too_long
+from workbench.ingest.csvmeter import RecordMeter, measure_file
 from workbench.ingest.csvscan import (
     Layout,
-    byte_chunks,
     count_fields,
     fix_line_ends,
     guess_delimiter,
@@ -216,16 +215,7 @@ def _check_records(export: ExportFile, options: ReaderOptions, delimiter: str) -
         escape=options.escape,
         skip_rows=options.skip_rows,
     )
-    for chunk in byte_chunks(export.path, export.gzip, "utf-8"):
-        meter.feed(chunk)
-    found = meter.finish()
-    if found is not None:
-        raise too_long(
-            export.path,
-            found,
-            MAX_LINE_BYTES,
-            lambda: byte_chunks(export.path, export.gzip, "utf-8"),
-        )
+    measure_file(export.path, export.gzip, meter)
 
 
 def _one_kind_of_line_end(

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.errors import IngestError, where_file
-from workbench.ingest.csvscan import guess_delimiter
+from workbench.ingest.csvscan import byte_chunks, guess_delimiter
 
 _LINE_ENDS = re.compile(rb"\r\n|\n|\r")
 
@@ -194,6 +194,16 @@ def _first_last_end(chunk: bytes, start: int, stop: int) -> tuple[int, int]:
         return -1, -1
     found = [i for i in (chunk.find(b"\n", start, stop), chunk.find(b"\r", start, stop)) if i >= 0]
     return min(found), last
+
+
+def measure_file(path: Path, gzip: bool, meter: RecordMeter) -> None:
+    """Feed ``meter`` the whole file (decompressed) and refuse it (:func:`too_long`) if it
+    holds a record over the meter's limit."""
+    for chunk in byte_chunks(path, gzip, "utf-8"):
+        meter.feed(chunk)
+    found = meter.finish()
+    if found is not None:
+        raise too_long(path, found, meter.limit, lambda: byte_chunks(path, gzip, "utf-8"))
 
 
 def too_long(
