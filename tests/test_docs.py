@@ -66,5 +66,21 @@ def test_every_yaml_example_is_valid(where: str, example: str, tmp_path: Path) -
         (tmp_path / "roi.yaml").write_text(example, encoding="utf-8")
         load_roi(tmp_path)
     else:  # workbench.yaml, whole or a part of it
+        if re.search(r"^dictionary: dictionary\.yaml", example, re.M):
+            # a project's own dictionary: the dictionary example just before it in the doc
+            (tmp_path / "dictionary.yaml").write_text(_dictionary_before(where))
         (tmp_path / "workbench.yaml").write_text(example, encoding="utf-8")
         load_project(tmp_path)
+
+
+def _dictionary_before(where: str) -> str:
+    """The last ``objects:`` example before the example at ``where`` in the same file."""
+    doc, line = where.rsplit(":", 1)
+    before = [
+        e
+        for w, e in yaml_examples()
+        if w.rsplit(":", 1)[0] == doc and int(w.rsplit(":", 1)[1]) < int(line)
+        and textwrap.dedent(e).startswith("objects:")
+    ]  # fmt: skip
+    assert before, f"{where} names dictionary.yaml but no dictionary example comes before it"
+    return textwrap.dedent(before[-1])

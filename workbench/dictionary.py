@@ -1,11 +1,13 @@
 """The canonical data dictionary: objects, their fields and field types.
 
-The default dictionary ships with the package (``workbench/dictionary.yaml``). A project's
-own dictionary (``dictionary: my_dictionary.yaml`` in workbench.yaml) extends it: it names
+The shipped dictionary comes with the project's pack (the CRM pack's:
+``workbench/packs/crm/dictionary.yaml``). A project's own dictionary
+(``dictionary: my_dictionary.yaml`` in workbench.yaml) extends it: it names
 only what it adds or changes, merged key by key (a new object or field is added, a field's
 ``rules: {allowed: [...]}`` replaces just that list, ``null`` removes a field or rule), or
 replaces an object whole with ``replace: true``, or the shipped dictionary altogether with
-``extends: none`` at the top. Everything that needs to know which fields an object has
+``extends: none`` at the top (a project with ``pack: none`` has no shipped dictionary: its
+own is the whole). Everything that needs to know which fields an object has
 (ingest mapping, staging types, validation) reads it from here.
 """
 
@@ -14,17 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from workbench.errors import ConfigError
+from workbench.packs import DEFAULT_PACK
+from workbench.packs.model import PACKS_ROOT
 from workbench.yamlconf import StrictModel, YamlDoc, parse_model, read_yaml
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # object and field names name tables and columns
-DEFAULT_DICTIONARY = Path(str(resources.files("workbench") / "dictionary.yaml"))
+DEFAULT_DICTIONARY = PACKS_ROOT / DEFAULT_PACK / "dictionary.yaml"  # the default pack's
 
 
 class FieldType(StrEnum):
@@ -226,11 +229,23 @@ def _check_names(names: Iterable[str], kind: str) -> None:
         )
 
 
-def load_dictionary(path: Path | None = None) -> Dictionary:
-    """The shipped dictionary, extended by the project's dictionary file at ``path``."""
-    shipped = read_yaml(DEFAULT_DICTIONARY, what="data dictionary")
+def load_dictionary(
+    path: Path | None = None, shipped_path: Path | None = DEFAULT_DICTIONARY
+) -> Dictionary:
+    """The shipped dictionary (``shipped_path``, a pack's), extended by the project's
+    dictionary file at ``path``. Without a shipped dictionary the project's is the whole."""
     if path is None:
-        return parse_model(Dictionary, shipped, what="data dictionary")
+        if shipped_path is None:
+            raise ConfigError(
+                "The project has no data dictionary: its pack ships none.",
+                where="workbench.yaml, key dictionary",
+                fix="Write the project's dictionary (`workbench dictionary infer` drafts one "
+                "from an export) and name it with `dictionary: dictionary.yaml`, or use a "
+                "pack that ships one (`pack: crm`).",
+            )
+        return parse_model(
+            Dictionary, read_yaml(shipped_path, what="data dictionary"), what="data dictionary"
+        )
     doc = read_yaml(path, what="data dictionary")
     if not isinstance(doc.data, dict):
         return parse_model(Dictionary, doc, what="data dictionary")  # says what is wrong
@@ -243,7 +258,10 @@ def load_dictionary(path: Path | None = None) -> Dictionary:
             fix="Use 'extends: shipped' (the default: add to and change the shipped "
             "dictionary) or 'extends: none' (this file is the whole dictionary).",
         )
-    merged = body if extends == "none" else _extend(shipped.data, body)
+    if extends == "none" or shipped_path is None:
+        merged = body
+    else:
+        merged = _extend(read_yaml(shipped_path, what="data dictionary").data, body)
     return parse_model(Dictionary, YamlDoc(doc.path, merged, doc.root), what="data dictionary")
 
 

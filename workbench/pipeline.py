@@ -2,9 +2,9 @@
 
 Each stage reads the tables of the stage before it and writes its own:
 ingest (raw, ledger, staging) -> validate (standardize, core, quarantine) -> data-quality
-metrics, reconciliation and gates -> identity resolution of contacts. KPIs, ROI and reports
-read the result on demand (``workbench kpi``, ``roi``, ``report``; ``make demo`` renders
-the reports after ``workbench demo`` ran this pipeline).
+metrics, reconciliation and gates -> identity resolution of people (the pack's person
+object). KPIs, ROI and reports read the result on demand (``workbench kpi``, ``roi``,
+``report``; ``make demo`` renders the reports after ``workbench demo`` ran this pipeline).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def run_quality(project: Project, store: Store, *, on_step: Step | None = None) 
         if on_step:
             on_step("data-quality metrics")
         record_metrics(project, store, report.run_id)
-        reconcile(store, report.run_id)
+        reconcile(store, report.run_id, project.pack.reconciliation)
     found = breaches(project, store, report.run_id)
     return QualityResult(validation=report, breaches=found, restaged=restaged)
 
@@ -66,6 +66,7 @@ def run_pipeline(project: Project, store: Store, *, on_step: Step | None = None)
     loaded = ingest(project, store, on_file=on_step)
     quality = run_quality(project, store, on_step=on_step)
     resolution = None
-    if "contacts" in project.dictionary.objects and store.table_exists("core", "contacts"):
-        resolution = resolve(project, store, object_name="contacts", on_step=on_step)
+    person = project.pack.person_object
+    if person in project.dictionary.objects and store.table_exists("core", str(person)):
+        resolution = resolve(project, store, object_name=person, on_step=on_step)
     return PipelineResult(ingest=loaded, quality=quality, resolution=resolution)

@@ -78,7 +78,8 @@ class ReviewSession:
 
     Args:
         project_dir: the project folder (holding ``workbench.yaml``).
-        object: the canonical object whose pairs are reviewed.
+        object: the canonical object whose pairs are reviewed (default: the pack's object
+            of people, contacts).
         unmask: show personal data unmasked; refused (:class:`~workbench.errors.ConfigError`)
             unless the project sets ``privacy.allow_unmask: true``.
         limit: most pairs loaded, most uncertain first.
@@ -96,13 +97,13 @@ class ReviewSession:
     def __init__(
         self,
         project_dir: Path | str = ".",
-        object: str = "contacts",
+        object: str | None = None,
         *,
         unmask: bool = False,
         limit: int = 500,
     ) -> None:
         self.project = load_project(Path(project_dir))
-        self.object = object
+        self.object = object or self.project.person_object()
         self.mask = check_unmask(self.project, unmask, what="review_ui")
         self.limit = limit
         self.pairs: list[tuple[str, str, float]] = []
@@ -291,9 +292,10 @@ def _plotly_output(figure: go.Figure) -> dict[str, Any]:
 
 
 def review_widget(
-    project_dir: Path | str = ".", object: str = "contacts", unmask: bool = False
+    project_dir: Path | str = ".", object: str | None = None, unmask: bool = False
 ) -> ipywidgets.VBox:
-    """An ipywidgets UI over the review queue of ``object``: position and probability,
+    """An ipywidgets UI over the review queue of ``object`` (default: the pack's object of
+    people, contacts): position and probability,
     both records side by side (differing fields highlighted, personal data masked unless
     ``unmask``), the match-weight waterfall, Previous / Next / Match / Not a match / Skip
     and an optional note. Decisions go to the same table as ``workbench review decide``.

@@ -90,7 +90,7 @@ def kpi(
 
     kind = _grain(grain, period)
     loaded, store = project_and_store(project)
-    with store, steps("Computing KPIs", len(loaded.config.kpi.kpis())) as step:
+    with store, steps("Computing KPIs", len(loaded.kpis())) as step:
         run_id, values = measure(loaded, store, grain=kind, segment=segment, on_kpi=step)
     frame = values.frame
     if period is not None:
@@ -124,7 +124,7 @@ def kpi_list(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
             "stat": k.stat.value + (f" {k.q}" if k.q else ""),
             "target": _target(k.target),
         }
-        for kpi_id, k in loaded.config.kpi.kpis().items()
+        for kpi_id, k in loaded.kpis().items()
     ]
     emit(pl.DataFrame(rows), json=json, title="KPIs")
 

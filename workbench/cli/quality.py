@@ -181,13 +181,19 @@ def dq_reconcile(
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 30,
     json: JsonOpt = False,
 ) -> None:
-    """Where CRM won deals and billing invoices disagree (counts and base-currency money)."""
+    """Where the pack's two ledgers disagree (counts and base-currency money).
+
+    The CRM pack compares CRM won deals (columns crm_*) with billing invoices (billing_*);
+    differences are billing minus CRM.
+    """
     from workbench.quality.reconcile import differences
 
-    _, store = project_and_store(project, read_only=True)
+    loaded, store = project_and_store(project, read_only=True)
     with store:
         frame = differences(store, level, limit=limit)
-    emit(frame, json=json, title=f"CRM vs billing per {level}: differences (billing - CRM)")
+    spec = loaded.pack.reconciliation
+    what = f"{spec.left.label} vs {spec.right.label}" if spec else "Reconciliation"
+    emit(frame, json=json, title=f"{what} per {level}: differences (right - left)")
 
 
 @quarantine_app.command("list")

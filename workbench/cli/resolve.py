@@ -33,12 +33,19 @@ if TYPE_CHECKING:
     from workbench.resolve import ResolveReport
     from workbench.store import Store
 
-ObjectOpt = Annotated[str, typer.Option("--object", help="Canonical object to resolve.")]
+ObjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--object",
+        help="Canonical object to resolve (default: the pack's object of people, contacts).",
+        show_default=False,
+    ),
+]
 
 
 def resolve(
     project: ProjectOpt = Path("."),
-    object: ObjectOpt = "contacts",
+    object: ObjectOpt = None,
     incremental: Annotated[
         bool,
         typer.Option(help="Score only new or changed records with the saved model."),
@@ -53,6 +60,7 @@ def resolve(
     from workbench.resolve import resolve as run_resolve
 
     loaded, store = project_and_store(project, wait=wait)
+    object = object or loaded.person_object()
     with store, steps("Resolving identities", None) as step:
         report = run_resolve(
             loaded,
@@ -89,7 +97,7 @@ review_app = typer.Typer(
 def review(
     ctx: typer.Context,
     project: ProjectOpt = Path("."),
-    object: ObjectOpt = "contacts",
+    object: ObjectOpt = None,
     limit: Annotated[int, typer.Option(help="Pairs to show.")] = 20,
     unmask: UnmaskOpt = False,
     json: JsonOpt = False,
@@ -106,6 +114,7 @@ def review(
     from workbench.resolve.review import pending, side_by_side
 
     loaded = load_project(project)
+    object = object or loaded.person_object()
     mask = check_unmask(loaded, unmask, what="review")
     _, store = project_and_store(project, read_only=True)
     with store:
@@ -155,7 +164,7 @@ def decide(
         str | None, typer.Option(help="Who decides (default: your user name).")
     ] = None,
     project: ProjectOpt = Path("."),
-    object: ObjectOpt = "contacts",
+    object: ObjectOpt = None,
     wait: WaitOpt = 0,
 ) -> None:
     """Record a decision on a pair; the next `workbench resolve` follows it."""
@@ -164,6 +173,7 @@ def decide(
     from workbench.resolve.review import record_decision
 
     loaded, store = project_and_store(project, wait=wait)
+    object = object or loaded.person_object()
     with store:
         record_decision(
             store,
@@ -180,18 +190,19 @@ def decide(
 
 
 def export_entities(
-    out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = "contacts"
+    out_file: OutOpt, project: ProjectOpt = Path("."), object: ObjectOpt = None
 ) -> None:
     """One row per record: source, record_id (the source's own id) and entity_id."""
     from workbench.resolve import members_of
 
-    export_frame(project, lambda store: members_of(store, object), out_file)
+    obj = object or load_project(project).person_object()
+    export_frame(project, lambda store: members_of(store, obj), out_file)
 
 
 def export_golden(
     out_file: OutOpt,
     project: ProjectOpt = Path("."),
-    object: ObjectOpt = "contacts",
+    object: ObjectOpt = None,
     unmask: UnmaskOpt = False,
 ) -> None:
     """One row per entity: its golden record (personal data masked), and where each value
@@ -200,6 +211,7 @@ def export_golden(
     from workbench.resolve.results import golden_of
 
     loaded = load_project(project)
+    object = object or loaded.person_object()
     mask = check_unmask(loaded, unmask, what=f"export golden --out {out_file}")
     spec = loaded.dictionary.object(object)
 
@@ -214,7 +226,7 @@ def explain_pair(
     left: Annotated[str, typer.Argument(help="One record, as source:record_id.")],
     right: Annotated[str, typer.Argument(help="The other record.")],
     project: ProjectOpt = Path("."),
-    object: ObjectOpt = "contacts",
+    object: ObjectOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Why two records match or not: the match-weight waterfall under the latest model.
@@ -225,6 +237,7 @@ def explain_pair(
     from workbench.resolve.explain import explain
 
     loaded, store = project_and_store(project, read_only=True)
+    object = object or loaded.person_object()
     with store:
         result = explain(loaded, store, object, left, right)
     if json:
@@ -263,7 +276,7 @@ def explain_pair(
 
 def evaluate(
     project: ProjectOpt = Path("."),
-    object: ObjectOpt = "contacts",
+    object: ObjectOpt = None,
     truth: Annotated[
         Path | None,
         typer.Option(help="CSV with source, record_id, person_id: score against it."),
@@ -282,6 +295,7 @@ def evaluate(
     from workbench.resolve.evaluate import Evaluation
 
     loaded, store = project_and_store(project, read_only=True)
+    object = object or loaded.person_object()
     grid = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
     with store:
         ev = Evaluation.of_store(store, object)

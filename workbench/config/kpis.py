@@ -1,4 +1,4 @@
-"""The KPI registry: every KPI defined once, built-ins from ``kpis.yaml`` plus the project's.
+"""The KPI registry: every KPI defined once: the pack's, the engine's and the project's.
 
 Declarations only (pydantic models read from YAML), kept with the configuration so that
 ``workbench.yaml`` is checked without importing the KPI stage; :mod:`workbench.kpi`
@@ -6,7 +6,9 @@ computes them.
 
 A :class:`KpiDef` says which core object a KPI reads, which rows qualify, which time field
 puts a row into a period and how the rows of a period aggregate into one value. Users add
-their own in ``workbench.yaml`` under ``kpi.definitions`` with the same keys.
+their own in ``workbench.yaml`` under ``kpi.definitions`` with the same keys. The built-ins
+are the project's pack's (``workbench/packs/<pack>/kpis.yaml``) and the engine's
+data-quality KPIs (``workbench/config/kpis.yaml``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from workbench.packs import DEFAULT_PACK, load_pack
 from workbench.yamlconf import StrictModel, parse_model, read_yaml
 
 
@@ -91,20 +94,25 @@ class _Builtins(StrictModel):
     kpis: dict[str, KpiDef]
 
 
-def builtin_kpis() -> dict[str, KpiDef]:
-    """The KPIs shipped with Workbench (``workbench/config/kpis.yaml``)."""
-    return dict(_read_builtins())
+def builtin_kpis(pack: str = DEFAULT_PACK) -> dict[str, KpiDef]:
+    """The KPIs shipped for a project of ``pack``: the pack's, then the engine's."""
+    pack_file = load_pack(pack).kpis_path
+    return {
+        **(_read_builtins(pack_file) if pack_file else {}),
+        **_read_builtins(Path(str(resources.files("workbench.config") / "kpis.yaml"))),
+    }
 
 
 @cache
-def _read_builtins() -> dict[str, KpiDef]:
-    """``kpis.yaml`` parsed once per process (its models are frozen; callers get a copy)."""
-    path = Path(str(resources.files("workbench.config") / "kpis.yaml"))
+def _read_builtins(path: Path) -> dict[str, KpiDef]:
+    """A KPI file parsed once per process (its models are frozen; callers get a copy)."""
     doc = read_yaml(path, what="KPI definitions")
     doc.data = {"kpis": doc.data}
     return dict(parse_model(_Builtins, doc, what="KPI definitions").kpis)
 
 
-def registry(custom: dict[str, KpiDef] | None = None) -> dict[str, KpiDef]:
-    """Built-in KPIs, then the project's (which may override a built-in of the same id)."""
-    return {**builtin_kpis(), **(custom or {})}
+def registry(
+    custom: dict[str, KpiDef] | None = None, pack: str = DEFAULT_PACK
+) -> dict[str, KpiDef]:
+    """Built-in KPIs of ``pack``, then the project's (which may override a built-in)."""
+    return {**builtin_kpis(pack), **(custom or {})}

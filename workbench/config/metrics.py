@@ -2,12 +2,16 @@
 
 Declared here, with the configuration, so that ``quality.blocking`` in ``workbench.yaml`` is
 checked by name without importing the quality stage; :mod:`workbench.quality.metrics`
-computes them.
+computes them. The engine's metrics are listed here; a pack adds the failure rate of its
+event log (``event_log.metric`` in its pack.yaml), registered for every shipped pack so that
+a metric's meaning never depends on which project reads the history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from workbench.packs import load_pack, pack_names
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class Metric:
     unit: str = "share"
 
 
-METRICS: dict[str, Metric] = {
+ENGINE_METRICS: dict[str, Metric] = {
     "rows_staged": Metric("Rows staged", True, "rows"),
     "rows_valid": Metric("Rows valid", True, "rows"),
     "rows_quarantined": Metric("Rows quarantined", False, "rows"),
@@ -37,5 +41,17 @@ METRICS: dict[str, Metric] = {
     "freshness_hours": Metric("Age of the newest valid, not future time stamp", False, "hours"),
     "referential_integrity": Metric("Share of references that resolve", True),
     "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
-    "sync_failure_rate": Metric("Share of sync events that failed", False),
 }
+
+
+def _pack_metrics() -> dict[str, Metric]:
+    """The event-log failure rates the shipped packs declare."""
+    found: dict[str, Metric] = {}
+    for name in pack_names():
+        log = load_pack(name).event_log
+        if log is not None:
+            found[log.metric] = Metric(log.metric_title, False)
+    return found
+
+
+METRICS: dict[str, Metric] = {**ENGINE_METRICS, **_pack_metrics()}

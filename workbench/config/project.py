@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from workbench.config.kpis import KpiDef
 from workbench.config.settings import (
     DuckDBSettings,
     GovernanceConfig,
@@ -24,7 +25,8 @@ from workbench.config.settings import (
 from workbench.config.sources import SOURCE_NAME, Source
 from workbench.dictionary import Dictionary, load_dictionary
 from workbench.errors import ConfigError
-from workbench.yamlconf import StrictModel, parse_model, read_yaml
+from workbench.packs import DEFAULT_PACK, Pack, load_pack, pack_names
+from workbench.yamlconf import StrictModel, YamlDoc, parse_model, read_yaml
 
 CONFIG_FILE = "workbench.yaml"
 
@@ -33,6 +35,11 @@ class ProjectConfig(StrictModel):
     """The whole of ``workbench.yaml``."""
 
     name: str = "workbench project"
+    pack: str = Field(
+        DEFAULT_PACK,
+        description="Content pack: its dictionary, KPIs and declarations (crm; none: the "
+        "project's own dictionary and KPIs only)",
+    )
     warehouse: str = "data/warehouse.duckdb"
     dictionary: str | None = Field(None, description="Project data dictionary; default shipped")
     base_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
@@ -106,6 +113,29 @@ class Project:
     config_sha256: str
 
     @property
+    def pack(self) -> Pack:
+        """The project's content pack (:mod:`workbench.packs`)."""
+        return load_pack(self.config.pack)
+
+    def kpis(self) -> dict[str, KpiDef]:
+        """Every KPI of the project: its pack's, the engine's, its own, with its targets."""
+        return self.config.kpi.kpis(self.config.pack)
+
+    def person_object(self) -> str:
+        """The object whose records are people (the pack's); an error if it has none."""
+        name = self.pack.person_object
+        if name is None or name not in self.dictionary.objects:
+            raise ConfigError(
+                "The project declares no object whose records are people."
+                if name is None
+                else f"The pack's person object {name!r} is not in the project's dictionary.",
+                where=f"{self.root / CONFIG_FILE}, key pack",
+                fix="Use a pack that names one (`pack: crm`: contacts) and keep that object "
+                "in the dictionary.",
+            )
+        return name
+
+    @property
     def warehouse_path(self) -> Path:
         return self.resolve(self.config.warehouse)
 
@@ -137,10 +167,29 @@ def load_project(root: Path | str = ".") -> Project:
             "or create a project with `workbench init DIR` (or `workbench demo`).",
         )
     doc = read_yaml(path, what="project configuration")
-    dict_key = doc.data.get("dictionary") if isinstance(doc.data, dict) else None
-    dictionary = load_dictionary(root / dict_key if isinstance(dict_key, str) else None)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    pack = _pack_of(doc, path)
+    dict_key = data.get("dictionary")
+    dictionary = load_dictionary(
+        root / dict_key if isinstance(dict_key, str) else None, pack.dictionary_path
+    )
     config = parse_model(
-        ProjectConfig, doc, what="project configuration", context={"dictionary": dictionary}
+        ProjectConfig,
+        doc,
+        what="project configuration",
+        context={"dictionary": dictionary, "pack": pack.name},
     )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Project(root=root, config=config, dictionary=dictionary, config_sha256=digest)
+
+
+def _pack_of(doc: YamlDoc, path: Path) -> Pack:
+    """The pack ``workbench.yaml`` names (read first: its dictionary is the shipped one)."""
+    name = doc.data.get("pack", DEFAULT_PACK) if isinstance(doc.data, dict) else DEFAULT_PACK
+    if not isinstance(name, str) or name not in pack_names():
+        raise ConfigError(
+            f"pack: {name!r} is not a pack Workbench ships.",
+            where=f"{path}, line {doc.line_of(('pack',))}, key pack",
+            fix=f"Use one of: {', '.join(pack_names())}.",
+        )
+    return load_pack(name)

@@ -13,6 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from workbench.config.kpis import KpiDef, Target, builtin_kpis, registry
 from workbench.config.metrics import METRICS
 from workbench.dictionary import Dictionary
+from workbench.packs import DEFAULT_PACK
 from workbench.yamlconf import StrictModel
 
 KPI_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -148,8 +149,8 @@ class KpiConfig(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _targets_known(self) -> KpiConfig:
-        known = {**builtin_kpis(), **self.definitions}
+    def _targets_known(self, info: ValidationInfo) -> KpiConfig:
+        known = {**builtin_kpis((info.context or {}).get("pack", DEFAULT_PACK)), **self.definitions}
         unknown = [k for k in self.targets if k not in known]
         if unknown:
             raise ValueError(
@@ -158,9 +159,10 @@ class KpiConfig(StrictModel):
             )
         return self
 
-    def kpis(self) -> dict[str, KpiDef]:
-        """The registry of this project: built-ins, its own definitions, its targets."""
-        merged = registry(self.definitions)
+    def kpis(self, pack: str = DEFAULT_PACK) -> dict[str, KpiDef]:
+        """The registry of a project of ``pack``: built-ins, its own definitions, its
+        targets (:meth:`workbench.config.Project.kpis` passes the project's pack)."""
+        merged = registry(self.definitions, pack)
         for kpi_id, target in self.targets.items():
             merged[kpi_id] = merged[kpi_id].model_copy(update={"target": target})
         return merged

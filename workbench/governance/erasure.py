@@ -69,7 +69,6 @@ from workbench.resolve import forget as resolve_forget
 from workbench.resolve.forget import members
 from workbench.standardize.identifiers import (
     MATCHING,
-    PERSON,
     identifiers,
     needed_fields,
     time_fields,
@@ -200,21 +199,24 @@ def make_plan(
             f"{name}:{load}:{row}"
             for load, row in hit_rows.select("_load_id", "_row_number").iter_rows()
         )
-        if project.source(name).object == PERSON:  # e.g. a record sharing their address
+        if (
+            project.source(name).object == project.person_object()
+        ):  # e.g. a record sharing their address
             swept.append((name, hit_rows))
         earliest = _earliest(
             earliest, hit_rows, project.dictionary.object(project.source(name).object)
         )
     unique_ids = sorted(set(records) | person_uids(person_rows + swept))
     entities = sorted(
-        set(entities) | members(store, PERSON, "entity_id", by="unique_id", values=unique_ids)
+        set(entities)
+        | members(store, project.person_object(), "entity_id", by="unique_id", values=unique_ids)
     )
     needles = sorted(
         {t.split(":", 1)[1] for t, k in texts.items() if k == "email"} | raw_phones(person_rows)
     )
     targets = [
         *lineage.targets(store, project, keys),
-        *resolve_forget.targets(store, PERSON, unique_ids, entities),
+        *resolve_forget.targets(store, project.person_object(), unique_ids, entities),
         *ingest_forget.reject_targets(store, needles),
     ]
     plan = ErasurePlan(

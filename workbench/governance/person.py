@@ -21,7 +21,6 @@ from workbench.privacy import mask_record
 from workbench.record_ids import SEPARATOR, split_unique_id, unique_id
 from workbench.resolve.forget import members
 from workbench.standardize.identifiers import (
-    PERSON,
     email_texts,
     fields_of,
     identifiers,
@@ -34,7 +33,7 @@ Kind = Literal["email", "phone", "entity", "record"]
 
 
 def person_sources(project: Project) -> list[str]:
-    return [n for n, s in project.config.sources.items() if s.object == PERSON]
+    return [n for n, s in project.config.sources.items() if s.object == project.person_object()]
 
 
 def _query(project: Project, kind: Kind, value: str) -> set[str]:
@@ -63,7 +62,8 @@ def _query(project: Project, kind: Kind, value: str) -> set[str]:
         raise GovernanceError(
             f"{value!r} is not a person record as SOURCE:ID.",
             where="--record",
-            fix=f"Use one of the {PERSON} sources: {', '.join(person_sources(project))}.",
+            fix=f"Use one of the {project.person_object()} sources: "
+            f"{', '.join(person_sources(project))}.",
         )
     return {f"record:{unique_id(source, record_id.strip())}"}
 
@@ -72,12 +72,13 @@ def _seed_rows(store: Store, project: Project, kind: Kind, value: str) -> dict[s
     """Person rows (every load) holding the identifier, per source."""
     texts = _query(project, kind, value)
     found: dict[str, pl.DataFrame] = {}
+    phones = fields_of(project.dictionary.object(project.person_object()), FieldType.PHONE)
     for name in person_sources(project):
         where, params = "true", None
         if kind == "phone":  # parse only numbers ending in the same digits
             cols = [
                 f.from_ for n, f in project.source(name).columns.items()
-                if n in fields_of(project.dictionary.object(PERSON), FieldType.PHONE) and f.from_
+                if n in phones and f.from_
             ]  # fmt: skip
             if not cols:
                 continue
@@ -104,8 +105,12 @@ def find_person(
         entities = {value}
     else:
         seeds = person_uids(list(_seed_rows(store, project, kind, value).items()))
-        entities = members(store, PERSON, "entity_id", by="unique_id", values=sorted(seeds))
-    records = seeds | members(store, PERSON, "unique_id", by="entity_id", values=sorted(entities))
+        entities = members(
+            store, project.person_object(), "entity_id", by="unique_id", values=sorted(seeds)
+        )
+    records = seeds | members(
+        store, project.person_object(), "unique_id", by="entity_id", values=sorted(entities)
+    )
     if not records:
         shown = value if kind in ("entity", "record") else "the given " + kind
         raise GovernanceError(
@@ -137,7 +142,7 @@ def raw_phones(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
 
 
 def preview(project: Project, person_rows: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
-    spec = project.dictionary.object(PERSON)
+    spec = project.dictionary.object(project.person_object())
     shown = ["record_id", "first_name", "last_name", "email", "phone"]
     records = []
     for name, rows in person_rows:

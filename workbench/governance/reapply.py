@@ -21,7 +21,7 @@ from workbench.governance.erasure import make_plan, run
 from workbench.governance.lineage import delete_rows
 from workbench.ingest.staging import canonical_rows
 from workbench.report import forget as report_forget
-from workbench.standardize.identifiers import MATCHING, PERSON, identifiers, needed_fields
+from workbench.standardize.identifiers import MATCHING, identifiers, needed_fields
 from workbench.store import Store
 from workbench.tombstones import Tombstone
 
@@ -84,7 +84,7 @@ def _erase_again(project: Project, store: Store, lacking: list[Tombstone], done:
         if hits.height == 0:
             continue
         keys.append(hits.select(pl.lit(name).alias("source"), "_load_id", "_row_number"))
-        if project.source(name).object == PERSON:
+        if project.source(name).object == project.person_object():
             found = rows.join(hits, on=["_load_id", "_row_number"])["record_id"].to_list()
             records |= {f"{name}:{str(r).strip()}" for r in found if r is not None}
     erased: set[str] = set()

@@ -46,7 +46,7 @@ def measure(
     cfg = project.config.kpi
     values = compute(
         store,
-        cfg.kpis() if kpis is None else kpis,
+        project.kpis() if kpis is None else kpis,
         project.dictionary,
         grain=grain,
         segment=segment,
@@ -94,7 +94,7 @@ def baseline(
         start, end = default_window(values.latest, cfg.launch_date, cfg.baseline_months)
     levels = baselines(
         store,
-        cfg.kpis(),
+        project.kpis(),
         values.frame,
         start,
         end,
@@ -104,7 +104,7 @@ def baseline(
     )
     shifts = signals(values.frame, levels)
     targets = statuses(
-        cfg.kpis(), levels, values.frame, period, cfg.launch_date, latest=values.latest
+        project.kpis(), levels, values.frame, period, cfg.launch_date, latest=values.latest
     )
     result = BaselineResult(run_id, start, end, levels, shifts, targets, values.notes, values)
     if not record:
@@ -149,7 +149,7 @@ def compare(
             "'segment' with values canary/control, kpi.treatment.",
         )
     column = cfg.treatment.column
-    comparable = {k: v for k, v in cfg.kpis().items() if breaks_down(store, v, column)}
+    comparable = {k: v for k, v in project.kpis().items() if breaks_down(store, v, column)}
     run_id, values = measure(
         project, store, segment=column, record=record, kpis=comparable, now=now
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from workbench.config.metrics import ENGINE_METRICS, METRICS
 from workbench.errors import WorkbenchError
 from workbench.quality.metrics import metric_info
 from workbench.store import Store
@@ -49,6 +50,15 @@ def run_ids(store: Store) -> list[int]:
     return [int(r[0]) for r in store.rows("SELECT DISTINCT run_id FROM dq.metrics ORDER BY 1")]
 
 
+# the source-level metrics of the summary: the engine's, and the packs' event-log rates
+SUMMARY_METRICS = [
+    "rows_read", "rows_rejected", "rows_suppressed", "rows_staged", "rows_valid",
+    "rows_quarantined", "quarantine_rate", "key_duplicate_rate", "exact_duplicate_rate",
+    "missing_mandatory_rate", "freshness_hours",
+    *(m for m in METRICS if m not in ENGINE_METRICS),
+]  # fmt: skip
+
+
 def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
     """One row per source and object of a run (the latest by default) with its metrics.
 
@@ -68,14 +78,11 @@ def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
     run = run_id if run_id is not None else runs[-1]
     long = store.frame(
         """SELECT source, object, metric, value FROM dq.metrics
-           WHERE run_id = $r AND metric IN ('rows_read', 'rows_rejected', 'rows_suppressed',
-               'rows_staged', 'rows_valid', 'rows_quarantined', 'quarantine_rate',
-               'key_duplicate_rate', 'exact_duplicate_rate', 'missing_mandatory_rate',
-               'freshness_hours', 'sync_failure_rate')
+           WHERE run_id = $r AND list_contains($summary, metric)
            UNION ALL
            SELECT source, object, 'completeness_avg', avg(value) FROM dq.metrics
            WHERE run_id = $r AND metric = 'completeness' GROUP BY ALL""",
-        {"r": run},
+        {"r": run, "summary": SUMMARY_METRICS},
     )
     wide = long.pivot(on="metric", index=["source", "object"], values="value")
     if "rows_staged" in wide.columns:

@@ -65,8 +65,11 @@ def record_metrics(
                 if spec.fields[fname].type is FieldType.PHONE and store.table_exists("core", name):
                     _insert(store, run_id, name, _phone_sql(core, fname), dict(params, f=fname))
         _insert(store, run_id, name, _validity_sql(stg), {"o": name, "r": run_id})
-        if name == "sync_events" and store.table_exists("core", name):
-            _insert(store, run_id, name, _sync_failure_sql(core), {})
+        log = project.pack.event_log
+        if log is not None and log.object == name and _has(store, name, log.status):
+            sql = _failure_rate_sql(core, log.status)
+            params = {"metric": log.metric, "field": log.status, "failed": log.failed}
+            _insert(store, run_id, name, sql, params)
     for source_name, source in project.config.sources.items():
         if store.table_exists("stg", source.object):
             _insert(store, run_id, source.object, _ledger_sql(), {"s": source_name})
@@ -195,12 +198,16 @@ def _validity_sql(stg: str) -> str:
         FROM f JOIN n USING (source)"""
 
 
-def _sync_failure_sql(core: str) -> str:
+def _has(store: Store, obj: str, field: str) -> bool:
+    return store.table_exists("core", obj) and field in store.columns("core", obj)
+
+
+def _failure_rate_sql(core: str, status: str) -> str:
+    """The pack's event-log metric: share of the log's rows whose ``status`` is failed."""
+    failed = f"count(*) FILTER (WHERE {quote_ident(status)} = $failed)"
     return f"""
-        SELECT _source AS source, 'status' AS field, 'sync_failure_rate' AS metric,
-               count(*) FILTER (WHERE status = 'failed') / count(*) AS value,
-               count(*) FILTER (WHERE status = 'failed') AS numerator,
-               count(*) AS denominator
+        SELECT _source AS source, $field AS field, $metric AS metric,
+               {failed} / count(*) AS value, {failed} AS numerator, count(*) AS denominator
         FROM {core} GROUP BY _source"""
 
 

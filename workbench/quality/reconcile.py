@@ -1,11 +1,12 @@
-"""Cross-system reconciliation: does the CRM's revenue agree with what billing invoiced?
+"""Cross-system reconciliation: do two money ledgers of the project agree?
 
-Per month, won deals in the CRM (by close month) against non-void invoices in billing (by
-invoice month): counts and money in the base currency. Per account, the same totals by
-company, matched on the company name with legal suffixes and punctuation removed
-(``COMPANY_KEY``; companies are not resolved into entities). Stored in
-``dq.reconciliation`` per validation run, in the validation's transaction; rows whose totals
-differ are the differences to look at.
+The project's pack names the two (the CRM pack: won deals in the CRM, by close month, against
+non-void invoices in billing, by invoice month; ``reconciliation`` in its pack.yaml). Per
+month, their counts and base-currency money; per account, the same totals by the account's
+name with legal suffixes and punctuation removed (``COMPANY_KEY``; accounts are not resolved
+into entities). Stored in ``dq.reconciliation`` per validation run, in the validation's
+transaction (the left ledger in the ``crm_*`` columns, the right in ``billing_*``); rows
+whose totals differ are the differences to look at.
 """
 
 from __future__ import annotations
@@ -13,53 +14,92 @@ from __future__ import annotations
 import polars as pl
 
 from workbench.errors import WorkbenchError
+from workbench.packs import Ledger, Reconciliation
 from workbench.standardize.rules import COMPANY_KEY
-from workbench.store import Store
+from workbench.store import Store, quote_ident, table
 
-_MONTH_SQL = """
-WITH crm AS (
-    SELECT strftime(closed_at, '%Y-%m') AS key, count(*) AS n, sum(amount_base) AS amount
-    FROM core.deals WHERE status = 'won' AND closed_at IS NOT NULL GROUP BY ALL),
-bill AS (
-    SELECT strftime(invoice_date, '%Y-%m') AS key, count(*) AS n, sum(amount_base) AS amount
-    FROM core.invoices WHERE coalesce(status, '') <> 'void' GROUP BY ALL)
-SELECT $run, 'month', key, coalesce(crm.n, 0), coalesce(crm.amount, 0),
-       coalesce(bill.n, 0), coalesce(bill.amount, 0),
-       coalesce(bill.n, 0) - coalesce(crm.n, 0),
-       coalesce(bill.amount, 0) - coalesce(crm.amount, 0)
-FROM crm FULL JOIN bill USING (key)
-"""
-
-_ACCOUNT_SQL = f"""
-WITH crm AS (
-    SELECT {COMPANY_KEY.format(x="c.name")} AS key, count(*) AS n, sum(d.amount_base) AS amount
-    FROM core.deals d JOIN core.companies c ON c.record_id = d.company_id
-    WHERE d.status = 'won' GROUP BY ALL),
-bill AS (
-    SELECT {COMPANY_KEY.format(x="p.company_name")} AS key, count(*) AS n,
-           sum(i.amount_base) AS amount
-    FROM core.invoices i JOIN core.contacts p
-      ON p.record_id = i.customer_id AND p._system = i._system
-    WHERE coalesce(i.status, '') <> 'void' AND p.company_name IS NOT NULL GROUP BY ALL)
-SELECT $run, 'account', key, coalesce(crm.n, 0), coalesce(crm.amount, 0),
-       coalesce(bill.n, 0), coalesce(bill.amount, 0),
-       coalesce(bill.n, 0) - coalesce(crm.n, 0),
-       coalesce(bill.amount, 0) - coalesce(crm.amount, 0)
-FROM crm FULL JOIN bill USING (key)
+_COMPARE_SQL = """
+SELECT $run, $level, key, coalesce(l.n, 0), coalesce(l.amount, 0),
+       coalesce(r.n, 0), coalesce(r.amount, 0),
+       coalesce(r.n, 0) - coalesce(l.n, 0),
+       coalesce(r.amount, 0) - coalesce(l.amount, 0)
+FROM ({left}) l FULL JOIN ({right}) r USING (key)
 """
 
 
-def reconcile(store: Store, run_id: int) -> int:
+def _filter(side: Ledger, alias: str, param: str, params: dict[str, object]) -> str:
+    """`` AND <the ledger's row filter>`` on ``alias`` (its values into ``params``)."""
+    if side.filter is None:
+        return ""
+    params[param] = side.filter.values
+    return " AND " + side.filter.sql(f"{alias}.{quote_ident(side.filter.field)}", param)
+
+
+def _month_sql(side: Ledger, param: str, params: dict[str, object]) -> str:
+    date = f"x.{quote_ident(side.date)}"
+    return (
+        f"SELECT strftime({date}, '%Y-%m') AS key, count(*) AS n, "
+        f"sum(x.{quote_ident(side.amount)}) AS amount FROM {table('core', side.object)} x "
+        f"WHERE {date} IS NOT NULL{_filter(side, 'x', param, params)} GROUP BY ALL"
+    )
+
+
+def _account_sql(side: Ledger, param: str, params: dict[str, object]) -> str:
+    acc = side.account
+    assert acc is not None
+    name = f"a.{quote_ident(acc.name)}"
+    same = " AND a._system = x._system" if acc.same_system else ""
+    return (
+        f"SELECT {COMPANY_KEY.format(x=name)} AS key, count(*) AS n, "
+        f"sum(x.{quote_ident(side.amount)}) AS amount FROM {table('core', side.object)} x "
+        f"JOIN {table('core', acc.via)} a ON a.{quote_ident(acc.key)} = "
+        f"x.{quote_ident(acc.ref)}{same} "
+        f"WHERE {name} IS NOT NULL{_filter(side, 'x', param, params)} GROUP BY ALL"
+    )
+
+
+def _needs(side: Ledger, account: bool) -> dict[str, set[str]]:
+    """The core columns a ledger's month (or account) totals read, by object."""
+    fields = {side.date, side.amount} | ({side.filter.field} if side.filter else set())
+    needs = {side.object: fields}
+    if account and side.account is not None:
+        needs[side.object] = needs[side.object] | {side.account.ref}
+        needs[side.account.via] = {side.account.key, side.account.name}
+    return needs
+
+
+def _readable(store: Store, *needs: dict[str, set[str]]) -> bool:
+    """Whether every object the ledgers read is loaded with the columns they read."""
+    merged: dict[str, set[str]] = {}
+    for need in needs:
+        for obj, cols in need.items():
+            merged.setdefault(obj, set()).update(cols)
+    return all(
+        store.table_exists("core", obj) and cols <= set(store.columns("core", obj))
+        for obj, cols in merged.items()
+    )
+
+
+def reconcile(store: Store, run_id: int, spec: Reconciliation | None) -> int:
     """Store the month and account reconciliation of a run; returns the rows written.
 
-    Needs core deals and invoices (and companies and contacts for the account level);
-    missing objects mean nothing to reconcile, not an error.
+    ``spec`` is the project's pack's (None: nothing to reconcile). A ledger whose object or
+    fields are not loaded means nothing to reconcile at that level, not an error.
     """
+    if spec is None:
+        return 0
+    levels = [("month", _month_sql, False)]
+    if spec.left.account is not None and spec.right.account is not None:
+        levels.append(("account", _account_sql, True))
     written = 0
-    if store.table_exists("core", "deals") and store.table_exists("core", "invoices"):
-        store.execute(f"INSERT INTO dq.reconciliation {_MONTH_SQL}", {"run": run_id})
-        if store.table_exists("core", "companies") and store.table_exists("core", "contacts"):
-            store.execute(f"INSERT INTO dq.reconciliation {_ACCOUNT_SQL}", {"run": run_id})
+    for level, build, account in levels:
+        if not _readable(store, _needs(spec.left, account), _needs(spec.right, account)):
+            continue
+        params: dict[str, object] = {"run": run_id, "level": level}
+        sql = _COMPARE_SQL.format(
+            left=build(spec.left, "lv", params), right=build(spec.right, "rv", params)
+        )
+        store.execute(f"INSERT INTO dq.reconciliation {sql}", params)
         written = int(
             store.scalar("SELECT count(*) FROM dq.reconciliation WHERE run_id = $r", {"r": run_id})
         )

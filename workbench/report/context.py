@@ -41,7 +41,23 @@ class ReportContext:
             self._cache[key] = read()
         return self._cache[key]
 
-    def shown(self, frame: pl.DataFrame, obj: str = "contacts") -> pl.DataFrame:
+    @property
+    def resolved_object(self) -> str:
+        """The object the duplicates report covers: the pack's person object if it has been
+        resolved, else the object resolved last, else the pack's person object (or
+        ``records`` for a pack without one, which nothing resolves)."""
+        person = self.project.pack.person_object
+        objects = self.cached(
+            "resolved objects",
+            lambda: self.store.frame(
+                "SELECT object FROM id.runs GROUP BY object ORDER BY max(run_id) DESC"
+            ),
+        )["object"].to_list()
+        if person in objects or not objects:
+            return person or "records"
+        return str(objects[0])
+
+    def shown(self, frame: pl.DataFrame, obj: str) -> pl.DataFrame:
         """Records of ``obj`` as the report shows them: their personal columns masked
         (:func:`workbench.privacy.mask_frame`) unless the run is unmasked."""
         if not self.masked:

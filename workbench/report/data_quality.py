@@ -1,7 +1,7 @@
 """The data-quality report: the latest run per source, trends across runs, rows set aside
 (by ingest or validation) and why, every check with its result and history (the validation
-pages, :mod:`workbench.report.validation_pages`), reconciliation of CRM deals against
-billing.
+pages, :mod:`workbench.report.validation_pages`), reconciliation of the pack's two ledgers
+(the CRM pack: CRM deals against billing).
 
 Functions with nothing to show return :class:`~workbench.report.display.NoData` with the
 reason; shares read as percentages, time stamps to the minute, money with its currency.
@@ -258,18 +258,22 @@ def ingest_rejects(ctx: ReportContext) -> pl.DataFrame | NoData:
 
 
 def reconciliation(ctx: ReportContext) -> pl.DataFrame | NoData:
-    """Months where CRM won deals and billing invoices disagree most, amounts with the base
-    currency's code."""
+    """Months where the pack's two ledgers (CRM won deals and billing invoices) disagree
+    most, amounts with the base currency's code."""
+    spec = ctx.project.pack.reconciliation
+    if spec is None:
+        return NoData("The project's pack declares no two ledgers to reconcile.")
+    left, right = spec.left.label, spec.right.label
     if not ctx.store.has_rows("dq", "reconciliation"):
         return NoData(
-            "Nothing has been reconciled yet: the project needs CRM deals and billing "
-            "invoices, then `workbench validate`."
+            f"Nothing has been reconciled yet: the project needs {left} ({spec.left.object}) "
+            f"and {right} ({spec.right.object}), then `workbench validate`."
         )
     frame = differences(ctx.store, "month", limit=12)
     if frame.height == 0:
         return NoData(
-            "CRM won deals and billing invoices agree in every month (or the project has "
-            "no deals or invoices to compare)."
+            f"{left} and {right} agree in every month (or the project has no "
+            f"{spec.left.object} or {spec.right.object} to compare)."
         )
     currency = ctx.project.config.base_currency
     money = [c for c in ("crm_amount", "billing_amount", "amount_diff") if c in frame.columns]
@@ -281,10 +285,10 @@ def reconciliation(ctx: ReportContext) -> pl.DataFrame | NoData:
         for c in money
     ).rename(
         {
-            "crm_count": "CRM won deals",
-            "crm_amount": "CRM amount",
-            "billing_count": "billing invoices",
-            "billing_amount": "billing amount",
+            "crm_count": left,
+            "crm_amount": f"{left}: amount",
+            "billing_count": right,
+            "billing_amount": f"{right}: amount",
             "count_diff": "count difference",
             "amount_diff": "amount difference",
         },

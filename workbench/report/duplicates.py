@@ -22,8 +22,8 @@ from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout, show, unit_axis
 from workbench.report.splink_views import SplinkViews
 from workbench.resolve.evaluate import Evaluation
+from workbench.store import quote_ident, table
 
-OBJECT = "contacts"
 THRESHOLDS = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
 # entities per number of records, read as buckets above 5 (lower bound, label)
 SIZE_BUCKETS = [
@@ -41,8 +41,17 @@ SIZE_BUCKETS = [
 EXAMPLES = 8  # entities in the table of example clusters
 
 
+def _unresolved(ctx: ReportContext) -> NoData:
+    if ctx.project.pack.person_object is None and not ctx.store.has_rows("id", "runs"):
+        return NoData(
+            "Nothing has been resolved: the project's pack names no object of people "
+            "(`workbench resolve --object OBJECT` resolves one)."
+        )
+    return NoData(f"No {ctx.resolved_object} records have been resolved yet.")
+
+
 def _evaluation(ctx: ReportContext) -> Evaluation:
-    return Evaluation.of_store(ctx.store, OBJECT)
+    return Evaluation.of_store(ctx.store, ctx.resolved_object)
 
 
 def rates(ctx: ReportContext) -> pl.DataFrame:
@@ -53,8 +62,8 @@ def rates(ctx: ReportContext) -> pl.DataFrame:
 def rates_table(ctx: ReportContext) -> pl.DataFrame | NoData:
     """The duplicate rates as a table, rates as percentages."""
     frame = rates(ctx)
-    if not frame.height:
-        return NoData(f"No {OBJECT} records have been resolved yet.")
+    if not frame.height or not frame["records"].max():
+        return _unresolved(ctx)
     return frame.select(
         "source",
         "records",
@@ -69,7 +78,7 @@ def rates_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Duplicate rate per source: (records - entities) / records."""
     frame = rates(ctx)
     if not frame.height:
-        return NoData(f"No {OBJECT} records have been resolved yet.")
+        return _unresolved(ctx)
     fig = go.Figure(
         go.Bar(
             x=frame["source"],
@@ -84,15 +93,23 @@ def rates_chart(ctx: ReportContext) -> go.Figure | NoData:
 
 def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame | NoData:
     """Share of each other system's records linked to a record of the anchor system."""
-    sources = {n: s for n, s in ctx.project.config.sources.items() if s.object == OBJECT}
+    sources = {
+        n: s for n, s in ctx.project.config.sources.items() if s.object == ctx.resolved_object
+    }
     anchors = [n for n, s in sources.items() if s.system == anchor]
     if not anchors:
-        return NoData(f"No {OBJECT} source is of system {anchor}: there is nothing to link to.")
+        return NoData(
+            f"No {ctx.resolved_object} source is of system {anchor}: there is nothing to link to."
+        )
     if len(anchors) == len(sources):
-        return NoData(f"Every {OBJECT} source is of system {anchor}: no other system to cover.")
+        return NoData(
+            f"Every {ctx.resolved_object} source is of system {anchor}: no other system to cover."
+        )
     frame = _evaluation(ctx).coverage(anchors)
     if not frame.height:
-        return NoData(f"No {OBJECT} records outside system {anchor} have been resolved yet.")
+        return NoData(
+            f"No {ctx.resolved_object} records outside system {anchor} have been resolved yet."
+        )
     return frame.select(
         "source",
         "records",
@@ -116,7 +133,7 @@ def entities(ctx: ReportContext) -> pl.DataFrame:
         SELECT 'examples', size, NULL, entity_id FROM (
             SELECT size, entity_id FROM sized WHERE systems
             ORDER BY size DESC, entity_id LIMIT $examples)"""
-    params = {"o": OBJECT, "examples": EXAMPLES, **splink_sample.CANDIDATES_PARAMS}
+    params = {"o": ctx.resolved_object, "examples": EXAMPLES, **splink_sample.CANDIDATES_PARAMS}
     return ctx.cached("entities", lambda: ctx.store.frame(sql, params))
 
 
@@ -148,7 +165,7 @@ def cluster_sizes(ctx: ReportContext) -> go.Figure | NoData:
         .sort("records")
     )
     if not sizes.height:
-        return NoData(f"No {OBJECT} records have been resolved yet.")
+        return _unresolved(ctx)
     buckets = size_buckets(sizes)
     fig = go.Figure(
         go.Bar(
@@ -170,26 +187,36 @@ def cluster_sizes(ctx: ReportContext) -> go.Figure | NoData:
 
 
 def example_clusters(ctx: ReportContext) -> pl.DataFrame | NoData:
-    """Records of the EXAMPLES largest multi-system entities, personal data masked by
-    default."""
+    """Records of the EXAMPLES largest multi-system entities (their matching fields),
+    personal data masked by default."""
     top = entities(ctx).filter(pl.col("part") == "examples")
     if not top.height:
-        return NoData(f"No entity holds {OBJECT} records of more than one source.")
+        return NoData(f"No entity holds {ctx.resolved_object} records of more than one source.")
+    obj = ctx.resolved_object
+    core = set(ctx.store.columns("core", obj))
+    fields = [
+        quote_ident(name)
+        for name, spec in ctx.project.dictionary.object(obj).fields.items()
+        if spec.identity and name in core and name != "record_id"
+    ]
     rows = ctx.store.frame(
-        """SELECT m.entity_id, c._source AS source, c.record_id, c.first_name, c.last_name,
-                  c.email, c.phone, c.company_name, c.city
-           FROM id.members m JOIN core.contacts c
+        f"""SELECT m.entity_id, c._source AS source, c.record_id,
+                  {"".join(f"c.{f}, " for f in fields)}
+           FROM id.members m JOIN {table("core", obj)} c
              ON c._source = m.source AND c.record_id = m.record_id
            WHERE m.object = $o AND list_contains($ids, m.entity_id)
            ORDER BY m.entity_id, c._source, c.record_id""",
-        {"o": OBJECT, "ids": top["entity_id"].to_list()},
+        {"o": obj, "ids": top["entity_id"].to_list()},
     )
-    return ctx.shown(rows, OBJECT)
+    return ctx.shown(rows, ctx.resolved_object)
 
 
 def _pairs_scored(ctx: ReportContext) -> int:
     return int(
-        ctx.store.scalar("SELECT count(*) FROM id.pairs WHERE object = $o", {"o": OBJECT}) or 0
+        ctx.store.scalar(
+            "SELECT count(*) FROM id.pairs WHERE object = $o", {"o": ctx.resolved_object}
+        )
+        or 0
     )
 
 
@@ -223,7 +250,7 @@ def match_weights_histogram(ctx: ReportContext) -> go.Figure | NoData:
     frame = ctx.store.frame(
         "SELECT round(match_weight * 2) / 2 AS weight, match_probability >= $t AS linked, "
         "count(*) AS pairs FROM id.pairs WHERE object = $o GROUP BY ALL ORDER BY weight",
-        {"o": OBJECT, "t": ctx.project.config.resolve.threshold},
+        {"o": ctx.resolved_object, "t": ctx.project.config.resolve.threshold},
     )
     if not frame.height:
         return NoData("No candidate pairs were scored.")
@@ -239,8 +266,9 @@ def match_weights_histogram(ctx: ReportContext) -> go.Figure | NoData:
 
 
 def accuracy(ctx: ReportContext) -> pl.DataFrame | NoData:
-    """Pairwise precision, recall and F1 against truth/contacts_truth.csv, where it exists."""
-    path = Path(ctx.project.root) / "truth" / "contacts_truth.csv"
+    """Pairwise precision, recall and F1 against truth/<object>_truth.csv (the demo's
+    truth/contacts_truth.csv), where it exists."""
+    path = Path(ctx.project.root) / "truth" / f"{ctx.resolved_object}_truth.csv"
     if not path.exists():
         return NoData("No truth labels in this project: accuracy cannot be measured.")
     s = _evaluation(ctx).pairwise_scores(path)
@@ -269,20 +297,23 @@ def views(ctx: ReportContext) -> SplinkViews | None:
             studio = entities(ctx).filter(pl.col("part") == "studio")
             candidates = studio.select("entity_id", "size", pl.col("n").alias("k"))
         built = splink_views.build(
-            ctx.project, ctx.store, OBJECT, masked=ctx.masked, candidates=candidates
+            ctx.project, ctx.store, ctx.resolved_object, masked=ctx.masked, candidates=candidates
         )
         held = _VIEWS[id(ctx)] = (ctx, built)
     return held[1]
 
 
-NO_MODEL = NoData(f"No {OBJECT} resolution has run yet: Splink's views need its trained model.")
+def _no_model(ctx: ReportContext) -> NoData:
+    return NoData(
+        f"No {ctx.resolved_object} resolution has run yet: Splink's views need its trained model."
+    )
 
 
 def sample_note(ctx: ReportContext) -> str | NoData:
     """What Splink's views below are drawn from, in a few sentences."""
     found = views(ctx)
     if found is None:
-        return NO_MODEL
+        return _no_model(ctx)
     s = found.sample
     sizes = s.members.group_by("cluster_id").len()["len"].to_list()
     spread = "all of them" if s.viewer_pairs >= s.pairs_total else "spread over the match weights"
@@ -314,14 +345,14 @@ def match_weights_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Splink's match weights chart: the prior and the weight (log2 of the Bayes factor) of
     every level of every comparison of the model."""
     found = views(ctx)
-    return NO_MODEL if found is None else model_charts.match_weights_figure(found)
+    return _no_model(ctx) if found is None else model_charts.match_weights_figure(found)
 
 
 def m_u_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Splink's m and u parameters chart: per level of each comparison, the share of true
     matches (m) and of non-matches (u) that fall in it."""
     found = views(ctx)
-    return NO_MODEL if found is None else model_charts.m_u_figure(found)
+    return _no_model(ctx) if found is None else model_charts.m_u_figure(found)
 
 
 def waterfall(ctx: ReportContext) -> go.Figure | NoData:
@@ -329,7 +360,7 @@ def waterfall(ctx: ReportContext) -> go.Figure | NoData:
     comparison level the pair fell in."""
     found = views(ctx)
     if found is None:
-        return NO_MODEL
+        return _no_model(ctx)
     if found.waterfall is None:
         return NoData("No candidate pairs were scored: there is no pair to explain.")
     return model_charts.waterfall_figure(found.waterfall)
@@ -349,7 +380,7 @@ def comparison_viewer(ctx: ReportContext) -> Dashboard | NoData:
     occurs in the sample and example pairs with their waterfall."""
     found = views(ctx)
     if found is None:
-        return NO_MODEL
+        return _no_model(ctx)
     if found.comparison_viewer is None:
         return NoData("No candidate pairs were scored: the comparison viewer has nothing to show.")
     return Dashboard("Splink comparison viewer", found.comparison_viewer, 1500)
@@ -360,7 +391,7 @@ def cluster_studio(ctx: ReportContext) -> Dashboard | NoData:
     graph, with each pair's waterfall."""
     found = views(ctx)
     if found is None:
-        return NO_MODEL
+        return _no_model(ctx)
     if found.cluster_studio is None:
         return NoData(
             f"No entity of 2 to {splink_sample.MAX_CLUSTER_RECORDS} records with a scored pair: "

@@ -20,6 +20,7 @@ from workbench.quality.gates import breaches
 from workbench.quality.history import run_ids
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout
+from workbench.store import quote_ident, table
 
 
 def incidents(ctx: ReportContext) -> pl.DataFrame | NoData:
@@ -61,9 +62,10 @@ def _budget_incidents(ctx: ReportContext) -> list[dict[str, object]]:
     months = pl.lit(f"{ctx.start:%Y-%m}"), pl.lit(f"{last:%Y-%m}")
     inside = frame.filter(pl.col("month").is_between(*months))
     for r in inside.iter_rows(named=True):
+        kind = _kind(ctx)
         for column, what in (
-            ("failure_budget_used", "sync failures"),
-            ("latency_budget_used", "sync latency"),
+            ("failure_budget_used", f"{kind} failures"),
+            ("latency_budget_used", f"{kind} latency"),
         ):
             used = r[column]
             if used is not None and used > 1:
@@ -78,16 +80,30 @@ def _budget_incidents(ctx: ReportContext) -> list[dict[str, object]]:
     return found
 
 
-NO_SYNC = (
-    "No sync events are loaded: service levels and error budgets are measured on the "
-    "integration's own sync log (a source of object sync_events)."
-)
+def _kind(ctx: ReportContext) -> str:
+    log = ctx.project.pack.event_log
+    return log.kind if log else "event"
+
+
+def _no_log(ctx: ReportContext) -> NoData:
+    """Why there are no service levels: the pack has no event log, or it is not loaded."""
+    log = ctx.project.pack.event_log
+    if log is None:
+        return NoData(
+            "The project's pack declares no event log: service levels and error budgets "
+            "are measured on the integration's own log of sync attempts."
+        )
+    return NoData(
+        f"No {log.noun} are loaded: service levels and error budgets are measured on the "
+        f"integration's own log (a source of object {log.object} with the fields "
+        f"{', '.join(log.fields())})."
+    )
 
 
 def service_levels(ctx: ReportContext) -> list[go.Figure | pl.DataFrame | NoData]:
     """The error-budget chart and the service-level table, or why there are none."""
     if _slo_frame(ctx) is None:
-        return [NoData(NO_SYNC)]
+        return [_no_log(ctx)]
     return [budget_chart(ctx), slo(ctx)]
 
 
@@ -96,7 +112,7 @@ def slo(ctx: ReportContext) -> pl.DataFrame | NoData:
     (shares as %)."""
     frame = _slo_frame(ctx)
     if frame is None or frame.height == 0:
-        return NoData(NO_SYNC)
+        return _no_log(ctx)
     return frame.select(
         "month",
         "events",
@@ -117,25 +133,37 @@ def slo(ctx: ReportContext) -> pl.DataFrame | NoData:
 
 
 def _slo_frame(ctx: ReportContext) -> pl.DataFrame | None:
-    """The service-level figures per month up to the end of the period (None: no sync log)."""
+    """The service-level figures per month up to the end of the period, from the pack's
+    event log (None: no event log, or not loaded with the fields it needs)."""
     g = ctx.project.config.governance
-    if not ctx.store.table_exists("core", "sync_events"):
+    log = ctx.project.pack.event_log
+    if log is None or not ctx.store.table_exists("core", log.object):
         return None
+    if not set(log.fields()) <= set(ctx.store.columns("core", log.object)):
+        return None
+    time, status = quote_ident(log.time), quote_ident(log.status)
+    ok = f"{status} = $success"
+    if log.latency_ms is None:
+        latency = "NULL::DOUBLE AS latency_at_slo, NULL::DOUBLE AS latency_budget_used"
+    else:
+        ms = quote_ident(log.latency_ms)
+        latency = f"""quantile_cont({ms}, $share) FILTER ({ok}) AS latency_at_slo,
+                  count_if({ok} AND {ms} > $ms)
+                    / nullif((1 - $share) * count_if({ok}), 0) AS latency_budget_used"""
     return ctx.store.frame(
-        """SELECT strftime(date_trunc('month', occurred_at), '%Y-%m') AS month,
+        f"""SELECT strftime(date_trunc('month', {time}), '%Y-%m') AS month,
                   count(*) AS events,
-                  count_if(status = 'success') / count(*) AS success_share,
-                  count_if(status = 'failed') / ((1 - $slo) * count(*)) AS failure_budget_used,
-                  quantile_cont(latency_ms, $share) FILTER (status = 'success') AS latency_at_slo,
-                  count_if(status = 'success' AND latency_ms > $ms)
-                    / nullif((1 - $share) * count_if(status = 'success'), 0)
-                    AS latency_budget_used
-           FROM core.sync_events WHERE occurred_at < $end GROUP BY ALL ORDER BY month""",
+                  count_if({ok}) / count(*) AS success_share,
+                  count_if({status} = $failed) / ((1 - $slo) * count(*)) AS failure_budget_used,
+                  {latency}
+           FROM {table("core", log.object)} WHERE {time} < $end GROUP BY ALL ORDER BY month""",
         {
             "slo": g.sync_success_slo,
             "share": g.latency_slo_share,
             "ms": g.latency_slo_ms,
             "end": ctx.end,
+            "success": log.success,
+            "failed": log.failed,
         },
     )
 
@@ -144,9 +172,10 @@ def budget_chart(ctx: ReportContext) -> go.Figure | NoData:
     """Error budget used per month (100% = the whole budget of the month spent)."""
     frame = _slo_frame(ctx)
     if frame is None or frame.height == 0:
-        return NoData(NO_SYNC)
+        return _no_log(ctx)
     fig = go.Figure()
-    fig.add_bar(x=frame["month"], y=frame["failure_budget_used"], name="sync failures")
+    kind = _kind(ctx)
+    fig.add_bar(x=frame["month"], y=frame["failure_budget_used"], name=f"{kind} failures")
     fig.add_bar(x=frame["month"], y=frame["latency_budget_used"], name="latency")
     fig.add_hline(y=1, line_dash="dash", line_color="#c23b3b", annotation_text="budget")
     fig.update_yaxes(tickformat=".0%")

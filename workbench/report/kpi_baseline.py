@@ -28,7 +28,7 @@ def compute(ctx: ReportContext) -> BaselineResult:
 
 
 def _kpis(ctx: ReportContext) -> dict[str, KpiDef]:
-    return ctx.project.config.kpi.kpis()
+    return ctx.project.kpis()
 
 
 def window(result: BaselineResult) -> str:

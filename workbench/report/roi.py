@@ -60,7 +60,7 @@ def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
 
 
 def _kpis(ctx: ReportContext) -> dict[str, KpiDef]:
-    return ctx.project.config.kpi.kpis()
+    return ctx.project.kpis()
 
 
 def _title(ctx: ReportContext, kpi: str) -> str:

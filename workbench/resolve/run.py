@@ -67,12 +67,13 @@ def resolve(
     project: Project,
     store: Store,
     *,
-    object_name: str = "contacts",
+    object_name: str | None = None,
     incremental: bool = False,
     retrain: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> ResolveReport:
-    """Match the object's core records and store who is who (``id.members``).
+    """Match the object's core records (default: the pack's object of people, contacts) and
+    store who is who (``id.members``).
 
     With ``incremental``, the saved model of the last run scores only new and changed
     records (against the rest and among themselves) and the stored pairs of unchanged
@@ -83,6 +84,7 @@ def resolve(
     :mod:`workbench.resolve.reuse`; ``resolve.reuse_model`` in the config); ``retrain``
     trains a new one regardless.
     """
+    object_name = object_name or project.person_object()
     settings = project.config.resolve
     where = f"{project.root / CONFIG_FILE}, key resolve.backend"
     check_backend(settings, where)

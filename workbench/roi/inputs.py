@@ -11,6 +11,7 @@ from datetime import datetime
 from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi.expressions import check_kpi
 from workbench.kpi.sql import rows_sql, utc
+from workbench.packs import Volume
 from workbench.store import Store, quote_ident, table
 
 _ROWS = frozenset({Stat.MEAN, Stat.MEDIAN, Stat.QUANTILE, Stat.RATE})  # volume: rows
@@ -35,43 +36,60 @@ def _whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime, i
     return first, last, (last.year - first.year) * 12 + last.month - first.month
 
 
-def monthly_count(store: Store, obj: str, time: str, start: datetime, end: datetime) -> float:
-    """Mean number of ``obj`` records per month with ``time`` in the window."""
-    if not store.table_exists("core", obj):
+def _rows_sql(volume: Volume, params: dict[str, object]) -> str | None:
+    """``FROM <object> WHERE <time in [$s, $e)> AND <filter>`` (None: not loaded)."""
+    t = utc(quote_ident(volume.time))
+    where = f"{t} >= $s AND {t} < $e"
+    if volume.filter is not None:
+        params["values"] = volume.filter.values
+        where += " AND " + volume.filter.sql(quote_ident(volume.filter.field), "values")
+    return f"FROM {table('core', volume.object)} WHERE {where}"
+
+
+def _loaded(store: Store, volume: Volume | None) -> bool:
+    """Whether the pack declares ``volume`` and its object is loaded with its fields."""
+    if volume is None or not store.table_exists("core", volume.object):
+        return False
+    needed = {volume.time, volume.per, volume.amount, volume.filter and volume.filter.field}
+    return {f for f in needed if f} <= set(store.columns("core", volume.object))
+
+
+def monthly_count(store: Store, volume: Volume | None, start: datetime, end: datetime) -> float:
+    """Mean number of the volume's rows per month with its time in the window (0: the pack
+    declares none, or it is not loaded)."""
+    if not _loaded(store, volume):
         return 0.0
-    count = store.scalar(
-        f"SELECT count(*) FROM {table('core', obj)} WHERE {utc(quote_ident(time))} >= $s "
-        f"AND {utc(quote_ident(time))} < $e",
-        {"s": start, "e": end},
-    )
+    assert volume is not None
+    params: dict[str, object] = {"s": start, "e": end}
+    count = store.scalar(f"SELECT count(*) {_rows_sql(volume, params)}", params)
     return float(count) / months_between(start, end)
 
 
-def won_deal_value(store: Store, start: datetime, end: datetime) -> float:
-    """Mean base-currency amount of deals won (closed) in the window."""
-    if not store.table_exists("core", "deals"):
+def mean_amount(store: Store, volume: Volume | None, start: datetime, end: datetime) -> float:
+    """Mean ``amount`` of the volume's rows in the window (the CRM pack: the base-currency
+    value of a deal won)."""
+    if not _loaded(store, volume):
         return 0.0
+    assert volume is not None and volume.amount is not None
+    params: dict[str, object] = {"s": start, "e": end}
     value = store.scalar(
-        "SELECT avg(amount_base) FROM core.deals WHERE status = 'won' "
-        f"AND {utc('closed_at')} >= $s AND {utc('closed_at')} < $e",
-        {"s": start, "e": end},
+        f"SELECT avg({quote_ident(volume.amount)}) {_rows_sql(volume, params)}", params
     )
     return float(value or 0.0)
 
 
-def active_customers(store: Store, start: datetime, end: datetime) -> float:
-    """Mean number of customers per month with a non-void invoice."""
-    if not store.table_exists("core", "invoices"):
+def monthly_distinct(store: Store, volume: Volume | None, start: datetime, end: datetime) -> float:
+    """Mean number of distinct ``per`` values per month, over the months of the window with
+    rows (the CRM pack: customers with a non-void invoice)."""
+    if not _loaded(store, volume):
         return 0.0
+    assert volume is not None and volume.per is not None
+    params: dict[str, object] = {"s": start, "e": end}
+    month = f"date_trunc('month', {utc(quote_ident(volume.time))})"
     value = store.scalar(
-        """SELECT avg(c) FROM (
-             SELECT date_trunc('month', invoice_date) AS p,
-                    count(DISTINCT customer_id) AS c
-             FROM core.invoices
-             WHERE coalesce(status, '') <> 'void'
-               AND invoice_date >= CAST($s AS DATE) AND invoice_date < CAST($e AS DATE)
-             GROUP BY p)""",
-        {"s": start, "e": end},
+        f"""SELECT avg(c) FROM (SELECT {month} AS p, count(DISTINCT {quote_ident(volume.per)})
+             AS c {_rows_sql(volume, params)} GROUP BY p)""",
+        params,
     )
     return float(value or 0.0)
 

@@ -19,6 +19,7 @@ from workbench.errors import ConfigError
 from workbench.formatting import number_text
 from workbench.kpi import bootstrap
 from workbench.kpi.run import Comparison, compare
+from workbench.packs import Volume
 from workbench.roi import inputs
 from workbench.roi.config import (
     ROI_FILE,
@@ -66,10 +67,11 @@ def roi(
     comparison = compare(project, store, record=record)
     n = kcfg.bootstrap_samples
     start, end = comparison.windows.pre_start, comparison.windows.launch
-    kpis = kcfg.kpis()
+    kpis = project.kpis()
+    sources = project.pack.roi
     used, left_out = _applicable(cfg, kpis, store)
     drivers = [
-        _driver(d, comparison, kpis, store, start, end, n, kcfg.seed, kcfg.gross_margin)
+        _driver(d, comparison, kpis, store, start, end, n, kcfg.seed, kcfg.gross_margin, sources)
         for d in used
     ]
     one_time = sum(c.amount for c in cfg.costs.one_time)
@@ -193,7 +195,7 @@ def _improvement(
     return sign * float(row["did"][0]), sign * comparison.draws[kpi][:n]
 
 
-def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverValue:  # type: ignore[no-untyped-def]
+def _driver(d, comparison, kpis, store, start, end, n, seed, margin, sources) -> DriverValue:  # type: ignore[no-untyped-def]
     rng = bootstrap.rng_for(seed, "roi", d.name)
     if isinstance(d, HoursSaved):
         draws = (
@@ -222,12 +224,16 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverVa
         leads = (
             d.leads_per_month
             if d.leads_per_month != "auto"
-            else inputs.monthly_count(store, "leads", "created_at", start, end)
+            else inputs.monthly_count(
+                store, _declared(sources.leads, d.name, "leads_per_month"), start, end
+            )
         )
         value = (
             d.won_deal_value
             if d.won_deal_value != "auto"
-            else inputs.won_deal_value(store, start, end)
+            else inputs.mean_amount(
+                store, _declared(sources.won_deals, d.name, "won_deal_value"), start, end
+            )
         )
         factor = float(leads) * float(value) * d.win_rate
         ins = {
@@ -239,7 +245,11 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverVa
         formula = "uplift x leads_per_month x won_deal_value x win_rate"
     elif isinstance(d, ChurnReduction):
         customers = (
-            d.customers if d.customers != "auto" else inputs.active_customers(store, start, end)
+            d.customers
+            if d.customers != "auto"
+            else inputs.monthly_distinct(
+                store, _declared(sources.customers, d.name, "customers"), start, end
+            )
         )
         arpa = d.arpa if d.arpa != "auto" else _baseline_level(comparison, "arpa")
         m = d.margin or margin
@@ -265,7 +275,9 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverVa
         events = (
             d.events_per_month
             if d.events_per_month != "auto"
-            else inputs.monthly_count(store, "sync_events", "occurred_at", start, end)
+            else inputs.monthly_count(
+                store, _declared(sources.events, d.name, "events_per_month"), start, end
+            )
         )
         factor = float(events) * d.cost_per_failure
         ins = {
@@ -277,6 +289,17 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin) -> DriverVa
     return DriverValue(
         d.name, d.type, delta * factor, deltas * factor, d.ramp_months, d.kpi, ins, formula
     )
+
+
+def _declared(volume: Volume | None, driver: str, key: str) -> Volume:
+    """The pack's source of an ``auto`` value; a pack without one needs a number."""
+    if volume is None:
+        raise ConfigError(
+            f"The project's pack says nowhere to measure {key} of the ROI driver {driver!r}.",
+            where=f"{ROI_FILE}, value_drivers ({driver}): {key}",
+            fix=f"Give {key} as a number, or price the KPI with a kpi_change driver.",
+        )
+    return volume
 
 
 def _baseline_level(comparison: Comparison, kpi: str) -> float:

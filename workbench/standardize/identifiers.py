@@ -19,7 +19,6 @@ from workbench.config import Project
 from workbench.dictionary import FieldType, ObjectSpec
 from workbench.standardize import rules
 
-PERSON = "contacts"
 MATCHING = ("record", "email", "ref")  # identifier kinds that remove or suppress a row
 _ALIAS = re.compile(r"^([^@+]+)\+[^@]*@")
 
@@ -50,11 +49,22 @@ def fields_of(spec: ObjectSpec, kind: FieldType) -> list[str]:
     return [n for n, f in spec.fields.items() if f.type is kind]
 
 
-def ref_fields(spec: ObjectSpec) -> list[str]:
+def person_object(project: Project) -> str | None:
+    """The object whose records are people (the project's pack's), if the project has it."""
+    name = project.pack.person_object
+    return name if name in project.dictionary.objects else None
+
+
+def ref_fields(spec: ObjectSpec, person: str | None) -> list[str]:
+    """Fields of ``spec`` referring to a person record: ``references: <person>.record_id``,
+    or named after the person object (``contact_id`` for ``contacts``)."""
+    if person is None:
+        return []
+    named = f"{person.removesuffix('s')}_id"
     return [
         n
         for n, f in spec.fields.items()
-        if f.rules.references == f"{PERSON}.record_id" or n == "contact_id"
+        if f.rules.references == f"{person}.record_id" or n == named
     ]
 
 
@@ -79,12 +89,13 @@ def identifiers(
         frame = rows.select(*keys, texts.alias("text")).drop_nulls("text")
         parts.append(frame.with_columns(pl.lit(kind).alias("kind")))
 
-    person = source.object == PERSON
+    person_obj = person_object(project)
+    person = source.object == person_obj
     rid = pl.col("record_id").cast(pl.String).str.strip_chars()
     if person:
         add("record", pl.format("record:{}:{}", pl.lit(source_name), rid))
         add("ref", pl.format("ref:{}:{}", pl.lit(source.system), rid))
-    for name in ref_fields(spec) if not person else []:
+    for name in ref_fields(spec, person_obj) if not person else []:
         value = pl.col(name).cast(pl.String).str.strip_chars()
         add("ref", pl.format("ref:{}:{}", pl.lit(source.system), value))
     for name in fields_of(spec, FieldType.EMAIL):
@@ -117,7 +128,8 @@ def identifiers(
 
 def needed_fields(project: Project, source_name: str, *, phones: bool) -> list[str]:
     spec = project.dictionary.object(project.source(source_name).object)
-    out = ["record_id", *fields_of(spec, FieldType.EMAIL), *ref_fields(spec), *time_fields(spec)]
+    refs = ref_fields(spec, person_object(project))
+    out = ["record_id", *fields_of(spec, FieldType.EMAIL), *refs, *time_fields(spec)]
     if phones:
         out += [*fields_of(spec, FieldType.PHONE), "country", "first_name", "last_name"]
     return out
