@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -194,6 +195,64 @@ def dq_reconcile(
     spec = loaded.pack.reconciliation
     what = f"{spec.left.label} vs {spec.right.label}" if spec else "Reconciliation"
     emit(frame, json=json, title=f"{what} per {level}: differences (right - left)")
+
+
+SlaPeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="One period: 2026-09, 2026-Q3, 2026-W39 or 2026-09-30.",
+        show_default="the last complete month",
+    ),
+]
+
+
+def _period(period: str | None) -> tuple[str, datetime, datetime]:
+    from workbench.kpi import periods
+
+    label = period or periods.last_complete(datetime.now(UTC).date())
+    _, start, end = periods.bounds(label)
+    return label, start, end
+
+
+@dq_app.command("inventory")
+def dq_inventory(
+    project: ProjectOpt = Path("."), period: SlaPeriodOpt = None, json: JsonOpt = False
+) -> None:
+    """The connected systems (`integration.systems`, and every source's system): owner, API,
+    contact, sources, last load, freshness, and the period's syncs from or to each."""
+    from workbench.quality.integration import inventory
+
+    loaded, store = project_and_store(project, read_only=True)
+    label, start, end = _period(period)
+    with store:
+        frame = inventory(loaded, store, start, end)
+    emit(frame, json=json, title=f"Integration inventory ({label})")
+    missing = frame.filter(~frame["in_inventory"])["system"].to_list()
+    if missing:
+        note(f"Not in the inventory (integration.systems): {', '.join(missing)}.", json=json)
+
+
+@dq_app.command("slas")
+def dq_slas(
+    project: ProjectOpt = Path("."), period: SlaPeriodOpt = None, json: JsonOpt = False
+) -> None:
+    """Each event SLA (`integration.event_slas`) measured on the sync log over the period:
+    syncs, failure rate, latency and time since the newest against their limits."""
+    from workbench.quality.integration import BREACHED, event_slas
+
+    loaded, store = project_and_store(project, read_only=True)
+    label, start, end = _period(period)
+    with store:
+        frame = event_slas(loaded, store, start, end)
+    if frame.height == 0:
+        note(
+            "No event SLA is measured: add `integration.event_slas` (and a sync log source).",
+            json=json,
+        )
+    emit(frame, json=json, title=f"Event SLAs ({label})")
+    breached = frame.filter(frame["status"] == BREACHED).height
+    note(f"{breached} of {frame.height} event SLA(s) breached in {label}.", json=json)
 
 
 @quarantine_app.command("list")

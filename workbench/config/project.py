@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from workbench.config.integration import IntegrationConfig
 from workbench.config.kpis import KpiDef
 from workbench.config.settings import (
     DuckDBSettings,
@@ -49,6 +50,10 @@ class ProjectConfig(StrictModel):
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
     kpi: KpiConfig = Field(default_factory=lambda: KpiConfig())
     governance: GovernanceConfig = Field(default_factory=lambda: GovernanceConfig())
+    integration: IntegrationConfig = Field(
+        default_factory=lambda: IntegrationConfig(),
+        description="The inventory of connected systems and the event SLA table",
+    )
     retention: dict[str, RetentionRule] = Field(
         default_factory=dict, description="Per object: how long records are kept"
     )

@@ -55,6 +55,9 @@ class EventLog(StrictModel):
     success: str = Field("success", description="Status of a successful attempt")
     failed: str = Field("failed", description="Status of a failed attempt")
     latency_ms: str | None = Field(None, description="Field holding the latency (ms)")
+    event: str | None = Field(None, description="Field naming what was synced (event SLAs)")
+    source: str | None = Field(None, description="Field naming the system a change came from")
+    target: str | None = Field(None, description="Field naming the system it went to")
     metric: str = Field(description="Data-quality metric: share of attempts that failed")
     metric_title: str
     noun: str = Field(description="What a row is, plural (sync events)")

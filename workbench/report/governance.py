@@ -2,8 +2,9 @@
 budgets, identity-resolution health, review backlog, audit trail, dictionary.
 
 An incident is anything the meeting must act on in the report's period: a breached
-blocking limit, a regression since the previous validation run, or an error budget spent
-beyond 100% in the period's months.
+blocking limit, a regression since the previous validation run, an error budget spent
+beyond 100% in the period's months, or an event SLA breached in the period (the inventory
+and SLA tables: :mod:`workbench.report.integration`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from workbench.formatting import percent_text
 from workbench.quality import diff
 from workbench.quality.gates import breaches
 from workbench.quality.history import run_ids
+from workbench.report import integration
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout
 from workbench.store import quote_ident, table
@@ -25,9 +27,9 @@ from workbench.store import quote_ident, table
 
 def incidents(ctx: ReportContext) -> pl.DataFrame | NoData:
     """Open incidents: breached blocking limits and regressions of the last validation run,
-    and error budgets spent beyond 100% in the report's period."""
+    error budgets spent beyond 100% and event SLAs breached in the report's period."""
     runs = run_ids(ctx.store)
-    budgets = _budget_incidents(ctx)
+    budgets = _budget_incidents(ctx) + integration.sla_incidents(ctx)
     if not runs and not budgets:
         return NoData("Nothing has been validated yet: run `workbench validate`.")
     rows = budgets + [
@@ -47,7 +49,8 @@ def incidents(ctx: ReportContext) -> pl.DataFrame | NoData:
     if not rows:
         return NoData(
             f"No open incident: no blocking limit breached, nothing regressed since the "
-            f"previous validation run, and no error budget overspent in {ctx.period}."
+            f"previous validation run, no error budget overspent and no event SLA breached "
+            f"in {ctx.period}."
         )
     return pl.DataFrame(rows, schema={"kind": pl.String, "where": pl.String, "run": pl.Int64})
 
