@@ -131,6 +131,7 @@ def sla_chart(ctx: ReportContext) -> go.Figure | NoData:
             fig.add_bar(y=used["event"], x=used["used"], name=name, orientation="h")
     fig.add_vline(x=1, line_dash="dash", line_color="#c23b3b", annotation_text="limit")
     fig.update_xaxes(tickformat=".0%")
+    fig.update_yaxes(automargin=True)  # route labels in full
     return layout(fig, f"Event SLAs in {ctx.period}: share of each limit used", "of the limit",
                   "event", barmode="group")  # fmt: skip
 
