@@ -1,4 +1,5 @@
-"""Commands of governance: audit verify|log, erase, retention apply, backup, restore."""
+"""Commands of governance: audit verify|log, erase, retention apply, backup, restore,
+readiness."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from workbench.cli.common import (
     project_and_store,
 )
 from workbench.errors import GovernanceError
+from workbench.terminal import styled
 
 if TYPE_CHECKING:
     from workbench.governance.compact import CompactResult
@@ -334,9 +336,47 @@ def _details(text: str) -> object:
         return text
 
 
+def readiness(
+    project: ProjectOpt = Path("."),
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 7 when an item is not ready (for CI).")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """The integration readiness checklist, each item read from evidence: inventory and
+    dictionary complete, SLAs defined, canary and rollback, monitoring scheduled, ROI
+    dashboard ready.
+
+    With --json: a list of items (item, ready, evidence, fix).
+    """
+    from workbench.report.readiness import as_frame, checklist
+
+    loaded, store = project_and_store(project, read_only=True)
+    with store:
+        checks = checklist(loaded, store)
+    frame = as_frame(checks)
+    if json:
+        emit(frame, json=True)
+    else:
+        for check in checks:
+            mark = styled("✓", "green") if check.ready else styled("✗", "red")
+            out.print(mark, styled(f"{check.item}:", "bold"), check.evidence)
+            if not check.ready:
+                out.print(f"    to do: {check.fix}")
+    ready = sum(c.ready for c in checks)
+    note(f"{ready} of {len(checks)} items ready.", json=json)
+    if strict and ready < len(checks):
+        raise GovernanceError(
+            f"{len(checks) - ready} readiness item(s) not ready.",
+            where=str(loaded.root),
+            fix="Do what each item's 'to do' says, then run `workbench readiness` again.",
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(retention_app, name="retention")
     app.command()(erase)
     app.command()(backup)
     app.command()(restore)
+    app.command()(readiness)

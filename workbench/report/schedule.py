@@ -44,3 +44,22 @@ def install(line: str, report: str) -> None:
     kept = [entry for entry in current.stdout.splitlines() if not entry.endswith(f"{MARK}{report}")]
     new = "\n".join([*kept, line]) + "\n"
     subprocess.run(["crontab", "-"], input=new, text=True, check=True)
+
+
+def installed(project: Path, crontab: str | None = None) -> list[str]:
+    """The reports of ``project`` that the user's crontab renders (lines written by
+    :func:`install`); ``crontab`` is its text (default: ``crontab -l``, none if there is no
+    crontab or no ``crontab`` command)."""
+    if crontab is None:
+        try:
+            found = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
+        except OSError:
+            return []
+        crontab = found.stdout if found.returncode == 0 else ""
+    where = shlex.quote(str(project.resolve()))
+    reports = []
+    for line in crontab.splitlines():
+        body, mark, report = line.rpartition(MARK)
+        if mark and not line.lstrip().startswith("#") and f" --project {where}" in body:
+            reports.append(report.strip())
+    return reports
