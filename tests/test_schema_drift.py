@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from workbench import dictionary_doc
 from workbench.cli import main
 from workbench.config import load_project
+from workbench.dictionary import load_dictionary
 from workbench.errors import ConfigError
 from workbench.ingest import ingest, list_schema_changes
 from workbench.ingest.drift import Column, compare, layout_of
@@ -295,3 +297,12 @@ def test_a_warehouse_at_version_2_gets_the_drift_tables_by_migration_3(tmp_path:
         assert schema_version(store) == LATEST and MIGRATIONS[2].version == 3
         assert store.table_exists("meta", "load_columns")
         assert store.table_exists("meta", "schema_changes")
+
+
+def test_the_dictionary_document_marks_a_deprecated_field(tmp_path: Path):
+    (tmp_path / "dictionary.yaml").write_text(DEPRECATING, encoding="utf-8")
+    rows = dictionary_doc.rows(load_dictionary(tmp_path / "dictionary.yaml"))
+    phone = next(r for r in rows if (r["object"], r["field"]) == ("contacts", "phone"))
+    assert phone["description"].startswith("Deprecated (use mobile from 2027). ")
+    email = next(r for r in rows if (r["object"], r["field"]) == ("contacts", "email"))
+    assert not email["description"].startswith("Deprecated")
