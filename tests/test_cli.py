@@ -61,6 +61,7 @@ def test_every_command_and_group_answers_help(capsys):
 
 JSON_COMMANDS = [
     ["ledger"],
+    ["schema-changes"],
     ["dq", "show"],
     ["dq", "diff"],
     ["dq", "reconcile"],

@@ -14,7 +14,7 @@ from workbench.cli import main
 from workbench.errors import GovernanceError
 from workbench.governance.compact import compact
 from workbench.schema import LATEST
-from workbench.schema.registry import TABLES
+from workbench.schema.registry import FIXED_TABLES as REGISTRY_TABLES
 from workbench.store import BriefStore, Store
 
 GONE = "zelda.quist@example.org"  # a value only the deleted row holds
@@ -24,7 +24,7 @@ KEPT = hashlib.md5(b"7").hexdigest() + "@example.org"
 ROWS = 200
 # what every warehouse holds besides: the registry's fixed tables (empty) and
 # meta.schema_version with a row per migration
-FIXED_TABLES, FIXED_ROWS = len(TABLES) + 1, LATEST
+FIXED_TABLES, FIXED_ROWS = len(REGISTRY_TABLES) + 1, LATEST
 
 
 def _warehouse(path: Path) -> None:

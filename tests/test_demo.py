@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import io
 import json
@@ -31,6 +32,7 @@ from workbench.demo.world import build_world
 CONTACTS = 3000
 SF_TIMESTAMP = "%Y-%m-%dT%H:%M:%S%.3f%z"
 GERMAN_AMOUNT = re.compile(r"^\d{1,3}(\.\d{3})*,\d{2}$")
+FX_RENAMED = ("fixing", "rate_source")  # the column the 2026 rates file renamed
 
 
 @pytest.fixture(scope="module")
@@ -123,13 +125,15 @@ def test_config_validates_and_maps_every_column(demo: DemoSummary) -> None:
     sources = project.config.sources
     assert set(sources) == set(demo.paths)
     assert "truth" not in demo.config_path.read_text("utf-8").split("sources:")[1]
+    unmapped = {"Umsatz", *FX_RENAMED, "published_on"}  # kept in raw, mapped to no field
     for name, source in sources.items():
-        path = project.resolve(source.path)
-        assert path == demo.paths[name]
-        header = _header(path, source.options.model_dump())
-        mapped = {f.from_ for f in source.columns.values()}
-        assert mapped <= set(header), name
-        assert set(header) - mapped <= {"Umsatz"}, name
+        paths = sorted(Path(p) for p in glob.glob(str(project.resolve(source.path))))
+        assert paths == demo.files[name] and paths[-1] == demo.paths[name], name
+        for path in paths:
+            header = _header(path, source.options.model_dump())
+            mapped = {f.from_ for f in source.columns.values()}
+            assert mapped <= set(header), name
+            assert set(header) - mapped <= unmapped, name
 
 
 def test_config_value_maps_cover_the_exports(demo: DemoSummary) -> None:
@@ -301,8 +305,11 @@ def test_billing_is_latin1_semicolon_and_decimal_comma(demo: DemoSummary) -> Non
     assert amounts.null_count() == 0 and amounts.str.contains(GERMAN_AMOUNT.pattern).all()
     assert set(invoices["Status"]) == {"bezahlt", "offen", "storniert"}
     assert set(invoices["KundenNr"]) <= set(customers["KundenNr"])
-    fx = _read_csv(demo.paths["fx_rates"])
-    assert fx.columns == ["month", "currency", "rate"]
+    older, fx = (_read_csv(path) for path in demo.files["fx_rates"])
+    assert older.columns == ["month", "currency", "rate", FX_RENAMED[0]]
+    assert fx.columns == ["month", "currency", "rate", FX_RENAMED[1], "published_on"]
+    assert older.height + fx.height == demo.rows["fx_rates"]
+    assert older.filter(pl.col("currency") == "EUR")["rate"].unique().to_list() == ["1.000000"]
     assert fx.filter(pl.col("currency") == "EUR")["rate"].unique().to_list() == ["1.000000"]
 
 

@@ -24,11 +24,14 @@ def test_demo_runs_the_whole_pipeline_and_refreshes_idempotently(capsys, tmp_pat
     con = duckdb.connect(str(project / "data" / "warehouse.duckdb"), read_only=True)
     try:
         loads = con.execute(
-            "SELECT source, status, rows_read, rows_loaded, rows_rejected FROM meta.loads"
+            "SELECT source, status, rows_read, rows_loaded, rows_rejected, load_id FROM meta.loads"
         ).fetchall()
-        assert len(loads) == 10 and {r[1] for r in loads} == {"loaded"}
-        for source, _, read, loaded, rejected in loads:
-            in_raw = con.execute(f'SELECT count(*) FROM raw."{source}"').fetchone()
+        # ten sources, fx_rates in two files (one per year)
+        assert len(loads) == 11 and {r[1] for r in loads} == {"loaded"}
+        for source, _, read, loaded, rejected, load_id in loads:
+            in_raw = con.execute(
+                f'SELECT count(*) FROM raw."{source}" WHERE _load_id = ?', [load_id]
+            ).fetchone()
             assert in_raw is not None and in_raw[0] == loaded == read - rejected
         staged = con.execute("SELECT _source, record_id FROM stg.contacts").fetchall()
         assert sorted(staged) == sorted((t["source"], t["record_id"]) for t in truth)
@@ -44,7 +47,7 @@ def test_demo_runs_the_whole_pipeline_and_refreshes_idempotently(capsys, tmp_pat
 
     # Same seed, same bytes: a refresh finds every export unchanged.
     assert main(["demo", "--project", str(project), "--contacts", "400", "--seed", "3"]) == 0
-    assert capsys.readouterr().out.count("unchanged") == 10
+    assert capsys.readouterr().out.count("unchanged") == 11
 
 
 def test_demo_refuses_to_overwrite_a_real_project(capsys, tmp_path: Path):

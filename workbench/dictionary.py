@@ -131,6 +131,18 @@ class FieldSpec(StrictModel):
         default_factory=list,
         description="For money: date field(s) whose month picks the fx rate (first non-empty)",
     )
+    deprecated: bool = Field(
+        False, description="Being retired: sources should stop mapping it (ingest warns)"
+    )
+    deprecated_note: str | None = Field(
+        None, description="Why, or what to use instead; shown with the warning"
+    )
+
+    @model_validator(mode="after")
+    def _note_of_deprecated(self) -> FieldSpec:
+        if self.deprecated_note is not None and not self.deprecated:
+            raise ValueError("deprecated_note is only for a field marked deprecated: true")
+        return self
 
     @model_validator(mode="after")
     def _required_errors(self) -> FieldSpec:

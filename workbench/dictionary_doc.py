@@ -41,10 +41,18 @@ def rows(dictionary: Dictionary) -> list[dict[str, str]]:
                     "direction": field.direction or "",
                     "identity": field.identity or "",
                     "rules": rules_text(field),
-                    "description": field.description,
+                    "description": description_text(field),
                 }
             )
     return out
+
+
+def description_text(field: FieldSpec) -> str:
+    """The description, led by ``Deprecated`` (and its note) for a field being retired."""
+    if not field.deprecated:
+        return field.description
+    note = f" ({field.deprecated_note})" if field.deprecated_note else ""
+    return f"Deprecated{note}. {field.description}".strip()
 
 
 def rules_text(field: FieldSpec) -> str:

@@ -31,7 +31,7 @@ from workbench.terminal import out, styled
 if TYPE_CHECKING:
     import polars as pl
 
-    from workbench.config import Project
+    from workbench.config import DeprecatedMapping, Project
     from workbench.store import Store
 
 # Results go to stdout (``out``), progress and errors to stderr (``console``): both print
@@ -57,6 +57,7 @@ __all__ = [
     "print_frame",
     "project_and_store",
     "styled",
+    "warn_deprecated",
     "wrote_csv",
 ]
 
@@ -209,6 +210,13 @@ def json_value(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return json_value(asdict(value))
     return str(value)
+
+
+def warn_deprecated(mappings: list[DeprecatedMapping]) -> None:
+    """Warn (on stderr, once per command) about each mapping of a deprecated field."""
+    for mapping in mappings:
+        console.print(styled("Warning: ", "bold yellow"), end="")
+        console.print(mapping.warning(), soft_wrap=True)
 
 
 def print_error(err: WorkbenchError) -> None:

@@ -18,6 +18,7 @@ from workbench.cli.common import (
     open_store,
     out,
     print_error,
+    warn_deprecated,
 )
 from workbench.errors import ConfigError
 from workbench.progress import steps
@@ -178,6 +179,62 @@ def ledger(
             out.print(f"  {line}", soft_wrap=True)
 
 
+def schema_changes(
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+    project: ProjectOpt = Path("."),
+    json: JsonOpt = False,
+) -> None:
+    """List the change log of the exports' columns: added, removed, renamed, retyped.
+
+    Each load's header is compared with the source's previous load (a rename is a removed
+    and an added column of the same type at the same place, or names differing only in
+    case). With --json: a list of changes, newest load first, with the table's columns
+    (old/new: name and type before and after; null where there is none).
+    """
+    from workbench.ingest import list_schema_changes
+
+    loaded = load_project(project)
+    with open_store(loaded, read_only=True) as store:
+        rows = list_schema_changes(store, source)
+    if json:
+        records = [
+            {
+                "source": r.source,
+                "load": r.load_id,
+                "previous_load": r.previous_load_id,
+                "change": r.change.kind,
+                "column": r.change.column,
+                "old_name": r.change.old_name,
+                "new_name": r.change.new_name,
+                "old_type": r.change.old_type,
+                "new_type": r.change.new_type,
+                "detected_at": r.detected_at,
+            }
+            for r in rows
+        ]
+        emit(records, json=True)
+        return
+    if not rows:
+        out.print("No column of any export changed between loads.")
+        return
+    table = Table("source", "load", "previous", "change", "column", "before", "after", "detected")
+    for r in rows:
+        c = r.change
+        before = f"{c.old_name} ({c.old_type})" if c.old_name else ""
+        after = f"{c.new_name} ({c.new_type})" if c.new_name else ""
+        table.add_row(
+            r.source,
+            str(r.load_id),
+            str(r.previous_load_id),
+            c.kind,
+            c.column,
+            before,
+            after,
+            f"{r.detected_at:%Y-%m-%d %H:%M}",
+        )
+    out.print(table)
+
+
 def run_and_report(project: Project, *, wait: float | None = None) -> None:
     """Run the whole pipeline and print what each stage did."""
     from workbench.cli.quality import print_quality
@@ -204,6 +261,7 @@ def print_loads(report: IngestReport) -> None:
         style = {"failed": "red", "unchanged": "dim"}.get(r.status, "")
         table.add_row(r.source, r.file.name, styled(message, style))
     out.print(table)
+    warn_deprecated(report.deprecated)
 
 
 def fail_loads(report: IngestReport) -> None:
@@ -220,3 +278,4 @@ def _n(value: int | None) -> str:
 def register(app: typer.Typer) -> None:
     for command in (init, demo, ingest, ledger):
         app.command()(command)
+    app.command("schema-changes")(schema_changes)

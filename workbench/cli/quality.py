@@ -23,6 +23,7 @@ from workbench.cli.common import (
     out,
     print_frame,
     project_and_store,
+    warn_deprecated,
 )
 from workbench.progress import steps
 from workbench.terminal import styled
@@ -50,6 +51,7 @@ def validate(project: ProjectOpt = Path("."), wait: WaitOpt = 0) -> None:
     loaded, store = project_and_store(project, wait=wait)
     with store, steps("Validating", None) as step:
         result = run_quality(loaded, store, on_step=step)
+    warn_deprecated(loaded.deprecated_mappings())
     print_quality(result)
 
 

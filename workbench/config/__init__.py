@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from workbench.config.kpis import KpiDef, Stat, Target, builtin_kpis, registry
 from workbench.config.metrics import METRICS, Metric
-from workbench.config.project import CONFIG_FILE, Project, ProjectConfig, load_project
+from workbench.config.project import (
+    CONFIG_FILE,
+    DeprecatedMapping,
+    Project,
+    ProjectConfig,
+    load_project,
+)
 from workbench.config.settings import (
     DEFAULT_BLOCKING,
     KPI_ID,
@@ -47,6 +53,7 @@ __all__ = [
     "KPI_ID",
     "METRICS",
     "SOURCE_NAME",
+    "DeprecatedMapping",
     "DuckDBSettings",
     "FieldMap",
     "Format",

@@ -109,6 +109,27 @@ class ProjectConfig(StrictModel):
 
 
 @dataclass(frozen=True)
+class DeprecatedMapping:
+    """A source that still maps a field the data dictionary marks ``deprecated``."""
+
+    source: str
+    object: str
+    field: str
+    column: str | None  # the export's column (None: a constant value)
+    note: str | None
+
+    def warning(self) -> str:
+        """The warning shown once per command (ingest, validate)."""
+        origin = f"column '{self.column}'" if self.column else "a constant value"
+        note = f" ({self.note})" if self.note else ""
+        return (
+            f"sources.{self.source}.columns.{self.field} maps {origin} to "
+            f"{self.object}.{self.field}, which the data dictionary marks deprecated{note}; "
+            f"stop mapping it (remove the key from workbench.yaml) before it is retired."
+        )
+
+
+@dataclass(frozen=True)
 class Project:
     """A loaded project: its folder, its validated config and its dictionary."""
 
@@ -147,6 +168,23 @@ class Project:
     def resolve(self, relative: str | Path) -> Path:
         path = Path(relative).expanduser()
         return path if path.is_absolute() else self.root / path
+
+    def deprecated_mappings(self, names: list[str] | None = None) -> list[DeprecatedMapping]:
+        """Every mapping of a deprecated field by the sources (of ``names``), in config order."""
+        found = []
+        for name, source in self.config.sources.items():
+            if names is not None and name not in names:
+                continue
+            fields = self.dictionary.object(source.object).fields
+            for field, fmap in source.columns.items():
+                spec = fields.get(field)
+                if spec is not None and spec.deprecated:
+                    found.append(
+                        DeprecatedMapping(
+                            name, source.object, field, fmap.from_, spec.deprecated_note
+                        )
+                    )
+        return found
 
     def source(self, name: str) -> Source:
         try:

@@ -172,7 +172,7 @@ def with_revenue(customers_export: pl.DataFrame, invoices_frame: pl.DataFrame) -
 
 
 def fx_rates(seed: int) -> pl.DataFrame:
-    """``exports/billing/fx_rates.csv``: monthly EUR per unit of EUR, USD and GBP."""
+    """Monthly EUR per unit of EUR, USD and GBP (written by :func:`fx_rate_files`)."""
     s = Stream(seed, "billing.fx")
     months = 22  # 2025-01 .. 2026-10
     rates: dict[str, list[float]] = {"EUR": [1.0] * months}
@@ -187,6 +187,26 @@ def fx_rates(seed: int) -> pl.DataFrame:
         for currency in sorted(rates)
     ]
     return pl.DataFrame(rows, schema=["month", "currency", "rate"], orient="row")
+
+
+FX_FILES = ("exports/billing/fx_rates_2025.csv", "exports/billing/fx_rates_2026.csv")
+"""Finance's rates come as one file per year (one append source, ``fx_rates_*.csv``)."""
+
+
+def fx_rate_files(seed: int) -> dict[str, pl.DataFrame]:
+    """The rates of :func:`fx_rates` as finance exports them: one file per year
+    (:data:`FX_FILES`). In 2026 finance's new tool renamed the rate's origin from
+    ``fixing`` to ``rate_source`` and added ``published_on`` (the day the rate was fixed,
+    the last day of the month before): the schema change between the two files that the
+    demo's change log shows (``workbench schema-changes``)."""
+    rates = fx_rates(seed)
+    year = pl.col("month").str.slice(0, 4)
+    older = rates.filter(year == "2025").with_columns(fixing=pl.lit("ECB"))
+    newer = rates.filter(year == "2026").with_columns(
+        rate_source=pl.lit("ECB"),
+        published_on=(pl.col("month").str.to_date() - pl.duration(days=1)).dt.to_string("%Y-%m-%d"),
+    )
+    return dict(zip(FX_FILES, (older, newer), strict=True))
 
 
 def _pad3(number: pl.Expr) -> pl.Expr:

@@ -35,11 +35,13 @@ EXPORT_PATHS = {
     "crm_deals": "exports/crm/opportunities.csv",
     "billing_customers": "exports/billing/customers.csv",
     "billing_invoices": "exports/billing/invoices.csv",
-    "fx_rates": "exports/billing/fx_rates.csv",
+    "fx_rates": billing.FX_FILES[-1],  # the newest of its files (see EARLIER_EXPORTS)
     "support_requesters": "exports/support/requesters.json",
     "support_tickets": "exports/support/tickets.ndjson",
     "sync_events": "exports/integration/sync_events.ndjson.gz",
 }
+EARLIER_EXPORTS = {"fx_rates": billing.FX_FILES[:-1]}
+"""Sources with more than one file (append mode): their files before the newest."""
 TRUTH_PATHS = {
     "contacts": "truth/contacts_truth.csv",
     "trap_pairs": "truth/trap_pairs.csv",
@@ -61,7 +63,9 @@ class DemoSummary:
         launch_date, window_start, window_end: the rollout date and the activity window
             (first and last day).
         rows: rows (records) per source name, e.g. ``rows["crm_contacts"]``.
-        paths: export file per source name.
+        paths: export file per source name (the newest, for a source with several).
+        files: every export file per source name, oldest first (fx_rates has two, one
+            per year, whose columns differ: see :func:`billing.fx_rate_files`).
         truth: ``contacts``, ``trap_pairs``, ``effects`` and ``injected_errors`` files of
             the ground truth.
         trap_pairs: trap record pairs per kind (namesake, household, shared_mailbox).
@@ -83,6 +87,7 @@ class DemoSummary:
     truth: dict[str, Path]
     trap_pairs: dict[str, int]
     injected_errors: dict[str, int] = field(default_factory=dict)
+    files: dict[str, list[Path]] = field(default_factory=dict)
 
 
 def generate_demo(
@@ -107,7 +112,9 @@ def generate_demo(
     Files written (previous demo files are replaced):
 
     - ``exports/crm/{contacts,accounts,leads,opportunities}.csv``
-    - ``exports/billing/{customers,invoices}.csv`` (Latin-1, ``;``) and ``fx_rates.csv``
+    - ``exports/billing/{customers,invoices}.csv`` (Latin-1, ``;``) and
+      ``fx_rates_{2025,2026}.csv``, one file per year of one source, the newer with a
+      renamed and an added column (a schema change for the change log)
     - ``exports/support/requesters.json`` and ``tickets.ndjson``
     - ``exports/integration/sync_events.ndjson.gz``
     - ``truth/contacts_truth.csv``, ``truth/trap_pairs.csv``, ``truth/effects.json``,
@@ -188,6 +195,10 @@ def generate_demo(
         window_end=end,
         rows=out.rows,
         paths={name: out.root / path for name, path in EXPORT_PATHS.items()},
+        files={
+            name: [out.root / p for p in (*EARLIER_EXPORTS.get(name, ()), path)]
+            for name, path in EXPORT_PATHS.items()
+        },
         truth={name: out.root / path for name, path in TRUTH_PATHS.items()},
         trap_pairs={kind: int((pairs["trap"] == kind).sum()) for kind in TRAP_KINDS},
         injected_errors={
@@ -208,16 +219,22 @@ class _Output:
     errors: list[pl.DataFrame] = field(default_factory=list)
 
     def csv(
-        self, name: str, frame: pl.DataFrame | invalid.Injected, *, german: bool = False
+        self,
+        name: str,
+        frame: pl.DataFrame | invalid.Injected,
+        *,
+        german: bool = False,
+        path: str | None = None,
     ) -> None:
-        """UTF-8 and ``,``; or, for ``german`` (billing) exports, Latin-1, ``;`` and CRLF."""
+        """UTF-8 and ``,``; or, for ``german`` (billing) exports, Latin-1, ``;`` and CRLF.
+        ``path``: one of the source's several files (their rows add up)."""
         frame = self._export(frame)
-        path = self.root / EXPORT_PATHS[name]
+        target = self.root / (path or EXPORT_PATHS[name])
         if german:
-            write_csv(frame, path, delimiter=";", encoding="latin-1", line_end="\r\n")
+            write_csv(frame, target, delimiter=";", encoding="latin-1", line_end="\r\n")
         else:
-            write_csv(frame, path)
-        self.rows[name] = frame.height
+            write_csv(frame, target)
+        self.rows[name] = self.rows.get(name, 0) + frame.height
 
     def json_array(self, name: str, frame: pl.DataFrame) -> None:
         write_json_array(frame, self.root / EXPORT_PATHS[name])
@@ -263,7 +280,8 @@ def _billing(out: _Output, world: World, records: pl.DataFrame, seed: int) -> pl
     )
     out.csv("billing_customers", injected, german=True)
     out.csv("billing_invoices", invalid.billing_invoices(invoices.drop("cents"), seed), german=True)
-    out.csv("fx_rates", billing.fx_rates(seed))
+    for path, rates in billing.fx_rate_files(seed).items():
+        out.csv("fx_rates", rates, path=path)
     return _owners(facts["KundenNr"], facts["person_idx"], injected)
 
 

@@ -5,7 +5,8 @@ Each file loads in one transaction: its rows go to ``raw.<source>`` with lineage
 ``quar.ingest_rejects`` with line and reason, and the ledger gets a row whose counts add up.
 If anything fails, the transaction rolls back, the warehouse is as it was, and the ledger
 records the failure with its reason; so does a source that cannot be staged (its ledger row
-names ``raw.<source>``). An unchanged file is a no-op.
+names ``raw.<source>``). An unchanged file is a no-op. Each load also records the file's
+column layout and logs what changed since the source's previous load (:mod:`.drift`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from pathlib import Path
 import duckdb
 
 from workbench import audit
-from workbench.config import CONFIG_FILE, Project, Source
+from workbench.config import CONFIG_FILE, DeprecatedMapping, Project, Source
 from workbench.errors import IngestError, WorkbenchError
-from workbench.ingest import ledger
+from workbench.ingest import drift, ledger
 from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
 from workbench.ingest.rejects import store_rejects
@@ -46,6 +47,7 @@ class LoadResult:
     rows_rejected: int = 0
     error: WorkbenchError | None = None
     rows_suppressed: int = 0
+    schema_changes: int = 0  # columns changed since the source's previous load
 
     @property
     def message(self) -> str:
@@ -56,17 +58,22 @@ class LoadResult:
         rejected = f", {self.rows_rejected} rejected" if self.rows_rejected else ""
         if self.rows_suppressed:
             rejected += f", {self.rows_suppressed} of erased people suppressed"
-        return f"loaded {self.rows_loaded} of {self.rows_read} rows{rejected} (load {self.load_id})"
+        done = f"loaded {self.rows_loaded} of {self.rows_read} rows{rejected} (load {self.load_id})"
+        if self.schema_changes:
+            done += f"; columns changed: {self.schema_changes} (`workbench schema-changes`)"
+        return done
 
 
 @dataclass(frozen=True)
 class IngestReport:
-    """The result of an ingest run: one entry per file, the rows staged per source, and the
-    sources re-staged without a new load (their mapping changed since they were staged)."""
+    """The result of an ingest run: one entry per file, the rows staged per source, the
+    sources re-staged without a new load (their mapping changed since they were staged),
+    and the mappings of deprecated fields the sources still have (to warn about, once)."""
 
     loads: list[LoadResult]
     staged: dict[str, int]
     restaged: list[str] = field(default_factory=list)
+    deprecated: list[DeprecatedMapping] = field(default_factory=list)
 
     @property
     def failures(self) -> list[LoadResult]:
@@ -112,7 +119,8 @@ def ingest(
     restaged = [n for n in restage_changed(project, store, unique) if n not in loaded_now]
     staged = {name: staged_rows(project, store, name) for name in unique}
     prune_staging(project, store)
-    return IngestReport(loads=results, staged=staged, restaged=restaged)
+    deprecated = project.deprecated_mappings(unique)
+    return IngestReport(loads=results, staged=staged, restaged=restaged, deprecated=deprecated)
 
 
 def restage_changed(project: Project, store: Store, names: list[str] | None = None) -> list[str]:
@@ -166,25 +174,27 @@ def load_file(
         status="running",
     )
 
-    def attempt(collect_rejects: bool) -> tuple[int, int, int]:
+    def attempt(collect_rejects: bool) -> tuple[int, int, int, int]:
         with store.transaction():
-            counts = _load(store, project, source_name, source, export, load_id, collect_rejects)
+            loaded, rejected, changed = _load(
+                store, project, source_name, source, export, load_id, collect_rejects
+            )
             check_unchanged(export)  # the rows read are the ones the checksum describes
-            if source.mode == "snapshot" and counts == (0, 0) and not allow_empty:
+            if source.mode == "snapshot" and (loaded, rejected) == (0, 0) and not allow_empty:
                 _keep_snapshot(store, source_name, path)
             suppressed = suppress(store, project, source_name, load_id)  # erased people
             ledger.finish_load(
                 store,
                 load_id,
                 status="loaded",
-                rows_read=counts[0] + counts[1],
-                rows_loaded=counts[0] - suppressed,
-                rows_rejected=counts[1],
+                rows_read=loaded + rejected,
+                rows_loaded=loaded - suppressed,
+                rows_rejected=rejected,
                 rows_suppressed=suppressed,
             )
             ledger.make_current(store, load_id, source_name, source.mode, path.name)
             audit.record(store, "load", {"load_id": load_id, "file": path.name}, project=project)
-        return counts[0] - suppressed, counts[1], suppressed
+        return loaded - suppressed, rejected, suppressed, changed
 
     try:
         try:
@@ -207,10 +217,11 @@ def load_file(
         path,
         "loaded",
         load_id=load_id,
-        rows_read=sum(counts),
+        rows_read=sum(counts[:3]),
         rows_loaded=counts[0],
         rows_rejected=counts[1],
         rows_suppressed=counts[2],
+        schema_changes=counts[3],
     )
 
 
@@ -254,8 +265,9 @@ def _load(
     export: ExportFile,
     load_id: int,
     collect_rejects: bool,
-) -> tuple[int, int]:
-    """Insert the file's rows and rejects; returns (rows loaded, rows rejected)."""
+) -> tuple[int, int, int]:
+    """Insert the file's rows and rejects and record its layout (:mod:`.drift`); returns
+    (rows loaded, rows rejected, columns changed since the source's previous load)."""
     incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
     try:
         check_mapping(project, name, source, incoming.columns, export.path, incoming.duplicates)
@@ -279,9 +291,11 @@ def _load(
             file=str(export.path),
             raw=raw,
         )
+        layout = drift.profile(store, raw, load_id, incoming.columns, source.options.null_values)
+        changed = len(drift.record_layout(store, name, load_id, layout))
     finally:
         incoming.close()
-    return loaded, rejected
+    return loaded, rejected, changed
 
 
 REBUILD_AT = 32  # adding more new columns than this rebuilds the raw table in one go

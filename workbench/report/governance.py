@@ -1,5 +1,6 @@
 """The governance review pack: data quality and incidents, service levels and error
-budgets, identity-resolution health, review backlog, audit trail, dictionary.
+budgets, identity-resolution health, review backlog, audit trail, schema changes of the
+exports, dictionary (and the deprecated fields sources still map).
 
 An incident is anything the meeting must act on in the report's period: a breached
 blocking limit, a regression since the previous validation run, an error budget spent
@@ -16,6 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from workbench.formatting import percent_text
+from workbench.ingest import list_schema_changes
 from workbench.quality import diff
 from workbench.quality.gates import breaches
 from workbench.quality.history import run_ids
@@ -237,6 +239,58 @@ def audit_summary(ctx: ReportContext) -> pl.DataFrame:
     if ctx.store.has_rows("id", "runs"):  # decisions are taken on resolved records
         parts.append("SELECT 'review decision', count(*), NULL FROM id.review_decisions")
     return ctx.store.frame(" UNION ALL ".join(parts))
+
+
+SCHEMA_CHANGES_SHOWN = 50
+
+
+def schema_changes(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """The change log of the exports' columns (the newest changes first): columns added,
+    removed, renamed or retyped between a source's loads (``workbench schema-changes``)."""
+    logged = list_schema_changes(ctx.store)
+    if not logged:
+        return NoData(
+            "No export changed its columns between loads: every source's files have kept "
+            "their layout (names and types) since its first load."
+        )
+    rows = [
+        {
+            "source": r.source,
+            "load": r.load_id,
+            "previous load": r.previous_load_id,
+            "change": r.change.kind,
+            "column": r.change.column,
+            "before": f"{r.change.old_name} ({r.change.old_type})" if r.change.old_name else "",
+            "after": f"{r.change.new_name} ({r.change.new_type})" if r.change.new_name else "",
+            "detected": f"{r.detected_at:%Y-%m-%d %H:%M}",
+        }
+        for r in logged[:SCHEMA_CHANGES_SHOWN]
+    ]
+    return pl.DataFrame(rows)
+
+
+def deprecated_fields(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Fields the dictionary marks deprecated that a source still maps, with the note."""
+    fed = ctx.project.deprecated_mappings()
+    if not fed:
+        objects = ctx.project.dictionary.objects.values()
+        marked = sum(f.deprecated for spec in objects for f in spec.fields.values())
+        return NoData(
+            f"No source maps a deprecated field ({marked} field(s) of the dictionary are "
+            "marked deprecated)."
+        )
+    return pl.DataFrame(
+        [
+            {
+                "object": m.object,
+                "field": m.field,
+                "source": m.source,
+                "column": m.column or "(constant)",
+                "note": m.note or "",
+            }
+            for m in fed
+        ]
+    )
 
 
 def dictionary_summary(ctx: ReportContext) -> pl.DataFrame:

@@ -18,10 +18,10 @@ from typing import Any, Protocol
 
 from workbench.errors import WarehouseError
 from workbench.schema.registry import (
+    FIXED_TABLES,
     LATEST,
     MIGRATIONS,
     SEQUENCES,
-    TABLES,
     VERSION_DDL,
     SequenceSpec,
 )
@@ -87,7 +87,7 @@ def recreate(store: Executor, *tables: str) -> None:
     """Create these fixed tables (``schema.table``) again if they were dropped, as the
     registry defines them (the audit trail notices and reports a dropped trail)."""
     for name in tables:
-        for statement in TABLES[name]:
+        for statement in FIXED_TABLES[name]:
             store.execute(statement)
 
 

@@ -217,6 +217,28 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# -- tables added by later migrations: "schema.table" -> statements, per migration --------
+# migration 3, schema drift (workbench.ingest.drift): the header of every loaded file, in
+# order, with the type its values read as; what changed in a source's layout between loads
+DRIFT_TABLES: dict[str, tuple[str, ...]] = {
+    "meta.load_columns": (
+        """CREATE TABLE IF NOT EXISTS meta.load_columns (
+        load_id BIGINT NOT NULL, source VARCHAR NOT NULL, position INTEGER NOT NULL,
+        column_name VARCHAR NOT NULL, column_type VARCHAR NOT NULL,
+        PRIMARY KEY (load_id, position))""",
+    ),
+    "meta.schema_changes": (
+        """CREATE TABLE IF NOT EXISTS meta.schema_changes (
+        source VARCHAR NOT NULL, load_id BIGINT NOT NULL, previous_load_id BIGINT NOT NULL,
+        kind VARCHAR NOT NULL, column_name VARCHAR NOT NULL, old_name VARCHAR,
+        new_name VARCHAR, old_type VARCHAR, new_type VARCHAR, old_position INTEGER,
+        new_position INTEGER, detected_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (load_id, kind, column_name))""",
+    ),
+}
+FIXED_TABLES: dict[str, tuple[str, ...]] = {**TABLES, **DRIFT_TABLES}
+"""Every fixed table the migrations make, with the statements that make it."""
+
 LOADS = SequenceSpec("meta.load_id_seq", "meta.loads", "load_id")
 VALIDATION_RUNS = SequenceSpec("meta.run_id_seq", "meta.validation_runs", "run_id")
 RESOLVE_RUNS = SequenceSpec("id.run_id_seq", "id.runs", "run_id")
@@ -233,6 +255,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         2, "sequences for KPI, ROI and report run ids", (), (KPI_RUNS, ROI_RUNS, REPORT_RUNS)
+    ),
+    Migration(
+        3,
+        "schema drift: each load's column layout and the change log between loads",
+        tuple(statement for statements in DRIFT_TABLES.values() for statement in statements),
     ),
 )
 LATEST = MIGRATIONS[-1].version
