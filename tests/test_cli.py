@@ -74,6 +74,7 @@ JSON_COMMANDS = [
     ["kpi", "list"],
     ["baseline"],
     ["roi"],
+    ["rollout"],
     ["review"],
     ["evaluate"],
     ["explain"],

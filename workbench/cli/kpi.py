@@ -273,6 +273,36 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     )
 
 
+def rollout(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
+    """A staggered rollout (`kpi.rollout`: launch dates per group): each cohort's
+    difference-in-differences against the groups not yet (or never) reached, the overall
+    effect per KPI, and the event study (effect per month from launch).
+
+    With --json: an object with cohorts, overall and event_study (lists of rows) and notes.
+    """
+    from workbench.kpi.run import rollout as run_rollout
+
+    loaded, store = project_and_store(project, read_only=True)
+    with store, steps("Staggered rollout", None):
+        result = run_rollout(loaded, store)
+    cohorts = result.cohorts.drop("weight")
+    if json:
+        emit(
+            {
+                "cohorts": cohorts,
+                "overall": result.overall,
+                "event_study": result.event_study,
+                "notes": result.notes,
+            },
+            json=True,
+        )
+        return
+    print_frame(cohorts, "Per cohort: difference-in-differences (95% bootstrap interval)")
+    print_frame(result.overall, "Overall: cohorts weighted by their post-launch data")
+    for why in result.notes:
+        note(styled(f"Note: {why}.", "yellow"), json=json)
+
+
 def _num(value: float | None, spec: str = ".2f") -> str:
     return "n/a" if value is None else format(value, spec)
 
@@ -297,3 +327,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(kpi_app, name="kpi")
     app.command()(baseline)
     app.command()(roi)
+    app.command()(rollout)

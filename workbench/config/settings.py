@@ -117,12 +117,25 @@ class TreatmentConfig(StrictModel):
     control: str = "control"
 
 
+class RolloutConfig(StrictModel):
+    """A staggered rollout (``kpi.rollout``): the field naming the groups and the day the
+    integration reached each; groups not listed never got it (controls)."""
+
+    column: str = Field("region", description="Field holding the rollout group")
+    launches: dict[str, date] = Field(
+        min_length=1, description="Per group value: its launch date (EMEA: 2026-05-01)"
+    )
+
+
 class KpiConfig(StrictModel):
     """KPIs, baselines, targets and the canary-vs-control comparison (``kpi:``)."""
 
     launch_date: date | None = Field(None, description="When the integration went live")
     baseline_months: int = Field(6, ge=1, le=60, description="Baseline: months before launch")
     treatment: TreatmentConfig = Field(default_factory=lambda: TreatmentConfig())
+    rollout: RolloutConfig | None = Field(
+        None, description="A staggered rollout: launch dates per group (`workbench rollout`)"
+    )
     gross_margin: float = Field(0.7, gt=0, le=1, description="For ltv = arpa x margin / churn")
     bootstrap_samples: int = Field(2000, ge=100, le=100_000)
     seed: int = 42

@@ -1,4 +1,5 @@
-"""The KPI stage as the CLI, notebooks and pipeline call it: compute, baseline, compare.
+"""The KPI stage as the CLI, notebooks and pipeline call it: compute, baseline, compare,
+rollout (a staggered rollout's cohorts).
 
 Each function reads the project's KPI settings (``kpi:`` in workbench.yaml), does its work
 through the modules of this package, stores the result in ``kpi.*`` with a run id, and
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -22,6 +23,7 @@ from workbench.kpi.baseline import baselines, default_window, signals
 from workbench.kpi.compute import KpiValues, breaks_down, compute
 from workbench.kpi.did import Windows, did
 from workbench.kpi.periods import Grain, step
+from workbench.kpi.staggered import Cohort, StaggeredResult, staggered
 from workbench.kpi.targets import statuses
 from workbench.store import Store
 
@@ -186,3 +188,42 @@ def compare(
 def _append(store: Store, name: str, frame: pl.DataFrame) -> None:
     with store.registered("kpi_frame", frame):
         store.execute(f"INSERT INTO kpi.{name} BY NAME SELECT * FROM kpi_frame")
+
+
+def rollout(
+    project: Project, store: Store, *, until: datetime | None = None, now: datetime | None = None
+) -> StaggeredResult:
+    """The staggered DiD of every KPI that breaks down by ``kpi.rollout.column`` (see
+    :mod:`workbench.kpi.staggered`); nothing is stored. The data ends with the latest period
+    with validated data up to ``now`` (or at ``until``)."""
+    cfg = project.config.kpi
+    if cfg.rollout is None:
+        raise ConfigError(
+            "A staggered rollout needs its launch dates per group.",
+            where="workbench.yaml, key kpi.rollout",
+            fix="Add kpi.rollout: {column: region, launches: {EMEA: 2026-05-01, "
+            "NA: 2026-07-01}} (groups not listed are controls).",
+        )
+    column = cfg.rollout.column
+    comparable = {k: v for k, v in project.kpis().items() if breaks_down(store, v, column)}
+    _, values = measure(project, store, segment=column, record=False, kpis=comparable, now=now)
+    if until is None:
+        last = values.latest
+        until = last + step("month") if last is not None else datetime.now(UTC).replace(tzinfo=None)
+    cohorts = [
+        Cohort(str(group), datetime(d.year, d.month, d.day))
+        for group, d in cfg.rollout.launches.items()
+    ]
+    result = staggered(
+        store,
+        comparable,
+        values.frame,
+        cohorts,
+        column=column,
+        baseline_months=cfg.baseline_months,
+        until=until,
+        n_samples=cfg.bootstrap_samples,
+        seed=cfg.seed,
+    )
+    result.notes[:0] = list(values.notes)
+    return result
