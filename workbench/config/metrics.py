@@ -38,4 +38,7 @@ METRICS: dict[str, Metric] = {
     "referential_integrity": Metric("Share of references that resolve", True),
     "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
     "sync_failure_rate": Metric("Share of sync events that failed", False),
+    # of a field with `consent: true`, over the source's valid records (quality/consent.py)
+    "consent_coverage": Metric("Share of valid records with a recorded consent decision", True),
+    "consent_granted_rate": Metric("Share of valid records with consent granted", True),
 }
