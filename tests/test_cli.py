@@ -75,6 +75,7 @@ JSON_COMMANDS = [
     ["explain"],
     ["audit", "log"],
     ["audit", "verify"],
+    ["dictionary", "matrix"],
 ]
 
 
