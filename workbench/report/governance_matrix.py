@@ -55,7 +55,7 @@ def governance_matrix(project: Project) -> pl.DataFrame:
         consent = spec.consent_fields()
         gaps = []
         if present:
-            gaps += ["no owner"] if spec.owner is None else []
+            gaps += ["no owner"] if not spec.owner else []
             gaps += ["no legal basis"] if not spec.legal_basis else []
             gaps += ["no retention"] if rule is None else []
         if "consent" in spec.legal_basis and not consent:
