@@ -80,6 +80,7 @@ JSON_COMMANDS = [
     ["explain"],
     ["audit", "log"],
     ["audit", "verify"],
+    ["dictionary", "matrix"],
 ]
 
 

@@ -145,6 +145,10 @@ def test_config_value_maps_cover_the_exports(demo: DemoSummary) -> None:
     assert set(customers["Land"].unique()) <= set(billing.COUNTRY_MAP)
     deals = _read_csv(demo.paths["crm_deals"])
     assert set(deals["StageName"].unique()) == set(crm.DEAL_STATUS)
+    assert sources["crm_contacts"].columns["marketing_consent"].map == crm.CONSENT
+    consent = _read_csv(demo.paths["crm_contacts"])["Marketing_Consent__c"]
+    assert set(consent.drop_nulls().unique()) == set(crm.CONSENT)
+    assert 0 < consent.null_count() < consent.len()  # some contacts decided nothing
 
 
 # -- counts and ground truth ---------------------------------------------------------
@@ -248,7 +252,7 @@ def test_crm_exports_look_like_salesforce(demo: DemoSummary) -> None:
     assert contacts.columns == [
         "Id", "FirstName", "LastName", "Email", "Phone", "Account.Name", "AccountId", "Title",
         "MailingStreet", "MailingPostalCode", "MailingCity", "MailingCountry", "CreatedDate",
-        "LastModifiedDate",
+        "LastModifiedDate", "Marketing_Consent__c",
     ]  # fmt: skip
     for name, prefix in (("crm_contacts", "003"), ("crm_accounts", "001"), ("crm_leads", "00Q"),
                          ("crm_deals", "006")):  # fmt: skip

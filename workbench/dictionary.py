@@ -65,6 +65,12 @@ Severity = Literal["error", "warn"]
 # what a severity can be set for: each rule, and "format" (a value that cannot be read as
 # the field's type, or an email address that does not look like one)
 RuleName = Literal["format", "regex", "allowed", "min", "max", "max_length", "references"]
+# the lawful bases of processing personal data (GDPR Art. 6(1) a-f)
+LegalBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+    "legitimate_interests",
+]  # fmt: skip
+CONSENT_TYPES = ("boolean", "date", "timestamp")  # what a consent field can record
 
 
 class Rules(StrictModel):
@@ -137,11 +143,26 @@ class FieldSpec(StrictModel):
     deprecated_note: str | None = Field(
         None, description="Why, or what to use instead; shown with the warning"
     )
+    consent: bool = Field(
+        False,
+        description="The field records the person's consent decision: a boolean (true "
+        "granted, false refused or withdrawn) or the date or time consent was given; empty "
+        "when no decision is recorded",
+    )
 
     @model_validator(mode="after")
     def _note_of_deprecated(self) -> FieldSpec:
         if self.deprecated_note is not None and not self.deprecated:
             raise ValueError("deprecated_note is only for a field marked deprecated: true")
+        return self
+
+    @model_validator(mode="after")
+    def _consent_type(self) -> FieldSpec:
+        if self.consent and self.type.value not in CONSENT_TYPES:
+            raise ValueError(
+                f"consent: a consent field records a decision ({', '.join(CONSENT_TYPES)}), "
+                f"not {self.type.value}; change its type or drop consent: true"
+            )
         return self
 
     @model_validator(mode="after")
@@ -157,10 +178,30 @@ class FieldSpec(StrictModel):
 
 
 class ObjectSpec(StrictModel):
-    """One canonical object (contacts, deals, ...) and its fields, in order."""
+    """One canonical object (contacts, deals, ...), who answers for it, and its fields.
+
+    ``owner`` and ``legal_basis`` are governance, per object because a record set is
+    processed for its purposes as a whole (a field's ``owner`` is another thing: the source
+    system whose value wins in a golden record).
+    """
 
     description: str = ""
+    owner: str | None = Field(
+        None, description="Team or person accountable for the object's data (data owner)"
+    )
+    legal_basis: list[LegalBasis] = Field(
+        default_factory=list,
+        description="GDPR Art. 6 basis (or bases, one per purpose) the records are processed "
+        "on: consent, contract, legal_obligation, vital_interests, public_task, "
+        "legitimate_interests",
+    )
     fields: dict[str, FieldSpec] = Field(min_length=1)
+
+    @field_validator("legal_basis", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        """One basis may be written alone: ``legal_basis: contract``."""
+        return [value] if isinstance(value, str) else value
 
     @field_validator("fields")
     @classmethod
@@ -171,6 +212,10 @@ class ObjectSpec(StrictModel):
     def dated_fields(self) -> list[str]:
         """The fields that place a record in time (date and timestamp fields), in order."""
         return [name for name, field in self.fields.items() if field.type.is_dated]
+
+    def consent_fields(self) -> list[str]:
+        """The fields that record a consent decision (``consent: true``), in order."""
+        return [name for name, field in self.fields.items() if field.consent]
 
     @model_validator(mode="after")
     def _consistent(self) -> ObjectSpec:

@@ -7,7 +7,7 @@ import html
 import io
 from typing import Literal
 
-from workbench.dictionary import Dictionary, FieldSpec
+from workbench.dictionary import Dictionary, FieldSpec, ObjectSpec
 
 COLUMNS = (
     "object",
@@ -73,7 +73,17 @@ def rules_text(field: FieldSpec) -> str:
         parts.append(f"must exist in {r.references}")
     if field.currency_field:
         parts.append(f"currency in {field.currency_field}")
+    if field.consent:
+        parts.append("records consent")
     return "; ".join(parts)
+
+
+def governance_text(spec: ObjectSpec) -> str:
+    """The object's owner and legal basis in words ("" when neither is set)."""
+    parts = [f"Owner: {spec.owner}."] if spec.owner else []
+    if spec.legal_basis:
+        parts.append(f"Legal basis: {', '.join(spec.legal_basis)}.")
+    return " ".join(parts)
 
 
 def render(dictionary: Dictionary, fmt: Literal["md", "csv", "html"], *, title: str) -> str:
@@ -95,6 +105,8 @@ def _markdown(dictionary: Dictionary, table: list[dict[str, str]], title: str) -
     cols = COLUMNS[1:]
     for obj, spec in dictionary.objects.items():
         lines += [f"## {obj}", "", spec.description, ""]
+        if governance_text(spec):
+            lines += [governance_text(spec), ""]
         lines.append("| " + " | ".join(cols) + " |")
         lines.append("|" + "---|" * len(cols))
         for row in (r for r in table if r["object"] == obj):
@@ -117,6 +129,8 @@ def _html(dictionary: Dictionary, table: list[dict[str, str]], title: str) -> st
     ]
     for obj, spec in dictionary.objects.items():
         parts.append(f"<h2>{html.escape(obj)}</h2><p>{html.escape(spec.description)}</p>")
+        if governance_text(spec):
+            parts.append(f"<p>{html.escape(governance_text(spec))}</p>")
         parts.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
         for row in (r for r in table if r["object"] == obj):
             parts.append(

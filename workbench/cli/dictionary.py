@@ -1,4 +1,5 @@
-"""Commands about the data dictionary: export it as a document, draft one from an export."""
+"""Commands about the data dictionary: export it as a document, draft one from an export,
+show its governance matrix."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import Annotated, Literal
 
 import typer
 
-from workbench.cli.common import ProjectOpt, load_project, out
+from workbench.cli.common import JsonOpt, ProjectOpt, emit, load_project, out
 from workbench.export import is_stdout
 
-app = typer.Typer(help="The Canonical Data Dictionary: export it, or draft one from a file.")
+app = typer.Typer(
+    help="The Canonical Data Dictionary: export it, draft one from a file, or show its "
+    "governance matrix."
+)
 
 
 @app.command("export")
@@ -53,3 +57,12 @@ def infer(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("matrix")
+def matrix(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
+    """Show the governance matrix: per object its PII classes and fields, retention, owner,
+    legal basis, consent fields and what is missing (no warehouse needed)."""
+    from workbench.report.governance_matrix import governance_matrix
+
+    emit(governance_matrix(load_project(project)), json=json, title="Governance matrix")

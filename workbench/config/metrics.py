@@ -41,6 +41,9 @@ ENGINE_METRICS: dict[str, Metric] = {
     "freshness_hours": Metric("Age of the newest valid, not future time stamp", False, "hours"),
     "referential_integrity": Metric("Share of references that resolve", True),
     "phone_parse_rate": Metric("Share of phone numbers readable as E.164", True),
+    # of a field with `consent: true`, over the source's valid records (quality/consent.py)
+    "consent_coverage": Metric("Share of valid records with a recorded consent decision", True),
+    "consent_granted_rate": Metric("Share of valid records with consent granted", True),
 }
 
 

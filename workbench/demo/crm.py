@@ -8,6 +8,7 @@ timestamps like ``2025-03-04T10:22:33.000+0000`` (a few leads with a local offse
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -35,6 +36,10 @@ from workbench.demo.timeline import (
 from workbench.demo.world import World
 
 OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
+# Marketing_Consent__c -> canonical contacts.marketing_consent (the map in workbench.yaml);
+# empty: no decision recorded.
+CONSENT = {"Opted In": "true", "Opted Out": "false"}
+CONSENT_FORM = datetime(2023, 1, 1)  # the web forms asked for consent from then on
 # StageName -> canonical deals.status (the map in workbench.yaml).
 DEAL_STATUS = {
     "Prospecting": "open", "Qualification": "open", "Proposal": "open", "Negotiation": "open",
@@ -98,8 +103,26 @@ def contacts(world: World, records: pl.DataFrame, seed: int) -> CrmContacts:
         pl.col("country").alias("MailingCountry"),
         pl.col("created").dt.strftime(SF_UTC).alias("CreatedDate"),
         pl.col("modified").dt.strftime(SF_UTC).alias("LastModifiedDate"),
+        consent_decisions(f["created"], seed).alias("Marketing_Consent__c"),
     )
     return CrmContacts(export=export, person_idx=f["person_idx"], created=f["created"])
+
+
+def consent_decisions(created: pl.Series, seed: int) -> pl.Series:
+    """Per contact, the marketing consent decision as the CRM's picklist spells it, empty
+    where none is recorded: 85% of the records created since the consent form have one,
+    40% of the older ones; 70% of decisions are an opt-in. A stream of its own, so that the
+    other columns do not change with it."""
+    s = Stream(seed, "crm.consent")
+    n = len(created)
+    recent = created >= CONSENT_FORM
+    decided = s.uniform(n) < pl.select(pl.when(recent).then(0.85).otherwise(0.4)).to_series()
+    opted_in = s.bernoulli(n, 0.7)
+    return pl.select(
+        pl.when(pl.lit(decided))
+        .then(pl.when(pl.lit(opted_in)).then(pl.lit("Opted In")).otherwise(pl.lit("Opted Out")))
+        .alias("consent")
+    ).to_series()
 
 
 def accounts(world: World, seed: int) -> pl.DataFrame:

@@ -26,6 +26,7 @@ from workbench.demo.writers import (
 
 CONFIG_TEMPLATE = "project.yaml"
 ROI_TEMPLATE = "roi.yaml"
+DICTIONARY_TEMPLATE = "dictionary.yaml"  # the project's additions to the shipped dictionary
 STEPS = ("people", "crm exports", "billing exports", "support exports", "sync events", "truth",
          "config")  # fmt: skip
 EXPORT_PATHS = {
@@ -119,7 +120,8 @@ def generate_demo(
     - ``exports/integration/sync_events.ndjson.gz``
     - ``truth/contacts_truth.csv``, ``truth/trap_pairs.csv``, ``truth/effects.json``,
       ``truth/injected_errors.csv``
-    - ``workbench.yaml``, the project configuration mapping every export
+    - ``workbench.yaml``, the project configuration mapping every export, ``roi.yaml`` and
+      ``dictionary.yaml`` (owners, legal bases and the CRM's marketing consent field)
 
     The output depends only on ``contacts`` and ``seed``: the same arguments give the same
     bytes.
@@ -178,8 +180,9 @@ def generate_demo(
     report(STEPS[6])
     config_path = out.root / "workbench.yaml"
     write_bytes(config_path, _config_text(seed, contacts).encode())
-    roi_text = resources.files("workbench.demo").joinpath(ROI_TEMPLATE).read_bytes()
-    write_bytes(out.root / ROI_TEMPLATE, roi_text)
+    for template in (ROI_TEMPLATE, DICTIONARY_TEMPLATE):
+        text = resources.files("workbench.demo").joinpath(template).read_bytes()
+        write_bytes(out.root / template, text)
 
     start, end, launch = window_dates()
     systems = truth.group_by("person_idx").agg(pl.col("source").n_unique())["source"]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from workbench.config import Project
 from workbench.config.metrics import METRICS, Metric
 from workbench.dictionary import FieldType
+from workbench.quality.consent import record_consent
 from workbench.store import Store, quote_ident, table
 from workbench.validate.schemas import bound_value
 
@@ -73,6 +74,7 @@ def record_metrics(
     for source_name, source in project.config.sources.items():
         if store.table_exists("stg", source.object):
             _insert(store, run_id, source.object, _ledger_sql(), {"s": source_name})
+    record_consent(project, store, run_id)
     after = int(store.scalar("SELECT count(*) FROM dq.metrics WHERE run_id = $r", {"r": run_id}))
     return after - before
 

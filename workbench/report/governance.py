@@ -1,6 +1,7 @@
 """The governance review pack: data quality and incidents, service levels and error
 budgets, identity-resolution health, review backlog, audit trail, schema changes of the
-exports, dictionary (and the deprecated fields sources still map).
+exports, the governance matrix and consent coverage (:mod:`.governance_matrix`),
+dictionary (and the deprecated fields sources still map).
 
 An incident is anything the meeting must act on in the report's period: a breached
 blocking limit, a regression since the previous validation run, an error budget spent
@@ -24,6 +25,7 @@ from workbench.quality.history import run_ids
 from workbench.report import integration
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout
+from workbench.report.governance_matrix import consent_coverage, consent_history, governance_matrix
 from workbench.store import quote_ident, table
 
 
@@ -310,3 +312,75 @@ def dictionary_summary(ctx: ReportContext) -> pl.DataFrame:
             for name, spec in d.objects.items()
         ]
     )
+
+
+def matrix(ctx: ReportContext) -> pl.DataFrame:
+    """The governance matrix: per object its PII classes and fields, retention, owner, legal
+    basis, consent fields and gaps (field names only, never values)."""
+    return governance_matrix(ctx.project).rename(
+        {
+            "pii": "PII classes",
+            "contact_fields": "contact PII",
+            "sensitive_fields": "sensitive PII",
+            "legal_basis": "legal basis",
+            "consent_fields": "consent fields",
+        }
+    )
+
+
+NO_CONSENT = (
+    "No field of the data dictionary records consent: mark the field that holds a person's "
+    "consent decision with `consent: true` to measure its coverage."
+)
+
+
+def consent(ctx: ReportContext) -> pl.DataFrame | NoData:
+    """Consent coverage of the latest validation run per consent field and source: valid
+    records, with a decision recorded, coverage and granted shares, change in coverage since
+    the run before (percentage points); a source not mapping the field records none."""
+    frame = consent_coverage(ctx.project, ctx.store)
+    if frame.height == 0:
+        return NoData(NO_CONSENT)
+    change = (pl.col("coverage") - pl.col("previous_coverage")) * 100
+    status = (
+        pl.when(~pl.col("mapped"))
+        .then(pl.lit("not recorded by this source"))
+        .when(pl.col("run_id").is_null())
+        .then(pl.lit("not measured yet: run `workbench validate`"))
+        .otherwise(pl.lit(""))
+    )
+    return frame.select(
+        "object",
+        "source",
+        "field",
+        pl.col("valid").alias("valid records"),
+        pl.col("recorded").alias("decision recorded"),
+        pl.col("coverage").map_elements(percent_text, return_dtype=pl.String),
+        pl.col("granted").map_elements(percent_text, return_dtype=pl.String),
+        change.round(1).alias("coverage change (pp)"),
+        status.alias("note"),
+    )
+
+
+def consent_chart(ctx: ReportContext) -> go.Figure | NoData:
+    """Consent coverage per source (and consent field) across validation runs."""
+    history = consent_history(ctx.store)
+    if history.height == 0:
+        has_field = any(s.consent_fields() for s in ctx.project.dictionary.objects.values())
+        return NoData("No validation run has measured consent yet." if has_field else NO_CONSENT)
+    fig = go.Figure()
+    several = history.select("object", "field").n_unique() > 1
+    for (obj, source, field), part in history.group_by(
+        "object", "source", "field", maintain_order=True
+    ):
+        fig.add_scatter(
+            x=[f"run {r}" for r in part["run_id"]],
+            y=part["coverage"],
+            mode="lines+markers",
+            name=f"{source} ({obj}.{field})" if several else str(source),
+            hovertemplate="%{x}: %{y:.1%} with a decision<extra>%{fullData.name}</extra>",
+        )
+    order = [f"run {r}" for r in history["run_id"].unique(maintain_order=True)]
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    return layout(fig, "Consent coverage across validation runs", "validation run", "coverage")
