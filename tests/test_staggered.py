@@ -57,16 +57,20 @@ EFFECT = {"EMEA": 12, "NA": 7}
 MONTHS = [date(2026, m, 1) for m in range(1, 7)]  # January to June 2026
 
 
-def _orders() -> list[tuple[str, str, date, float]]:
-    """Three orders per region and month: the region's level, a common trend of +2 a
-    month, a spread of -3/0/+3 and the region's effect from its launch on."""
-    rows = []
+def _orders() -> list[tuple[str, str | None, date, float]]:
+    """Orders per region and month: the region's level, a common trend of +2 a month, a
+    spread of -3/0/+3 and the region's effect from its launch on. APAC, a control, doubles
+    its volume from March (pooling its rows with NA's would pull the control level down);
+    a few orders carry no region (they belong to no group)."""
+    rows: list[tuple[str, str | None, date, float]] = []
     for region, base in BASE.items():
         for i, month in enumerate(MONTHS):
             launched = region in LAUNCH and month >= LAUNCH[region]
-            for k, spread in enumerate((-3, 0, 3)):
+            copies = 2 if region == "APAC" and month >= date(2026, 3, 1) else 1
+            for k, spread in enumerate((-3, 0, 3) * copies):
                 total = base + 2 * i + spread + (EFFECT[region] if launched else 0)
-                rows.append((f"{region}-{i}-{k}", region, month, float(total + k * 0.5)))
+                rows.append((f"{region}-{i}-{k}", region, month, float(total + (k % 3) * 0.5)))
+    rows += [(f"none-{i}", None, month, 500.0 + 50 * i) for i, month in enumerate(MONTHS)]
     return rows
 
 
@@ -75,11 +79,23 @@ def _level(rows, regions, start, end) -> tuple[float, int]:
     return mean(picked), len(picked)
 
 
+def _control_change(rows, controls, pre, launch, end) -> float:
+    """Each control group's own change, weighted by its baseline rows."""
+    changes, weights = [], []
+    for group in sorted(controls):
+        before, n = _level(rows, {group}, pre, launch)
+        after, _ = _level(rows, {group}, launch, end)
+        changes.append(after - before)
+        weights.append(n)
+    return sum(c * w for c, w in zip(changes, weights, strict=True)) / sum(weights)
+
+
 @pytest.fixture
 def shop(make_project, store_of):
     rows = _orders()
     text = "id,region,total,at\n" + "".join(
-        f"{i},{region},{total},{day.isoformat()}T12:00:00Z\n" for i, region, day, total in rows
+        f"{i},{region or ''},{total},{day.isoformat()}T12:00:00Z\n"
+        for i, region, day, total in rows
     )
     project = make_project(CONFIG, {"d.yaml": DICTIONARY, "orders.csv": text})
     store = store_of(project)
@@ -103,12 +119,11 @@ def test_each_cohort_is_compared_with_the_groups_not_yet_reached(shop):
     for cohort, (pre, launch, end, controls) in plans.items():
         t0, _ = _level(rows, {cohort}, pre, launch)
         t1, n = _level(rows, {cohort}, launch, end)
-        c0, _ = _level(rows, controls, pre, launch)
-        c1, _ = _level(rows, controls, launch, end)
         row = got[cohort]
         assert set(row["controls"].split(", ")) == controls
-        assert row["did"] == pytest.approx((t1 - t0) - (c1 - c0))
-        assert row["ci_low"] < row["did"] < row["ci_high"]
+        change = _control_change(rows, controls, pre, launch, end)
+        assert row["did"] == pytest.approx((t1 - t0) - change)
+        assert row["ci_low"] < row["did"] < row["ci_high"] and row["ci_high"] - row["ci_low"] < 20
         expected_overall += row["did"] * n
         weights += n
     # the data hold each cohort's effect exactly: the common trend cancels out
@@ -117,6 +132,28 @@ def test_each_cohort_is_compared_with_the_groups_not_yet_reached(shop):
     overall = result.overall.filter(kpi="order_value").row(0, named=True)
     assert overall["cohorts"] == 2
     assert overall["did"] == pytest.approx(expected_overall / weights)
+    # never narrower than the weighted cohort bounds allow (rank-order combination)
+    share = {c: got[c]["weight"] / sum(got[k]["weight"] for k in got) for c in got}
+    assert overall["ci_low"] == pytest.approx(
+        sum(share[c] * got[c]["ci_low"] for c in got), abs=0.05
+    )
+    assert any("without a region value belong to no group" in n for n in result.notes)
+
+
+def test_a_launch_group_the_data_lacks_is_a_config_error(make_project, store_of):
+    config = CONFIG.replace("EMEA: 2026-03-01", "Emea: 2026-03-01")
+    rows = _orders()
+    text = "id,region,total,at\n" + "".join(
+        f"{i},{r or ''},{t},{d.isoformat()}T12:00:00Z\n" for i, r, d, t in rows
+    )
+    project = make_project(config, {"d.yaml": DICTIONARY, "orders.csv": text})
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    with pytest.raises(ConfigError) as err:
+        rollout(project, store)
+    text = str(err.value)
+    assert "kpi.rollout.launches.Emea" in text and "APAC, EMEA, NA" in text
 
 
 def test_the_event_study_shows_no_effect_before_launch_and_the_effect_after(shop):
@@ -137,7 +174,7 @@ def test_the_last_cohort_without_controls_says_so(make_project, store_of):
     )
     rows = _orders()
     text = "id,region,total,at\n" + "".join(
-        f"{i},{r},{t},{d.isoformat()}T12:00:00Z\n" for i, r, d, t in rows
+        f"{i},{r or ''},{t},{d.isoformat()}T12:00:00Z\n" for i, r, d, t in rows
     )
     project = make_project(config, {"d.yaml": DICTIONARY, "orders.csv": text})
     store = store_of(project)

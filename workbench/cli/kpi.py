@@ -299,6 +299,7 @@ def rollout(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
         return
     print_frame(cohorts, "Per cohort: difference-in-differences (95% bootstrap interval)")
     print_frame(result.overall, "Overall: cohorts weighted by their post-launch data")
+    print_frame(result.event_study, "Event study: effect per month from launch (0 = launch)")
     for why in result.notes:
         note(styled(f"Note: {why}.", "yellow"), json=json)
 

@@ -23,7 +23,8 @@ from workbench.kpi.baseline import baselines, default_window, signals
 from workbench.kpi.compute import KpiValues, breaks_down, compute
 from workbench.kpi.did import Windows, did
 from workbench.kpi.periods import Grain, step
-from workbench.kpi.staggered import Cohort, StaggeredResult, staggered
+from workbench.kpi.sql import NO_VALUE
+from workbench.kpi.staggered import Cohort, StaggeredResult, rollout_groups, staggered
 from workbench.kpi.targets import statuses
 from workbench.store import Store
 
@@ -205,8 +206,24 @@ def rollout(
             "NA: 2026-07-01}} (groups not listed are controls).",
         )
     column = cfg.rollout.column
+    where = "workbench.yaml, key kpi.rollout"
     comparable = {k: v for k, v in project.kpis().items() if breaks_down(store, v, column)}
+    if not comparable:
+        raise ConfigError(
+            f"No KPI can be broken down by {column!r}: no loaded object has that field.",
+            where=f"{where}.column",
+            fix="Name the field that holds the rollout group (e.g. region) of the objects "
+            "your KPIs read.",
+        )
     _, values = measure(project, store, segment=column, record=False, kpis=comparable, now=now)
+    found = rollout_groups(values.frame)
+    unknown = [group for group in cfg.rollout.launches if group not in found]
+    if unknown:
+        raise ConfigError(
+            f"No data of the rollout group(s) {', '.join(map(repr, unknown))} in {column!r}.",
+            where=f"{where}.launches.{unknown[0]}",
+            fix=f"Use the values the data holds: {', '.join(sorted(found)) or '(none)'}.",
+        )
     if until is None:
         last = values.latest
         until = last + step("month") if last is not None else datetime.now(UTC).replace(tzinfo=None)
@@ -226,4 +243,6 @@ def rollout(
         seed=cfg.seed,
     )
     result.notes[:0] = list(values.notes)
+    if (values.frame["segment"] == NO_VALUE).any():
+        result.notes.append(f"rows without a {column} value belong to no group (left out)")
     return result

@@ -8,14 +8,18 @@ not-yet-treated controls, on window levels instead of regressions):
 - the post window runs from ``L_g`` to the next later cohort's launch (or to the end of the
   data), so that every control stays untreated throughout it;
 - the controls are the groups never in the rollout and the cohorts launched at or after the
-  end of that post window, pooled (rows and shares pooled; period values averaged over the
-  groups' periods);
-- ``DiD_g = (treated post - treated pre) - (control post - control pre)`` with a 95%
-  bootstrap interval, each of the four levels resampled independently (as
+  end of that post window; rows without a value of the rollout field belong to no group;
+- ``DiD_g = (treated post - treated pre) - control change``, where the control change is
+  the average of each control group's own change (post level - pre level) weighted by its
+  baseline size, so that a control group growing or shrinking does not move it; a 95%
+  bootstrap interval, each group's levels resampled independently (as
   :mod:`workbench.kpi.did`).
 
 The overall effect of a KPI is the average of its cohorts' DiDs weighted by the size of
-their post windows (rows, or periods), its replicates combined the same way. A cohort with
+their post windows (rows, or periods). The cohorts share data (a not-yet-treated cohort's
+baseline is an earlier cohort's control), so their errors are not independent: the overall
+interval combines the cohorts' replicates in rank order (the weighted sum of their
+quantiles), the widest any dependence between them allows, never too narrow. A cohort with
 no control left (the last one, when every group is in the rollout) has no estimate, and
 says so. The event study gives, per month relative to each cohort's launch, the change of
 the treated-minus-control gap against the month before launch, averaged over cohorts.
@@ -23,15 +27,17 @@ the treated-minus-control gap against the month before launch, averaged over coh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from workbench.config.kpis import KpiDef
-from workbench.kpi import bootstrap
+from workbench.kpi import bootstrap, sql
 from workbench.kpi.periods import step
 from workbench.kpi.samples import Sample, samples
 from workbench.store import Store
@@ -56,16 +62,40 @@ class StaggeredResult:
     notes: list[str] = field(default_factory=list)
 
 
-def pool(parts: list[Sample]) -> Sample | None:
-    """The samples of several control groups as one (see the module doc)."""
-    parts = [p for p in parts if p.size > 0]
-    if not parts:
+def control_change(
+    pre: dict[str, Sample],
+    post: dict[str, Sample],
+    controls: list[str],
+    n_samples: int,
+    rng_of: Callable[[str], np.random.Generator],
+) -> tuple[float, float, float, np.ndarray] | None:
+    """The control groups' change (see the module doc): their weighted pre and post levels,
+    the weighted change and its replicates; None without a group measured on both sides."""
+    both = [v for v in controls if v in pre and v in post and min(pre[v].size, post[v].size)]
+    if not both:
         return None
-    first = parts[0]
-    if first.kind == "rate":
-        return Sample("rate", first.stat, np.empty(0), sum(p.successes for p in parts),
-                      sum(p.n for p in parts))  # fmt: skip
-    return Sample(first.kind, first.stat, np.concatenate([p.values for p in parts]), q=first.q)
+    weights = np.array([float(pre[v].size) for v in both])
+    share = weights / weights.sum()
+    levels_pre = np.array([pre[v].level() for v in both])
+    levels_post = np.array([post[v].level() for v in both])
+    replicates = sum(
+        w * (post[v].replicates(n_samples, rng_of(f"{v}:1"))
+             - pre[v].replicates(n_samples, rng_of(f"{v}:0")))
+        for w, v in zip(share, both, strict=True)
+    )  # fmt: skip
+    assert isinstance(replicates, np.ndarray)
+    return (
+        float(share @ levels_pre),
+        float(share @ levels_post),
+        float(share @ (levels_post - levels_pre)),
+        replicates,
+    )
+
+
+def rollout_groups(values: pl.DataFrame) -> set[str]:
+    """The groups of the rollout field in KPI values broken down by it (not ``all``, and not
+    the rows without a value, which belong to no group)."""
+    return set(values["segment"].drop_nulls().to_list()) - {sql.ALL, sql.NO_VALUE}
 
 
 def staggered(
@@ -89,7 +119,7 @@ def staggered(
         until: the end of the data (exclusive): the last cohort's post window ends there.
     """
     order = sorted(cohorts, key=lambda c: c.launch)
-    groups = set(values["segment"].drop_nulls().to_list()) - {"all"}
+    groups = rollout_groups(values)
     rows: list[dict[str, Any]] = []
     cohort_draws: dict[str, list[tuple[float, np.ndarray, float]]] = {}
     notes: list[str] = []
@@ -109,19 +139,20 @@ def staggered(
             pre = samples(store, kpi, mine, pre_start, c.launch, column)
             post = samples(store, kpi, mine, c.launch, end, column)
             t0, t1 = pre.get(c.value), post.get(c.value)
-            c0 = pool([pre[v] for v in controls if v in pre])
-            c1 = pool([post[v] for v in controls if v in post])
-            if t0 is None or t1 is None or c0 is None or c1 is None:
+            if t0 is None or t1 is None or min(t0.size, t1.size) == 0:
                 continue
-            cells = (t0, t1, c0, c1)
-            if min(s.size for s in cells) == 0:
+            key = (seed, "staggered", kpi_id, c.value)
+            rng_of = partial(bootstrap.rng_for, *key)
+            ctl = control_change(pre, post, controls, n_samples, rng_of)
+            if ctl is None:
                 continue
-            reps = [
-                s.replicates(n_samples, bootstrap.rng_for(seed, "staggered", kpi_id, c.value, n))
-                for s, n in zip(cells, ("t0", "t1", "c0", "c1"), strict=True)
-            ]
-            replicates = (reps[1] - reps[0]) - (reps[3] - reps[2])
-            estimate = (t1.level() - t0.level()) - (c1.level() - c0.level())
+            c_pre, c_post, c_change, c_reps = ctl
+            replicates = (
+                t1.replicates(n_samples, bootstrap.rng_for(*key, "t1"))
+                - t0.replicates(n_samples, bootstrap.rng_for(*key, "t0"))
+                - c_reps
+            )
+            estimate = (t1.level() - t0.level()) - c_change
             low, high = bootstrap.interval(replicates)
             cohort_draws.setdefault(kpi_id, []).append((estimate, replicates, float(t1.size)))
             rows.append(
@@ -133,8 +164,8 @@ def staggered(
                     "controls": ", ".join(controls),
                     "treated_pre": t0.level(),
                     "treated_post": t1.level(),
-                    "control_pre": c0.level(),
-                    "control_post": c1.level(),
+                    "control_pre": c_pre,
+                    "control_post": c_post,
                     "did": estimate,
                     "ci_low": low,
                     "ci_high": high,
@@ -155,7 +186,8 @@ def _overall(
         weights = np.array([w for _, _, w in parts])
         share = weights / weights.sum()
         estimate = float(sum(s * e for s, (e, _, _) in zip(share, parts, strict=True)))
-        replicates = sum(s * r for s, (_, r, _) in zip(share, parts, strict=True))
+        # in rank order: the weighted sum of the cohorts' quantiles (see the module doc)
+        replicates = sum(s * np.sort(r) for s, (_, r, _) in zip(share, parts, strict=True))
         assert isinstance(replicates, np.ndarray)
         low, high = bootstrap.interval(replicates)
         draws[kpi_id] = replicates
@@ -173,7 +205,7 @@ def event_study(
     gap less the gap of the month before launch, averaged over the cohorts that have both
     (controls as in :func:`staggered`: never-treated and not-yet-treated groups, their
     period values averaged). Point estimates; monthly values only."""
-    groups = set(values["segment"].drop_nulls().to_list()) - {"all"}
+    groups = rollout_groups(values)
     order = sorted(cohorts, key=lambda c: c.launch)
     found: list[dict[str, Any]] = []
     for c in order:
