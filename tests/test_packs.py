@@ -18,7 +18,15 @@ import pytest
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.errors import ConfigError
-from workbench.packs import Ledger, Reconciliation, RowFilter, Volume, load_pack, pack_names
+from workbench.packs import (
+    AccountKey,
+    Ledger,
+    Reconciliation,
+    RowFilter,
+    Volume,
+    load_pack,
+    pack_names,
+)
 from workbench.pipeline import run_pipeline
 from workbench.quality.reconcile import reconcile
 from workbench.report import data_quality, duplicates, governance
@@ -50,7 +58,7 @@ objects:
       member_id: {type: text}
       state: {type: text}
       paid: {type: decimal}
-      paid_on: {type: date, required: true}
+      paid_on: {type: date}
 """
 
 CONFIG = """
@@ -104,6 +112,8 @@ FILES = {
         P2,M1,settled,60,2026-02-05
         P3,M2,refunded,40,2026-02-22
         P4,M2,,25,2026-03-01
+        P5,M9,settled,7,2026-03-02
+        P6,M1,settled,3,
         """,
 }
 
@@ -198,7 +208,7 @@ def test_a_project_without_a_pack_runs_on_its_own_dictionary(club):
     assert {r[0]: r[1] for r in store.rows("SELECT source, rows_read FROM meta.loads")} == {
         "shop_members": 2,
         "shop_orders": 4,
-        "bank_payments": 4,
+        "bank_payments": 6,
     }
     assert result.resolution is None  # no object of people is declared
     assert not store.has_rows("dq", "reconciliation")
@@ -240,7 +250,7 @@ def test_the_reconciliation_follows_the_declared_ledgers(club):
             filter=RowFilter(field="state", not_in=("refunded",)),
         ),
     )
-    assert reconcile(store, 999, spec) == 3
+    assert reconcile(store, 999, spec) == 4
     rows = {
         r[0]: tuple(float(v) for v in r[1:])
         for r in store.rows(
@@ -249,11 +259,40 @@ def test_the_reconciliation_follows_the_declared_ledgers(club):
         )
     }
     # booked orders: Jan O1 100; Feb O2 60 + O4 40 (O3 cancelled). Payments not refunded
-    # (an empty state counts): Jan P1 100; Feb P2 60 (P3 refunded); Mar P4 25
+    # (an empty state counts): Jan P1 100; Feb P2 60 (P3 refunded); Mar P4 25 + P5 7;
+    # P6 has no date: kept under its own key, so the months add up to the ledger
     assert rows == {
         "2026-01": (1, 100, 1, 100, 0),
         "2026-02": (2, 100, 1, 60, -40),
-        "2026-03": (0, 0, 1, 25, 25),
+        "2026-03": (0, 0, 2, 32, 32),
+        "(no date)": (0, 0, 1, 3, 3),
+    }
+
+
+def test_account_totals_keep_the_rows_of_no_known_account(club):
+    _, store, _ = club
+    by_member = AccountKey(via="members", ref="member_id", name="full_name")
+    spec = Reconciliation(
+        title="orders against payments per member",
+        left=Ledger(label="orders", object="orders", date="ordered_at", amount="total",
+                    account=by_member),
+        right=Ledger(label="payments", object="payments", date="paid_on", amount="paid",
+                     account=by_member),
+    )  # fmt: skip
+    reconcile(store, 998, spec)
+    accounts = {
+        r[0]: (float(r[1]), float(r[2]))
+        for r in store.rows(
+            "SELECT key, crm_amount, billing_amount FROM dq.reconciliation "
+            "WHERE run_id = 998 AND level = 'account'"
+        )
+    }
+    # Ann: orders 100 + 60, payments 100 + 60 + 3; Bo: 999 + 40 against 40 + 25;
+    # P5's member M9 is unknown: its 7 stays, under "(no account)"
+    assert accounts == {
+        "ann lee": (160.0, 163.0),
+        "bo berg": (1039.0, 65.0),
+        "(no account)": (0.0, 7.0),
     }
 
 

@@ -161,6 +161,7 @@ def test_the_crontab_lines_of_this_project_count_as_scheduled(tmp_path):
         0 6 1 * * /x/workbench report roi --period previous --project {project} {MARK}roi
         # 0 6 1 * * /x/workbench report dq --period previous --project {project} {MARK}dq
         0 6 1 * * /x/workbench report roi --period previous --project /other {MARK}roi
+        0 6 1 * * /x/workbench report kpi --period previous --project {project}2 {MARK}kpi
         0 7 1 * * backup.sh
         """
     )
@@ -182,6 +183,8 @@ def test_the_cli_prints_the_checklist_and_strict_fails(make_project, capsys):
     ]
     assert main(["readiness", "--project", str(project.root), "--strict"]) == 7
     assert "6 readiness item(s) not ready" in capsys.readouterr().err
+    assert main(["readiness", "--project", str(project.root), "--period", "2026-08"]) == 0
+    assert main(["readiness", "--project", str(project.root), "--period", "2026-13"]) == 2
 
 
 def test_the_demo_checklist_reads_its_evidence(demo_reports):

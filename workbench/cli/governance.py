@@ -338,6 +338,14 @@ def _details(text: str) -> object:
 
 def readiness(
     project: ProjectOpt = Path("."),
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="Check SLA coverage on the sync routes of this period only (2026-09).",
+            show_default="the whole sync log",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 7 when an item is not ready (for CI).")
     ] = False,
@@ -345,15 +353,17 @@ def readiness(
 ) -> None:
     """The integration readiness checklist, each item read from evidence: inventory and
     dictionary complete, SLAs defined, canary and rollback, monitoring scheduled, ROI
-    dashboard ready.
+    dashboard ready. (The governance review checks SLA coverage in its period.)
 
     With --json: a list of items (item, ready, evidence, fix).
     """
+    from workbench.kpi import periods
     from workbench.report.readiness import as_frame, checklist
 
+    window = periods.bounds(period)[1:] if period else (None, None)
     loaded, store = project_and_store(project, read_only=True)
     with store:
-        checks = checklist(loaded, store)
+        checks = checklist(loaded, store, since=window[0], until=window[1])
     frame = as_frame(checks)
     if json:
         emit(frame, json=True)

@@ -282,8 +282,12 @@ def evaluate(
         typer.Option(help="CSV with source, record_id, person_id: score against it."),
     ] = None,
     anchor: Annotated[
-        str, typer.Option(help="System whose records others should link to.")
-    ] = "crm",
+        str | None,
+        typer.Option(
+            help="System whose records others should link to.",
+            show_default="the pack's anchor system, crm",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Duplicate rates, cross-system coverage, threshold sensitivity, and accuracy vs a truth.
@@ -300,6 +304,7 @@ def evaluate(
     with store:
         ev = Evaluation.of_store(store, object)
         rates = ev.duplicate_rates()
+        anchor = anchor or loaded.pack.anchor_system
         anchors = [n for n, s in loaded.config.sources.items() if s.system == anchor]
         coverage = ev.coverage(anchors) if anchors else None
         sensitivity = ev.threshold_sensitivity(grid)

@@ -128,6 +128,11 @@ class Pack(StrictModel):
     person_object: str | None = Field(
         None, description="Object whose records are people (resolution, erasure, reports)"
     )
+    anchor_system: str | None = Field(
+        None,
+        description="System whose people records others should link to (duplicates "
+        "coverage; the CRM pack: crm)",
+    )
     event_log: EventLog | None = None
     reconciliation: Reconciliation | None = None
     roi: RoiSources = Field(default_factory=lambda: RoiSources())

@@ -35,8 +35,18 @@ def event_log(project: Project, store: Store) -> EventLog | None:
     log = project.pack.event_log
     if log is None or not store.table_exists("core", log.object):
         return None
+    return None if missing_fields(project, store) else log
+
+
+def missing_fields(project: Project, store: Store) -> list[str]:
+    """The fields the pack's event log declares that its loaded table lacks (none if it is
+    not loaded: then nothing is missing but the log)."""
+    log = project.pack.event_log
+    if log is None or not store.table_exists("core", log.object):
+        return []
     needed = [*log.fields(), *(f for f in (log.event, log.source, log.target) if f)]
-    return log if set(needed) <= set(store.columns("core", log.object)) else None
+    have = set(store.columns("core", log.object))
+    return [f for f in needed if f not in have]
 
 
 def _syncs_sql(log: EventLog, where: str) -> str:

@@ -6,7 +6,9 @@ month, their counts and base-currency money; per account, the same totals by the
 name with legal suffixes and punctuation removed (``COMPANY_KEY``; accounts are not resolved
 into entities). Stored in ``dq.reconciliation`` per validation run, in the validation's
 transaction (the left ledger in the ``crm_*`` columns, the right in ``billing_*``); rows
-whose totals differ are the differences to look at.
+whose totals differ are the differences to look at. Rows without a date, or without an
+account name, are kept under the keys ``(no date)`` and ``(no account)``, so each level's
+totals add up to the ledger's.
 """
 
 from __future__ import annotations
@@ -35,12 +37,16 @@ def _filter(side: Ledger, alias: str, param: str, params: dict[str, object]) -> 
     return " AND " + side.filter.sql(f"{alias}.{quote_ident(side.filter.field)}", param)
 
 
+NO_DATE, NO_ACCOUNT = "(no date)", "(no account)"  # keys of rows without one: kept
+
+
 def _month_sql(side: Ledger, param: str, params: dict[str, object]) -> str:
     date = f"x.{quote_ident(side.date)}"
+    params["no_date"] = NO_DATE
     return (
-        f"SELECT strftime({date}, '%Y-%m') AS key, count(*) AS n, "
+        f"SELECT coalesce(strftime({date}, '%Y-%m'), $no_date) AS key, count(*) AS n, "
         f"sum(x.{quote_ident(side.amount)}) AS amount FROM {table('core', side.object)} x "
-        f"WHERE {date} IS NOT NULL{_filter(side, 'x', param, params)} GROUP BY ALL"
+        f"WHERE true{_filter(side, 'x', param, params)} GROUP BY ALL"
     )
 
 
@@ -49,21 +55,22 @@ def _account_sql(side: Ledger, param: str, params: dict[str, object]) -> str:
     assert acc is not None
     name = f"a.{quote_ident(acc.name)}"
     same = " AND a._system = x._system" if acc.same_system else ""
+    params["no_account"] = NO_ACCOUNT
     return (
-        f"SELECT {COMPANY_KEY.format(x=name)} AS key, count(*) AS n, "
+        f"SELECT coalesce({COMPANY_KEY.format(x=name)}, $no_account) AS key, count(*) AS n, "
         f"sum(x.{quote_ident(side.amount)}) AS amount FROM {table('core', side.object)} x "
-        f"JOIN {table('core', acc.via)} a ON a.{quote_ident(acc.key)} = "
+        f"LEFT JOIN {table('core', acc.via)} a ON a.{quote_ident(acc.key)} = "
         f"x.{quote_ident(acc.ref)}{same} "
-        f"WHERE {name} IS NOT NULL{_filter(side, 'x', param, params)} GROUP BY ALL"
+        f"WHERE true{_filter(side, 'x', param, params)} GROUP BY ALL"
     )
 
 
 def _needs(side: Ledger, account: bool) -> dict[str, set[str]]:
     """The core columns a ledger's month (or account) totals read, by object."""
-    fields = {side.date, side.amount} | ({side.filter.field} if side.filter else set())
+    fields = {side.amount, side.account.ref if account and side.account else side.date}
+    fields |= {side.filter.field} if side.filter else set()
     needs = {side.object: fields}
     if account and side.account is not None:
-        needs[side.object] = needs[side.object] | {side.account.ref}
         needs[side.account.via] = {side.account.key, side.account.name}
     return needs
 

@@ -91,8 +91,12 @@ def rates_chart(ctx: ReportContext) -> go.Figure | NoData:
     return layout(fig, "Duplicate rate by source", "source", "duplicate rate")
 
 
-def coverage_table(ctx: ReportContext, anchor: str = "crm") -> pl.DataFrame | NoData:
-    """Share of each other system's records linked to a record of the anchor system."""
+def coverage_table(ctx: ReportContext, anchor: str | None = None) -> pl.DataFrame | NoData:
+    """Share of each other system's records linked to a record of the anchor system
+    (default: the pack's ``anchor_system``)."""
+    anchor = anchor or ctx.project.pack.anchor_system
+    if anchor is None:
+        return NoData("The project's pack names no system for the others to link to.")
     sources = {
         n: s for n, s in ctx.project.config.sources.items() if s.object == ctx.resolved_object
     }

@@ -104,6 +104,12 @@ def _why_no_slas(ctx: ReportContext) -> NoData:
     log = ctx.project.pack.event_log
     if log is None or log.event is None:
         return NoData("The project's pack declares no event log with an event field.")
+    missing = integration.missing_fields(ctx.project, ctx.store)
+    if missing:
+        return NoData(
+            f"The {log.noun} are loaded without the fields {', '.join(missing)}: map them in "
+            f"the sources of {log.object} to measure event SLAs."
+        )
     return NoData(
         f"No {log.noun} are loaded: event SLAs are measured on the integration's own log "
         f"(a source of object {log.object})."

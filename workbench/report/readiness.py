@@ -28,7 +28,7 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import ConfigError
-from workbench.quality.integration import event_log
+from workbench.quality.integration import event_log, missing_fields
 from workbench.report import schedule
 from workbench.report.context import ReportContext
 from workbench.roi.config import load_roi
@@ -162,9 +162,12 @@ def _slas(project: Project, store: Store, since: datetime | None, until: datetim
     if not slas:
         return Check("SLAs defined", False, "no event SLA in `integration.event_slas`", fix)
     if routes is None or routes.height == 0:
+        missing = missing_fields(project, store)
+        why = f"a sync log without {', '.join(missing)}" if missing else "no sync log"
         return Check(
-            "SLAs defined", False, f"{len(slas)} event SLAs, but no sync log to check them on",
-            "Load the integration's sync log (a source of the pack's event log object).",
+            "SLAs defined", False, f"{len(slas)} event SLAs, but {why} to check them on",
+            "Load the integration's sync log (a source of the pack's event log object) "
+            "with every field its pack names.",
         )  # fmt: skip
     uncovered = [
         f"{r['event']} {r['source']} -> {r['target']}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 from workbench.errors import ConfigError
@@ -56,10 +57,17 @@ def installed(project: Path, crontab: str | None = None) -> list[str]:
         except OSError:
             return []
         crontab = found.stdout if found.returncode == 0 else ""
-    where = shlex.quote(str(project.resolve()))
+    where = str(project.resolve())
     reports = []
     for line in crontab.splitlines():
         body, mark, report = line.rpartition(MARK)
-        if mark and not line.lstrip().startswith("#") and f" --project {where}" in body:
+        if not mark or line.lstrip().startswith("#"):
+            continue
+        try:
+            words = shlex.split(body)
+        except ValueError:  # not a line this module wrote
+            continue
+        given = [b for a, b in pairwise(words) if a == "--project"]
+        if given and Path(given[0]) == Path(where):
             reports.append(report.strip())
     return reports
