@@ -90,18 +90,23 @@ def _control_change(rows, controls, pre, launch, end) -> float:
     return sum(c * w for c, w in zip(changes, weights, strict=True)) / sum(weights)
 
 
-@pytest.fixture
-def shop(make_project, store_of):
+def _shop(make_project, store_of, config: str = CONFIG):
+    """A project of ``config`` over :func:`_orders`, ingested and validated."""
     rows = _orders()
     text = "id,region,total,at\n" + "".join(
         f"{i},{region or ''},{total},{day.isoformat()}T12:00:00Z\n"
         for i, region, day, total in rows
     )
-    project = make_project(CONFIG, {"d.yaml": DICTIONARY, "orders.csv": text})
+    project = make_project(config, {"d.yaml": DICTIONARY, "orders.csv": text})
     store = store_of(project)
     ingest(project, store)
     run_quality(project, store)
     return project, store, rows
+
+
+@pytest.fixture
+def shop(make_project, store_of):
+    return _shop(make_project, store_of)
 
 
 def test_each_cohort_is_compared_with_the_groups_not_yet_reached(shop):
@@ -142,14 +147,7 @@ def test_each_cohort_is_compared_with_the_groups_not_yet_reached(shop):
 
 def test_a_launch_group_the_data_lacks_is_a_config_error(make_project, store_of):
     config = CONFIG.replace("EMEA: 2026-03-01", "Emea: 2026-03-01")
-    rows = _orders()
-    text = "id,region,total,at\n" + "".join(
-        f"{i},{r or ''},{t},{d.isoformat()}T12:00:00Z\n" for i, r, d, t in rows
-    )
-    project = make_project(config, {"d.yaml": DICTIONARY, "orders.csv": text})
-    store = store_of(project)
-    ingest(project, store)
-    run_quality(project, store)
+    project, store, _ = _shop(make_project, store_of, config)
     with pytest.raises(ConfigError) as err:
         rollout(project, store)
     text = str(err.value)
@@ -172,14 +170,7 @@ def test_the_last_cohort_without_controls_says_so(make_project, store_of):
         "launches: {EMEA: 2026-03-01, NA: 2026-05-01}",
         "launches: {EMEA: 2026-03-01, NA: 2026-05-01, APAC: 2026-05-01}",
     )
-    rows = _orders()
-    text = "id,region,total,at\n" + "".join(
-        f"{i},{r or ''},{t},{d.isoformat()}T12:00:00Z\n" for i, r, d, t in rows
-    )
-    project = make_project(config, {"d.yaml": DICTIONARY, "orders.csv": text})
-    store = store_of(project)
-    ingest(project, store)
-    run_quality(project, store)
+    project, store, _ = _shop(make_project, store_of, config)
     result = rollout(project, store)
     # EMEA has NA and APAC as controls until May; NA and APAC launch together: none left
     assert result.cohorts.filter(kpi="order_value")["cohort"].to_list() == ["EMEA"]
