@@ -308,7 +308,7 @@ from workbench import pipeline
 from workbench.config import load_project
 from workbench.store import open_store
 
-def killed(store, run_id):  # metrics are written, the audit entry too: now the kill
+def killed(store, run_id, spec):  # metrics are written, the audit entry too: now the kill
     os.kill(os.getpid(), signal.SIGKILL)
 
 pipeline.reconcile = killed
