@@ -14,6 +14,10 @@ CONTACTS ?= 5000
 PYTEST_ARGS ?=
 # `make test` leaves out the tests marked slow (pytest -m slow); `make test-slow` runs them
 TEST_MARKS ?= not slow
+# the tests run on every core (pytest-xdist), all tests of a file on one worker, in their
+# order (module fixtures are built once); TEST_WORKERS=0 or PYTEST_ARGS=-n0: one process
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 PERIOD ?= 2026-10
 CHROMIUM ?= /usr/bin/chromium
@@ -49,13 +53,13 @@ demo: $(BASE)  ## generate the demo data set, run the whole pipeline, render the
 	$(BIN)/workbench report all --period $(PERIOD) --project $(DEMO) --out reports
 
 test: $(STAMP) browser  ## the test suite less the heavy tests marked slow
-	$(BIN)/python -m pytest -q -m "$(TEST_MARKS)" $(PYTEST_ARGS)
+	$(PYTEST) -m "$(TEST_MARKS)" $(PYTEST_ARGS)
 
 test-slow: $(STAMP) browser  ## only the heavy tests marked slow (CI runs both)
-	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
+	$(PYTEST) -m slow $(PYTEST_ARGS)
 
 test-all: $(STAMP) browser  ## every test in one run
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check, mypy, the import layers (pyproject.toml)
 	$(BIN)/ruff check workbench tests
