@@ -54,6 +54,12 @@ class EventSla(StrictModel):
         None, gt=0, description="Most hours since the newest sync at the period's end"
     )
 
+    def covers(self, event: str, source: str | None, target: str | None) -> bool:
+        """Whether syncs of ``event`` from ``source`` to ``target`` are this SLA's."""
+        return (
+            self.event == event and self.source in (None, source) and self.target in (None, target)
+        )
+
     @property
     def label(self) -> str:
         """``contact crm -> billing`` (a side not given reads ``any``)."""

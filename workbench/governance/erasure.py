@@ -165,6 +165,7 @@ def make_plan(
 ) -> tuple[ErasurePlan, dict[str, str], datetime | None]:
     """The plan (nothing changed yet), the person's identifier texts (text -> kind) and the
     earliest date of their rows."""
+    person = project.person_object()
     records, entities = find_person(store, project, kind, value)
     # the person's own rows, every load: their identifiers make the tombstone
     person_rows: list[tuple[str, pl.DataFrame]] = []
@@ -199,24 +200,21 @@ def make_plan(
             f"{name}:{load}:{row}"
             for load, row in hit_rows.select("_load_id", "_row_number").iter_rows()
         )
-        if (
-            project.source(name).object == project.person_object()
-        ):  # e.g. a record sharing their address
+        if project.source(name).object == person:  # e.g. a record sharing their address
             swept.append((name, hit_rows))
         earliest = _earliest(
             earliest, hit_rows, project.dictionary.object(project.source(name).object)
         )
     unique_ids = sorted(set(records) | person_uids(person_rows + swept))
     entities = sorted(
-        set(entities)
-        | members(store, project.person_object(), "entity_id", by="unique_id", values=unique_ids)
+        set(entities) | members(store, person, "entity_id", by="unique_id", values=unique_ids)
     )
     needles = sorted(
         {t.split(":", 1)[1] for t, k in texts.items() if k == "email"} | raw_phones(person_rows)
     )
     targets = [
         *lineage.targets(store, project, keys),
-        *resolve_forget.targets(store, project.person_object(), unique_ids, entities),
+        *resolve_forget.targets(store, person, unique_ids, entities),
         *ingest_forget.reject_targets(store, needles),
     ]
     plan = ErasurePlan(

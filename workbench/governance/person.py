@@ -33,7 +33,8 @@ Kind = Literal["email", "phone", "entity", "record"]
 
 
 def person_sources(project: Project) -> list[str]:
-    return [n for n, s in project.config.sources.items() if s.object == project.person_object()]
+    person = project.person_object()
+    return [n for n, s in project.config.sources.items() if s.object == person]
 
 
 def _query(project: Project, kind: Kind, value: str) -> set[str]:
@@ -100,17 +101,14 @@ def find_person(
     store: Store, project: Project, kind: Kind, value: str
 ) -> tuple[list[str], list[str]]:
     """The person's records (``source:record_id``) and entities, through the identity graph."""
+    person = project.person_object()
     if kind == "entity":
         seeds: set[str] = set()
         entities = {value}
     else:
         seeds = person_uids(list(_seed_rows(store, project, kind, value).items()))
-        entities = members(
-            store, project.person_object(), "entity_id", by="unique_id", values=sorted(seeds)
-        )
-    records = seeds | members(
-        store, project.person_object(), "unique_id", by="entity_id", values=sorted(entities)
-    )
+        entities = members(store, person, "entity_id", by="unique_id", values=sorted(seeds))
+    records = seeds | members(store, person, "unique_id", by="entity_id", values=sorted(entities))
     if not records:
         shown = value if kind in ("entity", "record") else "the given " + kind
         raise GovernanceError(

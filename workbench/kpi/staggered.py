@@ -92,6 +92,17 @@ def control_change(
     )
 
 
+def comparison_of(
+    cohort: Cohort, cohorts: list[Cohort], groups: set[str], until: datetime
+) -> tuple[datetime, list[str]]:
+    """A cohort's post-window end (the next later launch, or ``until``) and its controls:
+    the groups never in the rollout and the cohorts launched at or after that end."""
+    end = min([d.launch for d in cohorts if d.launch > cohort.launch] + [until])
+    launched = {d.value for d in cohorts}
+    later = {d.value for d in cohorts if d.launch >= end}
+    return end, sorted((groups - launched) | later)
+
+
 def rollout_groups(values: pl.DataFrame) -> set[str]:
     """The groups of the rollout field in KPI values broken down by it (not ``all``, and not
     the rows without a value, which belong to no group)."""
@@ -126,10 +137,7 @@ def staggered(
     for kpi_id, kpi in kpis.items():
         mine = values.filter(pl.col("kpi") == kpi_id)
         for c in order:
-            end = min([d.launch for d in order if d.launch > c.launch] + [until])
-            controls = sorted(
-                (groups - {d.value for d in order}) | {d.value for d in order if d.launch >= end}
-            )
+            end, controls = comparison_of(c, order, groups, until)
             if not controls:
                 notes.append(
                     f"{kpi_id}, cohort {c.value}: no group stays untreated after its launch"
@@ -209,8 +217,7 @@ def event_study(
     order = sorted(cohorts, key=lambda c: c.launch)
     found: list[dict[str, Any]] = []
     for c in order:
-        end = min([d.launch for d in order if d.launch > c.launch] + [until])
-        controls = (groups - {d.value for d in order}) | {d.value for d in order if d.launch >= end}
+        end, controls = comparison_of(c, order, groups, until)
         if not controls:
             continue
         start = c.launch - step("month", months)

@@ -172,12 +172,7 @@ def _slas(project: Project, store: Store, since: datetime | None, until: datetim
     uncovered = [
         f"{r['event']} {r['source']} -> {r['target']}"
         for r in routes.iter_rows(named=True)
-        if not any(
-            s.event == r["event"]
-            and s.source in (None, r["source"])
-            and s.target in (None, r["target"])
-            for s in slas
-        )
+        if not any(s.covers(r["event"], r["source"], r["target"]) for s in slas)
     ]
     covered = routes.height - len(uncovered)
     evidence = f"{len(slas)} event SLAs; {covered} of {routes.height} sync routes covered"
