@@ -218,3 +218,18 @@ def test_the_demo_checklist_reads_its_evidence(demo_reports):
     assert checks["ROI dashboard ready"].ready  # `report all` rendered roi before this read
     html = (reports / "governance_review" / REPORT_PERIOD / "governance_review.html").read_text()
     assert "Readiness checklist" in html and "Inventory complete" in html
+
+
+def test_a_staggered_rollout_needs_each_launch_group_in_the_data(make_project):
+    config = READY.replace(
+        "  launch_date: 2026-05-01\n",
+        "  launch_date: 2026-05-01\n"
+        "  rollout: {column: segment, launches: {canary: 2026-05-01, wave9: 2026-08-01}}\n",
+    )
+    canary = _checks(_project(make_project, config))["Canary and rollback"]
+    assert "rollout canary from 2026-05-01 (1 rows), wave9 from 2026-08-01 (0 rows)" in (
+        canary.evidence
+    )
+    assert "name launch groups the data holds in kpi.rollout (none of wave9 in segment)" in (
+        canary.fix
+    )

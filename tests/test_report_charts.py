@@ -146,3 +146,32 @@ def test_roi_trends_follow_the_kpis_the_project_has(rendered) -> None:
     trends = [t for t in titles if t.endswith(": canary vs control")]
     assert trends and all(not t.startswith(("Lead", "Sync")) for t in trends)
     assert "Ticket first response time: canary vs control" in trends
+
+
+def test_the_staggered_rollout_shows_in_the_kpi_and_roi_reports(rendered) -> None:
+    """The demo rolls out to canary (May) then wave2 (August): the KPI baseline report gives
+    each group its own baseline, the ROI report each group's effect, event study and value;
+    a project without kpi.rollout says how to set one."""
+    demo = rendered["demo"]
+    baseline = " ".join(_visible((demo / "kpi_baseline" / PERIOD / "kpi_baseline.html")
+                                 .read_text()).split())  # fmt: skip
+    assert "Baselines per rollout group" in baseline
+    assert re.search(r"Lead response time canary 2026-05-01 Nov 2025 to Apr 2026 [\d.]+ hours",
+                     baseline)  # fmt: skip
+    assert re.search(r"Lead response time wave2 2026-08-01 Feb 2026 to Jul 2026 [\d.]+ hours",
+                     baseline)  # fmt: skip
+    found = {(f["layout"].get("title") or {}).get("text", ""): f
+             for f in figures(demo / "roi" / PERIOD / "roi.ipynb")}  # fmt: skip
+    effects = found["Effect of each rollout group: DiD vs the groups not reached yet, 95% interval"]
+    assert [t["name"] for t in effects["data"]] == [
+        "canary (launch 2026-05-01)",
+        "wave2 (launch 2026-08-01)",
+    ]
+    assert any(t.startswith("Event study: effect by month from launch") for t in found)
+    value = found["What each rollout group returns per month, by driver"]
+    assert {x for t in value["data"] for x in t["x"]} == {"canary", "wave2"}
+    roi_text = " ".join(_visible((demo / "roi" / PERIOD / "roi.html").read_text()).split())
+    assert "Staggered rollout" in roi_text and "all drivers" in roi_text
+    minimal = _visible((rendered["minimal"] / "kpi_baseline" / PERIOD / "kpi_baseline.html")
+                       .read_text())  # fmt: skip
+    assert "No staggered rollout is configured" in " ".join(minimal.split())

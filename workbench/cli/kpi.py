@@ -224,8 +224,11 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     """Canary vs control for every KPI, and the ROI of the integration from roi.yaml:
     benefits, costs, ROI, payback and NPV with 95% intervals.
 
-    With --json: an object with run_id, comparison and drivers (lists of the tables' rows)
-    and summary (roi, its interval, benefits, costs, npv, payback...; null where n/a).
+    With a staggered rollout (`kpi.rollout`), also what each group returns per month.
+
+    With --json: an object with run_id, comparison, drivers and cohorts (lists of the
+    tables' rows; cohorts empty without kpi.rollout) and summary (roi, its interval,
+    benefits, costs, npv, payback...; null where n/a).
     """
     import polars as pl
 
@@ -246,6 +249,7 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
             "run_id": result.run_id,
             "comparison": comparison,
             "drivers": drivers,
+            "cohorts": result.cohorts,
             "summary": result.summary,
         }
         emit(document, json=True)
@@ -261,6 +265,12 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     if json:
         return
     print_frame(drivers, "Value drivers per month")
+    if result.cohorts.height:
+        by_group = result.cohorts.select(
+            "cohort", "driver", "improvement", "volume_share", "monthly_value", "monthly_low",
+            "monthly_high",
+        )  # fmt: skip
+        print_frame(by_group, "Staggered rollout: what each group returns per month")
     s = result.summary
     out.print(
         f"ROI over {s['horizon_months']:.0f} months: {s['roi']:.2f} "
@@ -274,21 +284,26 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
 
 
 def rollout(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
-    """A staggered rollout (`kpi.rollout`: launch dates per group): each cohort's
-    difference-in-differences against the groups not yet (or never) reached, the overall
-    effect per KPI, and the event study (effect per month from launch).
+    """A staggered rollout (`kpi.rollout`: launch dates per group): each cohort's baseline
+    before its own launch and its difference-in-differences against the groups not yet (or
+    never) reached, the overall effect per KPI, and the event study (effect per month from
+    launch). Stored in kpi.rollout under a new KPI run.
 
-    With --json: an object with cohorts, overall and event_study (lists of rows) and notes.
+    With --json: an object with run_id, cohorts, overall and event_study (lists of rows)
+    and notes.
     """
+    import polars as pl
+
     from workbench.kpi.run import rollout as run_rollout
 
-    loaded, store = project_and_store(project, read_only=True)
+    loaded, store = project_and_store(project)
     with store, steps("Staggered rollout", None):
         result = run_rollout(loaded, store)
     cohorts = result.cohorts.drop("weight")
     if json:
         emit(
             {
+                "run_id": result.run_id,
                 "cohorts": cohorts,
                 "overall": result.overall,
                 "event_study": result.event_study,
@@ -297,7 +312,26 @@ def rollout(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
             json=True,
         )
         return
-    print_frame(cohorts, "Per cohort: difference-in-differences (95% bootstrap interval)")
+    day = "%Y-%m-%d"
+    shown = cohorts.select(
+        "kpi",
+        "cohort",
+        pl.col("launch").dt.strftime(day),
+        pl.col("post_end").dt.strftime(day).alias("window_end"),
+        "controls",
+        pl.col("treated_pre").alias("baseline"),
+        "baseline_low",
+        "baseline_high",
+        pl.col("treated_post").alias("after"),
+        "did",
+        "ci_low",
+        "ci_high",
+    )
+    print_frame(
+        shown,
+        f"Per cohort (run {result.run_id}): baseline before its launch and "
+        "difference-in-differences (95% bootstrap intervals)",
+    )
     print_frame(result.overall, "Overall: cohorts weighted by their post-launch data")
     print_frame(result.event_study, "Event study: effect per month from launch (0 = launch)")
     for why in result.notes:

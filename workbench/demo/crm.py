@@ -165,7 +165,7 @@ def leads(
 ) -> Leads:
     """``exports/crm/leads.csv``: inbound leads of known and new people over the window.
 
-    First response is log-normal; for the canary after launch it is multiplied by
+    First response is log-normal; for a segment after its launch it is multiplied by
     ``effects.lead_response_multiplier`` and converts at a higher rate.
     """
     s = Stream(seed, "crm.leads")

@@ -1,9 +1,11 @@
-"""The effects injected into the canary segment at launch, and their ``effects.json``.
+"""The effects injected at each segment's launch, and their ``effects.json``.
 
-Only rows of segment ``canary`` created on or after the launch get an effect; ``control``
-and everything before the launch follow the baseline. Both segments share a mild seasonal
-cycle, so a difference-in-differences recovers the effect while a plain before/after on the
-canary alone would be slightly off.
+The rollout is staggered: segment ``canary`` gets the integration on ``LAUNCH``, segment
+``wave2`` on ``WAVE2_LAUNCH``, and ``control`` never. Only rows of a launched segment
+created on or after its launch get an effect (the same effect for both waves); everything
+else follows the baseline. All segments share a mild seasonal cycle, so a
+difference-in-differences recovers the effect while a plain before/after on one segment
+alone would be slightly off.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from workbench.demo.timeline import LAUNCH, window_dates
+from workbench.demo.timeline import LAUNCH, WAVE2_LAUNCH, window_dates
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Effects:
     """Baselines and canary-after-launch values of every injected metric."""
 
     canary_share: float = 0.30
+    wave2_share: float = 0.25  # of the rest: about 18% of all, leaving about 52% as control
     seasonal_amplitude: float = 0.05
     lead_response_median_hours: float = 20.0
     lead_response_sigma: float = 0.9
@@ -41,9 +44,29 @@ class Effects:
 EFFECTS = Effects()
 
 
+LAUNCHES = {"canary": LAUNCH, "wave2": WAVE2_LAUNCH}  # segment -> its launch; control: never
+
+
 def treated(segment: pl.Expr, created: pl.Expr) -> pl.Expr:
-    """True for canary rows created on or after the launch."""
-    return (segment == "canary") & (created >= pl.lit(LAUNCH))
+    """True for rows of a launched segment created on or after its launch."""
+    return pl.any_horizontal(
+        (segment == name) & (created >= pl.lit(launch)) for name, launch in LAUNCHES.items()
+    )
+
+
+def segments(canary: pl.Series, wave2: pl.Series) -> pl.Series:
+    """``canary``, ``wave2`` or ``control`` from two draws (wave2 only where not canary)."""
+    return (
+        pl.select(
+            pl.when(canary)
+            .then(pl.lit("canary"))
+            .when(wave2)
+            .then(pl.lit("wave2"))
+            .otherwise(pl.lit("control"))
+        )
+        .to_series()
+        .rename("segment")
+    )
 
 
 def effects_document(
@@ -51,7 +74,7 @@ def effects_document(
 ) -> dict[str, Any]:
     """The content of ``truth/effects.json``: what was injected, and what came out."""
     e = effects
-    rule = "segment == 'canary' and created >= launch (UTC)"
+    rule = "created >= the launch of its segment (UTC): canary, then wave2"
     first_day, last_day, launch = window_dates()
     return {
         "seed": seed,
@@ -63,8 +86,14 @@ def effects_document(
             "treated": "canary",
             "control": "control",
             "treated_share": e.canary_share,
+            "wave2_share_of_the_rest": e.wave2_share,
             "assigned_by": "company (account); people, leads, deals, tickets and invoices "
             "inherit the segment of their company; sync events draw it per event",
+        },
+        "rollout": {
+            "column": "segment",
+            "launches": {name: d.date().isoformat() for name, d in LAUNCHES.items()},
+            "never": "control",
         },
         "common_trend": {
             "description": "response times of both segments are multiplied by "
@@ -110,7 +139,7 @@ def effects_document(
                 "source": "sync_events",
                 "measure": "share of events with status 'failed'",
                 "baseline": e.sync_failure_rate,
-                "applies_to": "segment == 'canary' and ts >= launch (UTC)",
+                "applies_to": "ts >= the launch of its segment (UTC): canary, then wave2",
                 "treated_value": e.sync_failure_rate_canary_post,
             },
         ],

@@ -104,11 +104,12 @@ def generate_demo(
     of the same people (typos, nicknames, stripped accents, phone formats, company
     spellings, duplicates within and across systems) and traps that must not be merged
     (namesakes, shared role mailboxes, family members at one address). Activity runs from
-    2025-09-01 to 2026-10-31; on 2026-05-01 the ``canary`` segment (about 30%) gets the
-    integration, with the effects described in ``truth/effects.json``. About 0.4% of the
-    rows of six exports hold one invalid value each (a malformed email, an impossible date,
-    an Id used twice, ...) for validation to quarantine; ``truth/injected_errors.csv`` lists
-    them.
+    2025-09-01 to 2026-10-31. The rollout is staggered: on 2026-05-01 the ``canary``
+    segment (about 30%) gets the integration, on 2026-08-01 the ``wave2`` segment (about
+    18%), and ``control`` never, with the effects described in ``truth/effects.json``.
+    About 0.4% of the rows of six exports hold one invalid value each (a malformed email, an
+    impossible date, an Id used twice, ...) for validation to quarantine;
+    ``truth/injected_errors.csv`` lists them.
 
     Files written (previous demo files are replaced):
 

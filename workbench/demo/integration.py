@@ -1,7 +1,7 @@
 """The integration's own log: ``exports/integration/sync_events.ndjson.gz``.
 
 Syncs run around the clock between the three systems. Failures run at
-``effects.sync_failure_rate``; for the canary after launch (the new integration) at
+``effects.sync_failure_rate``; for a segment after its launch (the new integration) at
 ``effects.sync_failure_rate_canary_post``. Failed syncs take longer (timeouts).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from workbench.demo import business
-from workbench.demo.effects import Effects, treated
+from workbench.demo.effects import Effects, segments, treated
 from workbench.demo.rng import Stream
 from workbench.demo.timeline import ISO_MS_UTC, WINDOW_END, WINDOW_START, uniform_times
 
@@ -29,8 +29,9 @@ def sync_events(n: int, effects: Effects, seed: int) -> tuple[pl.DataFrame, pl.D
             "target_system": pl.Series([r[1] for r in business.SYNC_ROUTES]).gather(route),
             "object": pl.Series([r[2] for r in business.SYNC_ROUTES]).gather(route),
             "region": s.pick(n, REGIONS),
-            "segment": pl.Series(["control", "canary"]).gather(
-                s.bernoulli(n, e.canary_share).cast(pl.Int64)
+            "segment": segments(
+                s.bernoulli(n, e.canary_share),
+                s.substream("wave2").bernoulli(n, e.wave2_share),
             ),
             "u": s.uniform(n),
             "latency": s.lognormal(n, e.sync_latency_median_ms, e.sync_latency_sigma),

@@ -22,7 +22,13 @@ class Stream:
     """A named, seeded source of vectorised random draws."""
 
     def __init__(self, seed: int, name: str) -> None:
+        self._seed, self._name = seed, name
         self._random = random.Random(f"workbench-demo/{seed}/{name}")
+
+    def substream(self, name: str) -> Stream:
+        """An independent stream named after this one: draws added to the generator there
+        leave every draw of this stream as it was."""
+        return Stream(self._seed, f"{self._name}/{name}")
 
     def bits(self, n: int) -> pl.Series:
         """``n`` uniformly random 64-bit unsigned integers."""

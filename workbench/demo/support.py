@@ -108,7 +108,7 @@ def tickets(req: Requesters, n: int, effects: Effects, seed: int) -> Tickets:
     """``exports/support/tickets.ndjson``: tickets of requesters over the window.
 
     First response is log-normal (median ``effects.ticket_response_median_hours``), times
-    ``effects.ticket_response_multiplier`` for the canary after launch.
+    ``effects.ticket_response_multiplier`` for a segment after its launch.
     """
     s = Stream(seed, "support.tickets")
     pool = req.frame

@@ -16,7 +16,8 @@ from workbench.demo.rng import Stream
 WINDOW_START = datetime(2025, 9, 1)
 WINDOW_END = datetime(2026, 11, 1)  # exclusive: activity runs through 2026-10-31
 EXPORTED_AT = WINDOW_END  # the moment every export was taken
-LAUNCH = datetime(2026, 5, 1)
+LAUNCH = datetime(2026, 5, 1)  # the canary segment
+WAVE2_LAUNCH = datetime(2026, 8, 1)  # the second wave of the staggered rollout
 HISTORY_START = datetime(2019, 1, 1)  # earliest contact/account creation
 
 SF_UTC = "%Y-%m-%dT%H:%M:%S%.3f+0000"  # 2025-03-04T10:22:33.000+0000

@@ -14,7 +14,7 @@ import polars as pl
 
 from workbench.demo import business, data
 from workbench.demo.dirt import ascii_fold, dedupe_emails
-from workbench.demo.effects import EFFECTS
+from workbench.demo.effects import EFFECTS, segments
 from workbench.demo.ids import salesforce_ids
 from workbench.demo.places import (
     CITY_TABLE,
@@ -124,10 +124,7 @@ def _companies(n: int, s: Stream) -> pl.DataFrame:
         pl.when(pl.col("has_industry"))
         .then(pl.lit(pl.Series(business.INDUSTRIES)).gather(pl.col("industry_idx")))
         .alias("industry"),
-        pl.when(pl.col("canary"))
-        .then(pl.lit("canary"))
-        .otherwise(pl.lit("control"))
-        .alias("segment"),
+        segments(frame["canary"], s.substream("wave2").bernoulli(n, EFFECTS.wave2_share)),
     )
     frame = (
         frame.sort("created_at", "company_idx")

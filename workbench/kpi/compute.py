@@ -39,11 +39,13 @@ SCHEMA: dict[str, Any] = {
 class KpiValues:
     """KPI values (one row per KPI, period and segment), notes on KPIs left out, and the
     latest period: the start of the newest period with a validated row up to now (rows in
-    the future, staged or quarantined rows never make it; None when there is none)."""
+    the future, staged or quarantined rows never make it; None when there is none), and the
+    field the values are broken down by (None: ``all`` only)."""
 
     frame: pl.DataFrame
     notes: list[str] = field(default_factory=list)
     latest: datetime | None = None
+    segment: str | None = None
 
 
 def compute(
@@ -105,7 +107,7 @@ def compute(
             "their rows are dated in the future; check the source's time fields"
         )
     latest = latest_period(store, [checked[k] for k in by_id], grain, now)
-    return KpiValues(values.sort("kpi", "period_start", "segment"), notes, latest)
+    return KpiValues(values.sort("kpi", "period_start", "segment"), notes, latest, segment)
 
 
 def _until(now: datetime | None) -> datetime:

@@ -192,11 +192,25 @@ def _append(store: Store, name: str, frame: pl.DataFrame) -> None:
 
 
 def rollout(
-    project: Project, store: Store, *, until: datetime | None = None, now: datetime | None = None
+    project: Project,
+    store: Store,
+    *,
+    until: datetime | None = None,
+    now: datetime | None = None,
+    record: bool = True,
+    measured: tuple[int, KpiValues] | None = None,
 ) -> StaggeredResult:
     """The staggered DiD of every KPI that breaks down by ``kpi.rollout.column`` (see
-    :mod:`workbench.kpi.staggered`); nothing is stored. The data ends with the latest period
-    with validated data up to ``now`` (or at ``until``)."""
+    :mod:`workbench.kpi.staggered`), each cohort with its baseline, stored in
+    ``kpi.rollout`` under the KPI run of its values (``record=False``: nothing is written).
+    The data ends with the latest period with validated data up to ``now`` (or at
+    ``until``).
+
+    Args:
+        measured: a KPI run (its id and values) already broken down by the rollout field
+            (:func:`compare`'s, when the rollout and the treatment share a field); the
+            values are measured here when it is None or broken down by another field.
+    """
     cfg = project.config.kpi
     if cfg.rollout is None:
         raise ConfigError(
@@ -215,7 +229,9 @@ def rollout(
             fix="Name the field that holds the rollout group (e.g. region) of the objects "
             "your KPIs read.",
         )
-    _, values = measure(project, store, segment=column, record=False, kpis=comparable, now=now)
+    if measured is None or measured[1].segment != column:
+        measured = measure(project, store, segment=column, record=record, kpis=comparable, now=now)
+    run_id, values = measured
     found = rollout_groups(values.frame)
     unknown = [group for group in cfg.rollout.launches if group not in found]
     if unknown:
@@ -245,4 +261,8 @@ def rollout(
     result.notes[:0] = list(values.notes)
     if (values.frame["segment"] == NO_VALUE).any():
         result.notes.append(f"rows without a {column} value belong to no group (left out)")
+    if record and run_id:
+        with store.transaction():
+            _append(store, "rollout", result.cohorts.with_columns(pl.lit(run_id).alias("run_id")))
+    result.run_id = run_id
     return result

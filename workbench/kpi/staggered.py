@@ -9,6 +9,8 @@ not-yet-treated controls, on window levels instead of regressions):
   data), so that every control stays untreated throughout it;
 - the controls are the groups never in the rollout and the cohorts launched at or after the
   end of that post window; rows without a value of the rollout field belong to no group;
+- the cohort's baseline is its level over that window (``treated_pre``), with a 95%
+  bootstrap interval;
 - ``DiD_g = (treated post - treated pre) - control change``, where the control change is
   the average of each control group's own change (post level - pre level) weighted by its
   baseline size, so that a control group growing or shrinking does not move it; a 95%
@@ -60,6 +62,7 @@ class StaggeredResult:
     event_study: pl.DataFrame
     draws: dict[str, np.ndarray] = field(default_factory=dict)  # overall replicates per KPI
     notes: list[str] = field(default_factory=list)
+    run_id: int = 0  # the KPI run it is stored under (0: not stored)
 
 
 def control_change(
@@ -155,13 +158,11 @@ def staggered(
             if ctl is None:
                 continue
             c_pre, c_post, c_change, c_reps = ctl
-            replicates = (
-                t1.replicates(n_samples, bootstrap.rng_for(*key, "t1"))
-                - t0.replicates(n_samples, bootstrap.rng_for(*key, "t0"))
-                - c_reps
-            )
+            baseline = t0.replicates(n_samples, bootstrap.rng_for(*key, "t0"))
+            replicates = t1.replicates(n_samples, bootstrap.rng_for(*key, "t1")) - baseline - c_reps
             estimate = (t1.level() - t0.level()) - c_change
             low, high = bootstrap.interval(replicates)
+            base_low, base_high = bootstrap.interval(baseline)
             cohort_draws.setdefault(kpi_id, []).append((estimate, replicates, float(t1.size)))
             rows.append(
                 {
@@ -171,6 +172,9 @@ def staggered(
                     "post_end": end,
                     "controls": ", ".join(controls),
                     "treated_pre": t0.level(),
+                    "baseline_low": base_low,
+                    "baseline_high": base_high,
+                    "baseline_size": t0.size,
                     "treated_post": t1.level(),
                     "control_pre": c_pre,
                     "control_post": c_post,
@@ -260,6 +264,9 @@ _COHORT_SCHEMA: dict[str, Any] = {
     "post_end": pl.Datetime,
     "controls": pl.String,
     "treated_pre": pl.Float64,
+    "baseline_low": pl.Float64,
+    "baseline_high": pl.Float64,
+    "baseline_size": pl.Int64,
     "treated_post": pl.Float64,
     "control_pre": pl.Float64,
     "control_post": pl.Float64,

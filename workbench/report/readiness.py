@@ -186,15 +186,7 @@ def _slas(project: Project, store: Store, since: datetime | None, until: datetim
 def _canary(project: Project, store: Store) -> Check:
     cfg = project.config.kpi
     column, treated, control = cfg.treatment.column, cfg.treatment.treated, cfg.treatment.control
-    counts = {treated: 0, control: 0}
-    for obj in project.dictionary.objects:
-        if store.table_exists("core", obj) and column in store.columns("core", obj):
-            for value, n in store.rows(
-                f"SELECT {quote_ident(column)}, count(*) FROM {table('core', obj)} "
-                f"WHERE list_contains($groups, {quote_ident(column)}) GROUP BY ALL",
-                {"groups": [treated, control]},
-            ):
-                counts[value] += n
+    counts = _group_rows(project, store, column, [treated, control])
     backups = store.rows("SELECT max(recorded_at) FROM meta.audit WHERE action = 'backup'")[0][0]
     parts = [
         f"launch {cfg.launch_date}" if cfg.launch_date else "no kpi.launch_date",
@@ -207,7 +199,31 @@ def _canary(project: Project, store: Store) -> Check:
         f"{column})" if not all(counts.values()) else "",
         "take a backup to roll back to (`workbench backup`)" if backups is None else "",
     ]  # fmt: skip
+    if cfg.rollout is not None:
+        launches = cfg.rollout.launches
+        waves = _group_rows(project, store, cfg.rollout.column, list(launches))
+        parts.insert(2, "rollout " + ", ".join(
+            f"{g} from {d} ({waves[g]:,} rows)" for g, d in launches.items()
+        ))  # fmt: skip
+        missing = [g for g, n in waves.items() if not n]
+        if missing:
+            todo.append(f"name launch groups the data holds in kpi.rollout (none of "
+                        f"{', '.join(missing)} in {cfg.rollout.column})")  # fmt: skip
     return _check("Canary and rollback", parts, todo)
+
+
+def _group_rows(project: Project, store: Store, column: str, groups: list[str]) -> dict[str, int]:
+    """Rows per value of ``column`` among ``groups``, over every loaded object with it."""
+    counts = dict.fromkeys(groups, 0)
+    for obj in project.dictionary.objects:
+        if store.table_exists("core", obj) and column in store.columns("core", obj):
+            for value, n in store.rows(
+                f"SELECT {quote_ident(column)}, count(*) FROM {table('core', obj)} "
+                f"WHERE list_contains($groups, {quote_ident(column)}) GROUP BY ALL",
+                {"groups": groups},
+            ):
+                counts[value] += n
+    return counts
 
 
 def _check(item: str, evidence: list[str], todo: list[str]) -> Check:

@@ -94,18 +94,31 @@ def monthly_distinct(store: Store, volume: Volume | None, start: datetime, end: 
     return float(value or 0.0)
 
 
+def is_total(kpi: KpiDef) -> bool:
+    """Whether ``kpi`` is a monthly total (count, sum), whose volume is 1."""
+    return kpi.stat in _TOTALS
+
+
 def volume_measurable(kpi: KpiDef) -> bool:
     """Whether :func:`kpi_volume` can measure the volume of ``kpi``."""
     return kpi.stat in _TOTALS or (kpi.stat in _ROWS | _DISTINCT and kpi.time is not None)
 
 
-def kpi_volume(store: Store, kpi: KpiDef, kpi_id: str, start: datetime, end: datetime) -> float:
+def kpi_volume(
+    store: Store,
+    kpi: KpiDef,
+    kpi_id: str,
+    start: datetime,
+    end: datetime,
+    group: tuple[str, str] | None = None,
+) -> float:
     """The monthly volume a change of ``kpi`` applies to (see ``KpiChange`` in roi.config),
     over the calendar months from ``start``'s up to the launch month (``end``'s), which is
     left out: its rows after the launch are not the baseline. Qualifying rows (for a rate,
     every row it divides by; for the others, rows with a measure), or distinct non-null
     ``per`` values, summed over those months and divided by their number (a month without
-    rows counts as 0); 1 for count and sum KPIs."""
+    rows counts as 0); 1 for count and sum KPIs. With ``group`` (a field and one of its
+    values) only the rows of that group count."""
     assert volume_measurable(kpi)
     if kpi.stat in _TOTALS:
         return 1.0
@@ -119,9 +132,13 @@ def kpi_volume(store: Store, kpi: KpiDef, kpi_id: str, start: datetime, end: dat
         counted, rows = "count(m)", ""
     else:
         counted, rows = "count(DISTINCT (period, g))", "AND g IS NOT NULL"
+    params: dict[str, object] = {"grain": "month", "s": first, "e": last}
+    if group is not None:
+        params["group"] = group[1]
+        rows += " AND seg = $group"
     total = store.scalar(
-        f"SELECT {counted} FROM ({rows_sql(checked, None)}) "
+        f"SELECT {counted} FROM ({rows_sql(checked, group and group[0])}) "
         f"WHERE period >= $s AND period < $e {rows}",
-        {"grain": "month", "s": first, "e": last},
+        params,
     )
     return float(total or 0) / months

@@ -34,6 +34,7 @@ class DriverValue:
     kpi: str | None = None
     inputs: Mapping[str, float | str] = field(default_factory=dict)
     formula: str = ""
+    per_unit: float | None = None  # money per month per unit of the KPI's improvement
 
 
 def ramp(horizon: int, months: int) -> np.ndarray:

@@ -3,6 +3,8 @@
 :func:`roi` runs the comparison (:func:`workbench.kpi.run.compare`), turns each value
 driver into money per month with its simulation draws, computes ROI, payback and NPV with
 intervals, and stores drivers, cash flows and the summary in ``roi.*`` under one run id.
+With a staggered rollout (``kpi.rollout``) it also prices each cohort's own effect
+(:mod:`workbench.roi.cohorts`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from workbench.config.kpis import KpiDef
 from workbench.errors import ConfigError
 from workbench.formatting import number_text
 from workbench.kpi import bootstrap
-from workbench.kpi.run import Comparison, compare
+from workbench.kpi.run import Comparison, compare, rollout
+from workbench.kpi.staggered import StaggeredResult
 from workbench.packs import Volume
 from workbench.roi import inputs
+from workbench.roi.cohorts import SCHEMA as COHORT_SCHEMA
+from workbench.roi.cohorts import cohort_values
 from workbench.roi.config import (
     ROI_FILE,
     ChurnReduction,
@@ -53,6 +58,8 @@ class RoiResult:
     flows: pl.DataFrame
     comparison: Comparison
     left_out: list[str] = field(default_factory=list)  # why each driver left out is
+    rollout: StaggeredResult | None = None  # with kpi.rollout: each cohort's DiD
+    cohorts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=COHORT_SCHEMA))
 
 
 def roi(
@@ -109,8 +116,14 @@ def roi(
             "ramp_months": pl.Int64,
         },
     )
-    run_id = _store(store, comparison.run_id, summary, table, flows) if record else 0
-    return RoiResult(run_id, summary, table, flows, comparison, left_out)
+    staged, cohorts = None, pl.DataFrame(schema=COHORT_SCHEMA)
+    if kcfg.rollout is not None:
+        measured = (comparison.run_id, comparison.values)
+        staged = rollout(project, store, record=record, measured=measured)
+        column = kcfg.rollout.column
+        cohorts = cohort_values(drivers, staged, kpis, store, column=column, start=start, end=end)
+    run_id = _store(store, comparison.run_id, summary, table, flows, cohorts) if record else 0
+    return RoiResult(run_id, summary, table, flows, comparison, left_out, staged, cohorts)
 
 
 def _applicable(
@@ -287,7 +300,7 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin, sources) ->
         }
         formula = "failure_rate_reduction x events_per_month x cost_per_failure"
     return DriverValue(
-        d.name, d.type, delta * factor, deltas * factor, d.ramp_months, d.kpi, ins, formula
+        d.name, d.type, delta * factor, deltas * factor, d.ramp_months, d.kpi, ins, formula, factor
     )
 
 
@@ -310,7 +323,12 @@ def _baseline_level(comparison: Comparison, kpi: str) -> float:
 
 
 def _store(
-    store: Store, kpi_run: int, summary: dict, drivers: pl.DataFrame, flows: pl.DataFrame
+    store: Store,
+    kpi_run: int,
+    summary: dict,
+    drivers: pl.DataFrame,
+    flows: pl.DataFrame,
+    cohorts: pl.DataFrame,
 ) -> int:
     with store.transaction():
         run_id = next_id(store, ROI_RUNS)
@@ -320,7 +338,7 @@ def _store(
                 "INSERT INTO roi.runs VALUES ($r, $t, $k, $m, $v)",
                 {"r": run_id, "t": now, "k": kpi_run, "m": metric, "v": value},
             )
-        for name, frame in (("drivers", drivers), ("cash_flows", flows)):
+        for name, frame in (("drivers", drivers), ("cash_flows", flows), ("cohorts", cohorts)):
             with store.registered("roi_frame", frame.with_columns(pl.lit(run_id).alias("run_id"))):
                 store.execute(f"INSERT INTO roi.{name} BY NAME SELECT * FROM roi_frame")
     return run_id

@@ -236,7 +236,25 @@ DRIFT_TABLES: dict[str, tuple[str, ...]] = {
         PRIMARY KEY (load_id, kind, column_name))""",
     ),
 }
-FIXED_TABLES: dict[str, tuple[str, ...]] = {**TABLES, **DRIFT_TABLES}
+# migration 4, staggered rollout (workbench.kpi.staggered, workbench.roi.cohorts): each
+# cohort's baseline and difference-in-differences per KPI, and what each cohort returned
+ROLLOUT_TABLES: dict[str, tuple[str, ...]] = {
+    "kpi.rollout": (
+        """CREATE TABLE IF NOT EXISTS kpi.rollout (
+        run_id BIGINT, kpi VARCHAR, cohort VARCHAR, launch TIMESTAMP, post_end TIMESTAMP,
+        controls VARCHAR, treated_pre DOUBLE, baseline_low DOUBLE, baseline_high DOUBLE,
+        baseline_size BIGINT, treated_post DOUBLE, control_pre DOUBLE, control_post DOUBLE,
+        did DOUBLE, ci_low DOUBLE, ci_high DOUBLE, weight DOUBLE)""",
+    ),
+    "roi.cohorts": (
+        """CREATE TABLE IF NOT EXISTS roi.cohorts (
+        run_id BIGINT, driver VARCHAR, kpi VARCHAR, cohort VARCHAR, launch TIMESTAMP,
+        improvement DOUBLE, improvement_low DOUBLE, improvement_high DOUBLE,
+        volume_share DOUBLE, value_per_unit DOUBLE, monthly_value DOUBLE, monthly_low DOUBLE,
+        monthly_high DOUBLE)""",
+    ),
+}
+FIXED_TABLES: dict[str, tuple[str, ...]] = {**TABLES, **DRIFT_TABLES, **ROLLOUT_TABLES}
 """Every fixed table the migrations make, with the statements that make it."""
 
 LOADS = SequenceSpec("meta.load_id_seq", "meta.loads", "load_id")
@@ -260,6 +278,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         3,
         "schema drift: each load's column layout and the change log between loads",
         tuple(statement for statements in DRIFT_TABLES.values() for statement in statements),
+    ),
+    Migration(
+        4,
+        "staggered rollout: each cohort's baseline and effect per KPI, and its ROI value",
+        tuple(statement for statements in ROLLOUT_TABLES.values() for statement in statements),
     ),
 )
 LATEST = MIGRATIONS[-1].version
