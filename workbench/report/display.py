@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
+from plotly.subplots import make_subplots
 
 from workbench.formatting import MONEY_UNITS, SHARE_UNITS, cell_text
 
@@ -132,6 +134,24 @@ def layout(fig: go.Figure, title: str, x: str, y: str, **kwargs: Any) -> go.Figu
     """Title and axis labels (with units) every chart has."""
     fig.update_layout(title={"text": title, "x": 0}, xaxis_title=x, yaxis_title=y, **kwargs)
     return fig
+
+
+GRID_COLUMNS = 2  # small multiples per row
+
+
+def grid(titles: list[str], row_height: int) -> go.Figure:
+    """Small multiples: one subplot per title, :data:`GRID_COLUMNS` a row, 90 px between
+    rows for the x ticks and the next row's titles; the figure's height set to fit."""
+    rows = math.ceil(len(titles) / GRID_COLUMNS)
+    height = row_height * rows + 80
+    fig = make_subplots(rows=rows, cols=GRID_COLUMNS, subplot_titles=titles,
+                        vertical_spacing=90 / height)  # fmt: skip
+    return fig.update_layout(height=height)
+
+
+def grid_cell(i: int) -> tuple[int, int]:
+    """The row and column of the ``i``-th subplot of a :func:`grid`."""
+    return i // GRID_COLUMNS + 1, i % GRID_COLUMNS + 1
 
 
 def unit_axis(fig: go.Figure, unit: str, currency: str, axis: str = "y") -> go.Figure:

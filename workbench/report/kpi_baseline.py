@@ -6,20 +6,16 @@ currency's code); control charts mark the launch; a section without data says wh
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
 from workbench.config.kpis import KpiDef
 from workbench.formatting import SHARE_UNITS, value_text
 from workbench.kpi.run import BaselineResult, baseline
 from workbench.report.context import ReportContext
-from workbench.report.display import NoData, layout
-
-COLUMNS = 2  # control charts per row
+from workbench.report.display import NoData, grid, grid_cell, layout
 
 
 def compute(ctx: ReportContext) -> BaselineResult:
@@ -124,15 +120,12 @@ def control_charts(
             "with values are needed)."
         )
     defs = _kpis(ctx)
-    rows = math.ceil(len(names) / COLUMNS)
     titles = [defs[k].title if k in defs else k for k in names]
-    height = 320 * rows + 80
-    spacing = 90 / height  # 90 px for the x ticks and the next row's titles
-    fig = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=titles, vertical_spacing=spacing)
+    fig = grid(titles, row_height=320)
     signals = result.signals.filter(pl.col("shift"))
     launch = ctx.project.config.kpi.launch_date
     for i, kpi in enumerate(names):
-        r, c = i // COLUMNS + 1, i % COLUMNS + 1
+        r, c = grid_cell(i)
         series = values.filter(
             (pl.col("kpi") == kpi) & (pl.col("period_start") >= result.start)
         ).sort("period_start")
@@ -187,7 +180,6 @@ def control_charts(
                 col=c,
             )
     fig.update_layout(
-        height=height,
         title={
             "text": "Control charts (XmR): centre and natural process limits from the "
             "baseline; red = a signal; dashed orange = launch",

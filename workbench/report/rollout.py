@@ -8,13 +8,11 @@ value reads in its KPI's unit; a section without data says why (:class:`NoData`)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import timedelta
 
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
 from workbench.config.kpis import KpiDef
 from workbench.formatting import SHARE_UNITS, money_text, percent_text, value_text
@@ -22,10 +20,9 @@ from workbench.kpi.periods import step
 from workbench.kpi.run import rollout
 from workbench.kpi.staggered import StaggeredResult
 from workbench.report.context import ReportContext
-from workbench.report.display import COLORS, NoData, layout, unit_axis
+from workbench.report.display import COLORS, NoData, grid, grid_cell, layout, unit_axis
 from workbench.roi.run import RoiResult
 
-COLUMNS = 2  # event-study charts per row
 MAX_CHARTED = 6  # KPIs in the effect and event-study charts (the tables hold every KPI)
 
 NO_ROLLOUT = (
@@ -211,16 +208,9 @@ def event_study_chart(
             "yet in the month before the launch."
         )
     defs = _kpis(ctx)
-    rows = math.ceil(len(names) / COLUMNS)
-    height = 300 * rows + 90
-    fig = make_subplots(
-        rows=rows,
-        cols=COLUMNS,
-        subplot_titles=[_title(defs, k) for k in names],
-        vertical_spacing=90 / height,
-    )
+    fig = grid([_title(defs, k) for k in names], row_height=300)
     for i, kpi in enumerate(names):
-        r, c = i // COLUMNS + 1, i % COLUMNS + 1
+        r, c = grid_cell(i)
         series = study.filter(pl.col("kpi") == kpi).sort("event_time")
         fig.add_scatter(x=series["event_time"], y=series["effect"], mode="lines+markers",
                         line={"color": COLORS[0]}, showlegend=False, name=_title(defs, kpi),
@@ -231,7 +221,6 @@ def event_study_chart(
         fig.update_yaxes(tickformat=".1%" if unit in SHARE_UNITS else ",~r", row=r, col=c)
         fig.update_xaxes(dtick=1, row=r, col=c)
     fig.update_layout(
-        height=height,
         title={
             "text": "Event study: effect by month from launch (0 = launch month; dashed = launch)",
             "x": 0,
