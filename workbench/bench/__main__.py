@@ -65,6 +65,8 @@ def main() -> None:
             except RuntimeError as failed:  # one broken case should not cost the others
                 console.print(f"[red][{size:,}] {stage} failed: {failed}[/]")
     _print(rows, console)
+    if not rows:
+        raise SystemExit("No benchmark case finished (see the errors above).")
     records = [_record(r) for r in rows]
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "bench.csv").open("w", newline="") as handle:

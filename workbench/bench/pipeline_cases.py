@@ -23,14 +23,12 @@ from workbench.bench.report_cases import write_bare_notebook
 
 
 def _fresh_copy(demo: Path, work: Path) -> None:
-    """The demo's exports and configuration, without its warehouse or reports."""
-    for item in ("exports", "workbench.yaml", "roi.yaml"):
-        source = demo / item
-        target = work / item
-        if source.is_dir():
-            shutil.copytree(source, target)
-        elif source.exists():
-            shutil.copyfile(source, target)
+    """The demo's exports and configuration files (workbench.yaml, roi.yaml, its own
+    dictionary...), without its warehouse, reports or ground truth."""
+    shutil.copytree(demo / "exports", work / "exports")
+    for source in demo.iterdir():
+        if source.is_file():
+            shutil.copyfile(source, work / source.name)
 
 
 def workbench_pipeline(demo: Path, work: Path) -> tuple[float, int]:
