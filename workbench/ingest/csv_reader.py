@@ -11,8 +11,9 @@ in ``\\n`` (files that read at once are never scanned for it).
 Before DuckDB sees a file, a header wider than :data:`.files.MAX_COLUMNS` is refused, and
 so is a record longer than :data:`.files.MAX_LINE_BYTES` (measured when the file was hashed;
 measured again here if DuckDB sniffs another delimiter than the one guessed then). DuckDB
-reads with the same ``max_line_size`` and a buffer of twice that: by default it allocates
-16 times the line size per buffer.
+sniffs with that ``max_line_size`` and reads with the one :func:`line_size` fits to the
+file's longest record, in a buffer of twice the limit (by default DuckDB allocates 16 times
+the line size per buffer).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ from workbench.store import Store, quote_ident
 REJECTS_TABLE = "_wb_rejects"
 REJECTS_SCAN = "_wb_reject_scans"
 SNIFF_PARAMS = ("path", "header", "skip", "encoding", "compression", "max_line", "buffer")
+DUCKDB_LINE_BYTES = 2 * 1024 * 1024
+"""DuckDB's default ``max_line_size``. With 16 MiB DuckDB kept a load's rows in memory and
+compressed them at the commit instead of while it read (an export of 1M rows took 1.7 times
+as long), so files whose records fit are read with the default (see :func:`line_size`)."""
 _RENAMED = re.compile(r"_\d+$")  # DuckDB renames a repeated header 'x' to 'x_1'
 
 
@@ -126,7 +131,8 @@ def _read_csv_at(
             quote_error = _unclosed_quote(export, options, path, encoding)
             raise (quote_error or _layout_error(export, exc)) from exc
     params["delim"] = delimiter
-    _check_records(export, options, str(delimiter))
+    longest = _check_records(export, options, str(delimiter))
+    params["max_line"] = line_size(export, path, encoding, longest)
     args = [*common, "header = $header", "null_padding = false", "strict_mode = true",
             "delim = $delim"]  # fmt: skip
     if collect_rejects:
@@ -203,11 +209,12 @@ def _check_width(
     )
 
 
-def _check_records(export: ExportFile, options: ReaderOptions, delimiter: str) -> None:
+def _check_records(export: ExportFile, options: ReaderOptions, delimiter: str) -> int | None:
     """Measure the records again if they were measured with another delimiter than the one
-    DuckDB reads with (quotes open values only after a delimiter)."""
+    DuckDB reads with (quotes open values only after a delimiter); returns the bytes of the
+    longest record (None if never measured)."""
     if export.measured_with is None or export.measured_with == delimiter:
-        return
+        return export.longest_record
     meter = RecordMeter(
         MAX_LINE_BYTES,
         delimiter=delimiter,
@@ -216,6 +223,19 @@ def _check_records(export: ExportFile, options: ReaderOptions, delimiter: str) -
         skip_rows=options.skip_rows,
     )
     measure_file(export.path, export.gzip, meter)
+    return meter.longest()
+
+
+def line_size(export: ExportFile, path: Path, encoding: str, longest: int | None) -> int:
+    """The ``max_line_size`` DuckDB reads ``path`` with: twice its longest record, at least
+    :data:`DUCKDB_LINE_BYTES`, at most :data:`.files.MAX_LINE_BYTES`.
+
+    Only for the export's own UTF-8 bytes, as measured; a transcoded copy (its records grow)
+    or a file whose records were not measured is read with the limit.
+    """
+    if longest is None or path != export.path or encoding != "utf-8":
+        return MAX_LINE_BYTES
+    return min(MAX_LINE_BYTES, max(DUCKDB_LINE_BYTES, 2 * longest))
 
 
 def _one_kind_of_line_end(
