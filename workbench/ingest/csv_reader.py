@@ -1,8 +1,10 @@
 """The CSV/TSV reader: dialect sniffing, strict reading, rejected rows with true positions.
 
-DuckDB reads the file strictly (every row as wide as the header); when that fails the
-loader reads again collecting DuckDB's rejected rows, which :mod:`.csvscan` translates to
-record positions and physical lines. A quote that is never closed is refused naming its
+DuckDB reads the file strictly (every row as wide as the header), on every thread, into a
+temporary table whose row ids give each row its position (:data:`INCOMING_TABLE`, which the
+loader copies into the raw table); when that fails the loader reads again collecting
+DuckDB's rejected rows, which :mod:`.csvscan` translates to record positions and physical
+lines. A quote that is never closed is refused naming its
 line. cp1252 is transcoded to UTF-8 first (DuckDB cannot decode it). DuckDB's strict
 reader takes one kind of line end per file, so when the first read fails and the lines end
 in a mix of ``\\r\\n``, ``\\n`` and ``\\r``, the read again is of a copy whose records all end
@@ -19,6 +21,7 @@ the line size per buffer).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import re
 import tempfile
@@ -49,15 +52,22 @@ from workbench.ingest.incoming import (
     text_select,
 )
 from workbench.ingest.rejects import Reject
-from workbench.store import Store, quote_ident
+from workbench.store import Store, quote_ident, table
 
 REJECTS_TABLE = "_wb_rejects"
+INCOMING_TABLE = "_wb_incoming"
+"""The temporary table a file's rows are read into, in the order of the file: DuckDB reads
+and writes it on every thread, and its ``rowid`` numbers the rows (``row_number() OVER ()``
+over ``read_csv`` made the whole read, and the compression of the raw table, one thread's
+work). Rows a transaction adds have consecutive row ids from a large base, hence the
+``min(rowid)``."""
 REJECTS_SCAN = "_wb_reject_scans"
 SNIFF_PARAMS = ("path", "header", "skip", "encoding", "compression", "max_line", "buffer")
 DUCKDB_LINE_BYTES = 2 * 1024 * 1024
 """DuckDB's default ``max_line_size``. With 16 MiB DuckDB kept a load's rows in memory and
-compressed them at the commit instead of while it read (an export of 1M rows took 1.7 times
-as long), so files whose records fit are read with the default (see :func:`line_size`)."""
+compressed them at the commit instead of while it read (the raw rows of a 1M-row export
+took 1.5 times as long and 1.7 times the CPU), so files whose records fit are read with the
+default (see :func:`line_size`)."""
 _RENAMED = re.compile(r"_\d+$")  # DuckDB renames a repeated header 'x' to 'x_1'
 
 
@@ -171,14 +181,25 @@ def _read_csv_at(
             wanted=wanted,
         )
 
+    incoming = table("temp", INCOMING_TABLE)
+    cleanup.append(lambda: _drop_incoming(store))
+    store.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(INCOMING_TABLE)} AS "
+                  f"SELECT * FROM {source_sql}", params)  # fmt: skip
     return Incoming(
         columns=columns,
-        select_sql=text_select(columns, source_sql, params, "row_number() OVER ()"),
-        params=params,
+        select_sql=text_select(
+            columns, incoming, {}, f"rowid - (SELECT min(rowid) FROM {incoming}) + 1"
+        ),
+        params={},
         rejects=(lambda: _csv_rejects(store, layout, header_lines)) if collect_rejects else None,
         duplicates=duplicates,
         cleanup=cleanup,
     )
+
+
+def _drop_incoming(store: Store) -> None:
+    with contextlib.suppress(duckdb.Error):  # a failed load's rollback drops it instead
+        store.execute(f"DROP TABLE IF EXISTS {table('temp', INCOMING_TABLE)}")
 
 
 def _check_width(
