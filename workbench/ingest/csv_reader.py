@@ -59,8 +59,9 @@ INCOMING_TABLE = "_wb_incoming"
 """The temporary table a file's rows are read into, in the order of the file: DuckDB reads
 and writes it on every thread, and its ``rowid`` numbers the rows (``row_number() OVER ()``
 over ``read_csv`` made the whole read, and the compression of the raw table, one thread's
-work). Rows a transaction adds have consecutive row ids from a large base, hence the
-``min(rowid)``."""
+work). The loader reads before its transaction: a temporary table filled inside one is read
+back on one thread. Rows a transaction adds have consecutive row ids from a large base,
+hence the ``min(rowid)``."""
 REJECTS_SCAN = "_wb_reject_scans"
 SNIFF_PARAMS = ("path", "header", "skip", "encoding", "compression", "max_line", "buffer")
 DUCKDB_LINE_BYTES = 2 * 1024 * 1024
@@ -198,7 +199,9 @@ def _read_csv_at(
 
 
 def _drop_incoming(store: Store) -> None:
-    with contextlib.suppress(duckdb.Error):  # a failed load's rollback drops it instead
+    # the loader reads before its transaction; read inside one, a failed transaction cannot
+    # run the DROP, and its rollback drops the table instead
+    with contextlib.suppress(duckdb.Error):
         store.execute(f"DROP TABLE IF EXISTS {table('temp', INCOMING_TABLE)}")
 
 
