@@ -270,6 +270,69 @@ def test_the_meter_agrees_with_a_byte_by_byte_reading(
         assert line == len(re.findall(rb"\r\n|\n|\r", data[: found.start])) + 1
 
 
+def reference_longest(data: bytes) -> int:
+    """The bytes of the longest record (line end not counted), as :func:`reference_long_record`
+    reads records."""
+    longest = length = 0
+    in_quote = closed = False
+    before = b"\n"
+    for i in range(len(data)):
+        byte = data[i : i + 1]
+        if byte in (b"\n", b"\r") and not in_quote:
+            longest, length, before, closed = max(longest, length), 0, byte, False
+            continue
+        length += 1
+        if in_quote:
+            if byte == b'"':
+                in_quote, closed, before = False, True, byte
+                continue
+        elif byte == b'"' and (before in (b",", b"\n", b"\r") or closed):
+            in_quote = True
+        before, closed = byte, False
+    return max(longest, length)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from([b"a", b"bbbbb", b",", b'"', b'""', b"\n", b"\r\n", b"\r"])),
+    chunk=st.integers(1, 12),
+)
+def test_the_meter_never_reports_a_longest_record_shorter_than_one_it_was_fed(
+    pieces: list[bytes], chunk: int
+) -> None:
+    """DuckDB reads with a line size fitted to RecordMeter.longest (csv_reader.line_size): it
+    must never be less than a record's length, however the file is cut into chunks."""
+    data = b"".join(pieces)
+    meter = RecordMeter(1 << 20, delimiter=",", quote='"', escape=None)
+    for at in range(0, len(data), chunk):
+        meter.feed(data[at : at + chunk])
+    assert meter.finish() is None
+    assert meter.longest() >= reference_longest(data)
+    assert meter.longest() <= len(data)
+
+
+@pytest.mark.timeout(120)
+def test_a_line_longer_than_duckdbs_default_loads_with_a_fitted_line_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 5 MiB line (over DuckDB's default 2 MiB, under the limit) loads whole: DuckDB reads
+    it with twice the longest record measured while the file was hashed."""
+    root = project(tmp_path / "p")
+    (root / "exports").mkdir()
+    cell = b"y" * (5 * MiB)
+    (root / "exports" / "people.csv").write_bytes(
+        HEADER + ROW + b"2," + cell + b",Smith,b@example.com,2021-03-02\n" + ROW
+    )
+
+    code, message = ingest(capsys, root)
+
+    assert code == 0, message
+    _, status, read, loaded, rejected, suppressed, _, _ = last_load(root)
+    assert (status, read, loaded, rejected, suppressed) == ("loaded", 3, 3, 0, 0)
+    lengths = query(root, 'SELECT length("first"), _row_number FROM raw."people" ORDER BY 2')
+    assert lengths == [(4, 1), (len(cell), 2), (4, 3)]
+
+
 # -- case 2: very wide files --------------------------------------------------------------
 @pytest.mark.timeout(60)
 def test_100000_columns_are_refused_at_once(

@@ -195,3 +195,28 @@ def test_utf8_declared_file_with_latin1_bytes_quarantines_the_bad_row(make_proje
     assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (3, 2, 1)
     reason = store.scalar("SELECT error_type FROM quar.ingest_rejects")
     assert "ENCODING" in reason.upper()
+
+
+def test_rows_of_a_large_csv_keep_their_place_in_the_file(make_project, store_of):
+    """A file of several row groups is read on every thread into a temporary table whose row
+    ids number the rows: each row's _row_number is its record's position, in every load of
+    the source (the second load's row ids start where no first load's did)."""
+    n = 300_000
+    body = "id,first,last\n" + "".join(f"{i},F{i % 7},L{i}\n" for i in range(1, n + 1))
+    project = make_project(config('"*.csv"'), {})
+    (project.root / "a.csv").write_text(body, encoding="utf-8")
+    store = store_of(project)
+    assert ingest(project, store).failures == []
+    (project.root / "b.csv").write_text(body.replace(",L", ",M"), encoding="utf-8")
+    assert ingest(project, store).failures == []
+
+    checks = store.rows(
+        "SELECT _load_id, count(*), count(*) FILTER (WHERE CAST(id AS BIGINT) = _row_number), "
+        'min(_row_number), max(_row_number) FROM raw."people" GROUP BY 1 ORDER BY 1'
+    )
+    assert checks == [(1, n, n, 1, n), (2, n, n, 1, n)]
+    staged = store.scalar(
+        "SELECT count(*) FROM stg.contacts WHERE CAST(record_id AS BIGINT) = _row_number"
+    )
+    assert staged == n  # the snapshot's newest file
+    assert store.rows("SELECT table_name FROM duckdb_tables() WHERE temporary") == []

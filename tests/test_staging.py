@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench.config import FieldMap
 from workbench.ingest import ingest
+from workbench.ingest.staging import SqlBuilder, raw_text_sql
 
 
 def stage(make_project, store_of, columns: str, body: str, options: str = "", obj="contacts"):
@@ -179,3 +185,29 @@ def test_decimal_comma_refuses_a_point_that_is_not_a_thousands_separator(make_pr
     assert rows[0] == ("1", None, ["amount: cannot read '12.50' as decimal"])
     assert rows[1] == ("2", Decimal("1234567.8000"), [])
     assert rows[2] == ("3", Decimal("-7.0000"), [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.text(
+            alphabet=st.sampled_from(
+                ["a", "é", " ", "\t", "\r", "\n", "\xa0", "\u0600", "\u0301", "\u2003"]
+            )
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_trimming_only_values_with_space_at_an_end_is_trimming_every_value(texts: list[str]):
+    """raw_text_sql calls trim only where a value starts or ends with a trimmed character;
+    the result is trim's for any text (combining marks, other spaces, an empty string)."""
+    b = SqlBuilder()
+    guarded = raw_text_sql(FieldMap.model_validate({"from": "v"}), b)
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"SELECT v, {guarded}, trim(v, ' \t\r\n' || chr(160)) FROM unnest($texts) t(v)",
+            {"texts": [*texts, None]},
+        ).fetchall()
+    assert [r[1] for r in rows] == [r[2] for r in rows]
+    assert [r[1] for r in rows][:-1] == [t.strip(" \t\r\n\xa0") for t in texts]

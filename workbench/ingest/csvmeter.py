@@ -70,6 +70,7 @@ class RecordMeter:
         self.closed = False  # that byte was a closing quote
         self.literal_first = False  # the chunk starts with the byte after an escape
         self.found: LongRecord | None = None
+        self._longest = 0  # bytes of the longest record ended so far (an upper bound)
         self._pattern: re.Pattern[bytes] | None = None
 
     def feed(self, chunk: bytes) -> None:
@@ -98,6 +99,8 @@ class RecordMeter:
                 breaks = self.line_breaks or 0 <= inner_first < first
                 self.found = LongRecord(self.offset - self.length, ended, True, False, breaks)
                 return
+            # records that start and end inside the chunk lie between its first and last end
+            self._longest = max(self._longest, ended, last - first)
             self.length = len(chunk) - last - 1
             self.line_breaks = inner_last > last
         self.offset += len(chunk)
@@ -111,6 +114,11 @@ class RecordMeter:
         if found is not None and not found.ended and self.in_quote:
             return LongRecord(found.start, found.length, False, True, found.line_breaks)
         return found
+
+    def longest(self) -> int:
+        """At least the bytes of the longest record fed (line ends inside it included, its
+        own line end not); exact for records that span chunks, and never less than any other."""
+        return max(self._longest, self.length)
 
     def _vector(self, chunk: bytes) -> tuple[int, int, int, int] | None:
         """The first and last record end in the chunk and its first and last line end inside

@@ -42,11 +42,12 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 (decompressed), a quoted value's line breaks included.
 
 DuckDB's own default ``max_line_size`` is 2 MB; exports do hold the odd cell of several
-megabytes (a pasted document, an embedded image), so Workbench allows eight times that and
-has DuckDB read with the same ``max_line_size``. A longer record is a damaged export (line
-ends or a closing quote lost) or not CSV at all; it is refused before any reader sees it,
-because DuckDB and Python's line readers hold a whole record in memory however long (a
-3 GB line took over 5 GB).
+megabytes (a pasted document, an embedded image), so Workbench allows eight times that
+(DuckDB reads a file whose records fit its default with the default, see
+:func:`.csv_reader.line_size`). A longer record is a damaged export (line ends or a closing
+quote lost) or not CSV at all; it is refused before any reader sees it, because DuckDB and
+Python's line readers hold a whole record in memory however long (a 3 GB line took over
+5 GB).
 """
 MAX_COLUMNS = 4096
 """The most columns an export may have. DuckDB writes a table a column at a time and holds a
@@ -76,6 +77,7 @@ class ExportFile:
     encoding: str | None = None
     identity: tuple[int, ...] | None = None  # see check_unchanged
     measured_with: str | None = None  # the delimiter records were measured with (if quoted)
+    longest_record: int | None = None  # bytes (decompressed) of its longest record, if measured
 
 
 def source_files(project: Project, name: str) -> list[Path]:
@@ -149,7 +151,8 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
     use_gzip = (
         gzipped if source.options.compression == "auto" else source.options.compression == "gzip"
     )
-    found = meter.finish() if meter and use_gzip == gzipped else None
+    measured = meter if meter and use_gzip == gzipped else None
+    found = measured.finish() if measured else None
     if found is not None:
         raise too_long(path, found, MAX_LINE_BYTES, lambda: byte_chunks(path, gzipped, "utf-8"))
     sample = checker.sample if checker and use_gzip else seen.head
@@ -163,6 +166,7 @@ def describe_file(path: Path, source: Source, source_name: str) -> ExportFile:
         encoding=check_sample(path, sample, fmt, source_name, source.options.encoding),
         identity=seen.identity,
         measured_with=meter.delimiter if meter and meter.quoted else None,
+        longest_record=measured.longest() if measured else None,
     )
 
 

@@ -25,6 +25,7 @@ from workbench.config import CONFIG_FILE, DeprecatedMapping, Project, Source
 from workbench.errors import IngestError, WorkbenchError
 from workbench.ingest import drift, ledger
 from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
+from workbench.ingest.incoming import Incoming
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
 from workbench.ingest.rejects import store_rejects
 from workbench.ingest.staging import mapping_fingerprint, prune_staging, restage_source
@@ -175,25 +176,33 @@ def load_file(
     )
 
     def attempt(collect_rejects: bool) -> tuple[int, int, int, int]:
-        with store.transaction():
-            loaded, rejected, changed = _load(
-                store, project, source_name, source, export, load_id, collect_rejects
-            )
-            check_unchanged(export)  # the rows read are the ones the checksum describes
-            if source.mode == "snapshot" and (loaded, rejected) == (0, 0) and not allow_empty:
-                _keep_snapshot(store, source_name, path)
-            suppressed = suppress(store, project, source_name, load_id)  # erased people
-            ledger.finish_load(
-                store,
-                load_id,
-                status="loaded",
-                rows_read=loaded + rejected,
-                rows_loaded=loaded - suppressed,
-                rows_rejected=rejected,
-                rows_suppressed=suppressed,
-            )
-            ledger.make_current(store, load_id, source_name, source.mode, path.name)
-            audit.record(store, "load", {"load_id": load_id, "file": path.name}, project=project)
+        # read before the load's transaction: DuckDB reads a temporary table filled inside
+        # it back on one thread only (csv_reader.INCOMING_TABLE); nothing read is kept
+        incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
+        try:
+            with store.transaction():
+                loaded, rejected, changed = _load(
+                    store, project, source_name, source, export, load_id, incoming
+                )
+                check_unchanged(export)  # the rows read are the ones the checksum describes
+                if source.mode == "snapshot" and (loaded, rejected) == (0, 0) and not allow_empty:
+                    _keep_snapshot(store, source_name, path)
+                suppressed = suppress(store, project, source_name, load_id)  # erased people
+                ledger.finish_load(
+                    store,
+                    load_id,
+                    status="loaded",
+                    rows_read=loaded + rejected,
+                    rows_loaded=loaded - suppressed,
+                    rows_rejected=rejected,
+                    rows_suppressed=suppressed,
+                )
+                ledger.make_current(store, load_id, source_name, source.mode, path.name)
+                audit.record(
+                    store, "load", {"load_id": load_id, "file": path.name}, project=project
+                )
+        finally:
+            incoming.close()
         return loaded - suppressed, rejected, suppressed, changed
 
     try:
@@ -264,37 +273,32 @@ def _load(
     source: Source,
     export: ExportFile,
     load_id: int,
-    collect_rejects: bool,
+    incoming: Incoming,
 ) -> tuple[int, int, int]:
-    """Insert the file's rows and rejects and record its layout (:mod:`.drift`); returns
-    (rows loaded, rows rejected, columns changed since the source's previous load)."""
-    incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
-    try:
-        check_mapping(project, name, source, incoming.columns, export.path, incoming.duplicates)
-        raw = table("raw", name)
-        _ensure_raw_table(store, name, incoming.columns)
-        params = dict(incoming.params, load_id=load_id, file=str(export.path))
-        cols = ", ".join(quote_ident(c) for c in incoming.columns)
-        store.execute(
-            f"INSERT INTO {raw} BY NAME SELECT $load_id AS _load_id, $file AS _source_file, "
-            f"_row_number, {cols} FROM ({incoming.select_sql})",
-            params,
-        )
-        loaded = int(
-            store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id})
-        )
-        rejected = store_rejects(
-            store,
-            incoming.rejects() if incoming.rejects else [],
-            load_id=load_id,
-            source=name,
-            file=str(export.path),
-            raw=raw,
-        )
-        layout = drift.profile(store, raw, load_id, incoming.columns, source.options.null_values)
-        changed = len(drift.record_layout(store, name, load_id, layout))
-    finally:
-        incoming.close()
+    """Insert the file's rows (as ``incoming`` reads them) and rejects and record its layout
+    (:mod:`.drift`); returns (rows loaded, rows rejected, columns changed since the source's
+    previous load)."""
+    check_mapping(project, name, source, incoming.columns, export.path, incoming.duplicates)
+    raw = table("raw", name)
+    _ensure_raw_table(store, name, incoming.columns)
+    params = dict(incoming.params, load_id=load_id, file=str(export.path))
+    cols = ", ".join(quote_ident(c) for c in incoming.columns)
+    store.execute(
+        f"INSERT INTO {raw} BY NAME SELECT $load_id AS _load_id, $file AS _source_file, "
+        f"_row_number, {cols} FROM ({incoming.select_sql})",
+        params,
+    )
+    loaded = int(store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}))
+    rejected = store_rejects(
+        store,
+        incoming.rejects() if incoming.rejects else [],
+        load_id=load_id,
+        source=name,
+        file=str(export.path),
+        raw=raw,
+    )
+    layout = drift.profile(store, raw, load_id, incoming.columns, source.options.null_values)
+    changed = len(drift.record_layout(store, name, load_id, layout))
     return loaded, rejected, changed
 
 
