@@ -93,3 +93,30 @@ def test_money_converted_at_the_rate_of_its_month():
     ).with_columns(pl.col("amount").cast(pl.Decimal(18, 4)))
     base = rules.to_base_currency(frame, "amount", "currency", pl.col("day"), rates, "EUR")
     assert base.to_list() == [90.0, 80.0, 60.0, 10.0, None]
+
+
+def test_many_phone_numbers_parse_in_worker_processes_as_in_one():
+    """Above the threshold the numbers are split across worker processes: same values, same
+    order, as parsing them one by one here."""
+    import phonenumbers
+
+    from workbench.standardize import phones
+
+    numbers = [
+        (f"0{30 + i % 60} {1000000 + 7919 * i % 9000000}", ["DE", "GB", "FR", None][i % 4])
+        for i in range(3000)
+    ] + [("+1 415 555 0132", None), ("call me", "DE"), ("12", "DE")]
+
+    def by_hand(raw: str, region: str | None) -> str | None:
+        try:
+            n = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(n):
+            return None
+        return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+
+    expected = [by_hand(raw, region) for raw, region in numbers]
+    assert phones.e164_all(numbers, parallel_from=1000) == expected
+    assert sum(v is not None for v in expected) > 1000  # mostly real numbers
+    assert expected[-3:] == ["+14155550132", None, None]

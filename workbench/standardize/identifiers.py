@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 import polars as pl
 
 from workbench.config import Project
 from workbench.dictionary import FieldType, ObjectSpec
-from workbench.standardize import rules
+from workbench.standardize import phones, rules
 
 MATCHING = ("record", "email", "ref")  # identifier kinds that remove or suppress a row
 _ALIAS = re.compile(r"^([^@+]+)\+[^@]*@")
@@ -36,13 +35,8 @@ def email_texts(value: str | None) -> list[str]:
 
 
 def phone_text(value: str, region: str | None = None) -> str | None:
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return "phone:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number = phones.e164(value, region)
+    return None if number is None else f"phone:{number}"
 
 
 def fields_of(spec: ObjectSpec, kind: FieldType) -> list[str]:

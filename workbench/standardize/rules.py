@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import duckdb
-import phonenumbers
 import polars as pl
+
+from workbench.standardize import phones
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # shared mailboxes (info@, sales@, ...): many people write from them, so they identify no one
@@ -47,23 +48,14 @@ def phone_e164(raw: pl.Series, region: pl.Series) -> pl.Series:
 
     ``region`` is the ISO country to read national numbers in (the record's country or the
     source's default); numbers written with ``+`` or ``00`` need none. Each distinct
-    (number, region) pair is parsed once.
+    (number, region) pair is parsed once (on every core when there are many:
+    :mod:`workbench.standardize.phones`).
     """
     pairs = pl.DataFrame({"raw": raw, "region": region})
     distinct = pairs.unique().drop_nulls("raw")
-    parsed = [_e164(r, g) for r, g in distinct.iter_rows()]
+    parsed = phones.e164_all(list(distinct.iter_rows()))
     lookup = distinct.with_columns(pl.Series("e164", parsed, dtype=pl.String))
     return pairs.join(lookup, on=["raw", "region"], how="left", nulls_equal=True)["e164"]
-
-
-def _e164(raw: str, region: str | None) -> str | None:
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def to_base_currency(
