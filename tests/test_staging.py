@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.config import FieldMap
+from workbench.config import FieldMap, Source
+from workbench.dictionary import FieldType
 from workbench.ingest import ingest
-from workbench.ingest.staging import SqlBuilder, raw_text_sql
+from workbench.ingest.staging import SqlBuilder, raw_text_sql, typed_sql
 
 
 def stage(make_project, store_of, columns: str, body: str, options: str = "", obj="contacts"):
@@ -211,3 +213,46 @@ def test_trimming_only_values_with_space_at_an_end_is_trimming_every_value(texts
         ).fetchall()
     assert [r[1] for r in rows] == [r[2] for r in rows]
     assert [r[1] for r in rows][:-1] == [t.strip(" \t\r\n\xa0") for t in texts]
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_plain_numbers_skip_the_cleanup_and_read_the_same(decimal: str) -> None:
+    """The fast path for plain numbers gives exactly the text the full cleanup gives."""
+    from workbench.ingest.staging import _cleaned_number_sql, _number_text_sql
+
+    values = ["12", "-12", "+7", "007", "12.5", "-12.50", "12,5", "-0,25", "1.234", "1,234",
+              "1.234,56", "1,234.56", "€ 12,50", "12.50 EUR", "USD 3", "1 234", "12.", ",5",
+              ".5", "1e3", "--1", "12a", "", "٣", "1.2.3", "99999999999999999999.99"]  # fmt: skip
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest($v::VARCHAR[]) AS x", {"v": values})
+    fast = con.execute(f"SELECT x, {_number_text_sql('x', decimal)} FROM t").fetchall()
+    slow = con.execute(f"SELECT x, {_cleaned_number_sql('x', decimal)} FROM t").fetchall()
+    assert fast == slow
+    assert sum(v is not None for _, v in fast) >= 12  # most of them are numbers
+
+
+def test_decimals_and_integers_read_as_by_the_wide_cast() -> None:
+    """Reading through DECIMAL(18,s) first (fast) gives what the wide cast alone gives,
+    rounding and overflow included."""
+    from workbench.ingest.staging import _decimal_sql
+
+    values = ["0", "-0", "12", "12.5", "-12.50", "007", ".5", "12.", "1e3", "0.12345678901234",
+              "-0.00000000005", "0.00000000015", "99999999.9999999999", "123456789.5",
+              "999999999999999999.5", "123456789012345678", "1234567890123456789",
+              "99999999999999999999", "12.000", "+7", "abc", None]  # fmt: skip
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest($v::VARCHAR[]) AS x", {"v": values})
+    fast = con.execute(f"SELECT x, {_decimal_sql('x', 'DECIMAL(28,10)')} FROM t").fetchall()
+    wide = con.execute("SELECT x, TRY_CAST(x AS DECIMAL(28,10)) FROM t").fetchall()
+    assert fast == wide
+    # integers: the staged expression against the wide cast behind its own guard
+    source = Source.model_validate({"system": "s", "object": "o", "path": "p.csv",
+                                    "columns": {"n": "x"}})  # fmt: skip
+    fmap = FieldMap.model_validate({"from": "x"})
+    staged = typed_sql("x", FieldType.INTEGER, fmap, source, b := SqlBuilder())
+    old = r"CASE WHEN regexp_matches(x, '^[+-]?\d+(\.0*)?$') THEN " + (
+        "TRY_CAST(TRY_CAST(x AS DECIMAL(38,6)) AS BIGINT) END"
+    )
+    ints = con.execute(f"SELECT {staged}, {old} FROM t", b.params).fetchall()
+    assert [a for a, _ in ints] == [w for _, w in ints]
+    assert sum(a is not None for a, _ in ints) >= 8
