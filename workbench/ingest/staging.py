@@ -288,23 +288,7 @@ def _strptime(text: str, fmt: str, b: SqlBuilder) -> str:
 
 
 def _number_text_sql(text: str, decimal: str) -> str:
-    """Drop currency marks and thousands separators; make '.' the decimal point.
-
-    A value already plain in the source's notation (``-12.5``, or ``-12,5`` with a decimal
-    comma) skips the cleanup, whose regular expressions cost seconds per million values;
-    :func:`_cleaned_number_sql` gives it the same text."""
-    if decimal == ",":
-        plain, fast = "[+-]?\\d+(,\\d+)?", f"replace({text}, ',', '.')"
-    else:
-        plain, fast = "[+-]?\\d+(\\.\\d+)?", text
-    slow = _cleaned_number_sql(text, decimal)
-    return f"CASE WHEN regexp_full_match({text}, '{plain}') THEN {fast} ELSE {slow} END"
-
-
-def _cleaned_number_sql(text: str, decimal: str) -> str:
-    """The number text of any value: currency marks and spaces dropped, thousands
-    separators checked and dropped, '.' the decimal point (NULL where it is not a number in
-    the source's notation)."""
+    """Drop currency marks and thousands separators; make '.' the decimal point."""
     bare = f"regexp_replace({text}, '^(€|\\$|£|[A-Z]{{3}})\\s*|\\s*(€|\\$|£|[A-Z]{{3}})$', '', 'g')"
     bare = f"regexp_replace({bare}, '[\\s''' || chr(160) || ']', '', 'g')"
     if decimal == ",":
