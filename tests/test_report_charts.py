@@ -171,7 +171,7 @@ def test_the_staggered_rollout_shows_in_the_kpi_and_roi_reports(rendered) -> Non
     value = found["What each rollout group returns per month, by driver"]
     assert {x for t in value["data"] for x in t["x"]} == {"canary", "wave2"}
     roi_text = " ".join(_visible((demo / "roi" / PERIOD / "roi.html").read_text()).split())
-    assert "Staggered rollout" in roi_text and "all drivers" in roi_text
+    assert "Staggered rollout" in roi_text and "drivers split by group" in roi_text
     minimal = _visible((rendered["minimal"] / "kpi_baseline" / PERIOD / "kpi_baseline.html")
                        .read_text())  # fmt: skip
     assert "No staggered rollout is configured" in " ".join(minimal.split())

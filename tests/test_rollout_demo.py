@@ -192,3 +192,34 @@ def test_a_sync_failure_cohort_is_priced_with_the_failure_driver(result) -> None
     assert sorted(part["cohort"]) == ["canary", "wave2"]
     assert 0.4 < float(part["volume_share"].sum()) < 0.75
     assert (part["improvement"] > 0).all()
+
+
+def test_a_rollout_by_source_reads_the_lineage_column(demo: Path, leads: pl.DataFrame) -> None:
+    """`source` names the lineage column `_source`: the volume of the leads' one source is
+    every baseline lead (counted here), and readiness counts its rows."""
+    from workbench.report.readiness import _group_rows
+    from workbench.roi.inputs import kpi_volume
+
+    project = load_project(demo)
+    kpi = project.kpis()["lead_conversion_rate"]
+    baseline = leads.filter(
+        (pl.col("created") >= datetime(2025, 11, 1)) & (pl.col("created") < CANARY)
+    )
+    with Store(project.warehouse_path, read_only=True) as store:
+        volume = kpi_volume(store, kpi, "lead_conversion_rate", datetime(2025, 11, 1), CANARY,
+                            ("source", "crm_leads"))  # fmt: skip
+        rows = _group_rows(project, store, "source", ["crm_leads", "nowhere"])
+    assert volume * 6 == pytest.approx(baseline.height)
+    assert rows == {"crm_leads": leads.height, "nowhere": 0}
+
+
+def test_a_wrong_rollout_costs_its_sections_not_the_roi(demo: Path) -> None:
+    project = load_project(demo)
+    assert project.config.kpi.rollout is not None
+    project.config.kpi.rollout.launches["wave9"] = datetime(2026, 9, 1).date()
+    with Store(project.warehouse_path, read_only=True) as store:
+        result = roi(project, store, record=False)
+    assert result.rollout is None and result.cohorts.is_empty()
+    assert result.rollout_problem is not None
+    assert "No data of the rollout group(s) 'wave9' in 'segment'." in result.rollout_problem
+    assert result.summary["roi"] is not None and result.drivers.height == 3

@@ -95,7 +95,7 @@ def test_money_converted_at_the_rate_of_its_month():
     assert base.to_list() == [90.0, 80.0, 60.0, 10.0, None]
 
 
-def test_many_phone_numbers_parse_in_worker_processes_as_in_one():
+def test_many_phone_numbers_parse_in_worker_processes_as_in_one(tmp_path):
     """Above the threshold the numbers are split across worker processes: same values, same
     order, as parsing them one by one here."""
     import phonenumbers
@@ -118,5 +118,10 @@ def test_many_phone_numbers_parse_in_worker_processes_as_in_one():
 
     expected = [by_hand(raw, region) for raw, region in numbers]
     assert phones.e164_all(numbers, parallel_from=1000) == expected
+    # a worker interpreter really parses its share (the fallback would hide a broken one)
+    worker = phones._Worker(tmp_path / "share", numbers[:500])
+    assert worker.result(timeout=60) == expected[:500]
+    assert not worker.fell_back and worker.process is not None
+    assert worker.process.returncode == 0
     assert sum(v is not None for v in expected) > 1000  # mostly real numbers
     assert expected[-3:] == ["+14155550132", None, None]

@@ -262,6 +262,9 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
         note(styled(warning, "yellow"), json=json)
     for why in result.left_out:
         note(styled(f"Value driver left out: {why}.", "yellow"), json=json)
+    if result.rollout_problem:
+        note(styled(f"Staggered rollout not measured: {result.rollout_problem}", "yellow"),
+             json=json)  # fmt: skip
     if json:
         return
     print_frame(drivers, "Value drivers per month")

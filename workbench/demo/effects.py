@@ -20,7 +20,8 @@ from workbench.demo.timeline import LAUNCH, WAVE2_LAUNCH, window_dates
 
 @dataclass(frozen=True)
 class Effects:
-    """Baselines and canary-after-launch values of every injected metric."""
+    """Baselines and after-launch values of every injected metric (``*_canary_post``: of
+    every segment after its own launch, canary's and wave2's alike)."""
 
     canary_share: float = 0.30
     wave2_share: float = 0.25  # of the rest: about 18% of all, leaving about 52% as control
@@ -152,7 +153,9 @@ def effects_document(
 def by_cell(
     frame: pl.DataFrame, value: str, agg: Literal["median", "mean"], created: str = "created"
 ) -> dict[str, float | None]:
-    """``agg`` of ``value`` per segment and period (pre/post launch), for ``observed``."""
+    """``agg`` of ``value`` per segment and period (pre/post the canary's launch, for every
+    segment: wave2's ``post`` mixes its months before and after its own launch), for
+    ``observed``."""
     period = (
         pl.when(pl.col(created) >= pl.lit(LAUNCH)).then(pl.lit("post")).otherwise(pl.lit("pre"))
     )

@@ -9,8 +9,8 @@ not-yet-treated controls, on window levels instead of regressions):
   data), so that every control stays untreated throughout it;
 - the controls are the groups never in the rollout and the cohorts launched at or after the
   end of that post window; rows without a value of the rollout field belong to no group;
-- the cohort's baseline is its level over that window (``treated_pre``), with a 95%
-  bootstrap interval;
+- the cohort's baseline is its level over the ``baseline_months`` before ``L_g``
+  (``treated_pre``), with a 95% bootstrap interval;
 - ``DiD_g = (treated post - treated pre) - control change``, where the control change is
   the average of each control group's own change (post level - pre level) weighted by its
   baseline size, so that a control group growing or shrinking does not move it; a 95%
@@ -137,6 +137,9 @@ def staggered(
     rows: list[dict[str, Any]] = []
     cohort_draws: dict[str, list[tuple[float, np.ndarray, float]]] = {}
     notes: list[str] = []
+    for c in order:
+        if c.launch >= until:
+            notes.append(f"cohort {c.value} launches {c.launch:%Y-%m-%d}, after the data ends")
     for kpi_id, kpi in kpis.items():
         mine = values.filter(pl.col("kpi") == kpi_id)
         for c in order:

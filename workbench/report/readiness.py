@@ -28,6 +28,7 @@ import polars as pl
 
 from workbench.config import Project
 from workbench.errors import ConfigError
+from workbench.kpi.sql import segment_column
 from workbench.quality.integration import event_log, missing_fields
 from workbench.report import schedule
 from workbench.report.context import ReportContext
@@ -215,14 +216,16 @@ def _canary(project: Project, store: Store) -> Check:
 def _group_rows(project: Project, store: Store, column: str, groups: list[str]) -> dict[str, int]:
     """Rows per value of ``column`` among ``groups``, over every loaded object with it."""
     counts = dict.fromkeys(groups, 0)
+    field = segment_column(column) or column  # `source`: the lineage column
+    value = f"CAST({quote_ident(field)} AS VARCHAR)"  # groups are named as text
     for obj in project.dictionary.objects:
-        if store.table_exists("core", obj) and column in store.columns("core", obj):
-            for value, n in store.rows(
-                f"SELECT {quote_ident(column)}, count(*) FROM {table('core', obj)} "
-                f"WHERE list_contains($groups, {quote_ident(column)}) GROUP BY ALL",
+        if store.table_exists("core", obj) and field in store.columns("core", obj):
+            for found, n in store.rows(
+                f"SELECT {value}, count(*) FROM {table('core', obj)} "
+                f"WHERE list_contains($groups, {value}) GROUP BY ALL",
                 {"groups": groups},
             ):
-                counts[value] += n
+                counts[found] += n
     return counts
 
 

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from workbench.config.kpis import KpiDef
+from workbench.errors import ConfigError
 from workbench.formatting import SHARE_UNITS, money_text, percent_text, value_text
 from workbench.kpi.periods import step
 from workbench.kpi.run import rollout
@@ -36,14 +37,23 @@ def compute(ctx: ReportContext) -> StaggeredResult | NoData:
     """The rollout's cohorts (read-only; nothing is stored), or why there are none."""
     if ctx.project.config.kpi.rollout is None:
         return NoData(NO_ROLLOUT)
-    return rollout(ctx.project, ctx.store, record=False)
+    try:
+        return rollout(ctx.project, ctx.store, record=False)
+    except ConfigError as error:  # the rest of the report stands
+        return NoData(_problem(" ".join(p for p in (error.what, error.fix) if p)))
 
 
 def of_roi(result: RoiResult | NoData) -> StaggeredResult | NoData:
     """The rollout the ROI run measured, or why there is none."""
     if isinstance(result, NoData):
         return result
+    if result.rollout_problem:
+        return NoData(_problem(result.rollout_problem))
     return result.rollout if result.rollout is not None else NoData(NO_ROLLOUT)
+
+
+def _problem(why: str) -> str:
+    return f"The staggered rollout (kpi.rollout in workbench.yaml) could not be measured: {why}"
 
 
 def priced(result: RoiResult | NoData) -> list[str]:
@@ -231,11 +241,13 @@ def event_study_chart(
 
 def value_by_group(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFrame | NoData:
     """What each group returns per month, driver by driver: the group's own improvement
-    priced like the driver on the group's share of its volume, then each group's total."""
+    priced like the driver on the group's share of its volume, then each group's total of
+    the drivers split by group (hours saved are not; no ramp-up)."""
     if isinstance(result, NoData):
         return result
-    if result.rollout is None:
-        return NoData(NO_ROLLOUT)
+    staged = of_roi(result)
+    if isinstance(staged, NoData):
+        return staged
     c = result.cohorts
     if c.is_empty():
         return NoData(
@@ -263,7 +275,7 @@ def value_by_group(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFra
         rows.append(
             {
                 "group": str(cohort),
-                "driver": "all drivers",
+                "driver": "drivers split by group",
                 "improvement": "",
                 "95% interval": "",
                 "share of volume": "",

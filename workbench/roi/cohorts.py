@@ -8,13 +8,16 @@ leads_per_month x won_deal_value x win_rate). Per cohort ``g`` of the rollout:
   (:mod:`workbench.kpi.staggered`), turned so that positive = better, with its interval;
 - the volume share is the cohort's part of the KPI's monthly volume in the baseline
   window (the rows or distinct ``per`` values :func:`workbench.roi.inputs.kpi_volume`
-  counts, of the cohort over all groups); 1 for count and sum KPIs, whose cohort DiD is
-  already a change of the cohort's own monthly total;
+  counts, of the cohort over all groups, in the window the driver's volumes were measured
+  in: the months before ``kpi.launch_date``); 1 for count and sum KPIs priced by
+  ``kpi_change``, whose cohort DiD is already a change of the cohort's own monthly total
+  (other drivers of such KPIs price the whole population, so they are not split);
 - ``monthly value = improvement x value per unit x volume share``, its interval the
   improvement's interval priced alike.
 
 The sum over cohorts is what the groups reached so far return per month at full effect.
-Drivers without a KPI (hours saved) and KPIs without a cohort estimate are not split.
+Drivers without a KPI (hours saved), KPIs without a cohort estimate and KPIs whose volume
+cannot be measured are not split.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ def cohort_values(
         if estimates.is_empty() or not inputs.volume_measurable(kdef):
             continue
         total = inputs.is_total(kdef)
+        if total and d.type != "kpi_change":  # its price counts the whole population
+            continue
         whole = 0.0 if total else inputs.kpi_volume(store, kdef, d.kpi, start, end)
         sign = -1.0 if kdef.direction == "down" else 1.0
         for r in estimates.iter_rows(named=True):

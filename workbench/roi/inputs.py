@@ -10,7 +10,7 @@ from datetime import datetime
 
 from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi.expressions import check_kpi
-from workbench.kpi.sql import rows_sql, utc
+from workbench.kpi.sql import rows_sql, segment_column, utc
 from workbench.packs import Volume
 from workbench.store import Store, quote_ident, table
 
@@ -133,11 +133,13 @@ def kpi_volume(
     else:
         counted, rows = "count(DISTINCT (period, g))", "AND g IS NOT NULL"
     params: dict[str, object] = {"grain": "month", "s": first, "e": last}
-    if group is not None:
+    column = None
+    if group is not None:  # as the KPI values name it: text, `source` the lineage column
         params["group"] = group[1]
-        rows += " AND seg = $group"
+        rows += " AND CAST(seg AS VARCHAR) = $group"
+        column = segment_column(group[0])
     total = store.scalar(
-        f"SELECT {counted} FROM ({rows_sql(checked, group and group[0])}) "
+        f"SELECT {counted} FROM ({rows_sql(checked, column)}) "
         f"WHERE period >= $s AND period < $e {rows}",
         params,
     )

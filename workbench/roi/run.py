@@ -60,6 +60,7 @@ class RoiResult:
     left_out: list[str] = field(default_factory=list)  # why each driver left out is
     rollout: StaggeredResult | None = None  # with kpi.rollout: each cohort's DiD
     cohorts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=COHORT_SCHEMA))
+    rollout_problem: str | None = None  # why kpi.rollout could not be measured
 
 
 def roi(
@@ -116,14 +117,19 @@ def roi(
             "ramp_months": pl.Int64,
         },
     )
-    staged, cohorts = None, pl.DataFrame(schema=COHORT_SCHEMA)
+    staged, cohorts, problem = None, pl.DataFrame(schema=COHORT_SCHEMA), None
     if kcfg.rollout is not None:
         measured = (comparison.run_id, comparison.values)
-        staged = rollout(project, store, record=record, measured=measured)
-        column = kcfg.rollout.column
-        cohorts = cohort_values(drivers, staged, kpis, store, column=column, start=start, end=end)
+        try:  # a wrong kpi.rollout costs the split by cohort, not the ROI
+            staged = rollout(project, store, record=record, measured=measured)
+        except ConfigError as error:
+            problem = " ".join(p for p in (error.what, error.fix) if p)
+        else:
+            column = kcfg.rollout.column
+            cohorts = cohort_values(drivers, staged, kpis, store, column=column, start=start,
+                                    end=end)  # fmt: skip
     run_id = _store(store, comparison.run_id, summary, table, flows, cohorts) if record else 0
-    return RoiResult(run_id, summary, table, flows, comparison, left_out, staged, cohorts)
+    return RoiResult(run_id, summary, table, flows, comparison, left_out, staged, cohorts, problem)
 
 
 def _applicable(

@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import phonenumbers
@@ -49,8 +50,14 @@ def e164_all(numbers: Numbers, parallel_from: int = PARALLEL_FROM) -> list[str |
         # the workers read and write files: no thread of this process has to feed them
         # while it parses its own share
         workers = [_Worker(Path(folder) / str(i), chunk) for i, chunk in enumerate(chunks[1:])]
-        mine = _parse(chunks[0])
-        return mine + [value for worker in workers for value in worker.result()]
+        try:
+            started = time.monotonic()
+            mine = _parse(chunks[0])
+            wait = max(60.0, 2 * (time.monotonic() - started))  # a share takes as long
+            return mine + [value for worker in workers for value in worker.result(wait)]
+        finally:
+            for worker in workers:
+                worker.stop()
 
 
 class _Worker:
@@ -58,28 +65,38 @@ class _Worker:
 
     def __init__(self, path: Path, numbers: Numbers) -> None:
         self.numbers, self.output = numbers, path.with_suffix(".out")
-        path.write_text(json.dumps(numbers))
+        self.process: subprocess.Popen[bytes] | None = None
+        self.fell_back = False  # whether this process parsed the share itself
         try:
+            path.write_text(json.dumps(numbers))
             with path.open("rb") as given, self.output.open("wb") as taken:
-                self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                self.process = subprocess.Popen(
                     [sys.executable, "-I", __file__],  # -I: this file's folder not on sys.path
                     stdin=given,
                     stdout=taken,
                     stderr=subprocess.DEVNULL,
                 )
-        except OSError:
+        except OSError:  # no room for the file, no interpreter: parsed here instead
             self.process = None
 
-    def result(self) -> list[str | None]:
-        """The worker's numbers; parsed here if it could not start or did not finish."""
+    def result(self, timeout: float) -> list[str | None]:
+        """The worker's numbers; parsed here if it could not start or finish in time."""
         try:
-            if self.process is not None and self.process.wait() == 0:
+            if self.process is not None and self.process.wait(timeout) == 0:
                 parsed = json.loads(self.output.read_text())
                 if isinstance(parsed, list) and len(parsed) == len(self.numbers):
                     return parsed
-        except (OSError, ValueError):
+        except (OSError, ValueError, subprocess.TimeoutExpired):
             pass
+        self.stop()
+        self.fell_back = True
         return _parse(self.numbers)
+
+    def stop(self) -> None:
+        """End the worker if it still runs (never left behind)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def _parse(numbers: Numbers) -> list[str | None]:
@@ -87,7 +104,7 @@ def _parse(numbers: Numbers) -> list[str | None]:
 
 
 def _cores() -> int:
-    """The cores this process may run on (not the machine's, in a container or cgroup)."""
+    """The cores this process may run on (its CPU affinity; a CPU quota is not seen)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
