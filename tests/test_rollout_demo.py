@@ -223,3 +223,29 @@ def test_a_wrong_rollout_costs_its_sections_not_the_roi(demo: Path) -> None:
     assert result.rollout_problem is not None
     assert "No data of the rollout group(s) 'wave9' in 'segment'." in result.rollout_problem
     assert result.summary["roi"] is not None and result.drivers.height == 3
+
+
+def test_a_lower_is_better_kpi_is_priced_with_its_sign_turned(result, demo: Path) -> None:
+    """Sync failures fell: the improvement is minus the cohort's DiD, and each cohort's value
+    is that x cost per failure x events per month x its share of the baseline events
+    (counted here from the export; the few quarantined events move the share < 1%)."""
+    import gzip
+
+    with gzip.open(demo / "exports/integration/sync_events.ndjson.gz") as handle:
+        events = pl.read_ndjson(handle.read())
+    created = pl.col("ts").str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.3fZ")
+    baseline = events.with_columns(created.dt.replace_time_zone(None).alias("t")).filter(
+        (pl.col("t") >= datetime(2025, 11, 1)) & (pl.col("t") < CANARY)
+    )
+    driver = result.drivers.filter(pl.col("kpi") == "sync_failure_rate").row(0, named=True)
+    inputs = {k: float(v.replace(",", "")) for k, v in
+              re.findall(r"(\w+)=([-\d.,e]+)", driver["inputs"])}  # fmt: skip
+    per_unit = inputs["events_per_month"] * inputs["cost_per_failure"]
+    for r in result.cohorts.filter(pl.col("kpi") == "sync_failure_rate").iter_rows(named=True):
+        did = result.rollout.cohorts.filter(
+            (pl.col("kpi") == "sync_failure_rate") & (pl.col("cohort") == r["cohort"])
+        )["did"][0]
+        share = baseline.filter(pl.col("segment") == r["cohort"]).height / baseline.height
+        assert r["improvement"] == pytest.approx(-did)
+        assert r["monthly_value"] == pytest.approx(-did * per_unit * share, rel=0.01)
+        assert r["monthly_value"] > 0  # failures fell, so it returns money
