@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -220,17 +221,16 @@ def test_dictionary_infer_refuses_a_line_over_the_limit(tmp_path: Path) -> None:
         infer_section(path, "contacts")
 
 
-def reference_long_record(data: bytes, limit: int) -> tuple[int, int, bool] | None:
-    """(start offset, length, ended) of the first record over ``limit``, byte by byte: a
-    quote opens a value only at a field start; "" inside a value is a quote."""
+def reference_records(data: bytes) -> Iterator[tuple[int, int, bool]]:
+    """(start offset, length, ended by a line end) of each record, byte by byte: a quote
+    opens a value only at a field start; "" inside a value is a quote."""
     start = length = 0
     in_quote = closed = False
     before = b"\n"
     for i in range(len(data)):
         byte = data[i : i + 1]
         if byte in (b"\n", b"\r") and not in_quote:
-            if length > limit:
-                return start, length, True
+            yield start, length, True
             start, length, before, closed = i + 1, 0, byte, False
             continue
         length += 1
@@ -241,7 +241,12 @@ def reference_long_record(data: bytes, limit: int) -> tuple[int, int, bool] | No
         elif byte == b'"' and (before in (b",", b"\n", b"\r") or closed):
             in_quote = True
         before, closed = byte, False
-    return (start, length, False) if length > limit else None
+    yield start, length, False
+
+
+def reference_long_record(data: bytes, limit: int) -> tuple[int, int, bool] | None:
+    """(start offset, length, ended) of the first record over ``limit``."""
+    return next((r for r in reference_records(data) if r[1] > limit), None)
 
 
 @settings(max_examples=400, deadline=None)
@@ -271,25 +276,8 @@ def test_the_meter_agrees_with_a_byte_by_byte_reading(
 
 
 def reference_longest(data: bytes) -> int:
-    """The bytes of the longest record (line end not counted), as :func:`reference_long_record`
-    reads records."""
-    longest = length = 0
-    in_quote = closed = False
-    before = b"\n"
-    for i in range(len(data)):
-        byte = data[i : i + 1]
-        if byte in (b"\n", b"\r") and not in_quote:
-            longest, length, before, closed = max(longest, length), 0, byte, False
-            continue
-        length += 1
-        if in_quote:
-            if byte == b'"':
-                in_quote, closed, before = False, True, byte
-                continue
-        elif byte == b'"' and (before in (b",", b"\n", b"\r") or closed):
-            in_quote = True
-        before, closed = byte, False
-    return max(longest, length)
+    """The bytes of the longest record (line end not counted)."""
+    return max(length for _, length, _ in reference_records(data))
 
 
 @settings(max_examples=300, deadline=None)
