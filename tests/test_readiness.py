@@ -18,14 +18,7 @@ from workbench.report.readiness import checklist
 from workbench.report.schedule import MARK, installed
 from workbench.store import open_store
 
-BARE = """
-dictionary: d.yaml
-sources:
-  crm_people:
-    system: crm
-    object: contacts
-    path: crm.csv
-    columns: {record_id: id, email: email, nickname: nick, alt_email: alt}
+SYNC_SOURCE = """\
   sync:
     system: integration
     object: sync_events
@@ -33,6 +26,19 @@ sources:
     columns: {record_id: id, occurred_at: at, source_system: src, target_system: dst,
               object: obj, status: status, latency_ms: ms, segment: seg}
 """
+
+BARE = (
+    """
+dictionary: d.yaml
+sources:
+  crm_people:
+    system: crm
+    object: contacts
+    path: crm.csv
+    columns: {record_id: id, email: email, nickname: nick, alt_email: alt}
+"""
+    + SYNC_SOURCE
+)
 
 # a field without a description, an email used for matching without a PII class
 DICTIONARY = """
@@ -43,7 +49,8 @@ objects:
       alt_email: {type: email, identity: email, description: Second address}
 """
 
-READY = """
+READY = (
+    """
 quality:
   blocking: {quarantine_rate: 0.1}
 kpi:
@@ -61,13 +68,9 @@ sources:
     object: contacts
     path: crm.csv
     columns: {record_id: id, email: email}
-  sync:
-    system: integration
-    object: sync_events
-    path: sync.csv
-    columns: {record_id: id, occurred_at: at, source_system: src, target_system: dst,
-              object: obj, status: status, latency_ms: ms, segment: seg}
 """
+    + SYNC_SOURCE
+)
 
 FILES = {
     "d.yaml": DICTIONARY,

@@ -243,17 +243,9 @@ def value_by_group(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFra
     """What each group returns per month, driver by driver: the group's own improvement
     priced like the driver on the group's share of its volume, then each group's total of
     the drivers split by group (hours saved are not; no ramp-up)."""
-    if isinstance(result, NoData):
-        return result
-    staged = of_roi(result)
-    if isinstance(staged, NoData):
-        return staged
-    c = result.cohorts
-    if c.is_empty():
-        return NoData(
-            "No value driver prices a KPI with an effect per rollout group (hours saved and "
-            "KPIs without an estimate per group are not split)."
-        )
+    c = _cohort_values(result)
+    if isinstance(c, NoData):
+        return c
     kpis, cur = _kpis(ctx), ctx.project.config.base_currency
     rows = []
     for r in c.iter_rows(named=True):
@@ -289,11 +281,9 @@ def value_by_group(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFra
 
 def value_chart(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoData:
     """Monthly value of each group, stacked by driver."""
-    table = value_by_group(result, ctx)
-    if isinstance(table, NoData):
-        return table
-    assert isinstance(result, RoiResult)
-    c = result.cohorts
+    c = _cohort_values(result)
+    if isinstance(c, NoData):
+        return c
     cur = ctx.project.config.base_currency
     fig = go.Figure()
     for (driver,), part in c.group_by("driver", maintain_order=True):
@@ -307,6 +297,20 @@ def value_chart(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | N
     fig.update_layout(barmode="relative")
     layout(fig, "What each rollout group returns per month, by driver", "group", cur)
     return unit_axis(fig, "base currency", cur)
+
+
+def _cohort_values(result: RoiResult | NoData) -> pl.DataFrame | NoData:
+    """The ROI run's values per cohort (roi.cohorts), or why there are none."""
+    staged = of_roi(result)
+    if isinstance(staged, NoData):
+        return staged
+    assert isinstance(result, RoiResult)
+    if result.cohorts.is_empty():
+        return NoData(
+            "No value driver prices a KPI with an effect per rollout group (hours saved and "
+            "KPIs without an estimate per group are not split)."
+        )
+    return result.cohorts
 
 
 def _title(kpis: dict[str, KpiDef], kpi: str) -> str:
