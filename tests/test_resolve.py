@@ -298,8 +298,11 @@ def test_incremental_run_agrees_with_a_full_run(demo, tmp_path):
 def test_incremental_run_rescores_edited_records_and_drops_deleted_ones(demo, tmp_path):
     """Edited in core since the last run: A (of a pair) now looks like no one, C (alone)
     becomes a copy of D; E is deleted. A leaves its entity, C joins D's, E is gone with its
-    pairs, and every other entity keeps its records."""
+    pairs, and every other entity keeps its records. The records kept to explain the review
+    queue follow: they explain its pairs as the matching input of every record does."""
     import shutil
+
+    from workbench.resolve.explain import PairExplainer
 
     copy = tmp_path / "edited"
     shutil.copytree(demo, copy)
@@ -334,6 +337,17 @@ def test_incremental_run_rescores_edited_records_and_drops_deleted_ones(demo, tm
         mentions = store.scalar(
             "SELECT count(*) FROM id.pairs WHERE unique_id_l = $e OR unique_id_r = $e", {"e": e}
         )
+        # the records kept for the queue are its pairs' (kept and new), as they are now
+        queued = store.rows("SELECT unique_id_l, unique_id_r FROM id.review_queue ORDER BY 1, 2")
+        kept = store.frame("SELECT * FROM id.review_records_contacts ORDER BY unique_id")
+        of_queue = PairExplainer.of_queue(project, store, "contacts")
+        everything = PairExplainer(project, store, "contacts")
+    assert set(kept["unique_id"]) == {u for pair in queued for u in pair}
+    assert of_queue is not None
+    for left, right in queued[:10]:
+        assert of_queue.explain(left, right) == everything.explain(left, right)
+    of_queue.close()
+    everything.close()
     touched = {a, b, c, d, e}
     d_group = next(g for g in before if d in g)
     assert frozenset({a}) in after and frozenset({b}) in after

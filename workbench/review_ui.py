@@ -178,11 +178,12 @@ class ReviewSession:
     def view(self) -> PairView | None:
         """The current pair: both records side by side, probability and waterfall.
 
-        The first pair shown reads the model and builds the matching input once (see
-        :class:`~workbench.resolve.explain.PairExplainer`); every pair then reads only its
-        two records. After a validation, resolution, erasure, retention run or restore
-        (told by the audit trail) both are read again, so an erased person is not shown
-        from memory and the waterfall follows the current model."""
+        The first pair shown reads the model and the records the latest resolution run
+        kept for its review queue (see :class:`~workbench.resolve.explain.PairExplainer`;
+        a pair outside them has the matching input of every record built once); every pair
+        then reads only its two records. After a validation, resolution, erasure, retention
+        run or restore (told by the audit trail) both are read again, so an erased person is
+        not shown from memory and the waterfall follows the current model."""
         pair = self.current
         if pair is None:
             return None
@@ -194,12 +195,21 @@ class ReviewSession:
                 self._views = {}
             if (left, right) not in self._views:
                 fields = self._fields(store, left, right, probability)
-                if self._explainer is None:
-                    self._explainer = PairExplainer(self.project, store, self.object)
-                    self._built_at = changed
-                explanation = self._explainer.explain(left, right)
+                explanation = self._explainer_of(store, left, right).explain(left, right)
+                self._built_at = changed
                 self._views[left, right] = PairView(left, right, probability, fields, explanation)
         return self._views[left, right]
+
+    def _explainer_of(self, store: Store, left: str, right: str) -> PairExplainer:
+        """The explainer kept for the session: first the one of the review queue's records
+        (:meth:`~workbench.resolve.explain.PairExplainer.of_queue`, built in a moment), and
+        the one of every record once a pair is not in the queue the latest run kept."""
+        if self._explainer is None:
+            self._explainer = PairExplainer.of_queue(self.project, store, self.object)
+        if self._explainer is None or not self._explainer.covers(left, right):
+            self.close()
+            self._explainer = PairExplainer(self.project, store, self.object)
+        return self._explainer
 
     def side_by_side(self) -> list[FieldRow]:
         """The current pair's fields (those set on either side), flagged where they differ."""

@@ -1,7 +1,8 @@
 """Review benchmark: seconds per pair the review widget shows, on the resolved demo.
 
 ``workbench_review`` opens a :class:`~workbench.review_ui.ReviewSession` and shows the
-first pair (which reads the model and builds the matching input once), then :data:`PAIRS`
+first pair (which reads the model and the records ``workbench resolve`` kept for the
+review queue), then :data:`PAIRS`
 more, each timed as the widget shows it: both records side by side, masked, and the
 waterfall chart. ``plain_review`` does the least the same display needs with the plain
 libraries: the same matching input and term frequencies in Splink's DuckDB, then per pair

@@ -4,9 +4,11 @@ Each comparison contributes ``log2`` of its Bayes factor (positive: evidence for
 term-frequency adjustments are shown with their comparison. Starting from the prior, the
 sum is the pair's match weight, and ``2**w / (1 + 2**w)`` its match probability.
 
-:class:`PairExplainer` explains many pairs of one object: it builds the matching input and
-its term frequencies once, then each pair costs a keyed lookup of its two records and
-Splink's scoring of that one pair. :func:`explain` explains a single pair.
+:class:`PairExplainer` explains many pairs of one object: each pair costs a keyed lookup of
+its two records and Splink's scoring of that one pair. The records come with their term
+frequencies either from what the latest resolution run kept for its review queue
+(:meth:`PairExplainer.of_queue`, read in a moment whatever the number of records) or from
+the matching input of every record, built once. :func:`explain` explains a single pair.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 from splink import Linker
 
 from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.resolve.engine import release_memory, splink_db
 from workbench.resolve.inputs import INPUT, load_input, matching_features, model_columns
-from workbench.resolve.matching import tf_columns
+from workbench.resolve.matching import tf_columns, with_term_frequencies
+from workbench.resolve.results import REVIEW_RECORDS, review_records_table
 from workbench.store import Store, quote_ident
 
 RECORDS = "_wb_records"  # the matching input with term frequencies, in the explainer's DuckDB
@@ -58,8 +62,13 @@ class Explanation:
 
 
 def explain(project: Project, store: Store, obj: str, left: str, right: str) -> Explanation:
-    """The waterfall of ``left`` vs ``right`` (``source:record_id`` each)."""
-    with PairExplainer(project, store, obj) as explainer:
+    """The waterfall of ``left`` vs ``right`` (``source:record_id`` each): from the records
+    the latest run kept when both are in its review queue, else from every record."""
+    queued = PairExplainer.of_queue(project, store, obj)
+    if queued is not None and not queued.covers(left, right):
+        queued.close()
+        queued = None
+    with queued or PairExplainer(project, store, obj) as explainer:
         return explainer.explain(left, right)
 
 
@@ -68,7 +77,8 @@ class PairExplainer:
 
     Built once (reading the warehouse): the matching input of every record and the term
     frequencies of the model's adjusted columns go into a private DuckDB, as a resolution
-    run computes them. Then :meth:`explain` needs no warehouse: it looks up the pair's two
+    run computes them (:meth:`of_queue`: only the records of the review queue, as the run
+    kept them). Then :meth:`explain` needs no warehouse: it looks up the pair's two
     records by id and scores that one pair, whatever the number of records, with the SQL
     Splink wrote for the first pair (writing it again costs more than running it). Close it (or
     use it as a context manager) to free that database; it is closed when collected too.
@@ -80,52 +90,82 @@ class PairExplainer:
         explainer.explain("crm:1", "erp:7").match_probability
     """
 
-    def __init__(self, project: Project, store: Store, obj: str) -> None:
+    def __init__(
+        self, project: Project, store: Store, obj: str, *, records: pl.DataFrame | None = None
+    ) -> None:
         self.object = obj
         self.model = latest_model(store, obj)
-        feats = matching_features(project, store, obj)
+        self._covered: set[str] | None = None  # the records explained; None: every one
         self._stack = ExitStack()
         self._finalizer = weakref.finalize(self, self._stack.close)
         try:
             db = self._stack.enter_context(splink_db(project.config.duckdb))
-            columns = model_columns(feats, project.config.resolve)
-            load_input(db.duckdb_con, store, feats, columns)
             self._db, self._con = db, db.duckdb_con
             self._scoring_sql: str | None = None
-            self._linker = Linker(db.register(f"{INPUT}_model"), self.model,
-                                  log_level=logging.ERROR)  # fmt: skip
-            self._with_term_frequencies()
+            if records is None:
+                feats = matching_features(project, store, obj)
+                columns = model_columns(feats, project.config.resolve)
+                load_input(db.duckdb_con, store, feats, columns)
+                self._linker = Linker(db.register(f"{INPUT}_model"), self.model,
+                                      log_level=logging.ERROR)  # fmt: skip
+                self._with_term_frequencies()
+            else:
+                self._covered = set(records["unique_id"].to_list())
+                self._with_records(records)
+            for side in ("l", "r"):
+                self._con.execute(f"CREATE TABLE {PAIR}_{side} AS FROM {RECORDS} LIMIT 0")
         except BaseException:
             self.close()
             raise
 
+    @classmethod
+    def of_queue(cls, project: Project, store: Store, obj: str) -> PairExplainer | None:
+        """An explainer of the pairs of the latest run's review queue, from the records the
+        run kept for them (``id.review_records_<object>``): built in a moment at any size,
+        where the full one reads every record. None when the run kept none (on Spark)."""
+        name = REVIEW_RECORDS.format(object=obj)
+        if not store.table_exists("id", name, views=False):
+            return None
+        records = store.frame(f"FROM {review_records_table(obj)} ORDER BY unique_id")
+        return cls(project, store, obj, records=records)
+
+    def covers(self, left: str, right: str) -> bool:
+        """Whether :meth:`explain` can explain this pair (a queue's explainer only explains
+        pairs of its records)."""
+        return self._covered is None or {left, right} <= self._covered
+
     def _with_term_frequencies(self) -> None:
         """Each record's term frequencies as columns of its row (``RECORDS``, in
         ``unique_id`` order), as Splink joins them for prediction: a pair then reads two
-        rows, not the frequency tables of every value. Tables ``PAIR_l`` and ``PAIR_r``
-        (empty) will hold the pair explained."""
+        rows, not the frequency tables of every value."""
         con = self._con
-        added, joins = [], []
-        for i, column in enumerate(tf_columns(self.model)):
-            table = self._linker.table_management.compute_tf_table(column).physical_name
-            col = quote_ident(column)
-            added.append(quote_ident(f"tf_{column}"))
-            joins.append(f"LEFT JOIN {table} t{i} ON t{i}.{col} = m.{col}")
-        selected = ["m.*", *(f"t{i}.{tf}" for i, tf in enumerate(added))]
+        sql, added = with_term_frequencies(self._linker, f"{INPUT}_model")
         con.execute("SET preserve_insertion_order = true")  # kept in unique_id order
         try:
-            con.execute(
-                f"CREATE TABLE {RECORDS} AS SELECT {', '.join(selected)} "
-                f"FROM {INPUT}_model m {' '.join(joins)} ORDER BY m.unique_id"
-            )
+            con.execute(f"CREATE TABLE {RECORDS} AS {sql} ORDER BY m.unique_id")
         finally:
             con.execute("SET preserve_insertion_order = false")
         # the input is kept once: the linker's view of it reads these rows from now on
-        exclude = f" EXCLUDE ({', '.join(added)})" if added else ""
-        con.execute(f"CREATE OR REPLACE VIEW {INPUT}_model AS SELECT *{exclude} FROM {RECORDS}")
+        self._model_view(added)
         con.execute(f"DROP TABLE {INPUT}")
-        for side in ("l", "r"):
-            con.execute(f"CREATE TABLE {PAIR}_{side} AS FROM {RECORDS} LIMIT 0")
+
+    def _with_records(self, records: pl.DataFrame) -> None:
+        """``RECORDS`` from ``records``: rows of the matching input with their term
+        frequencies, as a resolution run kept them; the linker reads them without those."""
+        self._con.register("_wb_kept", records.to_arrow())
+        self._con.execute(f"CREATE TABLE {RECORDS} AS FROM _wb_kept")
+        self._con.unregister("_wb_kept")
+        self._model_view([quote_ident(f"tf_{c}") for c in tf_columns(self.model)])
+        self._linker = Linker(self._db.register(f"{INPUT}_model"), self.model,
+                              log_level=logging.ERROR)  # fmt: skip
+
+    def _model_view(self, term_frequencies: list[str]) -> None:
+        """``INPUT_model``, the linker's input: the rows of ``RECORDS`` without their term
+        frequencies."""
+        exclude = f" EXCLUDE ({', '.join(term_frequencies)})" if term_frequencies else ""
+        self._con.execute(
+            f"CREATE OR REPLACE VIEW {INPUT}_model AS SELECT *{exclude} FROM {RECORDS}"
+        )
 
     def explain(self, left: str, right: str) -> Explanation:
         """The waterfall of ``left`` vs ``right`` (``source:record_id`` each)."""

@@ -19,7 +19,8 @@ def members(store: Store, obj: str, column: str, *, by: str, values: list[str]) 
 
 def targets(store: Store, obj: str, unique_ids: list[str], entities: list[str]) -> list[Target]:
     """The identity rows of the ``obj`` records ``unique_ids`` and the entities ``entities``:
-    members, pairs, the review queue and decisions, entity events and golden records."""
+    members, pairs, the review queue, its records and decisions, entity events and golden
+    records."""
     pair = (
         "(list_contains($u::VARCHAR[], unique_id_l) OR list_contains($u::VARCHAR[], unique_id_r))"
     )
@@ -33,6 +34,8 @@ def targets(store: Store, obj: str, unique_ids: list[str], entities: list[str]) 
         ("pairs", f"object = $o AND {pair}", by_record),
         ("review_queue", f"object = $o AND {pair}", by_record),
         ("review_decisions", f"object = $o AND {pair}", by_record),
+        # the matching input kept for the review queue's records
+        (f"review_records_{obj}", "list_contains($u::VARCHAR[], unique_id)", {"u": unique_ids}),
         ("entity_events", f"object = $o AND {events}", {"o": obj, "e": entities}),
         # golden records: the table behind the view, or a table of the earlier layout
         (f"_golden_{obj}", "list_contains($e::VARCHAR[], entity_id)", {"e": entities}),

@@ -23,7 +23,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from workbench.config import DuckDBSettings, ResolveConfig
 from workbench.errors import ResolutionError
-from workbench.resolve.clusters import cluster_records
+from workbench.resolve.clusters import cluster_records, review_pairs
 from workbench.resolve.engine import (
     SplinkDB,
     duckdb_model,
@@ -48,6 +48,7 @@ from workbench.store import Store, quote_ident
 
 # tables Splink's training leaves behind (EM's sampled pairs); its term frequencies stay
 TRAINING_LEFTOVERS = ("__splink__blocked_id_pairs", "__splink__df_comparison_vectors")
+QUEUED = "_wb_queued"  # the records of review-queue pairs, in Splink's DuckDB
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Matching:
     blocking: list[dict[str, Any]]
     trained_on: dict[str, Any] | None = None  # see workbench.resolve.reuse
     reused: bool = False  # the previous run's model scored the pairs, without training
+    review_records: pl.DataFrame | None = None  # see review_records; None on Spark
 
 
 def match(
@@ -103,6 +105,9 @@ def match(
         blocked.drop_table_from_database_and_remove_from_cache()
         pairs = _held(to_polars(scored, _pair_columns(scored, model)), model)
         scored.drop_table_from_database_and_remove_from_cache()
+        queued = None  # (on Spark a review session reads every record instead)
+        if isinstance(db, DuckDBAPI):
+            queued = review_records(db, linker, review_pairs(pairs, settings))
         release_memory()
         if records is None:
             records = db.duckdb_con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
@@ -114,8 +119,10 @@ def match(
         if blocking is None:
             blocking = blocking_analysis(db, table, model)
     if saved:
-        return Matching(clusters, pairs, model_json, blocking, saved[1], reused=True)
-    return Matching(clusters, pairs, model_json, blocking)
+        return Matching(
+            clusters, pairs, model_json, blocking, saved[1], reused=True, review_records=queued
+        )
+    return Matching(clusters, pairs, model_json, blocking, review_records=queued)
 
 
 def model_settings(feats: Features, settings: ResolveConfig) -> dict[str, Any]:
@@ -177,9 +184,9 @@ def match_incremental(
         records = con.sql(f"SELECT {', '.join(RECORD_COLUMNS)} FROM {INPUT}").pl()
         changed = con.sql(f"SELECT unique_id FROM {INPUT}_changed").pl()["unique_id"]
         release_memory()
+        linker = Linker(db.register(f"{INPUT}_model"), saved, log_level=logging.ERROR)
         fresh = []
-        if len(changed):  # (else nothing to score: no model, no term frequencies)
-            linker = Linker(db.register(f"{INPUT}_model"), saved, log_level=logging.ERROR)
+        if len(changed):  # (else nothing to score)
             for column in tf_columns(saved):
                 linker.table_management.compute_tf_table(column)
             low = settings.review_band[0]
@@ -191,14 +198,32 @@ def match_incremental(
                 fresh.append(_held(between.as_duckdbpyrelation().pl(), model))
             within = linker.inference.predict_within(new_table, threshold_match_probability=low)
             fresh.append(_held(within.as_duckdbpyrelation().pl(), model))
-    # the stored pairs of records still there and unchanged
-    unchanged = records.select("unique_id").join(changed.to_frame(), on="unique_id", how="anti")
-    kept = previous_pairs
-    for end in ("unique_id_l", "unique_id_r"):
-        kept = kept.join(unchanged, left_on=end, right_on="unique_id", how="semi")
-    pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
+        # the stored pairs of records still there and unchanged
+        unchanged = records.select("unique_id").join(changed.to_frame(), on="unique_id", how="anti")
+        kept = previous_pairs
+        for end in ("unique_id_l", "unique_id_r"):
+            kept = kept.join(unchanged, left_on=end, right_on="unique_id", how="semi")
+        pairs = pl.concat([kept.select(*PAIR_COLUMNS, "held"), *fresh], how="vertical_relaxed")
+        queued = review_records(db, linker, review_pairs(pairs, settings))
     clusters = cluster_records(records, pairs, settings, decided)
-    return Matching(clusters, pairs, model_json, [])
+    return Matching(clusters, pairs, model_json, [], review_records=queued)
+
+
+def review_records(db: DuckDBAPI, linker: Linker, queue: pl.DataFrame) -> pl.DataFrame:
+    """The matching input of the records in the review queue's pairs, with the term
+    frequencies the model adjusts for (see ``with_term_frequencies``), in ``unique_id``
+    order: all that explaining a queued pair needs, stored so that a review session does
+    not rebuild the input of every record (see ``workbench.resolve.explain``)."""
+    con = db.duckdb_con
+    ends = pl.concat([queue["unique_id_l"], queue["unique_id_r"]]).unique()
+    con.register(QUEUED, ends.to_frame("unique_id").to_arrow())
+    try:
+        sql, _ = with_term_frequencies(
+            linker, f"{INPUT}_model", where=f"WHERE m.unique_id IN (SELECT unique_id FROM {QUEUED})"
+        )
+        return con.sql(f"{sql} ORDER BY m.unique_id").pl()
+    finally:
+        con.unregister(QUEUED)
 
 
 def _held(scored: pl.DataFrame, model: ModelPlan) -> pl.DataFrame:
@@ -218,6 +243,25 @@ def _pair_columns(scored: SplinkDataFrame, model: ModelPlan) -> list[str]:
         gammas = [model.guard.name_gamma, *(g for g, _ in model.guard.identifier_gammas)]
     present = {c.unquote().name for c in scored.columns}
     return [c for c in [*PAIR_COLUMNS, *gammas] if c in present]
+
+
+def with_term_frequencies(
+    linker: Linker, relation: str, *, where: str = ""
+) -> tuple[str, list[str]]:
+    """SELECT of the rows of ``relation`` (the linker's input, or some of its rows) with each
+    term frequency the model adjusts for as a column ``tf_<column>``, joined as Splink joins
+    them for prediction; and those columns' names. The frequencies are the linker's tables,
+    computed from its whole input (once: Splink caches them). ``where`` filters the rows."""
+    model = linker.misc.save_model_to_json()
+    added, joins = [], []
+    for i, column in enumerate(tf_columns(model)):
+        table = linker.table_management.compute_tf_table(column).physical_name
+        col = quote_ident(column)
+        added.append(quote_ident(f"tf_{column}"))
+        joins.append(f"LEFT JOIN {table} t{i} ON t{i}.{col} = m.{col}")
+    selected = ["m.*", *(f"t{i}.{tf}" for i, tf in enumerate(added))]
+    sql = f"SELECT {', '.join(selected)} FROM {relation} m {' '.join(joins)} {where}"
+    return sql, added
 
 
 def tf_columns(model: dict[str, Any]) -> list[str]:

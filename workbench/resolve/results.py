@@ -3,9 +3,10 @@
 Into ``id.runs``, ``id.members``, ``id.entity_events``, ``id.pairs`` and ``id.review_queue``
 (tables of :mod:`workbench.schema`): a run's members, scored pairs and review
 queue as the difference from the last run (``_replace``), appends its entity events and
-records the run with its model in ``id.runs``. Reads back the previous run's members, pairs
-and model for the next one, and the latest members and golden records (``id.golden_<object>``)
-for users.
+records the run with its model in ``id.runs``; ``id.review_records_<object>`` keeps the
+matching input of the records in the review queue, for their waterfalls. Reads back the
+previous run's members, pairs and model for the next one, and the latest members and golden
+records (``id.golden_<object>``) for users.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from workbench.store import Store, quote_ident
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 PAIR_KEY = ["unique_id_l", "unique_id_r"]
+REVIEW_RECORDS = "review_records_{object}"  # a table of schema id, per object
 DIFF = "_wb_diff"  # temporary: the rows of a table that changed (see _replace)
 
 
@@ -80,6 +82,23 @@ def write_results(
     queued_pairs = queue.select(PAIR_COLUMNS)
     _replace(store, "id.review_queue", obj, run_id, queued_pairs, PAIR_KEY)
     _append_events(store, obj, run_id, events)
+
+
+def review_records_table(obj: str) -> str:
+    """The table of the matching input of the object's review-queue records."""
+    return f"id.{quote_ident(REVIEW_RECORDS.format(object=obj))}"
+
+
+def write_review_records(store: Store, obj: str, records: pl.DataFrame | None) -> None:
+    """Make ``id.review_records_<object>`` the matching input, with term frequencies, of
+    the records in this run's review queue (see ``matching.review_records``); drop it when
+    the run kept none (on Spark), so that no earlier run's records explain this run's pairs."""
+    name = review_records_table(obj)
+    if records is None:
+        store.execute(f"DROP TABLE IF EXISTS {name}")
+        return
+    with store.registered("_wb_review_records", records):
+        store.execute(f"CREATE OR REPLACE TABLE {name} AS FROM _wb_review_records")
 
 
 def record_run(

@@ -5,7 +5,8 @@ Runs the stages in order: ``inputs`` reads ``core.<object>`` into the matching i
 ``resolve.backend: spark`` (the warehouse keeps only results; see ``engine``); ``clusters``
 links records after reviewers' decisions and picks the review queue; ``entities`` keeps
 entity ids stable against the previous run; ``results`` writes ``id.members``,
-``id.pairs``, ``id.review_queue``, ``id.entity_events`` (merges, splits, new and retired
+``id.pairs``, ``id.review_queue`` (and the queued records' matching input,
+``id.review_records_<object>``), ``id.entity_events`` (merges, splits, new and retired
 entities) and ``id.runs`` (the trained model as JSON, its blocking analysis and counts);
 ``golden`` builds the golden records (``id.golden_<object>``).
 """
@@ -37,6 +38,7 @@ from workbench.resolve.results import (
     record_run,
     stored_pairs,
     write_results,
+    write_review_records,
 )
 from workbench.resolve.reuse import reusable_model, trained_record, training_key
 from workbench.resolve.review import decisions
@@ -144,10 +146,11 @@ def resolve(
             queue=queue,
             events=events,
         )
+        write_review_records(store, object_name, matching.review_records)
         # the frames are written: free them, and DuckDB's memory, before the golden records
         del result, queue
         empty = pl.DataFrame()
-        matching = replace(matching, clusters=empty, pairs=empty)
+        matching = replace(matching, clusters=empty, pairs=empty, review_records=None)
         release_memory()
         golden = build_golden(store, object_name, project.dictionary.object(object_name))
         record_run(
