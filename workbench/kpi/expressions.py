@@ -78,12 +78,7 @@ def check_expression(text: str, columns: Iterable[str], *, key: str) -> str:
 
 def _written_back(parsed: dict[str, Any]) -> str:
     """The checked parse as SQL text (``SELECT <expression> FROM <probe>``, unwrapped)."""
-    con = duckdb.connect()
-    try:
-        row = con.execute("SELECT json_deserialize_sql($j)", {"j": json.dumps(parsed)}).fetchone()
-    finally:
-        con.close()
-    sql = str(row[0]) if row else ""
+    sql = _deserialized(json.dumps(parsed))
     head, tail = "SELECT ", f" FROM {_PROBE}"
     if not (sql.startswith(head) and sql.endswith(tail)):
         raise ConfigError(f"DuckDB wrote the expression back in an unexpected form: {sql!r}")
@@ -91,14 +86,31 @@ def _written_back(parsed: dict[str, Any]) -> str:
 
 
 def _parse(text: str) -> dict[str, Any]:
-    con = duckdb.connect()
-    try:
-        row = con.execute(
-            "SELECT json_serialize_sql($q)", {"q": f"SELECT ({text}) FROM {_PROBE}"}
-        ).fetchone()
-    finally:
-        con.close()
-    return dict(json.loads(row[0])) if row else {"error": True}
+    serialized = _serialized(f"SELECT ({text}) FROM {_PROBE}")
+    return dict(json.loads(serialized)) if serialized else {"error": True}
+
+
+# DuckDB's parser, kept between checks: KPIs are computed several times a run (measure,
+# compare, each rollout cohort, each report), and a connection costs milliseconds
+@cache
+def _serialized(query: str) -> str | None:
+    """``json_serialize_sql`` of ``query`` (a pure function of the text)."""
+    with _parser().cursor() as cur:  # a cursor per call: safe from any thread
+        row = cur.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchone()
+    return str(row[0]) if row else None
+
+
+@cache
+def _deserialized(parsed_json: str) -> str:
+    """``json_deserialize_sql`` of a parse (a pure function of it)."""
+    with _parser().cursor() as cur:
+        row = cur.execute("SELECT json_deserialize_sql($j)", {"j": parsed_json}).fetchone()
+    return str(row[0]) if row else ""
+
+
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
 
 
 def _shape_problem(parsed: dict[str, Any]) -> str | None:
