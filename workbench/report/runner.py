@@ -142,6 +142,8 @@ def run_report(
             parameters=parameters,
             kernel_name="python3",
             progress_bar=False,
+            # written once at the end (and on an error), not at each cell's start and end
+            request_save_on_cell_execute=False,
             cwd=str(notebooks_dir()),
             **({"km": kernel} if kernel is not None else {}),
         )
