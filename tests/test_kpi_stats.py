@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import numpy as np
+import polars as pl
 import pytest
 
 from workbench.config.kpis import KpiDef, Target
@@ -158,3 +159,32 @@ def test_kpi_definition_errors_name_what_is_missing():
         KpiDef(title="x", direction="up", object="leads", time="t", stat="median")
     with pytest.raises(ValueError, match="exactly one"):
         Target(value=1.0, change=0.1)
+
+
+def test_a_period_straddling_the_launch_counts_on_neither_side():
+    """A launch on the 15th: its month mixes before and after, so the DiD compares the
+    whole months on each side (hand-worked: +0.10), and the trend check sees those only."""
+    from workbench.kpi.did import Windows, did
+
+    rows = []
+    for month in range(1, 9):  # Jan to Aug 2026
+        start = datetime(2026, month, 1)
+        treated = 0.9 if month == 5 else (0.3 if month > 5 else 0.2)  # May: half launched
+        for segment, rate in (("canary", treated), ("control", 0.2)):
+            rows.append(("conv", "month", start, segment, rate, 100))
+    values = pl.DataFrame(
+        rows, schema=["kpi", "grain", "period_start", "segment", "value", "n"], orient="row"
+    )
+    kpi = KpiDef(title="c", direction="up", object="leads", time="t", measure="x", stat="rate")
+    windows = Windows(datetime(2026, 1, 15), datetime(2026, 5, 15), datetime(2026, 9, 1))
+    table, _ = did(None, {"conv": kpi}, values, windows, treated="canary", control="control",
+                   column="segment", n_samples=200)  # fmt: skip
+    row = table.row(0, named=True)
+    # pre: Feb, Mar, Apr (January starts before the window, May straddles the launch)
+    assert row["treated_pre"] == pytest.approx(0.2) and row["treated_post"] == pytest.approx(0.3)
+    assert row["did"] == pytest.approx(0.1)
+    assert row["pre_slope"] == pytest.approx(0.0) and row["parallel"] is True
+    weeks = values.with_columns(pl.lit("week").alias("grain"))
+    kept = periods.whole_periods(weeks, datetime(2026, 2, 1), datetime(2026, 3, 5))
+    # the week from 1 March ends on 8 March, after the window; the one from 1 February fits
+    assert kept["period_start"].unique().to_list() == [datetime(2026, 2, 1)]

@@ -14,7 +14,7 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap, control
-from workbench.kpi.periods import step
+from workbench.kpi.periods import step, whole_periods
 from workbench.kpi.samples import samples
 from workbench.store import Store
 
@@ -109,11 +109,8 @@ def baselines(
 
 
 def _series(values: pl.DataFrame, segment: str, start: datetime, end: datetime) -> list[float]:
-    part = values.filter(
-        (pl.col("segment") == segment)
-        & (pl.col("period_start") >= start)
-        & (pl.col("period_start") < end)
-    ).sort("period_start")
+    part = whole_periods(values.filter(pl.col("segment") == segment), start, end)
+    part = part.sort("period_start")
     return part["value"].to_list()
 
 

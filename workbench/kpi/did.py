@@ -19,6 +19,7 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap
+from workbench.kpi.periods import whole_periods
 from workbench.kpi.samples import samples
 from workbench.store import Store
 
@@ -128,9 +129,7 @@ def did(
 
 
 def _pre_gaps(values: pl.DataFrame, w: Windows, treated: str, control: str) -> list[float]:
-    pre = values.filter(
-        (pl.col("period_start") >= w.pre_start) & (pl.col("period_start") < w.launch)
-    )
+    pre = whole_periods(values, w.pre_start, w.launch)
     wide = pre.pivot(on="segment", index="period_start", values="value").sort("period_start")
     if treated not in wide.columns or control not in wide.columns:
         return []

@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+import polars as pl
 from dateutil.relativedelta import relativedelta
 
 from workbench.errors import ConfigError
@@ -33,6 +34,22 @@ def step(grain: Grain, n: int = 1) -> relativedelta:
         "month": relativedelta(months=n),
         "quarter": relativedelta(months=3 * n),
     }[grain]
+
+
+_OFFSETS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}  # polars' spelling
+
+
+def whole_periods(values: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:
+    """The rows of ``values`` (KPI values per period: ``grain``, ``period_start``) whose
+    period lies wholly within ``[start, end)``. A period that straddles a bound, such as
+    the month of a launch on the 15th, belongs to neither side: its value mixes both."""
+    if values.height == 0:
+        return values
+    grains = values["grain"].unique().to_list()
+    if len(grains) != 1 or grains[0] not in _OFFSETS:
+        raise ValueError(f"KPI values of one known grain expected, not {grains}")
+    period_end = pl.col("period_start").dt.offset_by(_OFFSETS[grains[0]])
+    return values.filter((pl.col("period_start") >= start) & (period_end <= end))
 
 
 def label(start: date | datetime, grain: Grain) -> str:

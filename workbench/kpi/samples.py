@@ -23,6 +23,7 @@ from workbench.config.kpis import KpiDef, Stat
 from workbench.kpi import bootstrap, sql
 from workbench.kpi.compute import breaks_down
 from workbench.kpi.expressions import check_kpi
+from workbench.kpi.periods import whole_periods
 from workbench.store import Store
 
 RATES = frozenset({Stat.RATE, Stat.CHURN, Stat.MISSING_MANDATORY})
@@ -88,7 +89,7 @@ def samples(
         segment: the field the values are broken down by, or None for ``all`` only.
     """
     kind = kind_of(kpi)
-    window = values.filter((pl.col("period_start") >= start) & (pl.col("period_start") < end))
+    window = whole_periods(values, start, end)
     if kind == "rows":
         kpi_id = str(values["kpi"][0]) if values.height else kpi.title
         return _row_samples(store, kpi_id, kpi, start, end, segment)
