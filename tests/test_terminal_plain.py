@@ -56,6 +56,7 @@ def test_plain_shows_control_characters_as_escapes() -> None:
     assert plain("one\rtwo") == "one\\x0dtwo"
     assert plain("\x9b2J") == "\\x9b2J"  # the one-byte C1 control sequence introducer
     assert plain("abc\u202edef") == "abc\\u202edef"  # right-to-left override
+    assert plain("one\u2028two\u2029") == "one\\u2028two\\u2029"  # line, paragraph separator
     # what is not a control character is left as it is
     text = "Zoë Ünal, 名前 [/] [bold] tab\there\nnext line"
     assert plain(text) == text

@@ -84,9 +84,12 @@ def value_text(value: float | None, unit: str, currency: str = "EUR") -> str:
     return f"{shown} {unit}" if unit else shown
 
 
-# C0 and C1 control characters (but tab and newline), DEL, and the bidirectional
+# C0 and C1 control characters (but tab and newline), DEL, the line and paragraph
+# separators (a line break to some terminals and viewers), and the bidirectional
 # embeddings, overrides and isolates that can make text read backwards
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def plain(text: str) -> str:
