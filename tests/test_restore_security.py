@@ -385,6 +385,41 @@ def test_a_tombstone_line_cut_short_is_the_erasure_that_never_committed(tmp_path
     assert path.stat().st_mode & 0o077 == 0  # it holds the salt: the owner's only
 
 
+APPEND_ONE = """
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from workbench.tombstones import keep
+keep(SimpleNamespace(root=Path(sys.argv[1])), 2, "s1", [("email", "c" * 64)],
+     datetime(2026, 1, 2, tzinfo=UTC))
+"""
+
+
+def test_a_writer_waits_for_the_tombstone_file(tmp_path: Path) -> None:
+    """Erasures and a backup's sync may append at the same time, while the file ends in a
+    line cut short that each would drop: a writer takes the file's lock first, so one
+    writes at a time and no line is cut or lost."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    project = SimpleNamespace(root=tmp_path)
+    keep(project, 1, "s1", [("email", "a" * 64)], datetime(2026, 1, 2, tzinfo=UTC))
+    path = tmp_path / ".workbench" / "tombstones.jsonl"
+    with path.open("ab") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another writer, mid-append
+        writer = subprocess.Popen([sys.executable, "-c", APPEND_ONE, str(tmp_path)])
+        time.sleep(1.5)
+        held.write(b'{"tombstone_id": 9, "erased')  # its line, cut short by a crash
+        held.flush()
+        assert writer.poll() is None  # still waiting
+    assert writer.wait(timeout=60) == 0
+    assert [t.tombstone_id for t in read(project)] == [1, 2]
+    assert all(json.loads(line) for line in path.read_bytes().splitlines())  # all whole
+
+
 @pytest.mark.slow
 def test_a_damaged_tombstone_file_stops_a_restore(backed_up: tuple[Path, Path], capsys) -> None:
     root, folder = backed_up

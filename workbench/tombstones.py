@@ -24,6 +24,7 @@ The file holds the salt: keep it with the project and treat it like the warehous
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -136,10 +137,12 @@ def _append(project: Project, tombstones: list[Tombstone]) -> None:
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            _drop_cut_line(path)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            # one writer at a time (an erasure and a backup's sync may meet): the cut line
+            # is dropped and the new lines appended under the lock, released on close
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            _drop_cut_line(path)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
