@@ -133,6 +133,11 @@ class FieldSpec(StrictModel):
     currency_field: str | None = Field(
         None, description="For money: the field holding the currency of this amount"
     )
+    region_field: str | None = Field(
+        None,
+        description="For phones: the field holding the record's country (ISO code such as "
+        "DE) to read national numbers in; default: the object's field named country",
+    )
     rate_date: list[str] = Field(
         default_factory=list,
         description="For money: date field(s) whose month picks the fx rate (first non-empty)",
@@ -213,6 +218,12 @@ class ObjectSpec(StrictModel):
         """The fields that place a record in time (date and timestamp fields), in order."""
         return [name for name, field in self.fields.items() if field.type.is_dated]
 
+    def region_field(self, phone: str) -> str | None:
+        """The field holding the country that national numbers of the phone field ``phone``
+        are read in: its ``region_field``, else the object's field named ``country``."""
+        given = self.fields[phone].region_field
+        return given or ("country" if "country" in self.fields else None)
+
     def consent_fields(self) -> list[str]:
         """The fields that record a consent decision (``consent: true``), in order."""
         return [name for name, field in self.fields.items() if field.consent]
@@ -222,6 +233,14 @@ class ObjectSpec(StrictModel):
         if "record_id" not in self.fields:
             raise ValueError("every object needs a 'record_id' field (the source's own id)")
         for name, spec in self.fields.items():
+            if spec.region_field is not None:
+                if spec.type is not FieldType.PHONE:
+                    raise ValueError(f"{name}: only phone fields can have a region_field")
+                if spec.region_field not in self.fields:
+                    raise ValueError(
+                        f"{name}: region_field {spec.region_field!r} must name a field of the "
+                        "same object (its ISO country code, such as DE)"
+                    )
             if spec.currency_field is not None:
                 other = self.fields.get(spec.currency_field)
                 if other is None or other.type is not FieldType.CURRENCY:

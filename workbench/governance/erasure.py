@@ -209,9 +209,8 @@ def make_plan(
     entities = sorted(
         set(entities) | members(store, person, "entity_id", by="unique_id", values=unique_ids)
     )
-    needles = sorted(
-        {t.split(":", 1)[1] for t, k in texts.items() if k == "email"} | raw_phones(person_rows)
-    )
+    emails = {t.split(":", 1)[1] for t, k in texts.items() if k == "email"}
+    needles = sorted(emails | raw_phones(project, person_rows))
     targets = [
         *lineage.targets(store, project, keys),
         *resolve_forget.targets(store, person, unique_ids, entities),

@@ -26,6 +26,7 @@ from workbench.standardize.identifiers import (
     identifiers,
     needed_fields,
     phone_text,
+    shown_fields,
 )
 from workbench.store import Store, quote_ident
 
@@ -126,11 +127,14 @@ def person_uids(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
     return out
 
 
-def raw_phones(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
+def raw_phones(project: Project, person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
+    """The person's phone numbers as the exports wrote them (lower-cased; six characters or
+    more), to find them in rejected export lines."""
+    phone_fields = fields_of(project.dictionary.object(project.person_object()), FieldType.PHONE)
     out: set[str] = set()
     for _, rows in person_rows:
         for column in rows.columns:
-            if column.startswith("phone") and rows[column].dtype == pl.String:
+            if column in phone_fields and rows[column].dtype == pl.String:
                 out |= {
                     v.strip().lower()
                     for v in rows[column].drop_nulls().to_list()
@@ -140,8 +144,10 @@ def raw_phones(person_rows: list[tuple[str, pl.DataFrame]]) -> set[str]:
 
 
 def preview(project: Project, person_rows: list[tuple[str, pl.DataFrame]]) -> pl.DataFrame:
+    """The person's records as a reader recognizes them (see ``shown_fields``), masked;
+    fields no record has a value in are left out."""
     spec = project.dictionary.object(project.person_object())
-    shown = ["record_id", "first_name", "last_name", "email", "phone"]
+    shown = shown_fields(spec)
     records = []
     for name, rows in person_rows:
         for row in rows.unique(["record_id"]).iter_rows(named=True):
@@ -149,4 +155,10 @@ def preview(project: Project, person_rows: list[tuple[str, pl.DataFrame]]) -> pl
             records.append(
                 {"source": name, **{k: None if v is None else str(v) for k, v in masked.items()}}
             )
-    return pl.DataFrame(records) if records else pl.DataFrame(schema={"source": pl.String})
+    if not records:
+        return pl.DataFrame(schema={"source": pl.String})
+    frame = pl.DataFrame(records)
+    empty = [
+        c for c in frame.columns if c not in ("source", "record_id") and frame[c].is_null().all()
+    ]
+    return frame.drop(empty)

@@ -3,8 +3,9 @@
 Field types and identity kinds decide what happens:
 
 * ``email`` fields are trimmed and lower-cased; ``<field>_norm`` also drops ``+aliases``;
-* ``phone`` fields become E.164 (``phonenumbers``, with the record's ``country`` or the
-  source's ``default_region``); ``<field>_raw`` keeps the source's spelling. A number that
+* ``phone`` fields become E.164 (``phonenumbers``, national numbers read in the record's
+  country, from the phone field's ``region_field``, by default the field ``country``, else
+  the source's ``default_region``); ``<field>_raw`` keeps the source's spelling. A number that
   cannot be parsed stays in ``_raw`` with an empty E.164 value and is counted by the
   data-quality metrics, not quarantined: the person is still real;
 * fields with ``identity: name`` are Unicode-normalized with their case fixed;
@@ -76,24 +77,19 @@ def standardize(
     out = frame.with_columns(exprs) if exprs else frame
     for name, field in spec.fields.items():
         if field.type is FieldType.PHONE and name in out.columns:
-            out = _phones(out, name, source)
+            out = _phones(out, name, spec.region_field(name), source)
     for name, field in spec.fields.items():
         if field.currency_field and name in out.columns:
             out = _money(out, name, field.currency_field, field.rate_date, rates, base_currency)
     return out
 
 
-def _phones(frame: pl.DataFrame, name: str, source: Source) -> pl.DataFrame:
-    default = source.options.default_region
-    if "country" in frame.columns:
-        region = frame.select(
-            pl.when(pl.col("country").str.contains(r"^[A-Z]{2}$"))
-            .then(pl.col("country"))
-            .otherwise(pl.lit(default))
-            .alias("r")
-        )["r"]
-    else:
-        region = pl.Series("r", [default] * frame.height, dtype=pl.String)
+def _phones(
+    frame: pl.DataFrame, name: str, region_field: str | None, source: Source
+) -> pl.DataFrame:
+    region = frame.select(
+        rules.phone_region(region_field, frame.columns, source.options.default_region).alias("r")
+    )["r"]
     e164 = rules.phone_e164(frame[name], region)
     return frame.with_columns(pl.col(name).alias(f"{name}_raw"), e164.alias(name))
 

@@ -100,13 +100,8 @@ def identifiers(
         add("email", pl.format("email:{}", rules.email_without_alias(keep)))
     if phones and person:
         for name in fields_of(spec, FieldType.PHONE):
-            region = (
-                pl.when(pl.col("country").str.contains(r"^[A-Z]{2}$"))
-                .then(pl.col("country"))
-                .otherwise(pl.lit(source.options.default_region))
-                if "country" in rows.columns
-                else pl.lit(source.options.default_region, pl.String)
-            )
+            field, default = spec.region_field(name), source.options.default_region
+            region = rules.phone_region(field, rows.columns, default)
             raw = rows.select(pl.col(name).cast(pl.String), region.alias("r"))
             e164 = rules.phone_e164(raw[name], raw["r"])
             parts.append(
@@ -120,10 +115,19 @@ def identifiers(
     return pl.concat([p.cast(schema) for p in parts]).unique()  # type: ignore[arg-type]
 
 
+def shown_fields(spec: ObjectSpec) -> list[str]:
+    """What identifies a person to a reader: the record id, names (``identity: name``),
+    email addresses and phone numbers, as the dictionary says."""
+    names = [n for n, f in spec.fields.items() if f.identity == "name"]
+    contact = [*fields_of(spec, FieldType.EMAIL), *fields_of(spec, FieldType.PHONE)]
+    return ["record_id", *names, *contact]
+
+
 def needed_fields(project: Project, source_name: str, *, phones: bool) -> list[str]:
     spec = project.dictionary.object(project.source(source_name).object)
     refs = ref_fields(spec, person_object(project))
     out = ["record_id", *fields_of(spec, FieldType.EMAIL), *refs, *time_fields(spec)]
     if phones:
-        out += [*fields_of(spec, FieldType.PHONE), "country", "first_name", "last_name"]
-    return out
+        regions = [spec.region_field(n) for n in fields_of(spec, FieldType.PHONE)]
+        out += [*shown_fields(spec), *(r for r in regions if r is not None)]
+    return list(dict.fromkeys(out))

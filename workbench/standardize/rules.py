@@ -43,6 +43,17 @@ def person_name(value: pl.Expr) -> pl.Expr:
     return pl.when(flat).then(clean.str.to_titlecase()).otherwise(clean)
 
 
+def phone_region(field: str | None, columns: list[str], default: str | None) -> pl.Expr:
+    """The country to read a record's national phone numbers in: its ``field`` when that
+    holds a two-letter ISO code, else the source's ``default`` (None: numbers must be
+    written with their country code)."""
+    fallback = pl.lit(default, pl.String)
+    if field is None or field not in columns:
+        return fallback
+    code = pl.col(field).cast(pl.String)
+    return pl.when(code.str.contains(r"^[A-Z]{2}$")).then(code).otherwise(fallback)
+
+
 def phone_e164(raw: pl.Series, region: pl.Series) -> pl.Series:
     """Parse phone numbers with ``phonenumbers`` into E.164; None where it is not a number.
 
