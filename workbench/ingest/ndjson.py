@@ -70,7 +70,7 @@ def split_lines(path: Path, *, gzip: bool) -> tuple[Path, list[Reject], int]:
                 try:
                     if too_deep(body):
                         raise _TooDeep(depth_reason())
-                    batch.add(body.decode("utf-8"), records, line.number)
+                    batch.add(body.decode("utf-8"), len(body), records, line.number)
                 except (_TooDeep, UnicodeDecodeError) as exc:
                     raw = body.decode("utf-8", errors="replace")
                     rejects.append(_reject(records, line.number, _kind(exc), raw, str(exc)))
@@ -86,16 +86,16 @@ def split_lines(path: Path, *, gzip: bool) -> tuple[Path, list[Reject], int]:
 
 BATCH_LINES = 50_000  # lines checked together by DuckDB
 BATCH_BYTES = 64 * 1024 * 1024  # or fewer, when they are long
-# What DuckDB's JSON parser (yyjson) reads and Python's does not: NaN and Infinity (found
-# by name) and trailing commas (this pattern); and duplicate keys, which SQL checks in a
-# flat object only (a line with more than one "{" goes to Python's parser).
-_TRAILING_COMMA = r",\s*[\]}]"
+# What DuckDB's JSON parser (yyjson) reads and Python's does not: NaN and Infinity in any
+# case (yyjson also reads nan, inf), trailing commas, integers longer than Python reads
+# (4,300 digits; any run of 1,000 digits is doubted); and duplicate keys, which SQL checks
+# in a flat object only (a line with more than one "{" goes to Python's parser).
+_NOT_PYTHONS = r"(?i)[\[:,]\s*[-+]?(nan|inf)|,\s*[\]}]|[0-9]{1000}"
 _VOUCHED_SQL = """
 SELECT i FROM _wb_lines WHERE NOT CASE WHEN json_valid(line) THEN
     json_type(line) = 'OBJECT'
     AND NOT contains(substr(line, strpos(line, '{') + 1), '{')
-    AND NOT (contains(line, 'NaN') OR contains(line, 'Infinity'))
-    AND NOT regexp_matches(line, $trailing_comma)
+    AND NOT regexp_matches(line, $not_pythons)
     AND len(json_keys(line)) = len(list_distinct(json_keys(line)))
   ELSE false END
 """
@@ -116,10 +116,10 @@ class _Batch:
     def full(self) -> bool:
         return len(self.lines) >= BATCH_LINES or self.size >= BATCH_BYTES
 
-    def add(self, text: str, record: int, number: int) -> None:
+    def add(self, text: str, size: int, record: int, number: int) -> None:
         self.lines.append(text)
         self.places.append((record, number))
-        self.size += len(text)
+        self.size += size
 
     def flush(self, con: duckdb.DuckDBPyConnection, dst: BinaryIO) -> list[Reject]:
         """Write the good lines of the batch to ``dst``, in order; the others as rejects."""
@@ -149,7 +149,7 @@ def _doubtful(con: duckdb.DuckDBPyConnection, lines: list[str]) -> set[int]:
     batch = pa.table({"i": pa.array(range(len(lines)), pa.int64()), "line": lines})
     con.register("_wb_lines", batch)
     try:
-        found = con.execute(_VOUCHED_SQL, {"trailing_comma": _TRAILING_COMMA}).fetchall()
+        found = con.execute(_VOUCHED_SQL, {"not_pythons": _NOT_PYTHONS}).fetchall()
         return {i for (i,) in found}
     finally:
         con.unregister("_wb_lines")
