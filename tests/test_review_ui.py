@@ -150,32 +150,40 @@ def test_kept_records_explain_a_pair_as_every_record_does(demo):
 def test_after_a_validation_or_erasure_the_pair_is_read_again(project, monkeypatch, capsys):
     """The session keeps the records it explains pairs with between pairs, but not past a
     change of the data: after `workbench validate` (or an erasure) the next pair shown
-    reads them again."""
+    reads them again, from the records as they are now (those the resolution run kept
+    may be out of date until the next run), and from those kept once resolved again."""
+    from workbench.resolve import explain
     from workbench.resolve.explain import PairExplainer
 
-    builds = []
-    build = PairExplainer.__init__
+    builds, inputs = [], []
+    build, load = PairExplainer.__init__, explain.load_input
 
     def counted(self, *args, **kwargs):
         builds.append(1)
         build(self, *args, **kwargs)
 
     monkeypatch.setattr(PairExplainer, "__init__", counted)
+    monkeypatch.setattr(explain, "load_input", lambda *a, **k: inputs.append(1) or load(*a, **k))
     session = ReviewSession(project)
     session.view()
     session.next()
     session.view()
-    assert builds == [1]
+    assert builds == [1] and inputs == []  # the kept records
     assert main(["validate", "--project", str(project)]) == 0
     capsys.readouterr()
     session.previous()
     view = session.view()  # shown before, but the data changed since: read again
-    assert builds == [1, 1]
+    assert builds == [1, 1] and inputs == [1]  # every record, as validated now
     assert view is not None
     assert view.explanation.match_probability == pytest.approx(view.probability, abs=1e-6)
     session.next()
     session.view()
     assert builds == [1, 1]  # and kept again while nothing changes
+    assert main(["resolve", "--project", str(project)]) == 0
+    capsys.readouterr()
+    session.reload()
+    session.view()
+    assert builds == [1, 1, 1] and inputs == [1]  # the records the new run kept
     session.close()
 
 

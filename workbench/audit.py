@@ -391,6 +391,19 @@ def latest_entry(store: Store, actions: list[str]) -> int:
     return int(newest or 0)
 
 
+def latest_of_object(store: Store, action: str, obj: str) -> int:
+    """The id of the newest ``action`` entry about the object ``obj`` (its details'
+    ``object``; 0 when there is none), e.g. the latest resolution of contacts."""
+    if not store.table_exists("meta", "audit"):
+        return 0
+    newest = store.scalar(
+        "SELECT coalesce(max(entry_id), 0) FROM meta.audit WHERE action = $a AND "
+        "CASE WHEN json_valid(details) THEN json_extract_string(details, '$.object') END = $o",
+        {"a": action, "o": obj},
+    )
+    return int(newest or 0)
+
+
 def _unrecorded(store: Store, rows: list[tuple[Any, ...]]) -> list[Problem]:
     """Loads, validation and resolution runs the warehouse records without their entry."""
     problems = []

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 from splink import Linker
 
+from workbench import audit
 from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.resolve.engine import release_memory, splink_db
@@ -33,6 +34,9 @@ from workbench.resolve.results import REVIEW_RECORDS, review_records_table
 from workbench.store import Store, quote_ident
 
 RECORDS = "_wb_records"  # the matching input with term frequencies, in the explainer's DuckDB
+# audited actions after which the records a run kept may differ from the records now (an
+# erasure removes its person's kept records itself)
+KEPT_UNTIL = ["validate", "retention", "restore"]
 PAIR = "_wb_pair"  # the two records explained, there too
 PAIR_IDS_SQL = f"SELECT unique_id FROM {PAIR}_l UNION ALL SELECT unique_id FROM {PAIR}_r"
 
@@ -122,9 +126,13 @@ class PairExplainer:
     def of_queue(cls, project: Project, store: Store, obj: str) -> PairExplainer | None:
         """An explainer of the pairs of the latest run's review queue, from the records the
         run kept for them (``id.review_records_<object>``): built in a moment at any size,
-        where the full one reads every record. None when the run kept none (on Spark)."""
+        where the full one reads every record. None when the run kept none (on Spark), or
+        when the records may have changed since (validated, retention or a restore after
+        the run): the pair is then explained from the records as they are now."""
         name = REVIEW_RECORDS.format(object=obj)
         if not store.table_exists("id", name, views=False):
+            return None
+        if audit.latest_entry(store, KEPT_UNTIL) > audit.latest_of_object(store, "resolve", obj):
             return None
         records = store.frame(f"FROM {review_records_table(obj)} ORDER BY unique_id")
         return cls(project, store, obj, records=records)
