@@ -164,7 +164,7 @@ def test_kpi_definition_errors_name_what_is_missing():
 def test_a_period_straddling_the_launch_counts_on_neither_side():
     """A launch on the 15th: its month mixes before and after, so the DiD compares the
     whole months on each side (hand-worked: +0.10), and the trend check sees those only."""
-    from workbench.kpi.did import Windows, did
+    from workbench.kpi.did import Windows, did, windows_around
 
     rows = []
     for month in range(1, 9):  # Jan to Aug 2026
@@ -184,6 +184,12 @@ def test_a_period_straddling_the_launch_counts_on_neither_side():
     assert row["treated_pre"] == pytest.approx(0.2) and row["treated_post"] == pytest.approx(0.3)
     assert row["did"] == pytest.approx(0.1)
     assert row["pre_slope"] == pytest.approx(0.0) and row["parallel"] is True
+    # as `workbench roi` builds them: the 4 whole months before the launch month
+    around = windows_around(datetime(2026, 5, 15), 4, datetime(2026, 9, 1))
+    assert around == Windows(datetime(2026, 1, 1), datetime(2026, 5, 15), datetime(2026, 9, 1))
+    table, _ = did(None, {"conv": kpi}, values, around, treated="canary", control="control",
+                   column="segment", n_samples=200)  # fmt: skip
+    assert table["treated_pre"][0] == pytest.approx(0.2) and table["did"][0] == pytest.approx(0.1)
     weeks = values.with_columns(pl.lit("week").alias("grain"))
     kept = periods.whole_periods(weeks, datetime(2026, 2, 1), datetime(2026, 3, 5))
     # the week from 1 March ends on 8 March, after the window; the one from 1 February fits

@@ -165,6 +165,19 @@ def test_the_event_study_shows_no_effect_before_launch_and_the_effect_after(shop
     assert effects[1] == pytest.approx((EFFECT["EMEA"] + EFFECT["NA"]) / 2)
 
 
+def test_a_launch_mid_month_leaves_its_month_out_of_the_event_study(make_project, store_of):
+    """EMEA launching on 15 March: March holds both sides, so EMEA has no event time 0 and
+    months -1 and +1 are February and April; NA's launch month is its event time 0."""
+    config = CONFIG.replace("EMEA: 2026-03-01", "EMEA: 2026-03-15")
+    project, store, _ = _shop(make_project, store_of, config)
+    study = rollout(project, store).event_study.filter(kpi="order_value")
+    by_time = {r["event_time"]: r for r in study.iter_rows(named=True)}
+    assert by_time[0]["cohorts"] == 1 and by_time[0]["effect"] == pytest.approx(EFFECT["NA"])
+    # a month later both cohorts are in (EMEA's April, NA's June), each with its effect
+    assert by_time[1]["cohorts"] == 2
+    assert by_time[1]["effect"] == pytest.approx((EFFECT["EMEA"] + EFFECT["NA"]) / 2)
+
+
 def test_the_last_cohort_without_controls_says_so(make_project, store_of):
     config = CONFIG.replace(
         "launches: {EMEA: 2026-03-01, NA: 2026-05-01}",

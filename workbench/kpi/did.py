@@ -19,7 +19,7 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap
-from workbench.kpi.periods import whole_periods
+from workbench.kpi.periods import month_start, step, whole_periods
 from workbench.kpi.samples import samples
 from workbench.store import Store
 
@@ -46,6 +46,13 @@ class Windows:
     pre_start: datetime
     launch: datetime
     post_end: datetime
+
+
+def windows_around(launch: datetime, months: int, until: datetime) -> Windows:
+    """The ``months`` whole months before the month of ``launch`` (as a baseline's window),
+    then from the launch to ``until``. A launch on the 15th leaves its month on neither side
+    for KPIs per period (see :func:`~workbench.kpi.periods.whole_periods`)."""
+    return Windows(month_start(launch) - step("month", months), launch, until)
 
 
 def trend_check(gaps: list[float]) -> tuple[float | None, float | None, bool | None]:

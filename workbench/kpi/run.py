@@ -21,7 +21,7 @@ from workbench.errors import ConfigError
 from workbench.kpi import history
 from workbench.kpi.baseline import baselines, default_window, signals
 from workbench.kpi.compute import KpiValues, breaks_down, compute
-from workbench.kpi.did import Windows, did
+from workbench.kpi.did import Windows, did, windows_around
 from workbench.kpi.periods import Grain, step
 from workbench.kpi.sql import NO_VALUE
 from workbench.kpi.staggered import Cohort, StaggeredResult, rollout_groups, staggered
@@ -160,7 +160,7 @@ def compare(
     if until is None:
         last = values.latest
         until = (last + step("month")) if last is not None else launch
-    windows = Windows(launch - step("month", cfg.baseline_months), launch, until)
+    windows = windows_around(launch, cfg.baseline_months, until)
     table, draws = did(
         store,
         comparable,

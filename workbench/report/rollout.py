@@ -9,7 +9,7 @@ value reads in its KPI's unit; a section without data says why (:class:`NoData`)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -134,7 +134,7 @@ def effects(staged: StaggeredResult | NoData, ctx: ReportContext) -> pl.DataFram
                 {
                     "KPI": _title(kpis, str(kpi)),
                     "group": r["cohort"],
-                    "window": f"{r['launch']:%b %Y} to {r['post_end'] - timedelta(days=1):%b %Y}",
+                    "window": f"{_from(r['launch'])} to {r['post_end'] - timedelta(days=1):%b %Y}",
                     "compared with": r["controls"],
                     "before": fmt(r["treated_pre"]),
                     "after": fmt(r["treated_post"]),
@@ -315,3 +315,8 @@ def _cohort_values(result: RoiResult | NoData) -> pl.DataFrame | NoData:
 
 def _title(kpis: dict[str, KpiDef], kpi: str) -> str:
     return kpis[kpi].title if kpi in kpis else kpi
+
+
+def _from(launch: datetime) -> str:
+    """When a cohort's window starts: its month, or its day when not the first."""
+    return f"{launch:%b %Y}" if launch.day == 1 else f"{launch:%d %b %Y}"
