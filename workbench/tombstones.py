@@ -120,9 +120,38 @@ def _parse(value: Any) -> Tombstone:
     return Tombstone(tid, at, salt, tuple(sorted(pairs)))
 
 
-def _append(project: Project, tombstones: list[Tombstone]) -> None:
+def _append(project: Project, tombstones: list[Tombstone], *, missing_only: bool = False) -> int:
+    """Append ``tombstones`` (with ``missing_only``, those the file lacks, decided under the
+    lock) to the project's file; returns how many were appended."""
     path = file_of(project)
-    text = "".join(
+    if missing_only and not tombstones:
+        return 0
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            # one writer at a time (an erasure and a backup's sync may meet): the cut line
+            # is dropped and the new lines appended under the lock, released on close
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            _drop_cut_line(path)
+            if missing_only:  # what another writer appended meanwhile is not repeated
+                tombstones = _missing(project, tombstones)
+            handle.write(_lines(tombstones))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise GovernanceError(
+            f"The tombstone cannot be kept outside the warehouse ({exc.strerror or exc}).",
+            where=str(path),
+            fix="Make the project folder writable and run the command again; nothing was "
+            "erased or restored.",
+        ) from None
+    return len(tombstones)
+
+
+def _lines(tombstones: list[Tombstone]) -> str:
+    """The file's lines of ``tombstones``: one JSON object each."""
+    return "".join(
         json.dumps(
             {
                 "tombstone_id": t.tombstone_id,
@@ -135,24 +164,6 @@ def _append(project: Project, tombstones: list[Tombstone]) -> None:
         + "\n"
         for t in tombstones
     )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            # one writer at a time (an erasure and a backup's sync may meet): the cut line
-            # is dropped and the new lines appended under the lock, released on close
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            _drop_cut_line(path)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        raise GovernanceError(
-            f"The tombstone cannot be kept outside the warehouse ({exc.strerror or exc}).",
-            where=str(path),
-            fix="Make the project folder writable and run the command again; nothing was "
-            "erased or restored.",
-        ) from None
 
 
 def _drop_cut_line(path: Path) -> None:
@@ -183,15 +194,15 @@ def in_warehouse(store: Store) -> list[Tombstone]:
 
 def sync(project: Project, store: Store) -> int:
     """Append the warehouse's tombstones the project's file lacks; returns how many."""
+    return _append(project, in_warehouse(store), missing_only=True)
+
+
+def _missing(project: Project, tombstones: list[Tombstone]) -> list[Tombstone]:
+    """Those of ``tombstones`` whose hashes the project's file does not hold yet."""
     known: dict[str, set[str]] = {}
     for t in read(project):
         known.setdefault(t.salt, set()).update(h for _, h in t.hashes)
-    lacking = [
-        t for t in in_warehouse(store) if not {h for _, h in t.hashes} <= known.get(t.salt, set())
-    ]
-    if lacking:
-        _append(project, lacking)
-    return len(lacking)
+    return [t for t in tombstones if not {h for _, h in t.hashes} <= known.get(t.salt, set())]
 
 
 def lacking(store: Store, known: list[Tombstone]) -> tuple[str, list[Tombstone]]:
