@@ -119,6 +119,14 @@ def test_a_bare_project_is_ready_in_nothing_and_says_why(make_project):
     assert "roi.yaml not usable" in checks["ROI dashboard ready"].evidence
 
 
+def test_an_empty_blocking_map_sets_no_limits(make_project):
+    """`quality: {blocking: {}}` keeps only the built-in floors: no limits of the project's."""
+    checks = _checks(_project(make_project, BARE + "quality: {blocking: {}}\n"))
+    monitoring = checks["Monitoring scheduled"]
+    assert monitoring.evidence.startswith("no quality.blocking limits")
+    assert "set quality.blocking limits" in monitoring.fix.lower()
+
+
 def test_every_item_turns_ready_with_its_evidence(make_project, tmp_path):
     project = _project(make_project, READY)
     checks = _checks(project)

@@ -27,6 +27,7 @@ from datetime import datetime
 import polars as pl
 
 from workbench.config import Project
+from workbench.config.settings import DEFAULT_BLOCKING
 from workbench.errors import ConfigError
 from workbench.kpi.sql import segment_column
 from workbench.quality.integration import event_log, missing_fields
@@ -239,7 +240,9 @@ def _check(item: str, evidence: list[str], todo: list[str]) -> Check:
 
 
 def _monitoring(project: Project, store: Store, crontab: str | None) -> Check:
-    gates = "blocking" in project.config.quality.model_fields_set
+    # limits of its own: `blocking: {}` keeps only the built-in floors every project has
+    quality = project.config.quality
+    gates = "blocking" in quality.model_fields_set and quality.blocking != DEFAULT_BLOCKING
     scheduled = schedule.installed(project.root, crontab)
     recurring = store.rows(
         """SELECT report, count(DISTINCT period) AS n FROM meta.report_runs
