@@ -28,7 +28,12 @@ from workbench.ingest.files import ExportFile, check_unchanged, describe_file, s
 from workbench.ingest.incoming import Incoming
 from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
 from workbench.ingest.rejects import store_rejects
-from workbench.ingest.staging import mapping_fingerprint, prune_staging, restage_source
+from workbench.ingest.staging import (
+    mapping_fingerprint,
+    prune_staging,
+    restage_source,
+    staging_changes,
+)
 from workbench.ingest.suppress import suppress
 from workbench.store import Store, quote_ident, table
 
@@ -391,9 +396,14 @@ def _staging_fingerprint(project: Project, store: Store, name: str) -> str:
 
 
 def _staging_current(project: Project, store: Store, name: str) -> bool:
-    return ledger.staging_fingerprint(store, name) == _staging_fingerprint(
-        project, store, name
-    ) and store.table_exists("stg", project.source(name).object)
+    """Whether the source's staged rows follow its current loads and mapping, in a staging
+    table that fits the dictionary's fields now."""
+    obj = project.source(name).object
+    return (
+        ledger.staging_fingerprint(store, name) == _staging_fingerprint(project, store, name)
+        and store.table_exists("stg", obj)
+        and not staging_changes(store, obj, project.dictionary.object(obj))
+    )
 
 
 def refresh_staging(project: Project, store: Store, name: str) -> int:

@@ -50,12 +50,64 @@ class SqlBuilder:
         return f"${name}"
 
 
+def staging_columns(spec: ObjectSpec) -> dict[str, str]:
+    """The columns of an object's staging table and their DuckDB types."""
+    cols = dict(LINEAGE_COLUMNS)
+    cols |= {n: f.type.sql_type for n, f in spec.fields.items()}
+    cols["_problems"] = "VARCHAR[]"
+    return cols
+
+
 def staging_table_sql(object_name: str, spec: ObjectSpec) -> str:
     """DDL of the staging table of one canonical object."""
-    cols = [f"{quote_ident(n)} {t}" for n, t in LINEAGE_COLUMNS.items()]
-    cols += [f"{quote_ident(n)} {f.type.sql_type}" for n, f in spec.fields.items()]
-    cols.append('"_problems" VARCHAR[]')
+    cols = [f"{quote_ident(n)} {t}" for n, t in staging_columns(spec).items()]
     return f"CREATE TABLE IF NOT EXISTS {table('stg', object_name)} ({', '.join(cols)})"
+
+
+def staging_changes(store: Store, object_name: str, spec: ObjectSpec) -> list[str]:
+    """The ``ALTER TABLE`` statements that bring the object's staging table, staged before
+    the dictionary changed, to its fields (none when it fits, or does not exist yet)."""
+    if not store.table_exists("stg", object_name):
+        return []
+    wanted = staging_columns(spec)
+    shape = "_wb_stg_shape"
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {shape} "
+        f"({', '.join(f'{quote_ident(n)} {t}' for n, t in wanted.items())})"
+    )
+    try:  # the types as DuckDB spells them (TIMESTAMPTZ is TIMESTAMP WITH TIME ZONE)
+        types = "SELECT column_name, data_type FROM information_schema.columns WHERE "
+        now = dict(
+            store.rows(
+                types + "table_catalog = current_database() AND table_schema = 'stg' "
+                "AND table_name = $t",
+                {"t": object_name},
+            )
+        )
+        expected = dict(store.rows(types + "table_catalog = 'temp' AND table_name = $t",
+                                   {"t": shape}))  # fmt: skip
+    finally:
+        store.execute(f"DROP TABLE IF EXISTS {shape}")
+    stg = table("stg", object_name)
+    changes = []
+    for name, kind in wanted.items():
+        col = quote_ident(name)
+        if name not in now:
+            changes.append(f"ALTER TABLE {stg} ADD COLUMN {col} {kind}")
+        elif now[name] != expected.get(name, now[name]):
+            changes.append(f"ALTER TABLE {stg} ALTER COLUMN {col} TYPE {kind} USING NULL")
+    changes += [f"ALTER TABLE {stg} DROP COLUMN {quote_ident(n)}" for n in now.keys() - wanted]
+    return changes
+
+
+def conform_staging(store: Store, object_name: str, spec: ObjectSpec) -> None:
+    """Create the object's staging table, or bring one staged before the dictionary changed
+    to its fields: columns of new fields are added, those of removed fields dropped, and a
+    field whose type changed gets the new type, empty (every source of the object is then
+    staged again: see ``staging_changes`` in the loader's check of what is current)."""
+    for statement in staging_changes(store, object_name, spec):
+        store.execute(statement)
+    store.execute(staging_table_sql(object_name, spec))
 
 
 def mapping_fingerprint(source: Source, spec: ObjectSpec) -> str:
@@ -374,7 +426,7 @@ def restage_source(store: Store, project: Project, source_name: str) -> int:
     """
     source = project.source(source_name)
     spec = project.dictionary.object(source.object)
-    store.execute(staging_table_sql(source.object, spec))
+    conform_staging(store, source.object, spec)
     stg = table("stg", source.object)
     store.execute(f"DELETE FROM {stg} WHERE _source = $s", {"s": source_name})
     raw = table("raw", source_name)
