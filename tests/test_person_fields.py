@@ -36,7 +36,7 @@ sources:
 PEOPLE = """
 id,vorname,nachname,mail,handy,land
 1,Anna,Berg,anna@berg.example,030 1234567,DE
-2,Ben,Cole,ben@cole.example,020 7946 0958,GB
+2,Ben,Cole,ben@cole.example,020 7946 0958,gb
 3,Cleo,Dahl,cleo@dahl.example,0171 2345678,XX
 """
 
@@ -52,8 +52,8 @@ def test_phones_are_read_in_the_country_of_the_dictionarys_region_field(
     project = load_project(tmp_path)
     with open_store(project, read_only=True) as store:
         numbers = dict(store.rows("SELECT record_id, mobile FROM core.contacts"))
-    # German and British national numbers by their records' land; XX is no country and
-    # the source has no default region: that number stays unread (kept in mobile_raw)
+    # German and British national numbers by their records' land (gb is GB); XX is no
+    # country and the source has no default region: that number stays unread (mobile_raw)
     assert numbers == {"1": "+49301234567", "2": "+442079460958", "3": None}
     with open_store(project) as store:
         plan = erase(project, store, "phone", "+44 20 7946 0958", dry_run=True)

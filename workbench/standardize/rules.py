@@ -45,12 +45,12 @@ def person_name(value: pl.Expr) -> pl.Expr:
 
 def phone_region(field: str | None, columns: list[str], default: str | None) -> pl.Expr:
     """The country to read a record's national phone numbers in: its ``field`` when that
-    holds a two-letter ISO code, else the source's ``default`` (None: numbers must be
-    written with their country code)."""
+    holds a two-letter ISO code (in either case: ``de`` is DE), else the source's
+    ``default`` (None: numbers must be written with their country code)."""
     fallback = pl.lit(default, pl.String)
     if field is None or field not in columns:
         return fallback
-    code = pl.col(field).cast(pl.String)
+    code = pl.col(field).cast(pl.String).str.strip_chars().str.to_uppercase()
     return pl.when(code.str.contains(r"^[A-Z]{2}$")).then(code).otherwise(fallback)
 
 
