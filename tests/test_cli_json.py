@@ -106,6 +106,17 @@ def test_dq_show_json_is_the_latest_runs_metrics(capsys, three: Path) -> None:
             assert row[metric] == pytest.approx(metrics[(row["source"], metric)]), metric
     invoices = next(r for r in rows if r["source"] == "billing_invoices")
     assert (invoices["rows_valid"], invoices["rows_quarantined"]) == (2, 1)
+    # a field-level rate a reader must see: the least readable phone field of each source
+    phones = dict(
+        sql(
+            three,
+            "SELECT source, min(value) FROM dq.metrics WHERE metric = 'phone_parse_rate' "
+            "AND run_id = (SELECT max(run_id) FROM dq.metrics) GROUP BY ALL",
+        )
+    )
+    assert phones and {
+        r["source"]: r.get("phone_parse_rate") for r in rows if r["source"] in phones
+    } == pytest.approx(phones)
 
 
 def test_dq_diff_json_counts_every_change(capsys, three: Path, tmp_path: Path) -> None:

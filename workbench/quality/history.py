@@ -63,7 +63,9 @@ def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
     """One row per source and object of a run (the latest by default) with its metrics.
 
     Columns: ``source``, ``object``, ``rows_read``, ``rows_rejected``, ``rows_suppressed``,
-    ``rows_valid``, ``rows_quarantined``, then one column per source-level metric. Per
+    ``rows_valid``, ``rows_quarantined``, then one column per source-level metric, the
+    average completeness of its fields and the parse rate of its least readable phone field
+    (for sources with phones). Per
     source ``rows_read = rows_rejected + rows_suppressed + rows_valid + rows_quarantined``:
     rows read from its current exports (the ledger), rows ingest could not read, rows of
     erased people dropped, then the staged rows validation kept or quarantined. Runs
@@ -81,7 +83,10 @@ def latest_summary(store: Store, run_id: int | None = None) -> pl.DataFrame:
            WHERE run_id = $r AND list_contains($summary, metric)
            UNION ALL
            SELECT source, object, 'completeness_avg', avg(value) FROM dq.metrics
-           WHERE run_id = $r AND metric = 'completeness' GROUP BY ALL""",
+           WHERE run_id = $r AND metric = 'completeness' GROUP BY ALL
+           UNION ALL
+           SELECT source, object, 'phone_parse_rate', min(value) FROM dq.metrics
+           WHERE run_id = $r AND metric = 'phone_parse_rate' GROUP BY ALL""",
         {"r": run, "summary": SUMMARY_METRICS},
     )
     wide = long.pivot(on="metric", index=["source", "object"], values="value")
