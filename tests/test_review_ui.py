@@ -193,7 +193,7 @@ def test_unmasking_needs_the_projects_permission(demo):
 
 
 @pytest.mark.slow
-def test_decisions_in_the_session_change_the_next_resolve_run(project):
+def test_decisions_in_the_session_change_the_next_resolve_run(project, capsys):
     session = ReviewSession(project)
     before = entities(project)
     apart = next(p for p in session.pairs if before[p[0]] != before[p[1]])
@@ -220,6 +220,9 @@ def test_decisions_in_the_session_change_the_next_resolve_run(project):
     after = entities(project)
     assert after[apart[0]] == after[apart[1]]  # joined by the reviewer
     assert after[merged[0]] != after[merged[1]]  # split apart by the reviewer
+    # what resolve says is waiting is what the review lists: decided pairs are not
+    waiting = len(ReviewSession(project, limit=10**6))
+    assert f"Pairs waiting for review: {waiting:,} " in " ".join(capsys.readouterr().out.split())
 
 
 def controls_of(box) -> dict:

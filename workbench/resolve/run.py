@@ -31,6 +31,7 @@ from workbench.resolve.golden import build_golden
 from workbench.resolve.inputs import core_records, matching_features
 from workbench.resolve.matching import match, match_incremental, model_settings
 from workbench.resolve.results import (
+    PAIR_KEY,
     ensure_tables,
     last_model,
     next_run_id,
@@ -54,7 +55,7 @@ class ResolveReport:
     records: int
     entities: int
     pairs_scored: int
-    review_queue: int
+    review_queue: int  # queued pairs waiting for a decision
     events: dict[str, int]
     seconds: float
     model_reused: bool = False
@@ -135,7 +136,9 @@ def resolve(
     records, entities = result.height, result["entity_id"].n_unique()
     del previous
     queue = review_pairs(matching.pairs, settings)
-    pairs_scored, queued = matching.pairs.height, queue.height
+    # waiting: the queued pairs no reviewer has decided yet (as `workbench review` lists them)
+    waiting = queue.select(PAIR_KEY).join(decided.select(PAIR_KEY), on=PAIR_KEY, how="anti")
+    pairs_scored, queued = matching.pairs.height, waiting.height
     with store.transaction():
         write_results(
             store,
