@@ -137,6 +137,22 @@ def test_dates_with_format_decimal_comma_and_currency(make_project, store_of):
     ]
 
 
+def test_a_two_digit_year_does_not_pass_for_a_four_digit_one(make_project, store_of):
+    """DuckDB reads '18.03.25' with %d.%m.%Y as the year 25; %Y means four digits, so the
+    value is a problem of the field, not a date 2,000 years off."""
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n      created_at: d\n",
+        "id;d\n1;18.03.2025\n2;18.03.25\n3;18.03.125\n",
+        options=', date_format: "%d.%m.%Y", timezone: UTC',
+    )
+    rows = store.rows("SELECT record_id, created_at, _problems FROM stg.contacts ORDER BY 1")
+    assert rows[0] == ("1", datetime(2025, 3, 18, tzinfo=UTC), [])
+    assert [r[1] for r in rows[1:]] == [None, None]
+    assert [len(r[2]) for r in rows[1:]] == [1, 1] and "18.03.25" in rows[1][2][0]
+
+
 def test_decimal_point_with_thousands_commas(make_project, store_of):
     store = stage(
         make_project,

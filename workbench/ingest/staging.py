@@ -336,7 +336,10 @@ def _minor_units_sql(
 
 def _strptime(text: str, fmt: str, b: SqlBuilder) -> str:
     # One format per call: DuckDB's list-of-formats form is about ten times slower.
-    return f"try_strptime({text}, {b.bind(fmt)})"
+    parsed = f"try_strptime({text}, {b.bind(fmt)})"
+    if "%Y" in fmt:  # DuckDB reads '25' as the year 25: %Y means the year in four digits
+        return f"CASE WHEN year({parsed}) >= 1000 THEN {parsed} END"
+    return parsed
 
 
 def _number_text_sql(text: str, decimal: str) -> str:
