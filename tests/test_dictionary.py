@@ -85,6 +85,20 @@ def _infer_cli(path, capsys) -> str:
     return capsys.readouterr().out
 
 
+def test_infer_reads_the_tokens_ingest_reads_as_empty_as_empty(tmp_path):
+    """N/A, NULL and - are empty to ingest: a drafted number column holding some is a
+    number, and a column holding some is not required (ingest would quarantine those rows)."""
+    path = tmp_path / "export.csv"
+    rows = ["CustomerNo,E-Mail,Score"]
+    for i in range(30):
+        email = f"p{i}@x.com" if i % 7 else ["N/A", "NULL", "-", "n/a", "N/A"][i // 7]
+        rows.append(f"K{i},{email},{i if i % 5 else 'N/A'}")
+    path.write_text("\n".join(rows) + "\n")
+    fields = yaml.safe_load(infer_section(path, "customers"))["objects"]["customers"]["fields"]
+    assert fields["e_mail"]["type"] == "email" and "required" not in fields["e_mail"]
+    assert fields["score"]["type"] == "integer" and "required" not in fields["score"]
+
+
 def test_infer_on_ragged_rows_keeps_every_header_column_and_counts_them(tmp_path, capsys):
     path = tmp_path / "ragged.csv"
     rows = ["CustomerNo,FirstName,Email,City"]

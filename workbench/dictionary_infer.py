@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 import yaml
 
+from workbench.config.sources import DEFAULT_NULLS
 from workbench.errors import IngestError
 from workbench.ingest.csvmeter import RecordMeter, measure_file
 from workbench.ingest.csvscan import (
@@ -233,8 +234,12 @@ def _read_csv(
         if not delimiter:
             delimiter = _sniff_delimiter(con, source, params, gzip=gzip and copy is None)
         params.update(d=delimiter, n=SAMPLE_ROWS, r="_wb_infer_rejects", s="_wb_infer_scans")
+        # the tokens ingest reads as empty by default (N/A, NULL, -...): empty here too, so
+        # that a column of numbers with some N/A is a number, and not every value required
+        params["nulls"] = DEFAULT_NULLS
         rel = con.sql(
             "SELECT * FROM read_csv($p, encoding = $e, delim = $d, header = true, "
+            "nullstr = $nulls, "
             "sample_size = -1, strict_mode = true, null_padding = false, store_rejects = true, "
             "rejects_table = $r, rejects_scan = $s, max_line_size = $m, buffer_size = $b) "
             "LIMIT $n",
