@@ -979,3 +979,42 @@ def test_offset_time_stamps_near_a_month_boundary_decide_the_period(run, case):
     exported = [run.kpis[kpi].get(p) for p in periods]
     assert exported == [pytest.approx(right[p], rel=1e-9) for p in periods]
     assert [wrong.get(p) for p in periods] != exported  # the data would show a mistake
+
+
+def test_the_duplicate_rate_has_a_value_in_a_month_without_new_records(tmp_path) -> None:
+    """Contacts created in January and March only: February still has records created
+    before its end (January's), so its duplicate rate is January's, hand-worked: 4 records
+    of 3 entities, 1/4; March adds 2 records of one new entity: (6 - 4) / 6."""
+    from datetime import UTC, datetime
+
+    from workbench.config import load_project
+    from workbench.kpi.compute import compute
+    from workbench.store import open_store
+
+    (tmp_path / "workbench.yaml").write_text("name: gap\n")
+    project = load_project(tmp_path)
+    days = [(1, 5), (1, 9), (1, 20), (1, 31), (3, 2), (3, 3)]
+    entities = ["E1", "E1", "E2", "E3", "E4", "E4"]
+    contacts = [  # record, created, entity
+        (str(i + 1), datetime(2026, m, d, 12, tzinfo=UTC), e)
+        for i, ((m, d), e) in enumerate(zip(days, entities, strict=True))
+    ]
+    with open_store(project) as store:
+        store.execute(
+            "CREATE TABLE core.contacts (_source VARCHAR, record_id VARCHAR, "
+            "created_at TIMESTAMPTZ)"
+        )
+        for record, created, entity in contacts:
+            store.execute(
+                "INSERT INTO core.contacts VALUES ('crm', $r, $c)", {"r": record, "c": created}
+            )
+            store.execute(
+                "INSERT INTO id.members (object, unique_id, source, record_id, entity_id) "
+                "VALUES ('contacts', 'crm:' || $r, 'crm', $r, $e)",
+                {"r": record, "e": entity},
+            )
+        store.execute("INSERT INTO id.runs (run_id, object) VALUES (1, 'contacts')")
+        kpis = {"duplicate_rate": project.kpis()["duplicate_rate"]}
+        values = compute(store, kpis, project.dictionary).frame
+    got = dict(zip(values["period"], values["value"], strict=True))
+    assert got == pytest.approx({"2026-01": 1 / 4, "2026-02": 1 / 4, "2026-03": 2 / 6})

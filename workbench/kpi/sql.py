@@ -140,7 +140,9 @@ def churn_sql(kpi: KpiDef, segment: str | None, grain: Grain) -> str:
 
 
 def duplicate_rate_sql(kpi: KpiDef, segment: str | None) -> str:
-    """(records - entities) / records over the records created before each period's end.
+    """(records - entities) / records over the records created before each period's end,
+    for every period from the first record's to the last record's (one without new records
+    included).
 
     Entities come from the latest identity resolution (``id.members``); a record it has not
     seen counts as an entity of its own.
@@ -171,9 +173,20 @@ per_period AS (
 totals AS (
   SELECT segment, period, sum(records) AS records, sum(entities) AS entities
   FROM per_period GROUP BY ALL),
+-- every period from each segment's first to its last: a period without new records still
+-- has the records created before its end (its value is the one before)
+spans AS (SELECT segment, min(period) AS first, max(period) AS last FROM totals GROUP BY ALL),
+grid AS (
+  SELECT segment, unnest(generate_series(first, last, CAST('1 ' || $grain AS INTERVAL)))
+         AS period
+  FROM spans),
+filled AS (
+  SELECT g.segment, g.period, coalesce(t.records, 0) AS records,
+         coalesce(t.entities, 0) AS entities
+  FROM grid g LEFT JOIN totals t USING (segment, period)),
 cumulative AS (
   SELECT segment, period, sum(records) OVER w AS records, sum(entities) OVER w AS entities
-  FROM totals WINDOW w AS (PARTITION BY segment ORDER BY period))
+  FROM filled WINDOW w AS (PARTITION BY segment ORDER BY period))
 SELECT period, segment, CAST((records - entities) / records AS DOUBLE) AS value,
        CAST(records AS BIGINT) AS n
 FROM cumulative"""
