@@ -46,8 +46,8 @@ TICKETS = (
     '["T2", "Anna Meyer", "anna@acme.com"]\n'
     '{"id": "T3", "subject": "Invoice", "ts": "2026-01-02T00:00:00Z"}\n'
 )
-TOO_MANY = "too many columns: Expected Number of Columns: 3 Found: 4"
-MISSING = "missing columns (email): Expected Number of Columns: 3 Found: 2"
+TOO_MANY = "too many columns: 4 fields where the header has 3"
+MISSING = "missing columns (email): 2 of the header's 3 fields"  # email: the first missing
 NOT_OBJECT = "not an object: the line holds a JSON array, not an object"
 CRM_EXCERPTS = ("2,B***,b***@x.com,***67", "3,C***")
 DESK_EXCERPT = '["T2", "A*** M***", "a***@acme.com"]'

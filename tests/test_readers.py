@@ -187,6 +187,17 @@ def test_ragged_rows_are_quarantined_with_line_and_rest_keep_their_position(make
     assert all(r[1] for r in rejects)
 
 
+def test_a_short_row_is_one_reject_naming_its_first_missing_column(make_project, store_of):
+    """DuckDB reports a row of 2 fields under a header of 5 once per field it lacks: one
+    reject says how many it has and names the first column missing."""
+    body = "id,first,last,email,phone\n1,Ann,Lee,a@x.com,1\n2,Bob\n"
+    project = make_project(config("p.csv"), {"p.csv": body})
+    store = store_of(project)
+    ingest(project, store)
+    rejects = store.rows("SELECT row_number, column_name, message FROM quar.ingest_rejects")
+    assert rejects == [(2, "last", "2 of the header's 5 fields")]
+
+
 def test_utf8_declared_file_with_latin1_bytes_quarantines_the_bad_row(make_project, store_of):
     body = "id,first,last\n1,Anna,Smith\n2,J\xe9r\xf4me,Bad\n3,Eve,Ng\n".encode("latin-1")
     project = make_project(config("p.csv"), {"p.csv": body})

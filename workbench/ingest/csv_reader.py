@@ -329,7 +329,10 @@ def _csv_rejects(
     if not exists:
         return []
     rows = store.rows(
-        "SELECT line, any_value(column_name), string_agg(DISTINCT error_type, '; '), "
+        # a short row is reported once per field it lacks: the first of those is named
+        "SELECT line, coalesce(arg_min(column_name, TRY_CAST(regexp_extract(error_message, "
+        "'Found: ([0-9]+)', 1) AS INTEGER)), any_value(column_name)), "
+        "string_agg(DISTINCT error_type, '; '), "
         "any_value(csv_line), string_agg(DISTINCT error_message, '; ') "
         f"FROM temp.{quote_ident(REJECTS_TABLE)} GROUP BY line ORDER BY line"
     )
@@ -346,10 +349,27 @@ def _csv_rejects(
                 column_name=column,
                 error_type=kind,
                 raw_record=(text or "").lstrip("\r\n"),
-                message=message,
+                message=_ragged_message(kind, message) or message,
             )
         )
     return rejects
+
+
+_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _ragged_message(kinds: str, message: str | None) -> str | None:
+    """A row with too few or too many fields, said once: DuckDB reports a short row once per
+    field it lacks (``Expected ... 9 Found: 4; ... Found: 5; ...``), where it has 4."""
+    counts = [(int(e), int(f)) for e, f in _COUNTS.findall(message or "")]
+    if not counts or len({e for e, _ in counts}) != 1 or ";" in kinds:
+        return None
+    expected = counts[0][0]
+    if kinds == "MISSING COLUMNS":  # (the column shown with it is the first one missing)
+        return f"{min(f for _, f in counts)} of the header's {expected} fields"
+    if kinds == "TOO MANY COLUMNS":
+        return f"{max(f for _, f in counts)} fields where the header has {expected}"
+    return None
 
 
 def _unclosed_quote(
