@@ -42,7 +42,7 @@ def split_lines(path: Path, *, gzip: bool) -> tuple[Path, list[Reject], int]:
     """Copy the readable lines of ``path`` to a temporary file (the caller deletes it).
 
     Returns the temporary file, the rejects (in record order) and the number of records
-    (non-blank lines). Lines are checked in batches (see :func:`_vouched`).
+    (non-blank lines). Lines are checked in batches (see :func:`_doubtful`).
     """
     handle, name = tempfile.mkstemp(suffix=".ndjson", prefix="workbench-")
     out = Path(name)

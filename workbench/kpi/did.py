@@ -19,7 +19,8 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap
-from workbench.kpi.periods import month_start, step, whole_periods
+from workbench.kpi.baseline import window
+from workbench.kpi.periods import whole_periods
 from workbench.kpi.samples import samples
 from workbench.store import Store
 
@@ -52,7 +53,7 @@ def windows_around(launch: datetime, months: int, until: datetime) -> Windows:
     """The ``months`` whole months before the month of ``launch`` (as a baseline's window),
     then from the launch to ``until``. A launch on the 15th leaves its month on neither side
     for KPIs per period (see :func:`~workbench.kpi.periods.whole_periods`)."""
-    return Windows(month_start(launch) - step("month", months), launch, until)
+    return Windows(window(launch, months)[0], launch, until)
 
 
 def trend_check(gaps: list[float]) -> tuple[float | None, float | None, bool | None]:

@@ -36,11 +36,6 @@ def step(grain: Grain, n: int = 1) -> relativedelta:
     }[grain]
 
 
-def month_start(moment: datetime) -> datetime:
-    """The first instant of the month of ``moment``."""
-    return datetime(moment.year, moment.month, 1, tzinfo=moment.tzinfo)
-
-
 _OFFSETS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}  # polars' spelling
 
 

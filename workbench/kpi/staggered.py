@@ -40,7 +40,8 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.kpi import bootstrap, sql
-from workbench.kpi.periods import month_start, step, whole_periods
+from workbench.kpi.baseline import window
+from workbench.kpi.periods import whole_periods
 from workbench.kpi.samples import Sample, samples
 from workbench.store import Store
 
@@ -149,7 +150,7 @@ def staggered(
                     f"{kpi_id}, cohort {c.value}: no group stays untreated after its launch"
                 )
                 continue
-            pre_start = month_start(c.launch) - step("month", baseline_months)
+            pre_start, _ = window(c.launch, baseline_months)
             pre = samples(store, kpi, mine, pre_start, c.launch, column)
             post = samples(store, kpi, mine, c.launch, end, column)
             t0, t1 = pre.get(c.value), post.get(c.value)
@@ -228,15 +229,15 @@ def event_study(
         if not controls:
             continue
         # whole months on either side: a launch on the 15th leaves its month (event time 0) out
-        start = month_start(c.launch) - step("month", months)
-        window = pl.concat(
+        start, _ = window(c.launch, months)
+        around = pl.concat(
             [whole_periods(values, start, c.launch), whole_periods(values, c.launch, end)]
         )
-        treated = window.filter(pl.col("segment") == c.value).select(
+        treated = around.filter(pl.col("segment") == c.value).select(
             "kpi", "period_start", pl.col("value").alias("t")
         )
         control = (
-            window.filter(pl.col("segment").is_in(sorted(controls)))
+            around.filter(pl.col("segment").is_in(sorted(controls)))
             .group_by("kpi", "period_start")
             .agg(pl.col("value").mean().alias("c"))
         )

@@ -29,9 +29,9 @@ from workbench.config import Project
 from workbench.errors import WorkbenchError
 from workbench.resolve.engine import release_memory, splink_db
 from workbench.resolve.inputs import INPUT, load_input, matching_features, model_columns
-from workbench.resolve.matching import tf_columns, with_term_frequencies
+from workbench.resolve.matching import tf_names, with_term_frequencies
 from workbench.resolve.results import REVIEW_RECORDS, review_records_table
-from workbench.store import Store, quote_ident
+from workbench.store import Store
 
 RECORDS = "_wb_records"  # the matching input with term frequencies, in the explainer's DuckDB
 # audited actions after which the records a run kept may differ from the records now (an
@@ -163,7 +163,7 @@ class PairExplainer:
         self._con.register("_wb_kept", records.to_arrow())
         self._con.execute(f"CREATE TABLE {RECORDS} AS FROM _wb_kept")
         self._con.unregister("_wb_kept")
-        self._model_view([quote_ident(f"tf_{c}") for c in tf_columns(self.model)])
+        self._model_view(tf_names(self.model))
         self._linker = Linker(self._db.register(f"{INPUT}_model"), self.model,
                               log_level=logging.ERROR)  # fmt: skip
 

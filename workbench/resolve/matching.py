@@ -253,15 +253,20 @@ def with_term_frequencies(
     them for prediction; and those columns' names. The frequencies are the linker's tables,
     computed from its whole input (once: Splink caches them). ``where`` filters the rows."""
     model = linker.misc.save_model_to_json()
-    added, joins = [], []
+    added, joins = tf_names(model), []
     for i, column in enumerate(tf_columns(model)):
         table = linker.table_management.compute_tf_table(column).physical_name
         col = quote_ident(column)
-        added.append(quote_ident(f"tf_{column}"))
         joins.append(f"LEFT JOIN {table} t{i} ON t{i}.{col} = m.{col}")
     selected = ["m.*", *(f"t{i}.{tf}" for i, tf in enumerate(added))]
     sql = f"SELECT {', '.join(selected)} FROM {relation} m {' '.join(joins)} {where}"
     return sql, added
+
+
+def tf_names(model: dict[str, Any]) -> list[str]:
+    """The (quoted) names of the term-frequency columns of ``tf_columns``: ``tf_<column>``,
+    as Splink names them."""
+    return [quote_ident(f"tf_{column}") for column in tf_columns(model)]
 
 
 def tf_columns(model: dict[str, Any]) -> list[str]:
