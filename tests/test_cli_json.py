@@ -78,11 +78,11 @@ def test_ledger_json_lists_every_load_as_the_warehouse_holds_it(capsys, three: P
     expected = sql(
         three,
         "SELECT load_id, source, file, status, rows_read, rows_loaded, rows_rejected, "
-        "rows_suppressed, is_current, error FROM meta.loads ORDER BY load_id DESC",
+        "rows_suppressed, rows_blank, is_current, error FROM meta.loads ORDER BY load_id DESC",
     )
     assert len(expected) == 4
     keys = ["load", "source", "file", "status", "read", "loaded", "rejected", "suppressed"]
-    keys += ["current", "error"]
+    keys += ["empty", "current", "error"]
     assert [list(r) for r in loads] == [keys] * len(expected)
     assert [tuple(r.values()) for r in loads] == expected
     only = run_json(capsys, "ledger", "--source", "crm_contacts", "--project", str(three))

@@ -147,6 +147,7 @@ def ledger(
                 "loaded": r.rows_loaded,
                 "rejected": r.rows_rejected,
                 "suppressed": r.rows_suppressed,
+                "empty": r.rows_blank,
                 "current": r.is_current,
                 "error": r.error,
             }
@@ -155,7 +156,8 @@ def ledger(
         emit(records, json=True)
         return
     table = Table(
-        "load", "source", "file", "status", "read", "loaded", "rejected", "suppressed", "current"
+        *("load", "source", "file", "status", "read", "loaded", "rejected", "suppressed"),
+        *("empty", "current"),
     )
     for r in rows:
         table.add_row(
@@ -167,6 +169,7 @@ def ledger(
             _n(r.rows_loaded),
             _n(r.rows_rejected),
             _n(r.rows_suppressed),
+            _n(r.rows_blank),
             "yes" if r.is_current else "",
         )
     out.print(table)

@@ -2,6 +2,8 @@
 
 ``meta.loads`` records every load attempt that changed something (loaded or failed) with its
 checksum and row counts; ``rows_read = rows_loaded + rows_rejected + rows_suppressed``.
+Rows without a value in any column (a spreadsheet's trailing rows of only delimiters, ``{}``
+lines) are, like blank lines, not records: ``rows_blank`` counts those a load skipped.
 ``is_current`` marks the snapshot later stages read: in ``snapshot`` mode the newest load of
 the source, in ``append`` mode the newest load of each file name.
 
@@ -36,6 +38,7 @@ class LoadRecord:
     is_current: bool
     error: str | None
     rows_suppressed: int | None = None
+    rows_blank: int | None = None  # rows without any value, skipped (not part of rows_read)
 
 
 def next_load_id(store: Store) -> int:
@@ -130,8 +133,8 @@ def list_loads(store: Store, source: str | None = None) -> list[LoadRecord]:
     """Ledger rows, newest first."""
     rows = store.rows(
         "SELECT load_id, source, file, sha256, rows_read, rows_loaded, rows_rejected, status, "
-        "is_current, error, rows_suppressed FROM meta.loads WHERE $s IS NULL OR source = $s "
-        "ORDER BY load_id DESC",
+        "is_current, error, rows_suppressed, rows_blank FROM meta.loads "
+        "WHERE $s IS NULL OR source = $s ORDER BY load_id DESC",
         {"s": source},
     )
     return [LoadRecord(*r) for r in rows]

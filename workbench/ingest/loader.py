@@ -54,6 +54,7 @@ class LoadResult:
     error: WorkbenchError | None = None
     rows_suppressed: int = 0
     schema_changes: int = 0  # columns changed since the source's previous load
+    rows_blank: int = 0  # rows without any value, skipped as blank lines are
 
     @property
     def message(self) -> str:
@@ -65,6 +66,8 @@ class LoadResult:
         if self.rows_suppressed:
             rejected += f", {self.rows_suppressed} of erased people suppressed"
         done = f"loaded {self.rows_loaded} of {self.rows_read} rows{rejected} (load {self.load_id})"
+        if self.rows_blank:
+            done += f"; {self.rows_blank} empty rows skipped"
         if self.schema_changes:
             done += f"; columns changed: {self.schema_changes} (`workbench schema-changes`)"
         return done
@@ -180,13 +183,13 @@ def load_file(
         status="running",
     )
 
-    def attempt(collect_rejects: bool) -> tuple[int, int, int, int]:
+    def attempt(collect_rejects: bool) -> tuple[int, int, int, int, int]:
         # read before the load's transaction: DuckDB reads a temporary table filled inside
         # it back on one thread only (csv_reader.INCOMING_TABLE); nothing read is kept
         incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
         try:
             with store.transaction():
-                loaded, rejected, changed = _load(
+                loaded, rejected, blank, changed = _load(
                     store, project, source_name, source, export, load_id, incoming
                 )
                 check_unchanged(export)  # the rows read are the ones the checksum describes
@@ -201,6 +204,7 @@ def load_file(
                     rows_loaded=loaded - suppressed,
                     rows_rejected=rejected,
                     rows_suppressed=suppressed,
+                    rows_blank=blank,
                 )
                 ledger.make_current(store, load_id, source_name, source.mode, path.name)
                 audit.record(
@@ -208,7 +212,7 @@ def load_file(
                 )
         finally:
             incoming.close()
-        return loaded - suppressed, rejected, suppressed, changed
+        return loaded - suppressed, rejected, suppressed, changed, blank
 
     try:
         try:
@@ -236,6 +240,7 @@ def load_file(
         rows_rejected=counts[1],
         rows_suppressed=counts[2],
         schema_changes=counts[3],
+        rows_blank=counts[4],
     )
 
 
@@ -279,10 +284,10 @@ def _load(
     export: ExportFile,
     load_id: int,
     incoming: Incoming,
-) -> tuple[int, int, int]:
-    """Insert the file's rows (as ``incoming`` reads them) and rejects and record its layout
-    (:mod:`.drift`); returns (rows loaded, rows rejected, columns changed since the source's
-    previous load)."""
+) -> tuple[int, int, int, int]:
+    """Insert the file's rows (as ``incoming`` reads them) and rejects, skip its rows without
+    any value, and record its layout (:mod:`.drift`); returns (rows loaded, rows rejected,
+    rows skipped as empty, columns changed since the source's previous load)."""
     check_mapping(project, name, source, incoming.columns, export.path, incoming.duplicates)
     raw = table("raw", name)
     _ensure_raw_table(store, name, incoming.columns)
@@ -293,7 +298,6 @@ def _load(
         f"_row_number, {cols} FROM ({incoming.select_sql})",
         params,
     )
-    loaded = int(store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}))
     rejected = store_rejects(
         store,
         incoming.rejects() if incoming.rejects else [],
@@ -302,9 +306,29 @@ def _load(
         file=str(export.path),
         raw=raw,
     )
+    blank = _skip_blank_rows(store, raw, load_id, incoming.columns)
+    loaded = int(store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}))
     layout = drift.profile(store, raw, load_id, incoming.columns, source.options.null_values)
     changed = len(drift.record_layout(store, name, load_id, layout))
-    return loaded, rejected, changed
+    return loaded, rejected, blank, changed
+
+
+def _skip_blank_rows(store: Store, raw: str, load_id: int, columns: list[str]) -> int:
+    """Delete the load's rows that have no value in any column (only spaces at most): the
+    rows of only delimiters a spreadsheet leaves below its data, ``{}`` lines. Like blank
+    lines they are no records; the others keep their place in the file (``_row_number``).
+    Returns how many were skipped."""
+    if not columns:
+        return 0
+    empty = " AND ".join(
+        f"({quote_ident(c)} IS NULL OR trim({quote_ident(c)}, $spaces) = '')" for c in columns
+    )
+    params = {"id": load_id, "spaces": " \t\r\n" + chr(160)}
+    found = f"FROM {raw} WHERE _load_id = $id AND {empty}"
+    blank = int(store.scalar(f"SELECT count(*) {found}", params))
+    if blank:
+        store.execute(f"DELETE {found}", params)
+    return blank
 
 
 REBUILD_AT = 32  # adding more new columns than this rebuilds the raw table in one go

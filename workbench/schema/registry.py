@@ -284,6 +284,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "staggered rollout: each cohort's baseline and effect per KPI, and its ROI value",
         tuple(statement for statements in ROLLOUT_TABLES.values() for statement in statements),
     ),
+    Migration(
+        5,
+        "the ledger counts the rows without any value a load skipped",
+        ("ALTER TABLE meta.loads ADD COLUMN IF NOT EXISTS rows_blank BIGINT",),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 SEQUENCES: tuple[SequenceSpec, ...] = tuple(s for m in MIGRATIONS for s in m.sequences)
