@@ -124,8 +124,8 @@ def test_infer_when_most_rows_are_ragged_still_lists_the_header(tmp_path):
     path.write_text("id,name\n" + "".join(f"{i},N{i},x,y\n" for i in range(50)) + "99,Z\n")
     section = infer_section(path, "things")
     fields = yaml.safe_load(section)["objects"]["things"]["fields"]
-    assert list(fields) == ["id", "name", "record_id"]  # too few rows to call id unique
-    assert "#   name: name" in section
+    assert list(fields) == ["record_id", "name"]  # one row, but named as an id
+    assert "#   record_id: id" in section and "#   name: name" in section
     assert "# 50 ragged rows have more or fewer fields than the header's 2" in section
     assert "(1 rows read)" in section
 
@@ -165,6 +165,20 @@ def test_infer_keeps_a_record_id_column_whose_values_repeat(tmp_path):
         == "From column Record ID; its values repeat in this file"
     )
     assert "#   record_id: Record ID" in section
+
+
+def test_infer_takes_an_id_column_of_a_small_sample_as_the_record_id(tmp_path):
+    """Under ten rows only a column named as an id, with every value present and distinct,
+    is taken as unique: names and emails may differ by chance in a few rows."""
+    path = tmp_path / "few.csv"
+    path.write_text(
+        "Name,Email,CustomerNo,Ref\nAnna,a@x.com,K1,R1\nBob,b@x.com,K2,\nCleo,c@x.com,K3,R3\n"
+    )
+    fields = yaml.safe_load(infer_section(path, "x"))["objects"]["x"]["fields"]
+    assert next(iter(fields)) == "record_id"
+    assert fields["record_id"]["description"] == "From column CustomerNo"
+    assert fields["record_id"]["unique"] is True
+    assert "unique" not in fields["name"] and "unique" not in fields["email"]
 
 
 def test_dated_fields_are_the_date_and_timestamp_fields_in_order():

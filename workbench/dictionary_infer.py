@@ -124,10 +124,13 @@ class _Sample:
         return lines
 
 
+_ID_LIKE = re.compile(r"(^|_)(id|nr|no|number|key|code)$")  # of a field name (_snake)
+
+
 def _name_the_key(fields: dict[str, dict[str, Any]], mapping: dict[str, str]) -> None:
     """Every object needs ``record_id``: the first unique id-like column becomes it."""
     unique = [n for n, f in fields.items() if f.get("unique")]
-    idlike = [n for n in unique if re.search(r"(^|_)(id|nr|no|number|key|code)$", n)]
+    idlike = [n for n in unique if _ID_LIKE.search(n)]
     candidates = idlike or unique
     if not candidates:
         description = "No unique column found: map the source's id here"
@@ -317,7 +320,9 @@ def _field(values: pl.Series, column: str) -> dict[str, Any]:
     out: dict[str, Any] = {"type": kind}
     if values.len() and values.null_count() == 0:
         out["required"] = True
-    if non_null.len() and non_null.n_unique() == non_null.len() and non_null.len() >= 10:
+    # ten distinct values say a column is unique; an id's name says so for fewer
+    enough = non_null.len() >= 10 or (values.null_count() == 0 and _ID_LIKE.search(_snake(column)))
+    if non_null.len() and non_null.n_unique() == non_null.len() and enough:
         out["unique"] = True
     identity = next((k for p, k in _IDENTITY_NAMES if re.search(p, column, re.I)), None)
     if identity and kind in ("text", "email", "phone", "date"):
