@@ -92,7 +92,30 @@ def test_money_converted_at_the_rate_of_its_month():
         }
     ).with_columns(pl.col("amount").cast(pl.Decimal(18, 4)))
     base = rules.to_base_currency(frame, "amount", "currency", pl.col("day"), rates, "EUR")
-    assert base.to_list() == [90.0, 80.0, 60.0, 10.0, None]
+    assert base.to_list() == [Decimal(90), Decimal(80), Decimal(60), Decimal(10), None]
+
+
+def test_large_amounts_convert_to_the_base_currency_exactly():
+    """Twenty billion in cents is more digits than a float holds: the conversion stays in
+    decimals (through a float it came back as 19999999999.9900016784)."""
+    rates = pl.DataFrame(
+        {"month": [date(2026, 1, 1)], "currency": ["USD"], "rate": [0.8571]},
+    )
+    frame = pl.DataFrame(
+        {
+            "amount": [Decimal("19999999999.99"), Decimal("19999999999.99"), Decimal("0.05")],
+            "currency": ["EUR", "USD", "USD"],
+            "day": [date(2026, 1, 5)] * 3,
+        }
+    ).with_columns(pl.col("amount").cast(pl.Decimal(38, 2)))
+    base = rules.to_base_currency(frame, "amount", "currency", pl.col("day"), rates, "EUR")
+    # 19999999999.99 * 0.8571 = 17141999999.991429 -> 17141999999.9914; 0.05 * 0.8571 =
+    # 0.042855 -> 0.0429 (half away from zero)
+    assert base.to_list() == [
+        Decimal("19999999999.9900"),
+        Decimal("17141999999.9914"),
+        Decimal("0.0429"),
+    ]
 
 
 def test_many_phone_numbers_parse_in_worker_processes_as_in_one(tmp_path):

@@ -93,17 +93,22 @@ def to_base_currency(
         how="left",
     ).sort("_i")
     rate = pl.when(pl.col("_currency") == base).then(pl.lit(1.0)).otherwise(pl.col("_rate"))
+    # a decimal amount goes to DuckDB as it is (through a float, 19,999,999,999.99 came back
+    # as ...99.9900016784); a float one, and the rates, hold decimals of at most 10 places,
+    # which the casts to DECIMAL recover exactly
+    exact = isinstance(frame.schema[amount], pl.Decimal)
     fx_values = joined.select(
-        "_i", pl.col("_amount").cast(pl.Float64), rate.cast(pl.Float64).alias("_r")
+        "_i",
+        pl.col("_amount") if exact else pl.col("_amount").cast(pl.Float64),
+        rate.cast(pl.Float64).alias("_r"),
     )
-    # Exact decimal arithmetic, rounded half away from zero to 4 places (cents and below):
-    # the float inputs hold decimals of at most 10 places, which the casts recover exactly.
+    # exact decimal arithmetic, rounded half away from zero to 4 places (cents and below)
     con = duckdb.connect()
     try:
         con.register("fx_values", fx_values)
         converted = con.sql(
             "SELECT CAST(round(CAST(_amount AS DECIMAL(28,10)) * CAST(_r AS DECIMAL(28,12)), 4) "
-            "AS DOUBLE) AS base FROM fx_values ORDER BY _i"
+            "AS DECIMAL(28,4)) AS base FROM fx_values ORDER BY _i"
         ).pl()
     finally:
         con.close()
