@@ -15,6 +15,7 @@ from workbench import audit
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.governance.erasure import ErasurePlan, erase, run
+from workbench.ingest.forget import ERASED_MESSAGE
 from workbench.resolve import forget
 from workbench.store import Store, open_store, table
 
@@ -253,6 +254,33 @@ def test_erasure_without_a_resolution_run_and_what_it_spares(make_project, tmp_p
         assert main(["erase", *args, "--project", root]) == 7, args
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
+
+
+def test_erasure_replaces_ledger_messages_that_quote_the_person(make_project, tmp_path, capsys):
+    """A wrong skip_rows made a data row the header: the refusal listed its values (Anna's
+    address) as the file's columns, kept in the ledger. Erasure keeps the ledger row and
+    replaces its message, and no byte of the address is left in the warehouse file."""
+    wrong = CONFIG.replace("path: c.csv", "path: c.csv\n    options: {skip_rows: 1}")
+    make_project(wrong, {"c.csv": CONTACTS, "t.csv": TICKETS})
+    root = str(tmp_path)
+    assert main(["ingest", "--project", root]) == 3
+    (tmp_path / "workbench.yaml").write_text(CONFIG)
+    assert main(["ingest", "--project", root]) == 0
+    project = load_project(root)
+    with open_store(project, read_only=True) as store:
+        (refused,) = store.rows("SELECT load_id, error FROM meta.loads WHERE status = 'failed'")
+    assert "anna.meyer@acme.com" in refused[1]
+    capsys.readouterr()
+    assert main(["erase", "--email", "Anna.Meyer@acme.com", "--project", root]) == 0
+    assert "meta.loads (messages replaced)" in capsys.readouterr().out
+    with open_store(project, read_only=True) as store:
+        kept = store.rows(
+            "SELECT status, error FROM meta.loads WHERE load_id = $i", {"i": refused[0]}
+        )
+        assert kept == [("failed", ERASED_MESSAGE)]
+        others = store.scalar("SELECT count(*) FROM meta.loads WHERE status = 'failed'")
+    assert others == 1
+    assert b"anna.meyer@acme" not in project.warehouse_path.read_bytes().lower()
 
 
 def test_golden_records_are_erased_in_either_layout(tmp_path):

@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from workbench.store import Store, table
+from workbench.store import Store, quote_ident, table
 
 KEY_SCHEMA = {"source": pl.String, "_load_id": pl.Int64, "_row_number": pl.Int64}
 KEYS = "_wb_keys"  # the name the lineage keys are registered under
@@ -36,6 +36,8 @@ class Target:
     where: str
     params: dict[str, Any]
     shown: str = ""  # the name reported, when not schema.name (a view's, for golden records)
+    scrub: tuple[str, str] | None = None  # (column, text): the rows are kept, that column
+    # replaced by the text (a ledger row must stay; the message quoting the person may not)
 
 
 def lineage_target(
@@ -52,10 +54,14 @@ def lineage_target(
 
 
 def rows_of(store: Store, target: Target, *, delete: bool) -> int:
-    """Count (``delete=False``) or delete the rows of ``target``; returns how many."""
+    """Count (``delete=False``) or delete (scrub) the rows of ``target``; returns how many."""
+    name = table(target.schema, target.name)
+    if delete and target.scrub is not None:
+        column, text = target.scrub
+        sql = f"UPDATE {name} SET {quote_ident(column)} = $_scrub WHERE {target.where}"
+        return int(store.rows(sql, {**target.params, "_scrub": text})[0][0])
     verb = "DELETE" if delete else "SELECT count(*)"
-    sql = f"{verb} FROM {table(target.schema, target.name)} WHERE {target.where}"
-    return int(store.rows(sql, target.params)[0][0])
+    return int(store.rows(f"{verb} FROM {name} WHERE {target.where}", target.params)[0][0])
 
 
 def lineage_keys(keys: pl.DataFrame) -> pl.DataFrame:

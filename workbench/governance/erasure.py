@@ -215,6 +215,7 @@ def make_plan(
         *lineage.targets(store, project, keys),
         *resolve_forget.targets(store, person, unique_ids, entities),
         *ingest_forget.reject_targets(store, needles),
+        *ingest_forget.ledger_targets(store, needles),
     ]
     plan = ErasurePlan(
         records, entities, preview(project, person_rows), targets, identifiers=len(texts)
@@ -229,7 +230,8 @@ def run(store: Store, plan: ErasurePlan, *, delete: bool) -> None:
         n = rows_of(store, target, delete=delete)
         if n:
             stored = f"{target.schema}.{target.name}"
-            plan.tables[stored] = plan.tables.get(stored, 0) + n
+            if target.scrub is None:  # scrubbed rows are kept
+                plan.tables[stored] = plan.tables.get(stored, 0) + n
             shown = target.shown or stored
             plan.rows[shown] = plan.rows.get(shown, 0) + n
 

@@ -31,6 +31,21 @@ def reject_targets(store: Store, needles: list[str]) -> list[Target]:
     return [Target("quar", "ingest_rejects", match, {"n": needles})]
 
 
+ERASED_MESSAGE = (
+    "(This load's message quoted personal data of a person since erased; it was removed.)"
+)
+
+
+def ledger_targets(store: Store, needles: list[str]) -> list[Target]:
+    """Ledger rows whose message quotes one of ``needles`` (a refused file's header that
+    was data, say): the row stays, its message is replaced."""
+    if not needles:
+        return []
+    match = "len(list_filter($n::VARCHAR[], lambda x: contains(lower(error), x))) > 0"
+    shown = "meta.loads (messages replaced)"
+    return [Target("meta", "loads", match, {"n": needles}, shown, ("error", ERASED_MESSAGE))]
+
+
 def delete_rows(
     store: Store, project: Project, keys: pl.DataFrame, *, dry_run: bool = False
 ) -> dict[str, int]:

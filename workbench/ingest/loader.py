@@ -407,7 +407,9 @@ def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
             )
     close = difflib.get_close_matches(wanted, columns, n=1)
     hint = f"Did you mean '{close[0]}'? " if close else ""
-    shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
+    # a header misread (a wrong encoding or skip_rows) can be long text: each name is cut
+    shown = ", ".join(c if len(c) <= 40 else c[:39] + "…" for c in columns[:30])
+    shown += " ..." if len(columns) > 30 else ""
     return f"{hint}Map it to one of the file's columns: {shown}."
 
 
