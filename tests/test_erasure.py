@@ -152,8 +152,9 @@ def test_erasure_leaves_nothing_and_old_exports_do_not_bring_the_person_back(dem
     assert {k for k, _ in tombs} >= {"record", "email", "phone", "ref"}
     assert all(len(h) == 64 for _, h in tombs)
     assert stale and "erased" in stale
+    assert "Marked the stale reports in" in shown
     index = (reports / "index.html").read_text()
-    assert "stale" not in index  # the index is rewritten by the next report run
+    assert "stale</b>: personal data erased" in index  # before any report is rendered again
     assert main(["erase", "--entity-id", person["entity"], "--project", root]) == 7
     assert "nothing to erase" in capsys.readouterr().err
 
@@ -165,6 +166,10 @@ def test_erasure_leaves_nothing_and_old_exports_do_not_bring_the_person_back(dem
     assert main(["report", "kpi_baseline", *args]) == 0
     assert "stale" in (reports / "index.html").read_text()
     assert main(["report", "duplicates", "-p", "unmask=true", *args]) == 0
+    index = (reports / "index.html").read_text()
+    # the erasure (and the configuration's change) is what changed since the previous run
+    assert "erasures, retention, restores: 0 -&gt; 1" in index
+    assert "configuration: " in index and "no new data" not in index
     for page in (reports / "duplicates" / PERIOD).iterdir():
         text = page.read_text().lower()
         for needle in person["strings"]:

@@ -182,6 +182,11 @@ def erase(
         _print_plan(plan, dry_run=dry_run)
         if not dry_run:
             _print_compacted(compact(store))
+    if plan.stale_reports and not dry_run:
+        from workbench.report.index import refresh_indexes
+
+        for index in refresh_indexes(loaded):
+            out.print(f"Marked the stale reports in {index}", soft_wrap=True, highlight=False)
 
 
 def _print_plan(plan: ErasurePlan, *, dry_run: bool) -> None:

@@ -113,3 +113,15 @@ th {{ background: #f4f6f9; text-align: left; }}
     out = reports_dir / "index.html"
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def refresh_indexes(project: Project) -> list[Path]:
+    """Write again each ``index.html`` next to the folders of reports that ``meta.report_runs``
+    records (reports/NAME/PERIOD/NAME.html), so that runs an erasure marked stale say so
+    before they are rendered again; returns the indexes written."""
+    with open_store(project, read_only=True) as store:
+        if not store.table_exists("meta", "report_runs"):
+            return []
+        paths = [p for (p,) in store.rows("SELECT DISTINCT path FROM meta.report_runs")]
+    folders = {Path(p).parent.parent.parent for p in paths if p}
+    return [write_index(project, f) for f in sorted(folders) if (f / "index.html").is_file()]

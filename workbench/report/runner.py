@@ -12,6 +12,7 @@ was overtaken by a later run, leaves a ``report_replaced`` audit entry (see
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -243,7 +244,7 @@ def _record(
             if placement is not None and run.html is not None
             else None
         )
-        state = _fingerprint(store)
+        state = _fingerprint(project, store)
         previous = store.rows(
             "SELECT fingerprint FROM meta.report_runs WHERE report = $r AND status = 'ok' "
             "ORDER BY run_id DESC LIMIT 1",
@@ -282,19 +283,34 @@ def _record(
             audit.record(store, "report_replaced", replaced, project=project)
 
 
-def _fingerprint(store: Any) -> dict[str, Any]:
-    """What the data a report reads looked like: newest load, validation and resolution."""
+def _fingerprint(project: Project, store: Any) -> dict[str, Any]:
+    """What the data a report reads looked like: newest load, validation and resolution,
+    the erasures, retention runs and restores that removed rows since, and the project's
+    configuration files."""
 
     def newest(sql: str, schema: str, table: str) -> Any:
         # None until the stage has run (its fixed table is made empty by workbench.schema)
         return store.scalar(sql) if store.has_rows(schema, table) else None
 
+    removals = "SELECT count(*) FROM meta.audit WHERE action IN ('erase', 'retention', 'restore')"
     return {
         "load": newest("SELECT max(load_id) FROM meta.loads", "meta", "loads"),
         "validation": newest("SELECT max(run_id) FROM dq.metrics", "dq", "metrics"),
         "resolution": newest("SELECT max(run_id) FROM id.runs", "id", "runs"),
         "decisions": newest("SELECT count(*) FROM id.review_decisions", "id", "runs"),
+        "erasures, retention, restores": newest(removals, "meta", "audit"),
+        "configuration": _config_digest(project),
     }
+
+
+def _config_digest(project: Project) -> str:
+    """The first 12 hex digits of the sha256 of the project's YAML files (workbench.yaml,
+    roi.yaml, a dictionary of its own...), which the reports read their settings from."""
+    digest = hashlib.sha256()
+    for path in sorted(project.root.glob("*.y*ml")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
