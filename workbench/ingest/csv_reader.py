@@ -43,6 +43,7 @@ from workbench.ingest.csvscan import (
     read_line,
     scan_layout,
 )
+from workbench.ingest.csvtrail import StrayRecords, mark_stray, stray_message, stray_records
 from workbench.ingest.files import MAX_COLUMNS, MAX_LINE_BYTES, ExportFile
 from workbench.ingest.incoming import (
     Incoming,
@@ -142,6 +143,25 @@ def _read_csv_at(
             quote_error = _unclosed_quote(export, options, path, encoding)
             raise (quote_error or _layout_error(export, exc)) from exc
     params["delim"] = delimiter
+    stray = stray_records(
+        path,
+        gzip=params["compression"] == "gzip",
+        encoding=encoding,
+        delimiter=str(delimiter),
+        quote=options.quote,
+        escape=options.escape or options.quote,
+        skip_rows=options.skip_rows,
+        header=options.header,
+    )
+    if stray is not None:
+        if not collect_rejects:  # DuckDB would read them with their values shifted
+            raise RetryWithRejects()
+        marked = _temp_file()
+        cleanup.append(marked.unlink)
+        mark_stray(path, marked, stray, gzip=params["compression"] == "gzip",
+                   encoding=encoding, delimiter=str(delimiter))  # fmt: skip
+        path, encoding = marked, "utf-8"
+        params.update(path=str(path), encoding=encoding, compression="uncompressed")
     longest = _check_records(export, options, str(delimiter))
     params["max_line"] = line_size(export, path, encoding, longest)
     args = [*common, "header = $header", "null_padding = false", "strict_mode = true",
@@ -192,7 +212,9 @@ def _read_csv_at(
             columns, incoming, {}, f"rowid - (SELECT min(rowid) FROM {incoming}) + 1"
         ),
         params={},
-        rejects=(lambda: _csv_rejects(store, layout, header_lines)) if collect_rejects else None,
+        rejects=(lambda: _csv_rejects(store, layout, header_lines, stray))
+        if collect_rejects
+        else None,
         duplicates=duplicates,
         cleanup=cleanup,
     )
@@ -319,9 +341,13 @@ def _repeated_headers(
 
 
 def _csv_rejects(
-    store: Store, layout: Callable[[list[int]], Layout], header_lines: int
+    store: Store,
+    layout: Callable[[list[int]], Layout],
+    header_lines: int,
+    stray: StrayRecords | None = None,
 ) -> list[Reject]:
-    """DuckDB's rejected rows, one per record, with true record position and line."""
+    """DuckDB's rejected rows, one per record, with true record position and line (the
+    records :mod:`.csvtrail` marked with one more delimiter are said to be what they are)."""
     exists = store.scalar(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = $n",
         {"n": REJECTS_TABLE},
@@ -342,14 +368,17 @@ def _csv_rejects(
     rejects = []
     for line, column, kind, text, message in rows:
         where = found.locate(int(line)) or (int(line) - header_lines, int(line))
+        record, said = (text or "").lstrip("\r\n"), _ragged_message(kind, message) or message
+        if stray is not None and where[1] in stray.starts:
+            record, said = stray_message(stray, where[1], record)
         rejects.append(
             Reject(
                 row_number=where[0],
                 line=where[1],
                 column_name=column,
                 error_type=kind,
-                raw_record=(text or "").lstrip("\r\n"),
-                message=_ragged_message(kind, message) or message,
+                raw_record=record,
+                message=said,
             )
         )
     return rejects

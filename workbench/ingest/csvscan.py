@@ -178,7 +178,7 @@ def scan_layout(
     billion blank lines holds as many rows).
     """
     scanner = _Scanner(delimiter, quote, escape, skip_rows, header, wanted)
-    with _text(path, gzip, encoding, newline="") as text:
+    with open_text(path, gzip, encoding, newline="") as text:
         for chunk in iter(lambda: text.read(CHUNK_CHARS), ""):
             scanner.feed(chunk)
     return scanner.finish()
@@ -186,14 +186,14 @@ def scan_layout(
 
 def read_line(path: Path, *, gzip: bool, encoding: str, number: int) -> str:
     """Physical line ``number`` (1-based) of the file, for messages."""
-    with _text(path, gzip, encoding, newline=None) as text:
+    with open_text(path, gzip, encoding, newline=None) as text:
         for i, line in enumerate(text, start=1):
             if i == number:
                 return line.rstrip("\r\n")
     return ""
 
 
-def _text(path: Path, gzip: bool, encoding: str, newline: str | None) -> io.TextIOWrapper:
+def open_text(path: Path, gzip: bool, encoding: str, newline: str | None) -> io.TextIOWrapper:
     """The file as text (undecodable bytes replaced); closing it closes the file."""
     raw = gz.open(path, "rb") if gzip else path.open("rb")  # noqa: SIM115
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=newline)
@@ -373,7 +373,7 @@ def _whole_line_ends(chunks: Iterator[bytes]) -> Iterator[bytes]:
 def byte_chunks(path: Path, gzip: bool, encoding: str) -> Iterator[bytes]:
     """The file's bytes, decompressed; UTF-16 as UTF-8 (undecodable bytes replaced)."""
     if encoding == "utf-16":
-        with _text(path, gzip, encoding, newline="") as text:
+        with open_text(path, gzip, encoding, newline="") as text:
             for piece in iter(lambda: text.read(CHUNK_CHARS), ""):
                 yield piece.encode("utf-8", "surrogatepass")
         return
