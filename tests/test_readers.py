@@ -168,6 +168,132 @@ def test_xlsx_first_sheet(make_project, store_of, tmp_path: Path):
     assert [r[0] for r in raw_rows(store)] == [1, 2, 3]
 
 
+MEMBERS = [
+    ("R1", "Ana Lima", "ana@example.org"),
+    ("R2", "Bo Chen", "bo@example.org"),
+    ("R3", "Cy Diaz", "cy@example.org"),
+    ("R4", "Di Evans", "di@example.org"),
+    ("R5", "Ed Fox", "ed@example.org"),
+]
+
+
+def members_config(options: str) -> str:
+    return f"""
+sources:
+  members:
+    system: crm
+    object: contacts
+    path: m.xlsx
+    options: {options}
+    columns:
+      record_id: "Reg #"
+      email: Email
+"""
+
+
+def members_book(tmp_path: Path, above: list[list[str | None]], merge: str | None = None) -> None:
+    """m.xlsx: the rows ``above`` (title, blank rows), then the header, then R1..R5."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in above:
+        sheet.append(row)
+    if merge:
+        sheet.merge_cells(merge)
+    sheet.append(["Reg #", "Full name", "Email"])
+    for row in MEMBERS:
+        sheet.append(list(row))
+    book.save(tmp_path / "m.xlsx")
+
+
+def member_rows(store) -> list[tuple]:
+    return store.rows(
+        'SELECT _row_number, "Reg #", "Full name", "Email" FROM raw."members" ORDER BY 1'
+    )
+
+
+LOADED_MEMBERS = [
+    (1, "R1", "Ana Lima", "ana@example.org"),
+    (2, "R2", "Bo Chen", "bo@example.org"),
+    (3, "R3", "Cy Diaz", "cy@example.org"),
+    (4, "R4", "Di Evans", "di@example.org"),
+    (5, "R5", "Ed Fox", "ed@example.org"),
+]
+
+
+@pytest.mark.parametrize(
+    ("above", "merge", "skip"),
+    [
+        ([["Members export"]], "A1:C1", 1),  # a merged title row
+        ([["Members export"], [None], ["as of 2026-09-30"]], None, 3),  # title, blank, note
+        ([[None], [None]], None, 2),  # blank rows
+    ],
+)
+def test_xlsx_skip_rows_skips_the_rows_above_the_header_as_for_csv(
+    make_project, store_of, tmp_path: Path, above, merge, skip
+):
+    """skip_rows counts the sheet's rows above the header; every row below it is data
+    (fastexcel's own skip_rows dropped the first data rows, uncounted)."""
+    members_book(tmp_path, above, merge)
+    project = make_project(members_config(f"{{skip_rows: {skip}}}"))
+    store = store_of(project)
+    load = ingest(project, store).loads[0]
+    assert load.status == "loaded"
+    assert (load.rows_read, load.rows_loaded, load.rows_rejected, load.rows_blank) == (5, 5, 0, 0)
+    assert member_rows(store) == LOADED_MEMBERS
+    assert store.rows("SELECT record_id, email FROM stg.contacts ORDER BY 1") == [
+        ("R1", "ana@example.org"),
+        ("R2", "bo@example.org"),
+        ("R3", "cy@example.org"),
+        ("R4", "di@example.org"),
+        ("R5", "ed@example.org"),
+    ]
+
+
+def test_xlsx_skip_rows_never_drops_a_data_row(make_project, store_of, tmp_path: Path):
+    """On a sheet whose header is its first row, skip_rows: 1 makes the first data row the
+    header, as in a CSV: the mapped columns are missing and nothing loads, no row silently
+    lost."""
+    members_book(tmp_path, [])
+    project = make_project(members_config("{skip_rows: 1}"))
+    store = store_of(project)
+    load = ingest(project, store).loads[0]
+    assert (load.status, load.rows_read, load.rows_loaded) == ("failed", 0, 0)
+    assert "file's columns: R1, Ana Lima, ana@example.org." in str(load.error)
+
+
+def test_xlsx_title_row_without_skip_rows_is_refused_with_the_option_to_set(
+    make_project, store_of, tmp_path: Path
+):
+    members_book(tmp_path, [["Members export"]], "A1:C1")
+    project = make_project(members_config("{}"))
+    store = store_of(project)
+    load = ingest(project, store).loads[0]
+    assert (load.status, load.rows_loaded) == ("failed", 0)
+    assert "set sources.members.options.skip_rows to the number of rows above the header" in (
+        str(load.error)
+    )
+
+
+def test_xlsx_without_header_skip_rows_counts_from_the_first_row(
+    make_project, store_of, tmp_path: Path
+):
+    members_book(tmp_path, [["Members export"]], "A1:C1")
+    config_text = members_config("{skip_rows: 2, header: false}")
+    config_text = config_text.replace('"Reg #"', "column_0").replace("Email", "column_2")
+    project = make_project(config_text)
+    store = store_of(project)
+    load = ingest(project, store).loads[0]
+    assert (load.rows_read, load.rows_loaded) == (5, 5)
+    assert store.rows('SELECT _row_number, column_0, column_2 FROM raw."members" ORDER BY 1') == [
+        (1, "R1", "ana@example.org"),
+        (2, "R2", "bo@example.org"),
+        (3, "R3", "cy@example.org"),
+        (4, "R4", "di@example.org"),
+        (5, "R5", "ed@example.org"),
+    ]
+
+
 def test_ragged_rows_are_quarantined_with_line_and_rest_keep_their_position(make_project, store_of):
     body = "id,first,last\n1,Anna,Müller\n2,Bob,Smith,EXTRA\n3,Zoë,Ångström\n4,Only\n5,Eve,Ng\n"
     project = make_project(config("p.csv"), {"p.csv": body})

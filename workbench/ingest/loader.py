@@ -407,6 +407,12 @@ def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
             )
     close = difflib.get_close_matches(wanted, columns, n=1)
     hint = f"Did you mean '{close[0]}'? " if close else ""
+    if any(c.startswith("__UNNAMED__") for c in columns):  # a workbook row with empty cells
+        hint += (
+            "The row read as the header has empty cells, as a title above the header has; "
+            f"set sources.{source_name}.options.skip_rows to the number of rows above the "
+            "header. "
+        )
     # a header misread (a wrong encoding or skip_rows) can be long text: each name is cut
     shown = ", ".join(c if len(c) <= 40 else c[:39] + "…" for c in columns[:30])
     shown += " ..." if len(columns) > 30 else ""

@@ -282,7 +282,7 @@ def _read_xlsx(
             sheet_id=(sheet + 1 if isinstance(sheet, int) else (None if sheet else 1)),
             has_header=options.header,
             infer_schema_length=0,
-            read_options={"skip_rows": options.skip_rows} if options.skip_rows else None,
+            read_options=_xlsx_skip(options),
         )
     except Exception as exc:  # fastexcel raises its own, undocumented exception types
         why = clean_message(str(exc), export)
@@ -303,6 +303,21 @@ def _read_xlsx(
         params={},
         cleanup=[lambda: _unregister(store, name)],
     )
+
+
+def _xlsx_skip(options: ReaderOptions) -> dict[str, int] | None:
+    """``skip_rows`` skips the sheet's first rows, above the header, as it skips a CSV's
+    first lines (a title, a merged banner, blank rows); every row below the header is data.
+
+    fastexcel's own ``skip_rows`` skips rows *after* the header row (data rows); its
+    ``header_row`` is the 0-based sheet row of the labels, the rows above it skipped. Without
+    a header there is no header row and ``skip_rows`` counts from the sheet's first row.
+    """
+    if not options.skip_rows:
+        return None
+    if options.header:
+        return {"header_row": options.skip_rows}
+    return {"skip_rows": options.skip_rows}
 
 
 def _unregister(store: Store, name: str) -> None:
