@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -152,6 +155,86 @@ def test_infer_keeps_columns_whose_names_read_alike_and_mixed_line_ends(tmp_path
     assert list(fields) == ["record_id", "e_mail", "e_mail_2"]
     assert "#   e_mail: E-Mail" in section and "#   e_mail_2: e_mail" in section
     assert "(12 rows read)" in section and "ragged" not in section
+
+
+CP1252_ROWS = ["Kunde,Catégorie,Preis"] + [
+    f"K{i},{'Café' if i % 2 else 'Gebühr €'},{i}" for i in range(24)
+]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "windows-1252", "CP1252"])
+def test_infer_reads_cp1252_as_ingest_does(tmp_path, capsys, encoding):
+    """DuckDB cannot decode cp1252: infer reads it through ingest's UTF-8 copy."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\r\n".join(CP1252_ROWS) + "\r\n").encode("cp1252"))
+    assert "€".encode("cp1252") == b"\x80"  # a byte no UTF-8 or latin-1 text has for it
+    code = main(["dictionary", "infer", str(path), "--object", "x", "--encoding", encoding])
+    section = capsys.readouterr().out
+    assert code == 0
+    assert "(24 rows read)" in section and "could not be read" not in section
+    assert "#   cat_gorie: Catégorie" in section
+    fields = yaml.safe_load(section)["objects"]["x"]["fields"]
+    assert fields["cat_gorie"]["rules"] == {"allowed": ["Café", "Gebühr €"]}
+    assert fields["preis"]["type"] == "integer"
+
+
+def temp_copies(tmp_path, monkeypatch) -> Path:
+    """A folder of its own for the temporary copies infer makes, to see them deleted."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_infer_reads_a_gzipped_cp1252_file_with_mixed_line_ends(tmp_path, monkeypatch):
+    copies = temp_copies(tmp_path, monkeypatch)
+    path = tmp_path / "export.csv.gz"
+    ends = ["\n" if i % 3 else "\r\n" for i in range(len(CP1252_ROWS))]
+    path.write_bytes(
+        gzip.compress(
+            "".join(r + e for r, e in zip(CP1252_ROWS, ends, strict=True)).encode("cp1252")
+        )
+    )
+    section = infer_section(path, "x", encoding="cp1252")
+    fields = yaml.safe_load(section)["objects"]["x"]["fields"]
+    assert "(24 rows read)" in section and "ragged" not in section
+    assert fields["cat_gorie"]["rules"] == {"allowed": ["Café", "Gebühr €"]}
+    assert list(copies.iterdir()) == []
+
+
+def test_infer_reads_utf16_by_its_byte_order_mark_and_latin1_by_any_name(tmp_path):
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("\n".join(CP1252_ROWS).encode("utf-16"))
+    fields = yaml.safe_load(infer_section(utf16, "x"))["objects"]["x"]["fields"]
+    assert fields["cat_gorie"]["rules"] == {"allowed": ["Café", "Gebühr €"]}
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("\n".join(r.replace(" €", "") for r in CP1252_ROWS).encode("latin-1"))
+    for name in ("latin-1", "latin1", "ISO-8859-1"):
+        fields = yaml.safe_load(infer_section(latin, "x", encoding=name))["objects"]["x"]["fields"]
+        assert fields["cat_gorie"]["rules"] == {"allowed": ["Café", "Gebühr"]}
+
+
+def test_infer_refuses_an_encoding_ingest_does_not_read(tmp_path, capsys):
+    path = tmp_path / "export.csv"
+    path.write_bytes("\n".join(CP1252_ROWS).encode("cp1252"))
+    code = main(["dictionary", "infer", str(path), "--object", "x", "--encoding", "koi8-r"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "--encoding 'koi8-r' is not an encoding Workbench reads." in err
+    assert "Use one of utf-8, utf-8-sig, latin-1, cp1252, utf-16" in err
+    assert "Traceback" not in err
+
+
+def test_infer_names_a_byte_that_is_not_cp1252(tmp_path, capsys, monkeypatch):
+    copies = temp_copies(tmp_path, monkeypatch)
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"id,name\n1,A\x81B\n")  # 0x81 is no character in cp1252
+    code = main(["dictionary", "infer", str(path), "--object", "x", "--encoding", "cp1252"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "export.csv is not valid cp1252: byte 0x81 cannot be decoded." in err
+    assert "Set --encoding to the file's real encoding." in err
+    assert list(copies.iterdir()) == []
 
 
 def test_infer_keeps_a_record_id_column_whose_values_repeat(tmp_path):

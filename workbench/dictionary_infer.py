@@ -12,6 +12,7 @@ left out of the profile and counted in the draft's heading, and lines ending in 
 
 from __future__ import annotations
 
+import gzip as gz
 import os
 import re
 import tempfile
@@ -25,6 +26,8 @@ import yaml
 
 from workbench.config.sources import DEFAULT_NULLS
 from workbench.errors import IngestError
+from workbench.ingest.content import UTF16_BOMS
+from workbench.ingest.csv_reader import ENCODINGS, duckdb_readable, known_encoding
 from workbench.ingest.csvmeter import RecordMeter, measure_file
 from workbench.ingest.csvscan import (
     fix_line_ends,
@@ -223,15 +226,23 @@ def _check_json(path: Path, *, lines: bool) -> None:
 def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None, encoding: str
 ) -> _Sample:
-    """The rows that fit the header; ragged and unreadable ones are counted, not read."""
+    """The rows that fit the header; ragged and unreadable ones are counted, not read.
+
+    The file is decoded as ingest decodes it (:func:`~workbench.ingest.csv_reader.duckdb_readable`):
+    cp1252 through a UTF-8 copy, UTF-16 when its byte order mark says so, whatever
+    ``encoding`` says.
+    """
     with path.open("rb") as handle:
         gzip = handle.read(2) == GZIP_MAGIC
+    encoding = _encoding(path, gzip, encoding)
     _check_records(path, gzip, delimiter, encoding)
+    decoded, encoding = duckdb_readable(path, encoding, gzip, "--encoding")
+    gzip = gzip and decoded == path  # a transcoded copy is not compressed
     copy = None
-    if encoding != "utf-16" and mixed_line_ends(path, gzip=gzip, encoding=encoding):
-        copy = _one_kind_of_line_end(path, gzip, delimiter)
     try:
-        source = copy or path
+        if encoding != "utf-16" and mixed_line_ends(decoded, gzip=gzip, encoding=encoding):
+            copy = _one_kind_of_line_end(decoded, gzip, delimiter)
+        source = copy or decoded
         params: dict[str, Any] = {"p": str(source), "e": encoding, "m": MAX_LINE_BYTES,
                                   "b": 2 * MAX_LINE_BYTES}  # fmt: skip
         if not delimiter:
@@ -259,6 +270,25 @@ def _read_csv(
     finally:
         if copy is not None:
             copy.unlink()
+        if decoded != path:
+            decoded.unlink()
+
+
+def _encoding(path: Path, gzip: bool, name: str) -> str:
+    """The encoding ingest would read the file in: the one its UTF-16 byte order mark
+    declares, else ``name`` (any spelling of one of ingest's encodings)."""
+    with gz.open(path, "rb") if gzip else path.open("rb") as handle:
+        if handle.read(2) in UTF16_BOMS:
+            return "utf-16"
+    known = known_encoding(name)
+    if known is None:
+        raise IngestError(
+            f"--encoding {name!r} is not an encoding Workbench reads.",
+            where=f"{path}, option --encoding",
+            fix=f"Use one of {', '.join(ENCODINGS)} (as sources.<name>.options.encoding "
+            "takes), or convert the file to UTF-8 first.",
+        )
+    return known
 
 
 def _check_records(path: Path, gzip: bool, delimiter: str | None, encoding: str) -> None:

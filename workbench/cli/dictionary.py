@@ -46,7 +46,13 @@ def infer(
     file: Annotated[Path, typer.Argument(help="An export file (CSV, JSON, Parquet, XLSX).")],
     object: Annotated[str, typer.Option("--object", help="Name for the object section.")],
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (sniffed if unset).")] = None,
-    encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="CSV encoding, as a source's options.encoding: utf-8, utf-8-sig, latin-1, "
+            "cp1252 (windows-1252) or utf-16 (a UTF-16 byte order mark wins)."
+        ),
+    ] = "utf-8",
 ) -> None:
     """Propose a dictionary section (types, required, allowed values, identity) to edit."""
     from workbench.dictionary_infer import infer_section

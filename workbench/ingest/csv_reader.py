@@ -27,7 +27,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import duckdb
 
@@ -79,12 +79,10 @@ def read_csv(
     path = export.path
     cleanup: list[Callable[[], None]] = []
     encoding = export.encoding or options.encoding
-    if encoding == "cp1252":
-        path = _transcode(path, "cp1252", export.gzip)
+    setting = f"sources.{export.source}.options.encoding"
+    path, encoding = duckdb_readable(path, encoding, export.gzip, setting)
+    if path != export.path:
         cleanup.append(path.unlink)
-        encoding = "utf-8"
-    elif encoding == "utf-8-sig":
-        encoding = "utf-8"  # DuckDB skips a UTF-8 byte order mark itself
     try:
         if collect_rejects:  # the strict read failed: mixed line ends are one reason
             path, encoding = _one_kind_of_line_end(export, options, path, encoding, cleanup)
@@ -93,6 +91,35 @@ def read_csv(
         for step in cleanup:
             step()
         raise
+
+
+ENCODINGS: tuple[str, ...] = get_args(ReaderOptions.model_fields["encoding"].annotation)
+"""The encodings ``options.encoding`` names, the ones the CSV reader reads."""
+
+
+def known_encoding(name: str) -> str | None:
+    """The name in :data:`ENCODINGS` of the codec ``name`` spells (``windows-1252`` is
+    ``cp1252``, ``latin1`` and ``iso-8859-1`` are ``latin-1``); None for one it does not read."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return next((known for known in ENCODINGS if codecs.lookup(known).name == codec), None)
+
+
+def duckdb_readable(path: Path, encoding: str, gzip: bool, setting: str) -> tuple[Path, str]:
+    """The file and encoding to give DuckDB's CSV reader for a file in ``encoding`` (one of
+    :data:`ENCODINGS`).
+
+    cp1252, which DuckDB cannot decode, becomes a temporary, uncompressed UTF-8 copy (the
+    returned path is then not ``path``: the caller deletes it); a UTF-8 byte order mark DuckDB
+    skips itself. ``setting`` is the option to change when the bytes are not the encoding.
+    """
+    if encoding == "cp1252":
+        return _transcode(path, "cp1252", gzip, setting), "utf-8"
+    if encoding == "utf-8-sig":
+        return path, "utf-8"
+    return path, encoding
 
 
 def _read_csv_at(
@@ -297,7 +324,8 @@ def _one_kind_of_line_end(
     if not mixed_line_ends(path, gzip=gzip, encoding=encoding):
         return path, encoding
     if encoding == "utf-16":  # the copy is made from UTF-8 bytes
-        path, gzip, encoding = _transcode(path, "utf-16", gzip), False, "utf-8"
+        setting = f"sources.{export.source}.options.encoding"
+        path, gzip, encoding = _transcode(path, "utf-16", gzip, setting), False, "utf-8"
         cleanup.append(path.unlink)
     first = read_line(path, gzip=gzip, encoding="utf-8", number=options.skip_rows + 1)
     delimiter = options.delimiter or ("\t" if export.format == "tsv" else guess_delimiter(first))
@@ -444,7 +472,7 @@ def _layout_error(export: ExportFile, exc: duckdb.Error) -> IngestError:
     )
 
 
-def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
+def _transcode(path: Path, encoding: str, gzip: bool, setting: str) -> Path:
     """Re-encode a file DuckDB cannot decode natively into a temporary UTF-8 file."""
     import gzip as gz
 
@@ -462,7 +490,7 @@ def _transcode(path: Path, encoding: str, gzip: bool) -> Path:
             f"{path.name} is not valid {encoding}: byte {exc.object[exc.start]:#04x} "
             f"cannot be decoded.",
             where=str(path),
-            fix="Set sources.<name>.options.encoding to the file's real encoding.",
+            fix=f"Set {setting} to the file's real encoding.",
         ) from exc
     return out
 
