@@ -69,6 +69,118 @@ def test_full_name_split_in_both_orders(make_project, store_of):
     ]
 
 
+def test_name_split_leaves_out_honorifics_and_suffixes(make_project, store_of):
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n"
+        "      first_name: {from: name, name_part: first}\n"
+        "      last_name: {from: name, name_part: last}\n",
+        "id;name\n"
+        "01;Dr. Mateo Rossi Jr.\n"
+        "02;Ms. Priya Raghunathan\n"
+        "03;MRS Anna Smith\n"
+        "04;prof. dr. Hans Müller\n"
+        "05;Mx. Sam Lee, PhD\n"
+        "06;Jane Doe, Esq.\n"
+        "07;Henry Ford III\n"
+        "08;Rossi, Dr. Mateo\n"
+        "09;Rossi Jr., Mateo\n"
+        "10;Rossi, Mateo, Jr.\n"
+        "11;Mateo Rossi, Jr.\n"
+        "12;Sir Ian McKellen\n"
+        "13;Herr Jan Weber Sr\n"
+        "14;Frau Müller\n"
+        "15;Dr.\n"
+        "16;Dr.Anna van der Berg\n",
+    )
+    rows = store.rows("SELECT record_id, first_name, last_name FROM stg.contacts ORDER BY 1")
+    assert rows == [
+        ("01", "Mateo", "Rossi"),
+        ("02", "Priya", "Raghunathan"),
+        ("03", "Anna", "Smith"),  # any case
+        ("04", "Hans", "Müller"),  # one honorific after another
+        ("05", "Sam", "Lee"),  # a suffix after a comma is not 'Last, First'
+        ("06", "Jane", "Doe"),
+        ("07", "Henry", "Ford"),
+        ("08", "Mateo", "Rossi"),
+        ("09", "Mateo", "Rossi"),
+        ("10", "Mateo", "Rossi"),
+        ("11", "Mateo", "Rossi"),
+        ("12", "Ian", "McKellen"),
+        ("13", "Jan", "Weber"),
+        ("14", None, "Müller"),  # a lone word after an honorific is the surname
+        ("15", "Dr.", None),  # nothing follows: kept as it was
+        ("16", "Anna", "van der Berg"),
+    ]
+
+
+def test_name_split_keeps_names_that_only_look_like_honorifics_or_suffixes(make_project, store_of):
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n"
+        "      first_name: {from: name, name_part: first}\n"
+        "      last_name: {from: name, name_part: last}\n",
+        "id;name\n"
+        "01;Drew Barrymore\n"
+        "02;Misses Jones\n"
+        "03;Sirius Black\n"
+        "04;Dameon Mrsic\n"
+        "05;Anna van der Berg\n"
+        "06;Ii Naosuke\n"  # II only in capitals: Ii is a surname
+        "07;Md Rahman\n"  # MD only in capitals: Md is a given name
+        "08;Anna Iv\n"
+        "09;Jon Jra\n"
+        "10;Herrmann Hesse\n"
+        "11;Frauke Esquivel\n"
+        "12;Mary Ann van Dyke\n"
+        "13;Madonna\n",
+    )
+    rows = store.rows("SELECT record_id, first_name, last_name FROM stg.contacts ORDER BY 1")
+    assert rows == [
+        ("01", "Drew", "Barrymore"),
+        ("02", "Misses", "Jones"),
+        ("03", "Sirius", "Black"),
+        ("04", "Dameon", "Mrsic"),
+        ("05", "Anna", "van der Berg"),
+        ("06", "Ii", "Naosuke"),
+        ("07", "Md", "Rahman"),
+        ("08", "Anna", "Iv"),
+        ("09", "Jon", "Jra"),
+        ("10", "Herrmann", "Hesse"),
+        ("11", "Frauke", "Esquivel"),
+        ("12", "Mary Ann", "van Dyke"),
+        ("13", "Madonna", None),
+    ]
+
+
+def test_declared_name_orders_leave_out_honorifics_and_suffixes(make_project, store_of):
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n"
+        "      first_name: {from: name, name_part: first, name_order: last_first}\n"
+        "      last_name: {from: name, name_part: last, name_order: last_first}\n"
+        "      company_name: {from: full, name_part: first, name_order: first_last}\n"
+        "      job_title: {from: full, name_part: last, name_order: first_last}\n",
+        "id;name;full\n"
+        "1;Raghunathan, Ms. Priya;Ms. Priya Raghunathan\n"
+        "2;Rossi Jr., Mateo;Dr. Mateo Rossi, PhD\n"
+        "3;Dr. Cher;Dr. Cher\n"
+        "4;Van der Berg, Anna;Anna van der Berg\n",
+    )
+    rows = store.rows(
+        "SELECT first_name, last_name, company_name, job_title FROM stg.contacts ORDER BY record_id"
+    )
+    assert rows == [
+        ("Priya", "Raghunathan", "Priya", "Raghunathan"),
+        ("Mateo", "Rossi", "Mateo", "Rossi"),
+        (None, "Cher", None, "Cher"),
+        ("Anna", "Van der Berg", "Anna", "van der Berg"),
+    ]
+
+
 def test_declared_name_order_last_first_without_comma(make_project, store_of):
     store = stage(
         make_project,

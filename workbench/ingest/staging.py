@@ -200,29 +200,56 @@ def _email_local_sql(expr: str) -> str:
 # "Seán St. John", "Anna Maria de la Cruz" (RE2, as DuckDB's regexp functions).
 _PARTICLES = r"van|von|der|den|de|del|della|di|da|du|dos|das|le|la|st\.?|ten|ter|bin|ibn|al"
 _FIRST_LAST = rf"^(.*?\S)\s+((?:(?i:{_PARTICLES})\s+)*\S+)$"
+# Honorifics before a name and suffixes after it are no part of it: "Dr. Mateo Rossi Jr."
+# is Mateo Rossi. Whole words only, with or without a dot ("Drew", "Sirius", "Misses" are
+# names), honorifics in any case and one after another ("Prof. Dr."), and only before more
+# of the name (a lone "Dr." stays). Suffixes follow a space or a comma; Jr, Sr, Esq and PhD
+# in any case, II, III, IV and MD in capitals only ("Ii" and "Md" are names).
+_HONORIFICS = r"^(?:(?i:mrs|mr|ms|miss|mx|dr|prof|herr|frau|sir|dame)(?:\.\s*|\s+))+(\S)"
+_SUFFIX = r"(?:(?i:jr|sr|esq|phd|ph\.d)|II|III|IV|MD|M\.D)\.?"
+_SUFFIXES = rf"^(.*?[^\s,])(?:(?:\s*,\s*|\s+){_SUFFIX})+\s*$"
 
 
 def _name_part_sql(expr: str, part: str, order: str) -> str:
     """Split a full name: ``Last, First`` (comma) or ``First Middle Last`` (last word, with
-    particles such as van der)."""
-    last_first = f"CASE WHEN strpos({expr}, ',') > 0 THEN " + (
-        f"nullif(trim(substr({expr}, strpos({expr}, ',') + 1)), '')"
+    particles such as van der), honorifics and suffixes left out.
+
+    A single word left after an honorific is a surname ("Frau Müller"); otherwise a single
+    word is a first name (``last_first``: a last name).
+    """
+    full = f"trim({expr})"
+    name = _unsuffixed_sql(_untitled_sql(full))
+    comma = f"strpos({name}, ',')"
+    given = _untitled_sql(f"trim(substr({name}, {comma} + 1))")  # Rossi, Dr. Mateo
+    family = _unsuffixed_sql(f"trim(split_part({name}, ',', 1))")  # Rossi Jr., Mateo
+    last_first = f"CASE WHEN {comma} > 0 THEN " + (
+        f"nullif(trim({given}), '')" if part == "first" else f"nullif({family}, '')"
+    )
+    spaced = f"regexp_extract({name}, '{_FIRST_LAST}', {1 if part == 'first' else 2})"
+    titled = f"regexp_matches({full}, '{_HONORIFICS}')"
+    one_word = (
+        f"CASE WHEN {titled} THEN NULL ELSE {name} END"
         if part == "first"
-        else f"nullif(trim(split_part({expr}, ',', 1)), '')"
+        else f"CASE WHEN {titled} THEN {name} END"
     )
-    spaced = f"regexp_extract(trim({expr}), '{_FIRST_LAST}', {1 if part == 'first' else 2})"
-    first_last = (
-        f"CASE WHEN NOT regexp_matches(trim({expr}), '\\s') THEN "
-        + (f"trim({expr})" if part == "first" else "NULL")
-        + f" ELSE {spaced} END"
-    )
+    first_last = f"CASE WHEN NOT regexp_matches({name}, '\\s') THEN {one_word} ELSE {spaced} END"
     if order == "first_last":
         return first_last
     return (
         f"{last_first} ELSE {first_last} END"
         if order == "auto"
-        else (f"{last_first} ELSE " + (f"trim({expr})" if part == "last" else "NULL") + " END")
+        else (f"{last_first} ELSE " + (name if part == "last" else "NULL") + " END")
     )
+
+
+def _untitled_sql(expr: str) -> str:
+    """The text without the honorifics it starts with (when more follows them)."""
+    return f"regexp_replace({expr}, '{_HONORIFICS}', '\\1')"
+
+
+def _unsuffixed_sql(expr: str) -> str:
+    """The text without the suffixes it ends with (when something precedes them)."""
+    return f"regexp_replace({expr}, '{_SUFFIXES}', '\\1')"
 
 
 def typed_sql(
