@@ -170,6 +170,36 @@ def test_changing_the_mapping_restages_without_reloading(make_project, store_of,
     assert store.rows("SELECT email FROM stg.contacts") == [("P1@X.COM",)]
 
 
+def test_changing_a_reader_option_loads_the_file_again(make_project, store_of, tmp_path):
+    """A cp1252 export first read as UTF-8 lost its rows with é to the rejects; with the
+    encoding put right, the unchanged file is read again (before, it stayed 'unchanged'),
+    as a new load that replaces the old one. A staging option only re-stages."""
+    data = "id;email;city\n1;a@x.com;Köln\n2;b@x.com;Bonn\n3;c@x.com;Liège\n".encode("cp1252")
+    config = CONFIG.format(path="p.csv", mode="snapshot").replace(
+        "mode: snapshot", "mode: snapshot\n    options: {delimiter: ';', encoding: utf-8}"
+    )
+    project = make_project(config, {"p.csv": data})
+    store = store_of(project)
+    first = ingest(project, store).loads[0]
+    assert (first.status, first.rows_loaded, first.rows_rejected) == ("loaded", 1, 2)
+
+    (tmp_path / "workbench.yaml").write_text(config.replace("utf-8", "cp1252"))
+    again = ingest(load_project(tmp_path), store).loads[0]
+    assert (again.status, again.rows_loaded, again.rows_rejected) == ("loaded", 3, 0)
+    assert store.rows("SELECT load_id, is_current FROM meta.loads ORDER BY 1") == [
+        (first.load_id, False),
+        (again.load_id, True),
+    ]
+    assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("1",), ("2",), ("3",)]
+
+    (tmp_path / "workbench.yaml").write_text(
+        config.replace("utf-8", "cp1252").replace(
+            "encoding: cp1252", "encoding: cp1252, null_values: ['-']"
+        )
+    )
+    assert ingest(load_project(tmp_path), store).loads[0].status == "unchanged"
+
+
 def test_ingest_one_file_as_a_named_source(make_project, store_of, tmp_path: Path):
     project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
     store = store_of(project)

@@ -4,8 +4,10 @@
 checksum and row counts; ``rows_read = rows_loaded + rows_rejected + rows_suppressed``.
 Rows without a value in any column (a spreadsheet's trailing rows of only delimiters, ``{}``
 lines) are, like blank lines, not records: ``rows_blank`` counts those a load skipped.
-``is_current`` marks the snapshot later stages read: in ``snapshot`` mode the newest load of
-the source, in ``append`` mode the newest load of each file name.
+A file is loaded again when its content or the reader options it was read with
+(``read_options``) changed. ``is_current`` marks the snapshot later stages read: in
+``snapshot`` mode the newest load of the source, in ``append`` mode the newest load of each
+file name.
 
 ``status`` is ``running`` while a load is under way (committed before its data, so that a
 killed process leaves a trace), then ``loaded`` or ``failed``; a ``running`` row found by
@@ -15,11 +17,13 @@ the next writer (which holds the warehouse lock, so no load can still be running
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from workbench import schema
+from workbench.config import ReaderOptions
 from workbench.store import Store, quote_ident
 
 
@@ -45,14 +49,26 @@ def next_load_id(store: Store) -> int:
     return schema.next_id(store, schema.LOADS)
 
 
-def find_unchanged(store: Store, source: str, sha256: str) -> int | None:
-    """The current load of ``source`` with this exact content, if there is one."""
+def find_unchanged(store: Store, source: str, sha256: str, read_options: str) -> int | None:
+    """The current load of ``source`` with this exact content, read with the same reader
+    options (a load from before they were kept counts as read with them)."""
     value = store.scalar(
         "SELECT max(load_id) FROM meta.loads "
-        "WHERE source = $s AND sha256 = $h AND is_current AND status = 'loaded'",
-        {"s": source, "h": sha256},
+        "WHERE source = $s AND sha256 = $h AND is_current AND status = 'loaded' "
+        "AND coalesce(read_options, $o) = $o",
+        {"s": source, "h": sha256, "o": read_options},
     )
     return None if value is None else int(value)
+
+
+def read_options(options: ReaderOptions) -> str:
+    """The options that decide how a file's bytes are read into rows (not how values are
+    then typed: those re-stage, see :func:`.staging.mapping_fingerprint`), as JSON; a file
+    read with others is loaded again. Defaults are left out, so that an option added to
+    Workbench does not load every file again."""
+    wanted = {"delimiter", "quote", "escape", "encoding", "header", "skip_rows", "sheet",
+              "compression"}  # fmt: skip
+    return json.dumps(options.model_dump(include=wanted, exclude_defaults=True), sort_keys=True)
 
 
 def record_load(store: Store, **row: Any) -> None:

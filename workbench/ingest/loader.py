@@ -172,7 +172,9 @@ def load_file(
             store, source_name, source, path, started, unexpected(exc, f"loading {path.name}")
         )
         raise
-    previous = ledger.find_unchanged(store, source_name, export.sha256)
+    previous = ledger.find_unchanged(
+        store, source_name, export.sha256, ledger.read_options(source.options)
+    )
     if previous is not None:
         return LoadResult(source_name, path, "unchanged", load_id=previous)
     load_id = ledger.next_load_id(store)
@@ -273,6 +275,7 @@ def _ledger_row(
         "bytes": export.size if export else None,
         "started_at": started,
         "is_current": False,
+        "read_options": ledger.read_options(source.options),
     }
 
 

@@ -286,8 +286,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         5,
-        "the ledger counts the rows without any value a load skipped",
-        ("ALTER TABLE meta.loads ADD COLUMN IF NOT EXISTS rows_blank BIGINT",),
+        "the ledger counts the rows without any value a load skipped, and keeps the reader "
+        "options a file was read with",
+        (
+            "ALTER TABLE meta.loads ADD COLUMN IF NOT EXISTS rows_blank BIGINT",
+            "ALTER TABLE meta.loads ADD COLUMN IF NOT EXISTS read_options VARCHAR",
+        ),
     ),
 )
 LATEST = MIGRATIONS[-1].version
