@@ -18,6 +18,9 @@ from workbench.config import load_project
 from workbench.ingest import ingest
 from workbench.pipeline import run_quality
 from workbench.quality.integration import BREACHED, MET, NO_DATA, event_slas, inventory
+from workbench.report.context import open_context
+from workbench.report.display import NoData
+from workbench.report.integration import sla_table
 from workbench.store import open_store
 
 CONFIG = """
@@ -187,3 +190,32 @@ def test_the_demo_slas_match_its_sync_log(demo_reports):
     assert breached, "the demo's SLAs include one its sync log breaks"
     for event in breached:
         assert f"{event.replace('->', '-&gt;')} in {REPORT_PERIOD}" in html
+
+
+def test_the_sla_table_shows_latencies_in_whole_ms_with_separators(make_project, store_of):
+    # two successful deal syncs of 2,000 and 2,009 ms: the 95th percentile interpolates to
+    # 2000 + 0.95 x 9 = 2,008.55 ms, shown as 2,009 ms; the limit of 1,000.4 ms as 1,000 ms
+    config = CONFIG.replace(
+        "{event: deal, max_latency_ms: 1000}", "{event: deal, max_latency_ms: 1000.4}"
+    )
+    sync = (
+        "id,at,src,dst,obj,status,ms\n"
+        "d1,2026-09-02T10:00:00Z,billing,crm,deal,success,2000\n"
+        "d2,2026-09-03T10:00:00Z,billing,crm,deal,success,2009\n"
+    )
+    files = {
+        "crm.csv": "id,email\nc1,a@example.org\n",
+        "billing.csv": "id,email\n",
+        "sync.csv": sync,
+    }
+    project = make_project(config, files)
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    store.close()
+    table = sla_table(open_context(project.root, REPORT_PERIOD))
+    assert not isinstance(table, NoData)
+    shown = dict(zip(table["event"], table["latency (limit)"], strict=True))
+    assert f"{2000 + 0.95 * 9:,.0f}" == "2,009"
+    assert shown["deal"] == "2,009 ms at 95% (1,000 ms)"
+    assert shown["ticket support -> crm"] == "- at 95% (1,000 ms)"  # no sync of it

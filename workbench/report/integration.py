@@ -69,10 +69,10 @@ def sla_table(ctx: ReportContext) -> pl.DataFrame | NoData:
         "syncs",
         _against("failure_rate", "max_failure_rate", percent_text).alias("failed (limit)"),
         pl.format(
-            "{} ms at {} ({} ms)",
-            pl.col("latency_ms").round(0),
+            "{} at {} ({})",
+            pl.col("latency_ms").map_elements(_ms, pl.String).fill_null("-"),
             pl.col("latency_share").map_elements(lambda v: percent_text(v, 0), pl.String),
-            pl.col("max_latency_ms").round(0),
+            pl.col("max_latency_ms").map_elements(_ms, pl.String),
         ).alias("latency (limit)"),
         _against("age_hours", "max_age_hours", lambda v: f"{v:,.1f} h").alias(
             "since newest (limit)"
@@ -82,6 +82,11 @@ def sla_table(ctx: ReportContext) -> pl.DataFrame | NoData:
         .otherwise(pl.col("status"))
         .alias("status"),
     )
+
+
+def _ms(value: float) -> str:
+    """Milliseconds to the whole, with thousands separators: ``2,324 ms``."""
+    return f"{value:,.0f} ms"
 
 
 def _against(value: str, limit: str, text: object) -> pl.Expr:
