@@ -47,3 +47,27 @@ def test_an_overspent_error_budget_is_an_incident_of_its_period(make_project, st
     ]
     august = governance.incidents(open_context(project.root, "2026-08"))
     assert isinstance(august, NoData) and "No open incident" in august
+
+
+def test_the_latency_budget_leaves_out_syncs_without_a_latency(make_project, store_of):
+    # 2026-09: 20 successful syncs: 2 slower than 1 s, 10 fast, 8 without a latency
+    rows = [("slow", "5000")] * 2 + [("fast", "200")] * 10 + [("blank", "")] * 8
+    text = "id,at,st,ms\n" + "".join(
+        f"{kind}-{i},2026-09-10T10:00:00Z,success,{ms}\n" for i, (kind, ms) in enumerate(rows)
+    )
+    project = make_project(CONFIG, {"s.csv": text})
+    store = store_of(project)
+    ingest(project, store)
+    run_quality(project, store)
+    store.close()
+    # budget: 10% of the 12 syncs with a latency may be slow; 2 were: 2 / 1.2 = 166.7%
+    # (counting the 8 without one as fast would give 2 / 2 = 100%)
+    timed = sum(1 for _, ms in rows if ms)
+    slow = sum(1 for _, ms in rows if ms and int(ms) > 1000)
+    expected = slow / ((1 - 0.9) * timed)
+    table = governance.slo(open_context(project.root, "2026-09"))
+    assert not isinstance(table, NoData)
+    row = table.row(0, named=True)
+    assert row["latency budget used"] == f"{expected * 100:.1f}%" == "166.7%"
+    # the latency at the SLO share (90%) is of the 12 too: between 200 (10th) and 5000 (11th)
+    assert row["latency at the SLO share (ms)"] == round(200 + 0.9 * (5000 - 200)) == 4520

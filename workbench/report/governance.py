@@ -154,9 +154,12 @@ def _slo_frame(ctx: ReportContext) -> pl.DataFrame | None:
         latency = "NULL::DOUBLE AS latency_at_slo, NULL::DOUBLE AS latency_budget_used"
     else:
         ms = quote_ident(log.latency_ms)
+        # successful syncs without a latency (blank, or set aside by validation) are
+        # neither within nor beyond the SLO: left out of the budget's count too
+        timed = f"{ok} AND {ms} IS NOT NULL"
         latency = f"""quantile_cont({ms}, $share) FILTER ({ok}) AS latency_at_slo,
-                  count_if({ok} AND {ms} > $ms)
-                    / nullif((1 - $share) * count_if({ok}), 0) AS latency_budget_used"""
+                  count_if({timed} AND {ms} > $ms)
+                    / nullif((1 - $share) * count_if({timed}), 0) AS latency_budget_used"""
     return ctx.store.frame(
         f"""SELECT strftime(date_trunc('month', {time}), '%Y-%m') AS month,
                   count(*) AS events,
