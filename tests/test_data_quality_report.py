@@ -90,3 +90,60 @@ def test_check_bounds_read_without_exponents(make_project) -> None:
     assert found[("rate", "min")].expectation == ">= 0.000001"
     assert found[("rate", "type")].expectation == "readable as decimal"
     assert found[("currency", "regex")].severity == "error"  # a required field's rule
+
+
+LEDGERS = """
+base_currency: EUR
+sources:
+  crm_deals:
+    system: crm
+    object: deals
+    path: deals.csv
+    columns: {record_id: id, status: st, amount: amt, currency: cur, created_at: created,
+              closed_at: closed}
+  billing_customers:
+    system: billing
+    object: contacts
+    path: customers.csv
+    columns: {record_id: id, company_name: firm}
+  billing_invoices:
+    system: billing
+    object: invoices
+    path: invoices.csv
+    columns: {record_id: id, customer_id: cust, invoice_date: d, amount: amt, currency: cur,
+              status: st}
+"""
+# 14 months, one won deal of EUR 1,000 and one invoice of 1,000 + the difference each;
+# two months agree
+MONTHS = [f"{2025 + (7 + i) // 12}-{(7 + i) % 12 + 1:02d}" for i in range(14)]
+DIFFS = [10, -20, 0, 30, 40, -500, 60, 70, 0, 90, 300, -110, 120, 130]
+
+
+def test_reconciliation_shows_every_month_in_order_and_marks_the_largest(
+    make_project, tmp_path: Path
+) -> None:
+    assert (MONTHS[0], MONTHS[-1]) == ("2025-08", "2026-09")
+    deals = "id,st,amt,cur,created,closed\n" + "".join(
+        f"D{i},won,1000,EUR,{m}-01T09:00:00Z,{m}-15T09:00:00Z\n" for i, m in enumerate(MONTHS)
+    )
+    invoices = "id,cust,d,amt,cur,st\n" + "".join(
+        f"I{i},K1,{m}-20,{1000 + d},EUR,paid\n"
+        for i, (m, d) in enumerate(zip(MONTHS, DIFFS, strict=True))
+    )
+    files = {"deals.csv": deals, "invoices.csv": invoices, "customers.csv": "id,firm\nK1,Acme\n"}
+    make_project(LEDGERS, files)
+    for step in ("ingest", "validate"):
+        assert main([step, "--project", str(tmp_path)]) == 0
+    table = data_quality.reconciliation(open_context(tmp_path, "2026-09"))
+    assert not isinstance(table, NoData)
+    assert table["month"].to_list() == MONTHS  # every month, agreeing ones too, in order
+    shown = dict(zip(table["month"], table["amount difference"], strict=True))
+    assert shown["2026-01"] == "EUR -500.00" and shown["2025-10"] == "EUR 0.00"
+    by_size = sorted(range(14), key=lambda i: -abs(DIFFS[i]))[:3]
+    marked = {m: r for m, r in zip(table["month"], table["largest difference"], strict=True) if r}
+    assert marked == {
+        MONTHS[by_size[0]]: "largest",
+        MONTHS[by_size[1]]: "2nd largest",
+        MONTHS[by_size[2]]: "3rd largest",
+    }
+    assert marked == {"2026-01": "largest", "2026-06": "2nd largest", "2026-09": "3rd largest"}

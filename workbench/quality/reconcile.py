@@ -130,3 +130,22 @@ def differences(store: Store, level: str, *, limit: int = 50) -> pl.DataFrame:
         {"l": level, "n": limit},
     )
     return frame.rename({"key": level})
+
+
+def totals(store: Store, level: str) -> pl.DataFrame:
+    """Every reconciliation row of the latest run at ``level`` (``month`` or ``account``),
+    those that agree too, in key order (for months: by month), the rows without a date or
+    an account last."""
+    if not store.has_rows("dq", "reconciliation"):
+        raise WorkbenchError(
+            "Nothing has been reconciled yet.", fix="Run `workbench validate` first."
+        )
+    frame = store.frame(
+        """SELECT key, crm_count, crm_amount, billing_count, billing_amount, count_diff,
+                  amount_diff
+           FROM dq.reconciliation
+           WHERE run_id = (SELECT max(run_id) FROM dq.reconciliation) AND level = $l
+           ORDER BY key IN ($no_date, $no_account), key""",
+        {"l": level, "no_date": NO_DATE, "no_account": NO_ACCOUNT},
+    )
+    return frame.rename({"key": level})

@@ -14,7 +14,7 @@ import polars as pl
 
 from workbench.formatting import money_text, number_text, percent_text, time_text
 from workbench.quality import latest_summary, run_ids
-from workbench.quality.reconcile import differences
+from workbench.quality.reconcile import totals
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout
 from workbench.report.validation_pages import (
@@ -46,6 +46,7 @@ OUTCOME_COLORS = {
     quarantine.REJECTED: "#5f6b7a",
 }
 LABEL_CHARS = 70  # of a reason's label on the chart
+LARGEST = ("largest", "2nd largest", "3rd largest")  # reconciliation: differences ranked
 
 
 def summary(ctx: ReportContext) -> pl.DataFrame:
@@ -258,8 +259,9 @@ def ingest_rejects(ctx: ReportContext) -> pl.DataFrame | NoData:
 
 
 def reconciliation(ctx: ReportContext) -> pl.DataFrame | NoData:
-    """Months where the pack's two ledgers (CRM won deals and billing invoices) disagree
-    most, amounts with the base currency's code."""
+    """Every month of the pack's two ledgers (CRM won deals and billing invoices) in month
+    order, those that agree too; the column ``largest difference`` ranks the three months
+    that differ most (by money, then by count). Amounts with the base currency's code."""
     spec = ctx.project.pack.reconciliation
     if spec is None:
         return NoData("The project's pack declares no two ledgers to reconcile.")
@@ -269,12 +271,30 @@ def reconciliation(ctx: ReportContext) -> pl.DataFrame | NoData:
             f"Nothing has been reconciled yet: the project needs {left} ({spec.left.object}) "
             f"and {right} ({spec.right.object}), then `workbench validate`."
         )
-    frame = differences(ctx.store, "month", limit=12)
-    if frame.height == 0:
+    frame = totals(ctx.store, "month")
+    differ = (pl.col("count_diff") != 0) | (pl.col("amount_diff") != 0)
+    if frame.filter(differ).height == 0:
         return NoData(
             f"{left} and {right} agree in every month (or the project has no "
             f"{spec.left.object} or {spec.right.object} to compare)."
         )
+    largest = (
+        frame.filter(differ)
+        .sort(
+            pl.col("amount_diff").abs(),
+            pl.col("count_diff").abs(),
+            "month",
+            descending=[True, True, False],
+        )
+        .head(len(LARGEST))["month"]
+        .to_list()
+    )
+    rank = dict(zip(largest, LARGEST, strict=False))
+    frame = frame.with_columns(
+        pl.col("month")
+        .replace_strict(rank, default="", return_dtype=pl.String)
+        .alias("largest difference")
+    )
     currency = ctx.project.config.base_currency
     money = [c for c in ("crm_amount", "billing_amount", "amount_diff") if c in frame.columns]
     return frame.with_columns(
