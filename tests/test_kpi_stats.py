@@ -129,12 +129,27 @@ def test_target_status():
     assert status(down, rel, 20.0, 13.0, datetime(2026, 6, 1), launch)[:2] == ("met", 14.0)
     assert status(down, rel, 20.0, 16.0, datetime(2026, 6, 16), launch)[0] == "on track"
     assert status(down, rel, 20.0, 18.5, datetime(2026, 6, 16), launch)[0] == "off track"
-    assert status(down, rel, 20.0, 15.0, datetime(2026, 9, 1), launch)[0] == "off track"
+    assert status(down, rel, 20.0, 15.0, datetime(2026, 9, 1), launch)[0] == "missed"
     up = _kpi("up")
     absolute = Target(value=0.15)
     assert status(up, absolute, 0.12, 0.16, datetime(2026, 9, 1), launch)[0] == "met"
     assert status(up, absolute, 0.12, 0.13, datetime(2026, 9, 1), launch)[0] == "on track"
     assert status(up, absolute, 0.12, 0.11, datetime(2026, 9, 1), launch)[0] == "off track"
+
+
+def test_a_target_not_met_by_its_deadline_is_missed():
+    launch = date(2026, 5, 1)
+    rel = Target(change=-0.3, within_days=92)  # 14 by 2026-08-01 from a baseline of 20
+    down = _kpi("down")
+    # July ends on the deadline (periods end exclusive): still judged by the path
+    assert status(down, rel, 20.0, 14.5, datetime(2026, 8, 1), launch)[0] == "off track"
+    # August ends after it: not met is missed, met stays met
+    assert status(down, rel, 20.0, 14.5, datetime(2026, 9, 1), launch)[0] == "missed"
+    assert status(down, rel, 20.0, 14.0, datetime(2026, 9, 1), launch)[0] == "met"
+    # without a deadline a target is never missed
+    assert status(down, Target(change=-0.3), 20.0, 25.0, datetime(2027, 9, 1), launch)[0] == (
+        "off track"
+    )
 
 
 def test_period_labels_round_trip():

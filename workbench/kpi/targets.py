@@ -1,4 +1,4 @@
-"""Targets and their status: met, on track or off track.
+"""Targets and their status: met, on track, off track or missed.
 
 A target is absolute (``value``) or relative to the baseline level (``change: -0.3`` is 30%
 below it), with an optional deadline ``within_days`` of launch. For the period evaluated:
@@ -7,7 +7,8 @@ below it), with an optional deadline ``within_days`` of launch. For the period e
 - **on track**: not yet met, the deadline has not passed, and the value is at least as good
   as the straight path from the baseline at launch to the target at the deadline (without a
   deadline: better than the baseline);
-- **off track**: otherwise (including a deadline passed without meeting the target).
+- **missed**: not met, and the deadline is before the end of the period evaluated;
+- **off track**: otherwise.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def status(
         return "met", goal, deadline
     if deadline is not None and launch is not None:
         if period_end > deadline:
-            return "off track", goal, deadline
+            return "missed", goal, deadline
         start = datetime(launch.year, launch.month, launch.day)
         elapsed = (period_end - start) / (deadline - start)
         path = baseline + (goal - baseline) * min(max(elapsed, 0.0), 1.0)
