@@ -12,7 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from workbench.config.kpis import KpiDef
+from workbench.config.kpis import KpiDef, Stat
+from workbench.formatting import MONEY_UNITS, SHARE_UNITS
 from workbench.kpi import bootstrap, control
 from workbench.kpi.periods import step, whole_periods
 from workbench.kpi.samples import samples
@@ -34,6 +35,25 @@ COLUMNS: dict[str, Any] = {
     "lcl": pl.Float64,
     "ucl": pl.Float64,
 }
+
+
+# KPIs that cannot go below zero: shares and counts by their statistic; by their unit,
+# shares, durations and money amounts (a KPI's unit: workbench/packs/*/kpis.yaml)
+NONNEGATIVE_STATS = frozenset(
+    {Stat.RATE, Stat.CHURN, Stat.MISSING_MANDATORY, Stat.DUPLICATE_RATE, Stat.COUNT}
+)
+DURATION_UNITS = frozenset({"ms", "milliseconds", "seconds", "minutes", "hours", "days", "weeks"})
+
+
+def never_negative(kpi: KpiDef) -> bool:
+    """Whether a KPI's values cannot be negative (its control limits' natural floor is 0)."""
+    unit = kpi.unit.strip().lower()
+    return (
+        kpi.stat in NONNEGATIVE_STATS
+        or unit in SHARE_UNITS
+        or unit in MONEY_UNITS
+        or unit in DURATION_UNITS
+    )
 
 
 def window(launch: date, months: int) -> tuple[datetime, datetime]:
@@ -85,7 +105,7 @@ def baselines(
             rng = bootstrap.rng_for(seed, "baseline", kpi_id, seg)
             low, high = bootstrap.interval(sample.replicates(n_samples, rng))
             series = _series(mine, seg, start, end)
-            lim = control.limits(series)
+            lim = control.limits(series, floor=0.0 if never_negative(kpi) else None)
             rows.append(
                 {
                     "kpi": kpi_id,

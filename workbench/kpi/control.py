@@ -35,14 +35,21 @@ class Limits:
         return self.moving_range / D2
 
 
-def limits(values: list[float] | np.ndarray) -> Limits | None:
-    """Limits from baseline period values; None with fewer than two values."""
+def limits(values: list[float] | np.ndarray, floor: float | None = None) -> Limits | None:
+    """Limits from baseline period values; None with fewer than two values.
+
+    ``floor`` is a natural lower bound of the values (0 for a KPI that cannot be negative):
+    a lower limit below it is set at it, as XmR charts of such measures do (the limit
+    there is the boundary, not a value the process could reach)."""
     x = np.asarray(values, dtype=float)
     if x.size < 2:
         return None
     centre = float(x.mean())
     mr = float(np.abs(np.diff(x)).mean())
-    return Limits(centre, mr, centre - E2 * mr, centre + E2 * mr)
+    lower = centre - E2 * mr
+    if floor is not None:
+        lower = max(lower, floor)
+    return Limits(centre, mr, lower, centre + E2 * mr)
 
 
 def signals(values: list[float], lim: Limits) -> list[list[str]]:
