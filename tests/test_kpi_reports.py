@@ -106,6 +106,16 @@ def desk(tmp_path_factory: pytest.TempPathFactory):
     return open_context(root, PERIOD)
 
 
+def test_levels_say_how_many_rows_or_periods_they_rest_on(desk) -> None:
+    levels = kpi_baseline.levels(kpi_baseline.compute(desk), desk)
+    assert not isinstance(levels, NoData)
+    found = dict(zip(levels["KPI"], levels["from"], strict=True))
+    assert found["Answered tickets"] == f"{len(_pre())} rows" == "8 rows"  # a share
+    answered = [t for t in _pre() if t[3] is not None]
+    assert found["Ticket first response time"] == f"{len(answered)} rows"  # a median
+    assert found["Tickets created"] == "3 periods"  # a count: the mean of Feb, Mar, Apr
+
+
 def _limits(series: list[float]) -> tuple[float, float, float]:
     centre = sum(series) / len(series)
     mr = sum(abs(b - a) for a, b in itertools.pairwise(series)) / (len(series) - 1)

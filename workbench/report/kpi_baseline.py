@@ -53,13 +53,22 @@ def levels(result: BaselineResult, ctx: ReportContext) -> pl.DataFrame | NoData:
                 "KPI": kdef.title if kdef else r["kpi"],
                 "level": fmt(r["level"]),
                 "95% interval": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
-                "from": f"{r['size']:,} {r['basis']}" if r["size"] is not None else r["basis"],
+                "from": _basis_text(r["size"], r["basis"]),
                 "control limits": (
                     f"{fmt(r['lcl'])} to {fmt(r['ucl'])}" if r["lcl"] is not None else "n/a"
                 ),
             }
         )
     return pl.DataFrame(rows)
+
+
+def _basis_text(size: int | None, basis: str) -> str:
+    """What a level rests on, as counted (:class:`workbench.kpi.samples.Sample`): rows for a
+    pooled statistic or a share (``1,003 rows``), periods for a mean of period values."""
+    noun = "period" if basis == "periods" else "row"
+    if size is None:
+        return f"{noun}s"
+    return f"{size:,} {noun}" + ("" if size == 1 else "s")
 
 
 def _no_levels(result: BaselineResult) -> str:
