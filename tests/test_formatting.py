@@ -1,6 +1,6 @@
 """Table cells: one formatter for the terminal and the reports."""
 
-from workbench.formatting import cell_text
+from workbench.formatting import cell_text, change_text
 
 
 def test_table_cells_read_the_same_in_the_terminal_and_in_reports():
@@ -41,3 +41,13 @@ def test_shares_money_and_time_read_as_people_write_them():
     assert value_text(12.345, "hours") == "12.3 hours"
     assert value_text(1204.0, "tickets") == "1,204 tickets"
     assert value_text(None, "hours") == "n/a"
+
+
+def test_a_change_reads_signed_and_a_shares_in_percentage_points() -> None:
+    assert change_text(0.04, "share") == "+4.0 pp"
+    assert change_text(-0.123, "rate") == "-12.3 pp"
+    assert change_text(-0.38, "hours") == "-0.38 hours"
+    assert change_text(1234.5, "tickets") == "+1,234 tickets"
+    assert change_text(12.0, "base currency", "EUR") == "EUR +12.00"
+    assert change_text(-12.0, "base currency", "EUR") == "EUR -12.00"
+    assert change_text(None, "share") == "n/a"

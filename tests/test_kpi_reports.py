@@ -9,6 +9,7 @@ expected value is worked out below from the rows as written, never by the packag
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 import textwrap
 
@@ -18,6 +19,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.report import kpi_baseline
+from workbench.report import roi as roi_report
 from workbench.report.context import open_context
 from workbench.report.display import NoData
 
@@ -104,6 +106,32 @@ def desk(tmp_path_factory: pytest.TempPathFactory):
     for step in ("ingest", "validate"):
         assert main([step, "--project", str(root)]) == 0, step
     return open_context(root, PERIOD)
+
+
+def test_the_did_of_a_share_reads_in_percentage_points(desk) -> None:
+    # answered share: canary 3 of 4 before, 2 of 2 after; control 2 of 4 before, 2 of 3 after
+    def share(seg: str, pre: bool) -> float:
+        rows = [t for t in TICKETS if t[1] == seg and (t[2][:7] < "2026-05") == pre]
+        return sum(t[3] is not None for t in rows) / len(rows)
+
+    did = (share("canary", False) - share("canary", True)) - (
+        share("control", False) - share("control", True)
+    )
+    assert did == pytest.approx(0.25 - 1 / 6)
+    result = roi_report.compute(desk)
+    table = roi_report.did_table(result, desk)
+    assert not isinstance(table, NoData)
+    row = table.filter(pl.col("KPI") == "Answered tickets").row(0, named=True)
+    assert row["DiD"] == f"+{did * 100:.1f} pp" == "+8.3 pp"
+    assert re.fullmatch(r"[+-]\d+\.\d pp to [+-]\d+\.\d pp", row["95% interval"])
+    assert row["canary before"] == "75.0%"  # levels stay shares
+    # the chart is relative to the control's level before the launch, and says so
+    chart = roi_report.did_chart(result, desk)
+    assert isinstance(chart, go.Figure)
+    bars = dict(zip(chart.data[0].y, chart.data[0].x, strict=True))
+    assert bars["Answered tickets"] == pytest.approx(did / share("control", True) * 100)
+    assert "relative to control's pre-launch level" in chart.layout.xaxis.title.text
+    assert "relative to control's pre-launch level" in chart.data[0].hovertemplate
 
 
 def test_levels_say_how_many_rows_or_periods_they_rest_on(desk) -> None:

@@ -84,6 +84,20 @@ def value_text(value: float | None, unit: str, currency: str = "EUR") -> str:
     return f"{shown} {unit}" if unit else shown
 
 
+def change_text(value: float | None, unit: str, currency: str = "EUR") -> str:
+    """A change of a KPI value, signed, as its unit reads: a share's in percentage points
+    (0.04 -> ``+4.0 pp``; a % would read as relative), else as :func:`value_text`
+    (``+0.38 hours``, ``EUR -12.00``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if unit in SHARE_UNITS:
+        return f"{value * 100:+,.1f} pp"
+    text = value_text(value, unit, currency)
+    if value > 0:
+        return f"{currency} +{text[len(currency) + 1 :]}" if unit in MONEY_UNITS else f"+{text}"
+    return text
+
+
 # C0 and C1 control characters (but tab and newline), DEL, the line and paragraph
 # separators (a line break to some terminals and viewers), and the bidirectional
 # embeddings, overrides and isolates that can make text read backwards

@@ -10,13 +10,14 @@ import plotly.graph_objects as go
 import polars as pl
 
 from workbench.config.kpis import KpiDef
-from workbench.formatting import money_text, percent_text, value_text
+from workbench.formatting import change_text, money_text, percent_text, value_text
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout, unit_axis
 from workbench.roi.config import ROI_FILE
 from workbench.roi.run import RoiResult, roi
 
 MAX_TRENDS = 6  # KPI trend charts shown: the priced ones first, then those with a target
+RELATIVE = "relative to control's pre-launch level"  # what the DiD chart's % are of
 
 
 def compute(ctx: ReportContext) -> RoiResult | NoData:
@@ -128,7 +129,7 @@ def trend_chart(result: RoiResult, kpi: str, ctx: ReportContext) -> go.Figure:
 
 
 def did_chart(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoData:
-    """Difference-in-differences of each KPI relative to the control's pre-launch level."""
+    """Difference-in-differences of each KPI in % of the control's pre-launch level."""
     if isinstance(result, NoData):
         return result
     t = result.comparison.table.filter(pl.col("control_pre") != 0)
@@ -152,7 +153,7 @@ def did_chart(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoD
                 "arrayminus": (rel - lo).abs(),
             },
             marker_color=["#c23b3b" if p is False else "#1f5fa8" for p in t["parallel"]],
-            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+            hovertemplate=f"%{{y}}: %{{x:+.1f}}% {RELATIVE}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
@@ -160,14 +161,15 @@ def did_chart(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoD
     return layout(
         fig,
         "Canary vs control: DiD with 95% interval (red: pre-trends differ)",
-        "change vs control before launch",
+        f"DiD {RELATIVE}",
         "",
         height=max(260, 40 * t.height + 120),
     )
 
 
 def did_table(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFrame | NoData:
-    """The comparison of every KPI, each value in its unit."""
+    """The comparison of every KPI, each level in its unit; the DiD and its interval as the
+    change in the KPI's unit (a share's in percentage points, ``+4.0 pp``)."""
     if isinstance(result, NoData):
         return result
     table = result.comparison.table
@@ -181,6 +183,9 @@ def did_table(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFrame | 
         def fmt(v: float | None, unit: str = unit) -> str:
             return value_text(v, unit, cur)
 
+        def change(v: float | None, unit: str = unit) -> str:
+            return change_text(v, unit, cur)
+
         rows.append(
             {
                 "KPI": _title(ctx, r["kpi"]),
@@ -188,8 +193,8 @@ def did_table(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFrame | 
                 "canary after": fmt(r["treated_post"]),
                 "control before": fmt(r["control_pre"]),
                 "control after": fmt(r["control_post"]),
-                "DiD": fmt(r["did"]),
-                "95% interval": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
+                "DiD": change(r["did"]),
+                "95% interval": f"{change(r['ci_low'])} to {change(r['ci_high'])}",
                 "parallel pre-trends": r["parallel"],
             }
         )
