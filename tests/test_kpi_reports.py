@@ -108,6 +108,33 @@ def desk(tmp_path_factory: pytest.TempPathFactory):
     return open_context(root, PERIOD)
 
 
+def test_the_trend_charts_target_is_the_targets_tables(desk) -> None:
+    # the baseline pools every answered ticket of the window, canary and control alike:
+    # 1, 2, 3, 5, 6 hours -> 3; the pack's target is 10% below it
+    pooled = [h for _, _, _, h in _pre() if h is not None]
+    level = statistics.median(pooled)
+    assert level == 3.0
+    # (not the mean of the two groups' medians: (2 + 5.5) / 2 = 3.75)
+    by_group = [statistics.median([h for *_, h in _pre(s) if h is not None]) for s in
+                ("canary", "control")]  # fmt: skip
+    assert sum(by_group) / 2 == 3.75
+    target = level * 0.9
+
+    table = kpi_baseline.targets(kpi_baseline.compute(desk), desk)
+    assert not isinstance(table, NoData)
+    row = table.filter(pl.col("KPI") == "Ticket first response time").row(0, named=True)
+    assert (row["baseline"], row["target"]) == ("3 hours", "2.7 hours")
+
+    result = roi_report.compute(desk)
+    charts = roi_report.trend_charts(result, desk)
+    titles = [c.layout.title.text for c in charts if isinstance(c, go.Figure)]
+    chart = charts[titles.index("Ticket first response time: canary vs control")]
+    assert isinstance(chart, go.Figure)
+    lines = {a.text: a.y for a in chart.layout.annotations if a.text in ("baseline", "target")}
+    assert lines["target"] == pytest.approx(target)
+    assert lines["baseline"] == pytest.approx(level)
+
+
 def test_the_did_of_a_share_reads_in_percentage_points(desk) -> None:
     # answered share: canary 3 of 4 before, 2 of 2 after; control 2 of 4 before, 2 of 3 after
     def share(seg: str, pre: bool) -> float:

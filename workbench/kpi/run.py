@@ -87,17 +87,20 @@ def baseline(
     period: str | None = None,
     record: bool = True,
     now: datetime | None = None,
+    kpis: dict[str, KpiDef] | None = None,
 ) -> BaselineResult:
     """Baselines over the window before launch (or ``[start, end)``), XmR signals of the
     periods after it, and target status for ``period`` (default: each KPI's latest period
-    up to the latest period with validated data up to ``now``)."""
+    up to the latest period with validated data up to ``now``), of every KPI (or those of
+    ``kpis``)."""
     cfg = project.config.kpi
-    run_id, values = measure(project, store, segment=segment, record=record, now=now)
+    kpis = project.kpis() if kpis is None else kpis
+    run_id, values = measure(project, store, segment=segment, record=record, now=now, kpis=kpis)
     if start is None or end is None:
         start, end = default_window(values.latest, cfg.launch_date, cfg.baseline_months)
     levels = baselines(
         store,
-        project.kpis(),
+        kpis,
         values.frame,
         start,
         end,
@@ -106,9 +109,7 @@ def baseline(
         seed=cfg.seed,
     )
     shifts = signals(values.frame, levels)
-    targets = statuses(
-        project.kpis(), levels, values.frame, period, cfg.launch_date, latest=values.latest
-    )
+    targets = statuses(kpis, levels, values.frame, period, cfg.launch_date, latest=values.latest)
     result = BaselineResult(run_id, start, end, levels, shifts, targets, values.notes, values)
     if not record:
         return result

@@ -11,6 +11,8 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.formatting import change_text, money_text, percent_text, value_text
+from workbench.kpi.run import baseline
+from workbench.kpi.targets import target_value
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout, unit_axis
 from workbench.roi.config import ROI_FILE
@@ -101,11 +103,33 @@ def trend_charts(result: RoiResult | NoData, ctx: ReportContext) -> list[go.Figu
                 f"(the field {t.column!r} of the objects) to compare canary and control."
             )
         ]
-    return [trend_chart(result, kpi, ctx) for kpi in chosen]
+    goals = trend_targets(ctx, chosen)
+    return [trend_chart(result, kpi, ctx, goals.get(kpi)) for kpi in chosen]
 
 
-def trend_chart(result: RoiResult, kpi: str, ctx: ReportContext) -> go.Figure:
-    """One KPI by month for canary and control, with launch, baseline and target."""
+def trend_targets(ctx: ReportContext, chosen: list[str]) -> dict[str, tuple[float, float]]:
+    """The baseline level and target of each KPI of ``chosen`` that has a target, as the
+    KPI baseline report's Targets table has them: the level of the whole population over
+    the baseline window (:func:`workbench.kpi.run.baseline`), the target from it
+    (:func:`workbench.kpi.targets.target_value`)."""
+    defs = {k: d for k, d in _kpis(ctx).items() if k in chosen and d.target is not None}
+    if not defs:
+        return {}
+    found = baseline(ctx.project, ctx.store, period=ctx.period, record=False, kpis=defs)
+    levels = found.levels.filter(pl.col("segment") == "all")
+    out = {}
+    for kpi, level in zip(levels["kpi"], levels["level"], strict=True):
+        target = defs[kpi].target
+        assert target is not None
+        out[kpi] = (level, target_value(target, level))
+    return out
+
+
+def trend_chart(
+    result: RoiResult, kpi: str, ctx: ReportContext, goal: tuple[float, float] | None = None
+) -> go.Figure:
+    """One KPI by month for canary and control, with the launch and, for a KPI with a
+    target, its baseline and target (``goal``, from :func:`trend_targets`)."""
     kdef = _kpis(ctx)[kpi]
     values = result.comparison.values.frame.filter(pl.col("kpi") == kpi)
     fig = go.Figure()
@@ -117,12 +141,10 @@ def trend_chart(result: RoiResult, kpi: str, ctx: ReportContext) -> go.Figure:
         line_dash="dash",
         annotation_text="launch",
     )
-    target = kdef.target
-    pre = result.comparison.table.filter(pl.col("kpi") == kpi)
-    if target is not None and pre.height:
-        base = (pre["treated_pre"][0] + pre["control_pre"][0]) / 2
-        goal = target.value if target.value is not None else base * (1 + (target.change or 0))
-        fig.add_hline(y=goal, line_dash="dot", line_color="#2a9d5b", annotation_text="target")
+    if goal is not None:
+        level, target = goal
+        fig.add_hline(y=level, line_dash="dot", line_color="#5f6b7a", annotation_text="baseline")
+        fig.add_hline(y=target, line_dash="dot", line_color="#2a9d5b", annotation_text="target")
     layout(fig, f"{kdef.title}: canary vs control", "month", kdef.unit)
     fig.update_xaxes(tickformat="%b %Y")
     return unit_axis(fig, kdef.unit, ctx.project.config.base_currency)
