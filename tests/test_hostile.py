@@ -210,6 +210,15 @@ CASES = [
         literal=("first", "Bob\nthe builder"),
     ),
     Case("lineage_column.csv", refused="uses for lineage"),
+    Case(
+        "quote_closed_by_a_later_one.csv",
+        refused="A quoted value starts on line 3 and runs over 2 lines",
+    ),
+    Case(  # read from a UTF-8 copy, named as the export in the message
+        "quote_closed_by_a_later_one.csv",
+        options="encoding: cp1252",
+        refused="(Error when sniffing file quote_closed_by_a_later_one.csv.)",
+    ),
     Case("unknown_extension.dat", refused="Cannot tell the format"),
 ]
 

@@ -167,8 +167,10 @@ def _read_csv_at(
         except duckdb.Error as exc:
             if not collect_rejects:  # the read again looks for mixed line ends first
                 raise RetryWithRejects() from exc
-            quote_error = _unclosed_quote(export, options, path, encoding)
-            raise (quote_error or _layout_error(export, exc)) from exc
+            found = _quotes(export, options, path, encoding)
+            raise (
+                _unclosed_quote(export, path, found) or _layout_error(export, exc, options, found)
+            ) from exc
     params["delim"] = delimiter
     stray = stray_records(
         path,
@@ -204,11 +206,12 @@ def _read_csv_at(
     except duckdb.Error as exc:
         if "sniff" not in str(exc).lower():
             raise
-        quote_error = _unclosed_quote(export, options, path, encoding)
+        found = _quotes(export, options, path, encoding)
+        quote_error = _unclosed_quote(export, path, found)
         if quote_error:
             raise quote_error from exc
         if collect_rejects:  # even a tolerant read cannot make sense of the file
-            raise _layout_error(export, exc) from exc
+            raise _layout_error(export, exc, options, found) from exc
         raise  # ragged rows also fail the strict sniffer: retried collecting rejects
     columns = column_names(export, [r[0] for r in described])
     duplicates: dict[str, list[int]] = {}
@@ -429,14 +432,12 @@ def _ragged_message(kinds: str, message: str | None) -> str | None:
     return None
 
 
-def _unclosed_quote(
-    export: ExportFile, options: ReaderOptions, path: Path, encoding: str
-) -> IngestError | None:
-    """The error for a quote that is opened and never closed, if the file has one."""
+def _quotes(export: ExportFile, options: ReaderOptions, path: Path, encoding: str) -> Layout:
+    """The file's quoted values, scanned: one never closed, the one that spans most lines."""
     scan_encoding = "utf-16" if encoding == "utf-16" else "utf-8"
     gzip = export.gzip and path == export.path
     first = read_line(path, gzip=gzip, encoding=scan_encoding, number=options.skip_rows + 1)
-    found = scan_layout(
+    return scan_layout(
         path,
         gzip=gzip,
         encoding=scan_encoding,
@@ -447,11 +448,14 @@ def _unclosed_quote(
         header=options.header,
         wanted=(),
     )
+
+
+def _unclosed_quote(export: ExportFile, path: Path, found: Layout) -> IngestError | None:
+    """The error for a quote that is opened and never closed, if the file has one."""
     if found.open_quote_line is None:
         return None
     line = found.open_quote_line
-    text = read_line(path, gzip=gzip, encoding=scan_encoding, number=line)
-    shown = text if len(text) <= 80 else text[:77] + "..."
+    shown = _line_of(export, path, line)
     return IngestError(
         f"{export.path.name} has a quoted value that starts on line {line} and is never "
         f"closed, so the rest of the file would be read as one value: {shown}",
@@ -462,14 +466,42 @@ def _unclosed_quote(
     )
 
 
-def _layout_error(export: ExportFile, exc: duckdb.Error) -> IngestError:
-    return IngestError(
+def _layout_error(
+    export: ExportFile, exc: duckdb.Error, options: ReaderOptions, found: Layout | None = None
+) -> IngestError:
+    """A file DuckDB cannot lay out; with the quoted value over several lines likeliest to be
+    a quote not closed where it should be and closed by a later one (Layout.suspect_quote)."""
+    what = (
         f"{export.path.name}: Workbench cannot work out how the CSV is laid out "
-        f"({clean_message(str(exc), export)})",
-        where=str(export.path),
-        fix=f"Set sources.{export.source}.options.delimiter (and quote, encoding) to the "
-        "file's; nothing was loaded.",
+        f"({clean_message(str(exc), export)})"
     )
+    where = str(export.path)
+    key = f"sources.{export.source}.options"
+    fix = (
+        f"Check the file's quotes and encoding ({key}.encoding); nothing was loaded."
+        if options.delimiter
+        else f"Set {key}.delimiter (and quote, encoding) to the file's; nothing was loaded."
+    )
+    if found is not None and found.suspect_quote is not None:
+        line, lines = found.suspect_quote
+        what += (
+            f". A quoted value starts on line {line} and runs over {lines} lines, to the "
+            f"next quote: {_line_of(export, export.path, line)}"
+        )
+        where = where_file(export.path, line)
+        fix = (
+            "If that quote is not closed where the value ends, close it (a quote inside a "
+            'value is written twice: ""); ' + fix[0].lower() + fix[1:]
+        )
+    return IngestError(what, where=where, fix=fix)
+
+
+def _line_of(export: ExportFile, path: Path, line: int) -> str:
+    """Line ``line`` of the file as read (``path``: the export or Workbench's copy), cut."""
+    scan_encoding = "utf-8" if path != export.path or export.encoding != "utf-16" else "utf-16"
+    text = read_line(path, gzip=export.gzip and path == export.path, encoding=scan_encoding,
+                     number=line)  # fmt: skip
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _transcode(path: Path, encoding: str, gzip: bool, setting: str) -> Path:

@@ -44,6 +44,9 @@ class Layout:
     starts: array[int] = field(default_factory=lambda: array("q"))
     records: array[int] = field(default_factory=lambda: array("q"))
     open_quote_line: int | None = None  # line of a quote that is never closed
+    # (line, lines) of the quoted value over several lines likeliest to be a quote closed by
+    # a later one: the one holding the most delimiters, else the longest
+    suspect_quote: tuple[int, int] | None = None
     picked: dict[int, tuple[int, int]] | None = None  # only the wanted rows: see scan_layout
 
     def locate(self, duckdb_line: int) -> tuple[int, int] | None:
@@ -78,7 +81,8 @@ class _Scanner:
         self.nonblank = self.in_quote = self.after_cr = self.escaped = False
         self.just_closed = False  # the last character was a closing quote
         self.field_start = True
-        self.quote_line = 0
+        self.quote_line = self.quoted_delimiters = 0
+        self.suspect = (0, 0)  # (delimiters, lines) of Layout.suspect_quote
 
     def feed(self, chunk: str) -> None:
         pos = 0
@@ -117,8 +121,14 @@ class _Scanner:
                 self.escaped = True
             elif char == self.quote:
                 self.in_quote, self.just_closed = False, True
+                lines = self.line - self.quote_line + 1
+                if lines > 1 and (self.quoted_delimiters, lines) > self.suspect:
+                    self.suspect = (self.quoted_delimiters, lines)
+                    self.layout.suspect_quote = (self.quote_line, lines)
+            elif char == self.delimiter:
+                self.quoted_delimiters += 1
         elif char == self.quote and self.field_start:
-            self.in_quote, self.quote_line = True, self.line
+            self.in_quote, self.quote_line, self.quoted_delimiters = True, self.line, 0
         elif char == self.quote and closed and self.escape == self.quote:
             self.in_quote = True  # "" inside a quoted value: the value goes on
         elif char == self.delimiter:

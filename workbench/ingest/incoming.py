@@ -70,12 +70,17 @@ def column_names(export: ExportFile, columns: list[str]) -> list[str]:
 _ERROR_KIND = re.compile(r"^[A-Z][A-Za-z ]*Error: ")
 
 
+_COPY = re.compile(r'"?[^"\s]*/workbench-[^"\s/]*\.csv"?')  # csv_reader's temporary copies
+
+
 def clean_message(text: str, export: ExportFile) -> str:
     """DuckDB's first line, without its error class and with the file named once."""
     first = text.strip().splitlines()[0] if text.strip() else ""
     first = _ERROR_KIND.sub("", first)
     for spelled in (f' in file "{export.path}"', f" in file '{export.path}'"):
         first = first.replace(spelled, "")
-    return first.replace(f'"{export.path}"', export.path.name).replace(
+    first = first.replace(f'"{export.path}"', export.path.name).replace(
         str(export.path), export.path.name
     )
+    # a copy Workbench read instead (transcoded, line ends fixed) is the export to the user
+    return _COPY.sub(export.path.name, first)
