@@ -73,3 +73,41 @@ def test_months_of_a_window_from_a_clamped_month_end() -> None:
     assert months_between(datetime(2026, 3, 1), datetime(2026, 5, 1)) == 2
     assert months_between(datetime(2025, 11, 1), datetime(2026, 5, 1)) == 6
     assert months_between(datetime(2026, 5, 1), datetime(2026, 5, 3)) == 1  # at least one
+
+
+def test_the_headline_names_drivers_not_yet_told_from_no_effect() -> None:
+    """A driver whose interval includes zero is named with its share of the benefits: in
+    the demo, conversion was 94% of the benefits with a DiD interval through zero."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from workbench.report.roi import headline
+    from workbench.roi.run import RoiResult
+
+    drivers = pl.DataFrame(
+        {
+            "driver": ["More leads converted", "Hours saved", "Faster tickets"],
+            "monthly_value": [30_000.0, 8_000.0, 2_000.0],
+            "monthly_low": [-1_000.0, 6_000.0, 0.0],
+            "monthly_high": [60_000.0, 9_000.0, 4_000.0],
+        }
+    )
+    summary = {
+        "horizon_months": 24.0, "roi": 4.6, "roi_low": 1.0, "roi_high": 8.0,
+        "p_roi_positive": 0.97, "npv": 1e6, "npv_low": 1e5, "npv_high": 2e6, "payback_month": 5,
+    }  # fmt: skip
+    result = RoiResult(1, summary, drivers, pl.DataFrame(), comparison=None)  # type: ignore[arg-type]
+    ctx = SimpleNamespace(project=SimpleNamespace(config=SimpleNamespace(base_currency="EUR")))
+    text = headline(result, ctx)  # type: ignore[arg-type]
+    # 30,000 of 40,000 is 75%; 2,000 of 40,000 is 5% (a low end of 0 includes zero)
+    assert text.endswith(
+        "Not yet told apart from no effect (their 95% interval includes zero), and counted in "
+        "these figures: More leads converted (75% of the benefits), Faster tickets (5% of the "
+        "benefits)."
+    )
+    sure = drivers.with_columns(pl.col("monthly_low").abs() + 1)
+    assert "Not yet told" not in headline(
+        RoiResult(1, summary, sure, pl.DataFrame(), comparison=None),  # type: ignore[arg-type]
+        ctx,  # type: ignore[arg-type]
+    )

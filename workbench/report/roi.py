@@ -59,6 +59,28 @@ def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
         f"{pct(s['roi'])} (95% interval {pct(s['roi_low'])} to {pct(s['roi_high'])}; "
         f"P(ROI > 0) = {pct(s['p_roi_positive'])}), an NPV of {money(s['npv'])} "
         f"({money(s['npv_low'])} to {money(s['npv_high'])}), {paid}.{left_out}"
+        + _unproven(result.drivers)
+    )
+
+
+def _unproven(drivers: pl.DataFrame) -> str:
+    """The value drivers whose 95% interval includes zero, with their share of the monthly
+    benefits: the data do not yet tell them from no effect, and the headline counts them."""
+    total = drivers["monthly_value"].sum() if drivers.height else 0
+    doubtful = drivers.filter(
+        (pl.col("monthly_low") <= 0)
+        & (pl.col("monthly_high") >= 0)
+        & (pl.col("monthly_value") != 0)
+    )
+    if not doubtful.height or not total:
+        return ""
+    named = ", ".join(
+        f"{driver} ({percent_text(value / total, 0)} of the benefits)"
+        for driver, value in doubtful.select("driver", "monthly_value").iter_rows()
+    )
+    return (
+        f" Not yet told apart from no effect (their 95% interval includes zero), and counted "
+        f"in these figures: {named}."
     )
 
 
