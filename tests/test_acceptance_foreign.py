@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import statistics
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -186,6 +186,17 @@ def test_kpis_equal_what_the_exports_hold(pipeline):
     assert len(revenue) == len(MONTHS)
     for month, total in revenue.items():
         assert kpis[("arpa", month)] == pytest.approx(total / len(customers[month]), abs=1e-6)
+    # churn reduction's `auto` ARPA is the baseline level: the mean month of the six before
+    # the launch month (2026-06), of all accounts (it was the mean of two groups' levels)
+    window = [m.strftime("%Y-%m") for m in MONTHS if date(2025, 12, 1) <= m < date(2026, 6, 1)]
+    expected = statistics.mean(revenue[m] / len(customers[m]) for m in window)
+    with _con(root) as con:
+        (inputs,) = con.sql(
+            "SELECT inputs FROM roi.drivers WHERE driver = 'Fewer customers lost' "
+            "AND run_id = (SELECT max(run_id) FROM roi.drivers)"
+        ).fetchone()
+    stored = dict(part.split("=") for part in inputs.split(", "))  # "arpa=134.3, ..."
+    assert float(stored["arpa"].replace(",", "")) == pytest.approx(expected, rel=5e-4)  # 4 digits
 
     decided: dict[str, list[bool]] = defaultdict(list)
     for deal in truth.deals:

@@ -9,6 +9,7 @@ With a staggered rollout (``kpi.rollout``) it also prices each cohort's own effe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from workbench.config.kpis import KpiDef
 from workbench.errors import ConfigError
 from workbench.formatting import number_text
 from workbench.kpi import bootstrap
-from workbench.kpi.run import Comparison, compare, rollout
+from workbench.kpi.run import Comparison, baseline, compare, rollout
 from workbench.kpi.staggered import StaggeredResult
 from workbench.packs import Volume
 from workbench.roi import inputs
@@ -78,8 +79,11 @@ def roi(
     kpis = project.kpis()
     sources = project.pack.roi
     used, left_out = _applicable(cfg, kpis, store)
+    levels = _baseline_levels(project, store, kpis, used, start, end)
     drivers = [
-        _driver(d, comparison, kpis, store, start, end, n, kcfg.seed, kcfg.gross_margin, sources)
+        _driver(
+            d, comparison, kpis, store, start, end, n, kcfg.seed, kcfg.gross_margin, sources, levels
+        )
         for d in used
     ]
     one_time = sum(c.amount for c in cfg.costs.one_time)
@@ -214,7 +218,9 @@ def _improvement(
     return sign * float(row["did"][0]), sign * comparison.draws[kpi][:n]
 
 
-def _driver(d, comparison, kpis, store, start, end, n, seed, margin, sources) -> DriverValue:  # type: ignore[no-untyped-def]
+def _driver(
+    d, comparison, kpis, store, start, end, n, seed, margin, sources, levels
+) -> DriverValue:  # type: ignore[no-untyped-def]
     rng = bootstrap.rng_for(seed, "roi", d.name)
     if isinstance(d, HoursSaved):
         draws = (
@@ -270,7 +276,7 @@ def _driver(d, comparison, kpis, store, start, end, n, seed, margin, sources) ->
                 store, _declared(sources.customers, d.name, "customers"), start, end
             )
         )
-        arpa = d.arpa if d.arpa != "auto" else _baseline_level(comparison, "arpa")
+        arpa = d.arpa if d.arpa != "auto" else levels.get("arpa", 0.0)
         m = d.margin or margin
         factor = float(customers) * float(arpa) * m
         ins = {
@@ -321,11 +327,28 @@ def _declared(volume: Volume | None, driver: str, key: str) -> Volume:
     return volume
 
 
-def _baseline_level(comparison: Comparison, kpi: str) -> float:
-    row = comparison.table.filter(pl.col("kpi") == kpi)
-    if row.is_empty():
-        return 0.0
-    return float((row["treated_pre"][0] + row["control_pre"][0]) / 2)
+def _baseline_levels(
+    project: Project,
+    store: Store,
+    kpis: dict[str, KpiDef],
+    drivers: Sequence[object],
+    start: datetime,
+    end: datetime,
+) -> dict[str, float]:
+    """The baseline levels ``auto`` inputs take (ARPA for churn reduction): of every record
+    over the baseline window, as the KPI baseline report has them (it was the plain mean of
+    canary's and control's pre-launch levels, whatever their sizes)."""
+    churn = [d for d in drivers if isinstance(d, ChurnReduction) and d.arpa == "auto"]
+    wanted = {"arpa"} if churn else set()
+    wanted &= kpis.keys()
+    if not wanted:
+        return {}
+    found = baseline(project, store, start=start, end=end, record=False,
+                     kpis={k: kpis[k] for k in wanted})  # fmt: skip
+    levels = found.levels.filter(pl.col("segment") == "all")
+    return {
+        k: float(v) for k, v in zip(levels["kpi"], levels["level"], strict=True) if v is not None
+    }
 
 
 def _store(
