@@ -96,11 +96,13 @@ def test_the_headline_names_drivers_not_yet_told_from_no_effect() -> None:
     summary = {
         "horizon_months": 24.0, "roi": 4.6, "roi_low": 1.0, "roi_high": 8.0,
         "p_roi_positive": 0.97, "npv": 1e6, "npv_low": 1e5, "npv_high": 2e6, "payback_month": 5,
+        "payback_low": 3.0, "payback_high": 22.0,
     }  # fmt: skip
     result = RoiResult(1, summary, drivers, pl.DataFrame(), comparison=None)  # type: ignore[arg-type]
     ctx = SimpleNamespace(project=SimpleNamespace(config=SimpleNamespace(base_currency="EUR")))
     text = headline(result, ctx)  # type: ignore[arg-type]
     # 30,000 of 40,000 is 75%; 2,000 of 40,000 is 5% (a low end of 0 includes zero)
+    assert "payback in month 5 (95% interval month 3 to 22)." in text
     assert text.endswith(
         "Not yet told apart from no effect (their 95% interval includes zero), and counted in "
         "these figures: More leads converted (75% of the benefits), Faster tickets (5% of the "

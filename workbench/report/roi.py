@@ -51,8 +51,10 @@ def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
     def money(v: float | None) -> str:
         return "n/a" if v is None else money_text(v, cur, 0)
 
-    payback = s["payback_month"]
+    payback, low, high = s["payback_month"], s.get("payback_low"), s.get("payback_high")
     paid = f"payback in month {payback:.0f}" if payback is not None else "no payback within it"
+    if low is not None and high is not None:
+        paid += f" (95% interval month {low:.0f} to {high:.0f})"
     left_out = "".join(f" Left out of the benefits: {why}." for why in result.left_out)
     return (
         f"Over {s['horizon_months']:.0f} months the integration returns an ROI of "
