@@ -123,10 +123,17 @@ def test_fixed_minor_units(make_project, store_of):
               created_at: created
               amount: {from: amount_tenths, minor_units: 1}
         """,
-        {"d.csv": "id,st,created,amount_tenths\nd1,won,2026-01-01,12345\n"},
+        {
+            "d.csv": "id,st,created,amount_tenths\nd1,won,2026-01-01,12345\n"
+            # a whole number written as a float (a JSON exporter's 1e3); a fraction of a
+            # minor unit is no amount of minor units
+            "d2,won,2026-01-01,1000.0\nd3,won,2026-01-01,1000.5\n"
+        },
     )
-    assert staged(project, store_of(project), "SELECT amount FROM stg.deals") == [
-        (Decimal("1234.5"),)
+    assert staged(project, store_of(project), "SELECT amount FROM stg.deals ORDER BY 1") == [
+        (Decimal("100.0"),),
+        (Decimal("1234.5"),),
+        (None,),
     ]
 
 

@@ -355,9 +355,11 @@ def _minor_units_sql(
     else:
         exponent = str(int(minor))
     factor = f"CAST(1 / pow(10, {exponent}) AS DECIMAL(18,10))"
+    # a whole number, also as a JSON exporter writes one it holds as a float ('1000.0')
+    whole = f"regexp_replace({number}, '\\.0+$', '')"
     return (
-        f"CASE WHEN regexp_matches({number}, '^[+-]?\\d{{1,18}}$') THEN "
-        f"CAST(CAST({number} AS DECIMAL(28,0)) * {factor} AS {kind.sql_type}) END"
+        f"CASE WHEN regexp_matches({number}, '^[+-]?\\d{{1,18}}(\\.0+)?$') THEN "
+        f"CAST(CAST({whole} AS DECIMAL(28,0)) * {factor} AS {kind.sql_type}) END"
     )
 
 
