@@ -264,6 +264,19 @@ def test_infer_takes_an_id_column_of_a_small_sample_as_the_record_id(tmp_path):
     assert "unique" not in fields["name"] and "unique" not in fields["email"]
 
 
+def test_infer_skips_title_lines_above_the_header(tmp_path, capsys):
+    """A Dynamics-style export with two title lines: without --skip-rows the first title
+    is taken for the header (one column); with it, the real columns are profiled."""
+    path = tmp_path / "contacts.tsv"
+    rows = "".join(f"CNT-{i}\tName {i}\tp{i}@x.com\n" for i in range(12))
+    path.write_text("Contacts Export\nGenerated on 04/12/2026\nContact ID\tName\tE-mail\n" + rows)
+    assert main(["dictionary", "infer", str(path), "--object", "c", "--skip-rows", "2"]) == 0
+    fields = yaml.safe_load(capsys.readouterr().out)["objects"]["c"]["fields"]
+    assert list(fields) == ["record_id", "name", "e_mail"]
+    assert fields["record_id"]["description"] == "From column Contact ID"
+    assert fields["e_mail"]["type"] == "email"
+
+
 def test_dated_fields_are_the_date_and_timestamp_fields_in_order():
     dictionary = load_dictionary()
     for spec in dictionary.objects.values():

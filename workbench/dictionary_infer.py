@@ -68,14 +68,20 @@ _TYPES = {
 
 
 def infer_section(
-    path: Path, object_name: str, *, delimiter: str | None = None, encoding: str = "utf-8"
+    path: Path,
+    object_name: str,
+    *,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    skip_rows: int = 0,
 ) -> str:
     """A commented YAML ``objects:`` section for the file's columns.
 
     Every column of the file gets a field; CSV rows that cannot be profiled (ragged, or
-    unreadable) are counted in the heading.
+    unreadable) are counted in the heading. ``skip_rows``: lines (CSV) or sheet rows (XLSX)
+    above the header, as a source's ``options.skip_rows``.
     """
-    sample = _read(path, delimiter, encoding)
+    sample = _read(path, delimiter, encoding, skip_rows)
     frame = sample.frame
     fields: dict[str, dict[str, Any]] = {}
     mapping: dict[str, str] = {}
@@ -159,7 +165,7 @@ def _name_the_key(fields: dict[str, dict[str, Any]], mapping: dict[str, str]) ->
     mapping.update(items)
 
 
-def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
+def _read(path: Path, delimiter: str | None, encoding: str, skip_rows: int = 0) -> _Sample:
     if not path.is_file():
         raise IngestError(f"{path} is not a file.", where=str(path), fix="Give an export file.")
     suffix = "".join(s for s in path.suffixes if s != ".gz").lower()
@@ -174,9 +180,10 @@ def _read(path: Path, delimiter: str | None, encoding: str) -> _Sample:
             )
         elif suffix.endswith(".xlsx"):
             check_workbook(path)  # a zip bomb is refused before the reader inflates it
-            return _Sample(pl.read_excel(path).head(SAMPLE_ROWS))
+            options = {"header_row": skip_rows} if skip_rows else None
+            return _Sample(pl.read_excel(path, read_options=options).head(SAMPLE_ROWS))
         else:
-            return _read_csv(con, path, delimiter, encoding)
+            return _read_csv(con, path, delimiter, encoding, skip_rows)
         return _Sample(rel.pl())
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from exc
@@ -224,7 +231,11 @@ def _check_json(path: Path, *, lines: bool) -> None:
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str | None, encoding: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    delimiter: str | None,
+    encoding: str,
+    skip_rows: int = 0,
 ) -> _Sample:
     """The rows that fit the header; ragged and unreadable ones are counted, not read.
 
@@ -244,7 +255,7 @@ def _read_csv(
             copy = _one_kind_of_line_end(decoded, gzip, delimiter)
         source = copy or decoded
         params: dict[str, Any] = {"p": str(source), "e": encoding, "m": MAX_LINE_BYTES,
-                                  "b": 2 * MAX_LINE_BYTES}  # fmt: skip
+                                  "b": 2 * MAX_LINE_BYTES, "k": skip_rows}  # fmt: skip
         if not delimiter:
             delimiter = _sniff_delimiter(con, source, params, gzip=gzip and copy is None)
         params.update(d=delimiter, n=SAMPLE_ROWS, r="_wb_infer_rejects", s="_wb_infer_scans")
@@ -252,7 +263,7 @@ def _read_csv(
         # that a column of numbers with some N/A is a number, and not every value required
         params["nulls"] = DEFAULT_NULLS
         rel = con.sql(
-            "SELECT * FROM read_csv($p, encoding = $e, delim = $d, header = true, "
+            "SELECT * FROM read_csv($p, encoding = $e, delim = $d, header = true, skip = $k, "
             "nullstr = $nulls, "
             "sample_size = -1, strict_mode = true, null_padding = false, store_rejects = true, "
             "rejects_table = $r, rejects_scan = $s, max_line_size = $m, buffer_size = $b) "
@@ -305,13 +316,13 @@ def _sniff_delimiter(
     """DuckDB's delimiter, sniffed past ragged rows; the header's likeliest if it finds none."""
     try:
         found = con.sql(
-            "SELECT Delimiter FROM sniff_csv($p, encoding = $e, header = true, "
+            "SELECT Delimiter FROM sniff_csv($p, encoding = $e, header = true, skip = $k, "
             "ignore_errors = true, sample_size = -1, max_line_size = $m, buffer_size = $b)",
             params=params,
         ).fetchone()
     except duckdb.Error:
         found = None
-    header = read_line(source, gzip=gzip, encoding=params["e"], number=1)
+    header = read_line(source, gzip=gzip, encoding=params["e"], number=params["k"] + 1)
     guessed = guess_delimiter(header)
     if found and (found[0] in header or guessed not in header):
         return str(found[0])

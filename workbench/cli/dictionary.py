@@ -53,12 +53,20 @@ def infer(
             "cp1252 (windows-1252) or utf-16 (a UTF-16 byte order mark wins)."
         ),
     ] = "utf-8",
+    skip_rows: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Lines (CSV) or sheet rows (XLSX) above the header, such as title lines, "
+            "as a source's options.skip_rows.",
+        ),
+    ] = 0,
 ) -> None:
     """Propose a dictionary section (types, required, allowed values, identity) to edit."""
     from workbench.dictionary_infer import infer_section
 
     out.print(
-        infer_section(file, object, delimiter=delimiter, encoding=encoding),
+        infer_section(file, object, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows),
         markup=False,
         highlight=False,
         soft_wrap=True,
