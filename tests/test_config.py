@@ -51,6 +51,23 @@ def test_good_config_loads_with_defaults(tmp_path):
     assert len(project.config_sha256) == 64
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("windows-1252", "cp1252"), ("CP1252", "cp1252"), ("latin1", "latin-1"),
+     ("ISO-8859-1", "latin-1"), ("UTF8", "utf-8"), ("utf_16", "utf-16")],
+)  # fmt: skip
+def test_encodings_may_be_spelled_as_python_spells_them(tmp_path, written, read):
+    project = load_project(
+        write(tmp_path, GOOD.replace("encoding: latin-1", f"encoding: {written}"))
+    )
+    assert project.source("crm").options.encoding == read
+
+
+def test_an_encoding_ingest_cannot_read_is_refused_naming_the_key(tmp_path):
+    err = error_of(tmp_path, GOOD.replace("encoding: latin-1", "encoding: ebcdic-cp-be"))
+    assert "sources.crm.options.encoding" in err.message and "line 9" in err.message
+
+
 def test_unknown_key_names_key_line_and_suggestion(tmp_path):
     err = error_of(tmp_path, GOOD.replace("    encoding: latin-1", "    encodng: latin-1"))
     assert "sources.crm.options.encodng: unknown key" in err.message

@@ -7,6 +7,7 @@ canonical fields of the data dictionary (:class:`FieldMap`).
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any, Literal
 from zoneinfo import available_timezones
@@ -66,6 +67,19 @@ class ReaderOptions(StrictModel):
     _formats = field_validator("timestamp_format", "date_format")(
         classmethod(lambda cls, v: _check_formats(v))
     )
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding_name(cls, value: Any) -> Any:
+        """Any spelling Python knows of the five encodings (windows-1252, latin1, UTF8)."""
+        if not isinstance(value, str):
+            return value
+        try:
+            codec = codecs.lookup(value).name
+        except LookupError:
+            return value  # refused by the Literal, listing the five
+        known = ("utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16")
+        return next((k for k in known if codecs.lookup(k).name == codec), value)
 
     @field_validator("delimiter", "quote", "escape")
     @classmethod
