@@ -26,7 +26,7 @@ sources:
 """
 
 
-def _load(make_project, store_of, ext: str, text: str):
+def _load(make_project, store_of, ext: str, text: str | bytes):
     project = make_project(CONFIG.format(ext=ext), {f"exports/people.{ext}": text})
     store = store_of(project)
     result = ingest(project, store).loads[0]
@@ -106,3 +106,41 @@ def test_stray_fields_are_found_whatever_ends_the_lines(make_project, store_of, 
 
     assert [r[1] for r in rows] == ["1", "3"]
     assert [(r[0], r[1], r[2]) for r in rejects] == [(2, 3, "2,x,Bob,Ross,")]
+
+
+def test_a_stray_field_on_the_last_line_without_a_line_end(make_project, store_of):
+    text = "id,first,last,email\n1,Anna,Meyer,a@x.com\n2,extra,Bob,Ross,"
+    result, rows, rejects = _load(make_project, store_of, "csv", text)
+
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert rows == [(1, "1", "Anna", "Meyer", "a@x.com")]
+    assert [(r[0], r[1], r[2]) for r in rejects] == [(2, 3, "2,extra,Bob,Ross,")]
+
+
+def test_bytes_that_are_not_utf8_stay_rejected_beside_a_stray_field(make_project, store_of):
+    """The copy DuckDB reads keeps every byte: a bad one is not turned into a character."""
+    data = b"id,first,last,email\n1,An\xffna,Meyer,a@x.com\n2,extra,Bob,Ross,\n3,Cleo,Park,c@x\n"
+    result, rows, rejects = _load(make_project, store_of, "csv", data)
+
+    assert (result.rows_loaded, result.rows_rejected) == (1, 2)
+    assert [r[1] for r in rows] == ["3"]
+    assert [(r[0], r[1]) for r in rejects] == [(1, 2), (2, 3)]
+    assert "utf-8" in rejects[0][3].lower() or "encod" in rejects[0][3].lower()
+
+
+def test_empty_rows_wider_than_the_header_are_skipped_not_rejected(make_project, store_of):
+    text = "id,first,last,email\n1,Anna,Meyer,a@x.com\n,,,,,\n2,Bob,Ross,\n,,,\n"
+    result, rows, rejects = _load(make_project, store_of, "csv", text)
+
+    assert (result.rows_loaded, result.rows_rejected, result.rows_blank) == (2, 0, 2)
+    assert rejects == [] and [r[1] for r in rows] == ["1", "2"]
+
+
+def test_a_file_most_of_whose_records_end_in_a_delimiter_loads_as_written(make_project, store_of):
+    """One record of exactly the header's width among trailing-delimiter records is read
+    as written; the others are not rejected one by one."""
+    text = "id,first,last,email\n1,A,B,a@x,\n2,C,D,c@x,\n3,E,F,,\n4,G,H,\n5,I,J,i@x,\n"
+    result, rows, rejects = _load(make_project, store_of, "csv", text)
+
+    assert (result.rows_loaded, result.rows_rejected, rejects) == (5, 0, [])
+    assert [r[4] for r in rows] == ["a@x", "c@x", None, None, "i@x"]

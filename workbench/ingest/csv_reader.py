@@ -189,7 +189,7 @@ def _read_csv_at(
         cleanup.append(marked.unlink)
         mark_stray(path, marked, stray, gzip=params["compression"] == "gzip",
                    encoding=encoding, delimiter=str(delimiter))  # fmt: skip
-        path, encoding = marked, "utf-8"
+        path, encoding = marked, "utf-8" if encoding == "utf-16" else encoding
         params.update(path=str(path), encoding=encoding, compression="uncompressed")
     longest = _check_records(export, options, str(delimiter))
     params["max_line"] = line_size(export, path, encoding, longest)

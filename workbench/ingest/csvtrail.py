@@ -13,6 +13,8 @@ what they are: :func:`stray_message`).
 from __future__ import annotations
 
 import csv
+import gzip as gz
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,13 +84,13 @@ def _stray(
         width = len(next(reader, []))
         before = reader.line_num
         for record in reader:
-            if record:  # a blank line is no record
+            if any(record):  # a blank line, or one of delimiters only, is no record
                 records += 1
                 if len(record) > width and not any(record[width:]):
                     starts[before + 1 + skip_rows] = len(record)
                     ends.add(reader.line_num + skip_rows)
             before = reader.line_num
-    if not starts or len(starts) == records:
+    if not starts or 2 * len(starts) > records:  # most records so: the file's layout
         return None
     return StrayRecords(starts, frozenset(ends), width)
 
@@ -96,10 +98,17 @@ def _stray(
 def mark_stray(
     path: Path, out: Path, stray: StrayRecords, *, gzip: bool, encoding: str, delimiter: str
 ) -> None:
-    """Copy the file (as UTF-8) to ``out`` with the field :data:`MARK` added at the end of
-    each stray record: the same lines, and DuckDB's strict reader rejects those."""
-    text = open_text(path, gzip, encoding, newline="")
-    with text, out.open("w", encoding="utf-8", newline="") as sink:
+    """Copy the file to ``out`` with the field :data:`MARK` added at the end of each stray
+    record: the same lines, and DuckDB's strict reader rejects those. Bytes that are not the
+    encoding are copied as they are (rejected as before); UTF-16 is copied as UTF-8."""
+    if encoding == "utf-16":
+        text = open_text(path, gzip, encoding, newline="")
+        sink = out.open("w", encoding="utf-8", newline="")
+    else:
+        raw = gz.open(path, "rb") if gzip else path.open("rb")  # noqa: SIM115
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+        sink = out.open("w", encoding=encoding, errors="surrogateescape", newline="")
+    with text, sink:
         for number, line in enumerate(text, start=1):
             if number in stray.ends:
                 body = line.rstrip("\r\n")
@@ -121,8 +130,9 @@ def stray_message(stray: StrayRecords, line: int, record: str) -> tuple[str, str
 
 
 def _ends_in_delimiter(path: Path, gzip: bool, encoding: str, delimiter: str) -> bool:
-    """Whether a line of the file ends in the delimiter (inside quoted values too): the
-    byte before each line end, with numpy (a byte search for the pair took longer)."""
+    """Whether a line of the file ends in the delimiter (inside quoted values too, and the
+    last line without a line end): the byte before each line end, with numpy (a byte search
+    for the pair took longer)."""
     mark = delimiter.encode()
     if len(mark) != 1:
         return True  # (a multi-byte delimiter: the records are read)
@@ -140,4 +150,4 @@ def _ends_in_delimiter(path: Path, gzip: bool, encoding: str, delimiter: str) ->
         if (before == mark[0]).any():
             return True
         tail = chunk[-2:]
-    return False
+    return tail[-1:] == mark
