@@ -288,6 +288,34 @@ def test_erasure_replaces_ledger_messages_that_quote_the_person(make_project, tm
     assert b"anna.meyer@acme" not in project.warehouse_path.read_bytes().lower()
 
 
+def test_erasure_replaces_a_ledger_message_that_quotes_the_person_cut_short(
+    make_project, tmp_path, capsys
+):
+    """Read with the wrong delimiter and skip_rows, the file was one column named after
+    its first data row, cut at 60 characters: the address is not whole in the message."""
+    long = "annabelle.meyer-schoenberg@acme-corporation.com"
+    contacts = f"id,first,last,email,phone\n1,Annabelle,Meyer,{long},\n2,Bob,Stone,b@x.org,\n"
+    wrong = CONFIG.replace(
+        "path: c.csv", "path: c.csv\n    options: {skip_rows: 1, delimiter: ';'}"
+    )
+    make_project(wrong, {"c.csv": contacts, "t.csv": TICKETS})
+    root = str(tmp_path)
+    assert main(["ingest", "--project", root]) == 3
+    (tmp_path / "workbench.yaml").write_text(CONFIG)
+    assert main(["ingest", "--project", root]) == 0
+    project = load_project(root)
+    with open_store(project, read_only=True) as store:
+        (error,) = store.rows("SELECT error FROM meta.loads WHERE status = 'failed'")[0]
+    assert "annabelle.meyer-schoenberg@acme-corporatio" in error and long not in error
+    capsys.readouterr()
+    assert main(["erase", "--email", long, "--project", root]) == 0
+    with open_store(project, read_only=True) as store:
+        assert store.rows("SELECT error FROM meta.loads WHERE status = 'failed'") == [
+            (ERASED_MESSAGE,)
+        ]
+    assert b"annabelle" not in project.warehouse_path.read_bytes().lower()
+
+
 def test_golden_records_are_erased_in_either_layout(tmp_path):
     """The table behind the view, and a table of the earlier layout (before a run after the
     upgrade replaced it), both reported as ``id.golden_contacts``."""

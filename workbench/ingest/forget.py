@@ -3,6 +3,8 @@ rejected export lines (see :mod:`workbench.forget`)."""
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from workbench.config import Project
@@ -38,12 +40,17 @@ ERASED_MESSAGE = (
 
 def ledger_targets(store: Store, needles: list[str]) -> list[Target]:
     """Ledger rows whose message quotes one of ``needles`` (a refused file's header that
-    was data, say): the row stays, its message is replaced."""
+    was data, say): the row stays, its message is replaced. A refusal's message may cut
+    what it quotes (``... annabelle.meyer-schoe``), so a failed load's message goes when it
+    holds a word of five characters or more of one of them (``annabelle``, ``1234567``)."""
     if not needles:
         return []
-    match = "len(list_filter($n::VARCHAR[], lambda x: contains(lower(error), x))) > 0"
+    words = sorted({w for n in needles for w in re.split(r"[\W_]+", n) if len(w) >= 5})
+    found = "len(list_filter({}::VARCHAR[], lambda x: contains(lower(error), x))) > 0"
+    match = f"({found.format('$n')} OR (status = 'failed' AND {found.format('$w')}))"
     shown = "meta.loads (messages replaced)"
-    return [Target("meta", "loads", match, {"n": needles}, shown, ("error", ERASED_MESSAGE))]
+    params = {"n": needles, "w": words}
+    return [Target("meta", "loads", match, params, shown, ("error", ERASED_MESSAGE))]
 
 
 def delete_rows(
