@@ -264,6 +264,14 @@ def test_infer_takes_an_id_column_of_a_small_sample_as_the_record_id(tmp_path):
     assert "unique" not in fields["name"] and "unique" not in fields["email"]
 
 
+def test_a_code_or_number_column_of_a_small_sample_is_not_taken_for_the_id(tmp_path):
+    path = tmp_path / "few.csv"
+    path.write_text("Name,Country Code,Phone Number,Email\nA,DE,+49 30 1,a@x\nB,FR,+33 1 2,b@x\n")
+    fields = yaml.safe_load(infer_section(path, "x"))["objects"]["x"]["fields"]
+    assert fields["record_id"]["description"] == "No unique column found: map the source's id here"
+    assert "unique" not in fields["country_code"] and "unique" not in fields["phone_number"]
+
+
 def test_infer_skips_title_lines_above_the_header(tmp_path, capsys):
     """A Dynamics-style export with two title lines: without --skip-rows the first title
     is taken for the header (one column); with it, the real columns are profiled."""

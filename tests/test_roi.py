@@ -108,6 +108,11 @@ def test_the_headline_names_drivers_not_yet_told_from_no_effect() -> None:
         "these figures: More leads converted (75% of the benefits), Faster tickets (5% of the "
         "benefits)."
     )
+    never = {**summary, "payback_month": None}  # the interval is of the draws that pay back
+    assert "no payback within it." in headline(
+        RoiResult(1, never, drivers, pl.DataFrame(), comparison=None),  # type: ignore[arg-type]
+        ctx,  # type: ignore[arg-type]
+    )
     sure = drivers.with_columns(pl.col("monthly_low").abs() + 1)
     assert "Not yet told" not in headline(
         RoiResult(1, summary, sure, pl.DataFrame(), comparison=None),  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ compaction; a warehouse from a newer Workbench is refused."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -148,3 +149,19 @@ def test_a_sequence_behind_its_table_is_restarted_past_it(tmp_path: Path) -> Non
         assert realign_sequences(store) == [KPI_RUNS.name]
         assert next_id(store, KPI_RUNS) == 42
         assert realign_sequences(store) == []
+
+
+def test_the_ledger_reads_a_warehouse_from_before_migration_5(make_project, capsys) -> None:
+    """A read-only Store does not migrate: `workbench ledger` must read a warehouse whose
+    meta.loads has no rows_blank yet (it failed with a binder error)."""
+    project = make_project(CONFIG, {"c.csv": EXPORT})
+    root = str(project.root)
+    assert main(["ingest", "--project", root]) == 0
+    with duckdb.connect(str(project.warehouse_path)) as con:
+        con.execute("ALTER TABLE meta.loads DROP COLUMN rows_blank")
+        con.execute("ALTER TABLE meta.loads DROP COLUMN read_options")
+        con.execute("DELETE FROM meta.schema_version WHERE version = 5")
+    capsys.readouterr()
+    assert main(["ledger", "--json", "--project", root]) == 0
+    (load,) = json.loads(capsys.readouterr().out)
+    assert (load["read"], load["loaded"], load["empty"]) == (2, 2, None)

@@ -134,6 +134,7 @@ class _Sample:
 
 
 _ID_LIKE = re.compile(r"(^|_)(id|nr|no|number|key|code)$")  # of a field name (_snake)
+_ID_NAME = re.compile(r"(^|_)(id|nr|no|key)$")  # an id for sure (not 'country_code')
 
 
 def _name_the_key(fields: dict[str, dict[str, Any]], mapping: dict[str, str]) -> None:
@@ -362,7 +363,7 @@ def _field(values: pl.Series, column: str) -> dict[str, Any]:
     if values.len() and values.null_count() == 0:
         out["required"] = True
     # ten distinct values say a column is unique; an id's name says so for fewer
-    enough = non_null.len() >= 10 or (values.null_count() == 0 and _ID_LIKE.search(_snake(column)))
+    enough = non_null.len() >= 10 or (values.null_count() == 0 and _ID_NAME.search(_snake(column)))
     if non_null.len() and non_null.n_unique() == non_null.len() and enough:
         out["unique"] = True
     identity = next((k for p, k in _IDENTITY_NAMES if re.search(p, column, re.I)), None)

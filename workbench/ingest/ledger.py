@@ -147,9 +147,11 @@ def save_staging_state(store: Store, source: str, fingerprint: str, rows: int) -
 
 def list_loads(store: Store, source: str | None = None) -> list[LoadRecord]:
     """Ledger rows, newest first."""
+    # a read-only Store does not migrate: a warehouse from before rows_blank has none
+    blank = "rows_blank" if "rows_blank" in store.columns("meta", "loads") else "NULL"
     rows = store.rows(
         "SELECT load_id, source, file, sha256, rows_read, rows_loaded, rows_rejected, status, "
-        "is_current, error, rows_suppressed, rows_blank FROM meta.loads "
+        f"is_current, error, rows_suppressed, {blank} FROM meta.loads "
         "WHERE $s IS NULL OR source = $s ORDER BY load_id DESC",
         {"s": source},
     )

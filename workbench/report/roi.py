@@ -53,7 +53,7 @@ def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
 
     payback, low, high = s["payback_month"], s.get("payback_low"), s.get("payback_high")
     paid = f"payback in month {payback:.0f}" if payback is not None else "no payback within it"
-    if low is not None and high is not None:
+    if payback is not None and low is not None and high is not None:
         paid += f" (95% interval month {low:.0f} to {high:.0f})"
     left_out = "".join(f" Left out of the benefits: {why}." for why in result.left_out)
     return (
