@@ -206,3 +206,16 @@ def test_a_lower_control_limit_stops_at_zero_where_the_kpi_cannot_be_negative(de
     assert isinstance(chart, go.Figure)
     flat = [t.y[0] for t in chart.data if t.mode == "lines" and len(set(t.y)) == 1]
     assert sorted(flat) == pytest.approx(sorted([0.0, centre, upper]))
+
+
+def test_a_duration_or_money_kpi_with_a_negative_value_keeps_its_lower_limit(desk) -> None:
+    """A KPI of one's own in hours may be a difference (lateness): one negative value says
+    its limits have no floor at 0."""
+    from workbench.kpi.baseline import floor
+
+    kpis = desk.project.kpis()
+    hours, share = kpis["first_response_time_h"], kpis["answered_share"]
+    assert floor(hours, pl.Series([3.0, 5.0, None])) == 0.0
+    assert floor(hours, pl.Series([3.0, -0.5])) is None
+    assert floor(kpis["response_gap"], pl.Series([3.0, 5.0])) is None  # no such unit
+    assert floor(share, pl.Series([0.5, 0.7])) == 0.0

@@ -56,6 +56,13 @@ def never_negative(kpi: KpiDef) -> bool:
     )
 
 
+def floor(kpi: KpiDef, values: pl.Series) -> float | None:
+    """0 for a KPI that cannot be negative, by its kind (:func:`never_negative`) and by its
+    values: a duration or money KPI of one's own may be a difference (lateness, net
+    revenue), and one negative value says so."""
+    return 0.0 if never_negative(kpi) and not (values.drop_nulls() < 0).any() else None
+
+
 def window(launch: date, months: int) -> tuple[datetime, datetime]:
     """The ``months`` whole months before the month of ``launch`` (UTC, ``[start, end)``)."""
     end = datetime(launch.year, launch.month, 1)
@@ -105,7 +112,7 @@ def baselines(
             rng = bootstrap.rng_for(seed, "baseline", kpi_id, seg)
             low, high = bootstrap.interval(sample.replicates(n_samples, rng))
             series = _series(mine, seg, start, end)
-            lim = control.limits(series, floor=0.0 if never_negative(kpi) else None)
+            lim = control.limits(series, floor=floor(kpi, mine["value"]))
             rows.append(
                 {
                     "kpi": kpi_id,
