@@ -316,6 +316,9 @@ def _load(
     return loaded, rejected, blank, changed
 
 
+_SPACE_CODES = "32, 9, 13, 10, 160"  # the code points of $spaces: ' \t\r\n', NBSP
+
+
 def _skip_blank_rows(store: Store, raw: str, load_id: int, columns: list[str]) -> int:
     """Delete the load's rows that have no value in any column (only spaces at most): the
     rows of only delimiters a spreadsheet leaves below its data, ``{}`` lines. Like blank
@@ -323,8 +326,11 @@ def _skip_blank_rows(store: Store, raw: str, load_id: int, columns: list[str]) -
     Returns how many were skipped."""
     if not columns:
         return 0
+    # trim only a value that starts with a space (as staging.raw_text_sql): 5x faster
     empty = " AND ".join(
-        f"({quote_ident(c)} IS NULL OR trim({quote_ident(c)}, $spaces) = '')" for c in columns
+        f"({c} IS NULL OR length({c}) = 0 OR (ascii({c}) IN ({_SPACE_CODES}) "
+        f"AND trim({c}, $spaces) = ''))"
+        for c in map(quote_ident, columns)
     )
     params = {"id": load_id, "spaces": " \t\r\n" + chr(160)}
     found = f"FROM {raw} WHERE _load_id = $id AND {empty}"
