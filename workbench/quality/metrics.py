@@ -42,8 +42,8 @@ def record_metrics(
                 continue
             mapped = [f for f in source.columns if f in spec.fields]
             params = {"o": name, "s": source_name}
-            for fname in mapped:
-                _insert(store, run_id, name, _completeness_sql(stg, fname), dict(params, f=fname))
+            if mapped:
+                _insert(store, run_id, name, _completeness_sql(stg, mapped), dict(params, f=mapped))
             _insert(store, run_id, name, _duplicates_sql(stg, mapped), params)
             required = [f for f in mapped if spec.fields[f].required]
             if required:
@@ -113,13 +113,16 @@ def _counts_sql(stg: str, core: str) -> str:
                          staged FROM j"""
 
 
-def _completeness_sql(stg: str, field: str) -> str:
-    col = quote_ident(field)
+def _completeness_sql(stg: str, fields: list[str]) -> str:
+    """The completeness of each of ``fields`` (bound as ``$f``), in one scan of the source."""
+    counts = ", ".join(f"count({quote_ident(f)})" for f in fields)
     return f"""
-        SELECT $s AS source, $f AS field, 'completeness' AS metric,
-               count({col}) / count(*) AS value, count({col}) AS numerator,
-               count(*) AS denominator
-        FROM {stg} WHERE _source = $s HAVING count(*) > 0"""
+        SELECT $s AS source, field, 'completeness' AS metric, filled / total AS value,
+               filled AS numerator, total AS denominator
+        FROM (SELECT unnest($f::VARCHAR[]) AS field, unnest(filled) AS filled, total
+              FROM (SELECT [{counts}] AS filled, count(*) AS total
+                    FROM {stg} WHERE _source = $s))
+        WHERE total > 0"""
 
 
 def _duplicates_sql(stg: str, mapped: list[str]) -> str:
