@@ -233,7 +233,7 @@ def _read_csv_at(
         )
 
     incoming = table("temp", INCOMING_TABLE)
-    cleanup.append(lambda: _drop_incoming(store))
+    cleanup.append(lambda: drop_incoming(store))
     store.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(INCOMING_TABLE)} AS "
                   f"SELECT * FROM {source_sql}", params)  # fmt: skip
     return Incoming(
@@ -250,7 +250,7 @@ def _read_csv_at(
     )
 
 
-def _drop_incoming(store: Store) -> None:
+def drop_incoming(store: Store) -> None:
     # the loader reads before its transaction; read inside one, a failed transaction cannot
     # run the DROP, and its rollback drops the table instead
     with contextlib.suppress(duckdb.Error):

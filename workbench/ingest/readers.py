@@ -22,7 +22,7 @@ from typing import Any
 
 from workbench.config import ReaderOptions
 from workbench.errors import IngestError, where_file
-from workbench.ingest.csv_reader import read_csv
+from workbench.ingest.csv_reader import INCOMING_TABLE, drop_incoming, read_csv
 from workbench.ingest.files import ExportFile
 from workbench.ingest.incoming import (
     LINEAGE,
@@ -44,7 +44,7 @@ from workbench.ingest.jsonscan import (
 from workbench.ingest.ndjson import split_lines
 from workbench.ingest.rejects import Reject
 from workbench.ingest.xlsx_guard import check_workbook
-from workbench.store import Store, quote_ident
+from workbench.store import Store, quote_ident, table
 
 _LINE = re.compile(r"\b[Ll]ine:?\s*(\d+)")
 
@@ -126,9 +126,25 @@ def _read_json(
     source_sql = f"read_json({base}, columns = $cols)"
     columns = column_names(export, [name for name, _ in exprs])
     cols = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in exprs)
-    select = f"SELECT {cols}, row_number() OVER () AS _row_number FROM {source_sql}"
+    # into a temporary table numbered by row id, as CSV is (csv_reader.INCOMING_TABLE):
+    # row_number() OVER () made the read and the raw table's writing one thread's work
+    cleanup.append(lambda: drop_incoming(store))
+    try:
+        store.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(INCOMING_TABLE)} AS "
+                      f"SELECT {cols} FROM {source_sql}", params)  # fmt: skip
+    except BaseException:
+        for step in cleanup:
+            step()
+        raise
+    incoming = table("temp", INCOMING_TABLE)
     return Incoming(
-        columns=columns, select_sql=select, params=params, rejects=rejects, cleanup=cleanup
+        columns=columns,
+        select_sql=text_select(
+            columns, incoming, {}, f"rowid - (SELECT min(rowid) FROM {incoming}) + 1"
+        ),
+        params={},
+        rejects=rejects,
+        cleanup=cleanup,
     )
 
 
