@@ -261,17 +261,23 @@ def test_erasure_without_a_resolution_run_and_what_it_spares(make_project, tmp_p
         assert message in err and "Traceback" not in err
 
 
+def _refused_then_loaded(make_project, tmp_path, contacts: str, options: str):
+    """A project whose contacts were first refused under the wrong reader ``options`` (the
+    refusal quoting a data row as the header), then loaded with the right ones."""
+    wrong = CONFIG.replace("path: c.csv", f"path: c.csv\n    options: {options}")
+    make_project(wrong, {"c.csv": contacts, "t.csv": TICKETS})
+    assert main(["ingest", "--project", str(tmp_path)]) == 3
+    (tmp_path / "workbench.yaml").write_text(CONFIG)
+    assert main(["ingest", "--project", str(tmp_path)]) == 0
+    return load_project(tmp_path)
+
+
 def test_erasure_replaces_ledger_messages_that_quote_the_person(make_project, tmp_path, capsys):
     """A wrong skip_rows made a data row the header: the refusal listed its values (Anna's
     address) as the file's columns, kept in the ledger. Erasure keeps the ledger row and
     replaces its message, and no byte of the address is left in the warehouse file."""
-    wrong = CONFIG.replace("path: c.csv", "path: c.csv\n    options: {skip_rows: 1}")
-    make_project(wrong, {"c.csv": CONTACTS, "t.csv": TICKETS})
+    project = _refused_then_loaded(make_project, tmp_path, CONTACTS, "{skip_rows: 1}")
     root = str(tmp_path)
-    assert main(["ingest", "--project", root]) == 3
-    (tmp_path / "workbench.yaml").write_text(CONFIG)
-    assert main(["ingest", "--project", root]) == 0
-    project = load_project(root)
     with open_store(project, read_only=True) as store:
         (refused,) = store.rows("SELECT load_id, error FROM meta.loads WHERE status = 'failed'")
     assert "anna.meyer@acme.com" in refused[1]
@@ -295,15 +301,10 @@ def test_erasure_replaces_a_ledger_message_that_quotes_the_person_cut_short(
     its first data row, cut at 60 characters: the address is not whole in the message."""
     long = "annabelle.meyer-schoenberg@acme-corporation.com"
     contacts = f"id,first,last,email,phone\n1,Annabelle,Meyer,{long},\n2,Bob,Stone,b@x.org,\n"
-    wrong = CONFIG.replace(
-        "path: c.csv", "path: c.csv\n    options: {skip_rows: 1, delimiter: ';'}"
+    project = _refused_then_loaded(
+        make_project, tmp_path, contacts, "{skip_rows: 1, delimiter: ';'}"
     )
-    make_project(wrong, {"c.csv": contacts, "t.csv": TICKETS})
     root = str(tmp_path)
-    assert main(["ingest", "--project", root]) == 3
-    (tmp_path / "workbench.yaml").write_text(CONFIG)
-    assert main(["ingest", "--project", root]) == 0
-    project = load_project(root)
     with open_store(project, read_only=True) as store:
         (error,) = store.rows("SELECT error FROM meta.loads WHERE status = 'failed'")[0]
     assert "annabelle.meyer-schoenberg@acme-corporatio" in error and long not in error

@@ -116,36 +116,38 @@ def reconcile(store: Store, run_id: int, spec: Reconciliation | None) -> int:
 def differences(store: Store, level: str, *, limit: int = 50) -> pl.DataFrame:
     """The latest run's reconciliation rows (``month`` or ``account``) that differ, largest
     money difference first."""
-    if not store.has_rows("dq", "reconciliation"):
-        raise WorkbenchError(
-            "Nothing has been reconciled yet.", fix="Run `workbench validate` first."
-        )
-    frame = store.frame(
-        """SELECT key, crm_count, crm_amount, billing_count, billing_amount, count_diff,
-                  amount_diff
-           FROM dq.reconciliation
-           WHERE run_id = (SELECT max(run_id) FROM dq.reconciliation) AND level = $l
-             AND (count_diff <> 0 OR amount_diff <> 0)
-           ORDER BY abs(amount_diff) DESC, key LIMIT $n""",
-        {"l": level, "n": limit},
+    return _latest(
+        store,
+        level,
+        "AND (count_diff <> 0 OR amount_diff <> 0) ORDER BY abs(amount_diff) DESC, key LIMIT $n",
+        {"n": limit},
     )
-    return frame.rename({"key": level})
 
 
 def totals(store: Store, level: str) -> pl.DataFrame:
     """Every reconciliation row of the latest run at ``level`` (``month`` or ``account``),
     those that agree too, in key order (for months: by month), the rows without a date or
     an account last."""
+    return _latest(
+        store,
+        level,
+        "ORDER BY key IN ($no_date, $no_account), key",
+        {"no_date": NO_DATE, "no_account": NO_ACCOUNT},
+    )
+
+
+def _latest(store: Store, level: str, rest: str, params: dict[str, object]) -> pl.DataFrame:
+    """The latest run's rows at ``level``, ``rest`` (a condition and order) applied."""
     if not store.has_rows("dq", "reconciliation"):
         raise WorkbenchError(
             "Nothing has been reconciled yet.", fix="Run `workbench validate` first."
         )
     frame = store.frame(
-        """SELECT key, crm_count, crm_amount, billing_count, billing_amount, count_diff,
-                  amount_diff
-           FROM dq.reconciliation
-           WHERE run_id = (SELECT max(run_id) FROM dq.reconciliation) AND level = $l
-           ORDER BY key IN ($no_date, $no_account), key""",
-        {"l": level, "no_date": NO_DATE, "no_account": NO_ACCOUNT},
+        f"""SELECT key, crm_count, crm_amount, billing_count, billing_amount, count_diff,
+                   amount_diff
+            FROM dq.reconciliation
+            WHERE run_id = (SELECT max(run_id) FROM dq.reconciliation) AND level = $l
+            {rest}""",
+        {"l": level, **params},
     )
     return frame.rename({"key": level})
