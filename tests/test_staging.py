@@ -14,6 +14,12 @@ from workbench.dictionary import FieldType
 from workbench.ingest import ingest
 from workbench.ingest.staging import SqlBuilder, raw_text_sql, typed_sql
 
+SPLIT_NAME = (  # the columns of a source with one full name, split
+    "      record_id: id\n"
+    "      first_name: {from: name, name_part: first}\n"
+    "      last_name: {from: name, name_part: last}\n"
+)
+
 
 def stage(make_project, store_of, columns: str, body: str, options: str = "", obj="contacts"):
     cfg = f"""
@@ -53,9 +59,7 @@ def test_full_name_split_in_both_orders(make_project, store_of):
     store = stage(
         make_project,
         store_of,
-        "      record_id: id\n"
-        "      first_name: {from: name, name_part: first}\n"
-        "      last_name: {from: name, name_part: last}\n",
+        SPLIT_NAME,
         "id;name\n1;Anna Müller\n2;Müller, Anna\n3;Mary Ann van Dyke\n4;Madonna\n"
         "5; Smith ,  John \n",
     )
@@ -73,9 +77,7 @@ def test_name_split_leaves_out_honorifics_and_suffixes(make_project, store_of):
     store = stage(
         make_project,
         store_of,
-        "      record_id: id\n"
-        "      first_name: {from: name, name_part: first}\n"
-        "      last_name: {from: name, name_part: last}\n",
+        SPLIT_NAME,
         "id;name\n"
         "01;Dr. Mateo Rossi Jr.\n"
         "02;Ms. Priya Raghunathan\n"
@@ -119,9 +121,7 @@ def test_name_split_keeps_names_that_only_look_like_honorifics_or_suffixes(make_
     store = stage(
         make_project,
         store_of,
-        "      record_id: id\n"
-        "      first_name: {from: name, name_part: first}\n"
-        "      last_name: {from: name, name_part: last}\n",
+        SPLIT_NAME,
         "id;name\n"
         "01;Drew Barrymore\n"
         "02;Misses Jones\n"
