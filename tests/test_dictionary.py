@@ -272,6 +272,15 @@ def test_a_code_or_number_column_of_a_small_sample_is_not_taken_for_the_id(tmp_p
     assert "unique" not in fields["country_code"] and "unique" not in fields["phone_number"]
 
 
+def test_infer_reads_utf16_without_a_byte_order_mark_as_ingest_does(tmp_path):
+    """Declared UTF-16 without a byte order mark is little-endian, as DuckDB reads it (the
+    line read for the header failed with a UnicodeError traceback)."""
+    path = tmp_path / "u16.csv"
+    path.write_bytes("id,name\n1,Zoë\n2,Ana\n".encode("utf-16-le"))
+    fields = yaml.safe_load(infer_section(path, "x", encoding="utf-16"))["objects"]["x"]["fields"]
+    assert list(fields) == ["record_id", "name"]
+
+
 def test_infer_skips_title_lines_above_the_header(tmp_path, capsys):
     """A Dynamics-style export with two title lines: without --skip-rows the first title
     is taken for the header (one column); with it, the real columns are profiled."""

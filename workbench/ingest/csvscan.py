@@ -19,6 +19,7 @@ with the quote as its own escape, a quote right after a closing one is an escape
 
 from __future__ import annotations
 
+import codecs
 import gzip as gz
 import io
 import re
@@ -204,8 +205,13 @@ def read_line(path: Path, *, gzip: bool, encoding: str, number: int) -> str:
 
 
 def open_text(path: Path, gzip: bool, encoding: str, newline: str | None) -> io.TextIOWrapper:
-    """The file as text (undecodable bytes replaced); closing it closes the file."""
+    """The file as text (undecodable bytes replaced); closing it closes the file. UTF-16
+    without a byte order mark is read as little-endian, as DuckDB reads it."""
     raw = gz.open(path, "rb") if gzip else path.open("rb")  # noqa: SIM115
+    if encoding == "utf-16":
+        if raw.read(2) not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            encoding = "utf-16-le"
+        raw.seek(0)
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=newline)
 
 
