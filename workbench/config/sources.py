@@ -62,6 +62,11 @@ class ReaderOptions(StrictModel):
     )
     sheet: str | int | None = None
     compression: Literal["auto", "none", "gzip"] = "auto"
+    records: str | None = Field(
+        None,
+        description="JSON: the key of the top-level object that holds the array of records "
+        "(Stripe's and Chargebee's list exports: data)",
+    )
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
     _formats = field_validator("timestamp_format", "date_format")(

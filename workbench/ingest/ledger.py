@@ -67,7 +67,7 @@ def read_options(options: ReaderOptions) -> str:
     read with others is loaded again. Defaults are left out, so that an option added to
     Workbench does not load every file again."""
     wanted = {"delimiter", "quote", "escape", "encoding", "header", "skip_rows", "sheet",
-              "compression"}  # fmt: skip
+              "compression", "records"}  # fmt: skip
     return json.dumps(options.model_dump(include=wanted, exclude_defaults=True), sort_keys=True)
 
 

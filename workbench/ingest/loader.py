@@ -26,7 +26,13 @@ from workbench.errors import IngestError, WorkbenchError
 from workbench.ingest import drift, ledger
 from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
 from workbench.ingest.incoming import Incoming
-from workbench.ingest.readers import LINEAGE, RetryWithRejects, read_error, read_export
+from workbench.ingest.readers import (
+    LINEAGE,
+    RetryWithRejects,
+    read_error,
+    read_export,
+    sets_rows_aside,
+)
 from workbench.ingest.rejects import store_rejects
 from workbench.ingest.staging import (
     mapping_fingerprint,
@@ -220,7 +226,7 @@ def load_file(
         try:
             counts = attempt(collect_rejects=False)
         except (duckdb.Error, RetryWithRejects):
-            if export.format not in ("csv", "tsv", "ndjson"):
+            if not sets_rows_aside(export, source.options):
                 raise
             counts = attempt(collect_rejects=True)  # set unreadable rows aside, load the rest
     except (WorkbenchError, duckdb.Error, RetryWithRejects) as exc:

@@ -32,6 +32,7 @@ from workbench.ingest.incoming import (
     column_names,
     text_select,
 )
+from workbench.ingest.jsonlist import records_as_lines
 from workbench.ingest.jsonscan import (
     DUCKDB_JSON_OPTIONS,
     DUCKDB_OBJECT_BYTES,
@@ -75,29 +76,45 @@ def read_export(
     return incoming
 
 
+def sets_rows_aside(export: ExportFile, options: ReaderOptions) -> bool:
+    """Whether the reader of ``export`` can set unreadable records aside, so that a failed
+    read is tried again collecting them: CSV and TSV rows, NDJSON lines, the records under
+    a key of a JSON object (read as lines). A JSON array, Parquet or XLSX file is read
+    whole or refused."""
+    return export.format in ("csv", "tsv", "ndjson") or (
+        export.format == "json" and bool(options.records)
+    )
+
+
 # -- JSON / NDJSON -----------------------------------------------------------------------
 def _read_json(
     store: Store, export: ExportFile, options: ReaderOptions, collect_rejects: bool
 ) -> Incoming:
-    path, gzip = export.path, export.gzip
+    path, gzip, lines = export.path, export.gzip, export.format == "ndjson"
     cleanup: list[Callable[[], None]] = []
     rejects: Callable[[], list[Reject]] | None = None
-    if not collect_rejects:  # split_lines checks each line itself
-        problem = scan_file(export.path, gzip=export.gzip, lines=export.format == "ndjson")
-        if problem is not None and export.format == "ndjson":
-            raise RetryWithRejects()  # such lines are set aside
-        if problem is not None:
-            raise _beyond_bounds(export, problem)
-    if export.format == "ndjson" and collect_rejects:
-        path, found, records = split_lines(export.path, gzip=export.gzip)
+    if export.format == "json" and options.records:  # one record a line, as NDJSON
+        path, gzip, lines = records_as_lines(export, options.records), False, True
         cleanup.append(path.unlink)
-        gzip = False
-        rejects = lambda: found  # noqa: E731
-        if len(found) == records:
-            for step in cleanup:
-                step()
-            raise _no_objects(export, found)
-    fmt = "array" if export.format == "json" else "newline_delimited"
+    try:
+        if not collect_rejects:  # split_lines checks each line itself
+            problem = scan_file(path, gzip=gzip, lines=lines)
+            if problem is not None and lines:
+                raise RetryWithRejects()  # such lines are set aside
+            if problem is not None:
+                raise _beyond_bounds(export, problem)
+        if lines and collect_rejects:
+            split, found, records = split_lines(path, gzip=gzip)
+            cleanup.append(split.unlink)
+            path, gzip = split, False
+            rejects = lambda: found  # noqa: E731
+            if len(found) == records:
+                raise _no_objects(export, found)
+    except BaseException:
+        for step in cleanup:
+            step()
+        raise
+    fmt = "newline_delimited" if lines else "array"
     params: dict[str, Any] = {
         "path": str(path),
         "fmt": fmt,
@@ -112,7 +129,7 @@ def _read_json(
         if top == ["json"] and str(described[0][1]).startswith("MAP("):
             raise _too_wide(export, f"more than {MAX_KEYS:,} distinct keys")
         if top == ["json"] and not collect_rejects:
-            _check_records(store, export, params)
+            _check_records(store, export, params, lines=lines)
         exprs: list[tuple[str, str]] = [(c, f"{quote_ident(c)}") for c in top]
         for name, type_text, *_ in described:
             exprs.extend(_flatten_struct(name, quote_ident(name), "$", type_text, params))
@@ -148,8 +165,11 @@ def _read_json(
     )
 
 
-def _check_records(store: Store, export: ExportFile, params: dict[str, Any]) -> None:
-    """A lone ``json`` column means the records are not all JSON objects (or there are none)."""
+def _check_records(
+    store: Store, export: ExportFile, params: dict[str, Any], *, lines: bool
+) -> None:
+    """A lone ``json`` column means the records are not all JSON objects (or there are none):
+    read as lines (NDJSON, or records under a key), those that are not are set aside."""
     total, bad, first_bad, kind = store.rows(
         "SELECT count(*), count(*) FILTER (WHERE json_type(json) <> 'OBJECT'), "
         "min(n) FILTER (WHERE json_type(json) <> 'OBJECT'), "
@@ -168,7 +188,7 @@ def _check_records(store: Store, export: ExportFile, params: dict[str, Any]) -> 
         )
     if not bad:
         return
-    if export.format == "ndjson":
+    if lines:
         raise RetryWithRejects()
     raise IngestError(
         f"{name} is not an array of records: {bad:,} of its {total:,} elements are not JSON "
@@ -362,8 +382,9 @@ _EXPLAIN = (
     (
         re.compile(r"Expected top-level JSON array .* first character is '\{'"),
         "it holds a single JSON object, not an array of records",
-        "Export the records as a JSON array ([{...}, {...}]), or set 'format: ndjson' on the "
-        "source if the file has one object per line; nothing was loaded.",
+        "If the object holds the records under a key (Stripe's and Chargebee's list exports: "
+        "data), set the source's options.records to it; else export the records as a JSON "
+        "array ([{...}, {...}]), or as NDJSON (one object a line); nothing was loaded.",
     ),
     (
         re.compile(r'"maximum_object_size" of \d+ bytes exceeded'),
