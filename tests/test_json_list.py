@@ -75,3 +75,19 @@ def test_without_the_option_a_list_export_says_how_to_read_it(make_project, caps
     assert main(["ingest", "--project", str(project.root)]) == 3
     err = " ".join(capsys.readouterr().err.split())
     assert "a single JSON object" in err and "set the source's options.records to it" in err
+
+
+def test_a_record_with_a_repeated_key_is_set_aside_as_on_an_ndjson_line(make_project, store_of):
+    """Python's json keeps the last of a repeated key: the pairs are kept as read, so the
+    record is set aside rather than loaded with one of its values dropped."""
+    text = (
+        '{"object": "list", "data": [{"id": "cus_1", "email": "a@x.com", "email": "b@x.com"},'
+        ' {"id": "cus_2", "email": "c@x.com", "address": {"city": "Bonn"}}]}'
+    )
+    project = make_project(CONFIG.format(ext="json", key="data"), {"exports/customers.json": text})
+    store = store_of(project)
+    result = ingest(project, store).loads[0]
+
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+    assert store.rows("SELECT _row_number, id, email FROM raw.stripe") == [(2, "cus_2", "c@x.com")]
+    assert store.rows("SELECT row_number FROM quar.ingest_rejects") == [(1,)]

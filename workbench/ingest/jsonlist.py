@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import IngestError, where_file
 from workbench.ingest.files import ExportFile
@@ -35,7 +36,7 @@ def records_as_lines(export: ExportFile, key: str) -> Path:
     opener = gz.open if export.gzip else open
     try:
         with opener(export.path, "rb") as handle:
-            document = json.load(handle)
+            document = json.load(handle, object_pairs_hook=_Object)
     except json.JSONDecodeError as exc:
         raise IngestError(
             f"{export.path.name} cannot be read as JSON: {exc.msg} (line {exc.lineno}, "
@@ -43,29 +44,36 @@ def records_as_lines(export: ExportFile, key: str) -> Path:
             where=where_file(export.path, exc.lineno),
             fix="Copy or export the file again; nothing was loaded.",
         ) from exc
+    except RecursionError as exc:
+        raise IngestError(
+            f"{export.path.name} nests JSON values deeper than Python reads.",
+            where=str(export.path),
+            fix="Export the records as NDJSON (one object a line); nothing was loaded.",
+        ) from exc
     except (UnicodeDecodeError, OSError, EOFError) as exc:
         raise IngestError(
             f"{export.path.name} cannot be read as JSON: {exc}.",
             where=str(export.path),
             fix="Copy or export the file again (JSON is UTF-8); nothing was loaded.",
         ) from exc
-    if not isinstance(document, dict) or key not in document:
+    found = [v for k, v in document if k == key] if isinstance(document, _Object) else []
+    if len(found) != 1:
         held = (
-            f"its top-level keys are {', '.join(list(document)[:20])}"
-            if isinstance(document, dict)
-            else f"it holds a JSON {type(document).__name__}, not an object"
+            f"its top-level keys are {', '.join(k for k, _ in document[:20])}"
+            if isinstance(document, _Object)
+            else f"it holds a JSON {_kind(document)}, not an object"
         )
         raise IngestError(
-            f"{export.path.name} has no key '{key}' at its top level ({where}): {held}.",
+            f"{export.path.name} has {'no key' if not found else 'more than one key'} "
+            f"'{key}' at its top level ({where}): {held}.",
             where=str(export.path),
             fix=f"Set {where} to the key that holds the records, or leave it out for a file "
             "that is a JSON array of records; nothing was loaded.",
         )
-    records = document[key]
-    if not isinstance(records, list):
+    records = found[0]
+    if isinstance(records, _Object) or not isinstance(records, list):
         raise IngestError(
-            f"{export.path.name}: '{key}' holds a JSON {type(records).__name__}, not an "
-            "array of records.",
+            f"{export.path.name}: '{key}' holds a JSON {_kind(records)}, not an array of records.",
             where=str(export.path),
             fix=f"Set {where} to the key that holds the array of records; nothing was loaded.",
         )
@@ -74,5 +82,28 @@ def records_as_lines(export: ExportFile, key: str) -> Path:
     out = Path(name)
     with out.open("w", encoding="utf-8") as sink:
         for record in records:
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sink.write(_dump(record) + "\n")
     return out
+
+
+class _Object(list[tuple[str, Any]]):
+    """A JSON object's pairs in order, a repeated key kept (the NDJSON reader sets such a
+    record aside, as it does a line with one)."""
+
+
+def _dump(value: Any) -> str:
+    """``value`` as JSON text, objects with their pairs as read."""
+    if isinstance(value, _Object):
+        pairs = (f"{json.dumps(k, ensure_ascii=False)}: {_dump(v)}" for k, v in value)
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_dump(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, _Object):
+        return "object"
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
