@@ -24,10 +24,10 @@ import duckdb
 import polars as pl
 import yaml
 
-from workbench.config.sources import DEFAULT_NULLS
+from workbench.config.sources import DEFAULT_NULLS, ENCODINGS, known_encoding
 from workbench.errors import IngestError
 from workbench.ingest.content import UTF16_BOMS
-from workbench.ingest.csv_reader import ENCODINGS, duckdb_readable, known_encoding
+from workbench.ingest.csv_reader import duckdb_readable
 from workbench.ingest.csvmeter import RecordMeter, measure_file
 from workbench.ingest.csvscan import (
     fix_line_ends,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import available_timezones
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -43,13 +43,28 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
+Encoding = Literal["utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16"]
+ENCODINGS: tuple[str, ...] = get_args(Encoding)
+"""The encodings ``options.encoding`` names, the ones the CSV reader reads."""
+
+
+def known_encoding(name: str) -> str | None:
+    """The name in :data:`ENCODINGS` of the codec ``name`` spells (``windows-1252`` is
+    ``cp1252``, ``latin1`` and ``iso-8859-1`` are ``latin-1``); None for one it does not read."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return next((known for known in ENCODINGS if codecs.lookup(known).name == codec), None)
+
+
 class ReaderOptions(StrictModel):
     """How to read a source's files. Every option has a default that suits a plain UTF-8 CSV."""
 
     delimiter: str | None = Field(None, description="Field separator; sniffed when not set")
     quote: str = '"'
     escape: str | None = None
-    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16"] = "utf-8"
+    encoding: Encoding = "utf-8"
     header: bool = True
     skip_rows: int = Field(0, ge=0)
     decimal: Literal[".", ","] = "."
@@ -77,14 +92,8 @@ class ReaderOptions(StrictModel):
     @classmethod
     def _encoding_name(cls, value: Any) -> Any:
         """Any spelling Python knows of the five encodings (windows-1252, latin1, UTF8)."""
-        if not isinstance(value, str):
-            return value
-        try:
-            codec = codecs.lookup(value).name
-        except LookupError:
-            return value  # refused by the Literal, listing the five
-        known = ("utf-8", "utf-8-sig", "latin-1", "cp1252", "utf-16")
-        return next((k for k in known if codecs.lookup(k).name == codec), value)
+        # one it does not read is left as written: refused by the Literal, listing the five
+        return (known_encoding(value) or value) if isinstance(value, str) else value
 
     @field_validator("delimiter", "quote", "escape")
     @classmethod

@@ -27,7 +27,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import duckdb
 
@@ -93,23 +93,9 @@ def read_csv(
         raise
 
 
-ENCODINGS: tuple[str, ...] = get_args(ReaderOptions.model_fields["encoding"].annotation)
-"""The encodings ``options.encoding`` names, the ones the CSV reader reads."""
-
-
-def known_encoding(name: str) -> str | None:
-    """The name in :data:`ENCODINGS` of the codec ``name`` spells (``windows-1252`` is
-    ``cp1252``, ``latin1`` and ``iso-8859-1`` are ``latin-1``); None for one it does not read."""
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        return None
-    return next((known for known in ENCODINGS if codecs.lookup(known).name == codec), None)
-
-
 def duckdb_readable(path: Path, encoding: str, gzip: bool, setting: str) -> tuple[Path, str]:
     """The file and encoding to give DuckDB's CSV reader for a file in ``encoding`` (one of
-    :data:`ENCODINGS`).
+    :data:`workbench.config.sources.ENCODINGS`).
 
     cp1252, which DuckDB cannot decode, becomes a temporary, uncompressed UTF-8 copy (the
     returned path is then not ``path``: the caller deletes it); a UTF-8 byte order mark DuckDB

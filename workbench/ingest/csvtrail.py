@@ -55,15 +55,6 @@ def stray_records(
     """
     if not header or len(delimiter) != 1 or len(quote) > 1 or len(escape) > 1:
         return None  # (Python's csv module reads one-character delimiters and quotes)
-    try:
-        return _stray(path, gzip, encoding, delimiter, quote, escape, skip_rows)
-    except UnicodeError:  # UTF-16 without a byte order mark, which DuckDB reads as it can
-        return None
-
-
-def _stray(
-    path: Path, gzip: bool, encoding: str, delimiter: str, quote: str, escape: str, skip_rows: int
-) -> StrayRecords | None:
     if not _ends_in_delimiter(path, gzip, encoding, delimiter):
         return None
     starts: dict[int, int] = {}

@@ -134,7 +134,20 @@ def raw_text_sql(fmap: FieldMap, b: SqlBuilder) -> str:
     if not fmap.trim:
         return expr
     ends = f"ascii({expr}) IN ({_TRIMMED_CODES}) OR ascii(right({expr}, 1)) IN ({_TRIMMED_CODES})"
-    return f"CASE WHEN {ends} THEN trim({expr}, ' \t\r\n' || chr(160)) ELSE {expr} END"
+    return f"CASE WHEN {ends} THEN {_trimmed(expr)} ELSE {expr} END"
+
+
+def blank_sql(expr: str) -> str:
+    """Whether the text ``expr`` is NULL, empty, or only what :func:`raw_text_sql` trims
+    (``trim`` runs only on a value that starts with one of those characters)."""
+    return (
+        f"({expr} IS NULL OR length({expr}) = 0 OR "
+        f"(ascii({expr}) IN ({_TRIMMED_CODES}) AND {_trimmed(expr)} = ''))"
+    )
+
+
+def _trimmed(expr: str) -> str:
+    return f"trim({expr}, ' \t\r\n' || chr(160))"
 
 
 def null_token_sql(expr: str, nulls: list[str], b: SqlBuilder) -> str:
