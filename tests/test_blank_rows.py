@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 
+from staged import ingest_staged
+
 from workbench.cli import main
-from workbench.ingest import ingest
 from workbench.store import open_store
 
 CSV_CONFIG = """
@@ -52,7 +53,7 @@ def _ledger(store) -> tuple:
 def test_rows_of_only_delimiters_are_skipped_and_counted(make_project, store_of):
     project = make_project(CSV_CONFIG.format(ext="csv"), {"exports/people.csv": CSV})
     store = store_of(project)
-    result = ingest(project, store).loads[0]
+    result = ingest_staged(project, store).loads[0]
 
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (5, 4, 1)
     assert result.rows_blank == 4
@@ -80,7 +81,7 @@ def test_empty_json_objects_are_skipped_like_blank_lines(make_project, store_of)
     text = "\n".join(json.dumps(line) for line in lines) + "\n\n"
     project = make_project(CSV_CONFIG.format(ext="ndjson"), {"exports/people.ndjson": text})
     store = store_of(project)
-    result = ingest(project, store).loads[0]
+    result = ingest_staged(project, store).loads[0]
 
     assert (result.rows_read, result.rows_loaded, result.rows_blank) == (2, 2, 2)
     assert store.rows("SELECT _row_number, id FROM raw.people ORDER BY 1") == [(1, "1"), (4, "2")]

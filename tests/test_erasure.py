@@ -238,6 +238,7 @@ def test_erasure_without_a_resolution_run_and_what_it_spares(make_project, tmp_p
     make_project(CONFIG, {"c.csv": CONTACTS, "t.csv": TICKETS})
     root = str(tmp_path)
     assert main(["ingest", "--project", root]) == 0
+    assert main(["validate", "--project", root]) == 0  # staged, validated, not resolved
     capsys.readouterr()
     assert main(["erase", "--phone", "+49 30 1234567", "--dry-run", "--project", root]) == 0
     out = capsys.readouterr().out

@@ -10,7 +10,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.config import load_project
-from workbench.ingest import ingest, list_loads, load_file, loader
+from workbench.ingest import ingest, list_loads, load_file, loader, stage, stage_changed
 from workbench.quality import latest_summary
 from workbench.report import data_quality
 from workbench.report.context import open_context
@@ -255,7 +255,8 @@ def test_a_failed_restaging_is_recorded_with_its_reason(make_project, tmp_path, 
     config = tmp_path / "workbench.yaml"
     config.write_text(config.read_text().replace("email: email", "email: mail"))
     capsys.readouterr()
-    assert main(["ingest", "--project", root]) == 3
+    assert main(["ingest", "--project", root]) == 0  # the files are unchanged
+    assert main(["validate", "--project", root]) == 3  # staging them is what fails
     assert "Column 'mail' (mapped to contacts.email)" in capsys.readouterr().err
     with open_store(project, read_only=True) as store:
         failed = [r for r in list_loads(store) if r.status == "failed"]
@@ -284,9 +285,10 @@ def test_unexpected_errors_are_recorded_not_left_running(
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(loader, "restage_source", broken)
+    assert ingest(project, store, sources=["crm"]).failures == []
+    monkeypatch.setattr(stage, "restage_source", broken)
     with pytest.raises(RuntimeError):
-        ingest(project, store, sources=["crm"])
+        stage_changed(project, store, ["crm"])
     monkeypatch.setattr(loader, "read_export", broken)
     (tmp_path / "c.csv").write_text(CONTACTS + "6,Fay,fay@x.com\n")
     with pytest.raises(RuntimeError):

@@ -16,9 +16,9 @@ import statistics
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+from staged import ingest_staged
 
 from workbench.cli import main
-from workbench.ingest import ingest
 from workbench.kpi.run import baseline, compare, measure
 from workbench.quality.metrics import record_metrics
 from workbench.validate import validate
@@ -80,7 +80,7 @@ def desk(make_project, store_of, *, launch: str = ""):
         {"dictionary.yaml": DICTIONARY, "tickets.csv": tickets_csv([*VALID, QUARANTINED])},
     )
     store = store_of(project)
-    assert ingest(project, store).failures == []
+    assert ingest_staged(project, store).failures == []
     report = validate(project, store)
     assert store.rows("SELECT record_id FROM quar.rows") == [("T6",)]
     assert store.scalar("SELECT count(*) FROM core.tickets WHERE solved_at > $n", {"n": NOW}) == 1
@@ -175,7 +175,7 @@ def test_stamps_within_the_day_of_skew_count_and_freshness_is_never_negative(
         CONFIG.format(launch=""), {"dictionary.yaml": DICTIONARY, "tickets.csv": tickets_csv(rows)}
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     run_id = validate(project, store).run_id
     assert store.scalar("SELECT count(*) FROM core.tickets") == 3
     _, values = measure(project, store, grain="day", record=False, now=now)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from staged import ingest_staged
+
 from workbench.config import load_project
-from workbench.ingest import ingest, list_loads, load_file
+from workbench.ingest import list_loads, load_file
 
 CONFIG = """
 sources:
@@ -41,10 +43,10 @@ def test_loading_the_same_file_twice_changes_nothing(make_project, store_of):
         CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1, 2)}
     )
     store = store_of(project)
-    first = ingest(project, store)
+    first = ingest_staged(project, store)
     assert [r.status for r in first.loads] == ["loaded"]
     before = table_snapshot(store)
-    second = ingest(project, store)
+    second = ingest_staged(project, store)
     assert [r.status for r in second.loads] == ["unchanged"]
     assert second.loads[0].load_id == first.loads[0].load_id
     assert "unchanged" in second.loads[0].message
@@ -57,9 +59,9 @@ def test_changed_file_is_a_new_snapshot_that_replaces_the_old(make_project, stor
         CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1, 2)}
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     (tmp_path / "p.csv").write_text(people_csv(2, 3, 4))
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     assert report.loads[0].status == "loaded"
     loads = list_loads(store)
     assert [(r.load_id, r.is_current) for r in loads] == [(2, True), (1, False)]
@@ -72,11 +74,11 @@ def test_changed_file_is_a_new_snapshot_that_replaces_the_old(make_project, stor
 def test_reverting_to_an_older_export_makes_it_current_again(make_project, store_of, tmp_path):
     project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     (tmp_path / "p.csv").write_text(people_csv(9))
-    ingest(project, store)
+    ingest_staged(project, store)
     (tmp_path / "p.csv").write_text(people_csv(1))
-    assert ingest(project, store).loads[0].status == "loaded"
+    assert ingest_staged(project, store).loads[0].status == "loaded"
     assert store.rows("SELECT record_id FROM stg.contacts") == [("1",)]
 
 
@@ -87,9 +89,9 @@ def test_an_export_without_rows_does_not_replace_a_snapshot_with_rows(
         CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1, 2)}
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     (tmp_path / "p.csv").write_text(people_csv())  # header only
-    refused = ingest(project, store).loads[0]
+    refused = ingest_staged(project, store).loads[0]
     assert refused.status == "failed"
     assert refused.error is not None and "2 rows from p.csv" in refused.error.message
     assert "--allow-empty" in (refused.error.fix or "")
@@ -98,7 +100,7 @@ def test_an_export_without_rows_does_not_replace_a_snapshot_with_rows(
         ("failed", False),
         ("loaded", True),
     ]
-    emptied = ingest(project, store, allow_empty=True).loads[0]
+    emptied = ingest_staged(project, store, allow_empty=True).loads[0]
     assert (emptied.status, emptied.rows_read) == ("loaded", 0)
     assert store.scalar("SELECT count(*) FROM stg.contacts") == 0
 
@@ -109,9 +111,9 @@ def test_append_mode_keeps_every_file_current(make_project, store_of, tmp_path):
         {"logs/day1.csv": people_csv(1, 2), "logs/day2.csv": people_csv(3)},
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     (tmp_path / "logs/day2.csv").write_text(people_csv(3, 4))
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     assert sorted(r.status for r in report.loads) == ["loaded", "unchanged"]
     assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [
         ("1",),
@@ -125,7 +127,7 @@ def test_counts_add_up_for_every_load(make_project, store_of):
     body = "id,email\n1,a@x\n2,b@x,extra\n3,c@x\n"
     project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": body})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     row = store.rows(
         "SELECT rows_read, rows_loaded, rows_rejected, rows_suppressed FROM meta.loads"
     )[0]
@@ -138,7 +140,7 @@ def test_counts_add_up_for_every_load(make_project, store_of):
 def test_a_refused_file_leaves_the_warehouse_as_it_was(make_project, store_of, tmp_path):
     project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     before = table_snapshot(store)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,mail\n5,x@y\n")  # mapping names 'email': not in this file
@@ -159,13 +161,13 @@ def test_a_refused_file_leaves_the_warehouse_as_it_was(make_project, store_of, t
 def test_changing_the_mapping_restages_without_reloading(make_project, store_of, tmp_path):
     project = make_project(CONFIG.format(path="p.csv", mode="snapshot"), {"p.csv": people_csv(1)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     config = (tmp_path / "workbench.yaml").read_text()
     (tmp_path / "workbench.yaml").write_text(
         config.replace("email: email", "email: {from: email, case: upper}")
     )
     project = load_project(tmp_path)
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     assert report.loads[0].status == "unchanged"
     assert store.rows("SELECT email FROM stg.contacts") == [("P1@X.COM",)]
 
@@ -180,11 +182,11 @@ def test_changing_a_reader_option_loads_the_file_again(make_project, store_of, t
     )
     project = make_project(config, {"p.csv": data})
     store = store_of(project)
-    first = ingest(project, store).loads[0]
+    first = ingest_staged(project, store).loads[0]
     assert (first.status, first.rows_loaded, first.rows_rejected) == ("loaded", 1, 2)
 
     (tmp_path / "workbench.yaml").write_text(config.replace("utf-8", "cp1252"))
-    again = ingest(load_project(tmp_path), store).loads[0]
+    again = ingest_staged(load_project(tmp_path), store).loads[0]
     assert (again.status, again.rows_loaded, again.rows_rejected) == ("loaded", 3, 0)
     assert store.rows("SELECT load_id, is_current FROM meta.loads ORDER BY 1") == [
         (first.load_id, False),
@@ -197,7 +199,7 @@ def test_changing_a_reader_option_loads_the_file_again(make_project, store_of, t
             "encoding: cp1252", "encoding: cp1252, null_values: ['-']"
         )
     )
-    assert ingest(load_project(tmp_path), store).loads[0].status == "unchanged"
+    assert ingest_staged(load_project(tmp_path), store).loads[0].status == "unchanged"
 
 
 def test_ingest_one_file_as_a_named_source(make_project, store_of, tmp_path: Path):
@@ -206,6 +208,6 @@ def test_ingest_one_file_as_a_named_source(make_project, store_of, tmp_path: Pat
     other = tmp_path / "elsewhere" / "new export.csv"
     other.parent.mkdir()
     other.write_text(people_csv(7, 8))
-    report = ingest(project, store, sources=["people"], file=other)
+    report = ingest_staged(project, store, sources=["people"], file=other)
     assert [r.status for r in report.loads] == ["loaded"]
     assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("7",), ("8",)]

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from staged import ingest_staged
 
-from workbench.ingest import csvscan, ingest
+from workbench.ingest import csvscan
 from workbench.ingest.csvscan import fix_line_ends, mixed_line_ends, scan_layout
 
 HEADER = ("id", "first", "last")
@@ -86,7 +87,7 @@ def test_mixed_line_ends_load_every_row_exactly(make_project, store_of, usual, t
     data = export(records, every_third(11, usual, third))
     project = make_project(config(), {"p.csv": data})
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert (load.status, load.rows_read, load.rows_loaded, load.rows_rejected) == (
         "loaded",
         10,
@@ -107,7 +108,7 @@ def test_one_kind_of_line_end_loads_as_before(make_project, store_of, end):
     records = rows(5)
     project = make_project(config(), {"p.csv": export(records, [end] * 6)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 5, 5, 0)
     assert loaded(store) == [(i, *r) for i, r in enumerate(records, start=1)]
     assert_no_carriage_returns(store)
@@ -119,7 +120,7 @@ def test_concatenated_exports_mixing_after_the_sniffed_sample(make_project, stor
     ends = ["\r\n"] * 25_001 + ["\n"] * 5_000
     project = make_project(config(options='{delimiter: ","}'), {"p.csv": export(records, ends)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 30_000, 30_000, 0)
     assert store.rows(
         "SELECT count(*), count(DISTINCT id), min(_row_number), max(_row_number) FROM raw.people"
@@ -136,7 +137,7 @@ def test_gzip_export_with_mixed_line_ends(make_project, store_of):
     packed = gzip.compress(export(records, every_third(10, "\r\n", "\n")))
     project = make_project(config("p.csv.gz"), {"p.csv.gz": packed})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 9, 9, 0)
     assert loaded(store) == [(i, *r) for i, r in enumerate(records, start=1)]
     assert_no_carriage_returns(store)
@@ -148,7 +149,7 @@ def test_tsv_and_utf16_with_mixed_line_ends(make_project, store_of):
     utf16 = tsv.decode().encode("utf-16")  # with its byte order mark
     project = make_project(config("p.tsv"), {"p.tsv": utf16})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 6, 6, 0)
     assert loaded(store) == [(i, *r) for i, r in enumerate(records, start=1)]
 
@@ -163,7 +164,7 @@ def test_line_breaks_inside_quoted_values_are_kept_as_written(make_project, stor
     )
     project = make_project(config(), {"p.csv": data})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 4, 4, 0)
     assert loaded(store) == [
         (1, "1", "Anna\r\nMaria", "Müller"),
@@ -184,7 +185,7 @@ def test_ragged_rows_in_a_mixed_file_keep_their_record_and_line(make_project, st
     )
     project = make_project(config(), {"p.csv": data})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 5, 3, 2)
     assert loaded(store) == [
         (1, "1", "Anna\nMaria", "Muller"),
@@ -208,7 +209,7 @@ def test_crlf_file_with_line_breaks_only_in_quoted_values_is_read_as_it_is(make_
     )
     project = make_project(config(), {"p.csv": data})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert ledger(store) == ("loaded", 4, 2, 2)
     assert loaded(store) == [(1, "1", "Anna\nMaria", "Muller"), (3, "3", 'Say "x"\ny', "Ng")]
     assert store.rows("SELECT row_number, line FROM quar.ingest_rejects ORDER BY 1") == [
@@ -221,7 +222,7 @@ def test_unclosed_quote_in_a_mixed_file_is_refused_with_its_line(make_project, s
     data = b'id,first,last\r\n1,Anna,M\n2,"Bob,Smith\r\n3,Eve,Ng\n'
     project = make_project(config(), {"p.csv": data})
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert load.status == "failed"
     assert "starts on line 3 and is never closed" in load.error.message
     assert load.error.where.endswith("p.csv, line 3")

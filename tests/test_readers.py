@@ -8,8 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from staged import ingest_staged
 
-from workbench.ingest import ingest
+from workbench.ingest import ingest, stage_changed
 
 ROWS = [("1", "Anna", "Müller"), ("2", "Bob", "Smith"), ("3", "Zoë", "Ångström")]
 
@@ -52,13 +53,13 @@ def test_csv_utf8_with_sniffed_delimiter(make_project, store_of):
     report = ingest(project, store)
     assert [r.status for r in report.loads] == ["loaded"]
     assert raw_rows(store) == expected()
-    assert report.staged == {"people": 3}
+    assert [(s.source, s.rows) for s in stage_changed(project, store)] == [("people", 3)]
 
 
 def test_tsv_by_extension(make_project, store_of):
     project = make_project(config("people.tsv"), {"people.tsv": csv_text("\t")})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert raw_rows(store) == expected()
 
 
@@ -68,7 +69,7 @@ def test_utf8_bom_is_not_part_of_the_first_column(make_project, store_of):
         config("people.csv", options="{encoding: utf-8-sig}"), {"people.csv": data}
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert raw_rows(store) == expected()
 
 
@@ -80,7 +81,7 @@ def test_declared_single_byte_encodings(make_project, store_of, encoding):
         {"people.csv": text.encode(encoding)},
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     rows = raw_rows(store)
     assert rows[0] == (1, "1", "Anna", "Müller")
     assert rows[2][2] == ("Zoë €" if encoding == "cp1252" else "Zoë")
@@ -90,12 +91,12 @@ def test_gzip_csv_and_gzip_behind_a_plain_csv_name(make_project, store_of):
     packed = gzip.compress(csv_text().encode())
     project = make_project(config("exports/*.csv*"), {"exports/a.csv.gz": packed})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert raw_rows(store) == expected()
 
     project = make_project(config("disguised.csv"), {"disguised.csv": packed})
     store2 = store_of(project)
-    ingest(project, store2)
+    ingest_staged(project, store2)
     assert raw_rows(store2) == expected()
 
 
@@ -106,7 +107,7 @@ def test_headerless_csv_uses_positional_names(make_project, store_of):
     cfg = cfg.replace("last_name: last", "last_name: column2")
     project = make_project(cfg, {"p.csv": body})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert store.rows("SELECT record_id, last_name FROM stg.contacts ORDER BY 1") == [
         ("1", "Müller"),
         ("2", "Smith"),
@@ -123,7 +124,7 @@ def test_json_array_with_nested_object_flattened(make_project, store_of):
     cfg = config("p.json") + "      company_name: org.name\n"
     project = make_project(cfg, {"p.json": json.dumps(records)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert raw_rows(store) == expected()
     assert store.rows("SELECT company_name FROM stg.contacts ORDER BY record_id") == [
         ("Acme",),
@@ -138,7 +139,7 @@ def test_ndjson_gzip(make_project, store_of):
     )
     project = make_project(config("p.ndjson.gz"), {"p.ndjson.gz": gzip.compress(lines.encode())})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert raw_rows(store) == expected()
 
 
@@ -149,7 +150,7 @@ def test_parquet_typed_columns_arrive_as_text(make_project, store_of, tmp_path: 
     project = make_project(config("p.parquet"))
     frame.write_parquet(tmp_path / "p.parquet")
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert raw_rows(store) == expected()
 
 
@@ -163,7 +164,7 @@ def test_xlsx_first_sheet(make_project, store_of, tmp_path: Path):
     project = make_project(config("p.xlsx"))
     book.save(tmp_path / "p.xlsx")
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert [r[1:] for r in raw_rows(store)] == [(str(int(r[0])), r[1], r[2]) for r in ROWS]
     assert [r[0] for r in raw_rows(store)] == [1, 2, 3]
 
@@ -237,7 +238,7 @@ def test_xlsx_skip_rows_skips_the_rows_above_the_header_as_for_csv(
     members_book(tmp_path, above, merge)
     project = make_project(members_config(f"{{skip_rows: {skip}}}"))
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert load.status == "loaded"
     assert (load.rows_read, load.rows_loaded, load.rows_rejected, load.rows_blank) == (5, 5, 0, 0)
     assert member_rows(store) == LOADED_MEMBERS
@@ -257,7 +258,7 @@ def test_xlsx_skip_rows_never_drops_a_data_row(make_project, store_of, tmp_path:
     members_book(tmp_path, [])
     project = make_project(members_config("{skip_rows: 1}"))
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert (load.status, load.rows_read, load.rows_loaded) == ("failed", 0, 0)
     assert "file's columns: R1, Ana Lima, ana@example.org." in str(load.error)
 
@@ -268,7 +269,7 @@ def test_xlsx_title_row_without_skip_rows_is_refused_with_the_option_to_set(
     members_book(tmp_path, [["Members export"]], "A1:C1")
     project = make_project(members_config("{}"))
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert (load.status, load.rows_loaded) == ("failed", 0)
     assert "set sources.members.options.skip_rows to the number of rows above the header" in (
         str(load.error)
@@ -283,7 +284,7 @@ def test_xlsx_without_header_skip_rows_counts_from_the_first_row(
     config_text = config_text.replace('"Reg #"', "column_0").replace("Email", "column_2")
     project = make_project(config_text)
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert (load.rows_read, load.rows_loaded) == (5, 5)
     assert store.rows('SELECT _row_number, column_0, column_2 FROM raw."members" ORDER BY 1') == [
         (1, "R1", "ana@example.org"),
@@ -298,7 +299,7 @@ def test_ragged_rows_are_quarantined_with_line_and_rest_keep_their_position(make
     body = "id,first,last\n1,Anna,Müller\n2,Bob,Smith,EXTRA\n3,Zoë,Ångström\n4,Only\n5,Eve,Ng\n"
     project = make_project(config("p.csv"), {"p.csv": body})
     store = store_of(project)
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     load = report.loads[0]
     assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (5, 3, 2)
     assert store.rows('SELECT _row_number, id FROM raw."people" ORDER BY 1') == [
@@ -319,7 +320,7 @@ def test_a_short_row_is_one_reject_naming_its_first_missing_column(make_project,
     body = "id,first,last,email,phone\n1,Ann,Lee,a@x.com,1\n2,Bob\n"
     project = make_project(config("p.csv"), {"p.csv": body})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     rejects = store.rows("SELECT row_number, column_name, message FROM quar.ingest_rejects")
     assert rejects == [(2, "last", "2 of the header's 5 fields")]
 
@@ -328,7 +329,7 @@ def test_utf8_declared_file_with_latin1_bytes_quarantines_the_bad_row(make_proje
     body = "id,first,last\n1,Anna,Smith\n2,J\xe9r\xf4me,Bad\n3,Eve,Ng\n".encode("latin-1")
     project = make_project(config("p.csv"), {"p.csv": body})
     store = store_of(project)
-    load = ingest(project, store).loads[0]
+    load = ingest_staged(project, store).loads[0]
     assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (3, 2, 1)
     reason = store.scalar("SELECT error_type FROM quar.ingest_rejects")
     assert "ENCODING" in reason.upper()
@@ -343,9 +344,9 @@ def test_rows_of_a_large_csv_keep_their_place_in_the_file(make_project, store_of
     project = make_project(config('"*.csv"'), {})
     (project.root / "a.csv").write_text(body, encoding="utf-8")
     store = store_of(project)
-    assert ingest(project, store).failures == []
+    assert ingest_staged(project, store).failures == []
     (project.root / "b.csv").write_text(body.replace(",L", ",M"), encoding="utf-8")
-    assert ingest(project, store).failures == []
+    assert ingest_staged(project, store).failures == []
 
     checks = store.rows(
         "SELECT _load_id, count(*), count(*) FILTER (WHERE CAST(id AS BIGINT) = _row_number), "

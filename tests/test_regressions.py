@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 from datetime import UTC, datetime
 
+from staged import ingest_staged
+
 from workbench.config import load_project
-from workbench.ingest import ingest, list_loads
+from workbench.ingest import list_loads
 from workbench.pipeline import run_quality
 from workbench.store import open_store
 
@@ -30,7 +32,7 @@ def test_truncated_gzip_is_refused_not_half_loaded(make_project, store_of, tmp_p
     project = make_project(PEOPLE.format(path="p.csv.gz", mode="snapshot"))
     (tmp_path / "p.csv.gz").write_bytes(packed[: len(packed) // 2])
     store = store_of(project)
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     assert report.loads[0].status == "failed"
     assert "truncated or damaged gzip" in report.loads[0].error.what
     assert not store.table_exists("raw", "people")
@@ -42,9 +44,9 @@ def test_snapshot_glob_loads_only_the_newest_file_and_is_idempotent(make_project
         {"exp/c9.csv": rows_csv(1), "exp/c10.csv": rows_csv(2, 3)},
     )
     store = store_of(project)
-    first = ingest(project, store)
+    first = ingest_staged(project, store)
     assert [(r.file.name, r.status) for r in first.loads] == [("c10.csv", "loaded")]
-    second = ingest(project, store)
+    second = ingest_staged(project, store)
     assert [r.status for r in second.loads] == ["unchanged"]
     assert store.rows("SELECT record_id FROM stg.contacts ORDER BY 1") == [("2",), ("3",)]
     assert len(list_loads(store)) == 1
@@ -53,9 +55,9 @@ def test_snapshot_glob_loads_only_the_newest_file_and_is_idempotent(make_project
 def test_header_case_change_does_not_break_the_source(make_project, store_of, tmp_path):
     project = make_project(PEOPLE.format(path="p.csv", mode="snapshot"), {"p.csv": rows_csv(1)})
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     (tmp_path / "p.csv").write_text(rows_csv(2, header="id,EMAIL"))
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     assert report.loads[0].status == "loaded", report.loads[0].error
     assert store.rows("SELECT record_id, email FROM stg.contacts") == [("2", "p2@x.com")]
 
@@ -63,12 +65,12 @@ def test_header_case_change_does_not_break_the_source(make_project, store_of, tm
 def test_renamed_source_leaves_no_orphan_staging_rows(make_project, tmp_path):
     project = make_project(PEOPLE.format(path="p.csv", mode="snapshot"), {"p.csv": rows_csv(1)})
     with open_store(project) as store:
-        ingest(project, store)
+        ingest_staged(project, store)
     text = (tmp_path / "workbench.yaml").read_text().replace("  people:", "  persons:")
     (tmp_path / "workbench.yaml").write_text(text)
     project = load_project(tmp_path)
     with open_store(project) as store:
-        ingest(project, store)
+        ingest_staged(project, store)
         run_quality(project, store)
         assert store.rows("SELECT DISTINCT _source FROM stg.contacts") == [("persons",)]
         assert store.scalar("SELECT count(*) FROM core.contacts") == 1
@@ -77,7 +79,7 @@ def test_renamed_source_leaves_no_orphan_staging_rows(make_project, tmp_path):
 def test_header_only_file_validates_to_empty_core(make_project, store_of):
     project = make_project(PEOPLE.format(path="p.csv", mode="snapshot"), {"p.csv": "id,email\n"})
     store = store_of(project)
-    assert ingest(project, store).loads[0].rows_loaded == 0
+    assert ingest_staged(project, store).loads[0].rows_loaded == 0
     result = run_quality(project, store)
     assert result.validation.counts == []
     assert store.scalar("SELECT count(*) FROM core.contacts") == 0
@@ -104,7 +106,7 @@ sources:
         },
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     run_quality(project, store)
     assert store.rows("SELECT record_id, CAST(amount_base AS DOUBLE) FROM core.invoices") == [
         ("I3", 50.0)
@@ -130,7 +132,7 @@ sources:
         {"l.csv": "id;t\n1;2024-07-15T10:00:00+0000\n2;15.07.2024 10:00\n".replace(";", ",")},
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     assert store.rows("SELECT record_id, created_at FROM stg.leads ORDER BY 1") == [
         ("1", datetime(2024, 7, 15, 10, 0, tzinfo=UTC)),
         ("2", datetime(2024, 7, 15, 8, 0, tzinfo=UTC)),
@@ -146,7 +148,7 @@ def test_append_mode_counts_failures_per_load(make_project, store_of):
         },
     )
     store = store_of(project)
-    ingest(project, store)
+    ingest_staged(project, store)
     result = run_quality(project, store)
     validity = store.scalar(
         "SELECT value FROM dq.metrics WHERE run_id = $r "

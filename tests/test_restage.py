@@ -1,4 +1,4 @@
-"""A mapping changed in workbench.yaml reaches validation, and ingest says when it re-stages."""
+"""Loads and a mapping changed in workbench.yaml reach validation, which says what it staged."""
 
 from __future__ import annotations
 
@@ -45,36 +45,45 @@ def priorities(root: str) -> list[tuple[str, str | None]]:
 def test_validate_uses_a_mapping_changed_since_ingest(tmp_path, capsys):
     root = project(tmp_path)
     assert run(capsys, "ingest", "--project", root)[0] == 0
-    assert run(capsys, "validate", "--project", root)[0] == 0
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0
+    assert "Staged from the loaded data first: desk (3 rows, new loads)." in text
     assert priorities(root) == [("T1", "low"), ("T2", "high"), ("T3", None)]  # '4' set aside
 
     config = tmp_path / "workbench.yaml"
     config.write_text(CONFIG.replace('"2": high}', '"2": high, "4": urgent}'))
     code, text = run(capsys, "validate", "--project", root)
     assert code == 0
-    assert "Re-staged desk from the loaded data first" in text
+    assert "Staged from the loaded data first: desk (3 rows, changed mapping)." in text
     assert priorities(root) == [("T1", "low"), ("T2", "high"), ("T3", "urgent")]
     code, text = run(capsys, "validate", "--project", root)  # nothing changed since
-    assert code == 0 and "Re-staged" not in text
+    assert code == 0 and "Staged" not in text
 
 
-def test_ingest_says_when_an_unchanged_file_is_re_staged(tmp_path, capsys):
+def test_ingest_leaves_staging_to_validation(tmp_path, capsys):
+    """Ingest writes each file once (raw, with lineage); staging is built from the loaded
+    rows by validation, which says so, and only for what changed since it last staged."""
     root = project(tmp_path)
-    assert run(capsys, "ingest", "--project", root)[0] == 0
     code, text = run(capsys, "ingest", "--project", root)
-    assert code == 0 and "unchanged" in text and "re-staged" not in text
+    assert code == 0 and "loaded 3 of 3 rows" in text
+    with open_store(load_project(root), read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM raw.desk") == 3
+        assert not store.table_exists("stg", "tickets")
 
     config = tmp_path / "workbench.yaml"
     config.write_text(CONFIG.replace("record_id: id", "record_id: id\n      channel: prio"))
-    code, text = run(capsys, "ingest", "--project", root)
-    assert code == 0
-    assert "re-staged with the changed mapping (3 rows)" in " ".join(text.split())
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0 and "desk (3 rows, new loads)" in text
     with open_store(load_project(root), read_only=True) as store:
         assert store.rows("SELECT channel FROM stg.tickets ORDER BY record_id") == [
             ("1",),
             ("2",),
             ("4",),
         ]
+    code, text = run(capsys, "ingest", "--project", root)
+    assert code == 0 and "unchanged" in text
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0 and "Staged" not in text
 
 
 def test_a_changed_mapping_naming_a_missing_column_stops_validation_clearly(tmp_path, capsys):
@@ -136,7 +145,7 @@ def test_a_dictionary_changed_after_a_load_reshapes_staging(tmp_path, capsys):
     with open_store(load_project(root)) as store:
         store.execute("ALTER TABLE stg.tickets ALTER COLUMN score TYPE VARCHAR")
     code, text = run(capsys, "validate", "--project", root)
-    assert code == 0 and "Re-staged desk" in text, text
+    assert code == 0 and "desk (3 rows, changed mapping)" in text, text
     with open_store(load_project(root), read_only=True) as store:
         assert store.rows("SELECT record_id, score FROM core.tickets ORDER BY 1") == [
             ("T1", 7), ("T2", None), ("T3", 9)

@@ -8,10 +8,10 @@ from decimal import Decimal
 import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from staged import ingest_staged
 
 from workbench.config import FieldMap, Source
 from workbench.dictionary import FieldType
-from workbench.ingest import ingest
 from workbench.ingest.staging import SqlBuilder, raw_text_sql, typed_sql
 
 SPLIT_NAME = (  # the columns of a source with one full name, split
@@ -34,7 +34,7 @@ sources:
 """
     project = make_project(cfg, {"in.csv": body})
     store = store_of(project)
-    report = ingest(project, store)
+    report = ingest_staged(project, store)
     assert report.failures == [], report.failures[0].error
     return store
 

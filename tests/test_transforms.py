@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from staged import ingest_staged
 
 from workbench.errors import ConfigError
-from workbench.ingest import ingest
 
 
 def staged(project, store, sql: str) -> list[tuple]:
-    assert ingest(project, store).failures == []
+    assert ingest_staged(project, store).failures == []
     return store.rows(sql)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from workbench.config import Project
-from workbench.ingest import IngestReport, ingest, restage_changed
+from workbench.ingest import IngestReport, Staged, ingest, stage_changed
 from workbench.quality import reconcile, record_metrics
 from workbench.quality.gates import Breach, breaches
 from workbench.resolve import ResolveReport, resolve
@@ -29,7 +29,7 @@ class QualityResult:
 
     validation: ValidationReport
     breaches: list[Breach]
-    restaged: list[str] = field(default_factory=list)  # sources whose mapping had changed
+    staged: list[Staged] = field(default_factory=list)  # sources staged first, and why
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,16 @@ class PipelineResult:
 
 
 def run_quality(project: Project, store: Store, *, on_step: Step | None = None) -> QualityResult:
-    """Validate every staged object, record the data-quality metrics, check the gates.
+    """Stage, validate every staged object, record the data-quality metrics, check the gates.
 
-    A source whose mapping changed in workbench.yaml since it was staged is staged again
-    first (from its loaded data, without reading files), so validation checks what the
-    configuration says now. Validation, its metrics and reconciliation commit together.
+    A source with new loads, or whose mapping changed in workbench.yaml since it was staged,
+    is staged first (from its loaded data, without reading files), so validation checks what
+    the loads and the configuration say now. Validation, its metrics and reconciliation
+    commit together.
     """
-    restaged = restage_changed(project, store)
+    if on_step:
+        on_step("stage loaded data")
+    staged = stage_changed(project, store)
     # one transaction: a run killed before its metrics and reconciliation are written
     # leaves no validation run, no audit entry and no half-written data-quality run
     with store.transaction():
@@ -58,7 +61,7 @@ def run_quality(project: Project, store: Store, *, on_step: Step | None = None) 
         record_metrics(project, store, report.run_id)
         reconcile(store, report.run_id, project.pack.reconciliation)
     found = breaches(project, store, report.run_id)
-    return QualityResult(validation=report, breaches=found, restaged=restaged)
+    return QualityResult(validation=report, breaches=found, staged=staged)
 
 
 def run_pipeline(project: Project, store: Store, *, on_step: Step | None = None) -> PipelineResult:

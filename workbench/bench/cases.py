@@ -40,7 +40,8 @@ def duckdb_read_csv(csv: Path, work: Path) -> tuple[float, int]:
 
 
 def workbench_ingest(csv: Path, work: Path) -> tuple[float, int]:
-    """Workbench: ingest (raw with lineage, ledger, staging) into a fresh warehouse."""
+    """Workbench: ingest (raw with lineage, the ledger, the checks of every record's shape)
+    into a fresh warehouse; staging is validation's first step."""
     from workbench.config import load_project
     from workbench.ingest import ingest
     from workbench.store import open_store
@@ -58,8 +59,16 @@ def workbench_ingest(csv: Path, work: Path) -> tuple[float, int]:
 
 
 def prepare_staged(csv: Path, work: Path) -> tuple[float, int]:
-    """Not measured: ingest the CSV once into ``work``'s warehouse for the validation cases."""
+    """Not measured: ingest and stage the CSV once into ``work``'s warehouse for the
+    validation cases."""
+    from workbench.config import load_project
+    from workbench.ingest import stage_changed
+    from workbench.store import open_store
+
     seconds, rows = workbench_ingest(csv, work)
+    project = load_project(work)
+    with open_store(project) as store:
+        stage_changed(project, store)
     return seconds, rows
 
 

@@ -259,8 +259,6 @@ def print_loads(report: IngestReport) -> None:
     table = Table("source", "file", "result", title="Ingest")
     for r in report.loads:
         message = r.message
-        if r.status == "unchanged" and r.source in report.restaged:
-            message += f"; re-staged with the changed mapping ({report.staged[r.source]:,} rows)"
         style = {"failed": "red", "unchanged": "dim"}.get(r.status, "")
         table.add_row(r.source, r.file.name, styled(message, style))
     out.print(table)

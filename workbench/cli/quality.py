@@ -42,7 +42,10 @@ export_app = typer.Typer(help="Write results as CSV files (formula-safe for spre
 
 
 def validate(project: ProjectOpt = Path("."), wait: WaitOpt = 0) -> None:
-    """Standardize and validate the staged data; valid rows to core, the rest to quarantine.
+    """Stage, standardize and validate what was loaded; valid rows to core, others quarantined.
+
+    Sources with new loads, or whose mapping changed, are staged first (from the loaded
+    rows; no file is read again).
 
     Exits non-zero (5) only when a blocking limit of `quality.blocking` is breached.
     """
@@ -61,11 +64,9 @@ def print_quality(result: QualityResult) -> None:
 
     from workbench.errors import ValidationFailed
 
-    if result.restaged:
-        out.print(
-            f"Re-staged {', '.join(result.restaged)} from the loaded data first: the mapping "
-            "in workbench.yaml changed since the last ingest."
-        )
+    if result.staged:
+        done = "; ".join(f"{s.source} ({s.rows:,} rows, {s.reason})" for s in result.staged)
+        out.print(f"Staged from the loaded data first: {done}.")
     counts = pl.DataFrame(
         [
             {

@@ -1,8 +1,10 @@
-"""Ingest: read exports into raw tables with lineage, keep the load ledger, build staging."""
+"""Ingest: read exports into raw tables with lineage and keep the load ledger; stage the
+loaded rows onto the dictionary's fields for validation."""
 
 from workbench.ingest.drift import Change, LoggedChange, list_schema_changes
 from workbench.ingest.ledger import LoadRecord, list_loads
-from workbench.ingest.loader import IngestReport, LoadResult, ingest, load_file, restage_changed
+from workbench.ingest.loader import IngestReport, LoadResult, ingest, load_file
+from workbench.ingest.stage import Staged, stage_changed
 
 __all__ = [
     "Change",
@@ -10,9 +12,10 @@ __all__ = [
     "LoadRecord",
     "LoadResult",
     "LoggedChange",
+    "Staged",
     "ingest",
     "list_loads",
     "list_schema_changes",
     "load_file",
-    "restage_changed",
+    "stage_changed",
 ]

@@ -1,18 +1,18 @@
-"""Load export files into the warehouse: raw table, ledger, rejects, then staging.
+"""Load export files into the warehouse: raw table, ledger and rejects.
 
 Each file loads in one transaction: its rows go to ``raw.<source>`` with lineage
 (``_load_id``, ``_source_file``, ``_row_number``), rows the parser could not read go to
 ``quar.ingest_rejects`` with line and reason, and the ledger gets a row whose counts add up.
 If anything fails, the transaction rolls back, the warehouse is as it was, and the ledger
-records the failure with its reason; so does a source that cannot be staged (its ledger row
-names ``raw.<source>``). An unchanged file is a no-op. Each load also records the file's
-column layout and logs what changed since the source's previous load (:mod:`.drift`).
+records the failure with its reason. An unchanged file is a no-op. Each load also records
+the file's column layout and logs what changed since the source's previous load
+(:mod:`.drift`). Staging is built from the loaded rows when validation needs it
+(:mod:`.stage`), so each file is written to the warehouse once.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,13 +34,7 @@ from workbench.ingest.readers import (
     sets_rows_aside,
 )
 from workbench.ingest.rejects import store_rejects
-from workbench.ingest.staging import (
-    blank_sql,
-    mapping_fingerprint,
-    prune_staging,
-    restage_source,
-    staging_changes,
-)
+from workbench.ingest.staging import blank_sql
 from workbench.ingest.suppress import suppress
 from workbench.store import Store, quote_ident, table
 
@@ -82,13 +76,10 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """The result of an ingest run: one entry per file, the rows staged per source, the
-    sources re-staged without a new load (their mapping changed since they were staged),
-    and the mappings of deprecated fields the sources still have (to warn about, once)."""
+    """The result of an ingest run: one entry per file, and the mappings of deprecated
+    fields the sources still have (to warn about, once)."""
 
     loads: list[LoadResult]
-    staged: dict[str, int]
-    restaged: list[str] = field(default_factory=list)
     deprecated: list[DeprecatedMapping] = field(default_factory=list)
 
     @property
@@ -130,32 +121,8 @@ def ingest(
         if on_file:
             on_file(f"{name}: {path.name}")
         results.append(load_file(project, store, name, path, allow_empty=allow_empty))
-    unique = list(dict.fromkeys(names))
-    loaded_now = {r.source for r in results if r.status == "loaded"}
-    restaged = [n for n in restage_changed(project, store, unique) if n not in loaded_now]
-    staged = {name: staged_rows(project, store, name) for name in unique}
-    prune_staging(project, store)
-    deprecated = project.deprecated_mappings(unique)
-    return IngestReport(loads=results, staged=staged, restaged=restaged, deprecated=deprecated)
-
-
-def restage_changed(project: Project, store: Store, names: list[str] | None = None) -> list[str]:
-    """Re-stage every source (of ``names``) whose mapping or current loads changed since it
-    was staged, so that validation reads what workbench.yaml says now; returns the names of
-    those with loaded data (a source never loaded has nothing to re-stage)."""
-    wanted = names or list(project.config.sources)
-    changed = [n for n in wanted if not _staging_current(project, store, n)]
-    for name in changed:
-        refresh_staging(project, store, name)
-    return [n for n in changed if ledger.current_load_ids(store, n)]
-
-
-def staged_rows(project: Project, store: Store, name: str) -> int:
-    """Rows the source has in its object's staging table."""
-    stg = table("stg", project.source(name).object)
-    if not store.table_exists("stg", project.source(name).object):
-        return 0
-    return int(store.scalar(f"SELECT count(*) FROM {stg} WHERE _source = $s", {"s": name}))
+    deprecated = project.deprecated_mappings(list(dict.fromkeys(names)))
+    return IngestReport(loads=results, deprecated=deprecated)
 
 
 def load_file(
@@ -172,10 +139,10 @@ def load_file(
     try:
         export = describe_file(path, source, source_name)
     except IngestError as exc:
-        _record_failure(store, source_name, source, path, started, exc.message)
+        record_failure(store, source_name, source, path, started, exc.message)
         return LoadResult(source_name, path, "failed", error=exc)
     except Exception as exc:  # a bug: recorded with its reason, raised with its traceback
-        _record_failure(
+        record_failure(
             store, source_name, source, path, started, unexpected(exc, f"loading {path.name}")
         )
         raise
@@ -426,58 +393,12 @@ def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
     return f"{hint}Map it to one of the file's columns: {shown}."
 
 
-def _staging_fingerprint(project: Project, store: Store, name: str) -> str:
-    """What the source's staging rows were built from: its mapping and its current loads."""
-    source = project.source(name)
-    spec = project.dictionary.object(source.object)
-    current = ledger.current_load_ids(store, name)
-    return hashlib.sha256((mapping_fingerprint(source, spec) + repr(current)).encode()).hexdigest()
-
-
-def _staging_current(project: Project, store: Store, name: str) -> bool:
-    """Whether the source's staged rows follow its current loads and mapping, in a staging
-    table that fits the dictionary's fields now."""
-    obj = project.source(name).object
-    return (
-        ledger.staging_fingerprint(store, name) == _staging_fingerprint(project, store, name)
-        and store.table_exists("stg", obj)
-        and not staging_changes(store, obj, project.dictionary.object(obj))
-    )
-
-
-def refresh_staging(project: Project, store: Store, name: str) -> int:
-    """Rebuild the source's staging rows if its current loads or mapping changed."""
-    if _staging_current(project, store, name):
-        return staged_rows(project, store, name)
-    source = project.source(name)
-    current = ledger.current_load_ids(store, name)
-    fingerprint = _staging_fingerprint(project, store, name)
-    started = datetime.now().astimezone()
-    try:
-        if current:
-            raw_columns = [c for c in store.columns("raw", name) if c not in LINEAGE]
-            check_mapping(project, name, source, raw_columns, Path(f"the loaded data of {name}"))
-        with store.transaction():
-            rows = restage_source(store, project, name)
-            ledger.save_staging_state(store, name, fingerprint, rows)
-    except Exception as exc:  # recorded in the ledger, then raised as before
-        what = f"raw.{name} into stg.{source.object}"
-        reason = (
-            f"Staging {what} failed: {exc.message}"
-            if isinstance(exc, WorkbenchError)
-            else unexpected(exc, f"staging {what}")
-        )
-        _record_failure(store, name, source, f"raw.{name}", started, reason)
-        raise
-    return rows
-
-
-def _record_failure(
+def record_failure(
     store: Store, name: str, source: Source, file: Path | str, started: datetime, error: str
 ) -> None:
     """A ``failed`` ledger row with its reason, for a file refused before its load began, or
     for a failure to stage a source (``file`` is then the table staging read,
-    ``raw.<source>``)."""
+    ``raw.<source>``: :mod:`.stage`)."""
     row = _ledger_row(name, source, Path(file), None, started)
     if isinstance(file, str):
         row.update(file=file, file_name=file)
