@@ -98,6 +98,11 @@ def kpi(
     else:  # the latest period with validated data up to now (never one dated in the future)
         latest = values.latest
         frame = frame.filter(pl.col("period_start") == latest) if latest else frame.clear()
+        if latest and values.newest and values.latest_partial:
+            values.notes.append(
+                f"{periods.label(latest, kind)} is not complete: the data ends on "
+                f"{values.newest:%d %b %Y %H:%M} UTC, so its values are not final."
+            )
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
     title = f"KPIs (run {run_id}; `workbench export kpis` writes every period)"
     emit(wide, json=json, title=title)
@@ -195,6 +200,8 @@ def baseline(
         return
     title = f"Baseline {first}..{final} (run {result.run_id}; 95% bootstrap interval, XmR limits)"
     print_frame(levels, title)
+    if result.partial:
+        out.print(styled(result.partial, "yellow"))
     if shifts.height:
         print_frame(shifts, "Periods after the baseline that signal a real shift")
     if result.targets.height:
@@ -260,6 +267,8 @@ def roi(project: ProjectOpt = Path("."), json: JsonOpt = False) -> None:
     if bad:
         warning = f"Pre-launch trends differ for {', '.join(bad)}: their DiD may be biased."
         note(styled(warning, "yellow"), json=json)
+    if result.comparison.cut:
+        note(styled(result.comparison.cut, "yellow"), json=json)
     for why in result.left_out:
         note(styled(f"Value driver left out: {why}.", "yellow"), json=json)
     if result.rollout_problem:

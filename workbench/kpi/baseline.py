@@ -70,17 +70,39 @@ def window(launch: date, months: int) -> tuple[datetime, datetime]:
 
 
 def default_window(
-    latest: datetime | None, launch: date | None, months: int
+    latest: datetime | None, launch: date | None, months: int, partial: bool = False
 ) -> tuple[datetime, datetime]:
     """The configured baseline window, or the ``months`` months up to and including the
     month of ``latest`` (the latest period with validated data up to now,
     :attr:`workbench.kpi.compute.KpiValues.latest`: a row dated in the future or a
-    quarantined row never moves the window)."""
-    if launch is not None:
-        return window(launch, months)
+    quarantined row never moves the window).
+
+    When that month is ``partial`` (the data stops short of its end:
+    :attr:`~workbench.kpi.compute.KpiValues.latest_partial`) it is left out: its leads are
+    not all answered or converted yet, and would bias the levels. The window then ends
+    before it: a month earlier, or, before a launch, shorter by that month."""
     last = latest or datetime(2000, 1, 1)
-    end = datetime(last.year, last.month, 1) + step("month")
+    month = datetime(last.year, last.month, 1)
+    if launch is not None:
+        start, end = window(launch, months)
+        return (start, month) if partial and start < month < end else (start, end)
+    end = month if partial else month + step("month")
     return end - step("month", months), end
+
+
+def partial_note(latest: datetime | None, newest: datetime | None, end: datetime) -> str:
+    """What to say of a latest month the data stops short of: its values are not final;
+    and, when the baseline window (ending at ``end``) ends where that month begins, that it
+    is left out."""
+    if latest is None or newest is None:
+        return ""
+    month = datetime(latest.year, latest.month, 1)
+    left_out = " The baseline window ends before it." if end == month else ""
+    return (
+        f"The data ends on {newest:%d %b %Y} (the newest validated record): {month:%b %Y} is "
+        "not complete, and its values are not final (leads not yet answered or converted, "
+        f"tickets not yet solved).{left_out}"
+    )
 
 
 def baselines(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -19,7 +19,7 @@ from workbench.dictionary import Dictionary, FieldType
 from workbench.errors import ConfigError
 from workbench.kpi import sql
 from workbench.kpi.expressions import check_kpi
-from workbench.kpi.periods import Grain, label
+from workbench.kpi.periods import Grain, gap_to_end, is_partial, label
 from workbench.store import Store
 from workbench.validate.schemas import bound_value
 
@@ -40,12 +40,25 @@ class KpiValues:
     """KPI values (one row per KPI, period and segment), notes on KPIs left out, and the
     latest period: the start of the newest period with a validated row up to now (rows in
     the future, staged or quarantined rows never make it; None when there is none), and the
-    field the values are broken down by (None: ``all`` only)."""
+    field the values are broken down by (None: ``all`` only). ``newest`` is the time stamp
+    of the newest such row, which says whether the latest period is whole."""
 
     frame: pl.DataFrame
     notes: list[str] = field(default_factory=list)
     latest: datetime | None = None
     segment: str | None = None
+    newest: datetime | None = None  # the time stamp of the newest of those rows (naive UTC)
+    usual_gap: timedelta | None = None  # the longest from newest row to end, 3 periods before
+    grain: Grain = "month"
+
+    @property
+    def latest_partial(self) -> bool:
+        """Whether the data stops short of the latest period's end (:func:`.periods.is_partial`):
+        its values are not final."""
+        if self.latest is None or self.newest is None:
+            return False
+        gap = gap_to_end(self.latest, self.grain, self.newest)
+        return is_partial(gap, self.grain, self.usual_gap)
 
 
 def compute(
@@ -106,8 +119,11 @@ def compute(
             f"{future['kpi'].n_unique()} KPI(s) left out for period(s) after today ({shown}): "
             "their rows are dated in the future; check the source's time fields"
         )
-    latest = latest_period(store, [checked[k] for k in by_id], grain, now)
-    return KpiValues(values.sort("kpi", "period_start", "segment"), notes, latest, segment)
+    (latest, newest), *before = latest_period(store, [checked[k] for k in by_id], grain, now)
+    gaps = [gap_to_end(start, grain, last) for start, last in before if start and last]
+    usual = max(gaps, default=None)
+    frame = values.sort("kpi", "period_start", "segment")
+    return KpiValues(frame, notes, latest, segment, newest=newest, usual_gap=usual, grain=grain)
 
 
 def _until(now: datetime | None) -> datetime:
@@ -120,10 +136,13 @@ def _until(now: datetime | None) -> datetime:
 
 def latest_period(
     store: Store, kpis: list[KpiDef], grain: Grain, now: datetime | None = None
-) -> datetime | None:
+) -> list[tuple[datetime | None, datetime | None]]:
     """The start of the newest period of ``grain`` in which one of ``kpis`` has a qualifying
-    validated row (``core``) dated up to ``now``: the default period of ``workbench kpi``,
-    of target status and of the end of the comparison and baseline windows.
+    validated row (``core``) dated up to ``now`` (the default period of ``workbench kpi``,
+    of target status and of the end of the comparison and baseline windows) with its newest
+    row's time stamp (naive UTC); then the same of up to three periods before it, which
+    tell whether the latest is whole (:func:`.periods.is_partial`). ``[(None, None)]``
+    when there is none.
 
     A time stamp later than ``now`` plus the day of clock skew that validation's ``max:
     now`` allows is ignored (a row dated 2099 must not make 2099-01 the latest period).
@@ -138,11 +157,11 @@ def latest_period(
         and store.table_exists("core", k.object)
     ]
     if not dated:
-        return None
+        return [(None, None)]
     # the where of each, as checked and written back (idempotent for ones already checked)
     dated = [check_kpi(k, store.columns("core", k.object), kpi_id=k.title) for k in dated]
-    newest = store.scalar(sql.latest_sql(dated), {"grain": grain, "until": _until(now)})
-    return newest if isinstance(newest, datetime) else None
+    found = store.rows(sql.latest_sql(dated), {"grain": grain, "until": _until(now)})
+    return [(start, last) for start, last in found] or [(None, None)]
 
 
 def breaks_down(store: Store, kpi: KpiDef, segment: str) -> bool:

@@ -37,6 +37,31 @@ def step(grain: Grain, n: int = 1) -> relativedelta:
 
 
 _OFFSETS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "3mo"}  # polars' spelling
+# a gap this short before a period's end is no sign of a cut (a quiet night; a weekend at
+# the end of a week, month or quarter)
+_SLACK = {
+    "day": timedelta(hours=1),
+    "week": timedelta(days=1),
+    "month": timedelta(days=3),
+    "quarter": timedelta(days=3),
+}
+
+
+def gap_to_end(start: datetime, grain: Grain, newest: datetime) -> timedelta:
+    """How long before the end of the period of ``grain`` starting at ``start`` its newest
+    row (``newest``) is dated."""
+    return start + step(grain) - newest
+
+
+def is_partial(gap: timedelta, grain: Grain, usual: timedelta | None) -> bool:
+    """Whether a period whose newest row is dated ``gap`` before its end is cut short (an
+    export taken mid-month, or the month in progress): the gap is longer than a quiet
+    spell (a weekend) beyond the ``usual`` one, the longest of the periods before (None:
+    there were none, and nothing tells). Data that comes early in every month (invoices on
+    the 1st) or only now and then is not taken for a cut; data that comes every day and
+    stops on the 17th is. Such a period's values are not final (leads not yet answered or
+    converted, tickets not yet solved)."""
+    return usual is not None and gap > usual + _SLACK[grain]
 
 
 def whole_periods(values: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:

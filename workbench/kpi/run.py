@@ -19,7 +19,7 @@ from workbench.config import Project
 from workbench.config.kpis import KpiDef
 from workbench.errors import ConfigError
 from workbench.kpi import history
-from workbench.kpi.baseline import baselines, default_window, signals
+from workbench.kpi.baseline import baselines, default_window, partial_note, signals
 from workbench.kpi.compute import KpiValues, breaks_down, compute
 from workbench.kpi.did import Windows, did, windows_around
 from workbench.kpi.periods import Grain, step
@@ -75,6 +75,7 @@ class BaselineResult:
     targets: pl.DataFrame
     notes: list[str]
     values: KpiValues
+    partial: str | None = None  # the latest month is not complete: what that means here
 
 
 def baseline(
@@ -97,7 +98,10 @@ def baseline(
     kpis = project.kpis() if kpis is None else kpis
     run_id, values = measure(project, store, segment=segment, record=record, now=now, kpis=kpis)
     if start is None or end is None:
-        start, end = default_window(values.latest, cfg.launch_date, cfg.baseline_months)
+        start, end = default_window(
+            values.latest, cfg.launch_date, cfg.baseline_months, values.latest_partial
+        )
+    partial = partial_note(values.latest, values.newest, end) if values.latest_partial else None
     levels = baselines(
         store,
         kpis,
@@ -110,7 +114,8 @@ def baseline(
     )
     shifts = signals(values.frame, levels)
     targets = statuses(kpis, levels, values.frame, period, cfg.launch_date, latest=values.latest)
-    result = BaselineResult(run_id, start, end, levels, shifts, targets, values.notes, values)
+    notes = [*values.notes, *([partial] if partial else [])]
+    result = BaselineResult(run_id, start, end, levels, shifts, targets, notes, values, partial)
     if not record:
         return result
     with store.transaction():
@@ -129,6 +134,7 @@ class Comparison:
     draws: dict[str, np.ndarray]
     notes: list[str]
     values: KpiValues
+    cut: str | None = None  # the window after the launch ends before a month cut short
 
 
 def compare(
@@ -143,7 +149,9 @@ def compare(
     broken down by the treatment field (only those are measured).
 
     The post-launch window ends at ``until``, by default with the latest period with
-    validated data up to ``now`` (rows dated in the future never extend it)."""
+    validated data up to ``now`` (rows dated in the future never extend it), or before it
+    when the data stops short of its end (:attr:`.KpiValues.latest_partial`: an export taken
+    mid-month), unless nothing after the launch would be left."""
     cfg = project.config.kpi
     if cfg.launch_date is None:
         raise ConfigError(
@@ -159,8 +167,7 @@ def compare(
     )
     launch = datetime(cfg.launch_date.year, cfg.launch_date.month, cfg.launch_date.day)
     if until is None:
-        last = values.latest
-        until = (last + step("month")) if last is not None else launch
+        until = _data_end(values, launch) or launch
     windows = windows_around(launch, cfg.baseline_months, until)
     table, draws = did(
         store,
@@ -174,17 +181,46 @@ def compare(
         seed=cfg.seed,
     )
     notes = list(values.notes)
+    cut = _cut_note(values, windows.post_end)
+    notes += [cut] if cut else []
     if table.is_empty():
         notes.append(
             f"no KPI has data for both {cfg.treatment.treated!r} and {cfg.treatment.control!r} "
             f"in {column!r} before and after the launch"
         )
-    result = Comparison(run_id, windows, table, draws, notes, values)
+    result = Comparison(run_id, windows, table, draws, notes, values, cut)
     if not record:
         return result
     with store.transaction():
         _append(store, "did", table.with_columns(pl.lit(run_id).alias("run_id")))
     return result
+
+
+def _data_end(values: KpiValues, launch: datetime | None) -> datetime | None:
+    """Where the window after ``launch`` ends by default: after the latest period with
+    validated data (None when there is none); before it when the data stops short of its end
+    (an export taken mid-month: its values are not final) and a whole month after the
+    launch is left."""
+    last = values.latest
+    if last is None:
+        return None
+    if launch is not None and values.latest_partial:
+        first = datetime(launch.year, launch.month, 1)  # the first whole month after it
+        first += step("month", 1 if launch.day > 1 else 0)
+        if last >= first + step("month"):
+            return last
+    return last + step("month")
+
+
+def _cut_note(values: KpiValues, end: datetime) -> str | None:
+    """That the window after the launch ends (at ``end``) before a month cut short, if it
+    does."""
+    if not values.latest_partial or values.latest is None or end > values.latest:
+        return None
+    return (
+        f"The data ends on {values.newest:%d %b %Y}: {values.latest:%b %Y} is not complete, "
+        "so the window after the launch ends before it."
+    )
 
 
 def _append(store: Store, name: str, frame: pl.DataFrame) -> None:
@@ -241,13 +277,13 @@ def rollout(
             where=f"{where}.launches.{unknown[0]}",
             fix=f"Use the values the data holds: {', '.join(sorted(found)) or '(none)'}.",
         )
-    if until is None:
-        last = values.latest
-        until = last + step("month") if last is not None else datetime.now(UTC).replace(tzinfo=None)
     cohorts = [
         Cohort(str(group), datetime(d.year, d.month, d.day))
         for group, d in cfg.rollout.launches.items()
     ]
+    if until is None:
+        first = min((c.launch for c in cohorts), default=None)
+        until = _data_end(values, first) or datetime.now(UTC).replace(tzinfo=None)
     result = staggered(
         store,
         comparable,
@@ -259,7 +295,8 @@ def rollout(
         n_samples=cfg.bootstrap_samples,
         seed=cfg.seed,
     )
-    result.notes[:0] = list(values.notes)
+    cut = _cut_note(values, until)
+    result.notes[:0] = [*values.notes, *([cut] if cut else [])]
     if (values.frame["segment"] == NO_VALUE).any():
         result.notes.append(f"rows without a {column} value belong to no group (left out)")
     if record and run_id:

@@ -94,19 +94,21 @@ WHERE {time} IS NOT NULL {where}"""
 
 
 def latest_sql(kpis: list[KpiDef]) -> str:
-    """The first instant of the newest period (of ``$grain``) holding a qualifying core row
-    of one of ``kpis`` dated at or before ``$until`` (naive UTC): rows dated later (in the
-    future) are ignored. NULL when there is none."""
+    """The newest periods (of ``$grain``, at most four, newest first) holding a qualifying
+    core row of one of ``kpis`` dated at or before ``$until`` (naive UTC), each with its
+    newest row's time stamp: rows dated later (in the future) are ignored."""
     parts = []
     for kpi in kpis:
         assert kpi.time is not None
         time = utc(quote_ident(kpi.time))
         where = f"AND ({kpi.where})" if kpi.where else ""
         parts.append(
-            f"SELECT max({time}) AS newest FROM {table('core', kpi.object)} "
-            f"WHERE {time} <= $until {where}"
+            f"SELECT {time} AS t FROM {table('core', kpi.object)} WHERE {time} <= $until {where}"
         )
-    return f"SELECT date_trunc($grain, max(newest)) FROM ({' UNION ALL '.join(parts)})"
+    return (
+        f"SELECT date_trunc($grain, t) AS period, max(t) FROM ({' UNION ALL '.join(parts)}) "
+        "GROUP BY period ORDER BY period DESC LIMIT 4"
+    )
 
 
 def values_sql(kpi: KpiDef, segment: str | None) -> str:

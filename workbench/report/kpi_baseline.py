@@ -28,9 +28,11 @@ def _kpis(ctx: ReportContext) -> dict[str, KpiDef]:
 
 
 def window(result: BaselineResult) -> str:
-    """The baseline window in words (its end is exclusive: the first day after it)."""
+    """The baseline window in words (its end is exclusive: the first day after it), and
+    whether the data stops short of the latest month."""
     last = result.end - timedelta(days=1)
-    return f"Baseline window: {result.start:%b %Y} to {last:%b %Y}."
+    text = f"Baseline window: {result.start:%b %Y} to {last:%b %Y}."
+    return f"{text} {result.partial}" if result.partial else text
 
 
 def levels(result: BaselineResult, ctx: ReportContext) -> pl.DataFrame | NoData:

@@ -62,6 +62,7 @@ def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
         f"P(ROI > 0) = {pct(s['p_roi_positive'])}), an NPV of {money(s['npv'])} "
         f"({money(s['npv_low'])} to {money(s['npv_high'])}), {paid}.{left_out}"
         + _unproven(result.drivers)
+        + (f" {result.comparison.cut}" if result.comparison.cut else "")
     )
 
 
