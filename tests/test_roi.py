@@ -98,7 +98,8 @@ def test_the_headline_names_drivers_not_yet_told_from_no_effect() -> None:
         "p_roi_positive": 0.97, "npv": 1e6, "npv_low": 1e5, "npv_high": 2e6, "payback_month": 5,
         "payback_low": 3.0, "payback_high": 22.0,
     }  # fmt: skip
-    result = RoiResult(1, summary, drivers, pl.DataFrame(), comparison=None)  # type: ignore[arg-type]
+    whole = SimpleNamespace(cut=None)  # the comparison: no month cut short
+    result = RoiResult(1, summary, drivers, pl.DataFrame(), comparison=whole)  # type: ignore[arg-type]
     ctx = SimpleNamespace(project=SimpleNamespace(config=SimpleNamespace(base_currency="EUR")))
     text = headline(result, ctx)  # type: ignore[arg-type]
     # 30,000 of 40,000 is 75%; 2,000 of 40,000 is 5% (a low end of 0 includes zero)
@@ -110,11 +111,15 @@ def test_the_headline_names_drivers_not_yet_told_from_no_effect() -> None:
     )
     never = {**summary, "payback_month": None}  # the interval is of the draws that pay back
     assert "no payback within it." in headline(
-        RoiResult(1, never, drivers, pl.DataFrame(), comparison=None),  # type: ignore[arg-type]
+        RoiResult(1, never, drivers, pl.DataFrame(), comparison=whole),  # type: ignore[arg-type]
         ctx,  # type: ignore[arg-type]
     )
+    cut = "The data ends on 17 May 2026: May 2026 is not complete, so the window after ..."
+    short = SimpleNamespace(cut=cut)
+    text = headline(RoiResult(1, summary, drivers, pl.DataFrame(), comparison=short), ctx)  # type: ignore[arg-type]
+    assert text.endswith(f"(5% of the benefits). {cut}")
     sure = drivers.with_columns(pl.col("monthly_low").abs() + 1)
     assert "Not yet told" not in headline(
-        RoiResult(1, summary, sure, pl.DataFrame(), comparison=None),  # type: ignore[arg-type]
+        RoiResult(1, summary, sure, pl.DataFrame(), comparison=whole),  # type: ignore[arg-type]
         ctx,  # type: ignore[arg-type]
     )
