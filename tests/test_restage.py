@@ -66,6 +66,7 @@ def test_ingest_leaves_staging_to_validation(tmp_path, capsys):
     root = project(tmp_path)
     code, text = run(capsys, "ingest", "--project", root)
     assert code == 0 and "loaded 3 of 3 rows" in text
+    assert "Next: `workbench validate` stages and checks what was loaded." in text
     with open_store(load_project(root), read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM raw.desk") == 3
         assert not store.table_exists("stg", "tickets")
@@ -81,7 +82,7 @@ def test_ingest_leaves_staging_to_validation(tmp_path, capsys):
             ("4",),
         ]
     code, text = run(capsys, "ingest", "--project", root)
-    assert code == 0 and "unchanged" in text
+    assert code == 0 and "unchanged" in text and "Next:" not in text
     code, text = run(capsys, "validate", "--project", root)
     assert code == 0 and "Staged" not in text
 

@@ -118,6 +118,8 @@ def ingest(
     print_loads(report)
     if report.failures:
         fail_loads(report)
+    if any(r.status == "loaded" for r in report.loads):
+        out.print(styled("Next: `workbench validate` stages and checks what was loaded.", "dim"))
 
 
 def ledger(
