@@ -197,3 +197,30 @@ def test_the_window_after_a_launch_ends_before_a_month_cut_short(
     cut = "The data ends on 17 May 2026: May 2026 is not complete, so the window after the "
     assert (comparison.cut is not None and comparison.cut.startswith(cut)) is said
     assert (comparison.cut in comparison.notes) is said
+
+
+def test_a_month_cut_short_is_no_signal_of_a_real_shift(make_project, store_of):
+    """Three tickets every day from 1 Feb to 17 May: the whole months hold 84 to 93, May
+    51, far below the baseline's lower limit only because the export was taken on the
+    17th. It is left out of the signals, not flagged as a shift."""
+    stamps, day = [], date(2026, 2, 1)
+    while day <= date(2026, 5, 17):
+        stamps += [datetime(day.year, day.month, day.day, 9 + i) for i in range(3)]
+        day += timedelta(days=1)
+    z = "%Y-%m-%dT%H:%M:%SZ"
+    lines = [f"T{i},all,{t:{z}},{t:{z}},{t:{z}}" for i, t in enumerate(stamps)]
+    project = make_project(
+        CONFIG.format(launch="", months=2),
+        {
+            "dictionary.yaml": DICTIONARY,
+            "tickets.csv": "id,seg,created,first,solved\n" + "\n".join(lines) + "\n",
+        },
+    )
+    store = store_of(project)
+    assert ingest_staged(project, store).failures == []
+    validate(project, store)
+    result = baseline(project, store, record=False, now=NOW)
+    assert result.values.latest_partial and result.end == datetime(2026, 5, 1)
+    volume = result.levels.filter(result.levels["kpi"] == "ticket_volume").row(0, named=True)
+    assert volume["lcl"] > 17 * 3  # May's count would break the limits
+    assert "2026-05" not in result.signals["period"].to_list()

@@ -112,7 +112,11 @@ def baseline(
         n_samples=cfg.bootstrap_samples,
         seed=cfg.seed,
     )
-    shifts = signals(values.frame, levels)
+    # a month cut short is low or high for now, not for good: no signal of a real shift
+    whole = values.frame
+    if values.latest_partial:
+        whole = whole.filter(pl.col("period_start") != values.latest)
+    shifts = signals(whole, levels)
     targets = statuses(kpis, levels, values.frame, period, cfg.launch_date, latest=values.latest)
     notes = [*values.notes, *([partial] if partial else [])]
     result = BaselineResult(run_id, start, end, levels, shifts, targets, notes, values, partial)
