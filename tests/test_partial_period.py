@@ -224,3 +224,15 @@ def test_a_month_cut_short_is_no_signal_of_a_real_shift(make_project, store_of):
     volume = result.levels.filter(result.levels["kpi"] == "ticket_volume").row(0, named=True)
     assert volume["lcl"] > 17 * 3  # May's count would break the limits
     assert "2026-05" not in result.signals["period"].to_list()
+
+
+def test_a_window_after_a_launch_that_keeps_a_month_cut_short_says_so(make_project, store_of):
+    """A launch on 10 May and data cut on 17 May: no whole month after the launch is left
+    without May, so the window keeps it, and says its values are not final."""
+    project, store, _ = desk(make_project, store_of, date(2026, 5, 17), "2026-05-10")
+    comparison = compare(project, store, record=False, now=NOW)
+    assert comparison.values.latest_partial
+    assert comparison.windows.post_end == datetime(2026, 6, 1)
+    said = "May 2026 is not complete, and the window after the launch includes it"
+    assert comparison.cut is not None and said in comparison.cut
+    assert comparison.cut in comparison.notes

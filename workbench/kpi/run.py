@@ -217,10 +217,16 @@ def _data_end(values: KpiValues, launch: datetime | None) -> datetime | None:
 
 
 def _cut_note(values: KpiValues, end: datetime) -> str | None:
-    """That the window after the launch ends (at ``end``) before a month cut short, if it
-    does."""
-    if not values.latest_partial or values.latest is None or end > values.latest:
+    """That the window after the launch ends (at ``end``) before a month cut short, or that
+    it holds that month (less than a whole month after the launch would be left without it,
+    or ``until`` was given), if the latest month is cut short."""
+    if not values.latest_partial or values.latest is None:
         return None
+    if end > values.latest:
+        return (
+            f"The data ends on {values.newest:%d %b %Y}: {values.latest:%b %Y} is not "
+            "complete, and the window after the launch includes it: its values are not final."
+        )
     return (
         f"The data ends on {values.newest:%d %b %Y}: {values.latest:%b %Y} is not complete, "
         "so the window after the launch ends before it."
