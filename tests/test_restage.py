@@ -151,3 +151,22 @@ def test_a_dictionary_changed_after_a_load_reshapes_staging(tmp_path, capsys):
         assert store.rows("SELECT record_id, score FROM core.tickets ORDER BY 1") == [
             ("T1", 7), ("T2", None), ("T3", 9)
         ]  # fmt: skip
+
+
+def test_a_load_without_rows_is_no_new_load_once_staged(tmp_path, capsys):
+    """An empty export (loaded with --allow-empty) stages no row; a mapping changed after it
+    was staged is said as such, not as new loads. A changed export after a validation is
+    new loads again."""
+    root = project(tmp_path)
+    (tmp_path / "t.csv").write_text("id,prio,created\n")
+    assert run(capsys, "ingest", "--allow-empty", "--project", root)[0] == 0
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0 and "desk (0 rows, new loads)" in text
+    config = tmp_path / "workbench.yaml"
+    config.write_text(CONFIG.replace('"2": high}', '"2": high, "4": urgent}'))
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0 and "desk (0 rows, changed mapping)" in text
+    (tmp_path / "t.csv").write_text(TICKETS)
+    assert run(capsys, "ingest", "--project", root)[0] == 0
+    code, text = run(capsys, "validate", "--project", root)
+    assert code == 0 and "desk (3 rows, new loads)" in text
