@@ -14,12 +14,13 @@ import pytest
 from staged import ingest_staged
 
 from workbench.cli import main
-from workbench.kpi.periods import is_partial
+from workbench.kpi.periods import gap_to_end, is_partial, loaded_after
 from workbench.kpi.run import baseline, compare, measure
 from workbench.report import kpi_baseline
 from workbench.validate import validate
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 DICTIONARY = """
 objects:
   tickets:
@@ -56,7 +57,16 @@ def created(last_day: date) -> list[datetime]:
     return out
 
 
-def desk(make_project, store_of, last_day: date, launch: str = "", months: int = 2):
+def desk(
+    make_project,
+    store_of,
+    last_day: date,
+    launch: str = "",
+    months: int = 2,
+    loaded: datetime | None = None,
+):
+    """The desk's tickets up to ``last_day``, loaded (the ledger's start) at ``loaded``: by
+    default at 06:00 the morning after, as an export taken at the end of that day."""
     stamps = created(last_day)
     z = "%Y-%m-%dT%H:%M:%SZ"
     lines = [
@@ -73,6 +83,8 @@ def desk(make_project, store_of, last_day: date, launch: str = "", months: int =
     )
     store = store_of(project)
     assert ingest_staged(project, store).failures == []
+    morning = datetime(last_day.year, last_day.month, last_day.day, 6, tzinfo=UTC) + DAY
+    store.execute("UPDATE meta.loads SET started_at = $t", {"t": loaded or morning})
     validate(project, store)
     assert store.scalar("SELECT count(*) FROM core.tickets") == len(stamps)
     return project, store, Counter((t.year, t.month) for t in stamps)
@@ -97,6 +109,8 @@ def test_a_month_cut_mid_way_is_left_out_of_the_baseline_window(make_project, st
     assert "The data ends on 17 May 2026" in said and "May 2026 is not complete" in said
     assert "The baseline window ends before it." in said
     assert result.partial in result.notes
+    # targets are judged on the last whole month, not on the half May
+    assert set(result.targets["period"].to_list()) == {"2026-04"}
 
 
 def test_a_whole_month_stays_in_the_window(make_project, store_of):
@@ -140,9 +154,6 @@ def test_the_kpi_commands_say_the_latest_month_is_not_complete(make_project, sto
     assert main(["baseline", "--project", str(project.root)]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "Baseline 2026-03..2026-04" in out and "May 2026 is not complete" in out
-
-
-DAY = timedelta(days=1)
 
 
 @pytest.mark.parametrize(
@@ -218,6 +229,7 @@ def test_a_month_cut_short_is_no_signal_of_a_real_shift(make_project, store_of):
     )
     store = store_of(project)
     assert ingest_staged(project, store).failures == []
+    store.execute("UPDATE meta.loads SET started_at = '2026-05-18 06:00:00+00'")  # on the 17th
     validate(project, store)
     result = baseline(project, store, record=False, now=NOW)
     assert result.values.latest_partial and result.end == datetime(2026, 5, 1)
@@ -236,3 +248,31 @@ def test_a_window_after_a_launch_that_keeps_a_month_cut_short_says_so(make_proje
     said = "May 2026 is not complete, and the window after the launch includes it"
     assert comparison.cut is not None and said in comparison.cut
     assert comparison.cut in comparison.notes
+
+
+def test_data_loaded_after_the_month_ended_is_taken_as_whole(make_project, store_of):
+    """Data every day until 17 May, as a desk closed for the rest of the month would leave,
+    loaded on 10 June: nothing says the export was taken before May ended, so May counts
+    whole (a December loaded in January, its last rows before the holidays, is the same)."""
+    loaded = datetime(2026, 6, 10, 9, tzinfo=UTC)
+    project, store, per_month = desk(make_project, store_of, date(2026, 5, 17), loaded=loaded)
+    result = baseline(project, store, record=False, now=NOW)
+    assert result.values.loaded == datetime(2026, 6, 10, 9)
+    assert not result.values.latest_partial and result.partial is None
+    assert (result.start, result.end) == (datetime(2026, 4, 1), datetime(2026, 6, 1))
+    levels = {r["kpi"]: r["level"] for r in result.levels.iter_rows(named=True)}
+    assert levels["ticket_volume"] == (per_month[(2026, 4)] + per_month[(2026, 5)]) / 2
+
+
+@pytest.mark.parametrize(
+    ("loaded", "partial"),
+    [
+        (datetime(2026, 6, 1), False),  # at the month's end: every export after it
+        (datetime(2026, 5, 31, 23, 59), True),
+        (None, True),  # not known (no ledger): the rows alone decide
+    ],
+)
+def test_a_period_is_whole_when_every_export_was_loaded_after_it(loaded, partial):
+    start, usual = datetime(2026, 5, 1), timedelta(hours=10)
+    gap = gap_to_end(start, "month", datetime(2026, 5, 17, 14))
+    assert (not loaded_after(start, "month", loaded) and is_partial(gap, "month", usual)) is partial

@@ -83,6 +83,8 @@ def kpi(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from datetime import time
+
     import polars as pl
 
     from workbench.kpi import periods
@@ -102,6 +104,9 @@ def kpi(
             values.notes.append(
                 f"{periods.label(latest, kind)} is not complete: the data ends on "
                 f"{values.newest:%d %b %Y %H:%M} UTC, so its values are not final."
+                if values.newest.time() != time(0)
+                else f"{periods.label(latest, kind)} is not complete: the data ends on "
+                f"{values.newest:%d %b %Y}, so its values are not final."
             )
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
     title = f"KPIs (run {run_id}; `workbench export kpis` writes every period)"

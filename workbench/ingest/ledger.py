@@ -132,6 +132,30 @@ def current_load_ids(store: Store, source: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def last_loaded(store: Store, objects: list[str]) -> datetime | None:
+    """When the source of ``objects`` loaded least recently made its latest current load
+    (the earliest, over those sources, of each one's latest): no export of theirs was
+    taken later, so none holds rows dated after it. None when none has a current load."""
+    return store.scalar(
+        "SELECT min(latest) FROM (SELECT max(started_at) AS latest FROM meta.loads "
+        "WHERE is_current AND list_contains($o::VARCHAR[], object) GROUP BY source)",
+        {"o": objects},
+    )
+
+
+def loaded_since_staged(store: Store, source: str) -> bool:
+    """Whether the source has a current load made since it was last staged (or was never
+    staged)."""
+    return bool(
+        store.scalar(
+            "SELECT count(*) FROM meta.loads l WHERE l.source = $s AND l.is_current AND "
+            "l.started_at >= coalesce((SELECT staged_at FROM meta.staging_state "
+            "WHERE source = $s), '-infinity'::TIMESTAMPTZ)",
+            {"s": source},
+        )
+    )
+
+
 def staging_fingerprint(store: Store, source: str) -> str | None:
     return store.scalar(
         "SELECT fingerprint FROM meta.staging_state WHERE source = $s", {"s": source}

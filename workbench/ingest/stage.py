@@ -47,7 +47,9 @@ def stage_changed(project: Project, store: Store, names: list[str] | None = None
         if _staging_current(project, store, name):
             continue
         current = ledger.current_load_ids(store, name)
-        reason = "new loads" if _new_loads(store, name) else ""
+        # not read from the staged rows: a load without rows (an empty export, every row an
+        # erased person's) stages none, and is no new load the next time
+        reason = "new loads" if ledger.loaded_since_staged(store, name) else ""
         rows = refresh_staging(project, store, name)
         if current:
             staged.append(Staged(name, rows, reason or "changed mapping"))
@@ -90,20 +92,6 @@ def refresh_staging(project: Project, store: Store, name: str) -> int:
         record_failure(store, name, source, f"raw.{name}", started, reason)
         raise
     return rows
-
-
-def _new_loads(store: Store, name: str) -> bool:
-    """Whether the source has a current load made since it was last staged (or was never
-    staged). Not read from the staged rows: a load without rows (an empty export, every
-    row an erased person's) stages none, and is no new load the next time."""
-    return bool(
-        store.scalar(
-            "SELECT count(*) FROM meta.loads l WHERE l.source = $s AND l.is_current AND "
-            "l.started_at >= coalesce((SELECT staged_at FROM meta.staging_state "
-            "WHERE source = $s), '-infinity'::TIMESTAMPTZ)",
-            {"s": name},
-        )
-    )
 
 
 def _staging_fingerprint(project: Project, store: Store, name: str) -> str:

@@ -17,9 +17,10 @@ import polars as pl
 from workbench.config.kpis import KpiDef, Stat
 from workbench.dictionary import Dictionary, FieldType
 from workbench.errors import ConfigError
+from workbench.ingest import ledger
 from workbench.kpi import sql
 from workbench.kpi.expressions import check_kpi
-from workbench.kpi.periods import Grain, gap_to_end, is_partial, label
+from workbench.kpi.periods import Grain, gap_to_end, is_partial, label, loaded_after
 from workbench.store import Store
 from workbench.validate.schemas import bound_value
 
@@ -50,12 +51,16 @@ class KpiValues:
     newest: datetime | None = None  # the time stamp of the newest of those rows (naive UTC)
     usual_gap: timedelta | None = None  # the longest from newest row to end, 3 periods before
     grain: Grain = "month"
+    loaded: datetime | None = None  # the earliest latest load of their sources (naive UTC)
 
     @property
     def latest_partial(self) -> bool:
-        """Whether the data stops short of the latest period's end (:func:`.periods.is_partial`):
-        its values are not final."""
+        """Whether the data stops short of the latest period's end: an export loaded before
+        the period ended (:func:`.periods.loaded_after`) whose newest row is dated early
+        (:func:`.periods.is_partial`). Its values are not final."""
         if self.latest is None or self.newest is None:
+            return False
+        if loaded_after(self.latest, self.grain, self.loaded):
             return False
         gap = gap_to_end(self.latest, self.grain, self.newest)
         return is_partial(gap, self.grain, self.usual_gap)
@@ -119,11 +124,20 @@ def compute(
             f"{future['kpi'].n_unique()} KPI(s) left out for period(s) after today ({shown}): "
             "their rows are dated in the future; check the source's time fields"
         )
-    (latest, newest), *before = latest_period(store, [checked[k] for k in by_id], grain, now)
+    dated = [checked[k] for k in by_id]
+    (latest, newest), *before = latest_period(store, dated, grain, now)
     gaps = [gap_to_end(start, grain, last) for start, last in before if start and last]
-    usual = max(gaps, default=None)
-    frame = values.sort("kpi", "period_start", "segment")
-    return KpiValues(frame, notes, latest, segment, newest=newest, usual_gap=usual, grain=grain)
+    loaded = ledger.last_loaded(store, sorted({k.object for k in dated if k.object}))
+    return KpiValues(
+        values.sort("kpi", "period_start", "segment"),
+        notes,
+        latest,
+        segment,
+        newest=newest,
+        usual_gap=max(gaps, default=None),
+        grain=grain,
+        loaded=loaded.astimezone(UTC).replace(tzinfo=None) if loaded else None,
+    )
 
 
 def _until(now: datetime | None) -> datetime:

@@ -53,6 +53,14 @@ def gap_to_end(start: datetime, grain: Grain, newest: datetime) -> timedelta:
     return start + step(grain) - newest
 
 
+def loaded_after(start: datetime, grain: Grain, loaded: datetime | None) -> bool:
+    """Whether every export was loaded after the period of ``grain`` starting at ``start``
+    ended (``loaded``: the earliest of the sources' latest loads, naive UTC; None: not
+    known). Then its data is taken as whole, however early its newest row: a December
+    whose last row is dated the 23rd, loaded in January, had its holidays."""
+    return loaded is not None and loaded >= start + step(grain)
+
+
 def is_partial(gap: timedelta, grain: Grain, usual: timedelta | None) -> bool:
     """Whether a period whose newest row is dated ``gap`` before its end is cut short (an
     export taken mid-month, or the month in progress): the gap is longer than a quiet

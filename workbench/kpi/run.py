@@ -117,7 +117,10 @@ def baseline(
     if values.latest_partial:
         whole = whole.filter(pl.col("period_start") != values.latest)
     shifts = signals(whole, levels)
-    targets = statuses(kpis, levels, values.frame, period, cfg.launch_date, latest=values.latest)
+    latest = values.latest  # a month cut short is judged on no target: the one before is
+    if latest is not None and values.latest_partial:
+        latest -= step("month")
+    targets = statuses(kpis, levels, values.frame, period, cfg.launch_date, latest=latest)
     notes = [*values.notes, *([partial] if partial else [])]
     result = BaselineResult(run_id, start, end, levels, shifts, targets, notes, values, partial)
     if not record:
