@@ -20,7 +20,15 @@ from workbench.errors import ConfigError
 from workbench.ingest import ledger
 from workbench.kpi import sql
 from workbench.kpi.expressions import check_kpi
-from workbench.kpi.periods import Grain, gap_to_end, is_partial, label, loaded_after
+from workbench.kpi.periods import (
+    Grain,
+    gap_to_end,
+    is_partial,
+    label,
+    loaded_after,
+    short_of_end,
+    step,
+)
 from workbench.store import Store
 from workbench.validate.schemas import bound_value
 
@@ -125,18 +133,22 @@ def compute(
             "their rows are dated in the future; check the source's time fields"
         )
     dated = [checked[k] for k in by_id]
-    (latest, newest), *before = latest_period(store, dated, grain, now)
-    gaps = [gap_to_end(start, grain, last) for start, last in before if start and last]
+    latest, newest = latest_period(store, dated, grain, now)
     loaded = ledger.last_loaded(store, sorted({k.object for k in dated if k.object}))
+    loaded = loaded.astimezone(UTC).replace(tzinfo=None) if loaded else None
+    usual = None  # only asked for when the latest period might be cut: else it is whole
+    cut = latest and newest and short_of_end(gap_to_end(latest, grain, newest), grain)
+    if cut and latest and not loaded_after(latest, grain, loaded):
+        usual = usual_gap(store, dated, grain, latest, now)
     return KpiValues(
         values.sort("kpi", "period_start", "segment"),
         notes,
         latest,
         segment,
         newest=newest,
-        usual_gap=max(gaps, default=None),
+        usual_gap=usual,
         grain=grain,
-        loaded=loaded.astimezone(UTC).replace(tzinfo=None) if loaded else None,
+        loaded=loaded,
     )
 
 
@@ -150,19 +162,47 @@ def _until(now: datetime | None) -> datetime:
 
 def latest_period(
     store: Store, kpis: list[KpiDef], grain: Grain, now: datetime | None = None
-) -> list[tuple[datetime | None, datetime | None]]:
+) -> tuple[datetime | None, datetime | None]:
     """The start of the newest period of ``grain`` in which one of ``kpis`` has a qualifying
     validated row (``core``) dated up to ``now`` (the default period of ``workbench kpi``,
-    of target status and of the end of the comparison and baseline windows) with its newest
-    row's time stamp (naive UTC); then the same of up to three periods before it, which
-    tell whether the latest is whole (:func:`.periods.is_partial`). ``[(None, None)]``
-    when there is none.
+    of target status and of the end of the comparison and baseline windows), and that
+    row's time stamp (naive UTC), which says whether the period is whole
+    (:func:`.periods.is_partial`). Nones when there is none.
 
     A time stamp later than ``now`` plus the day of clock skew that validation's ``max:
     now`` allows is ignored (a row dated 2099 must not make 2099-01 the latest period).
     Staged and quarantined rows never count: the missing-mandatory rate, which reads them,
     and LTV, which has no rows of its own, are left out.
     """
+    dated = _dated(store, kpis)
+    if not dated:
+        return None, None
+    found = store.rows(sql.latest_sql(dated), {"grain": grain, "until": _until(now)})
+    latest, newest = found[0] if found else (None, None)
+    if not (isinstance(latest, datetime) and isinstance(newest, datetime)):
+        return None, None
+    return latest, newest
+
+
+def usual_gap(
+    store: Store, kpis: list[KpiDef], grain: Grain, latest: datetime, now: datetime | None = None
+) -> timedelta | None:
+    """The longest time from the newest row of each of the three periods before ``latest``
+    to its end (None when none of them has rows): how short of its end a whole period's
+    data usually stops (:func:`.periods.is_partial`)."""
+    dated = _dated(store, kpis)
+    if not dated:
+        return None
+    found = store.rows(
+        sql.newest_per_period_sql(dated),
+        {"grain": grain, "until": _until(now), "since": latest - step(grain, 3), "before": latest},
+    )
+    return max((gap_to_end(start, grain, last) for start, last in found), default=None)
+
+
+def _dated(store: Store, kpis: list[KpiDef]) -> list[KpiDef]:
+    """Those of ``kpis`` that date rows of a validated object, their where as checked and
+    written back (idempotent for ones already checked)."""
     dated = [
         k
         for k in kpis
@@ -170,12 +210,7 @@ def latest_period(
         and k.stat not in (Stat.LTV, Stat.MISSING_MANDATORY)
         and store.table_exists("core", k.object)
     ]
-    if not dated:
-        return [(None, None)]
-    # the where of each, as checked and written back (idempotent for ones already checked)
-    dated = [check_kpi(k, store.columns("core", k.object), kpi_id=k.title) for k in dated]
-    found = store.rows(sql.latest_sql(dated), {"grain": grain, "until": _until(now)})
-    return [(start, last) for start, last in found] or [(None, None)]
+    return [check_kpi(k, store.columns("core", k.object), kpi_id=k.title) for k in dated]
 
 
 def breaks_down(store: Store, kpi: KpiDef, segment: str) -> bool:

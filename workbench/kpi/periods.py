@@ -69,7 +69,13 @@ def is_partial(gap: timedelta, grain: Grain, usual: timedelta | None) -> bool:
     the 1st) or only now and then is not taken for a cut; data that comes every day and
     stops on the 17th is. Such a period's values are not final (leads not yet answered or
     converted, tickets not yet solved)."""
-    return usual is not None and gap > usual + _SLACK[grain]
+    return usual is not None and short_of_end(gap, grain) and gap > usual + _SLACK[grain]
+
+
+def short_of_end(gap: timedelta, grain: Grain) -> bool:
+    """Whether the newest row is dated further before its period's end than a quiet spell
+    (the first sign of a cut, :func:`is_partial`)."""
+    return gap > _SLACK[grain]
 
 
 def whole_periods(values: pl.DataFrame, start: datetime, end: datetime) -> pl.DataFrame:

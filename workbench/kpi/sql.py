@@ -93,22 +93,34 @@ FROM {table("core", kpi.object)}
 WHERE {time} IS NOT NULL {where}"""
 
 
-def latest_sql(kpis: list[KpiDef]) -> str:
-    """The newest periods (of ``$grain``, at most four, newest first) holding a qualifying
-    core row of one of ``kpis`` dated at or before ``$until`` (naive UTC), each with its
-    newest row's time stamp: rows dated later (in the future) are ignored."""
+def _dated_rows(kpis: list[KpiDef], where: str) -> list[str]:
+    """For each of ``kpis``, the time stamps (``t``, naive UTC) of its qualifying core rows
+    dated up to ``$until`` that also satisfy ``where`` (SQL over ``t``)."""
     parts = []
     for kpi in kpis:
         assert kpi.time is not None
         time = utc(quote_ident(kpi.time))
-        where = f"AND ({kpi.where})" if kpi.where else ""
+        own = f"AND ({kpi.where})" if kpi.where else ""
         parts.append(
-            f"SELECT {time} AS t FROM {table('core', kpi.object)} WHERE {time} <= $until {where}"
+            f"SELECT t FROM (SELECT {time} AS t FROM {table('core', kpi.object)} "
+            f"WHERE {time} <= $until {own}) WHERE {where}"
         )
-    return (
-        f"SELECT date_trunc($grain, t) AS period, max(t) FROM ({' UNION ALL '.join(parts)}) "
-        "GROUP BY period ORDER BY period DESC LIMIT 4"
-    )
+    return parts
+
+
+def latest_sql(kpis: list[KpiDef]) -> str:
+    """The first instant of the newest period (of ``$grain``) holding a qualifying core row
+    of one of ``kpis`` dated at or before ``$until`` (naive UTC), and that row's time stamp:
+    rows dated later (in the future) are ignored. NULLs when there is none."""
+    newest = " UNION ALL ".join(f"SELECT max(t) AS t FROM ({p})" for p in _dated_rows(kpis, "true"))
+    return f"SELECT date_trunc($grain, max(t)), max(t) FROM ({newest})"
+
+
+def newest_per_period_sql(kpis: list[KpiDef]) -> str:
+    """The newest time stamp of the qualifying core rows of ``kpis`` in each period (of
+    ``$grain``) from ``$since`` to before ``$before`` (naive UTC), by period."""
+    rows = " UNION ALL ".join(_dated_rows(kpis, "t >= $since AND t < $before"))
+    return f"SELECT date_trunc($grain, t) AS period, max(t) FROM ({rows}) GROUP BY period"
 
 
 def values_sql(kpi: KpiDef, segment: str | None) -> str:
