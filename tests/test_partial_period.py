@@ -15,7 +15,7 @@ from staged import ingest_staged
 
 from workbench.cli import main
 from workbench.kpi.periods import gap_to_end, is_partial, loaded_after
-from workbench.kpi.run import baseline, compare, measure
+from workbench.kpi.run import baseline, compare, measure, rollout
 from workbench.report import kpi_baseline
 from workbench.validate import validate
 
@@ -64,6 +64,7 @@ def desk(
     launch: str = "",
     months: int = 2,
     loaded: datetime | None = None,
+    config: str = CONFIG,
 ):
     """The desk's tickets up to ``last_day``, loaded (the ledger's start) at ``loaded``: by
     default at 06:00 the morning after, as an export taken at the end of that day."""
@@ -75,7 +76,7 @@ def desk(
         for i, t in enumerate(stamps)
     ]
     project = make_project(
-        CONFIG.format(launch=f"  launch_date: {launch}" if launch else "", months=months),
+        config.format(launch=f"  launch_date: {launch}" if launch else "", months=months),
         {
             "dictionary.yaml": DICTIONARY,
             "tickets.csv": "id,seg,created,first,solved\n" + "\n".join(lines) + "\n",
@@ -276,3 +277,23 @@ def test_a_period_is_whole_when_every_export_was_loaded_after_it(loaded, partial
     start, usual = datetime(2026, 5, 1), timedelta(hours=10)
     gap = gap_to_end(start, "month", datetime(2026, 5, 17, 14))
     assert (not loaded_after(start, "month", loaded) and is_partial(gap, "month", usual)) is partial
+
+
+def test_a_cohort_launched_in_a_month_cut_short_is_said_to_have_no_period_after(
+    make_project, store_of
+):
+    """Cohorts launched 1 Mar (canary) and 4 May (control), data cut on 17 May: the window
+    ends on 1 May, so the May cohort has nothing after its launch, and the notes say where
+    the measured data ends, not that May 4 is after the data (it is not)."""
+    config = CONFIG.replace(
+        "{launch}",
+        "  rollout:\n    column: segment\n"
+        "    launches: {{canary: 2026-03-01, control: 2026-05-04}}\n{launch}",
+    )
+    project, store, _ = desk(make_project, store_of, date(2026, 5, 17), config=config)
+    result = rollout(project, store, record=False, now=NOW)
+    notes = " ".join(result.notes)
+    assert "May 2026 is not complete, so the window after the launch ends before it" in notes
+    assert (
+        "cohort control launches 2026-05-04, when the measured data has ended (2026-05-01)" in notes
+    )

@@ -140,7 +140,10 @@ def staggered(
     notes: list[str] = []
     for c in order:
         if c.launch >= until:
-            notes.append(f"cohort {c.value} launches {c.launch:%Y-%m-%d}, after the data ends")
+            notes.append(
+                f"cohort {c.value} launches {c.launch:%Y-%m-%d}, when the measured data has "
+                f"ended ({until:%Y-%m-%d}): no period after its launch to compare"
+            )
     for kpi_id, kpi in kpis.items():
         mine = values.filter(pl.col("kpi") == kpi_id)
         for c in order:
