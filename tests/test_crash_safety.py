@@ -139,6 +139,20 @@ def assert_consistent(warehouse: Path) -> None:
             if schema == "stg":
                 staged = con.sql(f'SELECT DISTINCT _load_id FROM stg."{name}"').fetchall()
                 assert {r[0] for r in staged} <= current
+        # a source's staging state says the rows it has staged (written in one transaction)
+        state = con.sql("SELECT source, rows_staged FROM meta.staging_state").fetchall()
+        for source, rows in state:
+            objects = con.sql(
+                "SELECT DISTINCT object FROM meta.loads WHERE source = $1", params=[source]
+            ).fetchall()
+            found = 0
+            for (obj,) in objects:
+                if ("stg", obj) in names:
+                    one = con.sql(
+                        f'SELECT count(*) FROM stg."{obj}" WHERE _source = $1', params=[source]
+                    ).fetchone()
+                    found += one[0] if one else 0
+            assert found == rows, source
         if ("id", "members") in names:
             orphans = con.sql(
                 "SELECT count(*) FROM id.members WHERE run_id NOT IN (SELECT run_id FROM id.runs)"
@@ -202,8 +216,12 @@ def test_killed_ingest_and_resolve_recover_to_the_uninterrupted_result(
         statuses = dict(con.sql("SELECT status, count(*) FROM meta.loads GROUP BY 1").fetchall())
     assert statuses.get("interrupted") == 1 and "running" not in statuses
 
+    # validation: killed once its staging has committed something (a source staged)
+    assert kill_when(["validate", *p], after_wal_appears(warehouse, 0.0)), "ended too soon"
+    assert_consistent(warehouse)
     done = workbench("validate", *p)
     assert done.returncode == 0, done.stderr
+    assert "Staged from the loaded data first" in done.stdout
 
     # resolve: killed while Splink trains (its results are written in one transaction)
     assert kill_when(["resolve", *p], after_wal_appears(warehouse, 1.0))
