@@ -208,7 +208,7 @@ def _json_columns(expr: str, name: str, type_text: str, params: dict[str, Any]) 
     """Select expressions for one column; struct keys are bound as parameters."""
     nested = type_text.startswith(("STRUCT(", "MAP(", "UNION(")) or type_text.endswith("]")
     out = [f"{f'to_json({expr})' if nested else expr} AS {quote_ident(name)}"]
-    if type_text.startswith("STRUCT("):
+    if type_text.startswith("STRUCT(") and not type_text.endswith("]"):  # not a list of them
         for child, child_type in struct_fields(type_text):
             key = f"k{len(params)}"
             params[key] = child

@@ -278,8 +278,8 @@ def _flatten_struct(
 
     The JSON paths are bound as parameters (``$jp0``, ...), never spliced into the SQL.
     """
-    if not type_text.startswith("STRUCT("):
-        return []
+    if not type_text.startswith("STRUCT(") or type_text.endswith("]"):
+        return []  # a list of objects (``STRUCT(...)[]``) stays one JSON column: no leaves
     out: list[tuple[str, str]] = []
     for child, child_type in struct_fields(type_text):
         name = f"{prefix}.{child}"
