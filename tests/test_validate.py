@@ -93,6 +93,20 @@ def test_changing_a_rule_in_the_dictionary_changes_validation(tmp_path):
     assert priorities(load_project(tmp_path)) == [("1", "low"), ("2", "urgent")]
 
 
+def test_an_allowed_value_in_another_case_takes_the_dictionary_spelling(tmp_path):
+    """'High', ' LOW ' and 'Normal' are the allowed high, low and normal, written otherwise:
+    they pass in the dictionary's spelling; 'urgent' is no allowed value in any case."""
+    rows = (
+        "1,a@x.com,High,2026-01-01 10:00:00,3\n2,b@x.com, LOW ,2026-01-02 10:00:00,4\n"
+        "3,c@x.com,Normal,2026-01-03 10:00:00,4\n4,d@x.com,URGENT,2026-01-04 10:00:00,4\n"
+    )
+    _, core, quarantine, failures = run(project_with(tmp_path, rows, STRICT))
+    assert core == ["1", "2", "3"]
+    assert [(q[0], q[1]) for q in quarantine] == [("4", 4)]
+    assert failures == [(4, "priority", "one of low, normal, high", "URGENT")]
+    assert priorities(load_project(tmp_path)) == [("1", "high"), ("2", "low"), ("3", "normal")]
+
+
 def test_an_optional_field_warns_by_default_and_its_value_is_set_aside(tmp_path):
     rows = GOOD + "2,b@x.com,urgent,2026-01-02 10:00:00,4\n"
     result, core, quarantine, failures = run(project_with(tmp_path, rows))

@@ -9,6 +9,8 @@ Field types and identity kinds decide what happens:
   cannot be parsed stays in ``_raw`` with an empty E.164 value and is counted by the
   data-quality metrics, not quarantined: the person is still real;
 * fields with ``identity: name`` are Unicode-normalized with their case fixed;
+* a text field's value that is one of its ``allowed`` values but for case and surrounding
+  spaces takes the dictionary's spelling (``emea`` -> ``EMEA``);
 * money fields (``currency_field``) get ``<field>_base`` in the base currency at the fx
   rate of the month of their first rate date that is not in the future; a missing rate is
   a problem of the amount (its row quarantined if the amount is required, else the amount
@@ -74,6 +76,8 @@ def standardize(
             ]
         elif field.identity == "name" and field.type is FieldType.TEXT:
             exprs.append(rules.person_name(col).alias(name))
+        elif field.rules.allowed and field.type is FieldType.TEXT:
+            exprs.append(rules.allowed_spelling(col, list(field.rules.allowed)).alias(name))
     out = frame.with_columns(exprs) if exprs else frame
     for name, field in spec.fields.items():
         if field.type is FieldType.PHONE and name in out.columns:

@@ -33,6 +33,22 @@ def email_without_alias(value: pl.Expr) -> pl.Expr:
     return value.str.replace(r"^([^@+]+)\+[^@]*@", "${1}@")
 
 
+def allowed_spelling(value: pl.Expr, allowed: list[str]) -> pl.Expr:
+    """A value that is one of ``allowed`` but for case and surrounding spaces, in the
+    dictionary's spelling (``emea`` -> ``EMEA``); any other value as it was, for validation
+    to judge. Allowed values that differ only in case are left to match exactly."""
+    lowered: dict[str, list[str]] = {}
+    for a in allowed:
+        lowered.setdefault(a.strip().lower(), []).append(a)
+    unique = {k: v[0] for k, v in lowered.items() if len(v) == 1}
+    if not unique:
+        return value
+    key = value.str.strip_chars().str.to_lowercase()
+    spelled = key.replace_strict(unique, default=None, return_dtype=pl.String)
+    exact = value.is_in(allowed)
+    return pl.when(exact | spelled.is_null()).then(value).otherwise(spelled)
+
+
 def person_name(value: pl.Expr) -> pl.Expr:
     """Unicode NFC, single spaces, and Title Case where the source shouted or whispered.
 
