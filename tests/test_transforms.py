@@ -367,3 +367,30 @@ def test_title_case_and_minor_units_at_their_edges(make_project, store_of):
     assert rows[2][3] == [
         "amount: cannot read '999999999999999999999999' as decimal in minor units"
     ]
+
+
+def test_yaml_words_and_codes_in_a_mapping_are_read_as_written(make_project, store_of):
+    """YAML 1.1 reads NO as False, 0123 as octal 83 and 10:30 as 630: in a value map, a
+    column name or a constant they are Norway, a code and a time, as written."""
+    project = make_project(
+        """
+        sources:
+          crm:
+            system: crm
+            object: contacts
+            path: c.csv
+            columns:
+              record_id: No
+              country: {from: Land, map: {Norge: NO, Sverige: SE, Danmark: DK}}
+              postcode: {value: 0123}
+              city: {from: Stadt, map: {"*": 10:30}}
+              email: {from: Mail, map: {off: on}}
+        """,
+        {"c.csv": "No,Land,Stadt,Mail\n1,Norge,x,off\n2,Sverige,y,a@x.com\n"},
+    )
+    rows = staged(
+        project,
+        store_of(project),
+        "SELECT record_id, country, postcode, city, email FROM stg.contacts ORDER BY 1",
+    )
+    assert rows == [("1", "NO", "0123", "10:30", "on"), ("2", "SE", "0123", "10:30", "a@x.com")]

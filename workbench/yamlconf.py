@@ -20,7 +20,8 @@ M = TypeVar("M", bound=BaseModel)
 class _TextKeys(yaml.SafeLoader):
     """YAML with every mapping key kept as written: a status code ``01`` stays ``'01'``
     and ``yes`` stays ``'yes'`` (YAML 1.1 would read them as 1 and True, and a value
-    map would then never match the export's text). Values are typed as usual."""
+    map would then never match the export's text). Values are typed as usual, but for the
+    YAML 1.1 readings that turn text into something else (:func:`_bool`, :func:`_int`)."""
 
 
 class DuplicateKey(yaml.MarkedYAMLError):
@@ -56,7 +57,28 @@ def _no_duplicates(node: yaml.MappingNode) -> None:
             )
 
 
+def _bool(loader: _TextKeys, node: yaml.ScalarNode) -> bool | str:
+    """``true`` and ``false`` (any case) are booleans; YAML 1.1's other words (``yes``,
+    ``no``, ``on``, ``off``, ``y``, ``n``) stay text as written: in a value map ``NO`` is
+    Norway, not False. Where a setting wants a boolean, ``yes`` and ``no`` still read as
+    one."""
+    text = str(node.value)
+    return text.lower() == "true" if text.lower() in ("true", "false") else text
+
+
+def _int(loader: _TextKeys, node: yaml.ScalarNode) -> int | str:
+    """An integer, except where YAML 1.1 would read a code as a number it is not: a
+    leading zero (``0123`` is octal 83 there) or a colon (``10:30`` is 630) stays text."""
+    text = str(node.value)
+    digits = text.lstrip("+-").replace("_", "")
+    if ":" in text or (len(digits) > 1 and digits[0] == "0" and digits[1:2].isdigit()):
+        return text
+    return int(loader.construct_yaml_int(node))
+
+
 _TextKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_TextKeys.add_constructor("tag:yaml.org,2002:bool", _bool)
+_TextKeys.add_constructor("tag:yaml.org,2002:int", _int)
 
 
 class StrictModel(BaseModel):
