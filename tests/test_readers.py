@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from staged import ingest_staged
 
+from workbench.config import load_project
 from workbench.ingest import ingest, stage_changed
 
 ROWS = [("1", "Anna", "Müller"), ("2", "Bob", "Smith"), ("3", "Zoë", "Ångström")]
@@ -358,3 +359,36 @@ def test_rows_of_a_large_csv_keep_their_place_in_the_file(make_project, store_of
     )
     assert staged == n  # the snapshot's newest file
     assert store.rows("SELECT table_name FROM duckdb_tables() WHERE temporary") == []
+
+
+REPEATED = "Id,Email,Email,Email_1,City\n1,a@x.com,b@x.com,real@x.com,Berlin\n"
+
+
+@pytest.mark.parametrize(
+    ("mapped", "said"),
+    [
+        # DuckDB names the second 'Email' 'Email_1' and the header's own 'Email_1' 'Email_1_1'
+        ("Email_1", "the header repeats 'Email', and the reader named its copy in column 3"),
+        ("Email_1_1", "the header repeats 'Email_1', and the reader named its copy in column 4"),
+        ("Email", "occurs 2 times in the header of c.csv (columns 2, 3)"),
+    ],
+)
+def test_a_mapping_never_reads_a_column_by_a_name_the_reader_gave_it(
+    make_project, store_of, mapped, said
+):
+    """A header that repeats a name: a mapping of the name the reader invented for the
+    copy, or of a header name it had to rename, would read another column than the one
+    the header names so; it is refused, and the unrepeated columns still map."""
+    config = (
+        "sources:\n  crm:\n    system: crm\n    object: contacts\n    path: c.csv\n"
+        f"    columns: {{record_id: Id, email: {mapped}, city: City}}\n"
+    )
+    project = make_project(config, {"c.csv": REPEATED})
+    store = store_of(project)
+    (failed,) = ingest(project, store).loads
+    assert failed.status == "failed" and failed.error is not None
+    assert said in " ".join(failed.error.message.split())
+    (project.root / "workbench.yaml").write_text(config.replace(f"email: {mapped}, ", ""))
+    fixed = load_project(project.root)
+    ingest_staged(fixed, store)
+    assert store.rows("SELECT record_id, city FROM stg.contacts") == [("1", "Berlin")]

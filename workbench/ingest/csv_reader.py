@@ -201,8 +201,21 @@ def _read_csv_at(
         raise  # ragged rows also fail the strict sniffer: retried collecting rejects
     columns = column_names(export, [r[0] for r in described])
     duplicates: dict[str, list[int]] = {}
+    renamed: dict[str, tuple[str, int]] = {}
     if options.header and any(_RENAMED.search(c) for c in columns):
-        duplicates = _repeated_headers(store, common, params)
+        header = _header(store, common, params)
+        duplicates = _repeated(header)
+        renamed = (
+            {
+                column.strip().lower(): (str(written), position)
+                for position, (column, written) in enumerate(
+                    zip(columns, header, strict=False), start=1
+                )
+                if written is not None and column.strip().lower() != str(written).strip().lower()
+            }
+            if duplicates
+            else {}
+        )
     header_lines = (1 if options.header else 0) + options.skip_rows
 
     def layout(wanted: list[int]) -> Layout:
@@ -232,6 +245,7 @@ def _read_csv_at(
         if collect_rejects
         else None,
         duplicates=duplicates,
+        renamed=renamed,
         cleanup=cleanup,
     )
 
@@ -338,10 +352,9 @@ def _one_kind_of_line_end(
     return out, encoding
 
 
-def _repeated_headers(
-    store: Store, common: list[str], params: dict[str, Any]
-) -> dict[str, list[int]]:
-    """Header names that occur more than once (case-insensitively), with their positions."""
+def _header(store: Store, common: list[str], params: dict[str, Any]) -> list[str | None]:
+    """The header's names as written (DuckDB renames a repeated one; this reads them as
+    data). Empty when it cannot be read so."""
     args = ", ".join([*common, "delim = $delim", "header = false", "ignore_errors = true",
                       "null_padding = true"])  # fmt: skip
     keys = ("path", "quote", "escape", "skip", "encoding", "compression", "max_line", "buffer",
@@ -349,11 +362,16 @@ def _repeated_headers(
     try:
         rows = store.rows(f"SELECT * FROM read_csv({args}) LIMIT 1", {k: params[k] for k in keys})
     except duckdb.Error:
-        return {}
+        return []
+    return [None if name is None else str(name) for name in (rows[0] if rows else ())]
+
+
+def _repeated(header: list[str | None]) -> dict[str, list[int]]:
+    """Header names that occur more than once (case-insensitively), with their positions."""
     seen: dict[str, list[int]] = {}
-    for position, name in enumerate(rows[0] if rows else (), start=1):
+    for position, name in enumerate(header, start=1):
         if name is not None:
-            seen.setdefault(str(name).strip().lower(), []).append(position)
+            seen.setdefault(name.strip().lower(), []).append(position)
     return {name: spots for name, spots in seen.items() if len(spots) > 1}
 
 

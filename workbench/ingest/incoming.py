@@ -31,7 +31,9 @@ class Incoming:
 
     ``rejects`` (when set) lists the records the reader set aside, after the rows were
     inserted; ``duplicates`` maps a lower-cased header name that occurs more than once to
-    its 1-based column positions.
+    its 1-based column positions, and ``renamed`` a lower-cased column name the reader gave
+    a repeated one (DuckDB's ``Email_1`` for a second ``Email``) to the name in the header
+    and its position.
     """
 
     columns: list[str]
@@ -39,6 +41,7 @@ class Incoming:
     params: dict[str, Any]
     rejects: Callable[[], list[Reject]] | None = None
     duplicates: dict[str, list[int]] = field(default_factory=dict)
+    renamed: dict[str, tuple[str, int]] = field(default_factory=dict)
     cleanup: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

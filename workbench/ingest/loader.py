@@ -265,7 +265,9 @@ def _load(
     """Insert the file's rows (as ``incoming`` reads them) and rejects, skip its rows without
     any value, and record its layout (:mod:`.drift`); returns (rows loaded, rows rejected,
     rows skipped as empty, columns changed since the source's previous load)."""
-    check_mapping(project, name, source, incoming.columns, export.path, incoming.duplicates)
+    check_mapping(
+        project, name, source, incoming.columns, export.path, incoming.duplicates, incoming.renamed
+    )
     raw = table("raw", name)
     _ensure_raw_table(store, name, incoming.columns)
     params = dict(incoming.params, load_id=load_id, file=str(export.path))
@@ -344,9 +346,11 @@ def check_mapping(
     columns: list[str],
     path: Path,
     duplicates: dict[str, list[int]] | None = None,
+    renamed: dict[str, tuple[str, int]] | None = None,
 ) -> None:
     """Every column the mapping names must exist in the file (case-insensitively, as in SQL)
-    and occur in its header only once."""
+    and occur in its header only once, under that name (not only under the name the reader
+    gave a repeated one: ``renamed``)."""
     available = {c.lower() for c in columns}
     for fname, fmap in source.columns.items():
         if fmap.from_ is None:
@@ -358,6 +362,16 @@ def check_mapping(
                 f"Column '{fmap.from_}' (mapped to {source.object}.{fname}) occurs "
                 f"{len(spots)} times in the header of {path.name} (columns "
                 f"{', '.join(map(str, spots))}); Workbench cannot tell which one is meant.",
+                where=where,
+                fix="Give the columns distinct names in the export; nothing was loaded.",
+            )
+        given = (renamed or {}).get(fmap.from_.strip().lower())
+        if given:
+            raise IngestError(
+                f"Column '{fmap.from_}' (mapped to {source.object}.{fname}) is not a name in "
+                f"the header of {path.name}: the header repeats '{given[0]}', and the reader "
+                f"named its copy in column {given[1]} '{fmap.from_}'; Workbench cannot tell "
+                "which column is meant.",
                 where=where,
                 fix="Give the columns distinct names in the export; nothing was loaded.",
             )
