@@ -18,6 +18,18 @@ def test_email_trimmed_and_lower_cased():
     assert apply(rules.email, ["  Anna.Mueller@ACME.com ", None]) == ["anna.mueller@acme.com", None]
 
 
+def test_an_email_ending_in_a_dot_is_the_address_without_it():
+    """``x.com.`` is the fully qualified spelling of ``x.com``; it would never match it."""
+    assert apply(rules.email, ["BOB@X.COM.", "bob@x.com"]) == ["bob@x.com", "bob@x.com"]
+
+
+def test_the_email_format_wants_a_domain_of_labels_none_empty():
+    values = ["a@x.com", "a.b+c@sub.x.co.uk", "müller@bücher.de", "a@.x.com", "a@x..com",
+              "a@x.com.", "a@x", "a b@x.com"]  # fmt: skip
+    matched = pl.Series(values).str.contains(rules.EMAIL_PATTERN).to_list()
+    assert matched == [True, True, True, False, False, False, False, False]
+
+
 def test_email_alias_removed_only_in_the_local_part():
     values = ["anna+news@x.com", "bob@x.com", "c+a+b@sub+x.com", None]
     assert apply(rules.email_without_alias, values) == [

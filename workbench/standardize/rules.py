@@ -7,7 +7,9 @@ import polars as pl
 
 from workbench.standardize import phones
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# a local part, then a domain of two or more labels, none empty (no leading, trailing or
+# doubled dot: 'a@.x.com' and 'a@x..com' are no addresses)
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 # shared mailboxes (info@, sales@, ...): many people write from them, so they identify no one
 ROLE_MAILBOXES = (
     "info|sales|team|support|office|admin|contact|hello|mail|service|billing|accounts|"
@@ -24,8 +26,9 @@ COMPANY_KEY = (
 
 
 def email(value: pl.Expr) -> pl.Expr:
-    """Trim and lower-case an email address."""
-    return value.str.strip_chars().str.to_lowercase()
+    """Trim and lower-case an email address, and drop a dot that ends it: ``x.com.`` is the
+    fully qualified spelling of ``x.com`` (and, ending a sentence, a typo of it)."""
+    return value.str.strip_chars().str.to_lowercase().str.strip_suffix(".")
 
 
 def email_without_alias(value: pl.Expr) -> pl.Expr:
