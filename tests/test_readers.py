@@ -392,3 +392,30 @@ def test_a_mapping_never_reads_a_column_by_a_name_the_reader_gave_it(
     fixed = load_project(project.root)
     ingest_staged(fixed, store)
     assert store.rows("SELECT record_id, city FROM stg.contacts") == [("1", "Berlin")]
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_an_excel_sep_line_is_named_with_the_options_that_read_the_file(
+    make_project, store_of, delimiter
+):
+    """Excel writes 'sep=;' above the header of a CSV saved for another locale: the refusal
+    says so and gives the options; with them the file loads."""
+    config = (
+        "sources:\n  crm:\n    system: crm\n    object: contacts\n    path: c.csv\n{options}"
+        "    columns: {{record_id: Id, email: Email, city: City}}\n"
+    )
+    rows = ["Id", "Email", "City"], ["1", "a@x.com", "Berlin"]
+    text = f"sep={delimiter}\n" + "".join(delimiter.join(r) + "\n" for r in rows)
+    project = make_project(config.format(options=""), {"c.csv": text})
+    store = store_of(project)
+    (failed,) = ingest(project, store).loads
+    assert failed.error is not None
+    assert failed.error.fix == (
+        f"The file's first line is Excel's 'sep={delimiter}', which names its delimiter, and "
+        "was read as the header. Set sources.crm.options.skip_rows to 1 and "
+        f"options.delimiter to '{delimiter}'."
+    )
+    options = f"    options: {{skip_rows: 1, delimiter: '{delimiter}'}}\n"
+    (project.root / "workbench.yaml").write_text(config.format(options=options))
+    (loaded,) = ingest(load_project(project.root), store).loads
+    assert (loaded.status, loaded.rows_loaded) == ("loaded", 1)

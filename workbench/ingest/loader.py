@@ -13,6 +13,8 @@ the file's column layout and logs what changed since the source's previous load
 from __future__ import annotations
 
 import difflib
+import gzip
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -379,11 +381,20 @@ def check_mapping(
             raise IngestError(
                 f"Column '{fmap.from_}' (mapped to {source.object}.{fname}) is not in {path.name}.",
                 where=where,
-                fix=_mapping_hint(fmap.from_, columns, name),
+                fix=_mapping_hint(fmap.from_, columns, name, path),
             )
 
 
-def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
+def _mapping_hint(
+    wanted: str, columns: list[str], source_name: str, path: Path | None = None
+) -> str:
+    told = _excel_sep(path) if path is not None and columns and "sep=" in columns[0] else None
+    if told is not None:  # Excel writes 'sep=;' above the header of a CSV for another locale
+        return (
+            f"The file's first line is Excel's 'sep={told}', which names its delimiter, and "
+            f"was read as the header. Set sources.{source_name}.options.skip_rows to 1 and "
+            f"options.delimiter to '{told}'."
+        )
     if len(columns) == 1:
         found = [d for d in (",", ";", "\t", "|") if d in columns[0]]
         if found:
@@ -405,6 +416,20 @@ def _mapping_hint(wanted: str, columns: list[str], source_name: str) -> str:
     shown = ", ".join(c if len(c) <= 40 else c[:39] + "…" for c in columns[:30])
     shown += " ..." if len(columns) > 30 else ""
     return f"{hint}Map it to one of the file's columns: {shown}."
+
+
+def _excel_sep(path: Path) -> str | None:
+    """The delimiter an Excel ``sep=X`` first line names, or None."""
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(64)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as unzipped:
+                head = unzipped.read(64)
+    except (OSError, EOFError):
+        return None
+    found = re.match(rb"^(?:\xef\xbb\xbf)?\"?sep=(.)", head, re.IGNORECASE)
+    return found.group(1).decode("latin-1") if found else None
 
 
 def record_failure(
