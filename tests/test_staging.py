@@ -245,7 +245,44 @@ def test_dates_with_format_decimal_comma_and_currency(make_project, store_of):
     assert rows == [
         ("R1", date(2026, 1, 5), Decimal("1234.5600"), "EUR", "paid", []),
         ("R2", date(2025, 12, 31), Decimal("-0.5000"), "EUR", "void", []),
-        ("R3", date(2026, 2, 1), Decimal("12345.0000"), "GBP", "offen", []),
+        # the amount says EUR, the currency column GBP: which is right is not for staging
+        # to guess
+        (
+            "R3",
+            date(2026, 2, 1),
+            Decimal("12345.0000"),
+            "GBP",
+            "offen",
+            ["amount: '12 345,00 EUR' is written in EUR, but the row says currency GBP"],
+        ),
+    ]
+
+
+def test_an_amount_written_in_another_currency_than_its_row_is_a_problem(make_project, store_of):
+    """A code or the euro sign on the amount that names another currency than the row's
+    currency column is a problem of the amount; $ and £ are written for several currencies
+    (CAD, AUD; EGP), so they are not judged."""
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n      customer_id: cust\n      invoice_date: d\n"
+        "      amount: amt\n      currency: cur\n",
+        "id;cust;d;amt;cur\nR1;K1;2026-01-05;EUR 20;USD\nR2;K1;2026-01-05;20 USD;USD\n"
+        "R3;K1;2026-01-05;€20;EUR\nR4;K1;2026-01-05;€20;USD\nR5;K1;2026-01-05;$20;CAD\n"
+        "R6;K1;2026-01-05;£20;USD\nR7;K1;2026-01-05;20;USD\nR8;K1;2026-01-05;EUR 20;\n",
+        obj="invoices",
+    )
+    rows = store.rows("SELECT record_id, amount, _problems FROM stg.invoices ORDER BY 1")
+    clash = "amount: '{}' is written in EUR, but the row says currency USD"
+    assert rows == [
+        ("R1", Decimal("20"), [clash.format("EUR 20")]),
+        ("R2", Decimal("20"), []),
+        ("R3", Decimal("20"), []),
+        ("R4", Decimal("20"), [clash.format("€20")]),
+        ("R5", Decimal("20"), []),
+        ("R6", Decimal("20"), []),
+        ("R7", Decimal("20"), []),
+        ("R8", Decimal("20"), []),
     ]
 
 

@@ -354,6 +354,21 @@ def _currency_sql(text: str, b: SqlBuilder) -> str:
     )
 
 
+def _other_currency_sql(name: str, currency: str, b: SqlBuilder) -> tuple[str, str]:
+    """When an amount's text names a currency (``EUR 20``, ``20 USD``, ``€20``) other than
+    its row's currency field: the condition, and the problem to record. Only marks that
+    name one currency count: ``$`` and ``£`` are written for several."""
+    t, c = quote_ident(f"_t_{name}"), quote_ident(currency)
+    mark = f"regexp_extract({t}, '^(€|[A-Z]{{3}})|(€|[A-Z]{{3}})$')"  # one regex a row
+    named = f"CASE {mark} WHEN '' THEN NULL WHEN '€' THEN 'EUR' ELSE {mark} END"
+    clash = f"{named} <> {c}"  # NULL (no clash) without a mark or a currency
+    said = (
+        f"{b.bind(f'{name}: ')} || '''' || {t} || '''' || {b.bind(' is written in ')} || "
+        f"{named} || {b.bind(f', but the row says {currency} ')} || {c}"
+    )
+    return clash, said
+
+
 def _minor_units_sql(
     number: str, minor: bool | int, currency: str | None, kind: FieldType, b: SqlBuilder
 ) -> str:
@@ -445,6 +460,10 @@ def select_staged_sql(
         if kind not in (FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE):
             problems.append(_problem_sql(name, kind, fmap, source, b))
             checks.append(f"({t} IS NOT NULL AND {quote_ident(name)} IS NULL)")
+        if money in source.columns and kind is FieldType.DECIMAL:
+            clash, said = _other_currency_sql(name, money, b)
+            problems.append(f"CASE WHEN {clash} THEN {said} END")
+            checks.append(f"({clash})")
     problem_list = (
         f"CASE WHEN {' OR '.join(checks)} THEN list_filter([{', '.join(problems)}]::VARCHAR[], "
         "lambda x: x IS NOT NULL) ELSE []::VARCHAR[] END"
