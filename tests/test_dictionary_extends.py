@@ -122,3 +122,26 @@ def test_a_wrong_override_names_the_key_and_line_of_the_project_file(tmp_path):
         load_dictionary(write(tmp_path, "extends: everything\nobjects: {}\n"))
     assert "extends: 'everything' is not known" in str(err.value)
     assert "line 1, key extends" in str(err.value)
+
+
+@pytest.mark.parametrize(("written", "whole"), [("yes", True), ("on", True), ("no", False)])
+def test_replace_is_read_as_a_boolean_setting_is(tmp_path, written, whole):
+    """YAML keeps yes/no/on/off as text; replace: reads them as every boolean setting does."""
+    dictionary = load_dictionary(
+        write(
+            tmp_path,
+            f"""
+            objects:
+              contacts:
+                replace: {written}
+                fields:
+                  record_id: {{type: text, required: true}}
+                  loyalty_tier: {{type: text}}
+            """,
+        )
+    )
+    fields = list(dictionary.object("contacts").fields)
+    if whole:
+        assert fields == ["record_id", "loyalty_tier"]
+    else:
+        assert fields == [*SHIPPED["contacts"]["fields"], "loyalty_tier"]

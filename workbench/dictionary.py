@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from workbench.errors import ConfigError
 from workbench.packs import DEFAULT_PACK
@@ -352,12 +352,23 @@ def _extend(shipped: dict[str, Any], project: dict[str, Any]) -> dict[str, Any]:
         for name, spec in value.items():
             if spec is None:
                 objects.pop(name, None)
-            elif isinstance(spec, dict) and spec.get("replace") is True:
-                objects[name] = {k: v for k, v in spec.items() if k != "replace"}
+            elif isinstance(spec, dict) and (whole := _replace(spec.get("replace"))) is not None:
+                rest = {k: v for k, v in spec.items() if k != "replace"}
+                objects[name] = rest if whole else _merge(objects.get(name), rest)
             else:
                 objects[name] = _merge(objects.get(name), spec)
         out["objects"] = objects
     return out
+
+
+def _replace(value: Any) -> bool | None:
+    """An object's ``replace:`` as a boolean, as a model's boolean setting reads it (``true``,
+    ``yes``, ``on``; ``false``, ``no``, ``off``: YAML keeps those words as text); None for
+    anything else, left for the model to refuse as it is."""
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return None
 
 
 def _merge(base: Any, over: Any) -> Any:
