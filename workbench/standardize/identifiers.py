@@ -23,15 +23,19 @@ _ALIAS = re.compile(r"^([^@+]+)\+[^@]*@")
 
 
 def email_texts(value: str | None) -> list[str]:
-    """``email:`` identifiers of an address: as written (trimmed, lower-cased) and without
-    a ``+alias``; none for a role mailbox or an empty value."""
+    """``email:`` identifiers of an address: as written (trimmed, lower-cased, a final dot
+    dropped as :func:`rules.email` does, and with it too) and without a ``+alias``; none for
+    a role mailbox or an empty value."""
     if value is None:
         return []
-    text = value.strip().lower()
+    written = value.strip().lower()
+    text = written.removesuffix(".")  # as rules.email: x.com. is x.com
     if not text or "@" not in text or re.match(f"^({rules.ROLE_MAILBOXES})@", text):
         return []
-    bare = _ALIAS.sub(r"\1@", text)
-    return sorted({f"email:{text}", f"email:{bare}"})
+    forms = {text, _ALIAS.sub(r"\1@", text)}
+    if written != text:  # tombstones made before the final dot was dropped hash it with it
+        forms |= {written, _ALIAS.sub(r"\1@", written)}
+    return sorted(f"email:{form}" for form in forms)
 
 
 def phone_text(value: str, region: str | None = None) -> str | None:
@@ -98,6 +102,12 @@ def identifiers(
         keep = pl.when(~role & (plain != "")).then(plain)
         add("email", pl.format("email:{}", keep))
         add("email", pl.format("email:{}", rules.email_without_alias(keep)))
+        # an address with a final dot also as written: tombstones made before rules.email
+        # dropped the dot hash it so, and must still find its rows
+        written = pl.col(name).cast(pl.String).str.strip_chars().str.to_lowercase()
+        dotted = pl.when(~role & (plain != "") & (written != plain)).then(written)
+        add("email", pl.format("email:{}", dotted))
+        add("email", pl.format("email:{}", rules.email_without_alias(dotted)))
     if phones and person:
         for name in fields_of(spec, FieldType.PHONE):
             field, default = spec.region_field(name), source.options.default_region
