@@ -394,9 +394,9 @@ def test_a_mapping_never_reads_a_column_by_a_name_the_reader_gave_it(
     assert store.rows("SELECT record_id, city FROM stg.contacts") == [("1", "Berlin")]
 
 
-@pytest.mark.parametrize("delimiter", [";", ","])
+@pytest.mark.parametrize(("delimiter", "said"), [(";", ";"), (",", ","), ("\t", "\\t")])
 def test_an_excel_sep_line_is_named_with_the_options_that_read_the_file(
-    make_project, store_of, delimiter
+    make_project, store_of, delimiter, said
 ):
     """Excel writes 'sep=;' above the header of a CSV saved for another locale: the refusal
     says so and gives the options; with them the file loads."""
@@ -411,11 +411,11 @@ def test_an_excel_sep_line_is_named_with_the_options_that_read_the_file(
     (failed,) = ingest(project, store).loads
     assert failed.error is not None
     assert failed.error.fix == (
-        f"The file's first line is Excel's 'sep={delimiter}', which names its delimiter, and "
+        f"The file's first line is Excel's 'sep={said}', which names its delimiter, and "
         "was read as the header. Set sources.crm.options.skip_rows to 1 and "
-        f"options.delimiter to '{delimiter}'."
+        f"options.delimiter to '{said}'."
     )
-    options = f"    options: {{skip_rows: 1, delimiter: '{delimiter}'}}\n"
+    options = f"    options: {{skip_rows: 1, delimiter: '{said}'}}\n"
     (project.root / "workbench.yaml").write_text(config.format(options=options))
     (loaded,) = ingest(load_project(project.root), store).loads
     assert (loaded.status, loaded.rows_loaded) == ("loaded", 1)

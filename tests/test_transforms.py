@@ -394,3 +394,33 @@ def test_yaml_words_and_codes_in_a_mapping_are_read_as_written(make_project, sto
         "SELECT record_id, country, postcode, city, email FROM stg.contacts ORDER BY 1",
     )
     assert rows == [("1", "NO", "0123", "10:30", "on"), ("2", "SE", "0123", "10:30", "a@x.com")]
+
+
+def test_a_boolean_field_reads_on_and_off_from_the_export_and_from_a_map(make_project, store_of):
+    """A checkbox exports 'on'; YAML keeps a map's on/off as text (only true/false are
+    booleans there): both read as the booleans they say."""
+    project = make_project(
+        """
+        dictionary: d.yaml
+        sources:
+          crm:
+            system: crm
+            object: contacts
+            path: c.csv
+            columns:
+              record_id: id
+              newsletter: box
+              active: {from: state, map: {Aktiv: on, Inaktiv: off}}
+        """,
+        {
+            "c.csv": "id,box,state\n1,on,Aktiv\n2,off,Inaktiv\n3,,Aktiv\n",
+            "d.yaml": "objects:\n  contacts:\n    fields:\n"
+            "      newsletter: {type: boolean}\n      active: {type: boolean}\n",
+        },
+    )
+    rows = staged(
+        project,
+        store_of(project),
+        "SELECT record_id, newsletter, active, _problems FROM stg.contacts ORDER BY 1",
+    )
+    assert rows == [("1", True, True, []), ("2", False, False, []), ("3", None, True, [])]

@@ -429,7 +429,10 @@ def _excel_sep(path: Path) -> str | None:
     except (OSError, EOFError):
         return None
     found = re.match(rb"^(?:\xef\xbb\xbf)?\"?sep=(.)", head, re.IGNORECASE)
-    return found.group(1).decode("latin-1") if found else None
+    if not found:
+        return None
+    told = found.group(1).decode("latin-1")
+    return "\\t" if told == "\t" else told  # as options.delimiter takes it
 
 
 def record_failure(

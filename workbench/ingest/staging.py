@@ -32,8 +32,9 @@ LINEAGE_COLUMNS = {
     "_row_number": "BIGINT",
 }
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
-TRUE_WORDS = ["true", "t", "yes", "y", "1", "ja", "oui", "si", "x"]
-FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non"]
+# 'on'/'off': a web form's checkbox, and a value map's on/off (YAML keeps them as text)
+TRUE_WORDS = ["true", "t", "yes", "y", "1", "ja", "oui", "si", "x", "on"]
+FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non", "off"]
 _TRIMMED_CODES = "32, 9, 13, 10, 160"  # the code points raw_text_sql trims: ' \t\r\n', NBSP
 _OFFSET_AT_END = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
 
