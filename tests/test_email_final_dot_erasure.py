@@ -6,24 +6,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from projects import CRM_CONTACTS
+
 from workbench import tombstones
 from workbench.cli import main
 from workbench.config import load_project
 from workbench.store import open_store
 
-CONFIG = """
-sources:
-  crm:
-    system: crm
-    object: contacts
-    path: c.csv
-    columns: {record_id: id, first_name: first, last_name: last, email: email}
-  desk:
+CONFIG = (
+    CRM_CONTACTS
+    + """  desk:
     system: crm
     object: tickets
     path: t.csv
     columns: {record_id: id, contact_id: who, requester_email: email, created_at: at}
 """
+)
 CONTACTS = "id,first,last,email\n1,Anna,Meyer,Anna.Meyer@acme.com.\n3,Bob,Stone,bob@stone.org\n"
 TICKETS = "id,who,email,at\nt2,,anna.meyer@acme.com.,2026-01-02\nt3,3,,2026-01-03\n"
 
