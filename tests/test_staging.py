@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from staged import ingest_staged
@@ -404,3 +405,40 @@ def test_decimals_and_integers_read_as_by_the_wide_cast() -> None:
     ints = con.execute(f"SELECT {staged}, {old} FROM t", b.params).fetchall()
     assert [a for a, _ in ints] == [w for _, w in ints]
     assert sum(a is not None for a, _ in ints) >= 8
+
+
+@pytest.mark.parametrize(
+    ("decimal", "written", "read"),
+    [
+        (".", "(123.45)", Decimal("-123.45")),
+        (".", "($1,234.00)", Decimal("-1234")),
+        (".", "123.45-", Decimal("-123.45")),  # SAP
+        (".", "-$50.00", Decimal("-50")),  # QuickBooks, Excel
+        (".", "-EUR 5", Decimal("-5")),
+        (".", "+$5", Decimal("5")),
+        (".", "-5", Decimal("-5")),
+        (".", "$-50.00", Decimal("-50")),
+        (",", "1.234,56-", Decimal("-1234.56")),
+        (",", "(1.234,56 €)", Decimal("-1234.56")),
+        (".", "(12", None),
+        (".", "12)", None),
+        (".", "--5", None),
+        (".", "5-5", None),
+        (".", "(-5)", None),
+    ],
+)
+def test_accounting_spellings_of_negative_amounts(make_project, store_of, decimal, written, read):
+    """Parentheses, a trailing minus and a sign before the currency mark say the amount is
+    negative; anything else that is no number stays a problem of the field."""
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n      customer_id: cust\n      invoice_date: d\n"
+        "      amount: amt\n      currency: cur\n",
+        f"id;cust;d;amt;cur\nR1;K1;2026-01-05;{written};EUR\n",
+        options=f', decimal: "{decimal}"',
+        obj="invoices",
+    )
+    ((amount, problems),) = store.rows("SELECT amount, _problems FROM stg.invoices")
+    assert amount == read
+    assert (problems == []) is (read is not None)

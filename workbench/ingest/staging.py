@@ -400,9 +400,22 @@ def _strptime(text: str, fmt: str, b: SqlBuilder) -> str:
     return parsed
 
 
+def _signed_sql(text: str) -> str:
+    """Accounting spellings of a negative amount as a leading minus: ``(123.45)``,
+    ``123.45-`` (SAP), ``-$50.00`` and ``-EUR 5`` (the sign before the currency mark). Only
+    a value starting with a sign or a parenthesis, or ending in a minus, is rewritten."""
+    paren = f"regexp_replace({text}, '^\\((.*)\\)$', '-\\1')"
+    trailing = f"regexp_replace({paren}, '^([^+-].*[0-9])\\s*-$', '-\\1')"
+    marked = f"regexp_replace({trailing}, '^([+-])\\s*(€|\\$|£|[A-Z]{{3}})\\s*', '\\1')"
+    return f"CASE WHEN regexp_matches({text}, '^[(+-]|-$') THEN {marked} ELSE {text} END"
+
+
 def _number_text_sql(text: str, decimal: str) -> str:
-    """Drop currency marks and thousands separators; make '.' the decimal point."""
-    bare = f"regexp_replace({text}, '^(€|\\$|£|[A-Z]{{3}})\\s*|\\s*(€|\\$|£|[A-Z]{{3}})$', '', 'g')"
+    """Drop currency marks and thousands separators; make '.' the decimal point; read the
+    accounting spellings of a negative amount (:func:`_signed_sql`)."""
+    signed = _signed_sql(text)
+    marks = "'^(€|\\$|£|[A-Z]{3})\\s*|\\s*(€|\\$|£|[A-Z]{3})$'"
+    bare = f"regexp_replace({signed}, {marks}, '', 'g')"
     bare = f"regexp_replace({bare}, '[\\s''' || chr(160) || ']', '', 'g')"
     if decimal == ",":
         # '.' may only group thousands (1.234,56); '12.50' is not read as 1250
