@@ -91,3 +91,31 @@ def test_a_record_with_a_repeated_key_is_set_aside_as_on_an_ndjson_line(make_pro
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
     assert store.rows("SELECT _row_number, id, email FROM raw.stripe") == [(2, "cus_2", "c@x.com")]
     assert store.rows("SELECT row_number FROM quar.ingest_rejects") == [(1,)]
+
+
+def test_dictionary_infer_reads_the_records_under_a_key(tmp_path, capsys):
+    """`dictionary infer --records data` drafts the records of a Stripe-style list, as
+    ingest reads them with options.records; a missing key names the option and the keys."""
+    document = {
+        "object": "list",
+        "has_more": False,
+        "data": [
+            {"id": "cus_1", "email": "a@x.com", "address": {"city": "Berlin"}},
+            {"id": "cus_2", "email": "b@y.com", "address": {"city": "Paris"}},
+        ],
+    }
+    path = tmp_path / "customers.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+    assert (
+        main(["dictionary", "infer", str(path), "--object", "customers", "--records", "data"]) == 0
+    )
+    drafted = capsys.readouterr().out
+    assert "(2 rows read)" in drafted
+    for mapped in ("record_id: id", "email: email", "address_city: address.city"):
+        assert f"#   {mapped}" in drafted
+    assert "has_more" not in drafted
+    code = main(["dictionary", "infer", str(path), "--object", "customers", "--records", "items"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 3 and "Traceback" not in err
+    keys = "its top-level keys are object, has_more, data."
+    assert f"has no key 'items' at its top level (--records): {keys}" in err

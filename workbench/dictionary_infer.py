@@ -35,7 +35,8 @@ from workbench.ingest.csvscan import (
     mixed_line_ends,
     read_line,
 )
-from workbench.ingest.files import MAX_LINE_BYTES
+from workbench.ingest.files import MAX_LINE_BYTES, ExportFile
+from workbench.ingest.jsonlist import records_as_lines
 from workbench.ingest.jsonscan import DUCKDB_JSON_OPTIONS, scan_file
 from workbench.ingest.readers import struct_fields
 from workbench.ingest.xlsx_guard import check_workbook
@@ -74,14 +75,18 @@ def infer_section(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     skip_rows: int = 0,
+    records: str | None = None,
 ) -> str:
     """A commented YAML ``objects:`` section for the file's columns.
 
     Every column of the file gets a field; CSV rows that cannot be profiled (ragged, or
     unreadable) are counted in the heading. ``skip_rows``: lines (CSV) or sheet rows (XLSX)
-    above the header, as a source's ``options.skip_rows``.
+    above the header, as a source's ``options.skip_rows``; ``records``: the key of a JSON
+    object that holds the records, as a source's ``options.records``.
     """
-    sample = _read(path, delimiter, encoding, skip_rows)
+    sample = (
+        _read_records(path, records) if records else _read(path, delimiter, encoding, skip_rows)
+    )
     frame = sample.frame
     fields: dict[str, dict[str, Any]] = {}
     mapping: dict[str, str] = {}
@@ -190,6 +195,26 @@ def _read(path: Path, delimiter: str | None, encoding: str, skip_rows: int = 0) 
         raise _unreadable(path, exc) from exc
     finally:
         con.close()
+
+
+def _read_records(path: Path, key: str) -> _Sample:
+    """The records under ``key`` of a JSON object (Stripe's ``data``), as ingest reads them
+    with ``options.records``."""
+    if not path.is_file():
+        raise IngestError(f"{path} is not a file.", where=str(path), fix="Give an export file.")
+    with path.open("rb") as handle:
+        gzip = handle.read(2) == GZIP_MAGIC
+    export = ExportFile(path, "", "json", gzip, "", path.stat().st_size)
+    lines = records_as_lines(export, key, where="--records")
+    con = duckdb.connect()
+    try:
+        _check_json(lines, lines=True)
+        return _Sample(_json_sample(con, lines))
+    except duckdb.Error as exc:
+        raise _unreadable(path, exc) from exc
+    finally:
+        con.close()
+        lines.unlink(missing_ok=True)
 
 
 def _json_sample(con: duckdb.DuckDBPyConnection, path: Path) -> pl.DataFrame:

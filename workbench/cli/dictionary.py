@@ -61,12 +61,26 @@ def infer(
             "as a source's options.skip_rows.",
         ),
     ] = 0,
+    records: Annotated[
+        str | None,
+        typer.Option(
+            help="JSON: the key of the object that holds the records (Stripe's 'data'), as "
+            "a source's options.records.",
+        ),
+    ] = None,
 ) -> None:
     """Propose a dictionary section (types, required, allowed values, identity) to edit."""
     from workbench.dictionary_infer import infer_section
 
     out.print(
-        infer_section(file, object, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows),
+        infer_section(
+            file,
+            object,
+            delimiter=delimiter,
+            encoding=encoding,
+            skip_rows=skip_rows,
+            records=records,
+        ),
         markup=False,
         highlight=False,
         soft_wrap=True,

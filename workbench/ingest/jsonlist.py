@@ -22,9 +22,11 @@ MAX_LIST_BYTES = 1 << 30
 """The largest such export read: Python parses it whole (about ten times its size in memory)."""
 
 
-def records_as_lines(export: ExportFile, key: str) -> Path:
-    """A temporary NDJSON file of the records under ``key`` (the caller deletes it)."""
-    where = f"sources.{export.source}.options.records"
+def records_as_lines(export: ExportFile, key: str, *, where: str | None = None) -> Path:
+    """A temporary NDJSON file of the records under ``key`` (the caller deletes it).
+    ``where`` names the setting that gave ``key`` in messages (default: the source's
+    ``options.records``)."""
+    where = where or f"sources.{export.source}.options.records"
     if export.size > MAX_LIST_BYTES:
         raise IngestError(
             f"{export.path.name} is {export.size:,} bytes: Workbench reads records under a key "
