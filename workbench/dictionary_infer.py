@@ -35,7 +35,7 @@ from workbench.ingest.csvscan import (
     mixed_line_ends,
     read_line,
 )
-from workbench.ingest.files import MAX_LINE_BYTES, ExportFile
+from workbench.ingest.files import GZIP_MAGIC, MAX_LINE_BYTES, ExportFile
 from workbench.ingest.jsonlist import records_as_lines
 from workbench.ingest.jsonscan import DUCKDB_JSON_OPTIONS, scan_file
 from workbench.ingest.readers import struct_fields
@@ -44,7 +44,6 @@ from workbench.store import quote_ident
 
 SAMPLE_ROWS = 100_000
 MAX_ALLOWED = 12
-GZIP_MAGIC = b"\x1f\x8b"
 _RAGGED = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 _IDENTITY_NAMES = (
     (r"first|given|vorname|prenom", "name"),
@@ -202,8 +201,7 @@ def _read_records(path: Path, key: str) -> _Sample:
     with ``options.records``."""
     if not path.is_file():
         raise IngestError(f"{path} is not a file.", where=str(path), fix="Give an export file.")
-    with path.open("rb") as handle:
-        gzip = handle.read(2) == GZIP_MAGIC
+    gzip = _is_gzip(path)
     export = ExportFile(path, "", "json", gzip, "", path.stat().st_size)
     lines = records_as_lines(export, key, where="--records")
     con = duckdb.connect()
@@ -242,10 +240,14 @@ def _json_columns(expr: str, name: str, type_text: str, params: dict[str, Any]) 
     return out
 
 
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
 def _check_json(path: Path, *, lines: bool) -> None:
     """Refuse a record DuckDB must not be given: too large, or nested too deep."""
-    with path.open("rb") as handle:
-        gzip = handle.read(2) == GZIP_MAGIC
+    gzip = _is_gzip(path)
     problem = scan_file(path, gzip=gzip, lines=lines)
     if problem is not None:
         raise IngestError(
@@ -269,8 +271,7 @@ def _read_csv(
     cp1252 through a UTF-8 copy, UTF-16 when its byte order mark says so, whatever
     ``encoding`` says.
     """
-    with path.open("rb") as handle:
-        gzip = handle.read(2) == GZIP_MAGIC
+    gzip = _is_gzip(path)
     encoding = _encoding(path, gzip, encoding)
     _check_records(path, gzip, delimiter, encoding)
     decoded, encoding = duckdb_readable(path, encoding, gzip, "--encoding")

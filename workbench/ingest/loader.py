@@ -26,7 +26,13 @@ from workbench import audit
 from workbench.config import CONFIG_FILE, DeprecatedMapping, Project, Source
 from workbench.errors import IngestError, WorkbenchError
 from workbench.ingest import drift, ledger
-from workbench.ingest.files import ExportFile, check_unchanged, describe_file, source_files
+from workbench.ingest.files import (
+    GZIP_MAGIC,
+    ExportFile,
+    check_unchanged,
+    describe_file,
+    source_files,
+)
 from workbench.ingest.incoming import Incoming
 from workbench.ingest.readers import (
     LINEAGE,
@@ -423,7 +429,7 @@ def _excel_sep(path: Path) -> str | None:
     try:
         with path.open("rb") as raw:
             head = raw.read(64)
-        if head[:2] == b"\x1f\x8b":
+        if head[:2] == GZIP_MAGIC:
             with gzip.open(path, "rb") as unzipped:
                 head = unzipped.read(64)
     except (OSError, EOFError):

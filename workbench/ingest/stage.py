@@ -25,7 +25,7 @@ from workbench.ingest.staging import (
     restage_source,
     staging_changes,
 )
-from workbench.store import Store, table
+from workbench.store import Store
 
 
 @dataclass(frozen=True)
@@ -44,36 +44,23 @@ def stage_changed(project: Project, store: Store, names: list[str] | None = None
     wanted = names or list(project.config.sources)
     staged = []
     for name in wanted:
-        if _staging_current(project, store, name):
-            continue
         current = ledger.current_load_ids(store, name)
+        if _staging_current(project, store, name, current):
+            continue
         # not read from the staged rows: a load without rows (an empty export, every row an
         # erased person's) stages none, and is no new load the next time
         reason = "new loads" if ledger.loaded_since_staged(store, name) else ""
-        rows = refresh_staging(project, store, name)
+        rows = _stage(project, store, name, current)
         if current:
             staged.append(Staged(name, rows, reason or "changed mapping"))
     return staged
 
 
-def staged_rows(project: Project, store: Store, name: str) -> int:
-    """Rows the source has in its object's staging table."""
-    obj = project.source(name).object
-    if not store.table_exists("stg", obj):
-        return 0
-    return int(
-        store.scalar(f"SELECT count(*) FROM {table('stg', obj)} WHERE _source = $s", {"s": name})
-    )
-
-
-def refresh_staging(project: Project, store: Store, name: str) -> int:
-    """Rebuild the source's staging rows if its current loads or mapping changed; returns
-    the rows it has staged."""
-    if _staging_current(project, store, name):
-        return staged_rows(project, store, name)
+def _stage(project: Project, store: Store, name: str, current: list[int]) -> int:
+    """Rebuild the source's staging rows from its ``current`` loads, with the staging state
+    they were built from; returns the rows staged."""
     source = project.source(name)
-    current = ledger.current_load_ids(store, name)
-    fingerprint = _staging_fingerprint(project, store, name)
+    fingerprint = _fingerprint(project, name, current)
     started = datetime.now().astimezone()
     try:
         if current:
@@ -94,20 +81,19 @@ def refresh_staging(project: Project, store: Store, name: str) -> int:
     return rows
 
 
-def _staging_fingerprint(project: Project, store: Store, name: str) -> str:
+def _fingerprint(project: Project, name: str, current: list[int]) -> str:
     """What the source's staging rows are built from: its mapping and its current loads."""
     source = project.source(name)
     spec = project.dictionary.object(source.object)
-    current = ledger.current_load_ids(store, name)
     return hashlib.sha256((mapping_fingerprint(source, spec) + repr(current)).encode()).hexdigest()
 
 
-def _staging_current(project: Project, store: Store, name: str) -> bool:
-    """Whether the source's staged rows follow its current loads and mapping, in a staging
+def _staging_current(project: Project, store: Store, name: str, current: list[int]) -> bool:
+    """Whether the source's staged rows follow its ``current`` loads and mapping, in a staging
     table that fits the dictionary's fields now."""
     obj = project.source(name).object
     return (
-        ledger.staging_fingerprint(store, name) == _staging_fingerprint(project, store, name)
+        ledger.staging_fingerprint(store, name) == _fingerprint(project, name, current)
         and store.table_exists("stg", obj)
         and not staging_changes(store, obj, project.dictionary.object(obj))
     )
