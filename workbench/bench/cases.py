@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from workbench.bench.bare_pipeline import bare_pipeline
 from workbench.bench.data import CONTACTS_CONFIG
 from workbench.bench.kpi_cases import plain_kpis, prepare_kpis, workbench_kpis
-from workbench.bench.pipeline_cases import bare_pipeline, workbench_pipeline
+from workbench.bench.pipeline_cases import minimal_pipeline, workbench_pipeline
 from workbench.bench.report_cases import bare_papermill, workbench_reports
 from workbench.bench.review_cases import plain_review, prepare_review, workbench_review
 from workbench.standardize.rules import EMAIL_PATTERN
@@ -346,6 +347,7 @@ CASES = {
     "bare_papermill": bare_papermill,
     "workbench_reports": workbench_reports,
     "bare_pipeline": bare_pipeline,
+    "minimal_pipeline": minimal_pipeline,
     "workbench_pipeline": workbench_pipeline,
     "workbench_resolve_retrain": workbench_resolve_retrain,
     "workbench_resolve_first": workbench_resolve_first,

@@ -37,7 +37,7 @@ def write_page(records: list[dict[str, Any]], out: Path) -> Path:
     )
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in records[0]) if records else ""
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in r.values()) + "</tr>"
         for r in records
     )
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -53,3 +53,7 @@ th{{background:#f4f6f9}}</style></head><body>
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)  # None: a row without a goal to meet
