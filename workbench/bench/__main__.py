@@ -160,9 +160,14 @@ def _one_size(
         ours = run_case("workbench_pipeline", demo, work, repeat=1)
         goal = "time <= 2x, <= 90 s" if size >= 1_000_000 else "time <= 2x"
         rows.append(Row("pipeline", size, bare, ours, goal))
-        # for information: a script doing less than the pipeline (see pipeline_cases)
-        minimal = run_case("minimal_pipeline", demo, work, repeat=1)
-        rows.append(Row("pipeline (vs less work)", size, minimal, ours, INFORMATION))
+        # for information: a script doing less than the pipeline (see pipeline_cases); its
+        # failure should not cost the pipeline row measured above
+        try:
+            minimal = run_case("minimal_pipeline", demo, work, repeat=1)
+        except RuntimeError as failed:
+            console.print(f"[red][{size:,}] minimal_pipeline failed: {failed}[/]")
+        else:
+            rows.append(Row("pipeline (vs less work)", size, minimal, ours, INFORMATION))
     if "review" in stages:
         rows += _review(size, demo, args, console)
     return rows

@@ -10,12 +10,13 @@ every record's shape):
    hand-written query per source (``STAGING``);
 2. standardize contacts (emails; phone numbers to E.164 with ``phonenumbers``, each
    distinct number once, on every core as Workbench does) and check every object with
-   polars expressions (``_checks``), valid rows to ``core``, the others to ``quarantine``;
-   invoices converted to the base currency;
+   polars expressions (``_checks``): a row failing a check of a required field or key to
+   ``quarantine``, a value failing a check of an optional one set to NULL in ``core``
+   (Workbench's severities error and warn); invoices converted to the base currency;
 3. data-quality metrics: the filled share of every column of every object, per source;
 4. plain Splink with the model and matching input Workbench's resolution uses for the
    demo (as the resolve row's plain Splink): train, predict, cluster; one golden record
-   per entity by a GROUP BY;
+   per entity by a GROUP BY (each field's most recent value);
 5. every KPI by month, one hand-written query each (the KPI row's ``PLAIN``);
 6. five reports, one papermill run each of a notebook with four queries and two charts.
 """
@@ -184,8 +185,11 @@ REGIONS = ["EMEA", "NA", "APAC", "LATAM"]
 SEGMENTS = ["canary", "wave2", "control"]
 
 
-def _checks(obj: str) -> list[pl.Expr]:
-    """The object's checks as polars expressions (a row is valid when all hold)."""
+def _checks(obj: str) -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
+    """The object's checks as polars expressions, split as Workbench's severities split
+    them: those of required fields and unique keys (a row failing one is quarantined) and,
+    per optional column, the check its value must pass (a failing value is set to NULL in
+    core, the row kept)."""
     soon = datetime.now(UTC) + timedelta(days=1)
     since = datetime(1990, 1, 1, tzinfo=UTC)
 
@@ -195,53 +199,72 @@ def _checks(obj: str) -> list[pl.Expr]:
     def one_of(column: str, allowed: list[str]) -> pl.Expr:
         return pl.col(column).is_null() | pl.col(column).is_in(allowed)
 
+    def at_most(column: str, n: int) -> pl.Expr:
+        return pl.col(column).is_null() | (pl.col(column).str.len_chars() <= n)
+
+    def matches(column: str, pattern: str) -> pl.Expr:
+        return pl.col(column).is_null() | pl.col(column).str.contains(pattern)
+
+    def required(column: str) -> pl.Expr:
+        return pl.col(column).is_not_null()
+
+    def email(column: str) -> pl.Expr:
+        return matches(column, EMAIL_PATTERN) & at_most(column, 254)
+
     identified = [
         pl.col("record_id").is_not_null(),
         pl.col("record_id").is_first_distinct() | pl.col("record_id").is_null(),
     ]
+    places = {"region": one_of("region", REGIONS), "segment": one_of("segment", SEGMENTS)}
     if obj == "contacts":
-        return [
-            *identified, pl.col("email").is_null() | pl.col("email").str.contains(EMAIL_PATTERN),
-            pl.col("email").is_null() | (pl.col("email").str.len_chars() <= 254),
-            pl.col("country").is_null() | pl.col("country").str.contains("^[A-Z]{2}$"),
-            when("created_at"),
-            when("updated_at"),
-        ] + [
-            pl.col(c).is_null() | (pl.col(c).str.len_chars() <= n)
+        return identified, {
+            "email": email("email"), "country": matches("country", "^[A-Z]{2}$"),
+            "created_at": when("created_at"), "updated_at": when("updated_at"),
+        } | {
+            c: at_most(c, n)
             for c, n in (("first_name", 100), ("last_name", 100), ("company_name", 200),
                          ("job_title", 200), ("street", 200), ("postcode", 12), ("city", 100))
-        ]  # fmt: skip
+        }  # fmt: skip
     if obj == "companies":
-        return [*identified, pl.col("name").is_not_null(), when("created_at")]
+        return [*identified, required("name"), at_most("name", 200)], {
+            "country": matches("country", "^[A-Z]{2}$"), "created_at": when("created_at"),
+        }  # fmt: skip
     if obj == "leads":
-        return [
-            *identified, one_of("region", REGIONS), one_of("segment", SEGMENTS), when("created_at"),
-            pl.col("first_response_at").is_null()
-            | (pl.col("first_response_at") >= pl.col("created_at")),
-        ]  # fmt: skip
+        return [*identified, required("created_at"), when("created_at")], places | {
+            "email": email("email"), "first_response_at": when("first_response_at"),
+            "converted_at": when("converted_at"),
+        }  # fmt: skip
     if obj == "deals":
-        return [
-            *identified, pl.col("status").is_not_null(),
-            pl.col("amount").is_null() | (pl.col("amount") >= 0),
-            one_of("region", REGIONS), when("created_at"),
-        ]  # fmt: skip
+        return [*identified, required("status"), when("created_at"), required("created_at")], (
+            places | {
+                "amount": pl.col("amount").is_null() | (pl.col("amount") >= 0),
+                "currency": matches("currency", "^[A-Z]{3}$"), "closed_at": when("closed_at"),
+            }
+        )  # fmt: skip
     if obj == "invoices":
         return [
-            *identified, pl.col("customer_id").is_not_null(), pl.col("amount").is_not_null(),
-            pl.col("currency").str.contains("^[A-Z]{3}$"), pl.col("status").is_not_null(),
-            one_of("region", REGIONS),
-        ]  # fmt: skip
+            *identified, required("customer_id"), required("invoice_date"), required("amount"),
+            required("currency"), matches("currency", "^[A-Z]{3}$"),
+        ], places  # fmt: skip
     if obj == "tickets":
-        return [
-            *identified, one_of("region", REGIONS), one_of("segment", SEGMENTS), when("created_at"),
-            pl.col("solved_at").is_null() | (pl.col("solved_at") >= pl.col("created_at")),
-        ]  # fmt: skip
+        return [*identified, required("created_at"), when("created_at")], places | {
+            "requester_email": email("requester_email"), "subject": at_most("subject", 500),
+            "channel": one_of("channel", ["email", "chat", "phone", "web"]),
+            "priority": one_of("priority", ["low", "normal", "high", "urgent"]),
+            "status": one_of("status", ["new", "open", "pending", "solved", "closed"]),
+            "first_response_at": when("first_response_at"), "solved_at": when("solved_at"),
+        }  # fmt: skip
     if obj == "sync_events":
         return [
-            *identified, pl.col("status").is_in(["success", "failed"]), when("occurred_at"),
-            pl.col("latency_ms").is_null() | (pl.col("latency_ms") >= 0),
-        ]  # fmt: skip
-    return [pl.col("rate").is_not_null() & (pl.col("rate") > 0)]  # fx_rates
+            *identified,
+            required("occurred_at"),
+            when("occurred_at"),
+            pl.col("status").is_in(["success", "failed"]),
+        ], places | {"latency_ms": pl.col("latency_ms").is_null() | (pl.col("latency_ms") >= 0)}
+    return [  # fx_rates
+        required("month"), required("currency"), matches("currency", "^[A-Z]{3}$"),
+        pl.col("rate").is_not_null() & (pl.col("rate") >= 1e-6),
+    ], {}  # fmt: skip
 
 
 def _e164(pair: tuple[str, str | None]) -> str | None:
@@ -299,11 +322,17 @@ def _splink(
         return clusters.as_duckdbpyrelation().pl()
 
 
-GOLDEN = """
+# each field the entity's most recent value (arg_max skips NULLs), as Workbench's
+# survivorship ranks an entity's records by updated_at, then created_at
+_RECENT = ", ".join(
+    f"arg_max(c.{column}, coalesce(c.updated_at, c.created_at)) AS {name}"
+    for column, name in [("first_name", "first_name"), ("last_name", "last_name"),
+                         ("email_norm", "email"), ("phone", "phone"),
+                         ("company_name", "company_name"), ("country", "country")]
+)  # fmt: skip
+GOLDEN = f"""
 CREATE TABLE id.golden AS
-SELECT m.entity_id, count(*) AS records, mode(c.first_name) AS first_name,
-       mode(c.last_name) AS last_name, mode(c.email_norm) AS email, mode(c.phone) AS phone,
-       mode(c.company_name) AS company_name, mode(c.country) AS country,
+SELECT m.entity_id, count(*) AS records, {_RECENT},
        min(c.created_at) AS first_seen, max(c.updated_at) AS last_updated
 FROM core.contacts c JOIN id.members m ON m.source = c._source AND m.record_id = c.record_id
 GROUP BY m.entity_id
@@ -343,8 +372,16 @@ def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
         frame = con.sql(f"SELECT * FROM stg.{obj}").pl()
         if obj == "contacts":
             frame = _standard_contacts(frame)
-        ok = frame.select(pl.all_horizontal(_checks(obj)).fill_null(False).alias("ok"))["ok"]
-        for schema, rows in (("core", frame.filter(ok)), ("quarantine", frame.filter(~ok))):
+        errors, warnings = _checks(obj)
+        ok = frame.select(pl.all_horizontal(errors).fill_null(False).alias("ok"))["ok"]
+        kept = frame.filter(ok).with_columns(  # a value failing a warning set aside
+            pl.when(check.fill_null(False)).then(pl.col(c)).alias(c)
+            for c, check in warnings.items()
+        )
+        if obj == "contacts":  # and the matching key derived from it
+            email_norm = pl.when(pl.col("email").is_not_null()).then(pl.col("email_norm"))
+            kept = kept.with_columns(email_norm.alias("email_norm"))
+        for schema, rows in (("core", kept), ("quarantine", frame.filter(~ok))):
             con.register("_rows", rows)
             con.execute(f"CREATE TABLE {schema}.{obj} AS SELECT * FROM _rows")
             con.unregister("_rows")
