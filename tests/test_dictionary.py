@@ -301,3 +301,18 @@ def test_dated_fields_are_the_date_and_timestamp_fields_in_order():
             name for name, field in spec.fields.items() if field.type.value in ("date", "timestamp")
         ]
     assert "created_at" in dictionary.object("contacts").dated_fields()
+
+
+def test_infer_drafts_a_column_of_times_as_a_timestamp_not_a_date(tmp_path):
+    # polars names the type Datetime, which begins like Date: times were drafted as dates,
+    # and a mapping made from the draft dropped the time of day
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "id,created,offset,day\n"
+        "1,2026-03-04 10:22:33,2026-03-04T10:22:33+05:30,2026-03-04\n"
+        "2,2026-03-05 11:00:00,2026-03-05T11:00:00+05:30,2026-03-05\n"
+    )
+    fields = yaml.safe_load(infer_section(path, "leads"))["objects"]["leads"]["fields"]
+    assert fields["created"]["type"] == "timestamp"
+    assert fields["offset"]["type"] == "timestamp"
+    assert fields["day"]["type"] == "date"

@@ -404,9 +404,10 @@ def _field(values: pl.Series, column: str) -> dict[str, Any]:
 
 
 def _kind(values: pl.Series) -> str:
-    dtype = str(values.dtype).upper()
+    # polars' Datetime is a timestamp: it must not pass for a DATE by its first letters
+    dtype = str(values.dtype).upper().replace("DATETIME", "TIMESTAMP")
     for prefix, kind in _TYPES.items():
-        if dtype.startswith(prefix) or dtype.replace("DATETIME", "TIMESTAMP").startswith(prefix):
+        if dtype.startswith(prefix):
             return kind
     if values.dtype == pl.Int64 or values.dtype == pl.Int32:
         return "integer"
