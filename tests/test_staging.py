@@ -442,3 +442,28 @@ def test_accounting_spellings_of_negative_amounts(make_project, store_of, decima
     ((amount, problems),) = store.rows("SELECT amount, _problems FROM stg.invoices")
     assert amount == read
     assert (problems == []) is (read is not None)
+
+
+@pytest.mark.parametrize(
+    ("decimal", "written"),
+    [
+        (",", "1\xa0234,56"),  # NBSP: Excel's French and German thousands
+        (",", "1\u202f234,56"),  # narrow no-break space: CLDR's French (ICU, macOS, Zoho)
+        (",", "1\u2009234,56"),  # thin space: typeset figures
+        (",", "1\u202f234,56\u202f€"),
+        (".", "1\u202f234.56"),
+    ],
+)
+def test_amounts_grouped_by_unicode_spaces_are_read(make_project, store_of, decimal, written):
+    """Thousands grouped by the spaces locales write (not only ASCII ones) are read."""
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n      customer_id: cust\n      invoice_date: d\n"
+        "      amount: amt\n      currency: cur\n",
+        f"id;cust;d;amt;cur\nR1;K1;2026-01-05;{written};EUR\n",
+        options=f', decimal: "{decimal}"',
+        obj="invoices",
+    )
+    ((amount, problems),) = store.rows("SELECT amount, _problems FROM stg.invoices")
+    assert (amount, problems) == (Decimal("1234.56"), [])

@@ -416,7 +416,8 @@ def _number_text_sql(text: str, decimal: str) -> str:
     signed = _signed_sql(text)
     marks = "'^(€|\\$|£|[A-Z]{3})\\s*|\\s*(€|\\$|£|[A-Z]{3})$'"
     bare = f"regexp_replace({signed}, {marks}, '', 'g')"
-    bare = f"regexp_replace({bare}, '[\\s''' || chr(160) || ']', '', 'g')"
+    # thousands grouped by a space of any kind (NBSP, CLDR's narrow no-break space) or "'"
+    bare = f"regexp_replace({bare}, '[\\s''\\p{{Zs}}]', '', 'g')"
     if decimal == ",":
         # '.' may only group thousands (1.234,56); '12.50' is not read as 1250
         return (
