@@ -227,6 +227,30 @@ def test_iso_timestamps_without_format_and_naive_ones_in_source_zone(make_projec
     ]
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2026-03-04 10:22:33 -0500", datetime(2026, 3, 4, 15, 22, 33, tzinfo=UTC)),  # Shopify
+        ("2026-03-04 10:22:33 +0000", datetime(2026, 3, 4, 10, 22, 33, tzinfo=UTC)),  # Rails
+        ("2026-03-04 10:22:33 +05:30", datetime(2026, 3, 4, 4, 52, 33, tzinfo=UTC)),
+        ("2026-03-04T10:22:33z", datetime(2026, 3, 4, 10, 22, 33, tzinfo=UTC)),
+        ("2026-03-04T10:22Z", datetime(2026, 3, 4, 10, 22, tzinfo=UTC)),
+        ("2026-03-04 10:22+05:45", datetime(2026, 3, 4, 4, 37, tzinfo=UTC)),
+        ("2026-03-04 10:22 -0500", datetime(2026, 3, 4, 15, 22, tzinfo=UTC)),
+        (
+            "2026-03-04T10:22:33.123456789+05:30",
+            datetime(2026, 3, 4, 4, 52, 33, 123456, tzinfo=UTC),
+        ),
+    ],
+)
+def test_iso_timestamps_with_an_offset_in_other_spellings(make_project, store_of, written, read):
+    """An offset after a space, a lower-case z and a time without seconds are read as the
+    moment they name (they were told apart as having an offset, then not read)."""
+    store = stage(make_project, store_of, "      record_id: id\n      created_at: ts\n",
+                  f"id;ts\n1;{written}\n", options=", timezone: Europe/Berlin")  # fmt: skip
+    assert store.rows("SELECT created_at, _problems FROM stg.contacts") == [(read, [])]
+
+
 def test_dates_with_format_decimal_comma_and_currency(make_project, store_of):
     store = stage(
         make_project,

@@ -37,6 +37,9 @@ TRUE_WORDS = ["true", "t", "yes", "y", "1", "ja", "oui", "si", "x", "on"]
 FALSE_WORDS = ["false", "f", "no", "n", "0", "nein", "non", "off"]
 _TRIMMED_CODES = "32, 9, 13, 10, 160"  # the code points raw_text_sql trims: ' \t\r\n', NBSP
 _OFFSET_AT_END = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
+# what DuckDB's cast needs of such a time: seconds, a numeric offset right after them, Z
+_NO_SECONDS = r"(^|[^:\d])(\d{1,2}:\d\d)(\s*(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT))$"
+_SPACED_OFFSET = r"\s+([+-]\d\d(:?\d\d)?)$"
 
 
 @dataclass
@@ -293,7 +296,8 @@ def typed_sql(
             )
         return (
             f"CASE WHEN regexp_matches({text}, '{_OFFSET_AT_END}') "
-            f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
+            f"THEN coalesce(TRY_CAST({text} AS TIMESTAMPTZ), "
+            f"TRY_CAST({_offset_spelled_sql(text)} AS TIMESTAMPTZ)) "
             f"ELSE timezone({b.bind(fmap.timezone or opts.timezone)}, "
             f"TRY_CAST({text} AS TIMESTAMP)) END"
         )
@@ -318,6 +322,15 @@ def typed_sql(
     if kind is FieldType.CURRENCY:
         return _currency_sql(text, b)
     return text
+
+
+def _offset_spelled_sql(text: str) -> str:
+    """A time with an offset as DuckDB casts it, from spellings it does not: the offset after
+    a space (Rails, Shopify: ``2026-03-04 10:22:33 -0500``), a lower-case ``z``, a time
+    without seconds (``10:22Z``). Only rows the plain cast could not read get here."""
+    seconds = f"regexp_replace({text}, '{_NO_SECONDS}', '\\1\\2:00\\3')"
+    joined = f"regexp_replace({seconds}, '{_SPACED_OFFSET}', '\\1')"
+    return f"regexp_replace({joined}, 'z$', 'Z')"
 
 
 def _time_sql(text: str, fmt: str, kind: FieldType, zone: str, b: SqlBuilder) -> str:
