@@ -419,3 +419,23 @@ def test_an_excel_sep_line_is_named_with_the_options_that_read_the_file(
     (project.root / "workbench.yaml").write_text(config.format(options=options))
     (loaded,) = ingest(load_project(project.root), store).loads
     assert (loaded.status, loaded.rows_loaded) == ("loaded", 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ("id,first,last\n1,Anna,Müller\n".encode(), "has no NUL bytes"),  # UTF-8
+        ("id,first,last\n1,Anna,Müller\n".encode("utf-16-be"), "big-endian"),  # no BOM
+    ],
+)
+def test_a_file_declared_utf16_that_is_not_little_endian_utf16_is_refused_as_such(
+    make_project, store_of, data, said
+):
+    """encoding: utf-16 on a file that is not (UTF-16 is read little-endian without a byte
+    order mark) is named as the problem, not as a mapped column missing from a header of
+    mojibake such as '摩攬慭汩'."""
+    project = make_project(config("p.csv", options="{encoding: utf-16}"), {"p.csv": data})
+    (failed,) = ingest(project, store_of(project)).loads
+    assert failed.status == "failed" and failed.error is not None
+    assert "p.csv is declared UTF-16" in failed.error.message and said in failed.error.message
+    assert "sources.people.options.encoding" in failed.error.message

@@ -36,9 +36,13 @@ def check_sample(
     ``sample`` is the file's first block (decompressed, for gzip files); ``declared`` the
     source's configured encoding.
     """
-    if fmt not in TEXT_FORMATS or not sample or declared == "utf-16":
+    if fmt not in TEXT_FORMATS or not sample:
         return None
     key = f"sources.{source_name}.options.encoding"
+    if declared == "utf-16":
+        if fmt in ("csv", "tsv"):
+            _check_declared_utf16(path, sample, key)
+        return None
     if sample.startswith(UTF16_BOMS):
         if fmt in ("json", "ndjson"):
             raise IngestError(
@@ -70,6 +74,31 @@ def check_sample(
             "database file) and copy it again; nothing was loaded.",
         )
     return None
+
+
+def _check_declared_utf16(path: Path, sample: bytes, key: str) -> None:
+    """Refuse a CSV declared UTF-16 that cannot be read so: DuckDB reads one without a byte
+    order mark little-endian, and any other bytes would come out as a header of mojibake."""
+    if sample.startswith(UTF16_BOMS):
+        return
+    nuls = sample.count(0)
+    if nuls == 0:  # UTF-16 writes its delimiters and line ends with a NUL byte each
+        raise IngestError(
+            f"{path.name} is declared UTF-16 ({key}) but has no NUL bytes, which UTF-16 writes "
+            "in every line end and delimiter: it is 8-bit text (UTF-8 or a single-byte encoding).",
+            where=str(path),
+            fix=f"Set {key} to the file's encoding (utf-8, cp1252, latin-1) or leave it out; "
+            "nothing was loaded.",
+        )
+    if nuls > len(sample) * 0.2 and _alternating(sample) and sample[0::2].count(0) > nuls // 2:
+        raise IngestError(
+            f"{path.name} is declared UTF-16 ({key}) but is big-endian UTF-16 without a byte "
+            "order mark (its NUL bytes come first in each pair); it would be read "
+            "little-endian.",
+            where=str(path),
+            fix="Export it again as UTF-8, or as UTF-16 with a byte order mark (or convert it, "
+            "e.g. with iconv -f UTF-16BE -t UTF-8); nothing was loaded.",
+        )
 
 
 def _alternating(sample: bytes) -> bool:
