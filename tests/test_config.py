@@ -157,3 +157,26 @@ def test_shipped_dictionary_has_the_canonical_objects():
         "fx_rates",
         "sync_events",
     } <= names
+
+
+@pytest.mark.parametrize("key", ['""', '" "', "N/A", "null", "-"])
+def test_a_value_map_key_that_can_never_match_is_refused(tmp_path, key):
+    """An empty value is never mapped (it stays empty), and the null tokens are empty before
+    the map: such a key was accepted and silently never matched (`{"-": open}`)."""
+    mapped = f"first_name: {{from: Name, map: {{Ann: Anna, {key}: Unknown}}}}"
+    err = error_of(tmp_path, GOOD.replace("first_name: {from: Name, name_part: first}", mapped))
+    assert "sources.crm.columns" in err.message
+    assert "first_name.map: the key" in err.message and "never matches" in err.message
+
+
+def test_a_value_map_key_taken_out_of_the_null_tokens_is_mapped(tmp_path):
+    text = GOOD.replace(
+        "first_name: {from: Name, name_part: first}",
+        'first_name: {from: Name, map: {"-": Unknown}}',
+    )
+    text = text.replace(
+        "timezone: Europe/Berlin", "timezone: Europe/Berlin\n      null_values: [n/a]"
+    )
+    assert load_project(write(tmp_path, text)).source("crm").columns["first_name"].map == {
+        "-": "Unknown"
+    }

@@ -247,3 +247,21 @@ class Source(StrictModel):
         for name, fmap in value.items():
             _fits_type(name, fmap, spec, value)
         return value
+
+    @field_validator("columns")
+    @classmethod
+    def _map_keys_can_match(cls, value: dict[str, FieldMap], info: ValidationInfo) -> dict:
+        """A value map's key that is empty or one of the null tokens would never match: such
+        a value is empty before it is mapped, and an empty value is not mapped."""
+        options = info.data.get("options")
+        nulls = set(options.null_values) if isinstance(options, ReaderOptions) else set()
+        for name, fmap in value.items():
+            dead = [k for k in fmap.map or {} if not k.strip() or k in nulls]
+            if dead:
+                raise ValueError(
+                    f"{name}.map: the key {dead[0]!r} never matches: an empty value and the "
+                    "null tokens (options.null_values) are empty before the map, and an empty "
+                    "value stays empty; map the values the export writes, or take the token out "
+                    "of options.null_values"
+                )
+        return value
