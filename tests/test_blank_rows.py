@@ -103,3 +103,37 @@ def test_validation_quarantines_nothing_for_skipped_rows_and_the_ledger_shows_th
         quarantined = store.rows("SELECT row_number, reasons FROM quar.rows")
     # only the row with a value but no id ('N/A' is a null token once staged)
     assert [(n, "record_id" in reasons) for n, reasons in quarantined] == [(8, True)]
+
+
+def test_empty_rows_of_a_sheet_are_counted_and_the_others_keep_their_row(
+    make_project, store_of, tmp_path
+):
+    """The Excel reader dropped empty rows itself: a blank row between records went
+    uncounted, and every record below it was reported a row too high."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (
+        ["id", "first", "email"],
+        [1, "Anna", "anna@example.com"],
+        [None, None, None],
+        [2, "Bob", "bob@example.com"],
+        [None, " ", None],
+        [3, "Cleo", "c@example.com"],
+    ):
+        sheet.append(row)  # fmt: skip
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    project = make_project(
+        CSV_CONFIG.format(ext="xlsx"), {"exports/people.xlsx": path.read_bytes()}
+    )
+    store = store_of(project)
+    result = ingest_staged(project, store).loads[0]
+
+    assert (result.rows_read, result.rows_loaded, result.rows_blank) == (3, 3, 2)
+    assert store.rows("SELECT _row_number, id FROM raw.people ORDER BY 1") == [
+        (1, "1"),
+        (3, "2"),
+        (5, "3"),
+    ]

@@ -354,6 +354,8 @@ def _read_xlsx(
             has_header=options.header,
             infer_schema_length=0,
             read_options=_xlsx_skip(options),
+            # empty rows are skipped and counted as a CSV's are, the others keep their row
+            drop_empty_rows=False,
         )
     except Exception as exc:  # fastexcel raises its own, undocumented exception types
         why = clean_message(str(exc), export)
