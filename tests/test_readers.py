@@ -439,3 +439,23 @@ def test_a_file_declared_utf16_that_is_not_little_endian_utf16_is_refused_as_suc
     assert failed.status == "failed" and failed.error is not None
     assert "p.csv is declared UTF-16" in failed.error.message and said in failed.error.message
     assert "sources.people.options.encoding" in failed.error.message
+
+
+@pytest.mark.parametrize("second", ["first", "First"])
+def test_a_mapped_column_repeated_in_a_sheets_header_is_refused_as_in_a_csv(
+    make_project, store_of, tmp_path: Path, second
+):
+    """The Excel reader names a second 'first' 'first_1': the mapping silently read the first
+    of the two, where a CSV with the same header is refused (and one differing in case failed
+    as 'Column with name first already exists')."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "first", "last", second])
+    book.active.append([1, "Anna", "Meyer", "Zoe"])
+    path = tmp_path / "p.xlsx"
+    book.save(path)
+    project = make_project(config("p.xlsx"), {"p.xlsx": path.read_bytes()})
+    (failed,) = ingest(project, store_of(project)).loads
+    assert failed.status == "failed" and failed.error is not None
+    assert "Column 'first' (mapped to contacts.first_name) occurs 2 times" in failed.error.message
+    assert "(columns 2, 4)" in failed.error.message

@@ -50,6 +50,7 @@ from workbench.ingest.incoming import (
     RetryWithRejects,
     clean_message,
     column_names,
+    header_repeats,
     text_select,
 )
 from workbench.ingest.rejects import Reject
@@ -70,7 +71,7 @@ DUCKDB_LINE_BYTES = 2 * 1024 * 1024
 compressed them at the commit instead of while it read (the raw rows of a 1M-row export
 took 1.5 times as long and 1.7 times the CPU), so files whose records fit are read with the
 default (see :func:`line_size`)."""
-_RENAMED = re.compile(r"_\d+$")  # DuckDB renames a repeated header 'x' to 'x_1'
+_RENAMED = re.compile(r"_\d+$")  # DuckDB (and the Excel reader) name a repeated 'x' 'x_1'
 
 
 def read_csv(
@@ -203,19 +204,7 @@ def _read_csv_at(
     duplicates: dict[str, list[int]] = {}
     renamed: dict[str, tuple[str, int]] = {}
     if options.header and any(_RENAMED.search(c) for c in columns):
-        header = _header(store, common, params)
-        duplicates = _repeated(header)
-        renamed = (
-            {
-                column.strip().lower(): (str(written), position)
-                for position, (column, written) in enumerate(
-                    zip(columns, header, strict=False), start=1
-                )
-                if written is not None and column.strip().lower() != str(written).strip().lower()
-            }
-            if duplicates
-            else {}
-        )
+        duplicates, renamed = header_repeats(columns, _header(store, common, params))
     header_lines = (1 if options.header else 0) + options.skip_rows
 
     def layout(wanted: list[int]) -> Layout:
@@ -364,15 +353,6 @@ def _header(store: Store, common: list[str], params: dict[str, Any]) -> list[str
     except duckdb.Error:
         return []
     return [None if name is None else str(name) for name in (rows[0] if rows else ())]
-
-
-def _repeated(header: list[str | None]) -> dict[str, list[int]]:
-    """Header names that occur more than once (case-insensitively), with their positions."""
-    seen: dict[str, list[int]] = {}
-    for position, name in enumerate(header, start=1):
-        if name is not None:
-            seen.setdefault(name.strip().lower(), []).append(position)
-    return {name: spots for name, spots in seen.items() if len(spots) > 1}
 
 
 def _csv_rejects(

@@ -49,6 +49,28 @@ class Incoming:
             step()
 
 
+def header_repeats(
+    columns: list[str], header: list[str | None]
+) -> tuple[dict[str, list[int]], dict[str, tuple[str, int]]]:
+    """From the reader's ``columns`` and the ``header`` as written: the names that occur more
+    than once (case-insensitively, trimmed) with their 1-based positions, and the names the
+    reader gave a repeated one (``Email_1``) with the name written there and its position
+    (:attr:`Incoming.duplicates`, :attr:`Incoming.renamed`)."""
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(header, start=1):
+        if name is not None:
+            seen.setdefault(name.strip().lower(), []).append(position)
+    duplicates = {name: spots for name, spots in seen.items() if len(spots) > 1}
+    if not duplicates:
+        return {}, {}
+    renamed = {
+        column.strip().lower(): (str(written), position)
+        for position, (column, written) in enumerate(zip(columns, header, strict=False), start=1)
+        if written is not None and column.strip().lower() != str(written).strip().lower()
+    }
+    return duplicates, renamed
+
+
 def text_select(
     columns: list[str], source_sql: str, params: dict[str, Any], row_number: str
 ) -> str:

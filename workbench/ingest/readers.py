@@ -32,6 +32,7 @@ from workbench.ingest.incoming import (
     RetryWithRejects,
     clean_message,
     column_names,
+    header_repeats,
     text_select,
 )
 from workbench.ingest.jsonlist import records_as_lines
@@ -365,17 +366,60 @@ def _read_xlsx(
             fix="Check that it is a valid .xlsx file and that options.sheet names a sheet.",
         ) from exc
     name = f"_wb_xlsx_{id(frame)}"
+    frame = frame.rename(dict(zip(frame.columns, _distinct(frame.columns), strict=True)))
     frame = frame.with_columns(pl.all().cast(pl.String)).with_row_index("_row_number", offset=1)
     store.con.register(name, frame.to_arrow())
     columns = column_names(export, [c for c in frame.columns if c != "_row_number"])
+    duplicates: dict[str, list[int]] = {}
+    renamed: dict[str, tuple[str, int]] = {}
+    if options.header and any(_RENAMED.search(c) for c in columns):
+        duplicates, renamed = header_repeats(columns, _xlsx_header(export, options))
     cols = ", ".join(quote_ident(c) for c in columns)
     select = f"SELECT {cols}, _row_number FROM {quote_ident(name)}"
     return Incoming(
         columns=columns,
         select_sql=select,
         params={},
+        duplicates=duplicates,
+        renamed=renamed,
         cleanup=[lambda: _unregister(store, name)],
     )
+
+
+_RENAMED = re.compile(r"_\d+$")  # the Excel reader names a repeated header 'x' 'x_1'
+
+
+def _distinct(columns: list[str]) -> list[str]:
+    """Names that differ in more than case, as SQL's are: a second 'first' beside 'First'
+    becomes 'first_1' (as DuckDB's CSV reader names it; the reader kept both)."""
+    taken: set[str] = set()
+    names = []
+    for column in columns:
+        name, n = column, 0
+        while name.lower() in taken:
+            n += 1
+            name = f"{column}_{n}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _xlsx_header(export: ExportFile, options: ReaderOptions) -> list[str | None]:
+    """The header row's names as written (the reader renames a repeated one)."""
+    import polars as pl
+
+    sheet = options.sheet
+    first = pl.read_excel(
+        export.path,
+        sheet_name=sheet if isinstance(sheet, str) else None,
+        sheet_id=(sheet + 1 if isinstance(sheet, int) else (None if sheet else 1)),
+        has_header=False,
+        infer_schema_length=0,
+        read_options={"skip_rows": options.skip_rows, "n_rows": 1},
+        drop_empty_rows=False,
+    )
+    row = first.row(0) if first.height else ()
+    return [None if name is None else str(name) for name in row]
 
 
 def _xlsx_skip(options: ReaderOptions) -> dict[str, int] | None:
