@@ -444,6 +444,10 @@ def test_decimals_and_integers_read_as_by_the_wide_cast() -> None:
         (".", "$-50.00", Decimal("-50")),
         (",", "1.234,56-", Decimal("-1234.56")),
         (",", "(1.234,56 €)", Decimal("-1234.56")),
+        (",", "\u22121\u202f234,56", Decimal("-1234.56")),  # minus sign: Swedish (CLDR)
+        (".", "\u2212$5", Decimal("-5")),
+        (".", "5\u2212", Decimal("-5")),
+        (".", "5-", Decimal("-5")),  # one digit (SAP)
         (".", "(12", None),
         (".", "12)", None),
         (".", "--5", None),

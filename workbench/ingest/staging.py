@@ -418,15 +418,16 @@ def _signed_sql(text: str) -> str:
     ``123.45-`` (SAP), ``-$50.00`` and ``-EUR 5`` (the sign before the currency mark). Only
     a value starting with a sign or a parenthesis, or ending in a minus, is rewritten."""
     paren = f"regexp_replace({text}, '^\\((.*)\\)$', '-\\1')"
-    trailing = f"regexp_replace({paren}, '^([^+-].*[0-9])\\s*-$', '-\\1')"
+    trailing = f"regexp_replace({paren}, '^([0-9]|[^+-].*[0-9])\\s*-$', '-\\1')"
     marked = f"regexp_replace({trailing}, '^([+-])\\s*(€|\\$|£|[A-Z]{{3}})\\s*', '\\1')"
     return f"CASE WHEN regexp_matches({text}, '^[(+-]|-$') THEN {marked} ELSE {text} END"
 
 
 def _number_text_sql(text: str, decimal: str) -> str:
     """Drop currency marks and thousands separators; make '.' the decimal point; read the
-    accounting spellings of a negative amount (:func:`_signed_sql`)."""
-    signed = _signed_sql(text)
+    accounting spellings of a negative amount (:func:`_signed_sql`), also with the minus
+    sign (U+2212) CLDR's Swedish, Finnish and Norwegian formats write."""
+    signed = _signed_sql(f"replace({text}, '\u2212', '-')")
     marks = "'^(€|\\$|£|[A-Z]{3})\\s*|\\s*(€|\\$|£|[A-Z]{3})$'"
     bare = f"regexp_replace({signed}, {marks}, '', 'g')"
     # thousands grouped by a space of any kind (NBSP, CLDR's narrow no-break space) or "'"
