@@ -209,3 +209,29 @@ def test_a_period_straddling_the_launch_counts_on_neither_side():
     kept = periods.whole_periods(weeks, datetime(2026, 2, 1), datetime(2026, 3, 5))
     # the week from 1 March ends on 8 March, after the window; the one from 1 February fits
     assert kept["period_start"].unique().to_list() == [datetime(2026, 2, 1)]
+
+
+def test_a_target_is_not_judged_before_the_launch_nor_relative_to_nothing():
+    launch = date(2026, 5, 1)
+    down, up = _kpi("down"), _kpi("up")
+    rel = Target(change=-0.3, within_days=92)
+    # April ends on the launch day: the target is not in effect yet, even where the value
+    # already reaches it (13 <= 14) or lies off the path
+    assert status(down, rel, 20.0, 13.0, datetime(2026, 5, 1), launch)[:2] == (
+        "before launch",
+        14.0,
+    )
+    assert status(down, rel, 20.0, 25.0, datetime(2026, 5, 1), launch)[0] == "before launch"
+    # the first month after it is judged
+    assert status(down, rel, 20.0, 13.0, datetime(2026, 6, 1), launch)[0] == "met"
+    # +10% of a conversion rate of 0 is no target: not met by staying at 0
+    more = Target(change=0.1)
+    assert status(up, more, 0.0, 0.0, datetime(2026, 9, 1), launch)[:2] == (
+        "no baseline to change from",
+        None,
+    )
+    assert status(up, more, 0.0, 0.0, datetime(2026, 9, 1), None)[0] == (
+        "no baseline to change from"
+    )
+    # an absolute target on a baseline of 0 is judged as any other
+    assert status(up, Target(value=0.05), 0.0, 0.06, datetime(2026, 9, 1), launch)[0] == "met"

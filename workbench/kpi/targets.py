@@ -8,11 +8,16 @@ below it), with an optional deadline ``within_days`` of launch. For the period e
   as the straight path from the baseline at launch to the target at the deadline (without a
   deadline: better than the baseline);
 - **missed**: not met, and the deadline is before the end of the period evaluated;
-- **off track**: otherwise.
+- **off track**: otherwise;
+- **before launch**: the period evaluated ends before the launch, so the target is not in
+  effect yet (its value is still shown: where the KPI stands against it);
+- **no baseline to change from**: a relative target on a baseline of 0 (30% below or above
+  nothing is nothing); an absolute ``value`` target says what is wanted.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,11 +26,16 @@ import polars as pl
 from workbench.config.kpis import KpiDef, Target
 from workbench.kpi.periods import step
 
+BEFORE_LAUNCH = "before launch"
+NO_BASELINE = "no baseline to change from"
 
-def target_value(target: Target, baseline: float) -> float:
-    """The target as a KPI value."""
+
+def target_value(target: Target, baseline: float) -> float | None:
+    """The target as a KPI value; None for a relative target on a baseline of 0 (or none)."""
     if target.value is not None:
         return target.value
+    if not baseline or math.isnan(baseline):
+        return None
     return baseline * (1 + (target.change or 0.0))
 
 
@@ -36,8 +46,9 @@ def status(
     value: float,
     period_end: datetime,
     launch: date | None,
-) -> tuple[str, float, datetime | None]:
-    """Status of one KPI value against its target; also the target value and deadline."""
+) -> tuple[str, float | None, datetime | None]:
+    """Status of one KPI value against its target; also the target value (None when a
+    relative target has no baseline to change from) and deadline."""
     goal = target_value(target, baseline)
     down = kpi.direction == "down"
 
@@ -49,6 +60,10 @@ def status(
         deadline = datetime(launch.year, launch.month, launch.day) + timedelta(
             days=target.within_days
         )
+    if goal is None:
+        return NO_BASELINE, goal, deadline
+    if launch is not None and period_end <= datetime(launch.year, launch.month, launch.day):
+        return BEFORE_LAUNCH, goal, deadline
     if at_least_as_good(value, goal):
         return "met", goal, deadline
     if deadline is not None and launch is not None:

@@ -146,7 +146,9 @@ def trend_targets(ctx: ReportContext, chosen: list[str]) -> dict[str, tuple[floa
     for kpi, level in zip(levels["kpi"], levels["level"], strict=True):
         target = defs[kpi].target
         assert target is not None
-        out[kpi] = (level, target_value(target, level))
+        goal = target_value(target, level)
+        if goal is not None:  # a relative target on a baseline of 0 has no line to draw
+            out[kpi] = (level, goal)
     return out
 
 
