@@ -112,6 +112,18 @@ def test_kpi_cli_prints_the_latest_period_up_to_now(make_project, store_of, caps
     assert "left out for period(s) after today (2099-01)" in out  # said, not shown as a value
 
 
+def test_kpi_cli_says_why_a_period_has_no_values(make_project, store_of, capsys):
+    project, store, _ = desk(make_project, store_of)
+    store.close()
+    capsys.readouterr()
+    assert main(["kpi", "--period", "2026-07", "--project", str(project.root)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    # no ticket is dated in July; the values run from March (T1) to September (the
+    # quarantined T6, counted by the missing-mandatory rate, which reads staging)
+    assert "No KPI has a value for 2026-07: no validated row is dated in it." in out
+    assert "Periods with values: 2026-03 to 2026-09." in out
+
+
 def test_baseline_window_and_targets_stop_at_the_latest_period(make_project, store_of):
     project, store, _ = desk(make_project, store_of)
     result = baseline(project, store, record=False, now=NOW)

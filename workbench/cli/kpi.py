@@ -26,6 +26,8 @@ from workbench.terminal import styled
 if TYPE_CHECKING:
     from datetime import datetime
 
+    import polars as pl
+
     from workbench.kpi.periods import Grain
 
 kpi_app = typer.Typer(
@@ -108,11 +110,28 @@ def kpi(
                 else f"{periods.label(latest, kind)} is not complete: the data ends on "
                 f"{values.newest:%d %b %Y}, so its values are not final."
             )
+    if frame.is_empty():
+        values.notes.append(_no_values(values.frame, period))
     wide = frame.pivot(on="segment", index=["kpi", "period"], values="value")
     title = f"KPIs (run {run_id}; `workbench export kpis` writes every period)"
     emit(wide, json=json, title=title)
     for line in values.notes:
         note(styled(line, "dim"), json=json)
+
+
+def _no_values(frame: pl.DataFrame, period: str | None) -> str:
+    """Why the table is empty: the periods that have values, or that none has."""
+    if frame.is_empty():
+        return (
+            "No KPI has a value yet: no validated row carries the dates the KPIs count by. "
+            "Run `workbench validate` after loading the exports (`workbench ledger` lists "
+            "what is loaded)."
+        )
+    labels = frame.sort("period_start")["period"]
+    return (
+        f"No KPI has a value for {period}: no validated row is dated in it. Periods with "
+        f"values: {labels[0]} to {labels[-1]}."
+    )
 
 
 @kpi_app.command("list")
