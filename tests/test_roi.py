@@ -63,6 +63,24 @@ def test_roi_yaml_errors_name_the_line(tmp_path: Path) -> None:
         load_roi(tmp_path)
 
 
+def test_an_unknown_key_of_a_value_driver_gets_a_suggestion(tmp_path: Path) -> None:
+    """The driver's keys are those of its type: a misspelt one is named where it is, with
+    the key meant (pydantic's location names the type too: not shown)."""
+    (tmp_path / "roi.yaml").write_text(
+        "value_drivers:\n"
+        "  - {name: x, type: hours_saved, hours_per_month: 10, hourly_rate: 50}\n"
+        "  - name: y\n"
+        "    type: conversion_uplift\n"
+        "    deal_value: 5000\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_roi(tmp_path)
+    text = err.value.message
+    assert "line 5: value_drivers.1.deal_value: unknown key." in text
+    assert "Did you mean 'won_deal_value'?" in text
+    assert "Allowed keys here: kpi, leads_per_month, name, ramp_months, type, win_rate, " in text
+
+
 def test_months_of_a_window_from_a_clamped_month_end() -> None:
     from datetime import datetime
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -158,13 +158,13 @@ def _text(path: Path, what: str) -> str:
 
 
 def _describe(err: dict[str, Any], model: type[BaseModel]) -> str:
-    loc = [p for p in err["loc"] if not _is_internal(p)]
-    key = ".".join(str(p) for p in loc) or "(top level)"
+    shown, found = _walk(model, [p for p in err["loc"] if not _is_internal(p)])
+    key = ".".join(str(p) for p in shown) or "(top level)"
     if err["type"] == "extra_forbidden":
-        allowed = _allowed_keys(model, loc[:-1])
+        allowed = _keys_of(found)
         hint = ""
         if allowed:
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            close = difflib.get_close_matches(str(shown[-1]), allowed, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             hint += f" Allowed keys here: {', '.join(sorted(allowed))}."
         return f"{key}: unknown key.{hint}"
@@ -186,24 +186,57 @@ def _is_internal(part: str | int) -> bool:
     )
 
 
-def _allowed_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:
-    """Field names (by alias) of the model found at ``loc``, for 'did you mean' hints."""
+def _walk(model: type[BaseModel], loc: list[str | int]) -> tuple[list[str | int], Any]:
+    """``loc`` as the file spells it, and the type holding its last key (for 'did you
+    mean' hints).
+
+    pydantic puts the member a union chose into the location: a discriminated union's tag
+    (``value_drivers.0.conversion_uplift.deal_value``), which is left out of what is shown
+    (``value_drivers.0.deal_value``).
+    """
+    shown: list[str | int] = []
     current: Any = model
-    for part in loc:
+    for i, part in enumerate(loc):
+        if i == len(loc) - 1:
+            shown.append(part)
+            break
+        current = _unwrapped(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
-            if field is None:
-                return []
-            current = field.annotation
+            current = field.annotation if field is not None else None
         elif get_origin(current) is dict:
             current = get_args(current)[1]  # ``part`` is a key of the mapping
-        else:
-            current = next(
-                (a for a in get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)),
-                None,
-            )
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or n for n, f in current.model_fields.items()]
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
+        else:  # a union: the member ``part`` names (its tag), else its first model
+            members = [a for a in map(_unwrapped, get_args(current)) if _is_model(a)]
+            tagged = [m for m in members if part in _tags(m)]
+            current = (tagged or members or [None])[0]
+            if tagged:
+                continue
+        shown.append(part)
+    return shown, _unwrapped(current)
+
+
+def _unwrapped(kind: Any) -> Any:
+    """``Annotated[X, ...]`` as ``X``."""
+    return get_args(kind)[0] if get_origin(kind) is Annotated else kind
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    """The values of a model's ``type: Literal[...]`` field (its tag in a union)."""
+    field = model.model_fields.get("type")
+    return get_args(field.annotation) if field is not None else ()
+
+
+def _keys_of(kind: Any) -> list[str]:
+    """Field names (by alias) of a model; none for any other type."""
+    if _is_model(kind):
+        return [f.alias or n for n, f in kind.model_fields.items()]
     return []
 
 
