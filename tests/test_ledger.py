@@ -105,6 +105,49 @@ def test_an_export_without_rows_does_not_replace_a_snapshot_with_rows(
     assert store.scalar("SELECT count(*) FROM stg.contacts") == 0
 
 
+def test_an_empty_json_export_loads_as_empty_only_when_asked(make_project, store_of, tmp_path):
+    """A JSON array (or a Stripe-style list under a key) without records tells no columns:
+    refused as a broken export unless `--allow-empty` says the system has none; then it
+    empties the snapshot, keeps the columns the source had, and records no layout."""
+    config = CONFIG.format(path="p.json", mode="snapshot")
+    stripe = config.replace(
+        "    mode: snapshot\n", "    mode: snapshot\n    options: {records: data}\n"
+    )
+    for text, empty, cfg in (
+        ('[{"id": 1, "email": "p1@x.com", "name": "P"}]', "[]", config),
+        ('{"data": [{"id": 1, "email": "p1@x.com", "name": "P"}]}', '{"data": []}', stripe),
+    ):
+        project = make_project(cfg, {"p.json": text})
+        store = store_of(project)
+        assert ingest_staged(project, store).loads[0].rows_loaded == 1
+        (tmp_path / "p.json").write_text(empty)
+        refused = ingest_staged(project, store).loads[0]
+        assert refused.status == "failed" and refused.error is not None
+        assert "holds no records" in refused.error.message
+        assert "--allow-empty" in (refused.error.fix or "")
+        assert store.scalar("SELECT count(*) FROM stg.contacts") == 1
+        emptied = ingest_staged(project, store, allow_empty=True).loads[0]
+        assert (emptied.status, emptied.rows_read, emptied.schema_changes) == ("loaded", 0, 0)
+        assert store.scalar("SELECT count(*) FROM stg.contacts") == 0
+        # the raw table keeps the columns of the export with records
+        assert {"id", "email", "name"} <= set(store.columns("raw", "people"))
+        assert store.scalar("SELECT count(*) FROM meta.schema_changes") == 0
+        store.close()
+        project.warehouse_path.unlink()  # the next case starts from a new warehouse
+
+
+def test_an_empty_json_export_is_the_first_load_with_the_mapped_columns(make_project, store_of):
+    project = make_project(CONFIG.format(path="p.json", mode="snapshot"), {"p.json": "[]"})
+    store = store_of(project)
+    loaded = ingest_staged(project, store, allow_empty=True).loads[0]
+    assert (loaded.status, loaded.rows_read) == ("loaded", 0)
+    assert [c for c in store.columns("raw", "people") if not c.startswith("_")] == [
+        "id",
+        "email",
+    ]
+    assert store.scalar("SELECT count(*) FROM stg.contacts") == 0
+
+
 def test_append_mode_keeps_every_file_current(make_project, store_of, tmp_path):
     project = make_project(
         CONFIG.format(path="logs/*.csv", mode="append"),

@@ -98,7 +98,8 @@ def ingest(
         bool,
         typer.Option(
             "--allow-empty",
-            help="Let an export without rows replace a snapshot source's current rows.",
+            help="Load an export without rows: it may replace a snapshot source's current "
+            "rows, and a JSON export without records (which tells no columns) is loaded.",
         ),
     ] = False,
 ) -> None:

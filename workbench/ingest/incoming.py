@@ -25,6 +25,11 @@ class RetryWithRejects(Exception):
     """The strict read cannot tell good rows from bad; read again collecting rejects."""
 
 
+class NoRecords(IngestError):
+    """A JSON export that holds no record: nothing in it tells its columns. Loaded as an
+    empty export only when asked (``workbench ingest --allow-empty``: :func:`no_rows`)."""
+
+
 @dataclass
 class Incoming:
     """The rows of one file, ready to be inserted into a raw table.
@@ -43,6 +48,7 @@ class Incoming:
     duplicates: dict[str, list[int]] = field(default_factory=dict)
     renamed: dict[str, tuple[str, int]] = field(default_factory=dict)
     cleanup: list[Callable[[], None]] = field(default_factory=list)
+    layout: bool = True  # whether the columns are the file's own (recorded for drift)
 
     def close(self) -> None:
         for step in self.cleanup:
@@ -109,3 +115,16 @@ def clean_message(text: str, export: ExportFile) -> str:
     )
     # a copy Workbench read instead (transcoded, line ends fixed) is the export to the user
     return _COPY.sub(export.path.name, first)
+
+
+def no_rows(columns: list[str]) -> Incoming:
+    """No row, with ``columns`` (all text) that the file itself did not give: an empty JSON
+    export loaded as such (:class:`NoRecords`); its layout is not recorded."""
+    cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+    return Incoming(
+        columns=columns,
+        select_sql=f"SELECT CAST(NULL AS BIGINT) AS _row_number{', ' + cols if cols else ''} "
+        "WHERE false",
+        params={},
+        layout=False,
+    )

@@ -33,7 +33,7 @@ from workbench.ingest.files import (
     describe_file,
     source_files,
 )
-from workbench.ingest.incoming import Incoming
+from workbench.ingest.incoming import Incoming, NoRecords, no_rows
 from workbench.ingest.readers import (
     LINEAGE,
     RetryWithRejects,
@@ -170,7 +170,12 @@ def load_file(
     def attempt(collect_rejects: bool) -> tuple[int, int, int, int, int]:
         # read before the load's transaction: DuckDB reads a temporary table filled inside
         # it back on one thread only (csv_reader.INCOMING_TABLE); nothing read is kept
-        incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
+        try:
+            incoming = read_export(store, export, source.options, collect_rejects=collect_rejects)
+        except NoRecords:
+            if not allow_empty:
+                raise
+            incoming = no_rows(_known_columns(store, source_name, source))
         try:
             with store.transaction():
                 loaded, rejected, blank, changed = _load(
@@ -295,9 +300,20 @@ def _load(
     )
     blank = _skip_blank_rows(store, raw, load_id, incoming.columns)
     loaded = int(store.scalar(f"SELECT count(*) FROM {raw} WHERE _load_id = $id", {"id": load_id}))
-    layout = drift.profile(store, raw, load_id, incoming.columns, source.options.null_values)
-    changed = len(drift.record_layout(store, name, load_id, layout))
+    changed = 0
+    if incoming.layout:
+        layout = drift.profile(store, raw, load_id, incoming.columns, source.options.null_values)
+        changed = len(drift.record_layout(store, name, load_id, layout))
     return loaded, rejected, blank, changed
+
+
+def _known_columns(store: Store, name: str, source: Source) -> list[str]:
+    """The columns of an export that does not tell them (an empty JSON array): those its
+    source's earlier loads had, else those the mapping reads."""
+    if store.table_exists("raw", name):
+        return [c for c in store.columns("raw", name) if c not in LINEAGE]
+    mapped = (fmap.from_ for fmap in source.columns.values() if fmap.from_ is not None)
+    return list(dict.fromkeys(mapped))
 
 
 def _skip_blank_rows(store: Store, raw: str, load_id: int, columns: list[str]) -> int:

@@ -29,6 +29,7 @@ from workbench.ingest.files import ExportFile
 from workbench.ingest.incoming import (
     LINEAGE,
     Incoming,
+    NoRecords,
     RetryWithRejects,
     clean_message,
     column_names,
@@ -217,10 +218,12 @@ def _check_records(
     )[0]
     name = export.path.name
     if total == 0:
-        raise IngestError(
+        raise NoRecords(
             f"{name} holds no records: its JSON array is empty.",
             where=str(export.path),
-            fix="Export it again from the source system; nothing was loaded.",
+            fix="Check the export (a failed or filtered export is often empty); nothing was "
+            "loaded. If the source really has no records now, load it with `workbench ingest "
+            "--allow-empty`.",
         )
     if not bad:
         return
