@@ -348,6 +348,14 @@ def _time_sql(text: str, fmt: str, kind: FieldType, zone: str, b: SqlBuilder) ->
     return f"timezone({b.bind(zone)}, CAST({parsed} AS TIMESTAMP))"
 
 
+def _key_sql(text: str) -> str:
+    """An id (a record's, or one referring to a record) written as a whole number with a
+    zero fraction as that number: ``103.0`` is how pandas writes an id column with gaps, in
+    JSON and CSV, and it must match ``103`` where another export refers to it."""
+    whole = f"regexp_replace({text}, '^([+-]?[0-9]+)\\.0+$', '\\1')"
+    return f"CASE WHEN contains({text}, '.') THEN {whole} ELSE {text} END"
+
+
 def _decimal_sql(number: str, target: str) -> str:
     """``number`` as the decimal ``target`` (``DECIMAL(p,s)``), NULL where it is none.
 
@@ -485,7 +493,10 @@ def select_staged_sql(
         cleaned.append(f"{null_token_sql(r, nulls, b)} AS {c}")
         texts.append(f"{text_sql(c, fmap, b)} AS {t}")
         money = spec.fields[name].currency_field
-        typed.append(f"{typed_sql(t, kind, fmap, source, b, money)} AS {quote_ident(name)}")
+        value = typed_sql(t, kind, fmap, source, b, money)
+        if kind is FieldType.TEXT and (name == "record_id" or spec.fields[name].rules.references):
+            value = _key_sql(value)
+        typed.append(f"{value} AS {quote_ident(name)}")
         if kind not in (FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE):
             problems.append(_problem_sql(name, kind, fmap, source, b))
             checks.append(f"({t} IS NOT NULL AND {quote_ident(name)} IS NULL)")
