@@ -431,6 +431,20 @@ def test_decimals_and_integers_read_as_by_the_wide_cast() -> None:
     assert sum(a is not None for a, _ in ints) >= 8
 
 
+def _staged_amount(make_project, store_of, decimal: str, written: str) -> tuple:
+    """The amount and problems staging makes of an invoice's amount as ``written``."""
+    store = stage(
+        make_project,
+        store_of,
+        "      record_id: id\n      customer_id: cust\n      invoice_date: d\n"
+        "      amount: amt\n      currency: cur\n",
+        f"id;cust;d;amt;cur\nR1;K1;2026-01-05;{written};EUR\n",
+        options=f', decimal: "{decimal}"',
+        obj="invoices",
+    )
+    return store.rows("SELECT amount, _problems FROM stg.invoices")[0]
+
+
 @pytest.mark.parametrize(
     ("decimal", "written", "read"),
     [
@@ -458,16 +472,7 @@ def test_decimals_and_integers_read_as_by_the_wide_cast() -> None:
 def test_accounting_spellings_of_negative_amounts(make_project, store_of, decimal, written, read):
     """Parentheses, a trailing minus and a sign before the currency mark say the amount is
     negative; anything else that is no number stays a problem of the field."""
-    store = stage(
-        make_project,
-        store_of,
-        "      record_id: id\n      customer_id: cust\n      invoice_date: d\n"
-        "      amount: amt\n      currency: cur\n",
-        f"id;cust;d;amt;cur\nR1;K1;2026-01-05;{written};EUR\n",
-        options=f', decimal: "{decimal}"',
-        obj="invoices",
-    )
-    ((amount, problems),) = store.rows("SELECT amount, _problems FROM stg.invoices")
+    amount, problems = _staged_amount(make_project, store_of, decimal, written)
     assert amount == read
     assert (problems == []) is (read is not None)
 
@@ -484,14 +489,5 @@ def test_accounting_spellings_of_negative_amounts(make_project, store_of, decima
 )
 def test_amounts_grouped_by_unicode_spaces_are_read(make_project, store_of, decimal, written):
     """Thousands grouped by the spaces locales write (not only ASCII ones) are read."""
-    store = stage(
-        make_project,
-        store_of,
-        "      record_id: id\n      customer_id: cust\n      invoice_date: d\n"
-        "      amount: amt\n      currency: cur\n",
-        f"id;cust;d;amt;cur\nR1;K1;2026-01-05;{written};EUR\n",
-        options=f', decimal: "{decimal}"',
-        obj="invoices",
-    )
-    ((amount, problems),) = store.rows("SELECT amount, _problems FROM stg.invoices")
+    amount, problems = _staged_amount(make_project, store_of, decimal, written)
     assert (amount, problems) == (Decimal("1234.56"), [])

@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import phonenumbers
 import polars as pl
 
 from workbench.bench.kpi_cases import PLAIN
 from workbench.bench.pipeline_cases import fresh_copy
 from workbench.bench.report_cases import write_bare_notebook
+from workbench.standardize.phones import e164
 from workbench.standardize.rules import EMAIL_PATTERN
 
 TS = "'%Y-%m-%dT%H:%M:%S.%g%z'"  # Salesforce's timestamps
@@ -278,14 +278,7 @@ def _checks(obj: str) -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
 
 
 def _e164(pair: tuple[str, str | None]) -> str | None:
-    raw, region = pair
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164(*pair)  # phonenumbers' parse, validity check and E.164 format
 
 
 def _standard_contacts(frame: pl.DataFrame) -> pl.DataFrame:
@@ -310,10 +303,10 @@ def _standard_contacts(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _splink(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, model: Any, project: Any
-) -> pl.DataFrame:
-    """Plain Splink (the resolve row's ``splink_plain``): train, predict and cluster."""
+def plain_splink(frame: pl.DataFrame, model: Any, project: Any) -> pl.DataFrame:
+    """Plain Splink on ``frame`` (the matching input's model columns, ``unique_id`` first)
+    with ``model``'s settings and the project's thresholds: train, predict, cluster. The
+    resolve row's baseline too (``cases.splink_plain``)."""
     from splink import Linker
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
@@ -321,6 +314,9 @@ def _splink(
     from workbench.resolve.matching import train
 
     settings = project.config.resolve
+    # the same DuckDB settings as workbench's resolve, but for its default memory limit:
+    # with its input handed over as Arrow (not spillable) and EM's pairs kept, plain Splink
+    # runs out of memory under it at 1M
     with splink_db(project.config.duckdb, default_limit=None) as db:
         linker = Linker(db.register(frame.to_arrow()), model.settings, log_level=logging.ERROR)
         train(linker, model, settings)
@@ -417,7 +413,7 @@ def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     con.register(NAME_FORMS, name_forms())
     people = con.sql(feats.sql_over("core.contacts")).pl()
     model = plan(feats, overrides=project.config.resolve.blocking_rules)
-    entities = _splink(con, people.select(feats.model_columns), model, project)
+    entities = plain_splink(people.select(feats.model_columns), model, project)
     members = people.select("unique_id", "source", "record_id").join(
         entities.select("unique_id", pl.col("cluster_id").alias("entity_id")), on="unique_id"
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from workbench.bench.bare_pipeline import bare_pipeline
+from workbench.bench.bare_pipeline import bare_pipeline, plain_splink
 from workbench.bench.data import CONTACTS_CONFIG
 from workbench.bench.kpi_cases import plain_kpis, prepare_kpis, workbench_kpis
 from workbench.bench.pipeline_cases import minimal_pipeline, workbench_pipeline
@@ -206,15 +206,8 @@ def prepare_demo(size: Path, work: Path) -> tuple[float, int]:
 
 def splink_plain(size: Path, work: Path) -> tuple[float, int]:
     """Plain Splink with the same settings: read the input, train, predict, cluster."""
-    import logging
-
-    from splink import Linker
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
     from workbench.config import load_project
-    from workbench.resolve.engine import splink_db
     from workbench.resolve.inputs import matching_input, model_input
-    from workbench.resolve.matching import train
     from workbench.resolve.model import plan
     from workbench.store import open_store
 
@@ -224,24 +217,8 @@ def splink_plain(size: Path, work: Path) -> tuple[float, int]:
     with open_store(project, read_only=True) as store:
         feats, frame = matching_input(project, store, "contacts")
     model = plan(feats, overrides=settings.blocking_rules)
-    # the same DuckDB settings and input columns as workbench's resolve, but for its
-    # default memory limit: with its input handed over as Arrow (not spillable) and EM's
-    # pairs kept, plain Splink runs out of memory under it at 1M
-    with splink_db(project.config.duckdb, default_limit=None) as db:
-        table = db.register(model_input(frame, feats, settings).to_arrow())
-        linker = Linker(table, model.settings, log_level=logging.ERROR)
-        train(linker, model, settings)
-        scored = linker.inference.predict(threshold_match_probability=settings.review_band[0])
-        clusters = cluster_pairwise_predictions_at_threshold(
-            frame.select("unique_id").to_arrow(),
-            scored,
-            db,
-            "unique_id",
-            threshold_match_probability=settings.threshold,
-        )
-        rows = int(clusters.as_duckdbpyrelation().count("*").fetchone()[0])  # type: ignore[index]
-    seconds = time.perf_counter() - start
-    return seconds, rows
+    clusters = plain_splink(model_input(frame, feats, settings), model, project)
+    return time.perf_counter() - start, clusters.height
 
 
 def workbench_resolve(
