@@ -16,7 +16,7 @@ import polars as pl
 
 from workbench.config.kpis import KpiDef
 from workbench.errors import ConfigError
-from workbench.formatting import SHARE_UNITS, money_text, percent_text, value_text
+from workbench.formatting import SHARE_UNITS, change_text, money_text, percent_text, value_text
 from workbench.kpi.periods import step
 from workbench.kpi.run import rollout
 from workbench.kpi.staggered import StaggeredResult
@@ -115,7 +115,8 @@ def baselines(staged: StaggeredResult | NoData, ctx: ReportContext) -> pl.DataFr
 
 def effects(staged: StaggeredResult | NoData, ctx: ReportContext) -> pl.DataFrame | NoData:
     """Per KPI: each group's difference-in-differences over its own window against the
-    groups not reached yet, then the overall effect, each in the KPI's unit."""
+    groups not reached yet, then the overall effect, each as a change in the KPI's unit (a
+    share's in percentage points, as the canary-vs-control table)."""
     if isinstance(staged, NoData):
         return staged
     if staged.cohorts.is_empty():
@@ -129,6 +130,9 @@ def effects(staged: StaggeredResult | NoData, ctx: ReportContext) -> pl.DataFram
         def fmt(v: float | None, unit: str = unit) -> str:
             return value_text(v, unit, cur)
 
+        def change(v: float | None, unit: str = unit) -> str:
+            return change_text(v, unit, cur)  # a share's in percentage points
+
         for r in part.iter_rows(named=True):
             rows.append(
                 {
@@ -138,8 +142,8 @@ def effects(staged: StaggeredResult | NoData, ctx: ReportContext) -> pl.DataFram
                     "compared with": r["controls"],
                     "before": fmt(r["treated_pre"]),
                     "after": fmt(r["treated_post"]),
-                    "DiD": fmt(r["did"]),
-                    "95% interval": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
+                    "DiD": change(r["did"]),
+                    "95% interval": f"{change(r['ci_low'])} to {change(r['ci_high'])}",
                 }
             )
         if (o := overall.get(str(kpi))) and o["cohorts"] > 1:
@@ -151,8 +155,8 @@ def effects(staged: StaggeredResult | NoData, ctx: ReportContext) -> pl.DataFram
                     "compared with": "",
                     "before": "",
                     "after": "",
-                    "DiD": fmt(o["did"]),
-                    "95% interval": f"{fmt(o['ci_low'])} to {fmt(o['ci_high'])}",
+                    "DiD": change(o["did"]),
+                    "95% interval": f"{change(o['ci_low'])} to {change(o['ci_high'])}",
                 }
             )
     return pl.DataFrame(rows)
@@ -254,9 +258,9 @@ def value_by_group(result: RoiResult | NoData, ctx: ReportContext) -> pl.DataFra
             {
                 "group": r["cohort"],
                 "driver": r["driver"],
-                "improvement": value_text(r["improvement"], unit, cur),
-                "95% interval": f"{value_text(r['improvement_low'], unit, cur)} to "
-                f"{value_text(r['improvement_high'], unit, cur)}",
+                "improvement": change_text(r["improvement"], unit, cur),
+                "95% interval": f"{change_text(r['improvement_low'], unit, cur)} to "
+                f"{change_text(r['improvement_high'], unit, cur)}",
                 "share of volume": percent_text(r["volume_share"], 1),
                 "per month": money_text(r["monthly_value"], cur, 0),
                 "low": money_text(r["monthly_low"], cur, 0),
