@@ -81,6 +81,40 @@ def test_an_unknown_key_of_a_value_driver_gets_a_suggestion(tmp_path: Path) -> N
     assert "Allowed keys here: kpi, leads_per_month, name, ramp_months, type, win_rate, " in text
 
 
+def test_a_drivers_share_of_the_benefits_counts_its_ramp() -> None:
+    """The headline's share of a driver not yet told from no effect is of the benefits over
+    the horizon, as the waterfall shows them: a driver that ramps up over 12 of 12 months
+    earns 1/12 + 2/12 + ... + 12/12 = 6.5 months of its full effect."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from workbench.report.roi import headline, waterfall
+    from workbench.roi.run import RoiResult
+
+    drivers = pl.DataFrame(
+        {
+            "driver": ["Hours saved", "More leads converted"],
+            "monthly_value": [100.0, 100.0],
+            "monthly_low": [80.0, -50.0],
+            "monthly_high": [120.0, 250.0],
+            "ramp_months": [0, 12],
+        }
+    )
+    summary = {
+        "horizon_months": 12.0, "roi": 0.5, "roi_low": 0.1, "roi_high": 0.9,
+        "p_roi_positive": 0.9, "npv": 1e3, "npv_low": 1e2, "npv_high": 2e3, "payback_month": 5,
+        "payback_low": 3.0, "payback_high": 9.0, "one_time_costs": 500.0,
+        "recurring_costs_per_month": 10.0,
+    }  # fmt: skip
+    result = RoiResult(1, summary, drivers, pl.DataFrame(), comparison=SimpleNamespace(cut=None))  # type: ignore[arg-type]
+    ctx = SimpleNamespace(project=SimpleNamespace(config=SimpleNamespace(base_currency="EUR")))
+    # 1,200 and 650 over the horizon: 650 / 1,850 is 35% (the monthly values said 50%)
+    assert headline(result, ctx).endswith("More leads converted (35% of the benefits).")  # type: ignore[arg-type]
+    bars = waterfall(result, ctx).data[0]  # type: ignore[arg-type, union-attr]
+    assert list(bars.y) == [1200.0, 650.0, -500.0, -120.0, 0]
+
+
 def test_months_of_a_window_from_a_clamped_month_end() -> None:
     from datetime import datetime
 
@@ -109,6 +143,7 @@ def test_the_headline_names_drivers_not_yet_told_from_no_effect() -> None:
             "monthly_value": [30_000.0, 8_000.0, 2_000.0],
             "monthly_low": [-1_000.0, 6_000.0, 0.0],
             "monthly_high": [60_000.0, 9_000.0, 4_000.0],
+            "ramp_months": [0, 0, 0],
         }
     )
     summary = {

@@ -16,6 +16,7 @@ from workbench.kpi.targets import target_value
 from workbench.report.context import ReportContext
 from workbench.report.display import NoData, layout, unit_axis
 from workbench.roi.config import ROI_FILE
+from workbench.roi.model import ramp
 from workbench.roi.run import RoiResult, roi
 
 MAX_TRENDS = 6  # KPI trend charts shown: the priced ones first, then those with a target
@@ -61,30 +62,40 @@ def headline(result: RoiResult | NoData, ctx: ReportContext) -> str:
         f"{pct(s['roi'])} (95% interval {pct(s['roi_low'])} to {pct(s['roi_high'])}; "
         f"P(ROI > 0) = {pct(s['p_roi_positive'])}), an NPV of {money(s['npv'])} "
         f"({money(s['npv_low'])} to {money(s['npv_high'])}), {paid}.{left_out}"
-        + _unproven(result.drivers)
+        + _unproven(result.drivers, int(s["horizon_months"] or 0))
         + (f" {result.comparison.cut}" if result.comparison.cut else "")
     )
 
 
-def _unproven(drivers: pl.DataFrame) -> str:
-    """The value drivers whose 95% interval includes zero, with their share of the monthly
-    benefits: the data do not yet tell them from no effect, and the headline counts them."""
-    total = drivers["monthly_value"].sum() if drivers.height else 0
-    doubtful = drivers.filter(
-        (pl.col("monthly_low") <= 0)
-        & (pl.col("monthly_high") >= 0)
-        & (pl.col("monthly_value") != 0)
-    )
-    if not doubtful.height or not total:
+def _unproven(drivers: pl.DataFrame, horizon: int) -> str:
+    """The value drivers whose 95% interval includes zero, with their share of the benefits
+    over the horizon: the data do not yet tell them from no effect, and the headline counts
+    them."""
+    totals = driver_benefits(drivers, horizon)
+    total = sum(totals)
+    doubtful = [
+        (d["driver"], value)
+        for d, value in zip(drivers.iter_rows(named=True), totals, strict=True)
+        if d["monthly_low"] <= 0 <= d["monthly_high"] and d["monthly_value"] != 0
+    ]
+    if not doubtful or not total:
         return ""
     named = ", ".join(
-        f"{driver} ({percent_text(value / total, 0)} of the benefits)"
-        for driver, value in doubtful.select("driver", "monthly_value").iter_rows()
+        f"{driver} ({percent_text(value / total, 0)} of the benefits)" for driver, value in doubtful
     )
     return (
         f" Not yet told apart from no effect (their 95% interval includes zero), and counted "
         f"in these figures: {named}."
     )
+
+
+def driver_benefits(drivers: pl.DataFrame, horizon: int) -> list[float]:
+    """Each driver's benefits over the horizon, ramping up over its ``ramp_months`` as the
+    ROI model counts them (:func:`workbench.roi.model.ramp`)."""
+    return [
+        d["monthly_value"] * float(ramp(horizon, d["ramp_months"] or 0).sum())
+        for d in drivers.iter_rows(named=True)
+    ]
 
 
 def _kpis(ctx: ReportContext) -> dict[str, KpiDef]:
@@ -256,12 +267,8 @@ def waterfall(result: RoiResult | NoData, ctx: ReportContext) -> go.Figure | NoD
         return result
     s = result.summary
     horizon = int(s["horizon_months"] or 0)
-    names, values = [], []
-    for d in result.drivers.iter_rows(named=True):
-        ramp = min(horizon, d["ramp_months"]) if d["ramp_months"] else 0
-        months = horizon - ramp + sum((m + 1) / d["ramp_months"] for m in range(ramp))
-        names.append(d["driver"])
-        values.append(d["monthly_value"] * months)
+    names = result.drivers["driver"].to_list()
+    values = driver_benefits(result.drivers, horizon)
     names += ["one-time costs", "recurring costs", "net"]
     values += [-(s["one_time_costs"] or 0), -(s["recurring_costs_per_month"] or 0) * horizon, 0]
     cur = ctx.project.config.base_currency
