@@ -191,7 +191,15 @@ class Store:
             self.con.unregister(name)
 
     def _run(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
-        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        try:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        except RuntimeError as exc:
+            # Ctrl-C during a statement: DuckDB's client raises RuntimeError('Query
+            # interrupted') from the KeyboardInterrupt; it stays the interruption it is (not
+            # a bug a caller records as 'failed'; a COMMIT it interrupted may have completed)
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                raise KeyboardInterrupt from exc
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

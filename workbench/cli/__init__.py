@@ -20,7 +20,7 @@ import typer
 
 from workbench import __version__
 from workbench.cli import dictionary, governance, ingest, kpi, quality, report, resolve
-from workbench.cli.common import out, print_error
+from workbench.cli.common import out, print_error, print_interrupted
 from workbench.errors import WorkbenchError
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
 
 
 def _version(shown: bool) -> None:
@@ -66,10 +67,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=args, prog_name="workbench")  # handles usage errors itself (exit 2)
     except SystemExit as done:
-        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if code == INTERRUPTED and _by_ctrl_c(done):
+            print_interrupted()
+        return code
+    except KeyboardInterrupt:  # outside typer's own handling (which exits 130 silently)
+        if debug:
+            raise
+        print_interrupted()
+        return INTERRUPTED
     except WorkbenchError as err:
         if debug:
             raise
         print_error(err)
         return err.exit_code
     return 0
+
+
+def _by_ctrl_c(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (typer's exit 130) was raised while handling a KeyboardInterrupt."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -222,3 +222,14 @@ def warn_deprecated(mappings: list[DeprecatedMapping]) -> None:
 def print_error(err: WorkbenchError) -> None:
     console.print(styled("Error: ", "bold red"), end="")
     console.print(err.message, soft_wrap=True)
+
+
+def print_interrupted() -> None:
+    """The one line of a command ended by Ctrl-C (exit 130)."""
+    console.print(styled("Interrupted: ", "bold red"), end="")
+    console.print(
+        "what had been committed is kept and the step under way was rolled back; run the "
+        "command again (`workbench ledger` lists a load left 'running', which the next ingest "
+        "loads again).",
+        soft_wrap=True,
+    )

@@ -120,6 +120,9 @@ def exit_codes() -> str:
         if code == 2:
             described += "; also a command line Workbench does not understand (usage error)"
         rows.append((str(code), described))
+    rows.append(
+        ("130", "Interrupted (Ctrl-C): what was committed is kept, the step under way rolled back")
+    )
     lines = ["## Exit codes", "", "| Code | Meaning |", "| --- | --- |"]
     lines += [f"| {code} | {_cell(text)} |" for code, text in rows]
     return "\n".join(lines) + "\n"
