@@ -8,7 +8,7 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, WorkbenchError
 
 MARK = "# workbench:"
 
@@ -35,16 +35,35 @@ def cron_line(report: str, cron: str, project: Path, out: Path | None = None) ->
     ]
     if out is not None:
         command += ["--out", str(out.resolve())]
-    log = shlex.quote(str(project.resolve() / "reports" / "cron.log"))
-    return f"{cron} {shlex.join(command)} >> {log} 2>&1 {MARK}{report}"
+    folder = project.resolve() / "reports"
+    log = shlex.quote(str(folder / "cron.log"))
+    # the shell opens the log before workbench runs (and makes reports/): make its folder
+    make = f"mkdir -p {shlex.quote(str(folder))} &&"
+    return f"{cron} {make} {shlex.join(command)} >> {log} 2>&1 {MARK}{report}"
 
 
 def install(line: str, report: str) -> None:
     """Add ``line`` to the user's crontab, replacing an earlier entry for the same report."""
-    current = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
-    kept = [entry for entry in current.stdout.splitlines() if not entry.endswith(f"{MARK}{report}")]
-    new = "\n".join([*kept, line]) + "\n"
-    subprocess.run(["crontab", "-"], input=new, text=True, check=True)
+    try:
+        current = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
+        kept = [e for e in current.stdout.splitlines() if not e.endswith(f"{MARK}{report}")]
+        new = "\n".join([*kept, line]) + "\n"
+        done = subprocess.run(["crontab", "-"], input=new, capture_output=True, text=True)
+    except OSError as exc:
+        raise WorkbenchError(
+            f"The crontab command cannot be run ({exc.strerror}): cron is not installed here.",
+            where="workbench schedule --install",
+            fix="Install cron (e.g. `apt-get install cron`), or add the line `workbench "
+            "schedule` prints without --install to the scheduler you use.",
+        ) from None
+    if done.returncode != 0:
+        raise WorkbenchError(
+            "crontab refused the new line: "
+            + (done.stderr.strip() or f"exit status {done.returncode}"),
+            where="workbench schedule --install",
+            fix="Fix what crontab says (e.g. ask for cron access), or add the line "
+            "`workbench schedule` prints without --install yourself; your crontab is unchanged.",
+        )
 
 
 def installed(project: Path, crontab: str | None = None) -> list[str]:
