@@ -69,20 +69,32 @@ def report(
     check_unmask(loaded, bool(params.get("unmask")))
     root = (reports_dir or loaded.root / "reports").resolve()
     failures: list[ReportError] = []
-    root.mkdir(parents=True, exist_ok=True)
-    kernel_log = root / "kernel.log"
-    with steps(f"Reports for {period}", len(names)) as step, shared_kernel(kernel_log) as kernel:
-        for each in names:
-            step(each)
-            try:
-                run = run_report(
-                    loaded, each, period, params=params, reports_dir=root, kernel=kernel
-                )
-                out.print(f"{each}: {run.html} ({run.seconds:.1f} s; {'; '.join(run.changes)})")
-            except ReportError as err:
-                failures.append(err)
-                out.print(styled(f"{each}: failed", "red"), f"({err.what})")
-    index = write_index(loaded, root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        kernel_log = root / "kernel.log"
+        with (
+            steps(f"Reports for {period}", len(names)) as step,
+            shared_kernel(kernel_log) as kernel,
+        ):
+            for each in names:
+                step(each)
+                try:
+                    run = run_report(
+                        loaded, each, period, params=params, reports_dir=root, kernel=kernel
+                    )
+                    changes = "; ".join(run.changes)
+                    out.print(f"{each}: {run.html} ({run.seconds:.1f} s; {changes})")
+                except ReportError as err:
+                    failures.append(err)
+                    out.print(styled(f"{each}: failed", "red"), f"({err.what})")
+        index = write_index(loaded, root)
+    except OSError as exc:  # read-only, full, or not a folder: the files are not written
+        raise ReportError(
+            f"The reports folder cannot be written: {exc.strerror or exc}.",
+            where=str(exc.filename or root),
+            fix="Make the folder writable (and free space on its disk), or pass --out DIR "
+            "for another folder; reports rendered before are kept.",
+        ) from None
     out.print(f"Index: {index}")
     if failures:
         raise failures[0]
