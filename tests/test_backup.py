@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -109,6 +111,49 @@ def test_a_damaged_backup_is_refused_and_nothing_is_replaced(project: Path, tmp_
     assert "raw_crm_contacts.parquet is missing" in capsys.readouterr().err
     assert main(["restore", str(tmp_path), "--project", str(project)]) == 7
     assert "has no manifest.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["not duckdb", "truncated"])
+def test_a_damaged_warehouse_is_replaced_by_a_restore_as_its_error_says(
+    project: Path, tmp_path: Path, capsys, damage: str
+):
+    backup = tmp_path / "backup"
+    assert main(["backup", "--project", str(project), "--out", str(backup)]) == 0
+    warehouse = load_project(project).warehouse_path
+    capsys.readouterr()
+    rows = main(["ledger", "--project", str(project), "--json"]) == 0 and capsys.readouterr().out
+    data = warehouse.read_bytes()
+    damaged = b"hello, not a database\n" if damage == "not duckdb" else data[: len(data) // 3]
+    warehouse.write_bytes(damaged)
+    assert main(["ledger", "--project", str(project)]) == 4
+    assert "workbench restore" in capsys.readouterr().err  # the fix it suggests
+    assert main(["restore", str(backup), "--project", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "could not be opened" in out  # said, with where the damaged file is kept
+    (kept,) = warehouse.parent.glob("warehouse.duckdb.*.bak")
+    assert kept.read_bytes() == damaged
+    assert main(["ledger", "--project", str(project), "--json"]) == 0
+    assert capsys.readouterr().out == rows
+
+
+def test_a_restore_still_refuses_a_warehouse_in_use(project: Path, tmp_path: Path, capsys):
+    backup = tmp_path / "backup"
+    assert main(["backup", "--project", str(project), "--out", str(backup)]) == 0
+    warehouse = load_project(project).warehouse_path
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print(1, flush=True); "
+    hold += "time.sleep(60)"
+    other = subprocess.Popen(
+        [sys.executable, "-c", hold, str(warehouse)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "1\n"
+        capsys.readouterr()
+        assert main(["restore", str(backup), "--project", str(project)]) == 4
+        assert f"in use by PID {other.pid}" in capsys.readouterr().err
+    finally:
+        other.kill()
+        other.wait()
+    assert not list(warehouse.parent.glob("*.bak"))
 
 
 def test_backup_refuses_a_folder_that_is_not_empty(project: Path, tmp_path: Path, capsys):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import duckdb
 import polars as pl
 import pytest
 
+from workbench.errors import WarehouseError
 from workbench.store import ROW_GROUP_ROWS, Store, arrow_batches, quote_literal
 
 
@@ -54,3 +57,18 @@ def test_a_quoted_literal_reads_back_as_the_same_text(tmp_path) -> None:
         assert store.table_exists("main", "t")
     with pytest.raises(ValueError, match="NUL"):
         quote_literal("a\x00b")
+
+
+def test_a_corrupt_block_is_a_damaged_warehouse_not_one_in_use(tmp_path) -> None:
+    path = tmp_path / "w.duckdb"
+    with Store(path) as store:
+        store.execute("CREATE TABLE t AS SELECT range AS i, 'x' || range AS s FROM range(50000)")
+    data = bytearray(path.read_bytes())
+    data[12288 : 12288 + 4096 * 50] = bytes(4096 * 50)  # DuckDB: "... in block at ..."
+    path.write_bytes(bytes(data))
+    started = time.monotonic()
+    with pytest.raises(WarehouseError) as raised:
+        Store(path, wait=5)
+    assert time.monotonic() - started < 4  # nothing to wait for
+    assert "in use" not in raised.value.what and "Corrupt" in raised.value.what
+    assert raised.value.damaged and "workbench restore" in (raised.value.fix or "")

@@ -72,6 +72,7 @@ class WarehouseError(WorkbenchError):
     """The DuckDB warehouse cannot be opened or used (missing, locked, corrupt)."""
 
     exit_code = 4
+    damaged = False  # the file is there but DuckDB cannot read it (not in use by anyone)
 
 
 class GovernanceError(WorkbenchError):

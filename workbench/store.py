@@ -48,6 +48,9 @@ from workbench.schema import upgrade
 
 SCHEMAS = ("raw", "stg", "core", "quar", "meta", "dq", "id", "kpi", "roi")
 _LOCK_PID = re.compile(r"PID (\d+)")
+# DuckDB's "Could not set lock on file ...: Conflicting lock is held in ... (PID n)"; the word
+# only: a corrupt file's "checksum ... in block at location ..." is not a lock
+_LOCKED = re.compile(r"\block\b", re.IGNORECASE)
 Params = Mapping[str, Any] | Sequence[Any] | None
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit its threads write in parallel
 
@@ -389,7 +392,7 @@ def _connect(path: str, read_only: bool, wait: float | None) -> duckdb.DuckDBPyC
         try:
             return duckdb.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
-            locked = "lock" in str(exc).lower()
+            locked = _LOCKED.search(str(exc)) is not None
             if not locked or time.monotonic() >= deadline:
                 raise _open_error(Path(path), exc, wait or 0, can_wait=wait is not None) from exc
             time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
@@ -400,7 +403,7 @@ def _open_error(
 ) -> WarehouseError:
     """``can_wait``: the command has a --wait option, so the fix may suggest it."""
     text = str(exc)
-    if "lock" in text.lower():
+    if _LOCKED.search(text):
         pid = _LOCK_PID.search(text)
         who = f"by PID {pid.group(1)}" if pid else "by another process"
         after = f" (waited {waited:g} s)" if waited else ""
@@ -411,11 +414,21 @@ def _open_error(
             fix="Wait for the other command to finish and run this one again"
             + (", or pass --wait SECONDS to wait for it." if can_wait else "."),
         )
-    return WarehouseError(
+    if "permission denied" in text.lower() or "read-only file system" in text.lower():
+        return WarehouseError(
+            f"The warehouse cannot be opened: {text.splitlines()[0]}",
+            where=str(path),
+            fix="Make the file and its folder writable (DuckDB writes a .wal file beside it), "
+            "or run the command as a user who may write them.",
+        )
+    error = WarehouseError(
         f"The warehouse cannot be opened: {text.splitlines()[0]}",
         where=str(path),
-        fix="Check the path in workbench.yaml (key 'warehouse'); restore a backup if corrupt.",
+        fix="Check the path in workbench.yaml (key 'warehouse'); if the file is damaged, "
+        "`workbench restore BACKUP_DIR` replaces it (keeping it as a .bak file).",
     )
+    error.damaged = True
+    return error
 
 
 def open_store(project: Any, *, read_only: bool = False, wait: float | None = None) -> Store:

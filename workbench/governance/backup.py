@@ -19,7 +19,10 @@ by Workbench's own code. Nothing the backup holds is run as SQL (older backups a
 counts against the manifest, erases again what erasures made after the backup removed
 (:func:`.reapply.reapply`; the new file is then rewritten by :func:`.compact.compact`, so
 that no byte of those rows stays in it), then moves the current warehouse aside as
-``<warehouse>.<timestamp>.bak`` and puts the restored one in its place.
+``<warehouse>.<timestamp>.bak`` and puts the restored one in its place. A current warehouse
+DuckDB cannot read (corrupt, truncated, not a DuckDB file) is what a restore is for: it is
+moved aside the same way, with a warning (no process can hold it; one in use, or written by
+a newer Workbench, is still refused).
 
 **Project identity.** ``.workbench/project_id`` in the project folder holds a random id,
 made by the project's first backup; every backup records it. Restore refuses a backup whose
@@ -44,7 +47,7 @@ import duckdb
 import workbench
 from workbench import audit, tombstones
 from workbench.config import Project
-from workbench.errors import GovernanceError
+from workbench.errors import GovernanceError, WarehouseError
 from workbench.governance.compact import compact
 from workbench.governance.manifest import (
     FILE_NAME,
@@ -319,7 +322,13 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
     target.parent.mkdir(parents=True, exist_ok=True)
     # the writer lock on the current warehouse from first to last: no erasure, load or run
     # can commit to it meanwhile and then be lost in the .bak (refused while in use)
-    held = Store(target) if target.exists() else None
+    held, damaged = None, None
+    try:
+        held = Store(target) if target.exists() else None
+    except WarehouseError as exc:
+        if not exc.damaged:  # in use, or of a newer Workbench: refused
+            raise
+        damaged = exc.what  # what restoring is for; no process can have it open
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     staged = target.with_name(f".{target.name}.restore-{os.getpid()}")
     wal = staged.with_name(staged.name + ".wal")
@@ -337,8 +346,9 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
                 _compact(store)
             store.execute("CHECKPOINT")
         replaced = None
-        if held is not None:
-            held.execute("CHECKPOINT")  # nothing left in its WAL: the lock is all it holds
+        if held is not None or damaged is not None:
+            if held is not None:
+                held.execute("CHECKPOINT")  # nothing left in its WAL: the lock is all it holds
             replaced = target.with_name(f"{target.name}.{stamp}.bak")
             target.rename(replaced)  # POSIX: the open connection keeps the renamed file
             old_wal = target.with_name(target.name + ".wal")
@@ -358,6 +368,13 @@ def restore(project: Project, folder: Path, *, force: bool = False) -> RestoreRe
             f"(tombstone {ids}); {sum(again.rows.values())} row(s) removed.",
         )
     warnings += again.warnings
+    if damaged is not None:
+        warnings.insert(
+            0,
+            f"The replaced warehouse could not be opened ({damaged}); it is kept as "
+            f"{replaced}; the erasures made since the backup were taken from the project's "
+            "tombstone file only.",
+        )
     with open_store(project) as store:
         details = {
             "folder": str(folder),
