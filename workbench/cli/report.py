@@ -58,6 +58,7 @@ def report(
         run_report,
         shared_kernel,
     )
+    from workbench.store import open_store
 
     loaded = load_project(project)
     if period == "previous":
@@ -67,6 +68,9 @@ def report(
     params = parse_params(param or [], notebooks_dir() / f"{names[0]}.ipynb")
     # refused here unless allowed; the notebook's context writes the audit entry itself
     check_unmask(loaded, bool(params.get("unmask")))
+    if loaded.warehouse_path.exists():
+        # in use by another process: said now, not as a failed cell or a wait to record
+        open_store(loaded, read_only=True).close()
     root = (reports_dir or loaded.root / "reports").resolve()
     failures: list[ReportError] = []
     try:
