@@ -161,3 +161,10 @@ def test_backup_refuses_a_folder_that_is_not_empty(project: Path, tmp_path: Path
     (tmp_path / "full" / "x").write_text("x")
     assert main(["backup", "--project", str(project), "--out", str(tmp_path / "full")]) == 7
     assert "is not empty" in capsys.readouterr().err
+
+
+def test_backup_into_a_folder_it_cannot_make_is_one_message(project: Path, capsys):
+    out = project / "workbench.yaml" / "backup"
+    assert main(["backup", "--project", str(project), "--out", str(out)]) == 7
+    err = capsys.readouterr().err
+    assert f"{out}" in err and "cannot be written" in err and "Traceback" not in err

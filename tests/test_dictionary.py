@@ -39,6 +39,20 @@ def test_dictionary_export_cli_writes_a_file(tmp_path, capsys):
     assert code == 0 and out.read_text().startswith("# Canonical Data Dictionary: p")
 
 
+@pytest.mark.parametrize("where", ["folder", "under a file", "full disk"])
+def test_dictionary_export_to_a_path_it_cannot_write_is_one_message(tmp_path, capsys, where):
+    (tmp_path / "workbench.yaml").write_text("name: p\n")
+    out = {
+        "folder": tmp_path,
+        "under a file": tmp_path / "workbench.yaml" / "dd.md",
+        "full disk": Path("/dev/full"),
+    }[where]
+    code = main(["dictionary", "export", "-f", "md", "-o", str(out), "--project", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and f"Cannot write {out}" in err and "None" not in err
+    assert "Traceback" not in err
+
+
 def test_infer_proposes_types_required_allowed_and_identity(tmp_path):
     path = tmp_path / "export.csv"
     rows = ["CustomerNo;FirstName;E-Mail;Phone;Status;SignupDate;Revenue"]

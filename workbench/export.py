@@ -53,12 +53,27 @@ def write_csv(frame: pl.DataFrame, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         neutralize(frame).write_csv(path)
     except OSError as exc:
-        raise WorkbenchError(
-            f"Cannot write {path}: {exc.strerror}.",
-            where=str(path),
-            fix="Choose a writable path with --out.",
-        ) from exc
+        raise cannot_write(path, exc) from exc
     return path
+
+
+def write_text_file(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` as UTF-8 (making its folder); one message if it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
+    return path
+
+
+def cannot_write(path: Path, exc: OSError) -> WorkbenchError:
+    """The error of an --out path that cannot be written (a folder, full, read-only...)."""
+    return WorkbenchError(
+        f"Cannot write {path}: {exc.strerror or exc}.",
+        where=str(path),
+        fix="Choose a writable path with --out.",
+    )
 
 
 def write_stdout(text: str) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from workbench.cli.common import JsonOpt, ProjectOpt, emit, load_project, out
-from workbench.export import is_stdout
+from workbench.export import is_stdout, write_text_file
 
 app = typer.Typer(
     help="The Canonical Data Dictionary: export it, draft one from a file, or show its "
@@ -36,8 +36,7 @@ def export(
     if out_file is None or is_stdout(out_file):
         out.print(text, soft_wrap=True)
     else:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(text, encoding="utf-8")
+        write_text_file(out_file, text)
         out.print(f"Wrote {out_file}")
 
 

@@ -139,7 +139,15 @@ def backup(project: Project, out: Path | None = None) -> BackupResult:
             fix="Load data first with `workbench ingest`.",
         )
     identity = project_id(project, create=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GovernanceError(
+            f"The backup folder {folder} cannot be written: {exc.strerror or exc}.",
+            where=str(exc.filename or folder),
+            fix="Give a folder you may write with --out (or leave --out out for a dated one "
+            "in backups/); nothing was backed up.",
+        ) from None
     with open_store(project) as store:  # the writer lock: nothing changes meanwhile
         tombstones.sync(project, store)
         audit.record(store, "backup", {"folder": str(folder)}, project=project)
