@@ -168,3 +168,20 @@ def test_backup_into_a_folder_it_cannot_make_is_one_message(project: Path, capsy
     assert main(["backup", "--project", str(project), "--out", str(out)]) == 7
     err = capsys.readouterr().err
     assert f"{out}" in err and "cannot be written" in err and "Traceback" not in err
+
+
+def test_a_backup_the_disk_cannot_hold_is_one_message(project: Path, tmp_path: Path, capsys):
+    from workbench.governance import backup as module
+
+    copy = module._copy_sql
+
+    def to_a_full_disk(spec, path):  # as a full disk answers COPY: an IO error
+        return copy(spec, Path("/proc/no-such-folder") / path.name)
+
+    out = tmp_path / "backup"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_copy_sql", to_a_full_disk)
+        assert main(["backup", "--project", str(project), "--out", str(out)]) == 7
+    err = capsys.readouterr().err
+    assert "could not be written" in err and str(out) in err and "Traceback" not in err
+    assert not (out / "manifest.json").exists()

@@ -164,7 +164,16 @@ def backup(project: Project, out: Path | None = None) -> BackupResult:
             except GovernanceError as exc:
                 raise _undescribable("warehouse", exc.what.split(": ", 1)[-1]) from None
             for spec in manifest["tables"].values():
-                store.execute(_copy_sql(spec, folder / spec["file"]))
+                try:
+                    store.execute(_copy_sql(spec, folder / spec["file"]))
+                except duckdb.IOException as exc:  # a full disk, a folder made read-only
+                    raise GovernanceError(
+                        f"The backup could not be written: {str(exc).splitlines()[0]}",
+                        where=str(folder),
+                        fix="Free space (or choose another folder with --out), delete the "
+                        "incomplete folder and back up again; it has no manifest, so restore "
+                        "refuses it.",
+                    ) from None
             head = store.scalar(
                 "SELECT value FROM meta.settings WHERE key = $k", {"k": audit.HEAD_KEY}
             )
