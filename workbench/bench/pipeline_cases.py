@@ -1,11 +1,12 @@
 """End-to-end benchmark: from a demo's exports to the five rendered reports.
 
 ``workbench_pipeline`` runs what `make demo` runs after generating data: ingest, validate,
-resolve, KPIs and the five reports. Its baseline, the plain libraries doing the same work,
-is :mod:`workbench.bench.bare_pipeline`. ``minimal_pipeline``, shown for information, does
-less: DuckDB reads six of the exports, polars checks the contacts, plain Splink dedupes
-them blocking on email and phone only, one query per headline KPI, and one papermill
-report. Each starts from the same exports in a fresh folder.
+resolve, KPIs and the five reports. Its baseline is :mod:`workbench.bench.bare_pipeline`:
+the plain libraries loading, validating, deduping and measuring as Workbench does, and one
+report. ``minimal_pipeline``, shown for information, does less: DuckDB reads six of the
+exports, polars checks the contacts, plain Splink dedupes them blocking on email and phone
+only, one query per headline KPI, and one papermill report. Each starts from the same
+exports in a fresh folder.
 """
 
 from __future__ import annotations
