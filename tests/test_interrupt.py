@@ -48,16 +48,23 @@ sources:
 PEOPLE = "id,email\n1,a@x.com\n2,b@x.com\n"
 
 
-def test_ctrl_c_after_the_load_committed_keeps_it_loaded_and_counted_once(
-    make_project, store_of, tmp_path
-):
+def _interrupted_load(make_project, store_of, tmp_path, statement: str, *, after: bool):
+    """A project whose first load of p.csv is ended by Ctrl-C at ``statement`` (``after``
+    it ran, or instead of it); its store, answering again."""
     project = make_project(CONFIG, {"p.csv": PEOPLE})
     store = store_of(project)
     con = store.con
-    store.con = CtrlC(con, "COMMIT", after=True)  # type: ignore[assignment]
+    store.con = CtrlC(con, statement, after=after)  # type: ignore[assignment]
     with pytest.raises(KeyboardInterrupt):
         load_file(project, store, "people", tmp_path / "p.csv")
     store.con = con
+    return project, store
+
+
+def test_ctrl_c_after_the_load_committed_keeps_it_loaded_and_counted_once(
+    make_project, store_of, tmp_path
+):
+    project, store = _interrupted_load(make_project, store_of, tmp_path, "COMMIT", after=True)
     assert [(r.status, r.rows_read, r.rows_loaded) for r in list_loads(store)] == [("loaded", 2, 2)]
     assert load_file(project, store, "people", tmp_path / "p.csv").status == "unchanged"
     assert store.scalar('SELECT count(*) FROM raw."people"') == 2
@@ -66,13 +73,9 @@ def test_ctrl_c_after_the_load_committed_keeps_it_loaded_and_counted_once(
 def test_ctrl_c_before_the_commit_leaves_nothing_and_the_file_loads_again(
     make_project, store_of, tmp_path
 ):
-    project = make_project(CONFIG, {"p.csv": PEOPLE})
-    store = store_of(project)
-    con = store.con
-    store.con = CtrlC(con, "UPDATE meta.loads SET", after=False)  # type: ignore[assignment]
-    with pytest.raises(KeyboardInterrupt):
-        load_file(project, store, "people", tmp_path / "p.csv")
-    store.con = con
+    project, store = _interrupted_load(
+        make_project, store_of, tmp_path, "UPDATE meta.loads SET", after=False
+    )
     assert not store.table_exists("raw", "people")  # rolled back with the load
     assert [r.status for r in list_loads(store)] == ["running"]  # as after a kill
     assert [r.status for r in ingest(project, store).loads] == ["loaded"]

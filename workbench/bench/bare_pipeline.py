@@ -44,7 +44,7 @@ import polars as pl
 
 from workbench.bench.kpi_cases import PLAIN
 from workbench.bench.pipeline_cases import fresh_copy
-from workbench.bench.report_cases import write_bare_notebook
+from workbench.bench.report_cases import render_bare_report
 from workbench.standardize.phones import e164
 from workbench.standardize.rules import EMAIL_PATTERN
 
@@ -349,10 +349,8 @@ GROUP BY m.entity_id
 
 def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     """The plain libraries doing the pipeline's work (see the module's docstring)."""
-    import papermill as pm
 
     from workbench.config import load_project
-    from workbench.report.runner import render_html
     from workbench.resolve.features import features
     from workbench.resolve.model import plan
     from workbench.resolve.nicknames import TABLE as NAME_FORMS
@@ -429,16 +427,7 @@ def bare_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     )
     con.close()
     # one report
-    write_bare_notebook(work / "bare.ipynb")
-    pm.execute_notebook(
-        str(work / "bare.ipynb"),
-        str(work / "bare.out.ipynb"),
-        parameters={"warehouse": str(work / "bare.duckdb")},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(work),
-    )
-    (work / "bare.html").write_text(render_html(work / "bare.out.ipynb"))
+    render_bare_report(work, "bare", work / "bare.duckdb")
     return time.perf_counter() - start, members.height
 
 

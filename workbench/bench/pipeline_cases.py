@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from workbench.bench.kpi_cases import PLAIN
-from workbench.bench.report_cases import write_bare_notebook
+from workbench.bench.report_cases import render_bare_report
 
 
 def fresh_copy(demo: Path, work: Path) -> None:
@@ -112,12 +112,9 @@ BARE_KPIS = {
 def minimal_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     """Less than the pipeline's work, with the plain libraries: six exports, one object
     checked, Splink blocking on email and phone, four KPIs, one report (for information)."""
-    import papermill as pm
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     from splink.clustering import cluster_pairwise_predictions_at_threshold
-
-    from workbench.report.runner import render_html
 
     fresh_copy(demo, work)
     start = time.perf_counter()
@@ -177,14 +174,5 @@ def minimal_pipeline(demo: Path, work: Path) -> tuple[float, int]:
     )
     con.close()
     splink_con.close()
-    write_bare_notebook(work / "bare.ipynb")
-    pm.execute_notebook(
-        str(work / "bare.ipynb"),
-        str(work / "bare.out.ipynb"),
-        parameters={"warehouse": str(work / "bare.duckdb")},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(work),
-    )
-    (work / "bare.html").write_text(render_html(work / "bare.out.ipynb"))
+    render_bare_report(work, "bare", work / "bare.duckdb")
     return time.perf_counter() - start, entities.height

@@ -38,22 +38,33 @@ def write_bare_notebook(path: Path) -> Path:
     return path
 
 
-def bare_papermill(size: Path, work: Path) -> tuple[float, int]:
-    """Plain papermill + nbconvert: four queries over the demo's contacts, two charts."""
+def render_bare_report(work: Path, name: str, warehouse: Path | None = None) -> Path:
+    """Plain papermill and nbconvert: the bare notebook written to ``work``/NAME.ipynb, run
+    (on ``warehouse``, else its default ``data/warehouse.duckdb`` under ``work``) and
+    rendered to ``work``/NAME.html, which is returned."""
     import papermill as pm
 
     from workbench.report.runner import render_html
 
-    source = write_bare_notebook(work / "bench_bare.ipynb")
-    start = time.perf_counter()
+    source = write_bare_notebook(work / f"{name}.ipynb")
+    executed = work / f"{name}.out.ipynb"
     pm.execute_notebook(
         str(source),
-        str(work / "bench_bare.out.ipynb"),
+        str(executed),
+        parameters={"warehouse": str(warehouse)} if warehouse else None,
         kernel_name="python3",
         progress_bar=False,
         cwd=str(work),
     )
-    (work / "bench_bare.html").write_text(render_html(work / "bench_bare.out.ipynb"))
+    page = work / f"{name}.html"
+    page.write_text(render_html(executed))
+    return page
+
+
+def bare_papermill(size: Path, work: Path) -> tuple[float, int]:
+    """Plain papermill + nbconvert: four queries over the demo's contacts, two charts."""
+    start = time.perf_counter()
+    render_bare_report(work, "bench_bare")
     return time.perf_counter() - start, 1
 
 
