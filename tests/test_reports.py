@@ -187,3 +187,9 @@ def test_schedule_prints_a_crontab_line(rendered, capsys) -> None:
     assert line.startswith("0 6 1 * * ")
     assert "report roi --period previous --project" in line and line.endswith("# workbench:roi")
     assert main(["schedule", "--report", "roi", "--cron", "daily", "--project", str(project)]) == 2
+    capsys.readouterr()
+    # no line for a folder that is no project: cron would fail there at every run
+    nowhere = str(project.parent / "no-such-project")
+    assert main(["schedule", "--report", "roi", "--project", nowhere]) == 2
+    said = capsys.readouterr()
+    assert "No workbench.yaml in" in said.err and "# workbench:roi" not in said.out

@@ -121,6 +121,7 @@ def schedule(
 
     if report_name != "all":
         check_name(report_name)
+    load_project(project)  # a line for a folder that is no project would fail at every run
     line = sched.cron_line(report_name, cron, project, reports_dir)
     if install:
         sched.install(line, report_name)
