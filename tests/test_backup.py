@@ -178,6 +178,12 @@ def test_a_backup_the_disk_cannot_hold_is_one_message(project: Path, tmp_path: P
     def to_a_full_disk(spec, path):  # as a full disk answers COPY: an IO error
         return copy(spec, Path("/proc/no-such-folder") / path.name)
 
+    def backups() -> int:
+        with duckdb.connect(str(project / "data" / "warehouse.duckdb"), read_only=True) as con:
+            found = con.execute("SELECT count(*) FROM meta.audit WHERE action = 'backup'")
+            return int(found.fetchone()[0])  # type: ignore[index]
+
+    before = backups()
     out = tmp_path / "backup"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "_copy_sql", to_a_full_disk)
@@ -185,3 +191,5 @@ def test_a_backup_the_disk_cannot_hold_is_one_message(project: Path, tmp_path: P
     err = capsys.readouterr().err
     assert "could not be written" in err and str(out) in err and "Traceback" not in err
     assert not (out / "manifest.json").exists()
+    assert backups() == before  # the trail names no backup that was not made
+    assert main(["audit", "verify", "--project", str(project)]) == 0

@@ -150,8 +150,11 @@ def backup(project: Project, out: Path | None = None) -> BackupResult:
         ) from None
     with open_store(project) as store:  # the writer lock: nothing changes meanwhile
         tombstones.sync(project, store)
-        audit.record(store, "backup", {"folder": str(folder)}, project=project)
         with store.transaction():  # one snapshot for every table
+            # in the snapshot, so the backup holds the entry that names it, and a backup
+            # that fails leaves none (nothing in the trail or the readiness checklist says
+            # a backup was made)
+            audit.record(store, "backup", {"folder": str(folder)}, project=project)
             manifest = describe(store)
             manifest["project_id"] = identity
             names = _file_names(manifest["tables"])
