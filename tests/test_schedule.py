@@ -31,7 +31,14 @@ def test_the_line_writes_its_log_into_a_reports_folder_not_made_yet(tmp_path):
     assert installed(project, line) == ["roi"]
 
 
+def a_project(folder: Path) -> Path:
+    """The smallest project `schedule` accepts (it refuses a folder that is none)."""
+    (folder / "workbench.yaml").write_text("name: scheduled\n")
+    return folder
+
+
 def test_install_without_a_crontab_command_is_one_message(tmp_path, monkeypatch, capsys):
+    a_project(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     args = ["schedule", "--report", "roi", "--install", "--project", str(tmp_path)]
     assert main(args) == 1
@@ -46,6 +53,7 @@ def test_install_refused_by_crontab_is_one_message_with_its_reason(tmp_path, mon
         'echo "You are not allowed to use this program (crontab)" >&2; exit 1\n',
     )
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    a_project(tmp_path)
     args = ["schedule", "--report", "roi", "--install", "--project", str(tmp_path)]
     assert main(args) == 1
     err = capsys.readouterr().err
